@@ -1,0 +1,176 @@
+import path from "node:path";
+
+/**
+ * The one typed configuration of a Reelkit process, read from the environment at runtime.
+ * Every variable is listed in the README's configuration table; unknown `REELKIT_*` variables
+ * and invalid values fail fast with a message naming the variable.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  /** Root of all local state: `db/` (PGlite), `uploads/`, `media/`. */
+  dataDir: string;
+  /** PostgreSQL connection string; PGlite in `<dataDir>/db` when absent. */
+  databaseUrl: string | null;
+  /** Largest accepted upload in bytes. */
+  maxUploadSize: number;
+  /** Unfinished uploads older than this many seconds are removed. */
+  uploadExpirySeconds: number;
+  /** Public origin used in URLs the API hands out (playback, media); derived from the request when null. */
+  publicUrl: string | null;
+  /** Allowed CORS origins; `*` allows any. */
+  corsOrigins: string[];
+  ffmpegPath: string | null;
+  ffprobePath: string | null;
+  /** Ladder rung heights, largest first. */
+  rungs: number[];
+  /** Transcode jobs run at once in this process. */
+  transcodeConcurrency: number;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Directory of the built demo site served at `/`; none when null. */
+  demoDir: string | null;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+const KNOWN = new Set([
+  "REELKIT_DATA_DIR",
+  "REELKIT_MAX_UPLOAD_SIZE",
+  "REELKIT_UPLOAD_EXPIRY",
+  "REELKIT_PUBLIC_URL",
+  "REELKIT_CORS_ORIGINS",
+  "REELKIT_RUNGS",
+  "REELKIT_TRANSCODE_CONCURRENCY",
+  "REELKIT_DEMO_DIR",
+  "REELKIT_REQUIRE",
+  "REELKIT_LOG_LEVEL",
+]);
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  kib: 1024,
+  m: 1e6,
+  mb: 1e6,
+  mib: 1024 ** 2,
+  g: 1e9,
+  gb: 1e9,
+  gib: 1024 ** 3,
+  t: 1e12,
+  tb: 1e12,
+  tib: 1024 ** 4,
+};
+
+/** `10GiB`, `500MB`, `1048576` → bytes. */
+export function parseSize(variable: string, raw: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(raw);
+  const unit = m?.[2]?.toLowerCase() ?? "";
+  const factor = SIZE_UNITS[unit];
+  if (!m || factor === undefined) {
+    throw new ConfigError(variable, `expected a size such as 10GiB, 500MB or 1048576, got ${JSON.stringify(raw)}`);
+  }
+  const bytes = Math.floor(Number(m[1]) * factor);
+  if (bytes <= 0) throw new ConfigError(variable, "must be greater than zero");
+  return bytes;
+}
+
+/** `90s`, `30m`, `24h`, `7d`, `3600` (seconds) → seconds. */
+export function parseDuration(variable: string, raw: string): number {
+  const m = /^\s*(\d+)\s*(s|m|h|d)?\s*$/.exec(raw);
+  if (!m) throw new ConfigError(variable, `expected a duration such as 24h, 30m or 3600, got ${JSON.stringify(raw)}`);
+  const n = Number(m[1]);
+  const factor = { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? "s") as "s" | "m" | "h" | "d"];
+  if (n <= 0) throw new ConfigError(variable, "must be greater than zero");
+  return n * factor;
+}
+
+function parseInteger(variable: string, raw: string, min: number, max: number): number {
+  if (!/^\s*\d+\s*$/.test(raw)) throw new ConfigError(variable, `expected an integer, got ${JSON.stringify(raw)}`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(variable, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function parseUrl(variable: string, raw: string, protocols: string[]): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(variable, `expected a URL, got ${JSON.stringify(raw)}`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(variable, `expected a ${protocols.join(" or ")} URL, got ${url.protocol}`);
+  }
+  return raw;
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Config {
+  for (const name of Object.keys(env)) {
+    if (name.startsWith("REELKIT_") && !KNOWN.has(name)) {
+      throw new ConfigError(name, "unknown variable (see the README's configuration table)");
+    }
+  }
+  const get = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === "" ? undefined : v.trim();
+  };
+
+  const dataDir = path.resolve(cwd, get("REELKIT_DATA_DIR") ?? "data");
+  const port = get("PORT") === undefined ? 3000 : parseInteger("PORT", get("PORT") as string, 0, 65535);
+
+  const rungsRaw = get("REELKIT_RUNGS") ?? "1080,720,480,360,180";
+  const rungs = rungsRaw.split(",").map((s) => parseInteger("REELKIT_RUNGS", s, 72, 4320));
+  if (rungs.length === 0) throw new ConfigError("REELKIT_RUNGS", "needs at least one rung");
+  rungs.sort((a, b) => b - a);
+  if (new Set(rungs).size !== rungs.length) throw new ConfigError("REELKIT_RUNGS", "rungs must be distinct");
+
+  const levelRaw = (get("REELKIT_LOG_LEVEL") ?? get("LOG_LEVEL") ?? "info").toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(levelRaw)) {
+    throw new ConfigError(
+      "REELKIT_LOG_LEVEL",
+      `expected one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(levelRaw)}`,
+    );
+  }
+
+  const publicUrlRaw = get("REELKIT_PUBLIC_URL");
+  const databaseUrl = get("DATABASE_URL");
+
+  return {
+    port,
+    host: get("HOST") ?? "0.0.0.0",
+    dataDir,
+    databaseUrl: databaseUrl ? parseUrl("DATABASE_URL", databaseUrl, ["postgres:", "postgresql:"]) : null,
+    maxUploadSize: parseSize("REELKIT_MAX_UPLOAD_SIZE", get("REELKIT_MAX_UPLOAD_SIZE") ?? "10GiB"),
+    uploadExpirySeconds: parseDuration("REELKIT_UPLOAD_EXPIRY", get("REELKIT_UPLOAD_EXPIRY") ?? "24h"),
+    publicUrl: publicUrlRaw
+      ? parseUrl("REELKIT_PUBLIC_URL", publicUrlRaw, ["http:", "https:"]).replace(/\/+$/, "")
+      : null,
+    corsOrigins: (get("REELKIT_CORS_ORIGINS") ?? "*")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+    ffmpegPath: get("FFMPEG_PATH") ?? null,
+    ffprobePath: get("FFPROBE_PATH") ?? null,
+    rungs,
+    transcodeConcurrency: parseInteger(
+      "REELKIT_TRANSCODE_CONCURRENCY",
+      get("REELKIT_TRANSCODE_CONCURRENCY") ?? "1",
+      1,
+      64,
+    ),
+    logLevel: levelRaw as Config["logLevel"],
+    demoDir: get("REELKIT_DEMO_DIR") ? path.resolve(cwd, get("REELKIT_DEMO_DIR") as string) : null,
+  };
+}

@@ -1,0 +1,95 @@
+import { createReadStream, createWriteStream } from "node:fs";
+import fs from "node:fs/promises";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { assertValidKey, ObjectNotFoundError, type Storage, type StoredObject } from "./storage.js";
+
+/** Objects as files under one root directory; writes go to a temp file and are renamed in. */
+export class LocalStorage implements Storage {
+  constructor(readonly root: string) {}
+
+  localPath(key: string): string {
+    assertValidKey(key);
+    return path.join(this.root, ...key.split("/"));
+  }
+
+  async put(key: string, body: Readable | Buffer | string): Promise<void> {
+    const target = this.localPath(key);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const tmp = `${target}.${process.pid}.${Date.now()}.tmp`;
+    try {
+      if (typeof body === "string" || Buffer.isBuffer(body)) await fs.writeFile(tmp, body);
+      else await pipeline(body, createWriteStream(tmp));
+      await fs.rename(tmp, target);
+    } catch (err) {
+      await fs.rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async putFile(key: string, localPath: string): Promise<void> {
+    const target = this.localPath(key);
+    if (path.resolve(localPath) === target) return;
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const tmp = `${target}.${process.pid}.${Date.now()}.tmp`;
+    await fs.copyFile(localPath, tmp);
+    await fs.rename(tmp, target);
+  }
+
+  async get(key: string, range?: { start: number; end?: number }): Promise<Readable> {
+    const file = this.localPath(key);
+    try {
+      await fs.access(file);
+    } catch {
+      throw new ObjectNotFoundError(key);
+    }
+    return createReadStream(file, range ? { start: range.start, end: range.end } : undefined);
+  }
+
+  async getToFile(key: string, localPath: string): Promise<void> {
+    await fs.mkdir(path.dirname(localPath), { recursive: true });
+    await pipeline(await this.get(key), createWriteStream(localPath));
+  }
+
+  async stat(key: string): Promise<StoredObject | null> {
+    try {
+      const s = await fs.stat(this.localPath(key));
+      return s.isFile() ? { key, size: s.size, modifiedAt: s.mtime } : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await fs.rm(this.localPath(key), { force: true });
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    const trimmed = prefix.replace(/\/+$/, "");
+    await fs.rm(this.localPath(trimmed), { recursive: true, force: true });
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    const dir = this.localPath(prefix.replace(/\/+$/, ""));
+    const out: StoredObject[] = [];
+    const walk = async (abs: string): Promise<void> => {
+      let entries: import("node:fs").Dirent[];
+      try {
+        entries = await fs.readdir(abs, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const p = path.join(abs, e.name);
+        if (e.isDirectory()) await walk(p);
+        else if (e.isFile() && !e.name.endsWith(".tmp")) {
+          const s = await fs.stat(p);
+          out.push({ key: path.relative(this.root, p).split(path.sep).join("/"), size: s.size, modifiedAt: s.mtime });
+        }
+      }
+    };
+    await walk(dir);
+    return out.sort((a, b) => a.key.localeCompare(b.key));
+  }
+}

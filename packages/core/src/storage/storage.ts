@@ -1,0 +1,68 @@
+import type { Readable } from "node:stream";
+
+export interface StoredObject {
+  key: string;
+  size: number;
+  modifiedAt: Date;
+}
+
+/**
+ * Object storage with the same keys on disk and in S3 (see DESIGN: storage layout).
+ * Keys are `/`-separated, relative, and never contain `..`.
+ */
+export interface Storage {
+  /** Writes a whole object from a stream, buffer or local file path, atomically where possible. */
+  put(key: string, body: Readable | Buffer | string, opts?: { contentType?: string }): Promise<void>;
+  /** Copies a local file into storage (used for ffmpeg output directories). */
+  putFile(key: string, localPath: string, opts?: { contentType?: string }): Promise<void>;
+  /** Reads an object, optionally a byte range (inclusive end). Throws NotFoundError if absent. */
+  get(key: string, range?: { start: number; end?: number }): Promise<Readable>;
+  /** Downloads an object to a local file (ffmpeg needs a seekable input). */
+  getToFile(key: string, localPath: string): Promise<void>;
+  stat(key: string): Promise<StoredObject | null>;
+  /** Deletes one object; absent is not an error. */
+  delete(key: string): Promise<void>;
+  /** Deletes every object under a prefix (e.g. `videos/<id>/`). */
+  deletePrefix(prefix: string): Promise<void>;
+  list(prefix: string): Promise<StoredObject[]>;
+  /** Local filesystem path of an object when the backend is a directory, else null. */
+  localPath(key: string): string | null;
+}
+
+export class StorageKeyError extends Error {
+  constructor(key: string) {
+    super(`invalid storage key: ${JSON.stringify(key)}`);
+    this.name = "StorageKeyError";
+  }
+}
+
+export class ObjectNotFoundError extends Error {
+  constructor(readonly key: string) {
+    super(`no object at ${key}`);
+    this.name = "ObjectNotFoundError";
+  }
+}
+
+/** Rejects absolute keys, `..`/`.` segments, backslashes and NUL: keys map 1:1 to paths. */
+export function assertValidKey(key: string): void {
+  if (
+    key.length === 0 ||
+    key.startsWith("/") ||
+    key.includes("\\") ||
+    key.includes("\0") ||
+    key.split("/").some((seg) => seg === "" || seg === "." || seg === "..")
+  ) {
+    throw new StorageKeyError(key);
+  }
+}
+
+export const keys = {
+  upload: (uploadId: string) => `uploads/${uploadId}`,
+  videoPrefix: (videoId: string) => `videos/${videoId}/`,
+  source: (videoId: string) => `videos/${videoId}/source`,
+  hlsPrefix: (videoId: string) => `videos/${videoId}/hls/`,
+  master: (videoId: string) => `videos/${videoId}/hls/master.m3u8`,
+  poster: (videoId: string) => `videos/${videoId}/poster.jpg`,
+  storyboard: (videoId: string) => `videos/${videoId}/storyboard.jpg`,
+  storyboardVtt: (videoId: string) => `videos/${videoId}/storyboard.vtt`,
+};

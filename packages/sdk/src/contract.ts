@@ -1,0 +1,139 @@
+/**
+ * The HTTP contract of the Reelkit API: one TypeBox schema per request and response.
+ * The server validates with these and generates its OpenAPI document from them; the SDK takes
+ * its types from them. Change a shape here and both sides follow.
+ */
+import { type Static, Type } from "@sinclair/typebox";
+
+export const VideoStatus = Type.Union(
+  [
+    Type.Literal("UPLOADING"),
+    Type.Literal("QUEUED"),
+    Type.Literal("PROCESSING"),
+    Type.Literal("READY"),
+    Type.Literal("FAILED"),
+  ],
+  { $id: "VideoStatus" },
+);
+export type VideoStatus = Static<typeof VideoStatus>;
+
+export const Rendition = Type.Object(
+  {
+    name: Type.String({ description: 'Rung name, e.g. "720p"' }),
+    width: Type.Integer(),
+    height: Type.Integer(),
+    bandwidth: Type.Integer({ description: "Peak bits per second, audio included" }),
+    averageBandwidth: Type.Integer(),
+    codecs: Type.String(),
+    frameRate: Type.Number(),
+  },
+  { $id: "Rendition" },
+);
+export type Rendition = Static<typeof Rendition>;
+
+const Nullable = <T extends import("@sinclair/typebox").TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const Video = Type.Object(
+  {
+    id: Type.String({ format: "uuid" }),
+    title: Type.String(),
+    description: Type.String(),
+    filename: Nullable(Type.String()),
+    status: VideoStatus,
+    /** 0..100: upload progress while UPLOADING, transcode progress while PROCESSING. */
+    progress: Type.Number({ minimum: 0, maximum: 100 }),
+    failureReason: Nullable(Type.String()),
+    duration: Nullable(Type.Number({ description: "Seconds" })),
+    width: Nullable(Type.Integer()),
+    height: Nullable(Type.Integer()),
+    renditions: Type.Array(Rendition),
+    playbackUrl: Nullable(Type.String({ description: "HLS master playlist, once READY" })),
+    posterUrl: Nullable(Type.String()),
+    storyboardUrl: Nullable(Type.String()),
+    storyboardVttUrl: Nullable(Type.String()),
+    createdAt: Type.String({ format: "date-time" }),
+    updatedAt: Type.String({ format: "date-time" }),
+    publishedAt: Nullable(Type.String({ format: "date-time" })),
+  },
+  { $id: "Video" },
+);
+export type Video = Static<typeof Video>;
+
+export const VideoList = Type.Object(
+  {
+    items: Type.Array(Video),
+    /** Pass as `cursor` to get the next page; null on the last page. */
+    nextCursor: Nullable(Type.String()),
+  },
+  { $id: "VideoList" },
+);
+export type VideoList = Static<typeof VideoList>;
+
+export const ListVideosQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+    /** Full-text search on title and description, typo-tolerant; results ranked by relevance. */
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    sort: Type.Optional(Type.Union([Type.Literal("newest"), Type.Literal("oldest")])),
+  },
+  { additionalProperties: false },
+);
+export type ListVideosQuery = Static<typeof ListVideosQuery>;
+
+export const VideoParams = Type.Object({ id: Type.String() });
+export type VideoParams = Static<typeof VideoParams>;
+
+export const UpdateVideoBody = Type.Object(
+  {
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    description: Type.Optional(Type.String({ maxLength: 5000 })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateVideoBody = Static<typeof UpdateVideoBody>;
+
+/** Server-Sent Event `status` on `/api/videos/:id/events`. */
+export const VideoStatusEvent = Type.Object(
+  {
+    videoId: Type.String(),
+    status: VideoStatus,
+    progress: Type.Number(),
+    failureReason: Nullable(Type.String()),
+  },
+  { $id: "VideoStatusEvent" },
+);
+export type VideoStatusEvent = Static<typeof VideoStatusEvent>;
+
+/** Stable error codes; `message` is for people, `code` is for programs. */
+export const ERROR_CODES = [
+  "VALIDATION_FAILED",
+  "VIDEO_NOT_FOUND",
+  "NOT_FOUND",
+  "UPLOAD_TOO_LARGE",
+  "UPLOAD_NOT_FOUND",
+  "INVALID_MEDIA_PATH",
+  "MEDIA_NOT_FOUND",
+  "RANGE_NOT_SATISFIABLE",
+  "UNAUTHORIZED",
+  "FORBIDDEN",
+  "CONFLICT",
+  "INTERNAL",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+    }),
+  },
+  { $id: "ErrorBody" },
+);
+export type ErrorBody = Static<typeof ErrorBody>;
+
+/** Response header on tus upload creation naming the Video created for the upload. */
+export const VIDEO_ID_HEADER = "Reelkit-Video-Id";
+/** tus endpoint path, relative to the server's base URL. */
+export const UPLOADS_PATH = "/api/uploads";

@@ -1,0 +1,55 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+// Workspace packages resolve to their TypeScript sources, so tests never need a build first.
+export const alias = [
+  { find: /^@reelkit\/sdk\/(.*)$/, replacement: src("./packages/sdk/src/$1.ts") },
+  { find: /^@reelkit\/core$/, replacement: src("./packages/core/src/index.ts") },
+  { find: /^@reelkit\/sdk$/, replacement: src("./packages/sdk/src/index.ts") },
+  { find: /^@reelkit\/react$/, replacement: src("./packages/react/src/index.ts") },
+  { find: /^@reelkit\/transcoder$/, replacement: src("./packages/transcoder/src/index.ts") },
+  { find: /^@reelkit\/server$/, replacement: src("./packages/server/src/index.ts") },
+];
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    reporters: ["default", "./test/summary-reporter.ts"],
+    projects: [
+      {
+        resolve: { alias },
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["packages/{core,server,transcoder,sdk}/**/*.test.ts", "test/**/*.test.ts"],
+          exclude: ["**/node_modules/**", "**/dist/**", "test/browser/**"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: "dom",
+          environment: "jsdom",
+          include: ["packages/react/**/*.test.{ts,tsx}", "apps/demo/**/*.test.{ts,tsx}"],
+          exclude: ["**/node_modules/**", "**/dist/**"],
+          setupFiles: ["./test/setup-dom.ts"],
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: "browser",
+          environment: "node",
+          include: ["test/browser/**/*.test.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
