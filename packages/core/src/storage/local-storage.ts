@@ -61,6 +61,18 @@ export class LocalStorage implements Storage {
     }
   }
 
+  async move(fromKey: string, toKey: string): Promise<void> {
+    const from = this.localPath(fromKey);
+    const to = this.localPath(toKey);
+    await fs.mkdir(path.dirname(to), { recursive: true });
+    try {
+      await fs.rename(from, to);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new ObjectNotFoundError(fromKey);
+      throw err;
+    }
+  }
+
   async delete(key: string): Promise<void> {
     await fs.rm(this.localPath(key), { force: true });
   }

@@ -20,6 +20,8 @@ export interface Storage {
   /** Downloads an object to a local file (ffmpeg needs a seekable input). */
   getToFile(key: string, localPath: string): Promise<void>;
   stat(key: string): Promise<StoredObject | null>;
+  /** Moves an object to a new key (a rename on disk, copy + delete in S3). */
+  move(fromKey: string, toKey: string): Promise<void>;
   /** Deletes one object; absent is not an error. */
   delete(key: string): Promise<void>;
   /** Deletes every object under a prefix (e.g. `videos/<id>/`). */
