@@ -1,0 +1,81 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, parseDuration, parseSize } from "./config.js";
+
+describe("loadConfig", () => {
+  it("gives the embedded defaults for an empty environment", () => {
+    const config = loadConfig({}, "/srv/app");
+    expect(config).toMatchObject({
+      port: 3000,
+      host: "0.0.0.0",
+      dataDir: path.resolve("/srv/app/data"),
+      databaseUrl: null,
+      maxUploadSize: 10 * 1024 ** 3,
+      uploadExpirySeconds: 86_400,
+      corsOrigins: ["*"],
+      rungs: [1080, 720, 480, 360, 180],
+      transcodeConcurrency: 1,
+      logLevel: "info",
+    });
+  });
+
+  it("reads every variable", () => {
+    const config = loadConfig(
+      {
+        PORT: "8080",
+        REELKIT_DATA_DIR: "state",
+        DATABASE_URL: "postgres://u:p@localhost:5432/reelkit",
+        REELKIT_MAX_UPLOAD_SIZE: "500MB",
+        REELKIT_UPLOAD_EXPIRY: "30m",
+        REELKIT_PUBLIC_URL: "https://cdn.example.com/",
+        REELKIT_CORS_ORIGINS: "https://a.example, https://b.example",
+        REELKIT_RUNGS: "360,720",
+        REELKIT_TRANSCODE_CONCURRENCY: "2",
+        REELKIT_LOG_LEVEL: "warn",
+        FFMPEG_PATH: "/opt/ffmpeg",
+      },
+      "/srv/app",
+    );
+    expect(config.port).toBe(8080);
+    expect(config.dataDir).toBe(path.resolve("/srv/app/state"));
+    expect(config.databaseUrl).toBe("postgres://u:p@localhost:5432/reelkit");
+    expect(config.maxUploadSize).toBe(500_000_000);
+    expect(config.uploadExpirySeconds).toBe(1800);
+    expect(config.publicUrl).toBe("https://cdn.example.com");
+    expect(config.corsOrigins).toEqual(["https://a.example", "https://b.example"]);
+    expect(config.rungs).toEqual([720, 360]);
+    expect(config.transcodeConcurrency).toBe(2);
+    expect(config.logLevel).toBe("warn");
+    expect(config.ffmpegPath).toBe("/opt/ffmpeg");
+  });
+
+  it.each([
+    [{ PORT: "http" }, "PORT"],
+    [{ PORT: "70000" }, "PORT"],
+    [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL"],
+    [{ REELKIT_MAX_UPLOAD_SIZE: "lots" }, "REELKIT_MAX_UPLOAD_SIZE"],
+    [{ REELKIT_UPLOAD_EXPIRY: "-1h" }, "REELKIT_UPLOAD_EXPIRY"],
+    [{ REELKIT_RUNGS: "720,720" }, "REELKIT_RUNGS"],
+    [{ REELKIT_LOG_LEVEL: "loud" }, "REELKIT_LOG_LEVEL"],
+    [{ REELKIT_PUBLIC_URL: "ftp://x" }, "REELKIT_PUBLIC_URL"],
+    [{ REELKIT_TYPO: "1" }, "REELKIT_TYPO"],
+  ])("rejects %o naming the variable", (env, variable) => {
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(variable);
+    expect((error as Error).message.startsWith(`${variable}:`)).toBe(true);
+  });
+
+  it("parses sizes and durations", () => {
+    expect(parseSize("X", "10GiB")).toBe(10 * 1024 ** 3);
+    expect(parseSize("X", "1.5k")).toBe(1500);
+    expect(parseSize("X", "1048576")).toBe(1_048_576);
+    expect(parseDuration("X", "7d")).toBe(604_800);
+    expect(parseDuration("X", "90")).toBe(90);
+  });
+});
