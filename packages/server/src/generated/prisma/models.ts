@@ -8,6 +8,6 @@
  *
  * 🟢 You can import this file directly.
  */
-export type * from './models/Video.ts'
-export type * from './models/Outbox.ts'
-export type * from './commonInputTypes.ts'
+export type * from './models/Video'
+export type * from './models/Outbox'
+export type * from './commonInputTypes'
