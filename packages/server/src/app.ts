@@ -1,0 +1,31 @@
+import cors from "@fastify/cors";
+import type { Config, Logger } from "@reelkit/core";
+import Fastify, { type FastifyInstance } from "fastify";
+import { registerErrorHandlers } from "./http/errors.js";
+
+export interface AppDeps {
+  config: Config;
+  /** Pino logger; Fastify's own logger is disabled when absent. */
+  logger?: Logger;
+}
+
+/** Builds the Reelkit HTTP app with every route registered and no port bound. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, logger } = deps;
+  // The pino instance narrows Fastify's logger type; routes only need the base logger API.
+  const app = Fastify({
+    loggerInstance: logger,
+    // Validation errors reach the root handler as `err.validation`.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true } },
+  }) as unknown as FastifyInstance;
+
+  registerErrorHandlers(app);
+  await app.register(cors, {
+    origin: config.corsOrigins.includes("*") ? true : config.corsOrigins,
+    exposedHeaders: ["Location", "Upload-Offset", "Upload-Length", "Tus-Resumable", "Reelkit-Video-Id"],
+  });
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+
+  return app;
+}

@@ -1,0 +1,57 @@
+import { loadConfig } from "@reelkit/core";
+import { Type } from "@sinclair/typebox";
+import { afterEach, describe, expect, it } from "vitest";
+import { buildApp } from "../app.js";
+import { errors } from "./errors.js";
+
+const config = loadConfig({ REELKIT_DATA_DIR: "/tmp/reelkit-app-test", REELKIT_LOG_LEVEL: "silent" });
+
+describe("buildApp", () => {
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  afterEach(async () => {
+    await app?.close();
+  });
+
+  it("answers /healthz", async () => {
+    app = await buildApp({ config });
+    const res = await app.inject({ method: "GET", url: "/healthz" });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: "ok" });
+  });
+
+  it("returns NOT_FOUND in the error shape for unknown routes", async () => {
+    app = await buildApp({ config });
+    const res = await app.inject({ method: "GET", url: "/nope?x=1" });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({ error: { code: "NOT_FOUND", message: "Route GET /nope not found" } });
+  });
+
+  it("maps validation, catalogue and unexpected errors without stack traces", async () => {
+    app = await buildApp({ config });
+    app.get("/v", { schema: { querystring: Type.Object({ n: Type.Integer({ maximum: 5 }) }) } }, async () => "ok");
+    app.get("/gone", async () => {
+      throw errors.videoNotFound("abc");
+    });
+    app.get("/boom", async () => {
+      throw new Error("secret internals");
+    });
+    const v = await app.inject({ method: "GET", url: "/v?n=9" });
+    expect(v.statusCode).toBe(400);
+    expect(v.json().error.code).toBe("VALIDATION_FAILED");
+    const g = await app.inject({ method: "GET", url: "/gone" });
+    expect(g.statusCode).toBe(404);
+    expect(g.json()).toEqual({ error: { code: "VIDEO_NOT_FOUND", message: "No video with id abc" } });
+    const b = await app.inject({ method: "GET", url: "/boom" });
+    expect(b.statusCode).toBe(500);
+    expect(b.json()).toEqual({ error: { code: "INTERNAL", message: "Internal server error" } });
+    expect(b.body).not.toContain("secret");
+  });
+
+  it("sends CORS headers for the configured origins", async () => {
+    app = await buildApp({ config: { ...config, corsOrigins: ["https://site.example"] } });
+    const ok = await app.inject({ method: "GET", url: "/healthz", headers: { origin: "https://site.example" } });
+    expect(ok.headers["access-control-allow-origin"]).toBe("https://site.example");
+    const other = await app.inject({ method: "GET", url: "/healthz", headers: { origin: "https://evil.example" } });
+    expect(other.headers["access-control-allow-origin"]).toBeUndefined();
+  });
+});

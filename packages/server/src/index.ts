@@ -1,0 +1,2 @@
+export { type AppDeps, buildApp } from "./app.js";
+export { ApiError, errors } from "./http/errors.js";
