@@ -1,17 +1,21 @@
 import cors from "@fastify/cors";
-import type { Config, Logger } from "@reelkit/core";
+import { type Config, createStorage, type Logger, type Storage } from "@reelkit/core";
 import Fastify, { type FastifyInstance } from "fastify";
 import { registerErrorHandlers } from "./http/errors.js";
+import { mediaRoutes } from "./media/media-routes.js";
 
 export interface AppDeps {
   config: Config;
   /** Pino logger; Fastify's own logger is disabled when absent. */
   logger?: Logger;
+  /** Object storage; `createStorage(config)` when absent. */
+  storage?: Storage;
 }
 
 /** Builds the Reelkit HTTP app with every route registered and no port bound. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, logger } = deps;
+  const storage = deps.storage ?? createStorage(config);
   // The pino instance narrows Fastify's logger type; routes only need the base logger API.
   const app = Fastify({
     loggerInstance: logger,
@@ -26,6 +30,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.get("/healthz", async () => ({ status: "ok" }));
+  await app.register(mediaRoutes, { storage });
 
   return app;
 }

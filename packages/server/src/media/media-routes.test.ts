@@ -1,0 +1,121 @@
+import fs from "node:fs/promises";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { LocalStorage, loadConfig } from "@reelkit/core";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../app.js";
+
+let dir: string;
+let app: FastifyInstance;
+let base: string;
+const id = "0b9f3c1e-2f4d-4a7b-9c1d-1234567890ab";
+const segment = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 256));
+
+/** Raw GET so the path reaches the server exactly as written (fetch would normalise `..`). */
+function rawGet(p: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+    const u = new URL(base);
+    const req = http.request({ host: u.hostname, port: u.port, path: p, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), "reelkit-media-"));
+  const storage = new LocalStorage(path.join(dir, "media"));
+  await storage.put(`videos/${id}/hls/master.m3u8`, Buffer.from("#EXTM3U\n"));
+  await storage.put(`videos/${id}/hls/720p/seg_0.m4s`, segment);
+  await storage.put(`videos/${id}/hls/720p/init.mp4`, Buffer.from("init"));
+  await storage.put(`videos/${id}/poster.jpg`, Buffer.from("jpeg"));
+  await storage.put(`videos/${id}/storyboard.vtt`, Buffer.from("WEBVTT\n"));
+  await storage.put(`videos/${id}/source`, Buffer.from("secret source"));
+  await storage.put("uploads/abc", Buffer.from("secret upload"));
+  const config = loadConfig({ REELKIT_DATA_DIR: dir, REELKIT_LOG_LEVEL: "silent" });
+  app = await buildApp({ config, storage });
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  const addr = app.server.address();
+  base = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
+});
+
+afterAll(async () => {
+  await app.close();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe("/media", () => {
+  it("serves playlists with the HLS MIME type and short caching", async () => {
+    const res = await fetch(`${base}/media/videos/${id}/hls/master.m3u8`, { headers: { origin: "https://a.example" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/vnd.apple.mpegurl");
+    expect(res.headers.get("cache-control")).toBe("public, max-age=2");
+    expect(res.headers.get("access-control-allow-origin")).toBeTruthy();
+    expect(await res.text()).toBe("#EXTM3U\n");
+  });
+
+  it("serves segments, init, images and vtt immutable with their MIME types", async () => {
+    const cases: [string, string][] = [
+      [`videos/${id}/hls/720p/seg_0.m4s`, "video/iso.segment"],
+      [`videos/${id}/hls/720p/init.mp4`, "video/mp4"],
+      [`videos/${id}/poster.jpg`, "image/jpeg"],
+      [`videos/${id}/storyboard.vtt`, "text/vtt; charset=utf-8"],
+    ];
+    for (const [key, type] of cases) {
+      const res = await fetch(`${base}/media/${key}`);
+      expect(res.status, key).toBe(200);
+      expect(res.headers.get("content-type")).toBe(type);
+      expect(res.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    }
+    const seg = await fetch(`${base}/media/videos/${id}/hls/720p/seg_0.m4s`);
+    expect(Buffer.from(await seg.arrayBuffer()).equals(segment)).toBe(true);
+  });
+
+  it("answers Range requests with 206 and the exact bytes, 416 when unsatisfiable", async () => {
+    const url = `${base}/media/videos/${id}/hls/720p/seg_0.m4s`;
+    const r = await fetch(url, { headers: { range: "bytes=10-19" } });
+    expect(r.status).toBe(206);
+    expect(r.headers.get("content-range")).toBe("bytes 10-19/1000");
+    expect(Buffer.from(await r.arrayBuffer()).equals(segment.subarray(10, 20))).toBe(true);
+    const suffix = await fetch(url, { headers: { range: "bytes=-5" } });
+    expect(suffix.status).toBe(206);
+    expect(Buffer.from(await suffix.arrayBuffer()).equals(segment.subarray(995))).toBe(true);
+    const bad = await fetch(url, { headers: { range: "bytes=5000-" } });
+    expect(bad.status).toBe(416);
+    expect(bad.headers.get("content-range")).toBe("bytes */1000");
+    expect((await bad.json()).error.code).toBe("RANGE_NOT_SATISFIABLE");
+  });
+
+  it("never serves sources or uploads", async () => {
+    for (const p of [`videos/${id}/source`, "uploads/abc"]) {
+      const res = await rawGet(`/media/${p}`);
+      expect(res.status, p).toBe(404);
+      expect(JSON.parse(res.body.toString()).error.code).toBe("MEDIA_NOT_FOUND");
+    }
+  });
+
+  it("rejects traversal, plain and encoded, with INVALID_MEDIA_PATH", async () => {
+    for (const p of [
+      `/media/videos/${id}/hls/../source`,
+      `/media/videos/${id}/hls/%2e%2e/source`,
+      `/media/videos/${id}/hls/..%2fsource`,
+      "/media/../../etc/passwd",
+    ]) {
+      const res = await rawGet(p);
+      expect(res.status, p).toBe(400);
+      expect(JSON.parse(res.body.toString()).error.code).toBe("INVALID_MEDIA_PATH");
+      expect(res.body.toString()).not.toContain("secret");
+    }
+  });
+
+  it("404s MEDIA_NOT_FOUND for a missing file", async () => {
+    const res = await fetch(`${base}/media/videos/${id}/hls/1080p/seg_9.m4s`);
+    expect(res.status).toBe(404);
+    expect((await res.json()).error.code).toBe("MEDIA_NOT_FOUND");
+  });
+});

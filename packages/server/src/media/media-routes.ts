@@ -1,0 +1,117 @@
+import { createReadStream } from "node:fs";
+import fs from "node:fs/promises";
+import type { Storage } from "@reelkit/core";
+import type { FastifyInstance } from "fastify";
+import { errors } from "../http/errors.js";
+
+const MIME: Record<string, string> = {
+  m3u8: "application/vnd.apple.mpegurl",
+  m4s: "video/iso.segment",
+  mp4: "video/mp4",
+  m4a: "audio/mp4",
+  ts: "video/mp2t",
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  png: "image/png",
+  webp: "image/webp",
+  vtt: "text/vtt; charset=utf-8",
+};
+
+const IMMUTABLE = "public, max-age=31536000, immutable";
+// Playlists are rewritten while a video is processed; keep caches short.
+const PLAYLIST = "public, max-age=2";
+
+/** Only published renditions and images: sources and tus uploads are never served. */
+const SERVABLE =
+  /^videos\/[A-Za-z0-9_-]+\/(?:hls\/(?:[A-Za-z0-9_.-]+\/)*[A-Za-z0-9_.-]+|poster\.jpg|storyboard\.jpg|storyboard\.vtt)$/;
+
+/** Checks a decoded media key; throws INVALID_MEDIA_PATH on traversal or odd characters. */
+export function mediaKey(raw: string): string {
+  const segments = raw.split("/");
+  if (
+    raw.includes("\\") ||
+    raw.includes("\0") ||
+    raw.startsWith("/") ||
+    segments.some((s) => s === "" || s === "." || s === "..")
+  ) {
+    throw errors.invalidMediaPath();
+  }
+  return raw;
+}
+
+export function contentTypeFor(key: string): string {
+  const ext = key.slice(key.lastIndexOf(".") + 1).toLowerCase();
+  return MIME[ext] ?? "application/octet-stream";
+}
+
+/** Parses a single `bytes=` range; null when absent/unsupported, "invalid" when unsatisfiable. */
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | null | "invalid" {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m) return null; // multi-range and other units: serve the whole file (allowed by RFC 9110)
+  const [, a, b] = m;
+  if (a === "" && b === "") return "invalid";
+  let start: number;
+  let end: number;
+  if (a === "") {
+    const suffix = Number(b);
+    if (suffix === 0) return "invalid";
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(a);
+    end = b === "" ? size - 1 : Math.min(Number(b), size - 1);
+  }
+  if (start >= size || start > end) return "invalid";
+  return { start, end };
+}
+
+export interface MediaRoutesOptions {
+  storage: Storage;
+}
+
+/** `GET|HEAD /media/*`: HLS playlists, fMP4 segments and images from local storage. */
+export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions): Promise<void> {
+  const { storage } = opts;
+  app.route({
+    method: ["GET", "HEAD"],
+    url: "/media/*",
+    handler: async (request, reply) => {
+      const rawPath = request.url.split("?")[0] ?? "";
+      // Reject encoded dots and slashes before decoding can turn them into traversal.
+      if (/%2e|%2f|%5c|%00/i.test(rawPath)) throw errors.invalidMediaPath();
+      const key = mediaKey((request.params as { "*": string })["*"]);
+      if (!SERVABLE.test(key)) throw errors.mediaNotFound();
+      const file = storage.localPath(key);
+      if (!file) throw errors.mediaNotFound();
+      const stat = await fs.stat(file).catch(() => null);
+      if (!stat?.isFile()) throw errors.mediaNotFound();
+
+      const size = stat.size;
+      reply.header("Content-Type", contentTypeFor(key));
+      reply.header("Cache-Control", key.endsWith(".m3u8") ? PLAYLIST : IMMUTABLE);
+      reply.header("Accept-Ranges", "bytes");
+      reply.header("Last-Modified", stat.mtime.toUTCString());
+      reply.header("ETag", `"${size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`);
+
+      const range = parseRange(request.headers.range, size);
+      if (range === "invalid") {
+        reply.header("Content-Range", `bytes */${size}`);
+        throw errors.rangeNotSatisfiable();
+      }
+      if (range) {
+        reply.status(206);
+        reply.header("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
+        reply.header("Content-Length", range.end - range.start + 1);
+        if (request.method === "HEAD") return reply.send();
+        return reply.send(createReadStream(file, { start: range.start, end: range.end }));
+      }
+      reply.header("Content-Length", size);
+      if (request.method === "HEAD") return reply.send();
+      return reply.send(createReadStream(file));
+    },
+  });
+}
