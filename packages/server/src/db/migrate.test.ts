@@ -1,0 +1,78 @@
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { defaultMigrationsDir, migrate, readMigrations } from "./migrate.js";
+import { pgliteRunner } from "./sql-runner.js";
+
+describe("migrate (PGlite)", () => {
+  let dir: string;
+  let db: PGlite;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "reelkit-migrate-"));
+    await cp(defaultMigrationsDir(), path.join(dir, "migrations"), { recursive: true });
+    db = await PGlite.create({ extensions: { pg_trgm } });
+  });
+  afterEach(async () => {
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("applies every migration once and records it like prisma migrate deploy", async () => {
+    const runner = pgliteRunner(db);
+    const files = await readMigrations(path.join(dir, "migrations"));
+    const first = await migrate(runner, path.join(dir, "migrations"));
+    expect(first.applied).toEqual(files.map((f) => f.name));
+    const second = await migrate(runner, path.join(dir, "migrations"));
+    expect(second.applied).toEqual([]);
+    const rows = await runner.query<{ migration_name: string; checksum: string; applied_steps_count: number }>(
+      `SELECT migration_name, checksum, applied_steps_count, finished_at FROM "_prisma_migrations" ORDER BY migration_name`,
+    );
+    expect(rows.map((r) => [r.migration_name, r.checksum, r.applied_steps_count])).toEqual(
+      files.map((f) => [f.name, f.checksum, 1]),
+    );
+    expect(files[0]?.checksum).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("applies a new migration folder later, in order", async () => {
+    const runner = pgliteRunner(db);
+    await migrate(runner, path.join(dir, "migrations"));
+    await cp(path.join(dir, "migrations", "20261121000000_init"), path.join(dir, "migrations", "20991231000000_more"), {
+      recursive: true,
+    });
+    await writeFile(
+      path.join(dir, "migrations", "20991231000000_more", "migration.sql"),
+      `ALTER TABLE "video" ADD COLUMN "extra" TEXT;`,
+    );
+    const res = await migrate(runner, path.join(dir, "migrations"));
+    expect(res.applied).toEqual(["20991231000000_more"]);
+    const cols = await runner.query(`SELECT 1 FROM information_schema.columns WHERE column_name = 'extra'`);
+    expect(cols).toHaveLength(1);
+  });
+
+  it("refuses to start when an applied migration was edited", async () => {
+    const runner = pgliteRunner(db);
+    await migrate(runner, path.join(dir, "migrations"));
+    await writeFile(path.join(dir, "migrations", "20261121000000_init", "migration.sql"), "SELECT 1;");
+    await expect(migrate(runner, path.join(dir, "migrations"))).rejects.toThrow(/checksum mismatch/);
+  });
+
+  it("rolls back a failing migration and records nothing", async () => {
+    const runner = pgliteRunner(db);
+    await migrate(runner, path.join(dir, "migrations"));
+    await cp(path.join(dir, "migrations", "20261121000000_init"), path.join(dir, "migrations", "20991231000000_bad"), {
+      recursive: true,
+    });
+    await writeFile(
+      path.join(dir, "migrations", "20991231000000_bad", "migration.sql"),
+      `ALTER TABLE "video" ADD COLUMN "half" TEXT; SELECT no_such_function();`,
+    );
+    await expect(migrate(runner, path.join(dir, "migrations"))).rejects.toThrow(/20991231000000_bad failed/);
+    const cols = await runner.query(`SELECT 1 FROM information_schema.columns WHERE column_name = 'half'`);
+    expect(cols).toHaveLength(0);
+    const rows = await runner.query(`SELECT 1 FROM "_prisma_migrations" WHERE migration_name = '20991231000000_bad'`);
+    expect(rows).toHaveLength(0);
+  });
+});
