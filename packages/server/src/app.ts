@@ -3,6 +3,7 @@ import { type Config, createStorage, type Logger, type Storage } from "@reelkit/
 import Fastify, { type FastifyInstance } from "fastify";
 import { registerErrorHandlers } from "./http/errors.js";
 import { mediaRoutes } from "./media/media-routes.js";
+import { type UploadCatalog, uploadRoutes } from "./uploads/upload-routes.js";
 
 export interface AppDeps {
   config: Config;
@@ -10,6 +11,8 @@ export interface AppDeps {
   logger?: Logger;
   /** Object storage; `createStorage(config)` when absent. */
   storage?: Storage;
+  /** The catalog; the upload and video routes are registered only when it is given. */
+  catalog?: UploadCatalog;
 }
 
 /** Builds the Reelkit HTTP app with every route registered and no port bound. */
@@ -31,6 +34,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.get("/healthz", async () => ({ status: "ok" }));
   await app.register(mediaRoutes, { storage });
+  if (deps.catalog) {
+    await app.register(uploadRoutes, { config, storage, catalog: deps.catalog, logger });
+  }
 
   return app;
 }

@@ -1,0 +1,173 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { type Config, keys, LocalStorage, loadConfig } from "@reelkit/core";
+import type { FastifyInstance } from "fastify";
+import * as tus from "tus-js-client";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { buildApp } from "../app.js";
+import type { UploadCatalog } from "./upload-routes.js";
+
+/** Records what the upload flow asks of the catalog. */
+function recordingCatalog() {
+  const created: Parameters<UploadCatalog["createForUpload"]>[0][] = [];
+  const finished: { videoId: string; sourceKey: string; sourceSize: number }[] = [];
+  const catalog: UploadCatalog = {
+    createForUpload: async (input) => {
+      created.push(input);
+    },
+    finishUpload: async (videoId, source) => {
+      finished.push({ videoId, ...source });
+    },
+  };
+  return { catalog, created, finished };
+}
+
+let dir: string;
+let storage: LocalStorage;
+let app: FastifyInstance | undefined;
+
+async function start(env: Record<string, string>, catalog: UploadCatalog): Promise<string> {
+  const config: Config = loadConfig({ REELKIT_DATA_DIR: dir, REELKIT_LOG_LEVEL: "silent", ...env });
+  app = await buildApp({ config, storage, catalog });
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  const addr = app.server.address();
+  return `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
+}
+
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), "reelkit-uploads-"));
+  storage = new LocalStorage(path.join(dir, "media"));
+});
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+function upload(base: string, data: Buffer, metadata: Record<string, string>, chunkSize = 64 * 1024) {
+  let videoId: string | null = null;
+  return new Promise<{ url: string; videoId: string | null }>((resolve, reject) => {
+    const u = new tus.Upload(data, {
+      endpoint: `${base}/api/uploads`,
+      metadata,
+      chunkSize,
+      retryDelays: [],
+      onAfterResponse: (req, res) => {
+        if (req.getMethod() === "POST") videoId = res.getHeader("Reelkit-Video-Id") ?? null;
+      },
+      onError: reject,
+      onSuccess: () => resolve({ url: u.url as string, videoId }),
+    });
+    u.start();
+  });
+}
+
+describe("tus uploads", () => {
+  it("creates the video on creation, moves the file to its source key and finishes it", async () => {
+    const rec = recordingCatalog();
+    const base = await start({}, rec.catalog);
+    const data = Buffer.alloc(200_000, 7);
+    const { videoId } = await upload(base, data, { filename: "cats.mp4", description: "Two cats" });
+    expect(videoId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(rec.created).toEqual([
+      { videoId, uploadId: videoId, title: "cats", description: "Two cats", filename: "cats.mp4" },
+    ]);
+    expect(rec.finished).toEqual([{ videoId, sourceKey: keys.source(videoId as string), sourceSize: 200_000 }]);
+    const stored = await fs.readFile(storage.localPath(keys.source(videoId as string)));
+    expect(stored.equals(data)).toBe(true);
+    // The upload's own file is removed once the response is written.
+    await vi.waitFor(async () => expect(await storage.stat(keys.upload(videoId as string))).toBeNull());
+  });
+
+  it("supports creation-with-upload and uses the title from metadata", async () => {
+    const rec = recordingCatalog();
+    const base = await start({}, rec.catalog);
+    const res = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: {
+        "Tus-Resumable": "1.0.0",
+        "Upload-Length": "5",
+        "Upload-Metadata": `title ${Buffer.from("My title").toString("base64")}`,
+        "Content-Type": "application/offset+octet-stream",
+      },
+      body: "hello",
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get("upload-offset")).toBe("5");
+    const id = res.headers.get("reelkit-video-id") as string;
+    expect(rec.created[0]?.title).toBe("My title");
+    expect(rec.finished).toEqual([{ videoId: id, sourceKey: keys.source(id), sourceSize: 5 }]);
+  });
+
+  it("rejects uploads above the maximum size with 413 and a clear error", async () => {
+    const rec = recordingCatalog();
+    const base = await start({ REELKIT_MAX_UPLOAD_SIZE: "1000" }, rec.catalog);
+    const res = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "1001" },
+    });
+    expect(res.status).toBe(413);
+    const body = JSON.parse(await res.text());
+    expect(body.error.code).toBe("UPLOAD_TOO_LARGE");
+    expect(body.error.message).toContain("1000 bytes");
+    expect(rec.created).toEqual([]);
+  });
+
+  it("terminates an upload with DELETE", async () => {
+    const rec = recordingCatalog();
+    const base = await start({}, rec.catalog);
+    const res = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "100" },
+    });
+    const url = new URL(res.headers.get("location") as string, base).toString();
+    const del = await fetch(url, { method: "DELETE", headers: { "Tus-Resumable": "1.0.0" } });
+    expect(del.status).toBe(204);
+    const head = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+    expect([404, 410]).toContain(head.status);
+  });
+
+  it("resumes from the stored offset after a server restart", async () => {
+    const rec = recordingCatalog();
+    let base = await start({}, rec.catalog);
+    const data = Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251));
+    const created = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "3000" },
+    });
+    const location = created.headers.get("location") as string;
+    const id = created.headers.get("reelkit-video-id") as string;
+    const patch = (b: string, offset: number, body: Buffer) =>
+      fetch(new URL(location, b), {
+        method: "PATCH",
+        headers: {
+          "Tus-Resumable": "1.0.0",
+          "Upload-Offset": String(offset),
+          "Content-Type": "application/offset+octet-stream",
+        },
+        body: new Uint8Array(body),
+      });
+    expect((await patch(base, 0, data.subarray(0, 1000))).status).toBe(204);
+    await app?.close();
+    base = await start({}, rec.catalog);
+    const head = await fetch(new URL(location, base), { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+    expect(head.headers.get("upload-offset")).toBe("1000");
+    expect((await patch(base, 1000, data.subarray(1000))).status).toBe(204);
+    expect(rec.finished.map((f) => f.videoId)).toEqual([id]);
+    expect((await fs.readFile(storage.localPath(keys.source(id)))).equals(data)).toBe(true);
+  });
+
+  it("removes abandoned uploads after the expiry period", async () => {
+    const rec = recordingCatalog();
+    const base = await start({ REELKIT_UPLOAD_EXPIRY: "1s" }, rec.catalog);
+    const res = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "100" },
+    });
+    const id = res.headers.get("reelkit-video-id") as string;
+    expect(await storage.stat(keys.upload(id))).not.toBeNull();
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(await storage.stat(keys.upload(id))).toBeNull();
+  });
+});

@@ -1,0 +1,151 @@
+import { randomUUID } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { type Config, keys, type Logger, type Storage } from "@reelkit/core";
+import { UPLOADS_PATH, VIDEO_ID_HEADER } from "@reelkit/sdk/contract";
+import { FileStore } from "@tus/file-store";
+import { EVENTS, Server as TusServer } from "@tus/server";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { errorBody } from "../http/errors.js";
+
+/** What the upload flow needs from the catalog (CatalogService satisfies it). */
+export interface UploadCatalog {
+  createForUpload(input: {
+    videoId: string;
+    uploadId: string;
+    title: string;
+    description: string;
+    filename: string | null;
+  }): Promise<unknown>;
+  /** Moves the video to QUEUED and writes its outbox row in one transaction. */
+  finishUpload(videoId: string, source: { sourceKey: string; sourceSize: number }): Promise<unknown>;
+}
+
+export interface UploadRoutesOptions {
+  config: Pick<Config, "maxUploadSize" | "uploadExpirySeconds" | "corsOrigins">;
+  storage: Storage;
+  catalog: UploadCatalog;
+  logger?: Logger;
+}
+
+// Set by the Fastify route on creation requests so tus names the upload after the new video.
+const ID_HEADER = "x-reelkit-internal-video-id";
+// Uploads expire after `uploadExpirySeconds`; sweeping at most hourly keeps the delay bounded.
+const MAX_SWEEP_INTERVAL_MS = 3_600_000;
+
+function titleFrom(metadata: Record<string, string | null> | undefined): {
+  title: string;
+  description: string;
+  filename: string | null;
+} {
+  const filename = metadata?.filename?.trim() || null;
+  const fromName = filename ? filename.replace(/\.[^.]+$/, "") : "";
+  const title = (metadata?.title?.trim() || fromName || "Untitled").slice(0, 200);
+  return { title, description: (metadata?.description ?? "").slice(0, 5000), filename };
+}
+
+async function linkOrCopy(storage: Storage, fromKey: string, toKey: string): Promise<void> {
+  const from = storage.localPath(fromKey);
+  const to = storage.localPath(toKey);
+  if (!from || !to) throw new Error("tus uploads need local storage");
+  await fs.mkdir(path.dirname(to), { recursive: true });
+  await fs.rm(to, { force: true }); // a redelivered finish replaces the earlier link
+  try {
+    await fs.link(from, to);
+  } catch {
+    await storage.putFile(toKey, from);
+  }
+}
+
+/** tus 1.0 at `/api/uploads`: creation, creation-with-upload, termination, expiration. */
+export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptions): Promise<void> {
+  const { config, storage, catalog } = opts;
+  const directory = storage.localPath("uploads");
+  if (!directory) throw new Error("tus uploads need local storage");
+  const datastore = new FileStore({
+    directory,
+    expirationPeriodInMilliseconds: config.uploadExpirySeconds * 1000,
+  });
+  const anyOrigin = config.corsOrigins.includes("*");
+  const tus = new TusServer({
+    path: UPLOADS_PATH,
+    datastore,
+    maxSize: config.maxUploadSize,
+    relativeLocation: true,
+    respectForwardedHeaders: true,
+    allowedOrigins: anyOrigin ? undefined : config.corsOrigins,
+    exposedHeaders: [VIDEO_ID_HEADER],
+    namingFunction: (req) => req.headers.get(ID_HEADER) ?? randomUUID(),
+    onUploadCreate: async (_req, upload) => {
+      await catalog.createForUpload({ videoId: upload.id, uploadId: upload.id, ...titleFrom(upload.metadata) });
+      return {};
+    },
+    onUploadFinish: async (_req, upload) => {
+      const sourceKey = keys.source(upload.id);
+      // tus re-reads the upload after this hook, so the file must stay until the response is
+      // written: link it to its source key now (no copy on one filesystem), remove it after.
+      await linkOrCopy(storage, keys.upload(upload.id), sourceKey);
+      await catalog.finishUpload(upload.id, { sourceKey, sourceSize: upload.size ?? upload.offset });
+      return {};
+    },
+    onResponseError: (_req, err) => {
+      if ("status_code" in err && err.status_code === 413) {
+        return {
+          status_code: 413,
+          body: JSON.stringify(
+            errorBody(
+              "UPLOAD_TOO_LARGE",
+              `Upload exceeds the maximum size of ${config.maxUploadSize} bytes (REELKIT_MAX_UPLOAD_SIZE)`,
+            ),
+          ),
+        };
+      }
+      return undefined;
+    },
+  });
+
+  tus.on(EVENTS.POST_FINISH, (_req, _res, upload) => {
+    datastore
+      .remove(upload.id)
+      .catch((err) => opts.logger?.warn({ err, uploadId: upload.id }, "upload cleanup failed"));
+  });
+
+  // tus reads the raw request body itself; Fastify must leave the stream untouched.
+  app.addContentTypeParser("application/offset+octet-stream", (_req, _payload, done) => done(null));
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    reply.hijack();
+    const raw = request.raw;
+    // A client must never choose the id: drop any copy of the internal header it sent.
+    const clean: string[] = [];
+    for (let i = 0; i + 1 < raw.rawHeaders.length; i += 2) {
+      const name = raw.rawHeaders[i] as string;
+      if (name.toLowerCase() !== ID_HEADER) clean.push(name, raw.rawHeaders[i + 1] as string);
+    }
+    delete raw.headers[ID_HEADER];
+    if (request.method === "POST") {
+      const videoId = randomUUID();
+      // tus builds its web Request from the raw header list.
+      clean.push(ID_HEADER, videoId);
+      raw.headers[ID_HEADER] = videoId;
+      reply.raw.setHeader(VIDEO_ID_HEADER, videoId);
+    }
+    raw.rawHeaders.splice(0, raw.rawHeaders.length, ...clean);
+    await tus.handle(raw, reply.raw);
+  };
+  const methods = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"] as const;
+  app.route({ method: [...methods], url: UPLOADS_PATH, handler: handle });
+  app.route({ method: [...methods], url: `${UPLOADS_PATH}/*`, handler: handle });
+
+  const sweep = () => {
+    tus.cleanUpExpiredUploads().then(
+      (n) => {
+        if (n > 0) opts.logger?.info({ removed: n }, "removed expired uploads");
+      },
+      (err) => opts.logger?.warn({ err }, "expired upload sweep failed"),
+    );
+  };
+  const timer = setInterval(sweep, Math.min(config.uploadExpirySeconds * 1000, MAX_SWEEP_INTERVAL_MS));
+  timer.unref();
+  app.addHook("onClose", async () => clearInterval(timer));
+}
