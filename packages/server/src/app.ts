@@ -1,9 +1,13 @@
 import cors from "@fastify/cors";
-import { type Config, createStorage, type Logger, type Storage } from "@reelkit/core";
+import { type Bus, type Config, createStorage, type Logger, type Storage } from "@reelkit/core";
 import Fastify, { type FastifyInstance } from "fastify";
+import type { CatalogService } from "./catalog/catalog-service.js";
+import type { OutboxRepository } from "./catalog/outbox.js";
 import { registerErrorHandlers } from "./http/errors.js";
+import { videoRoutes } from "./http/video-routes.js";
 import { mediaRoutes } from "./media/media-routes.js";
-import { type UploadCatalog, uploadRoutes } from "./uploads/upload-routes.js";
+import { OutboxRelay } from "./outbox/outbox-relay.js";
+import { uploadRoutes } from "./uploads/upload-routes.js";
 
 export interface AppDeps {
   config: Config;
@@ -12,7 +16,10 @@ export interface AppDeps {
   /** Object storage; `createStorage(config)` when absent. */
   storage?: Storage;
   /** The catalog; the upload and video routes are registered only when it is given. */
-  catalog?: UploadCatalog;
+  catalog?: CatalogService;
+  /** With `outbox`, starts the outbox relay and applies transcoder events to the catalog. */
+  bus?: Bus;
+  outbox?: OutboxRepository;
 }
 
 /** Builds the Reelkit HTTP app with every route registered and no port bound. */
@@ -35,7 +42,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get("/healthz", async () => ({ status: "ok" }));
   await app.register(mediaRoutes, { storage });
   if (deps.catalog) {
-    await app.register(uploadRoutes, { config, storage, catalog: deps.catalog, logger });
+    const catalog = deps.catalog;
+    await app.register(uploadRoutes, { config, storage, catalog, logger });
+    await app.register(videoRoutes, { config, storage, catalog });
+    if (deps.bus && deps.outbox) {
+      const bus = deps.bus;
+      const relay = new OutboxRelay({ outbox: deps.outbox, bus, logger });
+      const stopKick = catalog.onChange((v) => {
+        if (v.status === "QUEUED") relay.kick();
+      });
+      await bus.subscribe("reelkit-server", {
+        "video.transcode.progress": async (e) => void (await catalog.applyProgress(e)),
+        "video.transcode.ready": async (e) => void (await catalog.applyReady(e)),
+        "video.transcode.failed": async (e) => void (await catalog.applyFailed(e)),
+      });
+      app.addHook("onReady", async () => relay.start());
+      app.addHook("onClose", async () => {
+        stopKick();
+        await relay.stop();
+      });
+    }
   }
 
   return app;
