@@ -1,0 +1,13 @@
+import { defineConfig } from "tsup";
+
+export default defineConfig({
+  entry: ["src/index.ts", "src/contract.ts"],
+  format: ["esm", "cjs"],
+  // tsup sets `baseUrl` for its declaration build, deprecated in TypeScript 6.
+  dts: { compilerOptions: { ignoreDeprecations: "6.0" } },
+  sourcemap: true,
+  clean: true,
+  // Browser and Node alike: no Node built-ins are bundled; hls.js and tus-js-client stay external.
+  platform: "neutral",
+  target: "es2022",
+});
