@@ -1,0 +1,105 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { sendJson, startServer, type TestServer } from "../test/http-server.js";
+import { createReelkitClient } from "./client.js";
+import { ReelkitApiError } from "./errors.js";
+
+const video = (id: string, title = "A clip") => ({
+  id,
+  title,
+  description: "",
+  filename: "clip.mp4",
+  status: "READY",
+  progress: 100,
+  failureReason: null,
+  duration: 3,
+  width: 320,
+  height: 180,
+  renditions: [],
+  playbackUrl: `/media/videos/${id}/hls/master.m3u8`,
+  posterUrl: null,
+  storyboardUrl: null,
+  storyboardVttUrl: null,
+  createdAt: "2026-01-01T00:00:00.000Z",
+  updatedAt: "2026-01-01T00:00:00.000Z",
+  publishedAt: null,
+});
+
+describe("createReelkitClient", () => {
+  let server: TestServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it("lists with query parameters and a bearer token", async () => {
+    server = await startServer((req, res) => {
+      const url = new URL(req.url ?? "", "http://x");
+      sendJson(res, 200, { items: [video("v1")], nextCursor: url.searchParams.get("limit") === "1" ? "c2" : null });
+    });
+    const client = createReelkitClient({ baseUrl: `${server.baseUrl}/`, getToken: async () => "tok" });
+    const page = await client.list({ limit: 1, sort: "oldest", cursor: undefined });
+    expect(page.items.map((v) => v.id)).toEqual(["v1"]);
+    expect(page.nextCursor).toBe("c2");
+    expect(server.requests[0]?.url).toBe("/api/videos?limit=1&sort=oldest");
+    expect(server.requests[0]?.headers.authorization).toBe("Bearer tok");
+  });
+
+  it("searches with q and sends no authorization without a token", async () => {
+    server = await startServer((_req, res) => sendJson(res, 200, { items: [], nextCursor: null }));
+    const client = createReelkitClient({ baseUrl: server.baseUrl, getToken: () => null });
+    await client.search({ q: "cat videos", limit: 5 });
+    expect(server.requests[0]?.url).toBe("/api/videos?q=cat+videos&limit=5");
+    expect(server.requests[0]?.headers.authorization).toBeUndefined();
+  });
+
+  it("gets, updates with a JSON body and deletes", async () => {
+    server = await startServer((req, res, body) => {
+      if (req.method === "GET") return sendJson(res, 200, video("a/b"));
+      if (req.method === "PATCH") return sendJson(res, 200, video("a/b", JSON.parse(body.toString()).title));
+      res.writeHead(204).end();
+    });
+    const client = createReelkitClient({ baseUrl: server.baseUrl });
+    expect((await client.get("a/b")).id).toBe("a/b");
+    expect((await client.update("a/b", { title: "New" })).title).toBe("New");
+    await expect(client.delete("a/b")).resolves.toBeUndefined();
+    expect(server.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+      "GET /api/videos/a%2Fb",
+      "PATCH /api/videos/a%2Fb",
+      "DELETE /api/videos/a%2Fb",
+    ]);
+    expect(server.requests[1]?.headers["content-type"]).toBe("application/json");
+    expect(JSON.parse(server.requests[1]?.body ?? "")).toEqual({ title: "New" });
+  });
+
+  it("throws ReelkitApiError parsed from the error body", async () => {
+    server = await startServer((_req, res) =>
+      sendJson(res, 404, { error: { code: "VIDEO_NOT_FOUND", message: "No video x" } }),
+    );
+    const client = createReelkitClient({ baseUrl: server.baseUrl });
+    const error = await client.get("x").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReelkitApiError);
+    expect(error).toMatchObject({ status: 404, code: "VIDEO_NOT_FOUND", message: "No video x" });
+  });
+
+  it("throws a generic HTTP_ERROR for non-JSON error bodies", async () => {
+    server = await startServer((_req, res) => {
+      res.writeHead(502, { "content-type": "text/html" }).end("<h1>Bad gateway</h1>");
+    });
+    const client = createReelkitClient({ baseUrl: server.baseUrl });
+    await expect(client.list()).rejects.toMatchObject({ status: 502, code: "HTTP_ERROR" });
+  });
+
+  it("uses the fetch it was given", async () => {
+    server = await startServer((_req, res) => sendJson(res, 200, video("v9")));
+    const seen: string[] = [];
+    const client = createReelkitClient({
+      baseUrl: server.baseUrl,
+      fetch: (input, init) => {
+        seen.push(String(input));
+        return fetch(input, init);
+      },
+    });
+    await client.get("v9");
+    expect(seen).toEqual([`${server.baseUrl}/api/videos/v9`]);
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * Typed client for the Reelkit catalog API. Request and response types come from the TypeBox
+ * schemas in `contract.ts`, the same ones the server validates with.
+ */
+import type { ListVideosQuery, UpdateVideoBody, Video, VideoList } from "./contract.js";
+import { ReelkitApiError } from "./errors.js";
+
+export interface ReelkitClientOptions {
+  /** Server origin (and optional path prefix), e.g. "https://video.example.com". */
+  baseUrl: string;
+  /** Returns a bearer token for each request; return null/undefined to send none. */
+  getToken?: () => string | null | undefined | Promise<string | null | undefined>;
+  /** A fetch implementation; defaults to the global one. */
+  fetch?: typeof fetch;
+}
+
+export type ListOptions = Omit<ListVideosQuery, "q">;
+export type SearchOptions = ListVideosQuery & { q: string };
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+export interface ReelkitClient {
+  readonly baseUrl: string;
+  list(query?: ListOptions, options?: RequestOptions): Promise<VideoList>;
+  search(query: SearchOptions, options?: RequestOptions): Promise<VideoList>;
+  get(id: string, options?: RequestOptions): Promise<Video>;
+  update(id: string, patch: UpdateVideoBody, options?: RequestOptions): Promise<Video>;
+  delete(id: string, options?: RequestOptions): Promise<void>;
+  /** Absolute URL for a server path such as "/api/uploads". */
+  url(path: string): string;
+  /** Authorization headers for the current token (used by the uploader and the watcher). */
+  authHeaders(): Promise<Record<string, string>>;
+  /** The fetch implementation this client uses. */
+  readonly fetch: typeof fetch;
+}
+
+export function createReelkitClient(options: ReelkitClientOptions): ReelkitClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, "");
+  // Bind so that a global fetch is not called with a foreign `this` (browsers reject that).
+  const doFetch: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+
+  const url = (path: string) => `${baseUrl}${path.startsWith("/") ? path : `/${path}`}`;
+
+  const authHeaders = async (): Promise<Record<string, string>> => {
+    const token = await options.getToken?.();
+    return token ? { authorization: `Bearer ${token}` } : {};
+  };
+
+  async function request<T>(method: string, path: string, init: { body?: unknown; signal?: AbortSignal } = {}) {
+    const headers: Record<string, string> = { accept: "application/json", ...(await authHeaders()) };
+    if (init.body !== undefined) headers["content-type"] = "application/json";
+    const response = await doFetch(url(path), {
+      method,
+      headers,
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      signal: init.signal,
+    });
+    if (!response.ok) throw await toApiError(response);
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  const videoPath = (id: string) => `/api/videos/${encodeURIComponent(id)}`;
+
+  return {
+    baseUrl,
+    fetch: doFetch,
+    url,
+    authHeaders,
+    list: (query = {}, opts = {}) => request<VideoList>("GET", `/api/videos${toQueryString(query)}`, opts),
+    search: (query, opts = {}) => request<VideoList>("GET", `/api/videos${toQueryString(query)}`, opts),
+    get: (id, opts = {}) => request<Video>("GET", videoPath(id), opts),
+    update: (id, patch, opts = {}) => request<Video>("PATCH", videoPath(id), { ...opts, body: patch }),
+    delete: async (id, opts = {}) => {
+      await request<void>("DELETE", videoPath(id), opts);
+    },
+  };
+}
+
+function toQueryString(query: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== "") params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+async function toApiError(response: Response): Promise<ReelkitApiError> {
+  const text = await response.text().catch(() => "");
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (body.error && typeof body.error.code === "string") {
+      return new ReelkitApiError({
+        status: response.status,
+        code: body.error.code,
+        message: typeof body.error.message === "string" ? body.error.message : response.statusText,
+      });
+    }
+  } catch {
+    // Not JSON (a proxy's HTML page, say): fall through to a generic error.
+  }
+  return new ReelkitApiError({
+    status: response.status,
+    code: "HTTP_ERROR",
+    message: `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`,
+  });
+}
