@@ -1,2 +1,4 @@
 export { type AppDeps, buildApp } from "./app.js";
 export { ApiError, errors } from "./http/errors.js";
+export { toApiVideo } from "./http/video-mapper.js";
+export { OutboxRelay, type OutboxRelayOptions } from "./outbox/outbox-relay.js";
