@@ -1,0 +1,133 @@
+import { describe, expect, it } from "vitest";
+import { buildHlsArgs, h264Codec, h264Level } from "./ffmpeg-args.js";
+import type { Rung } from "./ladder.js";
+
+const r360: Rung = {
+  name: "360p",
+  width: 640,
+  height: 360,
+  videoBitrate: 800_000,
+  maxrate: 1_200_000,
+  bufsize: 2_400_000,
+};
+const r180: Rung = { name: "180p", width: 320, height: 180, videoBitrate: 300_000, maxrate: 450_000, bufsize: 900_000 };
+
+const hls = (dir: string) => [
+  "-f",
+  "hls",
+  "-hls_time",
+  "6",
+  "-hls_segment_type",
+  "fmp4",
+  "-hls_playlist_type",
+  "vod",
+  "-hls_flags",
+  "independent_segments",
+  "-hls_fmp4_init_filename",
+  "init.mp4",
+  "-hls_segment_filename",
+  `${dir}/seg-%03d.m4s`,
+  `${dir}/index.m3u8`,
+];
+const video = (i: number, rung: Rung, level: string, gop: string, gopSeconds = 2) => [
+  "-map",
+  `[v${i}]`,
+  "-an",
+  "-c:v",
+  "libx264",
+  "-preset",
+  "veryfast",
+  "-profile:v",
+  "high",
+  "-level:v",
+  level,
+  "-pix_fmt",
+  "yuv420p",
+  "-b:v",
+  String(rung.videoBitrate),
+  "-maxrate",
+  String(rung.maxrate),
+  "-bufsize",
+  String(rung.bufsize),
+  "-g",
+  gop,
+  "-keyint_min",
+  gop,
+  "-sc_threshold",
+  "0",
+  "-force_key_frames",
+  `expr:gte(t,n_forced*${gopSeconds})`,
+];
+const head = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats"];
+
+describe("buildHlsArgs", () => {
+  it("decodes once and writes one HLS output per rung plus one for audio", () => {
+    expect(
+      buildHlsArgs({ input: "/t/src", outDir: "/t/out", ladder: [r360, r180], frameRate: 30, hasAudio: true }),
+    ).toEqual([
+      ...head,
+      "-i",
+      "/t/src",
+      "-filter_complex",
+      "[0:v:0]fps=30,split=2[s0][s1];[s0]scale=640:360,setsar=1[v0];[s1]scale=320:180,setsar=1[v1]",
+      ...video(0, r360, "3.0", "60"),
+      ...hls("/t/out/360p"),
+      ...video(1, r180, "3.0", "60"),
+      ...hls("/t/out/180p"),
+      "-map",
+      "0:a:0",
+      "-vn",
+      "-c:a",
+      "aac",
+      "-profile:a",
+      "aac_low",
+      "-b:a",
+      "128000",
+      "-ac",
+      "2",
+      "-ar",
+      "48000",
+      ...hls("/t/out/audio"),
+    ]);
+  });
+
+  it("omits the audio rendition for a silent source and derives the GOP from the frame rate", () => {
+    const args = buildHlsArgs({
+      input: "in",
+      outDir: "o",
+      ladder: [r180],
+      frameRate: 29.97,
+      hasAudio: false,
+      segmentSeconds: 4,
+      gopSeconds: 1,
+    });
+    expect(args).toEqual([
+      ...head,
+      "-i",
+      "in",
+      "-filter_complex",
+      "[0:v:0]fps=29.97,split=1[s0];[s0]scale=320:180,setsar=1[v0]",
+      ...video(0, r180, "3.0", "30", 1),
+      ...hls("o/180p").map((a) => (a === "6" ? "4" : a)),
+    ]);
+    expect(args).not.toContain("-var_stream_map");
+  });
+
+  it("refuses an empty ladder", () => {
+    expect(() => buildHlsArgs({ input: "i", outDir: "o", ladder: [], frameRate: 30, hasAudio: true })).toThrow(
+      RangeError,
+    );
+  });
+});
+
+describe("h264 level and codec string", () => {
+  it("picks the smallest level that fits", () => {
+    expect(h264Level(640, 360, 30)).toBe(30);
+    expect(h264Level(1280, 720, 30)).toBe(31);
+    expect(h264Level(1280, 720, 60)).toBe(32);
+    expect(h264Level(1920, 1080, 30)).toBe(40);
+    expect(h264Level(1920, 1080, 60)).toBe(42);
+    expect(h264Codec(1280, 720, 30)).toBe("avc1.64001f");
+    expect(h264Codec(1920, 1080, 30)).toBe("avc1.640028");
+  });
+});
