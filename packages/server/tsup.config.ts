@@ -8,4 +8,8 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "node20",
+  // Workspace sources are bundled (they are not published separately for the server's use);
+  // npm dependencies stay imports, since CJS ones such as pino cannot be bundled into ESM.
+  skipNodeModulesBundle: true,
+  noExternal: [/^@reelkit\//],
 });
