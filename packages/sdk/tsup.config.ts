@@ -9,5 +9,7 @@ export default defineConfig({
   clean: true,
   // Browser and Node alike: no Node built-ins are bundled; hls.js and tus-js-client stay external.
   platform: "neutral",
+  // Node built-ins are only imported lazily, on the Node code paths.
+  external: [/^node:/],
   target: "es2022",
 });

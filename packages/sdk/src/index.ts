@@ -1,3 +1,4 @@
 export * from "./client.js";
 export * from "./contract.js";
 export * from "./errors.js";
+export * from "./upload.js";
