@@ -2,3 +2,4 @@ export * from "./client.js";
 export * from "./contract.js";
 export * from "./errors.js";
 export * from "./upload.js";
+export * from "./watch.js";
