@@ -1,0 +1,127 @@
+import { execFile } from "node:child_process";
+import { accessSync, constants } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import type { Config } from "@reelkit/core";
+
+export interface Binaries {
+  ffmpeg: string;
+  ffprobe: string;
+}
+
+export interface ProbeResult {
+  durationSec: number;
+  /** Coded size of the first video stream (before rotation). */
+  width: number;
+  height: number;
+  /** Clockwise display rotation in degrees, 0/90/180/270. */
+  rotation: number;
+  frameRate: number;
+  hasAudio: boolean;
+}
+
+export class ProbeError extends Error {
+  constructor(
+    readonly code: "UNDECODABLE" | "NO_VIDEO_STREAM",
+    message: string,
+  ) {
+    super(message);
+    this.name = "ProbeError";
+  }
+}
+
+function onPath(name: string, envPath: string | undefined): string | null {
+  for (const dir of (envPath ?? "").split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {}
+  }
+  return null;
+}
+
+/** `ffmpeg`/`ffprobe` on PATH, else FFMPEG_PATH/FFPROBE_PATH, else the npm-shipped binaries. */
+export function resolveBinaries(
+  config: Pick<Config, "ffmpegPath" | "ffprobePath">,
+  envPath: string | undefined = process.env.PATH,
+): Binaries {
+  const require = createRequire(import.meta.url);
+  const shipped = (pkg: string): string => (require(pkg) as { path: string }).path;
+  return {
+    ffmpeg: onPath("ffmpeg", envPath) ?? config.ffmpegPath ?? shipped("@ffmpeg-installer/ffmpeg"),
+    ffprobe: onPath("ffprobe", envPath) ?? config.ffprobePath ?? shipped("@ffprobe-installer/ffprobe"),
+  };
+}
+
+interface FfprobeStream {
+  codec_type?: string;
+  width?: number;
+  height?: number;
+  avg_frame_rate?: string;
+  r_frame_rate?: string;
+  duration?: string;
+  tags?: { rotate?: string };
+  side_data_list?: { side_data_type?: string; rotation?: number }[];
+}
+
+function parseRate(r: string | undefined): number {
+  if (!r) return 0;
+  const [n, d] = r.split("/").map(Number);
+  const v = d ? (n ?? 0) / d : (n ?? 0);
+  return Number.isFinite(v) ? v : 0;
+}
+
+/** Maps ffprobe's JSON to a ProbeResult; throws ProbeError when there is no usable video. */
+export function parseProbe(json: string): ProbeResult {
+  let data: { streams?: FfprobeStream[]; format?: { duration?: string } };
+  try {
+    data = JSON.parse(json);
+  } catch {
+    throw new ProbeError("UNDECODABLE", "The file could not be read as a video.");
+  }
+  const streams = data.streams ?? [];
+  const v = streams.find((s) => s.codec_type === "video" && (s.width ?? 0) > 0 && (s.height ?? 0) > 0);
+  if (!v) {
+    const what = streams.some((s) => s.codec_type === "audio") ? "an audio-only file" : "not a video";
+    throw new ProbeError("NO_VIDEO_STREAM", `The file has no video stream (${what}).`);
+  }
+  // Display-matrix rotation is counter-clockwise in ffprobe; the legacy tag is clockwise.
+  const matrix = v.side_data_list?.find((d) => d.side_data_type === "Display Matrix" && typeof d.rotation === "number");
+  const raw = matrix ? -(matrix.rotation ?? 0) : Number(v.tags?.rotate ?? 0);
+  const rotation = (((Math.round(raw / 90) * 90) % 360) + 360) % 360;
+  const avg = parseRate(v.avg_frame_rate);
+  const frameRate = avg > 0 && avg <= 240 ? avg : parseRate(v.r_frame_rate) || 30;
+  const durationSec = Number(data.format?.duration ?? v.duration ?? 0);
+  if (!(durationSec > 0)) throw new ProbeError("UNDECODABLE", "The video has no measurable duration.");
+  return {
+    durationSec,
+    width: v.width ?? 0,
+    height: v.height ?? 0,
+    rotation,
+    frameRate: Math.round(Math.min(frameRate, 60) * 1000) / 1000,
+    hasAudio: streams.some((s) => s.codec_type === "audio"),
+  };
+}
+
+/** Runs ffprobe on a local file. */
+export function probeFile(ffprobe: string, file: string, signal?: AbortSignal): Promise<ProbeResult> {
+  const args = ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", file];
+  return new Promise((resolve, reject) => {
+    execFile(ffprobe, args, { signal, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err && (err as { name?: string }).name === "AbortError") return reject(err);
+      if (err) {
+        const detail = String(stderr).trim().split("\n").pop() ?? "";
+        return reject(
+          new ProbeError("UNDECODABLE", `The file could not be read as a video${detail ? ` (${detail})` : ""}.`),
+        );
+      }
+      try {
+        resolve(parseProbe(stdout));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}

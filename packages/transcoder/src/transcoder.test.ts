@@ -1,0 +1,159 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { type Bus, type EventPayloads, InProcessBus, keys, LocalStorage, loadConfig } from "@reelkit/core";
+import HLS from "hls-parser";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resolveBinaries } from "./probe.js";
+import { createTranscoder } from "./transcoder.js";
+
+const bin = resolveBinaries({ ffmpegPath: null, ffprobePath: null });
+
+function makeClip(file: string, opts: { audio: boolean; video?: boolean; seconds?: number }): void {
+  const s = String(opts.seconds ?? 4);
+  const inputs = [
+    ...(opts.video === false ? [] : ["-f", "lavfi", "-i", `testsrc=size=320x240:rate=25:duration=${s}`]),
+    ...(opts.audio ? ["-f", "lavfi", "-i", `sine=frequency=440:duration=${s}`] : []),
+  ];
+  const codecs = [
+    ...(opts.video === false ? [] : ["-c:v", "libx264", "-pix_fmt", "yuv420p"]),
+    ...(opts.audio ? ["-c:a", "aac"] : []),
+  ];
+  execFileSync(bin.ffmpeg, ["-v", "error", "-y", ...inputs, ...codecs, "-f", "mp4", file]);
+}
+
+describe("transcoder (real ffmpeg, InProcessBus, LocalStorage)", () => {
+  let dir: string;
+  let storage: LocalStorage;
+  let bus: Bus;
+  const events: { topic: string; payload: unknown }[] = [];
+  const of = <T extends keyof EventPayloads>(topic: T, videoId: string) =>
+    events
+      .filter((e) => e.topic === topic && (e.payload as { videoId: string }).videoId === videoId)
+      .map((e) => e.payload as EventPayloads[T]);
+
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), "reelkit-transcoder-test-"));
+    storage = new LocalStorage(path.join(dir, "media"));
+    bus = new InProcessBus();
+    await bus.subscribe("test-observer", {
+      "video.transcode.progress": async (p) => void events.push({ topic: "video.transcode.progress", payload: p }),
+      "video.transcode.ready": async (p) => void events.push({ topic: "video.transcode.ready", payload: p }),
+      "video.transcode.failed": async (p) => void events.push({ topic: "video.transcode.failed", payload: p }),
+    });
+    const config = loadConfig({ REELKIT_DATA_DIR: dir, REELKIT_RUNGS: "180,120" } as NodeJS.ProcessEnv);
+    await createTranscoder({ config, storage, bus, logger: pino({ level: "silent" }) }).start();
+  });
+  afterAll(() => fs.rm(dir, { recursive: true, force: true }));
+
+  async function upload(videoId: string, body: Buffer | string): Promise<void> {
+    await storage.put(keys.source(videoId), body);
+    await bus.publish("video.uploaded", { videoId, attempt: 1, sourceKey: keys.source(videoId) }, videoId);
+  }
+
+  it("turns a clip into an HLS ladder with aligned keyframes, poster and storyboard", async () => {
+    const clip = path.join(dir, "clip.mp4");
+    makeClip(clip, { audio: true });
+    await upload("v1", await fs.readFile(clip));
+
+    expect(of("video.transcode.failed", "v1")).toEqual([]);
+    const [ready] = of("video.transcode.ready", "v1");
+    expect(ready).toMatchObject({ videoId: "v1", width: 320, height: 240, hasAudio: true, frameRate: 25 });
+    expect(ready?.durationSec).toBeCloseTo(4, 0);
+    const percents = of("video.transcode.progress", "v1").map((p) => p.percent);
+    expect(percents.length).toBeGreaterThan(2);
+    expect([...percents].sort((a, b) => a - b)).toEqual(percents);
+
+    const read = async (key: string) => fs.readFile(storage.localPath(key), "utf8");
+    const master = HLS.parse(await read(keys.master("v1"))) as HLS.types.MasterPlaylist;
+    expect(master.variants.map((v) => v.resolution)).toEqual([
+      { width: 240, height: 180 },
+      { width: 160, height: 120 },
+    ]);
+    expect(master.variants[0]?.codecs).toMatch(/^avc1\.6400[0-9a-f]{2},mp4a\.40\.2$/);
+    expect(master.variants[0]?.bandwidth).toBe(ready?.renditions[0]?.bandwidth);
+    expect(master.variants[0]?.bandwidth).toBeGreaterThan(0);
+    expect(master.variants[0]?.audio[0]?.uri).toBe("audio/index.m3u8");
+
+    for (const rendition of ["180p", "120p", "audio"]) {
+      const media = HLS.parse(await read(`videos/v1/hls/${rendition}/index.m3u8`)) as HLS.types.MediaPlaylist;
+      expect(media.playlistType).toBe("VOD");
+      expect(media.endlist).toBe(true);
+      expect(media.segments.length).toBeGreaterThan(0);
+      for (const seg of media.segments)
+        expect((await storage.stat(`videos/v1/hls/${rendition}/${seg.uri}`))?.size).toBeGreaterThan(0);
+      expect(await storage.stat(`videos/v1/hls/${rendition}/init.mp4`)).not.toBeNull();
+    }
+
+    // Keyframes every ~2 s (50 frames at 25 fps) at the same frames in every rung.
+    const keyframes = async (rung: string) => {
+      const rdir = path.dirname(storage.localPath(`videos/v1/hls/${rung}/init.mp4`));
+      const segs = (await fs.readdir(rdir)).filter((f) => f.endsWith(".m4s")).sort();
+      const parts = [await fs.readFile(path.join(rdir, "init.mp4"))];
+      for (const s of segs) parts.push(await fs.readFile(path.join(rdir, s)));
+      const joined = path.join(dir, `joined-${rung}.mp4`);
+      await fs.writeFile(joined, Buffer.concat(parts));
+      const args = [
+        "-v",
+        "error",
+        "-select_streams",
+        "v:0",
+        "-show_entries",
+        "frame=key_frame",
+        "-of",
+        "csv=p=0",
+        joined,
+      ];
+      const flags = execFileSync(bin.ffprobe, args, { encoding: "utf8" }).trim().split("\n");
+      return flags.flatMap((l, i) => (l.trim().startsWith("1") ? [i] : []));
+    };
+    const k180 = await keyframes("180p");
+    expect(k180[0]).toBe(0);
+    expect(k180).toHaveLength(2);
+    expect(Math.abs((k180[1] ?? 0) - 50)).toBeLessThanOrEqual(1);
+    expect(await keyframes("120p")).toEqual(k180);
+
+    expect((await storage.stat(keys.poster("v1")))?.size).toBeGreaterThan(0);
+    expect((await storage.stat(keys.storyboard("v1")))?.size).toBeGreaterThan(0);
+    const vtt = await read(keys.storyboardVtt("v1"));
+    expect(vtt.startsWith("WEBVTT")).toBe(true);
+    expect(vtt).toContain("storyboard.jpg#xywh=0,0,160,120");
+
+    // Redelivery: same keys, another ready event, nothing new.
+    const before = (await storage.list("videos/v1/")).map((o) => o.key).sort();
+    await bus.publish("video.uploaded", { videoId: "v1", attempt: 1, sourceKey: keys.source("v1") }, "v1");
+    expect(of("video.transcode.ready", "v1")).toHaveLength(2);
+    expect((await storage.list("videos/v1/")).map((o) => o.key).sort()).toEqual(before);
+  }, 60_000);
+
+  it.each([
+    ["random bytes", "rnd", () => Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251)), "UNDECODABLE"],
+    ["a zero-length file", "empty", () => Buffer.alloc(0), "EMPTY_SOURCE"],
+  ] as const)(
+    "publishes video.transcode.failed for %s",
+    async (_name, id, body, code) => {
+      await upload(id, body());
+      const [failed] = of("video.transcode.failed", id);
+      expect(failed?.code).toBe(code);
+      expect(failed?.reason.length).toBeGreaterThan(10);
+      expect(of("video.transcode.ready", id)).toEqual([]);
+    },
+    30_000,
+  );
+
+  it("rejects audio-only and truncated files with a readable reason", async () => {
+    const audioOnly = path.join(dir, "audio.mp4");
+    makeClip(audioOnly, { audio: true, video: false });
+    await upload("aud", await fs.readFile(audioOnly));
+    expect(of("video.transcode.failed", "aud")[0]).toMatchObject({ code: "NO_VIDEO_STREAM" });
+    expect(of("video.transcode.failed", "aud")[0]?.reason).toMatch(/no video stream/);
+
+    const clip = await fs.readFile(path.join(dir, "clip.mp4"));
+    await upload("trunc", clip.subarray(0, Math.floor(clip.length / 3)));
+    const [failed] = of("video.transcode.failed", "trunc");
+    expect(failed?.code).toMatch(/UNDECODABLE|NO_VIDEO_STREAM/);
+    expect(of("video.transcode.ready", "trunc")).toEqual([]);
+  }, 30_000);
+});
