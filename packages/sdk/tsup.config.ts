@@ -11,5 +11,6 @@ export default defineConfig({
   platform: "neutral",
   // Node built-ins are only imported lazily, on the Node code paths.
   external: [/^node:/],
+  removeNodeProtocol: false,
   target: "es2022",
 });

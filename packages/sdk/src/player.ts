@@ -1,0 +1,199 @@
+/**
+ * Adaptive HLS playback on a <video> element: hls.js where Media Source Extensions exist, the
+ * browser's native HLS otherwise (Safari on iOS). hls.js is imported lazily so that importing
+ * the SDK never touches `window` (SSR-safe).
+ */
+import type HlsType from "hls.js";
+import type { HlsConfig } from "hls.js";
+
+export interface PlayerLevel {
+  index: number;
+  width: number;
+  height: number;
+  /** Peak bits per second. */
+  bitrate: number;
+  /** e.g. "720p" */
+  name: string;
+}
+
+export interface PlayerError {
+  fatal: boolean;
+  type: string;
+  details: string;
+  message: string;
+}
+
+export interface PlayerHandle {
+  readonly engine: "hls.js" | "native";
+  /** The rungs of the ladder; empty with native HLS (the browser picks levels itself). */
+  levels(): PlayerLevel[];
+  /** Index of the level playing now; -1 when unknown (native HLS, or before the first one). */
+  currentLevel(): number;
+  /** True while hls.js chooses levels itself. */
+  isAuto(): boolean;
+  /** Choose a level by index, or -1 for automatic selection. */
+  setLevel(index: number): void;
+  onLevelSwitched(listener: (index: number) => void): () => void;
+  /** Fires when the level list becomes known. */
+  onLevelsLoaded(listener: (levels: PlayerLevel[]) => void): () => void;
+  onError(listener: (error: PlayerError) => void): () => void;
+  destroy(): void;
+}
+
+export interface AttachPlayerOptions {
+  /** Extra hls.js configuration. */
+  hlsConfig?: Partial<HlsConfig>;
+  /** Bearer token for playlist and segment requests (hls.js only). */
+  getToken?: () => string | null | undefined;
+  /** Start playback once attached. */
+  autoplay?: boolean;
+  /** Loads hls.js; override to use a different build. Defaults to `import("hls.js")`. */
+  loadHls?: () => Promise<typeof HlsType>;
+}
+
+/** The parts of HTMLVideoElement the player needs (kept narrow so it can run anywhere). */
+export type PlayerVideoElement = Pick<
+  HTMLVideoElement,
+  "canPlayType" | "src" | "removeAttribute" | "load" | "play" | "addEventListener" | "removeEventListener"
+>;
+
+export async function attachPlayer(
+  video: PlayerVideoElement,
+  masterUrl: string,
+  options: AttachPlayerOptions = {},
+): Promise<PlayerHandle> {
+  const Hls = await (options.loadHls ?? defaultLoadHls)();
+  if (Hls.isSupported()) return attachHlsJs(Hls, video, masterUrl, options);
+  if (video.canPlayType("application/vnd.apple.mpegurl")) return attachNative(video, masterUrl, options);
+  throw new Error("This browser cannot play HLS: neither Media Source Extensions nor native HLS are available");
+}
+
+async function defaultLoadHls(): Promise<typeof HlsType> {
+  const mod = await import("hls.js");
+  // CJS interop: the class may sit on `default` twice over.
+  const candidate = (mod as unknown as { default: typeof HlsType & { default?: typeof HlsType } }).default;
+  return candidate.default ?? candidate;
+}
+
+function createEmitter<T>() {
+  const listeners = new Set<(value: T) => void>();
+  return {
+    on(listener: (value: T) => void) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    emit(value: T) {
+      for (const listener of listeners) listener(value);
+    },
+    clear() {
+      listeners.clear();
+    },
+  };
+}
+
+function attachHlsJs(
+  Hls: typeof HlsType,
+  video: PlayerVideoElement,
+  masterUrl: string,
+  options: AttachPlayerOptions,
+): PlayerHandle {
+  const switched = createEmitter<number>();
+  const loaded = createEmitter<PlayerLevel[]>();
+  const errors = createEmitter<PlayerError>();
+  const hls = new Hls({
+    ...options.hlsConfig,
+    xhrSetup: (xhr) => {
+      const token = options.getToken?.();
+      if (token) xhr.setRequestHeader("authorization", `Bearer ${token}`);
+    },
+  });
+  let playing = -1;
+  let mediaRecoveries = 0;
+
+  const levels = (): PlayerLevel[] =>
+    hls.levels.map((level, index) => ({
+      index,
+      width: level.width,
+      height: level.height,
+      bitrate: level.bitrate,
+      name: level.name || (level.height ? `${level.height}p` : `${Math.round(level.bitrate / 1000)} kbps`),
+    }));
+
+  hls.on(Hls.Events.MANIFEST_PARSED, () => {
+    loaded.emit(levels());
+    if (options.autoplay) void Promise.resolve(video.play()).catch(() => undefined);
+  });
+  hls.on(Hls.Events.LEVEL_SWITCHED, (_event, data) => {
+    playing = data.level;
+    switched.emit(data.level);
+  });
+  hls.on(Hls.Events.ERROR, (_event, data) => {
+    // A decoding hiccup is often recoverable once; anything else is reported as it is.
+    if (data.fatal && data.type === Hls.ErrorTypes.MEDIA_ERROR && mediaRecoveries < 1) {
+      mediaRecoveries++;
+      hls.recoverMediaError();
+      return;
+    }
+    errors.emit({
+      fatal: data.fatal,
+      type: String(data.type),
+      details: String(data.details),
+      message: data.error?.message ?? String(data.details),
+    });
+  });
+  hls.loadSource(masterUrl);
+  hls.attachMedia(video as HTMLVideoElement);
+
+  return {
+    engine: "hls.js",
+    levels,
+    currentLevel: () => (playing >= 0 ? playing : hls.currentLevel),
+    isAuto: () => hls.autoLevelEnabled,
+    setLevel: (index) => {
+      // currentLevel switches now (flushing the buffer) so the choice is visible at once.
+      hls.currentLevel = index;
+    },
+    onLevelSwitched: switched.on,
+    onLevelsLoaded: loaded.on,
+    onError: errors.on,
+    destroy: () => {
+      switched.clear();
+      loaded.clear();
+      errors.clear();
+      hls.destroy();
+    },
+  };
+}
+
+function attachNative(video: PlayerVideoElement, masterUrl: string, options: AttachPlayerOptions): PlayerHandle {
+  const errors = createEmitter<PlayerError>();
+  const onError = () => {
+    const mediaError = (video as Partial<HTMLVideoElement>).error;
+    errors.emit({
+      fatal: true,
+      type: "mediaError",
+      details: mediaError ? `MEDIA_ERR_${mediaError.code}` : "unknown",
+      message: mediaError?.message || "The video could not be played",
+    });
+  };
+  video.addEventListener("error", onError);
+  video.src = masterUrl;
+  if (options.autoplay) void Promise.resolve(video.play()).catch(() => undefined);
+  return {
+    engine: "native",
+    levels: () => [],
+    currentLevel: () => -1,
+    isAuto: () => true,
+    // The browser chooses levels itself with native HLS; manual choice is not available.
+    setLevel: () => undefined,
+    onLevelSwitched: () => () => undefined,
+    onLevelsLoaded: () => () => undefined,
+    onError: errors.on,
+    destroy: () => {
+      errors.clear();
+      video.removeEventListener("error", onError);
+      video.removeAttribute("src");
+      video.load();
+    },
+  };
+}
