@@ -2,9 +2,17 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { type Bus, type EventPayloads, InProcessBus, keys, LocalStorage, loadConfig } from "@reelkit/core";
+import {
+  type Bus,
+  createLogger,
+  type EventPayloads,
+  InProcessBus,
+  keys,
+  LocalStorage,
+  loadConfig,
+} from "@reelkit/core";
 import HLS from "hls-parser";
-import pino from "pino";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveBinaries } from "./probe.js";
 import { createTranscoder } from "./transcoder.js";
@@ -44,7 +52,7 @@ describe("transcoder (real ffmpeg, InProcessBus, LocalStorage)", () => {
       "video.transcode.failed": async (p) => void events.push({ topic: "video.transcode.failed", payload: p }),
     });
     const config = loadConfig({ REELKIT_DATA_DIR: dir, REELKIT_RUNGS: "180,120" } as NodeJS.ProcessEnv);
-    await createTranscoder({ config, storage, bus, logger: pino({ level: "silent" }) }).start();
+    await createTranscoder({ config, storage, bus, logger: createLogger({ logLevel: "silent" }) }).start();
   });
   afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
