@@ -1,0 +1,10 @@
+export { ReelkitProvider, type ReelkitProviderProps, useReelkitClient } from "./context.js";
+export {
+  type StartUploadOptions,
+  type UploadPhase,
+  type UploadState,
+  type UseUploadOptions,
+  useUpload,
+} from "./use-upload.js";
+export { type UseVideoOptions, type UseVideoResult, useVideo } from "./use-video.js";
+export { type UseVideosResult, useVideos } from "./use-videos.js";

@@ -1,0 +1,98 @@
+import { type UploadHandle, type UploadProgress, type UploadSource, uploadVideo, watchVideo } from "@reelkit/sdk";
+import { useCallback, useEffect, useRef, useState } from "react";
+import { useReelkitClient } from "./context.js";
+
+export type UploadPhase = "idle" | "uploading" | "paused" | "error" | "processing" | "done";
+
+export interface UploadState {
+  phase: UploadPhase;
+  progress: UploadProgress | null;
+  /** Transcode progress 0..100 while processing. */
+  processingProgress: number;
+  videoId: string | null;
+  error: Error | null;
+}
+
+export interface StartUploadOptions {
+  title?: string;
+  description?: string;
+}
+
+export interface UseUploadOptions {
+  /** Injected uploader; defaults to the sdk's tus `uploadVideo`. */
+  upload?: typeof uploadVideo;
+  pollIntervalMs?: number;
+}
+
+const initial: UploadState = { phase: "idle", progress: null, processingProgress: 0, videoId: null, error: null };
+const toError = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
+
+/** Upload state machine: idle → uploading ⇄ paused → processing → done, with error and retry. */
+export function useUpload(options: UseUploadOptions = {}) {
+  const client = useReelkitClient();
+  const [state, setState] = useState<UploadState>(initial);
+  const handle = useRef<UploadHandle | null>(null);
+  const run = useRef<AbortController | null>(null);
+  const last = useRef<{ file: UploadSource; opts: StartUploadOptions } | null>(null);
+  const upload = options.upload ?? uploadVideo;
+  const { pollIntervalMs } = options;
+
+  useEffect(() => () => run.current?.abort(), []);
+
+  const start = useCallback(
+    async (file: UploadSource, opts: StartUploadOptions = {}) => {
+      run.current?.abort();
+      const controller = new AbortController();
+      run.current = controller;
+      const { signal } = controller;
+      last.current = { file, opts };
+      setState({ ...initial, phase: "uploading" });
+      try {
+        const h = upload(client, file, {
+          ...opts,
+          signal,
+          onProgress: (progress) => {
+            if (!signal.aborted) setState((s) => ({ ...s, progress }));
+          },
+        });
+        handle.current = h;
+        const { videoId } = await h.done;
+        if (signal.aborted) return;
+        setState((s) => ({ ...s, phase: "processing", videoId }));
+        const final = await watchVideo(
+          client,
+          videoId,
+          (event) => {
+            if (!signal.aborted) setState((s) => ({ ...s, processingProgress: event.progress }));
+          },
+          { signal, pollIntervalMs },
+        ).done;
+        if (signal.aborted) return;
+        if (final.status === "FAILED") throw new Error(final.failureReason ?? "Processing failed");
+        setState((s) => ({ ...s, phase: "done", processingProgress: 100 }));
+      } catch (e) {
+        if (!signal.aborted) setState((s) => ({ ...s, phase: "error", error: toError(e) }));
+      }
+    },
+    [client, upload, pollIntervalMs],
+  );
+
+  const pause = useCallback(async () => {
+    await handle.current?.pause();
+    setState((s) => (s.phase === "uploading" ? { ...s, phase: "paused" } : s));
+  }, []);
+  const resume = useCallback(() => {
+    handle.current?.resume();
+    setState((s) => (s.phase === "paused" ? { ...s, phase: "uploading" } : s));
+  }, []);
+  const cancel = useCallback(() => {
+    run.current?.abort();
+    handle.current = null;
+    setState(initial);
+  }, []);
+  const retry = useCallback(() => {
+    if (last.current) void start(last.current.file, last.current.opts);
+  }, [start]);
+
+  return { ...state, start, pause, resume, cancel, retry };
+}
