@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { FfmpegError, progressPercent, runFfmpeg } from "./ffmpeg-runner.js";
+import { ProbeError, parseProbe, probeFile, resolveBinaries } from "./probe.js";
+
+const stream = (extra: object) => ({
+  codec_type: "video",
+  width: 1920,
+  height: 1080,
+  avg_frame_rate: "30000/1001",
+  ...extra,
+});
+const json = (streams: object[], duration = "4.5") => JSON.stringify({ streams, format: { duration } });
+
+describe("parseProbe", () => {
+  it("reads size, frame rate, duration, audio and rotation from the display matrix or the rotate tag", () => {
+    expect(parseProbe(json([stream({}), { codec_type: "audio" }]))).toEqual({
+      durationSec: 4.5,
+      width: 1920,
+      height: 1080,
+      rotation: 0,
+      frameRate: 29.97,
+      hasAudio: true,
+    });
+    const matrix = stream({ side_data_list: [{ side_data_type: "Display Matrix", rotation: -90 }] });
+    expect(parseProbe(json([matrix])).rotation).toBe(90);
+    expect(parseProbe(json([stream({ tags: { rotate: "270" } })])).rotation).toBe(270);
+    expect(parseProbe(json([stream({})])).hasAudio).toBe(false);
+  });
+
+  it("rejects audio-only, garbage and duration-less input with a ProbeError", () => {
+    expect(() => parseProbe(json([{ codec_type: "audio" }]))).toThrow(/audio-only/);
+    expect(() => parseProbe("not json")).toThrow(ProbeError);
+    expect(() => parseProbe(json([stream({})], "0"))).toThrow(/duration/);
+  });
+});
+
+describe("ffmpeg runner", () => {
+  const bin = resolveBinaries({ ffmpegPath: null, ffprobePath: null });
+
+  it("turns out_time_us into a clamped percentage", () => {
+    expect(progressPercent("out_time_us=2000000", 4)).toBe(50);
+    expect(progressPercent("out_time_us=9000000", 4)).toBe(100);
+    expect(progressPercent("frame=12", 4)).toBeNull();
+  });
+
+  it("reports progress, fails readably and can be aborted", async () => {
+    const seen: number[] = [];
+    const gen = [
+      "-v",
+      "error",
+      "-progress",
+      "pipe:1",
+      "-nostats",
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc=size=64x64:rate=25:duration=2",
+      "-f",
+      "null",
+      "-",
+    ];
+    await runFfmpeg({ ffmpeg: bin.ffmpeg, args: gen, durationSec: 2, onProgress: (p) => seen.push(p) });
+    expect(seen.at(-1)).toBeGreaterThan(90);
+    await expect(
+      runFfmpeg({ ffmpeg: bin.ffmpeg, args: ["-v", "error", "-i", "/nonexistent/x.mp4", "-f", "null", "-"] }),
+    ).rejects.toThrow(FfmpegError);
+    const ctrl = new AbortController();
+    const long = runFfmpeg({
+      ffmpeg: bin.ffmpeg,
+      args: ["-v", "error", "-re", "-f", "lavfi", "-i", "testsrc=duration=60", "-f", "null", "-"],
+      signal: ctrl.signal,
+    });
+    setTimeout(() => ctrl.abort(), 200);
+    await expect(long).rejects.toThrow(/abort/i);
+    await expect(probeFile(bin.ffprobe, "/nonexistent/x.mp4")).rejects.toBeInstanceOf(ProbeError);
+  }, 20_000);
+});
