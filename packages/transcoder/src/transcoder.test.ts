@@ -136,6 +136,34 @@ describe("transcoder (real ffmpeg, InProcessBus, LocalStorage)", () => {
     expect((await storage.list("videos/v1/")).map((o) => o.key).sort()).toEqual(before);
   }, 60_000);
 
+  it("plans a rotated phone clip from its display size", async () => {
+    // Encode, then stream-copy with a rotate tag: ffmpeg 5 only writes the display matrix on copy.
+    const plain = path.join(dir, "plain.mp4");
+    const clip = path.join(dir, "rotated.mp4");
+    execFileSync(bin.ffmpeg, [
+      "-v",
+      "error",
+      "-y",
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc=size=320x240:rate=25:duration=2",
+      "-c:v",
+      "libx264",
+      "-pix_fmt",
+      "yuv420p",
+      plain,
+    ]);
+    execFileSync(bin.ffmpeg, ["-v", "error", "-y", "-i", plain, "-c", "copy", "-metadata:s:v:0", "rotate=90", clip]);
+    await upload("rot", await fs.readFile(clip));
+    const [ready] = of("video.transcode.ready", "rot");
+    expect(ready).toMatchObject({ width: 240, height: 320, hasAudio: false });
+    expect(ready?.renditions.map((r) => `${r.name}:${r.width}x${r.height}`)).toEqual(["180p:180x240", "120p:120x160"]);
+    const master = await fs.readFile(storage.localPath(keys.master("rot")), "utf8");
+    expect(master).not.toContain("EXT-X-MEDIA");
+    expect(await storage.stat("videos/rot/hls/audio/index.m3u8")).toBeNull();
+  }, 30_000);
+
   it.each([
     ["random bytes", "rnd", () => Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251)), "UNDECODABLE"],
     ["a zero-length file", "empty", () => Buffer.alloc(0), "EMPTY_SOURCE"],
