@@ -52,6 +52,9 @@ const KNOWN = new Set([
   "REELKIT_DEMO_DIR",
   "REELKIT_REQUIRE",
   "REELKIT_LOG_LEVEL",
+  // read by the `reelkit` CLI of @reelkit/sdk, not by the server
+  "REELKIT_URL",
+  "REELKIT_TOKEN",
 ]);
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
