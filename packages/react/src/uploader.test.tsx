@@ -1,0 +1,85 @@
+import { createReelkitClient, type UploadHandle, type UploadProgress, type uploadVideo } from "@reelkit/sdk";
+import { fireEvent, render, screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
+import { ReelkitProvider } from "./context.js";
+import { Uploader } from "./uploader.js";
+
+function setup() {
+  const video = { status: "PROCESSING", progress: 30 };
+  const fetchImpl: typeof fetch = async (input) => {
+    if (String(input).endsWith("/events")) return new Response("", { status: 404 });
+    return new Response(
+      JSON.stringify({ id: "v9", ...video, failureReason: video.status === "FAILED" ? "bad media" : null }),
+      { headers: { "content-type": "application/json" } },
+    );
+  };
+  const client = createReelkitClient({ baseUrl: "http://reelkit.test", fetch: fetchImpl });
+  const control: { progress?: (p: UploadProgress) => void; finish?: () => void; fail?: (e: Error) => void } = {};
+  const seen: { title?: string } = {};
+  const upload: typeof uploadVideo = (_c, _f, o = {}) => {
+    seen.title = o.title;
+    control.progress = o.onProgress;
+    const done = new Promise<{ videoId: string; uploadUrl: string }>((res, rej) => {
+      control.finish = () => res({ videoId: "v9", uploadUrl: "u" });
+      control.fail = rej;
+    });
+    const handle: UploadHandle = { done, pause: async () => {}, resume: () => {}, abort: async () => {} };
+    return handle;
+  };
+  return { client, upload, control, video, seen };
+}
+
+describe("<Uploader>", () => {
+  it("uploads a picked file with progress, pause/resume, then processing and onReady", async () => {
+    const { client, upload, control, video, seen } = setup();
+    const onUploaded = vi.fn();
+    const onReady = vi.fn();
+    const user = userEvent.setup();
+    render(
+      <ReelkitProvider client={client}>
+        <Uploader upload={upload} pollIntervalMs={10} onUploaded={onUploaded} onReady={onReady} />
+      </ReelkitProvider>,
+    );
+    expect(screen.getByRole("button", { name: "Upload" })).toBeDisabled();
+    await user.upload(
+      screen.getByLabelText("Choose a video file"),
+      new File(["abc"], "holiday.mp4", { type: "video/mp4" }),
+    );
+    expect(screen.getByLabelText("Title")).toHaveValue("holiday");
+    await user.type(screen.getByLabelText("Description"), "beach");
+    await user.click(screen.getByRole("button", { name: "Upload" }));
+    expect(seen.title).toBe("holiday");
+    control.progress?.({ bytesSent: 512, bytesTotal: 1024, percent: 50, speedBps: 2048, etaSeconds: 65 });
+    await waitFor(() => expect(screen.getByText(/50% · 2.0 KB\/s · ETA 1m 5s/)).toBeInTheDocument());
+    expect(screen.getByLabelText("Upload progress")).toHaveAttribute("value", "50");
+    await user.click(screen.getByRole("button", { name: "Pause" }));
+    await user.click(await screen.findByRole("button", { name: "Resume" }));
+    expect(screen.getByRole("button", { name: "Pause" })).toBeInTheDocument();
+    control.finish?.();
+    await waitFor(() => expect(onUploaded).toHaveBeenCalledWith("v9"));
+    expect(await screen.findByText(/Processing… 30%/)).toBeInTheDocument();
+    video.status = "READY";
+    await waitFor(() => expect(onReady).toHaveBeenCalledWith("v9"));
+    expect(screen.getByRole("status")).toHaveTextContent("ready");
+  });
+
+  it("accepts a dropped file, reports errors and offers retry", async () => {
+    const { client, upload, control } = setup();
+    const onError = vi.fn();
+    render(
+      <ReelkitProvider client={client}>
+        <Uploader upload={upload} onError={onError} />
+      </ReelkitProvider>,
+    );
+    const file = new File(["x"], "clip.webm", { type: "video/webm" });
+    fireEvent.drop(screen.getByTestId("rk-dropzone"), { dataTransfer: { files: [file] } });
+    expect(screen.getByText("clip.webm")).toBeInTheDocument();
+    fireEvent.click(screen.getByRole("button", { name: "Upload" }));
+    control.fail?.(new Error("offline"));
+    expect(await screen.findByRole("alert")).toHaveTextContent("offline");
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ message: "offline" }));
+    fireEvent.click(screen.getByRole("button", { name: "Retry" }));
+    expect(await screen.findByLabelText("Upload progress")).toBeInTheDocument();
+  });
+});
