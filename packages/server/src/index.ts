@@ -2,3 +2,4 @@ export { type AppDeps, buildApp } from "./app.js";
 export { ApiError, errors } from "./http/errors.js";
 export { toApiVideo } from "./http/video-mapper.js";
 export { OutboxRelay, type OutboxRelayOptions } from "./outbox/outbox-relay.js";
+export { createEmbeddedRuntime, type EmbeddedRuntime } from "./runtime.js";

@@ -1,0 +1,44 @@
+import { type Config, createLogger, createStorage, InProcessBus, type Logger, type Storage } from "@reelkit/core";
+import { createTranscoder } from "@reelkit/transcoder";
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "./app.js";
+import { CatalogService } from "./catalog/catalog-service.js";
+import { OutboxRepository } from "./catalog/outbox.js";
+import { type Database, openDatabase } from "./db/database.js";
+
+export interface EmbeddedRuntime {
+  app: FastifyInstance;
+  db: Database;
+  storage: Storage;
+  catalog: CatalogService;
+  /** Stops accepting requests, aborts running transcodes (redelivered at next start), closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded default: server, in-process bus and transcoder in one process, one database.
+ * `bin.ts` listens on it; tests build it on a temporary data directory.
+ */
+export async function createEmbeddedRuntime(config: Config, logger?: Logger): Promise<EmbeddedRuntime> {
+  const log = logger ?? createLogger(config, "reelkit-server");
+  const storage = createStorage(config);
+  const db = await openDatabase(config, log);
+  const bus = new InProcessBus();
+  const catalog = new CatalogService(db.prisma);
+  // The transcoder subscribes before the relay starts, so redelivered outbox rows reach it.
+  const transcoder = createTranscoder({ config, storage, bus, logger: log.child({ name: "reelkit-transcoder" }) });
+  await transcoder.start();
+  const app = await buildApp({ config, logger: log, storage, catalog, bus, outbox: new OutboxRepository(db.prisma) });
+  return {
+    app,
+    db,
+    storage,
+    catalog,
+    async close() {
+      await app.close();
+      await transcoder.stop();
+      await bus.close();
+      await db.close();
+    },
+  };
+}
