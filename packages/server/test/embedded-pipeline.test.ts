@@ -16,6 +16,7 @@ import { createEmbeddedRuntime, type EmbeddedRuntime } from "../src/runtime.js";
 const bin = resolveBinaries({ ffmpegPath: null, ffprobePath: null });
 let dataDir: string;
 let clip: string;
+let longClip: string;
 let runtime: EmbeddedRuntime | null = null;
 let base = "";
 
@@ -74,8 +75,14 @@ beforeAll(async () => {
     ...["-f", "lavfi", "-i", "sine=frequency=330:duration=5"],
     ...["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", clip],
   ]);
+  // Long enough that the restart below lands mid-encode.
+  longClip = path.join(dataDir, "long.mp4");
+  execFileSync(bin.ffmpeg, [
+    ...["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=40"],
+    ...["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", longClip],
+  ]);
   await start();
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   await stop();
@@ -147,13 +154,15 @@ describe("embedded pipeline: upload -> transcode -> catalog -> HLS", () => {
   });
 
   it("finishes a transcode interrupted by a restart", async () => {
-    const again = await upload(await fs.readFile(clip), { filename: "again.mp4", title: "Restart survivor" });
-    await waitFor(again, ["PROCESSING", "READY"], 60_000);
+    const again = await upload(await fs.readFile(longClip), { filename: "again.mp4", title: "Restart survivor" });
+    const before = await waitFor(again, ["PROCESSING", "READY"], 60_000);
+    expect(before.status).toBe("PROCESSING");
     await stop();
     await start();
-    const video = await waitFor(again, ["READY", "FAILED"]);
+    const video = await waitFor(again, ["READY", "FAILED"], 240_000);
     expect(video.status).toBe("READY");
-  });
+    expect(video.renditions.map((r) => r.height)).toEqual([720, 480, 360, 180]);
+  }, 300_000);
 
   it("deletes the video and every file it had", async () => {
     const res = await fetch(`${base}/api/videos/${id}`, { method: "DELETE" });
