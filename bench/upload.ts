@@ -17,9 +17,24 @@ const mib = Number(process.argv[2] ?? 1024);
 const size = mib * 1024 * 1024;
 const root = path.resolve(import.meta.dirname, "..");
 
-function peakRssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmHWM:\s+(\d+) kB/);
+function rssMb(pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").match(new RegExp(`${field}:\\s+(\\d+) kB`));
   return line ? Number(line[1]) / 1024 : Number.NaN;
+}
+
+/** Samples a process's RSS while `work` runs: RSS before, and the highest sample during. */
+async function sampleRss(pid: number, work: () => Promise<void>): Promise<{ before: number; peak: number }> {
+  const before = rssMb(pid);
+  let peak = before;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssMb(pid));
+  }, 20);
+  try {
+    await work();
+  } finally {
+    clearInterval(timer);
+  }
+  return { before, peak: Math.max(peak, rssMb(pid)) };
 }
 
 async function waitUp(url: string): Promise<void> {
@@ -68,16 +83,19 @@ try {
   children.push(raw);
   await waitUp(`http://127.0.0.1:${rawPort}/`);
   let t0 = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const req = http.request(
-      { host: "127.0.0.1", port: rawPort, method: "PUT", path: "/", headers: { "content-length": size } },
-      (res) => (res.statusCode === 204 ? resolve() : reject(new Error(`PUT ${res.statusCode}`))),
-    );
-    req.on("error", reject);
-    createReadStream(file).pipe(req);
-  });
+  const rawRss = await sampleRss(
+    raw.pid as number,
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const req = http.request(
+          { host: "127.0.0.1", port: rawPort, method: "PUT", path: "/", headers: { "content-length": size } },
+          (res) => (res.statusCode === 204 ? resolve() : reject(new Error(`PUT ${res.statusCode}`))),
+        );
+        req.on("error", reject);
+        createReadStream(file).pipe(req);
+      }),
+  );
   const rawSeconds = (performance.now() - t0) / 1000;
-  const rawRss = peakRssMb(raw.pid as number);
 
   const port = rawPort + 1;
   const server = startChild(["--import", "tsx", "packages/server/src/bin.ts"], {
@@ -89,25 +107,30 @@ try {
   children.push(server);
   await waitUp(`http://127.0.0.1:${port}/healthz`);
   t0 = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const upload = new tus.Upload(createReadStream(file), {
-      endpoint: `http://127.0.0.1:${port}/api/uploads`,
-      uploadSize: size,
-      chunkSize: 64 * 1024 * 1024,
-      retryDelays: [],
-      metadata: { filename: "input.bin", title: "bench" },
-      onError: reject,
-      onSuccess: () => resolve(),
-    });
-    upload.start();
-  });
+  const tusRss = await sampleRss(
+    server.pid as number,
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const upload = new tus.Upload(createReadStream(file), {
+          endpoint: `http://127.0.0.1:${port}/api/uploads`,
+          uploadSize: size,
+          chunkSize: 64 * 1024 * 1024,
+          retryDelays: [],
+          metadata: { filename: "input.bin", title: "bench" },
+          onError: reject,
+          onSuccess: () => resolve(),
+        });
+        upload.start();
+      }),
+  );
   const tusSeconds = (performance.now() - t0) / 1000;
-  const tusRss = peakRssMb(server.pid as number);
 
   const mbps = (s: number) => size / 1e6 / s;
   console.log(`upload of ${mib} MiB over loopback`);
-  console.log(`raw PUT   ${mbps(rawSeconds).toFixed(1)} MB/s   server peak RSS ${rawRss.toFixed(0)} MB`);
-  console.log(`tus       ${mbps(tusSeconds).toFixed(1)} MB/s   server peak RSS ${tusRss.toFixed(0)} MB`);
+  const rss = (r: { before: number; peak: number }) =>
+    `server RSS ${r.before.toFixed(0)} MB before, peak ${r.peak.toFixed(0)} MB during (+${(r.peak - r.before).toFixed(0)} MB)`;
+  console.log(`raw PUT   ${mbps(rawSeconds).toFixed(1)} MB/s   ${rss(rawRss)}`);
+  console.log(`tus       ${mbps(tusSeconds).toFixed(1)} MB/s   ${rss(tusRss)}`);
   console.log(`ratio tus/raw ${(rawSeconds / tusSeconds).toFixed(2)} (expect >= 0.9); peak RSS expect <= 150 MB`);
 } finally {
   for (const c of children) c.kill("SIGTERM");
