@@ -1,5 +1,8 @@
 import type { Rung } from "./ladder.js";
 
+/** Every ffmpeg run: no banner, no stdin, overwrite, errors only (progress comes from -progress). */
+export const QUIET_ARGS = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error"] as const;
+
 export interface HlsJob {
   input: string;
   /** Local output directory; each rung writes `<outDir>/<rung.name>/`, audio `<outDir>/audio/`. */
@@ -85,7 +88,7 @@ export function buildHlsArgs(job: HlsJob): string[] {
   const scales = job.ladder.map((r, i) => `[s${i}]scale=${r.width}:${r.height},setsar=1[v${i}]`);
   const filter = [`[0:v:0]fps=${fmtRate(job.frameRate)},split=${n}${branches}`, ...scales].join(";");
 
-  const args = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats"];
+  const args = [...QUIET_ARGS, "-progress", "pipe:1", "-nostats"];
   args.push("-i", job.input, "-filter_complex", filter);
   job.ladder.forEach((r, i) => {
     args.push(

@@ -1,4 +1,5 @@
 /** Pure argv builders and text for poster and storyboard (scrub preview) images. */
+import { QUIET_ARGS } from "./ffmpeg-args.js";
 
 export interface StoryboardPlan {
   interval: number;
@@ -19,43 +20,13 @@ export function planStoryboard(opts: { durationSec: number; width: number; heigh
 }
 
 export function posterArgs(opts: { input: string; output: string; atSec: number }): string[] {
-  return [
-    "-hide_banner",
-    "-nostdin",
-    "-y",
-    "-loglevel",
-    "error",
-    "-ss",
-    opts.atSec.toFixed(3),
-    "-i",
-    opts.input,
-    "-frames:v",
-    "1",
-    "-q:v",
-    "3",
-    opts.output,
-  ];
+  return [...QUIET_ARGS, "-ss", opts.atSec.toFixed(3), "-i", opts.input, "-frames:v", "1", "-q:v", "3", opts.output];
 }
 
 export function storyboardArgs(opts: { input: string; output: string; plan: StoryboardPlan }): string[] {
   const p = opts.plan;
   const vf = `fps=1/${p.interval},scale=${p.tileWidth}:${p.tileHeight},setsar=1,tile=${p.cols}x${p.rows}`;
-  return [
-    "-hide_banner",
-    "-nostdin",
-    "-y",
-    "-loglevel",
-    "error",
-    "-i",
-    opts.input,
-    "-vf",
-    vf,
-    "-frames:v",
-    "1",
-    "-q:v",
-    "5",
-    opts.output,
-  ];
+  return [...QUIET_ARGS, "-i", opts.input, "-vf", vf, "-frames:v", "1", "-q:v", "5", opts.output];
 }
 
 function ts(sec: number): string {

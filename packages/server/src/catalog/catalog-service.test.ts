@@ -1,39 +1,11 @@
 import { randomUUID } from "node:crypto";
-import type { TranscodeReady } from "@reelkit/core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { describeWith } from "../../../../test/engines.js";
+import { readyEvent } from "../../test/factories.js";
 import { createTestDatabase, postgresMissing, type TestDatabase, type TestEngine } from "../db/test-databases.js";
 import type { Video } from "../generated/prisma/client.js";
 import { CatalogService, InvalidCursorError } from "./catalog-service.js";
 import { OutboxRepository } from "./outbox.js";
-
-function readyEvent(videoId: string, attempt: number): TranscodeReady {
-  return {
-    videoId,
-    attempt,
-    durationSec: 3,
-    width: 320,
-    height: 180,
-    frameRate: 25,
-    hasAudio: true,
-    renditions: [
-      {
-        name: "180p",
-        width: 320,
-        height: 180,
-        bandwidth: 300_000,
-        averageBandwidth: 250_000,
-        codecs: "avc1.64000d,mp4a.40.2",
-        frameRate: 25,
-        playlistKey: `videos/${videoId}/hls/180p/index.m3u8`,
-      },
-    ],
-    masterKey: `videos/${videoId}/hls/master.m3u8`,
-    posterKey: `videos/${videoId}/poster.jpg`,
-    storyboardKey: `videos/${videoId}/storyboard.jpg`,
-    storyboardVttKey: `videos/${videoId}/storyboard.vtt`,
-  };
-}
 
 function suite(engine: TestEngine) {
   let t: TestDatabase;

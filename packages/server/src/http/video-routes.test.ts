@@ -3,6 +3,7 @@ import path from "node:path";
 import { InProcessBus, keys, LocalStorage, loadConfig, type VideoUploaded } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { readyEvent } from "../../test/factories.js";
 import { buildApp } from "../app.js";
 import { CatalogService } from "../catalog/catalog-service.js";
 import { OutboxRepository } from "../catalog/outbox.js";
@@ -67,31 +68,7 @@ async function transcode(videoId: string): Promise<void> {
     percent: 50,
     stage: "encoding",
   });
-  await bus.publish("video.transcode.ready", {
-    videoId,
-    attempt: event.attempt,
-    durationSec: 3,
-    width: 320,
-    height: 180,
-    frameRate: 25,
-    hasAudio: true,
-    renditions: [
-      {
-        name: "180p",
-        width: 320,
-        height: 180,
-        bandwidth: 300000,
-        averageBandwidth: 250000,
-        codecs: "avc1.64000d,mp4a.40.2",
-        frameRate: 25,
-        playlistKey: `videos/${videoId}/hls/180p/index.m3u8`,
-      },
-    ],
-    masterKey: keys.master(videoId),
-    posterKey: keys.poster(videoId),
-    storyboardKey: keys.storyboard(videoId),
-    storyboardVttKey: keys.storyboardVtt(videoId),
-  });
+  await bus.publish("video.transcode.ready", readyEvent(videoId, event.attempt));
 }
 
 describe("/api/videos", () => {
