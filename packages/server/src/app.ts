@@ -3,6 +3,7 @@ import { type Bus, type Config, createStorage, type Logger, type Storage } from 
 import Fastify, { type FastifyInstance } from "fastify";
 import type { CatalogService } from "./catalog/catalog-service.js";
 import type { OutboxRepository } from "./catalog/outbox.js";
+import { demoRoutes } from "./http/demo-routes.js";
 import { registerErrorHandlers } from "./http/errors.js";
 import { videoRoutes } from "./http/video-routes.js";
 import { mediaRoutes } from "./media/media-routes.js";
@@ -64,5 +65,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   }
 
+  if (config.demoDir) await app.register(demoRoutes, { root: config.demoDir });
   return app;
 }
