@@ -1,6 +1,6 @@
 import { type DragEvent, type FormEvent, useEffect, useId, useRef, useState } from "react";
 import { formatBytes, formatEta } from "./format.js";
-import { type UseUploadOptions, useUpload } from "./use-upload.js";
+import { type UploadState, type UseUploadOptions, useUpload } from "./use-upload.js";
 
 export interface UploaderProps extends UseUploadOptions {
   onUploaded?: (videoId: string) => void;
@@ -17,7 +17,6 @@ export function Uploader({ onUploaded, onReady, onError, accept = "video/*", cla
   const [title, setTitle] = useState("");
   const [description, setDescription] = useState("");
   const [dragging, setDragging] = useState(false);
-  const ids = useId();
   const reported = useRef<string>("");
 
   useEffect(() => {
@@ -29,23 +28,76 @@ export function Uploader({ onUploaded, onReady, onError, accept = "video/*", cla
     if (upload.phase === "error" && upload.error) onError?.(upload.error);
   }, [upload.phase, upload.videoId, upload.error, onUploaded, onReady, onError]);
 
-  const pick = (f: File | undefined) => {
-    if (!f) return;
+  const pick = (f: File) => {
     setFile(f);
     if (!title) setTitle(f.name.replace(/\.[^.]+$/, ""));
   };
+
+  return (
+    <UploaderView
+      state={upload}
+      fileName={file?.name ?? null}
+      title={title}
+      description={description}
+      dragging={dragging}
+      accept={accept}
+      className={className}
+      onPick={pick}
+      onTitleChange={setTitle}
+      onDescriptionChange={setDescription}
+      onDraggingChange={setDragging}
+      onSubmit={() => {
+        if (file) void upload.start(file, { title, description });
+      }}
+      onPause={() => void upload.pause()}
+      onResume={upload.resume}
+      onCancel={upload.cancel}
+      onRetry={upload.retry}
+    />
+  );
+}
+
+export interface UploaderViewProps {
+  state: Pick<UploadState, "phase" | "progress" | "processingProgress" | "error">;
+  /** The chosen file's name, or null before one is picked (the Upload button is disabled). */
+  fileName: string | null;
+  title: string;
+  description: string;
+  /** A file is being dragged over the drop zone. */
+  dragging: boolean;
+  accept?: string;
+  className?: string;
+  onPick: (file: File) => void;
+  onTitleChange: (title: string) => void;
+  onDescriptionChange: (description: string) => void;
+  onDraggingChange: (dragging: boolean) => void;
+  onSubmit: () => void;
+  onPause: () => void;
+  onResume: () => void;
+  onCancel: () => void;
+  onRetry: () => void;
+}
+
+/**
+ * The markup of <Uploader> for a given state, with no upload logic. <Uploader> renders through
+ * it; Storybook and custom state machines can render any state directly.
+ */
+export function UploaderView(props: UploaderViewProps) {
+  const { state, fileName, title, description, dragging, accept = "video/*", className } = props;
+  const ids = useId();
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
-    setDragging(false);
-    pick(e.dataTransfer.files[0]);
+    props.onDraggingChange(false);
+    const f = e.dataTransfer.files[0];
+    if (f) props.onPick(f);
   };
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (file) void upload.start(file, { title, description });
+    props.onSubmit();
   };
 
-  const busy = upload.phase !== "idle";
-  const p = upload.progress;
+  const busy = state.phase !== "idle";
+  const p = state.progress;
   return (
     <form
       className={["rk-uploader", className].filter(Boolean).join(" ")}
@@ -58,78 +110,86 @@ export function Uploader({ onUploaded, onReady, onError, accept = "video/*", cla
             className={`rk-dropzone${dragging ? " rk-dropzone--dragging" : ""}`}
             onDragOver={(e) => {
               e.preventDefault();
-              setDragging(true);
+              props.onDraggingChange(true);
             }}
-            onDragLeave={() => setDragging(false)}
+            onDragLeave={() => props.onDraggingChange(false)}
             onDrop={onDrop}
             data-testid="rk-dropzone"
           >
-            <span>{file ? file.name : "Drop a video here or choose a file"}</span>
+            <span>{fileName ?? "Drop a video here or choose a file"}</span>
             <input
               className="rk-visually-hidden"
               type="file"
               accept={accept}
               aria-label="Choose a video file"
-              onChange={(e) => pick(e.target.files?.[0])}
+              onChange={(e) => {
+                const f = e.target.files?.[0];
+                if (f) props.onPick(f);
+              }}
             />
           </label>
           <label htmlFor={`${ids}-title`}>Title</label>
-          <input id={`${ids}-title`} className="rk-input" value={title} onChange={(e) => setTitle(e.target.value)} />
+          <input
+            id={`${ids}-title`}
+            className="rk-input"
+            value={title}
+            onChange={(e) => props.onTitleChange(e.target.value)}
+          />
           <label htmlFor={`${ids}-desc`}>Description</label>
           <textarea
             id={`${ids}-desc`}
             className="rk-input"
             value={description}
-            onChange={(e) => setDescription(e.target.value)}
+            onChange={(e) => props.onDescriptionChange(e.target.value)}
           />
-          <button type="submit" className="rk-button" disabled={!file}>
+          <button type="submit" className="rk-button" disabled={!fileName}>
             Upload
           </button>
         </>
       )}
-      {(upload.phase === "uploading" || upload.phase === "paused") && (
+      {(state.phase === "uploading" || state.phase === "paused") && (
         <div className="rk-upload-progress">
           <progress className="rk-progress" aria-label="Upload progress" max={100} value={p?.percent ?? 0} />
           <span className="rk-upload-stats" aria-live="polite">
             {Math.floor(p?.percent ?? 0)}% · {formatBytes(p?.speedBps ?? 0)}/s · ETA {formatEta(p?.etaSeconds ?? null)}
           </span>
-          {upload.phase === "uploading" ? (
-            <button type="button" className="rk-button" onClick={() => void upload.pause()}>
+          {state.phase === "uploading" ? (
+            <button type="button" className="rk-button" onClick={props.onPause}>
               Pause
             </button>
           ) : (
-            <button type="button" className="rk-button" onClick={upload.resume}>
+            <button type="button" className="rk-button" onClick={props.onResume}>
               Resume
             </button>
           )}
-          <button type="button" className="rk-button" onClick={upload.cancel}>
+          <button type="button" className="rk-button" onClick={props.onCancel}>
             Cancel
           </button>
         </div>
       )}
-      {upload.phase === "processing" && (
+      {state.phase === "processing" && (
         <div className="rk-upload-progress">
           <progress
             className="rk-progress"
             aria-label="Processing progress"
             max={100}
-            value={upload.processingProgress}
+            value={state.processingProgress}
           />
-          <span aria-live="polite">Processing… {Math.floor(upload.processingProgress)}%</span>
+          <span aria-live="polite">Processing… {Math.floor(state.processingProgress)}%</span>
         </div>
       )}
-      {upload.phase === "done" && (
+      {state.phase === "done" && (
         <p className="rk-upload-done" role="status">
           Your video is ready.
         </p>
       )}
-      {upload.phase === "error" && (
+      {state.phase === "error" && (
         <div className="rk-upload-error" role="alert">
-          <span>Upload failed: {upload.error?.message}</span>
-          <button type="button" className="rk-button" onClick={upload.retry}>
+          <span>Upload failed: {state.error?.message}</span>
+          <button type="button" className="rk-button" onClick={props.onRetry}>
             Retry
           </button>
-          <button type="button" className="rk-button" onClick={upload.cancel}>
+          <button type="button" className="rk-button" onClick={props.onCancel}>
             Cancel
           </button>
         </div>

@@ -1,0 +1,29 @@
+import { fileURLToPath } from "node:url";
+import type { StorybookConfig } from "@storybook/react-vite";
+import { mergeConfig } from "vite";
+
+const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+const config: StorybookConfig = {
+  framework: { name: "@storybook/react-vite", options: {} },
+  stories: ["../packages/react/src/**/*.stories.@(ts|tsx)"],
+  // public/sample/ holds the HLS sample made by scripts/storybook-sample.ts (not in git).
+  staticDirs: ["./public"],
+  // Works offline: no telemetry, no "what's new" fetches.
+  core: { disableTelemetry: true, disableWhatsNewNotifications: true },
+  async viteFinal(vite) {
+    return mergeConfig(vite, {
+      // Same resolution as the root vitest.config.ts: workspace packages from their sources,
+      // so Storybook needs no `npm run build` first and edits show up at once.
+      resolve: {
+        alias: [
+          { find: /^@reelkit\/sdk\/(.*)$/, replacement: src("../packages/sdk/src/$1.ts") },
+          { find: /^@reelkit\/sdk$/, replacement: src("../packages/sdk/src/index.ts") },
+          { find: /^@reelkit\/react$/, replacement: src("../packages/react/src/index.ts") },
+        ],
+      },
+    });
+  },
+};
+
+export default config;

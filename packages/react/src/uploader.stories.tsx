@@ -1,0 +1,129 @@
+import type { Meta, StoryObj } from "@storybook/react-vite";
+import { useState } from "react";
+import { fn } from "storybook/test";
+import { fakeCatalogClient, processingThenReady, simulatedUpload } from "../../../.storybook/fakes.js";
+import { ReelkitProvider } from "./context.js";
+import { Uploader, UploaderView, type UploaderViewProps } from "./uploader.js";
+
+/**
+ * Every state of the uploader, rendered through `UploaderView` (the markup <Uploader> itself
+ * renders), plus a live <Uploader> driven by a simulated upload and an in-memory catalog.
+ */
+const meta = {
+  title: "Components/Uploader",
+  component: UploaderView,
+  parameters: { layout: "padded" },
+  decorators: [(Story) => <div style={{ maxWidth: 520 }}>{Story()}</div>],
+  args: {
+    state: { phase: "idle", progress: null, processingProgress: 0, error: null },
+    fileName: null,
+    title: "",
+    description: "",
+    dragging: false,
+    onPick: fn(),
+    onTitleChange: fn(),
+    onDescriptionChange: fn(),
+    onDraggingChange: fn(),
+    onSubmit: fn(),
+    onPause: fn(),
+    onResume: fn(),
+    onCancel: fn(),
+    onRetry: fn(),
+  },
+} satisfies Meta<typeof UploaderView>;
+
+export default meta;
+type Story = StoryObj<typeof meta>;
+
+const MB = 1024 * 1024;
+const uploading = (percent: number): UploaderViewProps["state"] => ({
+  phase: "uploading",
+  progress: {
+    bytesSent: (percent / 100) * 48 * MB,
+    bytesTotal: 48 * MB,
+    percent,
+    speedBps: 2.5 * MB,
+    etaSeconds: (((100 - percent) / 100) * 48 * MB) / (2.5 * MB),
+  },
+  processingProgress: 0,
+  error: null,
+});
+
+export const Idle: Story = {};
+
+export const FileChosen: Story = {
+  args: { fileName: "holiday.mp4", title: "holiday", description: "Two weeks by the sea" },
+};
+
+export const Dragging: Story = {
+  args: { dragging: true },
+};
+
+export const Uploading: Story = {
+  args: { state: uploading(42), fileName: "holiday.mp4", title: "holiday" },
+};
+
+export const Paused: Story = {
+  args: {
+    state: {
+      ...uploading(63),
+      phase: "paused",
+      progress: { ...uploading(63).progress!, speedBps: 0, etaSeconds: null },
+    },
+    fileName: "holiday.mp4",
+    title: "holiday",
+  },
+};
+
+export const UploadError: Story = {
+  name: "Error",
+  args: {
+    state: {
+      ...uploading(17),
+      phase: "error",
+      error: new Error("The connection to the server was lost"),
+    },
+    fileName: "holiday.mp4",
+    title: "holiday",
+  },
+};
+
+export const Processing: Story = {
+  args: {
+    state: { phase: "processing", progress: uploading(100).progress, processingProgress: 57, error: null },
+    fileName: "holiday.mp4",
+    title: "holiday",
+  },
+};
+
+export const Done: Story = {
+  args: {
+    state: { phase: "done", progress: uploading(100).progress, processingProgress: 100, error: null },
+    fileName: "holiday.mp4",
+    title: "holiday",
+  },
+};
+
+/**
+ * The real <Uploader>: pick or drop any file, press Upload. The upload is simulated at 4 MB/s
+ * (8 MB, pause/resume/cancel work), then the in-memory catalog processes for 3 s and is ready.
+ */
+export const Live: StoryObj<typeof Uploader> = {
+  render: () => <LiveUploader bytesPerSecond={4 * MB} />,
+};
+
+/** The real <Uploader> whose simulated upload fails at 30 %: Retry starts it again. */
+export const LiveFailing: StoryObj<typeof Uploader> = {
+  render: () => <LiveUploader bytesPerSecond={8 * MB} failAtPercent={30} />,
+};
+
+/** Client and uploader are made once per mounted story, not on every render. */
+function LiveUploader(props: { bytesPerSecond: number; failAtPercent?: number }) {
+  const [client] = useState(() => fakeCatalogClient(processingThenReady(3)));
+  const [upload] = useState(() => simulatedUpload(props));
+  return (
+    <ReelkitProvider client={client}>
+      <Uploader upload={upload} pollIntervalMs={250} />
+    </ReelkitProvider>
+  );
+}
