@@ -1,0 +1,209 @@
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { Video } from "@reelkit/sdk/contract";
+import { resolveBinaries } from "@reelkit/transcoder";
+import HLS from "hls-parser";
+import * as tus from "tus-js-client";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ServerProcess } from "./server-process.js";
+
+// Crash recovery with a real `reelkit-server` process (embedded mode: PGlite, local storage,
+// in-process transcoder) killed with SIGKILL: no shutdown hook runs, exactly like a power cut
+// of the process (the kernel keeps what was written to files).
+
+const bin = resolveBinaries({ ffmpegPath: null, ffprobePath: null });
+let work: string;
+const servers: ServerProcess[] = [];
+
+async function startServer(dataDir: string, port = 0): Promise<ServerProcess> {
+  const server = await ServerProcess.start({ env: { REELKIT_DATA_DIR: dataDir, PORT: String(port) } });
+  servers.push(server);
+  return server;
+}
+
+function sha256(data: Buffer): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+function ffmpeg(args: string[]): void {
+  execFileSync(bin.ffmpeg, ["-v", "error", "-y", ...args]);
+}
+
+async function getVideo(base: string, id: string): Promise<Video> {
+  const res = await fetch(`${base}/api/videos/${id}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as Video;
+}
+
+async function waitFor(
+  base: string,
+  id: string,
+  done: (v: Video) => boolean,
+  { timeoutMs = 60_000, intervalMs = 100 } = {},
+): Promise<Video> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const video = await getVideo(base, id);
+    if (done(video)) return video;
+    if (Date.now() > deadline) throw new Error(`video ${id} still ${video.status} (${video.progress}%)`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Uploads `data` in one go and resolves with the video id. */
+function uploadAll(base: string, data: Buffer, title: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let videoId: string | null = null;
+    new tus.Upload(data, {
+      endpoint: `${base}/api/uploads`,
+      chunkSize: 8 * 1024 * 1024,
+      retryDelays: [],
+      metadata: { filename: `${title}.mp4`, title },
+      onAfterResponse: (req, res) => {
+        if (req.getMethod() === "POST") videoId = res.getHeader("Reelkit-Video-Id") ?? null;
+      },
+      onError: reject,
+      onSuccess: () => (videoId ? resolve(videoId) : reject(new Error("no Reelkit-Video-Id header"))),
+    }).start();
+  });
+}
+
+beforeAll(async () => {
+  work = await fs.mkdtemp(path.join(os.tmpdir(), "reelkit-crash-"));
+}, 30_000);
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.destroy()));
+});
+
+afterAll(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.destroy()));
+  await fs.rm(work, { recursive: true, force: true });
+});
+
+describe("crash recovery of a real server process (SIGKILL)", () => {
+  it("resumes an upload interrupted by a crash and keeps the source byte-exact", async () => {
+    // Lossless noise: ~30 MB for 3 s of 640x360, so the kill lands mid-upload, yet cheap to transcode.
+    const clip = path.join(work, "noise.mp4");
+    ffmpeg([
+      ...["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=3,noise=alls=60:allf=t"],
+      ...["-f", "lavfi", "-i", "sine=frequency=330:duration=3"],
+      ...["-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", clip],
+    ]);
+    const data = await fs.readFile(clip);
+    expect(data.length).toBeGreaterThan(20 * 1024 * 1024);
+    const dataDir = path.join(work, "upload-crash");
+    const first = await startServer(dataDir);
+
+    // Kill the server while a PATCH body is streaming, somewhere past 40 % of the file.
+    let videoId: string | null = null;
+    const interrupted = await new Promise<{ url: string; error: Error }>((resolve, reject) => {
+      let killed = false;
+      const upload = new tus.Upload(data, {
+        endpoint: `${first.base}/api/uploads`,
+        chunkSize: 16 * 1024 * 1024,
+        retryDelays: [],
+        metadata: { filename: "noise.mp4", title: "Crash during upload" },
+        onAfterResponse: (req, res) => {
+          if (req.getMethod() === "POST") videoId = res.getHeader("Reelkit-Video-Id") ?? null;
+        },
+        onProgress: (sent) => {
+          if (!killed && sent > data.length * 0.4) {
+            killed = true;
+            void first.crash();
+          }
+        },
+        onError: (error) => (upload.url ? resolve({ url: upload.url, error }) : reject(error)),
+        onSuccess: () => reject(new Error("the upload finished before the crash")),
+      });
+      upload.start();
+    });
+    expect(interrupted.error).toBeInstanceOf(Error);
+    expect(videoId).not.toBeNull();
+    const id = videoId as unknown as string;
+    const uploadPath = new URL(interrupted.url).pathname;
+
+    // Same data directory, same port: the upload URL the client holds is valid again.
+    const second = await startServer(dataDir, first.port);
+    const url = `${second.base}${uploadPath}`;
+    const head = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+    expect(head.status).toBe(200);
+    const offset = Number(head.headers.get("upload-offset"));
+    expect(offset).toBeGreaterThan(0);
+    expect(offset).toBeLessThan(data.length);
+    expect(Number(head.headers.get("upload-length"))).toBe(data.length);
+    expect((await getVideo(second.base, id)).status).toBe("UPLOADING");
+
+    // tus-js-client resumes from the stored offset (HEAD, then PATCH at that offset).
+    const patchOffsets: number[] = [];
+    await new Promise<void>((resolve, reject) => {
+      new tus.Upload(data, {
+        uploadUrl: url,
+        chunkSize: 16 * 1024 * 1024,
+        retryDelays: [],
+        onBeforeRequest: (req) => {
+          if (req.getMethod() === "PATCH") patchOffsets.push(Number(req.getHeader("Upload-Offset")));
+        },
+        onError: reject,
+        onSuccess: () => resolve(),
+      }).start();
+    });
+    expect(patchOffsets[0]).toBe(offset);
+
+    const video = await waitFor(second.base, id, (v) => v.status === "READY" || v.status === "FAILED");
+    expect(video.failureReason).toBeNull();
+    expect(video.status).toBe("READY");
+    const stored = await fs.readFile(path.join(dataDir, "media", "videos", id, "source"));
+    expect(stored.length).toBe(data.length);
+    expect(sha256(stored)).toBe(sha256(data));
+  }, 90_000);
+
+  it("finishes a transcode interrupted by a crash with a complete ladder", async () => {
+    // 480p with a 3-rung ladder: several seconds of encoding, so the kill lands mid-encode.
+    const clip = path.join(work, "ladder.mp4");
+    const seconds = 14;
+    ffmpeg([
+      ...["-f", "lavfi", "-i", `testsrc2=size=854x480:rate=30:duration=${seconds}`],
+      ...["-f", "lavfi", "-i", `sine=frequency=440:duration=${seconds}`],
+      ...["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", clip],
+    ]);
+    const dataDir = path.join(work, "transcode-crash");
+    const first = await startServer(dataDir);
+    const id = await uploadAll(first.base, await fs.readFile(clip), "Crash during transcode");
+
+    const during = await waitFor(first.base, id, (v) => v.status === "READY" || v.progress >= 10, {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    });
+    expect(during.status).toBe("PROCESSING");
+    expect(during.progress).toBeLessThan(90);
+    await first.crash();
+
+    const second = await startServer(dataDir, first.port);
+    const video = await waitFor(second.base, id, (v) => v.status === "READY" || v.status === "FAILED");
+    expect(video.failureReason).toBeNull();
+    expect(video.status).toBe("READY");
+    expect(video.renditions.map((r) => r.height)).toEqual([480, 360, 180]);
+
+    // Every rung is complete: a VOD playlist covering the whole clip, every segment served.
+    const masterUrl = `${second.base}${video.playbackUrl}`;
+    const master = HLS.parse(await (await fetch(masterUrl)).text()) as HLS.types.MasterPlaylist;
+    expect(master.variants.map((v) => v.resolution?.height)).toEqual([480, 360, 180]);
+    for (const variant of master.variants) {
+      const variantUrl = new URL(variant.uri, masterUrl);
+      const media = HLS.parse(await (await fetch(variantUrl)).text()) as HLS.types.MediaPlaylist;
+      expect(media.playlistType).toBe("VOD");
+      expect(media.endlist).toBe(true);
+      const total = media.segments.reduce((sum, s) => sum + s.duration, 0);
+      expect(total).toBeCloseTo(seconds, 0);
+      for (const segment of media.segments) {
+        const res = await fetch(new URL(segment.uri, variantUrl));
+        expect(res.status).toBe(200);
+        expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(0);
+      }
+    }
+  }, 120_000);
+});

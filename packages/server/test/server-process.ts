@@ -1,0 +1,114 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import path from "node:path";
+
+/** Repository root (the server's working directory in tests and benchmarks). */
+export const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
+
+export interface ServerProcessOptions {
+  /** Environment on top of the parent's (REELKIT_DATA_DIR, PORT, DATABASE_URL, ...). */
+  env: Record<string, string>;
+  /**
+   * `source` runs `packages/server/src/bin.ts` through tsx (no build needed); `built` runs
+   * `packages/server/dist/bin.js` (what `npm start` runs).
+   */
+  entry?: "source" | "built";
+  /** How long to wait for the "Server listening" log line. */
+  startTimeoutMs?: number;
+}
+
+/**
+ * A real `reelkit-server` in a child process, in its own process group so that killing the
+ * group also takes the ffmpeg processes it spawned (what a container runtime does on a crash).
+ */
+export class ServerProcess {
+  readonly base: string;
+  readonly port: number;
+  private exitPromise: Promise<number | null>;
+  private log: string[];
+
+  private constructor(
+    readonly child: ChildProcess,
+    port: number,
+    log: string[],
+    exit: Promise<number | null>,
+  ) {
+    this.port = port;
+    this.base = `http://127.0.0.1:${port}`;
+    this.log = log;
+    this.exitPromise = exit;
+  }
+
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
+  /** The last log lines (JSON, one per line), for failure messages. */
+  recentLog(): string {
+    return this.log.join("\n");
+  }
+
+  static async start(opts: ServerProcessOptions): Promise<ServerProcess> {
+    const args =
+      opts.entry === "built"
+        ? [path.join(REPO_ROOT, "packages/server/dist/bin.js")]
+        : ["--import", "tsx", path.join(REPO_ROOT, "packages/server/src/bin.ts")];
+    const child = spawn(process.execPath, args, {
+      cwd: REPO_ROOT,
+      env: { ...process.env, HOST: "127.0.0.1", REELKIT_LOG_LEVEL: "info", ...opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    const log: string[] = [];
+    const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`server did not start:\n${log.join("\n")}`)),
+        opts.startTimeoutMs ?? 60_000,
+      );
+      let pending = "";
+      const onData = (chunk: Buffer) => {
+        pending += chunk.toString("utf8");
+        const lines = pending.split("\n");
+        pending = lines.pop() ?? "";
+        for (const line of lines) {
+          log.push(line);
+          if (log.length > 200) log.shift();
+          const m = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
+          if (m) {
+            clearTimeout(timer);
+            resolve(Number(m[1]));
+          }
+        }
+      };
+      child.stdout?.on("data", onData);
+      child.stderr?.on("data", onData);
+      exit.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`server exited with ${code} before listening:\n${log.join("\n")}`));
+      });
+    });
+    return new ServerProcess(child, port, log, exit);
+  }
+
+  /** SIGKILL: no shutdown hook runs, nothing is flushed by the process itself. */
+  async crash(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+    await this.exitPromise;
+  }
+
+  /** Ends the server and everything it spawned, whatever state it is in. */
+  async destroy(): Promise<void> {
+    try {
+      process.kill(-this.pid, "SIGKILL");
+    } catch {
+      // the group is already gone
+    }
+    await this.exitPromise;
+  }
+
+  /** Graceful SIGTERM shutdown; resolves with the exit code. */
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGTERM");
+    return this.exitPromise;
+  }
+}
