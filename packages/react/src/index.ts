@@ -10,4 +10,4 @@ export {
 } from "./use-upload.js";
 export { type UseVideoOptions, type UseVideoResult, useVideo } from "./use-video.js";
 export { type UseVideosResult, useVideos } from "./use-videos.js";
-export { VideoPlayer, type VideoPlayerProps } from "./video-player.js";
+export { type CaptionSource, VideoPlayer, type VideoPlayerProps } from "./video-player.js";

@@ -1,6 +1,22 @@
 import { type AttachPlayerOptions, attachPlayer, type PlayerHandle, type PlayerLevel } from "@reelkit/sdk";
-import { type KeyboardEvent, useEffect, useRef, useState } from "react";
+import { type KeyboardEvent, type SyntheticEvent, useCallback, useEffect, useRef, useState } from "react";
+import { useReelkitClient } from "./context.js";
+import { formatTime } from "./player/format-time.js";
+import { ExitFullscreenIcon, FullscreenIcon, MutedIcon, PauseIcon, PlayIcon, VolumeIcon } from "./player/icons.js";
+import { MenuButton } from "./player/menu-button.js";
+import { SeekBar } from "./player/seek-bar.js";
+import { useStoryboard } from "./player/use-storyboard.js";
+import { useTextTracks } from "./player/use-text-tracks.js";
 import { useVideo } from "./use-video.js";
+
+/** A WebVTT captions file rendered as `<track kind="captions">`. */
+export interface CaptionSource {
+  src: string;
+  /** BCP 47 language tag, e.g. "en". */
+  srclang: string;
+  label: string;
+  default?: boolean;
+}
 
 export interface VideoPlayerProps {
   /** A catalog video id (needs <ReelkitProvider>) … */
@@ -8,6 +24,10 @@ export interface VideoPlayerProps {
   /** … or an HLS master playlist URL. */
   src?: string;
   poster?: string;
+  /** Storyboard WebVTT map (`sprite.jpg#xywh=…` cues) for seek-bar thumbnails; with `videoId` the catalog's is used unless this is set. */
+  storyboard?: string;
+  /** Caption files; subtitle tracks in the HLS master playlist are listed as well. */
+  captions?: CaptionSource[];
   autoPlay?: boolean;
   className?: string;
   /** Injected player factory; defaults to the sdk's `attachPlayer`. */
@@ -15,20 +35,30 @@ export interface VideoPlayerProps {
   playerOptions?: AttachPlayerOptions;
 }
 
-/** Adaptive HLS player with a quality menu, keyboard shortcuts and fullscreen. */
+/**
+ * Adaptive HLS player with its own controls: seek bar with storyboard thumbnails, time, volume,
+ * captions and quality menus, fullscreen and keyboard shortcuts.
+ */
 export function VideoPlayer(props: VideoPlayerProps) {
   if (props.videoId) return <CatalogPlayer {...props} videoId={props.videoId} />;
   return <HlsPlayer {...props} src={props.src ?? null} />;
 }
 
 function CatalogPlayer(props: VideoPlayerProps & { videoId: string }) {
+  const client = useReelkitClient();
   const { video, error } = useVideo(props.videoId);
   const notReady = video && video.status !== "READY" ? `This video is ${video.status.toLowerCase()}` : null;
+  // Without a public media URL the catalog hands out server-relative paths ("/media/…"): they are
+  // relative to the API server, which need not be the page's origin.
+  const media = (url: string | null | undefined) =>
+    url?.startsWith("/") && !url.startsWith("//") ? client.url(url) : url;
   return (
     <HlsPlayer
       {...props}
-      src={video?.playbackUrl ?? null}
-      poster={props.poster ?? video?.posterUrl ?? undefined}
+      src={media(video?.playbackUrl) ?? null}
+      poster={props.poster ?? media(video?.posterUrl) ?? undefined}
+      storyboard={props.storyboard ?? media(video?.storyboardVttUrl) ?? undefined}
+      durationHint={video?.duration ?? undefined}
       externalError={
         error?.message ?? (video?.status === "FAILED" ? (video.failureReason ?? "Processing failed") : null)
       }
@@ -39,17 +69,26 @@ function CatalogPlayer(props: VideoPlayerProps & { videoId: string }) {
 
 interface HlsPlayerProps extends Omit<VideoPlayerProps, "src"> {
   src: string | null;
+  durationHint?: number;
   externalError?: string | null;
   waitingMessage?: string | null;
 }
 
+type OpenMenu = "quality" | "captions" | null;
+
+/** How long the controls stay visible after the pointer last moved while playing. */
+const CONTROLS_IDLE_MS = 2500;
+
 function HlsPlayer({
   src,
   poster,
+  storyboard,
+  captions,
   autoPlay,
   className,
   attach = attachPlayer,
   playerOptions,
+  durationHint,
   ...rest
 }: HlsPlayerProps) {
   const root = useRef<HTMLDivElement>(null);
@@ -60,7 +99,20 @@ function HlsPlayer({
   const [auto, setAuto] = useState(true);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
-  const [menuOpen, setMenuOpen] = useState(false);
+  const [openMenu, setOpenMenu] = useState<OpenMenu>(null);
+  const [paused, setPaused] = useState(true);
+  const [time, setTime] = useState(0);
+  const [mediaDuration, setMediaDuration] = useState(0);
+  const [bufferedEnd, setBufferedEnd] = useState(0);
+  const [muted, setMuted] = useState(false);
+  const [volume, setVolume] = useState(1);
+  const [fullscreen, setFullscreen] = useState(false);
+  const [active, setActive] = useState(false);
+  const idleTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+
+  const cues = useStoryboard(storyboard);
+  const text = useTextTracks(videoRef, (captions ?? []).map((c) => c.src).join("\n"));
+  const duration = mediaDuration || durationHint || 0;
 
   useEffect(() => {
     const video = videoRef.current;
@@ -91,51 +143,132 @@ function HlsPlayer({
     };
   }, [src, attach, autoPlay, playerOptions]);
 
-  const choose = (index: number) => {
+  useEffect(() => {
+    const onChange = () => setFullscreen(document.fullscreenElement === root.current);
+    document.addEventListener("fullscreenchange", onChange);
+    return () => {
+      document.removeEventListener("fullscreenchange", onChange);
+      clearTimeout(idleTimer.current);
+    };
+  }, []);
+
+  const togglePlay = useCallback(() => {
+    const v = videoRef.current;
+    if (!v) return;
+    if (v.paused) void v.play()?.catch(() => undefined);
+    else v.pause();
+  }, []);
+
+  const seekTo = useCallback((t: number) => {
+    const v = videoRef.current;
+    if (!v) return;
+    const limit = Number.isFinite(v.duration) ? v.duration : Number.POSITIVE_INFINITY;
+    v.currentTime = Math.min(limit, Math.max(0, t));
+    setTime(v.currentTime);
+  }, []);
+
+  const toggleMute = () => {
+    const v = videoRef.current;
+    if (!v) return;
+    v.muted = !v.muted;
+    // Unmuting at volume 0 would stay silent.
+    if (!v.muted && v.volume === 0) v.volume = 0.5;
+    setMuted(v.muted);
+  };
+
+  const changeVolume = (value: number) => {
+    const v = videoRef.current;
+    if (!v) return;
+    v.volume = value;
+    v.muted = value === 0;
+    setVolume(value);
+    setMuted(v.muted);
+  };
+
+  const toggleFullscreen = () => {
+    if (document.fullscreenElement) {
+      void document.exitFullscreen?.();
+      return;
+    }
+    const el = root.current;
+    if (el?.requestFullscreen) void el.requestFullscreen().catch(() => undefined);
+    // iOS Safari has no element fullscreen, only the video's own.
+    else (videoRef.current as { webkitEnterFullscreen?: () => void } | null)?.webkitEnterFullscreen?.();
+  };
+
+  const chooseLevel = (index: number) => {
     player.current?.setLevel(index);
     setAuto(index === -1);
-    setMenuOpen(false);
+  };
+
+  const wake = () => {
+    setActive(true);
+    clearTimeout(idleTimer.current);
+    idleTimer.current = setTimeout(() => setActive(false), CONTROLS_IDLE_MS);
   };
 
   const onKeyDown = (e: KeyboardEvent) => {
     const v = videoRef.current;
-    if (!v || (e.target as HTMLElement).tagName === "BUTTON") return;
-    const seek = (d: number) => {
-      v.currentTime = Math.max(0, v.currentTime + d);
-    };
+    if (!v) return;
+    // Space and Enter activate the focused button; they are not shortcuts there.
+    const onButton = (e.target as HTMLElement).tagName === "BUTTON";
+    if (onButton && (e.key === " " || e.key === "Enter")) return;
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
     switch (e.key) {
       case " ":
       case "k":
-        if (v.paused) void v.play()?.catch(() => undefined);
-        else v.pause();
+        togglePlay();
         break;
       case "j":
-        seek(-10);
+        seekTo(v.currentTime - 10);
         break;
       case "l":
-        seek(10);
+        seekTo(v.currentTime + 10);
         break;
       case "ArrowLeft":
-        seek(-5);
+        seekTo(v.currentTime - 5);
         break;
       case "ArrowRight":
-        seek(5);
+        seekTo(v.currentTime + 5);
         break;
       case "m":
-        v.muted = !v.muted;
+        toggleMute();
         break;
       case "f":
-        if (document.fullscreenElement) void document.exitFullscreen?.();
-        else void root.current?.requestFullscreen?.();
+        toggleFullscreen();
+        break;
+      case "c":
+        text.toggle();
         break;
       default:
         return;
     }
     e.preventDefault();
+    wake();
+  };
+
+  const readTime = (e: SyntheticEvent<HTMLVideoElement>) => {
+    const v = e.currentTarget;
+    setTime(v.currentTime);
+    const ranges = v.buffered;
+    for (let i = 0; i < ranges.length; i++) {
+      if (ranges.start(i) <= v.currentTime + 0.5 && ranges.end(i) >= v.currentTime) setBufferedEnd(ranges.end(i));
+    }
+  };
+  const readDuration = (e: SyntheticEvent<HTMLVideoElement>) => {
+    const d = e.currentTarget.duration;
+    setMediaDuration(Number.isFinite(d) ? d : 0);
   };
 
   const shownError = rest.externalError ?? error;
   const label = (l: PlayerLevel) => l.name || `${l.height}p`;
+  const playingLevel = levels[current];
+  const qualityText = auto
+    ? `Auto${playingLevel ? ` (${label(playingLevel)})` : ""}`
+    : ((playingLevel && label(playingLevel)) ?? "—");
+  const activeCaption = text.tracks.find((t) => t.index === text.active);
+  const idle = !paused && !active && openMenu === null;
+
   return (
     <div
       ref={root}
@@ -143,21 +276,42 @@ function HlsPlayer({
       role="application"
       aria-roledescription="video player"
       aria-label="Video player"
+      data-paused={paused || undefined}
+      data-idle={idle || undefined}
+      data-fullscreen={fullscreen || undefined}
       // biome-ignore lint/a11y/noNoninteractiveTabindex: the player takes keyboard shortcuts
       tabIndex={0}
       onKeyDown={onKeyDown}
+      onPointerMove={wake}
     >
-      {/* biome-ignore lint/a11y/useMediaCaption: captions are added by the stream when present */}
+      {/* biome-ignore lint/a11y/useMediaCaption: caption tracks come from the captions prop or the stream */}
       <video
         ref={videoRef}
         className="rk-video"
         poster={poster}
-        controls
         playsInline
+        preload="metadata"
+        onClick={togglePlay}
         onLoadedData={() => setLoading(false)}
         onWaiting={() => setLoading(true)}
         onPlaying={() => setLoading(false)}
-      />
+        onPlay={() => setPaused(false)}
+        onPause={() => setPaused(true)}
+        onEnded={() => setPaused(true)}
+        onTimeUpdate={readTime}
+        onProgress={readTime}
+        onSeeked={readTime}
+        onLoadedMetadata={readDuration}
+        onDurationChange={readDuration}
+        onVolumeChange={(e) => {
+          setMuted(e.currentTarget.muted);
+          setVolume(e.currentTarget.volume);
+        }}
+      >
+        {captions?.map((c) => (
+          <track key={c.src} kind="captions" src={c.src} srcLang={c.srclang} label={c.label} default={c.default} />
+        ))}
+      </video>
       {shownError ? (
         <div className="rk-player-error" role="alert">
           {shownError}
@@ -173,42 +327,91 @@ function HlsPlayer({
           </div>
         )
       )}
-      {levels.length > 0 && (
-        <div className="rk-quality">
+      <div className="rk-controls">
+        <SeekBar currentTime={time} duration={duration} bufferedEnd={bufferedEnd} storyboard={cues} onSeek={seekTo} />
+        <div className="rk-controls-row">
+          <button type="button" className="rk-control" aria-label={paused ? "Play" : "Pause"} onClick={togglePlay}>
+            {paused ? <PlayIcon /> : <PauseIcon />}
+          </button>
+          <div className="rk-volume">
+            <button type="button" className="rk-control" aria-label={muted ? "Unmute" : "Mute"} onClick={toggleMute}>
+              {muted || volume === 0 ? <MutedIcon /> : <VolumeIcon />}
+            </button>
+            <input
+              type="range"
+              className="rk-volume-slider"
+              aria-label="Volume"
+              min={0}
+              max={1}
+              step={0.05}
+              value={muted ? 0 : volume}
+              onChange={(e) => changeVolume(Number(e.currentTarget.value))}
+              // Arrows adjust the volume here; they must not also seek.
+              onKeyDown={(e) => e.key.startsWith("Arrow") && e.stopPropagation()}
+            />
+          </div>
+          <span className="rk-time">
+            <span className="rk-time-current">{formatTime(time)}</span>
+            <span className="rk-time-separator" aria-hidden="true">
+              {" / "}
+            </span>
+            <span className="rk-visually-hidden"> of </span>
+            <span className="rk-time-total">{formatTime(duration)}</span>
+          </span>
+          <span className="rk-controls-spacer" />
+          {text.tracks.length > 0 && (
+            <MenuButton
+              className="rk-captions"
+              label={`Captions: ${activeCaption ? activeCaption.label : "Off"}`}
+              menuLabel="Captions"
+              open={openMenu === "captions"}
+              onOpenChange={(open) => setOpenMenu(open ? "captions" : null)}
+              items={[
+                { key: "off", label: "Off", checked: text.active === -1, onSelect: () => text.select(-1) },
+                ...text.tracks.map((t) => ({
+                  key: String(t.index),
+                  label: t.label,
+                  checked: text.active === t.index,
+                  onSelect: () => text.select(t.index),
+                })),
+              ]}
+            >
+              <span className="rk-cc" data-on={activeCaption ? true : undefined}>
+                CC
+              </span>
+            </MenuButton>
+          )}
+          {levels.length > 0 && (
+            <MenuButton
+              className="rk-quality"
+              label={`Quality: ${qualityText}`}
+              menuLabel="Quality"
+              open={openMenu === "quality"}
+              onOpenChange={(open) => setOpenMenu(open ? "quality" : null)}
+              items={[
+                { key: "auto", label: "Auto", checked: auto, onSelect: () => chooseLevel(-1) },
+                ...levels.map((l) => ({
+                  key: String(l.index),
+                  label: `${label(l)}${current === l.index ? " ●" : ""}`,
+                  checked: !auto && current === l.index,
+                  playing: current === l.index,
+                  onSelect: () => chooseLevel(l.index),
+                })),
+              ]}
+            >
+              {qualityText}
+            </MenuButton>
+          )}
           <button
             type="button"
-            className="rk-button"
-            aria-haspopup="menu"
-            aria-expanded={menuOpen}
-            onClick={() => setMenuOpen((o) => !o)}
+            className="rk-control"
+            aria-label={fullscreen ? "Exit full screen" : "Full screen"}
+            onClick={toggleFullscreen}
           >
-            Quality:{" "}
-            {auto
-              ? `Auto${levels[current] ? ` (${label(levels[current])})` : ""}`
-              : ((levels[current] && label(levels[current])) ?? "—")}
+            {fullscreen ? <ExitFullscreenIcon /> : <FullscreenIcon />}
           </button>
-          {menuOpen && (
-            <div role="menu" aria-label="Quality" className="rk-quality-menu">
-              <button type="button" role="menuitemradio" aria-checked={auto} onClick={() => choose(-1)}>
-                Auto
-              </button>
-              {levels.map((l) => (
-                <button
-                  key={l.index}
-                  type="button"
-                  role="menuitemradio"
-                  aria-checked={!auto && current === l.index}
-                  data-playing={current === l.index || undefined}
-                  onClick={() => choose(l.index)}
-                >
-                  {label(l)}
-                  {current === l.index ? " ●" : ""}
-                </button>
-              ))}
-            </div>
-          )}
         </div>
-      )}
+      </div>
     </div>
   );
 }

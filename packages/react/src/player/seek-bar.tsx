@@ -1,0 +1,128 @@
+import { findStoryboardCue, type StoryboardCue } from "@reelkit/sdk";
+import { type CSSProperties, type KeyboardEvent, type PointerEvent, useRef, useState } from "react";
+import { formatTime } from "./format-time.js";
+
+export interface SeekBarProps {
+  currentTime: number;
+  /** Seconds; 0 while unknown. */
+  duration: number;
+  /** End of the buffered range around the playhead, in seconds. */
+  bufferedEnd: number;
+  /** Storyboard cues for thumbnails; null when the video has none. */
+  storyboard: StoryboardCue[] | null;
+  onSeek(time: number): void;
+}
+
+const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
+
+/**
+ * The seek slider (WAI-ARIA slider: ←/→ ∓5 s, PageDown/PageUp ∓10 s, Home/End). Hovering,
+ * dragging or stepping with the keyboard shows a preview with the storyboard tile and time.
+ */
+export function SeekBar({ currentTime, duration, bufferedEnd, storyboard, onSeek }: SeekBarProps) {
+  const track = useRef<HTMLDivElement>(null);
+  const [preview, setPreview] = useState<number | null>(null);
+  const dragging = useRef(false);
+  const known = duration > 0;
+
+  const timeAt = (clientX: number) => {
+    const rect = track.current?.getBoundingClientRect();
+    if (!rect || rect.width <= 0 || !known) return 0;
+    return clamp((clientX - rect.left) / rect.width, 0, 1) * duration;
+  };
+
+  const onPointerDown = (e: PointerEvent<HTMLDivElement>) => {
+    if (!known || e.button !== 0) return;
+    dragging.current = true;
+    e.currentTarget.setPointerCapture?.(e.pointerId);
+    const time = timeAt(e.clientX);
+    setPreview(time);
+    onSeek(time);
+  };
+  const onPointerMove = (e: PointerEvent<HTMLDivElement>) => {
+    if (!known) return;
+    const time = timeAt(e.clientX);
+    setPreview(time);
+    if (dragging.current) onSeek(time);
+  };
+  const endDrag = (e: PointerEvent<HTMLDivElement>) => {
+    dragging.current = false;
+    e.currentTarget.releasePointerCapture?.(e.pointerId);
+  };
+
+  const onKeyDown = (e: KeyboardEvent) => {
+    const steps: Record<string, number> = {
+      ArrowLeft: currentTime - 5,
+      ArrowDown: currentTime - 5,
+      ArrowRight: currentTime + 5,
+      ArrowUp: currentTime + 5,
+      PageDown: currentTime - 10,
+      PageUp: currentTime + 10,
+      Home: 0,
+      End: duration,
+    };
+    const target = steps[e.key];
+    if (target === undefined || !known) return;
+    e.preventDefault();
+    // The slider owns these keys; the player's own arrow shortcuts must not seek a second time.
+    e.stopPropagation();
+    const time = clamp(target, 0, duration);
+    setPreview(time);
+    onSeek(time);
+  };
+
+  const percent = (t: number) => `${known ? clamp((t / duration) * 100, 0, 100) : 0}%`;
+  const cue = preview !== null && storyboard ? findStoryboardCue(storyboard, preview) : null;
+
+  return (
+    <div
+      ref={track}
+      className="rk-seek"
+      role="slider"
+      tabIndex={0}
+      aria-label="Seek"
+      aria-valuemin={0}
+      aria-valuemax={Math.round(duration)}
+      aria-valuenow={Math.round(clamp(currentTime, 0, duration))}
+      aria-valuetext={`${formatTime(currentTime)} of ${formatTime(duration)}`}
+      aria-disabled={!known || undefined}
+      onPointerDown={onPointerDown}
+      onPointerMove={onPointerMove}
+      onPointerUp={endDrag}
+      onPointerCancel={endDrag}
+      onPointerLeave={() => !dragging.current && setPreview(null)}
+      onKeyDown={onKeyDown}
+      onBlur={() => setPreview(null)}
+    >
+      <div className="rk-seek-rail">
+        <div className="rk-seek-buffered" style={{ width: percent(bufferedEnd) }} />
+        <div className="rk-seek-played" style={{ width: percent(currentTime) }} />
+        <div className="rk-seek-thumb" style={{ left: percent(currentTime) }} />
+      </div>
+      {preview !== null && (
+        <div
+          className="rk-seek-preview"
+          style={{ "--rk-preview-x": percent(preview) } as CSSProperties}
+          aria-hidden="true"
+          data-testid="seek-preview"
+        >
+          {cue &&
+            (cue.region ? (
+              <div
+                className="rk-seek-image"
+                style={{
+                  width: `${cue.region.width}px`,
+                  height: `${cue.region.height}px`,
+                  backgroundImage: `url(${JSON.stringify(cue.url)})`,
+                  backgroundPosition: `-${cue.region.x}px -${cue.region.y}px`,
+                }}
+              />
+            ) : (
+              <img className="rk-seek-image" src={cue.url} alt="" />
+            ))}
+          <span className="rk-seek-time">{formatTime(preview)}</span>
+        </div>
+      )}
+    </div>
+  );
+}
