@@ -1,0 +1,32 @@
+import { Link, NavLink, Outlet } from "react-router";
+import { SearchBox } from "./search-box.js";
+
+/** Header (logo, search, navigation) around the current page. */
+export function Layout() {
+  return (
+    <div className="demo">
+      <a className="demo-skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="demo-header">
+        <Link to="/" className="demo-logo" aria-label="Reelkit demo home">
+          <span aria-hidden="true" className="demo-logo-mark">
+            ▶
+          </span>
+          Reelkit
+        </Link>
+        <SearchBox />
+        <nav aria-label="Main" className="demo-nav">
+          <NavLink to="/" end>
+            Home
+          </NavLink>
+          <NavLink to="/upload">Upload</NavLink>
+          <NavLink to="/mine">My videos</NavLink>
+        </nav>
+      </header>
+      <main id="main" className="demo-main" tabIndex={-1}>
+        <Outlet />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,70 @@
+import { type UseVideosResult, useReelkitClient } from "@reelkit/react";
+import type { Video } from "@reelkit/sdk";
+import { Link } from "react-router";
+import { formatDuration } from "../format.js";
+import { mediaUrl } from "../media-url.js";
+
+export interface VideoGridProps {
+  result: UseVideosResult;
+  /** Shown when the first page came back empty. */
+  empty: string;
+}
+
+/** A responsive grid of video cards with cursor pagination ("Load more"). */
+export function VideoGrid({ result, empty }: VideoGridProps) {
+  const { videos, error, loading, hasMore, loadMore, reload } = result;
+  return (
+    <>
+      {videos.length > 0 && (
+        <ul className="demo-grid">
+          {videos.map((video) => (
+            <li key={video.id}>
+              <VideoCard video={video} />
+            </li>
+          ))}
+        </ul>
+      )}
+      {error && (
+        <div role="alert" className="demo-error">
+          <p>Could not load videos: {error.message}</p>
+          <button type="button" className="demo-button" onClick={reload}>
+            Try again
+          </button>
+        </div>
+      )}
+      {loading && (
+        <p role="status" className="demo-muted">
+          Loading…
+        </p>
+      )}
+      {!loading && !error && videos.length === 0 && <p className="demo-muted">{empty}</p>}
+      {hasMore && !loading && (
+        <button type="button" className="demo-button demo-load-more" onClick={loadMore}>
+          Load more
+        </button>
+      )}
+    </>
+  );
+}
+
+function VideoCard({ video }: { video: Video }) {
+  const client = useReelkitClient();
+  const poster = mediaUrl(client, video.posterUrl);
+  return (
+    <article className="demo-card">
+      <div className="demo-thumb">
+        {poster ? <img src={poster} alt="" loading="lazy" /> : <div className="demo-thumb-empty" />}
+        {video.duration !== null && (
+          <span className="demo-duration">
+            <span className="demo-visually-hidden">Duration </span>
+            {formatDuration(video.duration)}
+          </span>
+        )}
+      </div>
+      {/* The link covers the whole card (see demo.css) but is named by the title alone. */}
+      <Link to={`/watch/${video.id}`} className="demo-card-link">
+        {video.title || "Untitled"}
+      </Link>
+    </article>
+  );
+}

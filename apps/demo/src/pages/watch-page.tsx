@@ -1,0 +1,74 @@
+import { useVideo, VideoPlayer } from "@reelkit/react";
+import { ReelkitApiError, type Video } from "@reelkit/sdk";
+import { Link, useParams } from "react-router";
+import { formatDate, formatDuration, statusLabel } from "../format.js";
+import { useDocumentTitle } from "../use-document-title.js";
+
+export function WatchPage() {
+  const { id = "" } = useParams();
+  // Follows the status stream while the video is processing, then reads the finished video.
+  const { video, error, loading } = useVideo(id);
+  useDocumentTitle(video?.title ?? "Watch");
+
+  if (error) {
+    const missing = error instanceof ReelkitApiError && error.status === 404;
+    return (
+      <section aria-labelledby="watch-heading">
+        <h1 id="watch-heading">{missing ? "Video not found" : "Could not load this video"}</h1>
+        <p role="alert">{missing ? "It may have been deleted." : error.message}</p>
+        <p>
+          <Link to="/">Back to the home page</Link>
+        </p>
+      </section>
+    );
+  }
+  if (loading || !video) {
+    return (
+      <p role="status" className="demo-muted">
+        Loading…
+      </p>
+    );
+  }
+  return (
+    <article className="demo-watch" aria-labelledby="watch-heading">
+      {/* The player only mounts once there is something to play; until then the page shows progress. */}
+      {video.status === "READY" ? <VideoPlayer videoId={video.id} /> : <ProcessingState video={video} />}
+      <h1 id="watch-heading" className="demo-watch-title">
+        {video.title || "Untitled"}
+      </h1>
+      <p className="demo-muted">
+        {[
+          video.publishedAt ? `Published ${formatDate(video.publishedAt)}` : null,
+          video.duration !== null ? formatDuration(video.duration) : null,
+          video.height ? `up to ${video.height}p` : null,
+        ]
+          .filter(Boolean)
+          .join(" · ")}
+      </p>
+      {video.description && <p className="demo-description">{video.description}</p>}
+    </article>
+  );
+}
+
+function ProcessingState({ video }: { video: Video }) {
+  if (video.status === "FAILED") {
+    return (
+      <div className="demo-processing demo-processing--failed" role="alert">
+        <p>
+          <strong>Processing failed:</strong> {video.failureReason ?? "unknown reason"}
+        </p>
+      </div>
+    );
+  }
+  const percent = Math.floor(video.progress);
+  return (
+    <div className="demo-processing">
+      <p role="status">
+        {statusLabel(video.status)}
+        {video.status === "PROCESSING" ? ` — ${percent}%` : "…"}
+      </p>
+      <progress className="rk-progress" aria-label="Processing progress" max={100} value={video.progress} />
+      <p className="demo-muted">The video plays here as soon as it is ready.</p>
+    </div>
+  );
+}
