@@ -169,6 +169,15 @@ export class CatalogService {
     return result;
   }
 
+  /** Videos still waiting for their upload to finish (id and tus upload id), oldest first. */
+  listUploading(): Promise<{ id: string; uploadId: string | null }[]> {
+    return this.prisma.video.findMany({
+      where: { status: "UPLOADING" },
+      select: { id: true, uploadId: true },
+      orderBy: { createdAt: "asc" },
+    });
+  }
+
   get(id: string): Promise<Video | null> {
     if (!isUuid(id)) return Promise.resolve(null);
     return this.prisma.video.findUnique({ where: { id } });

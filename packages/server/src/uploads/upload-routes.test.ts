@@ -20,6 +20,7 @@ function recordingCatalog() {
     finishUpload: async (videoId, source) => {
       finished.push({ videoId, ...source });
     },
+    listUploading: async () => [],
   };
   return { catalog, created, finished };
 }

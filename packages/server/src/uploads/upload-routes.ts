@@ -1,15 +1,14 @@
 import { randomUUID } from "node:crypto";
-import fs from "node:fs/promises";
-import path from "node:path";
-import { type Config, keys, type Logger, type Storage } from "@reelkit/core";
+import type { Config, Logger, Storage } from "@reelkit/core";
 import { UPLOADS_PATH, VIDEO_ID_HEADER } from "@reelkit/sdk/contract";
 import { FileStore } from "@tus/file-store";
 import { EVENTS, Server as TusServer } from "@tus/server";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { errorBody } from "../http/errors.js";
+import { type CompletionCatalog, finishInterruptedUploads, linkUploadToSource } from "./upload-completion.js";
 
 /** What the upload flow needs from the catalog (CatalogService satisfies it). */
-export interface UploadCatalog {
+export interface UploadCatalog extends CompletionCatalog {
   createForUpload(input: {
     videoId: string;
     uploadId: string;
@@ -17,8 +16,6 @@ export interface UploadCatalog {
     description: string;
     filename: string | null;
   }): Promise<unknown>;
-  /** Moves the video to QUEUED and writes its outbox row in one transaction. */
-  finishUpload(videoId: string, source: { sourceKey: string; sourceSize: number }): Promise<unknown>;
 }
 
 export interface UploadRoutesOptions {
@@ -42,19 +39,6 @@ function titleFrom(metadata: Record<string, string | null> | undefined): {
   const fromName = filename ? filename.replace(/\.[^.]+$/, "") : "";
   const title = (metadata?.title?.trim() || fromName || "Untitled").slice(0, 200);
   return { title, description: (metadata?.description ?? "").slice(0, 5000), filename };
-}
-
-async function linkOrCopy(storage: Storage, fromKey: string, toKey: string): Promise<void> {
-  const from = storage.localPath(fromKey);
-  const to = storage.localPath(toKey);
-  if (!from || !to) throw new Error("tus uploads need local storage");
-  await fs.mkdir(path.dirname(to), { recursive: true });
-  await fs.rm(to, { force: true }); // a redelivered finish replaces the earlier link
-  try {
-    await fs.link(from, to);
-  } catch {
-    await storage.putFile(toKey, from);
-  }
 }
 
 /** tus 1.0 at `/api/uploads`: creation, creation-with-upload, termination, expiration. */
@@ -81,10 +65,10 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
       return {};
     },
     onUploadFinish: async (_req, upload) => {
-      const sourceKey = keys.source(upload.id);
       // tus re-reads the upload after this hook, so the file must stay until the response is
       // written: link it to its source key now (no copy on one filesystem), remove it after.
-      await linkOrCopy(storage, keys.upload(upload.id), sourceKey);
+      // A crash between the link and finishUpload is repaired by the start-up sweep below.
+      const sourceKey = await linkUploadToSource(storage, upload.id, upload.id);
       await catalog.finishUpload(upload.id, { sourceKey, sourceSize: upload.size ?? upload.offset });
       return {};
     },
@@ -136,6 +120,13 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
   const methods = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"] as const;
   app.route({ method: [...methods], url: UPLOADS_PATH, handler: handle });
   app.route({ method: [...methods], url: `${UPLOADS_PATH}/*`, handler: handle });
+
+  // Before the port opens: finish uploads whose last byte landed just before a crash.
+  app.addHook("onReady", async () => {
+    await finishInterruptedUploads({ uploads: datastore, storage, catalog, logger: opts.logger }).catch((err) =>
+      opts.logger?.error({ err }, "interrupted upload sweep failed"),
+    );
+  });
 
   const sweep = () => {
     tus.cleanUpExpiredUploads().then(

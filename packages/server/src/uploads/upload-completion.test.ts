@@ -1,0 +1,134 @@
+import { randomUUID } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { type Config, keys, LocalStorage, loadConfig } from "@reelkit/core";
+import type { FastifyInstance } from "fastify";
+import * as tus from "tus-js-client";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { buildApp } from "../app.js";
+import { CatalogService, type FinishUploadInput } from "../catalog/catalog-service.js";
+import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
+
+/** The real catalog, except that the process "dies" right before the upload is queued. */
+class CrashBeforeQueueCatalog extends CatalogService {
+  override async finishUpload(_videoId: string, _input: FinishUploadInput): Promise<never> {
+    throw new Error("simulated crash between linking the source and queueing the video");
+  }
+}
+
+let tdb: TestDatabase;
+let storage: LocalStorage;
+let config: Config;
+let app: FastifyInstance | undefined;
+
+async function start(catalog: CatalogService): Promise<string> {
+  app = await buildApp({ config, storage, catalog });
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  const addr = app.server.address();
+  return `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
+}
+
+async function restart(): Promise<void> {
+  await app?.close();
+  app = await buildApp({ config, storage, catalog: new CatalogService(tdb.db.prisma) });
+  await app.ready();
+}
+
+/** Sends the whole file; resolves with the video id and whether the client saw success. */
+function upload(base: string, data: Buffer, uploadSize?: number): Promise<{ videoId: string; ok: boolean }> {
+  let videoId: string | null = null;
+  return new Promise((resolve, reject) => {
+    new tus.Upload(data, {
+      endpoint: `${base}/api/uploads`,
+      chunkSize: 64 * 1024,
+      retryDelays: [],
+      uploadSize,
+      metadata: { filename: "clip.mp4", title: "Crash window" },
+      onAfterResponse: (req, res) => {
+        if (req.getMethod() === "POST") videoId = res.getHeader("Reelkit-Video-Id") ?? null;
+      },
+      onError: () => (videoId ? resolve({ videoId, ok: false }) : reject(new Error("no video id"))),
+      onSuccess: () => (videoId ? resolve({ videoId, ok: true }) : reject(new Error("no video id"))),
+    }).start();
+  });
+}
+
+const outboxRows = (id: string) => tdb.db.prisma.outbox.findMany({ where: { key: id } });
+const statusOf = async (id: string) => (await tdb.db.prisma.video.findUniqueOrThrow({ where: { id } })).status;
+
+beforeEach(async () => {
+  tdb = await createTestDatabase("pglite");
+  storage = new LocalStorage(path.join(tdb.dataDir, "media"));
+  config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
+}, 60_000);
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+  await tdb?.dispose();
+});
+
+describe("start-up sweep of uploads interrupted before they were queued", () => {
+  it("queues a complete upload whose process died after linking its source, exactly once", async () => {
+    const data = Buffer.alloc(200_000, 7);
+    const base = await start(new CrashBeforeQueueCatalog(tdb.db.prisma));
+    const { videoId, ok } = await upload(base, data);
+    // The crash window: every byte stored and linked, the video still UPLOADING, no event.
+    expect(ok).toBe(false);
+    expect(await statusOf(videoId)).toBe("UPLOADING");
+    expect((await storage.stat(keys.source(videoId)))?.size).toBe(data.length);
+    expect((await storage.stat(keys.upload(videoId)))?.size).toBe(data.length);
+    expect(await outboxRows(videoId)).toEqual([]);
+
+    await restart();
+    const video = await tdb.db.prisma.video.findUniqueOrThrow({ where: { id: videoId } });
+    expect(video).toMatchObject({ status: "QUEUED", attempt: 1, sourceKey: keys.source(videoId) });
+    expect(Number(video.sourceSize)).toBe(data.length);
+    const rows = await outboxRows(videoId);
+    expect(rows.map((r) => [r.topic, r.payload])).toEqual([
+      ["video.uploaded", { videoId, attempt: 1, sourceKey: keys.source(videoId) }],
+    ]);
+    expect(await fs.readFile(storage.localPath(keys.source(videoId)))).toEqual(data);
+    // The tus upload is released, as after a normal finish.
+    expect(await storage.stat(keys.upload(videoId))).toBeNull();
+
+    await restart();
+    expect(await outboxRows(videoId)).toHaveLength(1);
+    expect(await statusOf(videoId)).toBe("QUEUED");
+  });
+
+  it("queues an UPLOADING video whose source is already in storage when the tus upload is gone", async () => {
+    const catalog = new CatalogService(tdb.db.prisma);
+    const videoId = randomUUID();
+    await catalog.createForUpload({ videoId, uploadId: videoId, title: "t", description: "", filename: null });
+    await storage.put(keys.source(videoId), Buffer.alloc(1234, 1));
+    await restart();
+    const video = await tdb.db.prisma.video.findUniqueOrThrow({ where: { id: videoId } });
+    expect(video.status).toBe("QUEUED");
+    expect(Number(video.sourceSize)).toBe(1234);
+    expect(await outboxRows(videoId)).toHaveLength(1);
+  });
+
+  it("leaves unfinished uploads resumable and untouched", async () => {
+    const base = await start(new CatalogService(tdb.db.prisma));
+    // Announce more bytes than are sent: the upload stops half-way.
+    const { videoId, ok } = await upload(base, Buffer.alloc(100_000, 3), 200_000);
+    expect(ok).toBe(false);
+    const partial = (await storage.stat(keys.upload(videoId)))?.size ?? 0;
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(200_000);
+    const stillUploading = randomUUID();
+    await new CatalogService(tdb.db.prisma).createForUpload({
+      videoId: stillUploading,
+      uploadId: stillUploading,
+      title: "no bytes yet",
+      description: "",
+      filename: null,
+    });
+    await restart();
+    expect(await statusOf(videoId)).toBe("UPLOADING");
+    expect(await statusOf(stillUploading)).toBe("UPLOADING");
+    expect(await storage.stat(keys.source(videoId))).toBeNull();
+    expect((await storage.stat(keys.upload(videoId)))?.size).toBe(partial);
+    expect(await outboxRows(videoId)).toEqual([]);
+  });
+});

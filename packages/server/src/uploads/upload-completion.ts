@@ -1,0 +1,86 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { keys, type Logger, type Storage } from "@reelkit/core";
+
+/** What finishing an upload needs from the catalog (CatalogService satisfies it). */
+export interface CompletionCatalog {
+  /** Moves the video to QUEUED and writes its outbox row in one transaction; a no-op when repeated. */
+  finishUpload(videoId: string, source: { sourceKey: string; sourceSize: number }): Promise<unknown>;
+  /** Videos still in UPLOADING. */
+  listUploading(): Promise<{ id: string; uploadId: string | null }[]>;
+}
+
+/** The part of the tus data store the sweep reads (FileStore satisfies it). */
+export interface UploadStore {
+  /** Rejects when the upload does not exist. */
+  getUpload(id: string): Promise<{ offset: number; size?: number }>;
+  remove(id: string): Promise<void>;
+}
+
+/**
+ * Makes the finished tus upload the video's source. A hard link (no copy, atomic) on one
+ * filesystem; otherwise a copy through storage, which renames a temp file into place, so a
+ * source key that exists is always complete.
+ */
+export async function linkUploadToSource(storage: Storage, uploadId: string, videoId: string): Promise<string> {
+  const sourceKey = keys.source(videoId);
+  const from = storage.localPath(keys.upload(uploadId));
+  const to = storage.localPath(sourceKey);
+  if (!from || !to) throw new Error("tus uploads need local storage");
+  await fs.mkdir(path.dirname(to), { recursive: true });
+  await fs.rm(to, { force: true }); // a repeated finish replaces the earlier link
+  try {
+    await fs.link(from, to);
+  } catch {
+    await storage.putFile(sourceKey, from);
+  }
+  return sourceKey;
+}
+
+export interface FinishInterruptedUploadsOptions {
+  uploads: UploadStore;
+  storage: Storage;
+  catalog: CompletionCatalog;
+  logger?: Logger;
+}
+
+/**
+ * Start-up sweep for the crash window of `onUploadFinish`: a process that died after the last
+ * byte was stored but before the catalog moved the video to QUEUED leaves it UPLOADING, and the
+ * client sees a complete upload (HEAD offset = length), so no request would ever finish it.
+ * For every UPLOADING video whose tus upload is complete, or whose source is already in
+ * storage, this does what `onUploadFinish` does. Idempotent: `finishUpload` only queues a video
+ * that is still UPLOADING. Returns the ids it finished.
+ */
+export async function finishInterruptedUploads(opts: FinishInterruptedUploadsOptions): Promise<string[]> {
+  const { uploads, storage, catalog, logger } = opts;
+  const finished: string[] = [];
+  for (const video of await catalog.listUploading()) {
+    const uploadId = video.uploadId ?? video.id;
+    try {
+      const upload = await uploads.getUpload(uploadId).catch(() => null);
+      let sourceSize: number;
+      let sourceKey: string;
+      if (upload) {
+        // Still resumable: the client will send the rest.
+        if (upload.size === undefined || upload.offset !== upload.size) continue;
+        sourceKey = await linkUploadToSource(storage, uploadId, video.id);
+        sourceSize = upload.size;
+      } else {
+        sourceKey = keys.source(video.id);
+        const source = await storage.stat(sourceKey);
+        if (!source) continue;
+        sourceSize = source.size;
+      }
+      await catalog.finishUpload(video.id, { sourceKey, sourceSize });
+      finished.push(video.id);
+      if (upload) {
+        await uploads.remove(uploadId).catch((err) => logger?.warn({ err, uploadId }, "upload cleanup failed"));
+      }
+    } catch (err) {
+      logger?.error({ err, videoId: video.id }, "could not finish an interrupted upload");
+    }
+  }
+  if (finished.length > 0) logger?.info({ videoIds: finished }, "finished uploads interrupted by a restart");
+  return finished;
+}
