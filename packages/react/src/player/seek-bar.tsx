@@ -114,7 +114,7 @@ export function SeekBar({ currentTime, duration, bufferedEnd, storyboard, onSeek
                   width: `${cue.region.width}px`,
                   height: `${cue.region.height}px`,
                   backgroundImage: `url(${JSON.stringify(cue.url)})`,
-                  backgroundPosition: `-${cue.region.x}px -${cue.region.y}px`,
+                  backgroundPosition: `${-cue.region.x}px ${-cue.region.y}px`,
                 }}
               />
             ) : (
