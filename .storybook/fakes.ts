@@ -17,6 +17,8 @@ export const SAMPLE = {
   poster: "./sample/poster.jpg",
   storyboard: "./sample/storyboard.jpg",
   storyboardVtt: "./sample/storyboard.vtt",
+  /** Committed text (not generated): .storybook/public/captions/sample.en.vtt. */
+  captionsEn: "./captions/sample.en.vtt",
   /** The rungs the sample script asks the transcoder for (REELKIT_RUNGS=360,180). */
   rungs: ["360p", "180p"],
 } as const;

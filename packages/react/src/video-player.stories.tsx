@@ -39,6 +39,23 @@ export const Poster: Story = {
   args: { src: SAMPLE.master, poster: SAMPLE.poster },
 };
 
+/** Hover the seek bar: the preview shows the storyboard tile (sprite + WebVTT map) for that time. */
+export const StoryboardThumbnails: Story = {
+  name: "Storyboard thumbnails",
+  args: { src: SAMPLE.master, poster: SAMPLE.poster, storyboard: SAMPLE.storyboardVtt },
+};
+
+/** A captions file as a `<track>`: the CC menu lists it, and it shows while playing. */
+export const Captions: Story = {
+  args: {
+    src: SAMPLE.master,
+    poster: SAMPLE.poster,
+    autoPlay: true,
+    attach: mutedAttach,
+    captions: [{ src: SAMPLE.captionsEn, srclang: "en", label: "English", default: true }],
+  },
+};
+
 /** The player factory never settles (a slow network): the loading status stays up. */
 export const Loading: Story = {
   args: { src: SAMPLE.master, poster: SAMPLE.poster, attach: neverAttaches },
