@@ -16,16 +16,20 @@ import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
+import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { read as readChangesetConfig } from "@changesets/config";
-import { getPackages } from "@manypkg/get-packages";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
+// The changesets CLI's own config reader and workspace finder, resolved from the CLI (the root's
+// devDependency) so that hoisting cannot change which copy is used.
+const fromChangesets = createRequire(createRequire(import.meta.url).resolve("@changesets/cli/package.json"));
+const { read: readChangesetConfig } = fromChangesets("@changesets/config") as typeof import("@changesets/config");
+const { getPackages } = fromChangesets("@manypkg/get-packages") as typeof import("@manypkg/get-packages");
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 interface PackageJson {
