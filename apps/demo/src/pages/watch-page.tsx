@@ -29,6 +29,13 @@ export function WatchPage() {
       </p>
     );
   }
+  const meta = [
+    video.publishedAt ? `Published ${formatDate(video.publishedAt)}` : null,
+    video.duration !== null ? formatDuration(video.duration) : null,
+    video.height ? `up to ${video.height}p` : null,
+  ]
+    .filter(Boolean)
+    .join(" · ");
   return (
     <article className="demo-watch" aria-labelledby="watch-heading">
       {/* The player only mounts once there is something to play; until then the page shows progress. */}
@@ -36,15 +43,7 @@ export function WatchPage() {
       <h1 id="watch-heading" className="demo-watch-title">
         {video.title || "Untitled"}
       </h1>
-      <p className="demo-muted">
-        {[
-          video.publishedAt ? `Published ${formatDate(video.publishedAt)}` : null,
-          video.duration !== null ? formatDuration(video.duration) : null,
-          video.height ? `up to ${video.height}p` : null,
-        ]
-          .filter(Boolean)
-          .join(" · ")}
-      </p>
+      {meta && <p className="demo-muted">{meta}</p>}
       {video.description && <p className="demo-description">{video.description}</p>}
     </article>
   );

@@ -1,0 +1,132 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DemoServer, startDemoServer } from "../../test/real-server.js";
+import { renderApp } from "../../test/render-app.js";
+
+let server: DemoServer;
+const ids: Record<string, string> = {};
+
+beforeAll(async () => {
+  server = await startDemoServer();
+  // Published in this order, so the home page (newest first) shows city, trail, harbour.
+  ids.harbour = await server.makeReadyVideo({ title: "Sunset over the harbour", description: "Boats at dusk" });
+  ids.trail = await server.makeReadyVideo({ title: "Mountain trail run", description: "Early morning" });
+  ids.city = await server.makeReadyVideo({ title: "City lights timelapse", description: "Harbour bridge at night" });
+  ids.queued = await server.makeQueuedVideo({ title: "Harbour clip still in the queue" });
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+});
+
+const cardTitles = () => screen.queryAllByRole("listitem").map((item) => within(item).getByRole("link").textContent);
+
+describe("home page", () => {
+  it("lists READY videos newest first, with duration, and loads more by cursor", async () => {
+    const user = userEvent.setup();
+    renderApp(server.client, "/", { pageSize: 2 });
+    expect(screen.getByRole("heading", { level: 1, name: "Latest videos" })).toBeInTheDocument();
+    await waitFor(() => expect(cardTitles()).toEqual(["City lights timelapse", "Mountain trail run"]));
+    expect(screen.getByRole("link", { name: "City lights timelapse" })).toHaveAttribute("href", `/watch/${ids.city}`);
+    expect(screen.getAllByText("0:03")).toHaveLength(2);
+
+    await user.click(screen.getByRole("button", { name: "Load more" }));
+    await waitFor(() =>
+      expect(cardTitles()).toEqual(["City lights timelapse", "Mountain trail run", "Sunset over the harbour"]),
+    );
+    // Three READY videos on pages of two: the second page is the last one.
+    expect(screen.queryByRole("button", { name: "Load more" })).not.toBeInTheDocument();
+    expect(screen.queryByText("Harbour clip still in the queue")).not.toBeInTheDocument();
+  });
+
+  it("has a header with the search box and the three navigation links", async () => {
+    const user = userEvent.setup();
+    const app = renderApp(server.client, "/");
+    const nav = screen.getByRole("navigation", { name: "Main" });
+    expect(
+      within(nav)
+        .getAllByRole("link")
+        .map((a) => a.textContent),
+    ).toEqual(["Home", "Upload", "My videos"]);
+    expect(within(nav).getByRole("link", { name: "Home" })).toHaveAttribute("aria-current", "page");
+    await user.click(screen.getByRole("link", { name: "My videos" }));
+    expect(app.location()).toBe("/mine");
+    expect(await screen.findByRole("heading", { level: 1, name: "My videos" })).toBeInTheDocument();
+    await user.click(screen.getByRole("link", { name: "Upload" }));
+    expect(app.location()).toBe("/upload");
+    await user.click(screen.getByRole("link", { name: "Home" }));
+    expect(app.location()).toBe("/");
+  });
+});
+
+describe("search page", () => {
+  it("searches for the q in the URL and shows it in the search box", async () => {
+    renderApp(server.client, "/search?q=harbour");
+    expect(screen.getByRole("heading", { level: 1, name: "Results for “harbour”" })).toBeInTheDocument();
+    expect(screen.getByRole("searchbox", { name: "Search videos" })).toHaveValue("harbour");
+    // Title or description; READY videos only.
+    await waitFor(() => expect(cardTitles().sort()).toEqual(["City lights timelapse", "Sunset over the harbour"]));
+  });
+
+  it("navigates to /search?q= when the search box is submitted", async () => {
+    const user = userEvent.setup();
+    const app = renderApp(server.client, "/watch/x");
+    const box = screen.getByRole("searchbox", { name: "Search videos" });
+    expect(box).toHaveValue("");
+    await user.type(box, "mountain run{Enter}");
+    expect(app.location()).toBe("/search?q=mountain+run");
+    await waitFor(() => expect(cardTitles()).toEqual(["Mountain trail run"]));
+  });
+
+  it("says so when nothing matches", async () => {
+    renderApp(server.client, "/search?q=zebra");
+    expect(await screen.findByText("No videos match “zebra”.")).toBeInTheDocument();
+    expect(screen.queryAllByRole("listitem")).toHaveLength(0);
+  });
+});
+
+describe("watch page", () => {
+  it("shows the player, the title as the heading and the description of a READY video", async () => {
+    renderApp(server.client, `/watch/${ids.harbour}`);
+    expect(await screen.findByRole("heading", { level: 1, name: "Sunset over the harbour" })).toBeInTheDocument();
+    expect(screen.getByText("Boats at dusk")).toBeInTheDocument();
+    expect(screen.getByRole("application", { name: "Video player" })).toBeInTheDocument();
+    expect(screen.queryByRole("progressbar", { name: "Processing progress" })).not.toBeInTheDocument();
+  });
+
+  it("shows status and progress while processing, then the player once READY", async () => {
+    const id = await server.makeQueuedVideo({ title: "Fresh upload", description: "Not ready yet" });
+    await server.catalog.applyProgress({ videoId: id, attempt: 1, percent: 40, stage: "encoding" });
+    renderApp(server.client, `/watch/${id}`);
+    expect(await screen.findByRole("heading", { level: 1, name: "Fresh upload" })).toBeInTheDocument();
+    expect(screen.getByRole("status")).toHaveTextContent("Processing — 40%");
+    expect(screen.getByRole("progressbar", { name: "Processing progress" })).toHaveAttribute("value", "40");
+    expect(screen.queryByRole("application", { name: "Video player" })).not.toBeInTheDocument();
+
+    // The page follows the server's status stream.
+    await server.catalog.applyProgress({ videoId: id, attempt: 1, percent: 75, stage: "encoding" });
+    await waitFor(() => expect(screen.getByRole("status")).toHaveTextContent("Processing — 75%"), { timeout: 10_000 });
+    const { readyEvent } = await import("../../../../packages/server/test/factories.js");
+    await server.catalog.applyReady(readyEvent(id, 1));
+    expect(await screen.findByRole("application", { name: "Video player" }, { timeout: 10_000 })).toBeInTheDocument();
+  });
+
+  it("shows the failure reason of a FAILED video", async () => {
+    const id = await server.makeQueuedVideo({ title: "Broken file" });
+    await server.catalog.applyFailed({
+      videoId: id,
+      attempt: 1,
+      code: "NO_VIDEO_STREAM",
+      reason: "The file has no video stream.",
+    });
+    renderApp(server.client, `/watch/${id}`);
+    expect(await screen.findByRole("alert")).toHaveTextContent("Processing failed: The file has no video stream.");
+    expect(screen.getByRole("heading", { level: 1, name: "Broken file" })).toBeInTheDocument();
+  });
+
+  it("says when the video does not exist", async () => {
+    renderApp(server.client, "/watch/7d1f1e0a-0000-4000-8000-000000000000");
+    expect(await screen.findByRole("heading", { level: 1, name: "Video not found" })).toBeInTheDocument();
+  });
+});

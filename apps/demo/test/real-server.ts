@@ -1,0 +1,67 @@
+/**
+ * A real Reelkit server for the demo's page tests: the server's `buildApp` on a fresh PGlite
+ * catalog, listening on 127.0.0.1, with no transcoder (tests move videos through the catalog's
+ * own transitions instead). The pages talk to it through a real sdk client over HTTP.
+ */
+import { randomUUID } from "node:crypto";
+import path from "node:path";
+import { keys, LocalStorage, loadConfig } from "@reelkit/core";
+import { createReelkitClient, type ReelkitClient } from "@reelkit/sdk";
+import { buildApp } from "../../../packages/server/src/app.js";
+import { CatalogService } from "../../../packages/server/src/catalog/catalog-service.js";
+import { createTestDatabase } from "../../../packages/server/src/db/test-databases.js";
+import { readyEvent } from "../../../packages/server/test/factories.js";
+
+export interface DemoServer {
+  baseUrl: string;
+  client: ReelkitClient;
+  catalog: CatalogService;
+  /** A video that finished uploading and waits for the transcoder (attempt 1). */
+  makeQueuedVideo(input: VideoInput): Promise<string>;
+  /** A published video with a 3 s, one-rung ladder. */
+  makeReadyVideo(input: VideoInput): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface VideoInput {
+  title: string;
+  description?: string;
+}
+
+export async function startDemoServer(): Promise<DemoServer> {
+  const tdb = await createTestDatabase("pglite");
+  const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
+  const storage = new LocalStorage(path.join(tdb.dataDir, "media"));
+  const catalog = new CatalogService(tdb.db.prisma);
+  const app = await buildApp({ config, storage, catalog });
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  const address = app.server.address();
+  if (!address || typeof address === "string") throw new Error("server did not bind a TCP port");
+  const baseUrl = `http://127.0.0.1:${address.port}`;
+
+  const makeQueuedVideo = async ({ title, description = "" }: VideoInput) => {
+    const videoId = randomUUID();
+    await catalog.createForUpload({ videoId, uploadId: videoId, title, description, filename: "clip.mp4" });
+    await catalog.finishUpload(videoId, { sourceKey: keys.source(videoId), sourceSize: 1024 });
+    return videoId;
+  };
+
+  return {
+    baseUrl,
+    client: createReelkitClient({ baseUrl }),
+    catalog,
+    makeQueuedVideo,
+    async makeReadyVideo(input) {
+      const videoId = await makeQueuedVideo(input);
+      await catalog.applyReady(readyEvent(videoId, 1));
+      return videoId;
+    },
+    async close() {
+      // A page unmounted mid-request can leave its keep-alive socket half-used; do not wait for it.
+      const closing = app.close();
+      app.server.closeAllConnections();
+      await closing;
+      await tdb.dispose();
+    },
+  };
+}
