@@ -4,10 +4,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Browser, BrowserContext, ConsoleMessage, Page } from "playwright-core";
+import { type Browser, type BrowserContext, type ConsoleMessage, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWith } from "../engines.js";
-import { artifactPath, chromiumMissing, launchChromium } from "./chromium.js";
 
 // The built Storybook (storybook-static) in a real Chromium: every story in index.json renders
 // without page or console errors, and each state shows what it should — including the real HLS
@@ -17,6 +16,25 @@ import { artifactPath, chromiumMissing, launchChromium } from "./chromium.js";
 // than its inputs, so a local run never tests stale stories; CI builds it first and reuses it.
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Debian's Chromium (`CHROMIUM_PATH` points elsewhere); Playwright's own browsers cannot be downloaded here. */
+const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const chromiumMissing = fs.existsSync(chromiumPath)
+  ? null
+  : `no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM_PATH)`;
+
+function launchChromium(): Promise<Browser> {
+  const args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"];
+  args.push("--disable-component-update", "--disable-sync", "--no-first-run");
+  return chromium.launch({ executablePath: chromiumPath, args });
+}
+
+/** test-artifacts/storybook/<name> (gitignored; CI keeps it as evidence). */
+function artifactPath(name: string): string {
+  const file = path.join(root, "test-artifacts/storybook", name);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  return file;
+}
 const staticDir = path.join(root, "storybook-static");
 const indexFile = path.join(staticDir, "index.json");
 const INPUTS = [".storybook", "packages/react/src", "packages/sdk/src", "scripts/storybook-sample.ts"];
@@ -40,7 +58,7 @@ function staleReason(): string | null {
 }
 
 async function buildStorybook(reason: string): Promise<void> {
-  const logFile = artifactPath("storybook", "build.log");
+  const logFile = artifactPath("build.log");
   const log = fs.openSync(logFile, "w");
   const started = Date.now();
   const code = await new Promise<number | null>((resolve, reject) => {
@@ -235,11 +253,15 @@ const checks: Record<string, (page: Page) => Promise<void>> = {
       .locator("video")
       .evaluate((v: HTMLVideoElement) => (v.textTracks[0]?.activeCues?.[0] as VTTCue | undefined)?.text ?? null);
     expect(cue).toMatch(/Storybook sample|rung|captions prop/);
-    // Off through the CC menu.
+    // Off and on again through the CC menu.
+    const mode = () => page.locator("video").evaluate((v: HTMLVideoElement) => v.textTracks[0]?.mode);
     await page.getByRole("button", { name: "Captions: English" }).click();
     await page.getByRole("menuitemradio", { name: "Off" }).click();
-    expect(await page.locator("video").evaluate((v: HTMLVideoElement) => v.textTracks[0]?.mode)).toBe("disabled");
-    expect(await page.getByRole("button", { name: "Captions: Off" }).count()).toBe(1);
+    expect(await mode()).toBe("disabled");
+    await page.getByRole("button", { name: "Captions: Off" }).click();
+    await page.getByRole("menuitemradio", { name: "English" }).click();
+    expect(await mode()).toBe("showing");
+    expect(await page.getByRole("button", { name: "Captions: English" }).count()).toBe(1);
   },
   "components-videoplayer--loading": async (page) => {
     expect(await text(page, "status")).toBe("Loading…");
@@ -342,7 +364,7 @@ describeWith("browser", chromiumMissing, "Storybook in Chromium", () => {
         await check?.(page);
         expect(problems).toEqual([]);
       } finally {
-        await page.screenshot({ path: artifactPath("storybook", `${story.id}.png`) }).catch(() => undefined);
+        await page.screenshot({ path: artifactPath(`${story.id}.png`) }).catch(() => undefined);
         await page.close();
       }
     });
