@@ -65,14 +65,14 @@ async function transcode(work: string, clip: string): Promise<LocalStorage> {
   const config = loadConfig({ REELKIT_DATA_DIR: work, REELKIT_RUNGS: RUNGS, LOG_LEVEL: "silent" });
   const storage = new LocalStorage(path.join(work, "media"));
   const bus = new InProcessBus();
-  let failed: EventPayloads["video.transcode.failed"] | null = null;
-  let ready = false;
+  const outcome: { ready?: EventPayloads["video.transcode.ready"]; failed?: EventPayloads["video.transcode.failed"] } =
+    {};
   await bus.subscribe("storybook-sample", {
-    "video.transcode.ready": async () => {
-      ready = true;
+    "video.transcode.ready": async (e) => {
+      outcome.ready = e;
     },
     "video.transcode.failed": async (e) => {
-      failed = e;
+      outcome.failed = e;
     },
   });
   const transcoder = createTranscoder({ config, storage, bus, logger: createLogger({ logLevel: "silent" }) });
@@ -82,8 +82,8 @@ async function transcode(work: string, clip: string): Promise<LocalStorage> {
   await bus.publish("video.uploaded", { videoId: VIDEO_ID, attempt: 1, sourceKey: keys.source(VIDEO_ID) });
   await transcoder.stop();
   await bus.close();
-  if (failed) throw new Error(`transcode failed: ${(failed as { reason: string }).reason}`);
-  if (!ready) throw new Error("transcode finished without a ready event");
+  if (outcome.failed) throw new Error(`transcode failed: ${outcome.failed.reason}`);
+  if (!outcome.ready) throw new Error("transcode finished without a ready event");
   return storage;
 }
 
