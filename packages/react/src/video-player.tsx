@@ -283,6 +283,7 @@ function HlsPlayer({
       tabIndex={0}
       onKeyDown={onKeyDown}
       onPointerMove={wake}
+      onPointerDown={wake}
     >
       {/* biome-ignore lint/a11y/useMediaCaption: caption tracks come from the captions prop or the stream */}
       <video
@@ -292,6 +293,11 @@ function HlsPlayer({
         playsInline
         preload="metadata"
         onClick={togglePlay}
+        // With preload="metadata" (native HLS) no data arrives before play: metadata ends loading.
+        onLoadedMetadata={(e) => {
+          setLoading(false);
+          readDuration(e);
+        }}
         onLoadedData={() => setLoading(false)}
         onWaiting={() => setLoading(true)}
         onPlaying={() => setLoading(false)}
@@ -301,7 +307,6 @@ function HlsPlayer({
         onTimeUpdate={readTime}
         onProgress={readTime}
         onSeeked={readTime}
-        onLoadedMetadata={readDuration}
         onDurationChange={readDuration}
         onVolumeChange={(e) => {
           setMuted(e.currentTarget.muted);
