@@ -100,8 +100,13 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
     const stat = await storage.stat(ev.sourceKey);
     if (!stat) throw new JobFailure("SOURCE_MISSING", "The uploaded file could not be found.");
     if (stat.size === 0) throw new JobFailure("EMPTY_SOURCE", "The uploaded file is empty.");
-    const source = path.join(work, "source");
-    await storage.getToFile(ev.sourceKey, source);
+    // Local storage: ffmpeg reads the stored source in place (a multi-GB copy per job saved).
+    // Keys are immutable per video, so nothing rewrites it while ffmpeg reads.
+    let source = storage.localPath(ev.sourceKey);
+    if (!source) {
+      source = path.join(work, "source");
+      await storage.getToFile(ev.sourceKey, source);
+    }
     const bin = resolveBinaries(config);
     const probe = await probeFile(bin.ffprobe, source, signal);
     const ladder = planLadder(probe, config.rungs);

@@ -1,4 +1,5 @@
 import fs from "node:fs/promises";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { type Config, keys, LocalStorage, loadConfig } from "@reelkit/core";
@@ -159,6 +160,72 @@ describe("tus uploads", () => {
     expect((await patch(base, 1000, data.subarray(1000))).status).toBe(204);
     expect(rec.finished.map((f) => f.videoId)).toEqual([id]);
     expect((await fs.readFile(storage.localPath(keys.source(id)))).equals(data)).toBe(true);
+  });
+
+  it("keeps the bytes of a PATCH whose client disconnected, and resumes from there", async () => {
+    const rec = recordingCatalog();
+    const base = await start({}, rec.catalog);
+    const data = Buffer.alloc(4 * 1024 * 1024);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 31) % 251;
+    const created = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": String(data.length) },
+    });
+    expect(created.status).toBe(201);
+    const url = new URL(created.headers.get("location") as string, base);
+    // Half the body, then the connection drops.
+    const half = data.length / 2;
+    await new Promise<void>((resolve) => {
+      const req = http.request(url, {
+        method: "PATCH",
+        headers: {
+          "Tus-Resumable": "1.0.0",
+          "Upload-Offset": "0",
+          "Content-Type": "application/offset+octet-stream",
+          "Content-Length": String(data.length),
+        },
+      });
+      req.on("error", () => resolve());
+      req.write(data.subarray(0, half), () => setTimeout(() => req.destroy(), 300));
+    });
+    let offset = 0;
+    await vi.waitFor(async () => {
+      const head = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+      offset = Number(head.headers.get("upload-offset"));
+      expect(offset).toBe(half);
+    });
+    const rest = await fetch(url, {
+      method: "PATCH",
+      headers: {
+        "Tus-Resumable": "1.0.0",
+        "Upload-Offset": String(offset),
+        "Content-Type": "application/offset+octet-stream",
+      },
+      body: data.subarray(offset),
+    });
+    expect(rest.status).toBe(204);
+    expect(rest.headers.get("upload-offset")).toBe(String(data.length));
+    const id = url.pathname.split("/").pop() as string;
+    expect((await fs.readFile(storage.localPath(keys.source(id)))).equals(data)).toBe(true);
+  });
+
+  it("ignores a client-sent internal id header: the server names every video", async () => {
+    const rec = recordingCatalog();
+    const base = await start({}, rec.catalog);
+    const res = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: {
+        "Tus-Resumable": "1.0.0",
+        "Upload-Length": "10",
+        "X-Reelkit-Internal-Video-Id": "00000000-0000-4000-8000-000000000000",
+      },
+    });
+    expect(res.status).toBe(201);
+    const id = res.headers.get("reelkit-video-id");
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(id).not.toBe("00000000-0000-4000-8000-000000000000");
+    expect(res.headers.get("location")).toContain(id);
+    expect(rec.created.map((c) => c.videoId)).toEqual([id]);
   });
 
   it("removes abandoned uploads after the expiry period", async () => {

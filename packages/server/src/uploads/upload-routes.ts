@@ -6,6 +6,7 @@ import { EVENTS, Server as TusServer } from "@tus/server";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { errorBody } from "../http/errors.js";
 import { type CompletionCatalog, finishInterruptedUploads, linkUploadToSource } from "./upload-completion.js";
+import { sendWebResponse, toWebRequest } from "./web-request.js";
 
 /** What the upload flow needs from the catalog (CatalogService satisfies it). */
 export interface UploadCatalog extends CompletionCatalog {
@@ -101,21 +102,17 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
     reply.hijack();
     const raw = request.raw;
     // A client must never choose the id: drop any copy of the internal header it sent.
-    const clean: string[] = [];
+    const headers = new Headers();
     for (let i = 0; i + 1 < raw.rawHeaders.length; i += 2) {
       const name = raw.rawHeaders[i] as string;
-      if (name.toLowerCase() !== ID_HEADER) clean.push(name, raw.rawHeaders[i + 1] as string);
+      if (name.toLowerCase() !== ID_HEADER) headers.append(name, raw.rawHeaders[i + 1] as string);
     }
-    delete raw.headers[ID_HEADER];
     if (request.method === "POST") {
       const videoId = randomUUID();
-      // tus builds its web Request from the raw header list.
-      clean.push(ID_HEADER, videoId);
-      raw.headers[ID_HEADER] = videoId;
+      headers.set(ID_HEADER, videoId);
       reply.raw.setHeader(VIDEO_ID_HEADER, videoId);
     }
-    raw.rawHeaders.splice(0, raw.rawHeaders.length, ...clean);
-    await tus.handle(raw, reply.raw);
+    await sendWebResponse(reply.raw, await tus.handleWeb(toWebRequest(raw, reply.raw, headers)));
   };
   const methods = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"] as const;
   app.route({ method: [...methods], url: UPLOADS_PATH, handler: handle });
