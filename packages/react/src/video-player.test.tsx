@@ -462,6 +462,25 @@ describe("<VideoPlayer> controls and shortcuts", () => {
   });
 });
 
+describe("<VideoPlayer> attaching", () => {
+  it("attaches once per source: a new inline playerOptions object does not re-attach, a new src does", async () => {
+    const { attach, log } = fakeAttach([rung(0, 240)]);
+    const { rerender } = render(
+      <VideoPlayer src="http://x/a.m3u8" attach={attach} playerOptions={{ autoplay: false }} />,
+    );
+    await screen.findByRole("button", { name: /Quality/ });
+    rerender(<VideoPlayer src="http://x/a.m3u8" attach={attach} playerOptions={{ autoplay: false }} />);
+    rerender(<VideoPlayer src="http://x/b.m3u8" attach={attach} playerOptions={{ autoplay: false }} />);
+    await waitFor(() =>
+      expect(log.filter((l) => l.startsWith("attach") || l === "destroy")).toEqual([
+        "attach http://x/a.m3u8",
+        "destroy",
+        "attach http://x/b.m3u8",
+      ]),
+    );
+  });
+});
+
 describe("<VideoPlayer> teardown", () => {
   it("destroys the player and removes every listener it added, aborting the storyboard request", async () => {
     const tracksOf = fakeTextTracks();

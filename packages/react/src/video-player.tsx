@@ -78,6 +78,8 @@ type OpenMenu = "quality" | "captions" | null;
 
 /** How long the controls stay visible after the pointer last moved while playing. */
 const CONTROLS_IDLE_MS = 2500;
+/** Below this width (px) the volume slider and total time are hidden. */
+const COMPACT_WIDTH = 420;
 
 function HlsPlayer({
   src,
@@ -108,7 +110,12 @@ function HlsPlayer({
   const [volume, setVolume] = useState(1);
   const [fullscreen, setFullscreen] = useState(false);
   const [active, setActive] = useState(false);
+  const [compact, setCompact] = useState(false);
   const idleTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+
+  // Read when a source is attached: an inline options object must not re-attach on every render.
+  const options = useRef(playerOptions);
+  options.current = playerOptions;
 
   const cues = useStoryboard(storyboard);
   const text = useTextTracks(videoRef, (captions ?? []).map((c) => c.src).join("\n"));
@@ -122,7 +129,7 @@ function HlsPlayer({
     const unsubs: Array<() => void> = [];
     setLoading(true);
     setError(null);
-    attach(video, src, { autoplay: autoPlay, ...playerOptions }).then(
+    attach(video, src, { autoplay: autoPlay, ...options.current }).then(
       (h) => {
         if (cancelled) return h.destroy();
         handle = h;
@@ -141,7 +148,17 @@ function HlsPlayer({
       handle?.destroy();
       player.current = null;
     };
-  }, [src, attach, autoPlay, playerOptions]);
+  }, [src, attach, autoPlay]);
+
+  useEffect(() => {
+    // Compact controls on narrow players. A ResizeObserver rather than a CSS container query: size
+    // containment would collapse the player inside shrink-to-fit hosts (inline-block, flex items).
+    const el = root.current;
+    if (!el || typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(([entry]) => entry && setCompact(entry.contentRect.width < COMPACT_WIDTH));
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
 
   useEffect(() => {
     const onChange = () => setFullscreen(document.fullscreenElement === root.current);
@@ -279,6 +296,7 @@ function HlsPlayer({
       data-paused={paused || undefined}
       data-idle={idle || undefined}
       data-fullscreen={fullscreen || undefined}
+      data-compact={compact || undefined}
       // biome-ignore lint/a11y/noNoninteractiveTabindex: the player takes keyboard shortcuts
       tabIndex={0}
       onKeyDown={onKeyDown}
