@@ -1,0 +1,109 @@
+import { randomUUID } from "node:crypto";
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type DemoServer, startDemoServer } from "../../test/real-server.js";
+import { renderApp } from "../../test/render-app.js";
+import { MY_VIDEOS_KEY, readMyVideoIds } from "../my-videos-store.js";
+
+let server: DemoServer;
+
+beforeAll(async () => {
+  server = await startDemoServer();
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+});
+
+beforeEach(() => localStorage.clear());
+
+const row = (title: string) => screen.getByRole("listitem", { name: title });
+
+describe("my videos page", () => {
+  it("lists this browser's videos with their status and drops those that are gone", async () => {
+    const ready = await server.makeReadyVideo({ title: "Harbour walk", description: "Gulls" });
+    const busy = await server.makeQueuedVideo({ title: "Long lecture" });
+    await server.catalog.applyProgress({ videoId: busy, attempt: 1, percent: 30, stage: "encoding" });
+    const gone = randomUUID();
+    localStorage.setItem(MY_VIDEOS_KEY, JSON.stringify([gone, busy, ready]));
+
+    renderApp(server.client, "/mine");
+    await screen.findByRole("listitem", { name: "Harbour walk" });
+    await waitFor(() => expect(screen.getAllByRole("listitem")).toHaveLength(2));
+    expect(row("Harbour walk")).toHaveTextContent("Status: Ready");
+    expect(row("Long lecture")).toHaveTextContent("Status: Processing (30%)");
+    expect(within(row("Harbour walk")).getByRole("link", { name: "Harbour walk" })).toHaveAttribute(
+      "href",
+      `/watch/${ready}`,
+    );
+    // The server answered 404 for `gone`: it is forgotten, the others stay in order.
+    expect(readMyVideoIds()).toEqual([busy, ready]);
+  });
+
+  it("edits the title and description through the API", async () => {
+    const user = userEvent.setup();
+    const id = await server.makeReadyVideo({ title: "Untitled clip", description: "" });
+    localStorage.setItem(MY_VIDEOS_KEY, JSON.stringify([id]));
+
+    renderApp(server.client, "/mine");
+    await user.click(
+      within(await screen.findByRole("listitem", { name: "Untitled clip" })).getByRole("button", { name: "Edit" }),
+    );
+    const form = screen.getByRole("form", { name: "Edit Untitled clip" });
+    const title = within(form).getByLabelText("Title");
+    expect(title).toHaveFocus();
+    await user.clear(title);
+    await user.type(title, "Harbour at night");
+    await user.type(within(form).getByLabelText("Description"), "Lights on the water");
+    await user.click(within(form).getByRole("button", { name: "Save" }));
+
+    expect(await screen.findByRole("link", { name: "Harbour at night" })).toBeInTheDocument();
+    expect(screen.queryByRole("form")).not.toBeInTheDocument();
+    const stored = await server.catalog.get(id);
+    expect(stored).toMatchObject({ title: "Harbour at night", description: "Lights on the water" });
+  });
+
+  it("shows the server's refusal when a save fails", async () => {
+    const user = userEvent.setup();
+    const id = await server.makeReadyVideo({ title: "Soon deleted" });
+    localStorage.setItem(MY_VIDEOS_KEY, JSON.stringify([id]));
+    renderApp(server.client, "/mine");
+    await user.click(
+      within(await screen.findByRole("listitem", { name: "Soon deleted" })).getByRole("button", { name: "Edit" }),
+    );
+    await server.catalog.delete(id);
+    await user.type(screen.getByLabelText("Title"), " (edited)");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent(id);
+  });
+
+  it("deletes a video only after confirmation", async () => {
+    const user = userEvent.setup();
+    const keep = await server.makeReadyVideo({ title: "Keeper" });
+    const drop = await server.makeReadyVideo({ title: "Blurry test shot" });
+    localStorage.setItem(MY_VIDEOS_KEY, JSON.stringify([drop, keep]));
+
+    renderApp(server.client, "/mine");
+    const target = await screen.findByRole("listitem", { name: "Blurry test shot" });
+    await user.click(within(target).getByRole("button", { name: "Delete" }));
+    expect(within(target).getByRole("group", { name: /Delete “Blurry test shot” for good\?/ })).toBeInTheDocument();
+    // Backing out keeps it.
+    await user.click(within(target).getByRole("button", { name: "Keep it" }));
+    expect(await server.catalog.get(drop)).not.toBeNull();
+
+    await user.click(within(target).getByRole("button", { name: "Delete" }));
+    await user.click(within(target).getByRole("button", { name: "Yes, delete" }));
+    await waitFor(() => expect(screen.queryByRole("listitem", { name: "Blurry test shot" })).not.toBeInTheDocument());
+    expect(await server.catalog.get(drop)).toBeNull();
+    expect(await server.catalog.get(keep)).not.toBeNull();
+    expect(readMyVideoIds()).toEqual([keep]);
+    expect(row("Keeper")).toBeInTheDocument();
+  });
+
+  it("points to the upload page when there is nothing yet", async () => {
+    renderApp(server.client, "/mine");
+    expect(screen.getByText(/Nothing here yet/)).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "Upload a video" })).toHaveAttribute("href", "/upload");
+  });
+});
