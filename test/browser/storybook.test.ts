@@ -4,9 +4,13 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, type BrowserContext, type ConsoleMessage, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, ConsoleMessage, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWith } from "../engines.js";
+import { artifactPath as artifact, chromiumMissing, launchChromium } from "./chromium.js";
+
+/** test-artifacts/storybook/<name> (gitignored; CI keeps it as evidence). */
+const artifactPath = (name: string) => artifact("storybook", name);
 
 // The built Storybook (storybook-static) in a real Chromium: every story in index.json renders
 // without page or console errors, and each state shows what it should — including the real HLS
@@ -17,24 +21,6 @@ import { describeWith } from "../engines.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
-/** Debian's Chromium (`CHROMIUM_PATH` points elsewhere); Playwright's own browsers cannot be downloaded here. */
-const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const chromiumMissing = fs.existsSync(chromiumPath)
-  ? null
-  : `no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM_PATH)`;
-
-function launchChromium(): Promise<Browser> {
-  const args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"];
-  args.push("--disable-component-update", "--disable-sync", "--no-first-run");
-  return chromium.launch({ executablePath: chromiumPath, args });
-}
-
-/** test-artifacts/storybook/<name> (gitignored; CI keeps it as evidence). */
-function artifactPath(name: string): string {
-  const file = path.join(root, "test-artifacts/storybook", name);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  return file;
-}
 const staticDir = path.join(root, "storybook-static");
 const indexFile = path.join(staticDir, "index.json");
 const INPUTS = [".storybook", "packages/react/src", "packages/sdk/src", "scripts/storybook-sample.ts"];
