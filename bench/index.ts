@@ -1,0 +1,79 @@
+/**
+ * `npm run bench`: both benchmarks with their figures and the issue's expectations. Figures are
+ * printed, never asserted.
+ *
+ *   npm run bench                              1 GiB upload, 30 s 1080p30 transcode (defaults)
+ *   npm run bench -- --upload-mib 256 --seconds 10 --height 720    a quicker run
+ *   npm run bench -- --only upload             (or --only transcode)
+ *
+ * Options: --upload-mib N (1024), --rounds N (3, median reported), --chunk-mib N (tus client chunk
+ * size; default: one PATCH, tus-js-client's default), --seconds N (30), --height N (1080),
+ * --no-build (use the existing packages/server/dist), --postgres URL (default DATABASE_URL_TEST;
+ * start one with `eval "$(scripts/engines.sh start)"`; `--postgres off` skips it).
+ */
+import { execFileSync } from "node:child_process";
+import os from "node:os";
+import { parseArgs } from "node:util";
+import { REPO_ROOT } from "../packages/server/test/server-process.js";
+import { printTranscodeResult, runTranscodeBench } from "./transcode.js";
+import { printUploadResult, runUploadBench } from "./upload.js";
+
+const { values } = parseArgs({
+  options: {
+    only: { type: "string" },
+    "upload-mib": { type: "string", default: "1024" },
+    rounds: { type: "string", default: "3" },
+    "chunk-mib": { type: "string" },
+    seconds: { type: "string", default: "30" },
+    height: { type: "string", default: "1080" },
+    "no-build": { type: "boolean", default: false },
+    postgres: { type: "string" },
+  },
+});
+
+function positive(name: string, raw: string | undefined): number {
+  const n = Number(raw);
+  if (!(n > 0)) throw new Error(`--${name} must be a positive number, got ${raw}`);
+  return n;
+}
+
+const only = values.only;
+if (only !== undefined && only !== "upload" && only !== "transcode") {
+  throw new Error(`--only must be upload or transcode, got ${only}`);
+}
+const postgresFlag = values.postgres ?? process.env.DATABASE_URL_TEST ?? null;
+const postgresUrl = postgresFlag === "off" ? null : postgresFlag;
+
+console.log(
+  `reelkit bench on ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), node ${process.version}, ` +
+    `load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+);
+
+if (only !== "transcode") {
+  if (!values["no-build"]) {
+    console.log("building @reelkit/server (the benchmark runs packages/server/dist/bin.js) ...");
+    execFileSync("npm", ["run", "build", "--workspace", "@reelkit/server"], { cwd: REPO_ROOT, stdio: "ignore" });
+  }
+  const opts = {
+    mib: positive("upload-mib", values["upload-mib"]),
+    rounds: positive("rounds", values.rounds),
+    chunkMib: values["chunk-mib"] ? positive("chunk-mib", values["chunk-mib"]) : Number.POSITIVE_INFINITY,
+    postgresUrl,
+  };
+  const result = await runUploadBench(opts);
+  printUploadResult(opts, result);
+  if (!postgresUrl) {
+    console.log('(PostgreSQL run skipped: set DATABASE_URL_TEST, e.g. eval "$(scripts/engines.sh start)")');
+  }
+}
+
+if (only !== "upload") {
+  const result = await runTranscodeBench({
+    seconds: positive("seconds", values.seconds),
+    height: positive("height", values.height),
+  });
+  printTranscodeResult(result);
+}
