@@ -213,7 +213,12 @@ function catalogServer() {
 /** Body shared by the ESM and CJS checks: everything it reports is asserted by the test. */
 const CHECK_BODY = `
 const html = renderToString(
-  createElement(react.VideoPlayer, { src: "https://cdn.test/master.m3u8", poster: "https://cdn.test/p.jpg" }),
+  createElement(react.VideoPlayer, {
+    src: "https://cdn.test/master.m3u8",
+    poster: "https://cdn.test/p.jpg",
+    storyboard: "https://cdn.test/sb.vtt",
+    captions: [{ src: "https://cdn.test/en.vtt", srclang: "en", label: "English", default: true }],
+  }),
 );
 const client = sdk.createReelkitClient({ baseUrl: process.env.REELKIT_URL });
 const list = await client.list({ limit: 5 });
@@ -365,6 +370,9 @@ describe("installed from the tarballs into a scratch project", () => {
       expect(out.html).toContain('class="rk-player"');
       expect(out.html).toContain('poster="https://cdn.test/p.jpg"');
       expect(out.html).toContain('aria-label="Seek"');
+      expect(out.html).toMatch(
+        /<track kind="captions" src="https:\/\/cdn.test\/en.vtt" srcLang="en" label="English" default=""\/>/,
+      );
       expect(out.list).toEqual({ items: [catalog.video], nextCursor: null });
       expect(catalog.requests.slice(before)).toEqual(["GET /api/videos?limit=5"]);
       expect(out.cues).toEqual([
