@@ -5,6 +5,8 @@ import type { CatalogService } from "./catalog/catalog-service.js";
 import type { OutboxRepository } from "./catalog/outbox.js";
 import { demoRoutes } from "./http/demo-routes.js";
 import { registerErrorHandlers } from "./http/errors.js";
+import { registerOpenApi } from "./http/openapi.js";
+import { systemRoutes } from "./http/system-routes.js";
 import { videoRoutes } from "./http/video-routes.js";
 import { mediaRoutes } from "./media/media-routes.js";
 import { OutboxRelay } from "./outbox/outbox-relay.js";
@@ -40,7 +42,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     exposedHeaders: ["Location", "Upload-Offset", "Upload-Length", "Tus-Resumable", "Reelkit-Video-Id"],
   });
 
-  app.get("/healthz", async () => ({ status: "ok" }));
+  await registerOpenApi(app);
+  await app.register(systemRoutes, { storage, database: deps.catalog });
   await app.register(mediaRoutes, { storage });
   if (deps.catalog) {
     const catalog = deps.catalog;

@@ -169,6 +169,11 @@ export class CatalogService {
     return result;
   }
 
+  /** Resolves when the database answers a query (readiness). */
+  async ping(): Promise<void> {
+    await this.prisma.$queryRaw`SELECT 1`;
+  }
+
   /** Videos still waiting for their upload to finish (id and tus upload id), oldest first. */
   listUploading(): Promise<{ id: string; uploadId: string | null }[]> {
     return this.prisma.video.findMany({

@@ -1,0 +1,107 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { LocalStorage, loadConfig } from "@reelkit/core";
+import type { FastifyInstance } from "fastify";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { buildApp } from "../app.js";
+import { CatalogService } from "../catalog/catalog-service.js";
+import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
+
+let tdb: TestDatabase;
+let app: FastifyInstance | undefined;
+let dbClosed = false;
+
+beforeEach(async () => {
+  tdb = await createTestDatabase("pglite");
+}, 60_000);
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+  if (dbClosed) await fs.rm(tdb.dataDir, { recursive: true, force: true });
+  else await tdb.dispose();
+  dbClosed = false;
+});
+
+const config = () => loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
+
+/** Every route of the app as `METHOD path`, read from Fastify's route tree. */
+function routesOf(server: FastifyInstance): string[] {
+  const out: string[] = [];
+  const stack: string[] = [];
+  for (const line of server.printRoutes({ commonPrefix: false }).split("\n")) {
+    const m = /^([│├└─\s]*)(\S.*?) \(([A-Z, ]+)\)$/.exec(line);
+    if (!m) continue;
+    const depth = Math.floor((m[1] as string).length / 4);
+    stack.length = depth;
+    const segment = m[2] as string;
+    // The tree prints a wildcard child without the slash before it.
+    stack.push(segment === "*" && depth > 0 && !stack.join("").endsWith("/") ? "/*" : segment);
+    for (const method of (m[3] as string).split(", ")) out.push(`${method} ${stack.join("")}`);
+  }
+  return out;
+}
+
+describe("/healthz and /readyz", () => {
+  it("is live and ready when the database and storage answer", async () => {
+    app = await buildApp({ config: config(), catalog: new CatalogService(tdb.db.prisma) });
+    expect((await app.inject({ url: "/healthz" })).json()).toEqual({ status: "ok" });
+    const ready = await app.inject({ url: "/readyz" });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: "ok", checks: { database: "ok", storage: "ok" } });
+  });
+
+  it("answers 503 in the error shape, naming the database, when it stops answering", async () => {
+    app = await buildApp({ config: config(), catalog: new CatalogService(tdb.db.prisma) });
+    await tdb.db.close();
+    dbClosed = true;
+    const res = await app.inject({ url: "/readyz" });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.code).toBe("NOT_READY");
+    expect(res.json().error.message).toMatch(/^Not ready \(database: /);
+    // Liveness does not depend on the database.
+    expect((await app.inject({ url: "/healthz" })).statusCode).toBe(200);
+  });
+
+  it("answers 503 naming storage when it cannot be written", async () => {
+    // The readiness probe's folder is a regular file: its write fails, as on a broken mount.
+    const storage = new LocalStorage(path.join(tdb.dataDir, "media"));
+    await fs.mkdir(storage.root, { recursive: true });
+    await fs.writeFile(path.join(storage.root, "health"), "not a directory");
+    app = await buildApp({ config: config(), storage, catalog: new CatalogService(tdb.db.prisma) });
+    const res = await app.inject({ url: "/readyz" });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.message).toMatch(/^Not ready \(storage: /);
+    expect(res.json().error.message).not.toMatch(/database/);
+  });
+});
+
+describe("OpenAPI document", () => {
+  it("is generated from the route schemas and lists every /api route", async () => {
+    app = await buildApp({ config: config(), catalog: new CatalogService(tdb.db.prisma) });
+    await app.ready();
+    const res = await app.inject({ url: "/api/openapi.json" });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json();
+    expect(doc.openapi).toMatch(/^3\./);
+    const documented = new Set(
+      Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) =>
+        Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
+      ),
+    );
+    const apiRoutes = routesOf(app)
+      .filter((r) => / \/api\//.test(r) && !r.startsWith("HEAD "))
+      .map((r) => r.replace(/:(\w+)/g, "{$1}").replace(/\*$/, "{*}"));
+    expect(apiRoutes.length).toBeGreaterThanOrEqual(10);
+    for (const route of apiRoutes) expect(documented, route).toContain(route);
+
+    // Request and response schemas come from the shared contract.
+    const list = doc.paths["/api/videos"].get;
+    expect(list.parameters.map((p: { name: string }) => p.name).sort()).toEqual(["cursor", "limit", "q", "sort"]);
+    expect(list.responses["200"].content["application/json"].schema.properties.items.items.$ref).toBe(
+      "#/components/schemas/Video",
+    );
+    expect(doc.components.schemas.Video.required).toContain("playbackUrl");
+    const notFound = doc.paths["/api/videos/{id}"].get.responses["404"].content["application/json"].schema;
+    expect(notFound.properties.error.required).toEqual(["code", "message"]);
+  });
+});
