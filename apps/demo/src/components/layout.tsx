@@ -9,7 +9,7 @@ export function Layout() {
         Skip to content
       </a>
       <header className="demo-header">
-        <Link to="/" className="demo-logo" aria-label="Reelkit demo home">
+        <Link to="/" className="demo-logo">
           <span aria-hidden="true" className="demo-logo-mark">
             ▶
           </span>

@@ -104,6 +104,6 @@ describe("my videos page", () => {
   it("points to the upload page when there is nothing yet", async () => {
     renderApp(server.client, "/mine");
     expect(screen.getByText(/Nothing here yet/)).toBeInTheDocument();
-    expect(screen.getByRole("link", { name: "Upload a video" })).toHaveAttribute("href", "/upload");
+    expect(screen.getByRole("link", { name: "Share your first video" })).toHaveAttribute("href", "/upload");
   });
 });

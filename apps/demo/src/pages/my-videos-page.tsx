@@ -19,7 +19,7 @@ export function MyVideosPage() {
       <p className="demo-muted">Videos uploaded from this browser.</p>
       {ids.length === 0 ? (
         <p>
-          Nothing here yet. <Link to="/upload">Upload a video</Link>
+          Nothing here yet. <Link to="/upload">Share your first video</Link>
         </p>
       ) : (
         <ul className="demo-mine">

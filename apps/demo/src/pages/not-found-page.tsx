@@ -7,7 +7,7 @@ export function NotFoundPage() {
     <section aria-labelledby="not-found-heading">
       <h1 id="not-found-heading">Page not found</h1>
       <p>
-        <Link to="/">Back to the home page</Link>
+        <Link to="/">Browse all videos</Link>
       </p>
     </section>
   );

@@ -1,6 +1,6 @@
 import { screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { readyEvent } from "../../../../packages/server/test/factories.js";
 import { type DemoServer, startDemoServer } from "../../test/real-server.js";
 import { renderApp } from "../../test/render-app.js";
@@ -19,6 +19,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
+
+beforeEach(() => localStorage.clear());
 
 describe("upload page", () => {
   it("uploads over tus, remembers the video and links to its watch page through processing", async () => {
@@ -48,8 +50,25 @@ describe("upload page", () => {
     // Still there once processing finishes.
     await server.catalog.applyReady(readyEvent(id as string, 1));
     expect(await screen.findByText("Your video is ready.", {}, { timeout: 10_000 })).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "Watch" })).toBe(watch);
     await user.click(screen.getByRole("link", { name: "Watch" }));
     expect(app.location()).toBe(`/watch/${id}`);
     expect(await screen.findByRole("heading", { level: 1, name: "Beach day" })).toBeInTheDocument();
+  }, 30_000);
+
+  it("starts over with an empty form for the next video", async () => {
+    const user = userEvent.setup();
+    renderApp(server.client, "/upload");
+    await user.upload(
+      screen.getByLabelText("Choose a video file"),
+      new File([new Uint8Array(1024)], "first.mp4", { type: "video/mp4" }),
+    );
+    await user.click(screen.getByRole("button", { name: "Upload" }));
+    await screen.findByRole("link", { name: "Watch" }, { timeout: 15_000 });
+    await user.click(screen.getByRole("button", { name: "Add another video" }));
+    expect(screen.queryByRole("link", { name: "Watch" })).not.toBeInTheDocument();
+    expect(screen.getByLabelText("Title")).toHaveValue("");
+    expect(screen.getByRole("button", { name: "Upload" })).toBeDisabled();
+    expect(readMyVideoIds()).toHaveLength(1);
   }, 30_000);
 });

@@ -7,6 +7,8 @@ import { useDocumentTitle } from "../use-document-title.js";
 export function UploadPage() {
   useDocumentTitle("Upload");
   const [videoId, setVideoId] = useState<string | null>(null);
+  // A new key remounts <Uploader> empty for the next file.
+  const [round, setRound] = useState(0);
   // <Uploader> reports the id once every byte is on the server (the video is then queued).
   const onUploaded = useCallback((id: string) => {
     rememberMyVideo(id);
@@ -16,7 +18,7 @@ export function UploadPage() {
   return (
     <section aria-labelledby="upload-heading" className="demo-upload">
       <h1 id="upload-heading">Upload a video</h1>
-      <Uploader onUploaded={onUploaded} />
+      <Uploader key={round} onUploaded={onUploaded} />
       {videoId && (
         <p className="demo-upload-next">
           <Link to={`/watch/${videoId}`} className="demo-button">
@@ -25,6 +27,16 @@ export function UploadPage() {
           <span className="demo-muted">
             It plays as soon as processing is done. It is also listed under “My videos”.
           </span>
+          <button
+            type="button"
+            className="demo-button demo-button--plain"
+            onClick={() => {
+              setVideoId(null);
+              setRound((r) => r + 1);
+            }}
+          >
+            Add another video
+          </button>
         </p>
       )}
     </section>

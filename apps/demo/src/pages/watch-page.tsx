@@ -17,7 +17,7 @@ export function WatchPage() {
         <h1 id="watch-heading">{missing ? "Video not found" : "Could not load this video"}</h1>
         <p role="alert">{missing ? "It may have been deleted." : error.message}</p>
         <p>
-          <Link to="/">Back to the home page</Link>
+          <Link to="/">Browse all videos</Link>
         </p>
       </section>
     );
