@@ -413,13 +413,16 @@ function HlsPlayer({
               onOpenChange={(open) => setOpenMenu(open ? "quality" : null)}
               items={[
                 { key: "auto", label: "Auto", checked: auto, onSelect: () => chooseLevel(-1) },
-                ...levels.map((l) => ({
-                  key: String(l.index),
-                  label: `${label(l)}${current === l.index ? " ●" : ""}`,
-                  checked: !auto && current === l.index,
-                  playing: current === l.index,
-                  onSelect: () => chooseLevel(l.index),
-                })),
+                // Highest first, as viewers expect; hls.js orders levels by bitrate, lowest first.
+                ...[...levels]
+                  .sort((a, b) => b.height - a.height || b.bitrate - a.bitrate)
+                  .map((l) => ({
+                    key: String(l.index),
+                    label: `${label(l)}${current === l.index ? " ●" : ""}`,
+                    checked: !auto && current === l.index,
+                    playing: current === l.index,
+                    onSelect: () => chooseLevel(l.index),
+                  })),
               ]}
             >
               {qualityText}

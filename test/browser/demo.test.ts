@@ -1,0 +1,234 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Video } from "@reelkit/sdk/contract";
+import { resolveBinaries } from "@reelkit/transcoder";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeWith } from "../engines.js";
+import { artifactPath, chromiumMissing, launchChromium } from "./chromium.js";
+
+// The demo site in a real Chromium against a real `npm start`: upload through the upload page,
+// processing to READY, playback, a manual quality switch, search.
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const TITLE = "Harbour lighthouse at dawn";
+
+let server: ChildProcess | null = null;
+let browser: Browser | null = null;
+let page: Page;
+let base = "";
+let dataDir = "";
+let clip = "";
+let videoId = "";
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const addr = s.address();
+      s.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`npm start exited with ${child.exitCode}: see test-artifacts/e2e/server.log`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`server did not answer ${url} within ${timeoutMs} ms`);
+}
+
+async function getVideo(id: string): Promise<Video> {
+  const res = await fetch(`${base}/api/videos/${id}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as Video;
+}
+
+describeWith("browser", chromiumMissing, "demo site in Chromium", () => {
+  beforeAll(async () => {
+    dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), "reelkit-e2e-"));
+    clip = path.join(dataDir, "harbour.mp4");
+    const { ffmpeg } = resolveBinaries({ ffmpegPath: null, ffprobePath: null });
+    // 480p source → a 480/360/180 ladder: three rungs to choose from.
+    execFileSync(ffmpeg, [
+      ...["-hide_banner", "-loglevel", "error", "-y"],
+      ...["-f", "lavfi", "-i", "testsrc2=size=854x480:rate=30:duration=10"],
+      ...["-f", "lavfi", "-i", "sine=frequency=440:duration=10"],
+      ...["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", clip],
+    ]);
+
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    const log = fs.openSync(artifactPath("e2e", "server.log"), "w");
+    // Exactly what a user runs: `npm start` (builds anything stale, serves the demo at /).
+    server = spawn("npm", ["start"], {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        REELKIT_DATA_DIR: path.join(dataDir, "data"),
+        REELKIT_LOG_LEVEL: "info",
+      },
+      stdio: ["ignore", log, log],
+      detached: true,
+    });
+    await waitForHealth(`${base}/healthz`, server, 540_000);
+
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on("pageerror", (err) => console.error("page error:", err));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server?.pid && server.exitCode === null) {
+      const exited = new Promise((r) => server?.once("exit", r));
+      process.kill(-server.pid, "SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (server.exitCode === null) process.kill(-server.pid, "SIGKILL");
+    }
+    if (dataDir) await fsp.rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("uploads a clip through the upload page, shows progress to 100% and processing to READY", async () => {
+    await page.goto(`${base}/upload`);
+    // Throttle the upload so progress renders more than once: 8 Mbit/s up.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: 5,
+      downloadThroughput: -1,
+      uploadThroughput: 1_000_000,
+    });
+    // Record every upload percentage the page renders, however briefly.
+    await page.evaluate(() => {
+      const seen: number[] = [];
+      (window as unknown as { __uploadSeen: number[] }).__uploadSeen = seen;
+      new MutationObserver(() => {
+        const bar = document.querySelector<HTMLProgressElement>('progress[aria-label="Upload progress"]');
+        if (bar) seen.push(Number(bar.value));
+      }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+    });
+
+    await page.getByLabel("Choose a video file").setInputFiles(clip);
+    await page.getByLabel("Title").fill(TITLE);
+    await page.getByLabel("Description").fill("Ten seconds of test pattern and a 440 Hz tone.");
+    await page.getByRole("button", { name: "Upload", exact: true }).click();
+
+    const watch = page.getByRole("link", { name: "Watch" });
+    await watch.waitFor({ timeout: 60_000 });
+    await page
+      .getByText(/Processing/)
+      .first()
+      .waitFor({ timeout: 60_000 });
+    await cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+    const seen = await page.evaluate(() => (window as unknown as { __uploadSeen: number[] }).__uploadSeen);
+    expect(seen.some((p) => p > 0 && p < 100)).toBe(true);
+    expect(Math.max(...seen)).toBe(100);
+
+    const href = await watch.getAttribute("href");
+    videoId = href?.split("/").pop() ?? "";
+    expect(videoId).not.toBe("");
+
+    await page.getByText("Your video is ready.").waitFor({ timeout: 180_000 });
+    await page.screenshot({ path: artifactPath("e2e", "upload.png"), fullPage: true });
+    const video = await getVideo(videoId);
+    expect(video.status).toBe("READY");
+    expect(video.title).toBe(TITLE);
+    expect(video.renditions.map((r) => r.height)).toEqual([480, 360, 180]);
+  });
+
+  it("plays the video on the watch page and switches quality from the menu", async () => {
+    expect(videoId).not.toBe("");
+    const video = await getVideo(videoId);
+    await page.getByRole("link", { name: "Watch" }).click();
+    await page.waitForURL(`**/watch/${videoId}`);
+    await page.getByRole("heading", { level: 1, name: TITLE }).waitFor({ timeout: 30_000 });
+
+    // Start playback with a real key press (a user gesture, so no autoplay policy applies).
+    const player = page.getByRole("application", { name: "Video player" });
+    await player.waitFor();
+    await player.focus();
+    await page.keyboard.press("k");
+    await page.waitForFunction(() => (document.querySelector("video")?.currentTime ?? 0) > 1, null, {
+      timeout: 30_000,
+    });
+    const state = await page.evaluate(() => {
+      const v = document.querySelector("video") as HTMLVideoElement;
+      return { error: v.error?.message ?? null, paused: v.paused };
+    });
+    expect(state).toEqual({ error: null, paused: false });
+    await expect(page.getByRole("alert").count()).resolves.toBe(0);
+
+    // The quality menu lists Auto and every rung of the ladder.
+    await page.getByRole("button", { name: /quality/i }).click();
+    const items = page.getByRole("menuitemradio");
+    const names = (await items.allTextContents()).map((t) => t.replace(/[^\w]/g, ""));
+    expect(names).toEqual(["Auto", ...video.renditions.map((r) => r.name)]);
+
+    // Choosing the smallest rung makes the player fetch that rung's segments and show it as playing.
+    const lowest = video.renditions.at(-1);
+    if (!lowest) throw new Error("the video has no renditions");
+    const fetched = page.waitForRequest(
+      (req) => req.url().includes(`/hls/${lowest.name}/`) && req.url().endsWith(".m4s"),
+      {
+        timeout: 30_000,
+      },
+    );
+    await items.filter({ hasText: lowest.name }).click();
+    await fetched;
+    await page.waitForFunction(
+      (name) =>
+        Array.from(document.querySelectorAll("button")).some(
+          (b) =>
+            /quality/i.test(b.getAttribute("aria-label") ?? b.textContent ?? "") &&
+            (b.textContent ?? "").includes(name),
+        ),
+      lowest.name,
+      { timeout: 30_000 },
+    );
+    const before = await page.evaluate(() => document.querySelector("video")?.currentTime ?? 0);
+    await page.waitForFunction((t) => (document.querySelector("video")?.currentTime ?? 0) > t + 0.5, before, {
+      timeout: 30_000,
+    });
+    await page.screenshot({ path: artifactPath("e2e", "watch.png") });
+  });
+
+  it("finds the video by a word of its title, with the query in the URL", async () => {
+    await page.goto(`${base}/`);
+    const search = page.getByRole("searchbox", { name: "Search videos" });
+    await search.fill("lighthouse");
+    await search.press("Enter");
+    await page.waitForURL(/\/search\?q=lighthouse/);
+    await page
+      .getByRole("link", { name: new RegExp(TITLE) })
+      .first()
+      .waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: artifactPath("e2e", "search.png"), fullPage: true });
+
+    // Reloading the URL gives the same result: the query is state the URL carries.
+    await page.reload();
+    await page
+      .getByRole("link", { name: new RegExp(TITLE) })
+      .first()
+      .waitFor({ timeout: 30_000 });
+  });
+});
