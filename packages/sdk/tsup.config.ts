@@ -1,19 +1,49 @@
-import { defineConfig } from "tsup";
+import path from "node:path";
+import { defineConfig, type Options } from "tsup";
+
+type EsbuildPlugin = NonNullable<Options["esbuildPlugins"]>[number];
+
+const shared = {
+  format: ["esm", "cjs"],
+  sourcemap: true,
+  // Browser and Node alike: hls.js and tus-js-client stay external.
+  platform: "neutral",
+  // Node built-ins are only imported lazily, on the Node code paths of the Node build.
+  external: [/^node:/],
+  removeNodeProtocol: false,
+  target: "es2022",
+} satisfies Options;
+
+/**
+ * The browser build swaps the upload source adapter (File/Blob, path, Buffer, stream) for its
+ * File/Blob-only twin, so that no `node:*` import is left for a bundler to shim or warn about.
+ */
+const browserUploadSource: EsbuildPlugin = {
+  name: "reelkit-browser-upload-source",
+  setup(build) {
+    build.onResolve({ filter: /^\.\/upload-source\.js$/ }, (args) => ({
+      path: path.join(args.resolveDir, "upload-source.browser.ts"),
+    }));
+  },
+};
 
 export default defineConfig([
   {
-    // bin.ts is the `reelkit` CLI (Node only); built here so that one `clean` covers all of dist.
+    ...shared,
+    // bin.ts is the `reelkit` CLI (Node only).
     entry: ["src/index.ts", "src/contract.ts", "src/bin.ts"],
-    format: ["esm", "cjs"],
     // tsup sets `baseUrl` for its declaration build, deprecated in TypeScript 6.
     dts: { compilerOptions: { ignoreDeprecations: "6.0" } },
-    sourcemap: true,
+    // dist/browser is the other build's, which runs at the same time.
+    clean: ["!browser/**"],
+  },
+  {
+    ...shared,
+    // Picked by bundlers through the "browser" export condition; it has the same API, so it
+    // shares the declarations of the main build.
+    entry: { index: "src/index.ts" },
+    outDir: "dist/browser",
     clean: true,
-    // Browser and Node alike: no Node built-ins are bundled; hls.js and tus-js-client stay external.
-    platform: "neutral",
-    // Node built-ins are only imported lazily, on the Node code paths.
-    external: [/^node:/],
-    removeNodeProtocol: false,
-    target: "es2022",
+    esbuildPlugins: [browserUploadSource],
   },
 ]);

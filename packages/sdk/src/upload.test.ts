@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileStore } from "@tus/file-store";
 import { Server } from "@tus/server";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { startServer, type TestServer } from "../test/http-server.js";
 import { createReelkitClient } from "./client.js";
 import { UPLOADS_PATH, VIDEO_ID_HEADER } from "./contract.js";
@@ -136,6 +137,84 @@ describe("uploadVideo against a real tus server", () => {
     expect(server.requests.some((r) => r.method === "DELETE")).toBe(true);
   });
 
+  it("names the video through onCreated once, from the creation response, before any byte is sent", async () => {
+    const path = await makeFile(16 * MIB);
+    const created: { id: string; patchesBefore: number }[] = [];
+    let paused = false;
+    let resumed = false;
+    const controller = new AbortController();
+    const handle = uploadVideo(server.baseUrl, path, {
+      chunkSize: 5 * MIB,
+      signal: controller.signal,
+      onCreated: (id) =>
+        created.push({ id, patchesBefore: server.requests.filter((r) => r.method === "PATCH").length }),
+      onProgress: (p) => {
+        if (!paused && p.bytesSent >= 5 * MIB) {
+          paused = true;
+          // Resuming asks the server again (HEAD); that must not announce the video a second time.
+          void handle.pause().then(() =>
+            setTimeout(() => {
+              resumed = true;
+              handle.resume();
+            }, 20),
+          );
+        }
+        if (resumed && p.bytesSent >= 10 * MIB) controller.abort();
+      },
+    });
+    await expect(handle.done).rejects.toMatchObject({ name: "AbortError" });
+    expect(server.requests.some((r) => r.method === "HEAD")).toBe(true);
+    // Known although the upload was abandoned halfway.
+    expect(created).toEqual([{ id: createdIds[0], patchesBefore: 0 }]);
+  });
+
+  it("does not take a video id from a refused creation", async () => {
+    await server.close();
+    server = await startServer((_req, res) => {
+      res.writeHead(500, { [VIDEO_ID_HEADER]: "never-stored", "tus-resumable": "1.0.0" });
+      res.end();
+    });
+    const onCreated = vi.fn();
+    const path = await makeFile(10);
+    await expect(uploadVideo(server.baseUrl, path, { retryDelays: [], onCreated }).done).rejects.toThrow(/500/);
+    expect(onCreated).not.toHaveBeenCalled();
+  });
+
+  it("ignores the signal once the upload finished: no termination of a completed upload", async () => {
+    const path = await makeFile(1_000);
+    const controller = new AbortController();
+    const handle = uploadVideo(server.baseUrl, path, { signal: controller.signal });
+    const result = await handle.done;
+    controller.abort();
+    await handle.abort();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server.requests.map((r) => r.method)).not.toContain("DELETE");
+    const uploadId = result.uploadUrl.split("/").pop() ?? "";
+    expect((await stat(join(dir, "store", uploadId))).size).toBe(1_000);
+    await expect(handle.done).resolves.toEqual(result);
+  });
+
+  it("ignores the signal once the upload failed", async () => {
+    const path = await makeFile(6 * MIB);
+    const controller = new AbortController();
+    // The server accepts the creation, then loses the upload: the first PATCH gets a 404.
+    await server.close();
+    let patches = 0;
+    const tus = new Server({ path: UPLOADS_PATH, datastore: new FileStore({ directory: join(dir, "store") }) });
+    server = await startServerRaw(tus, createdIds, (req, res) => {
+      if (req.method !== "PATCH") return false;
+      patches++;
+      res.writeHead(404, { "tus-resumable": "1.0.0" }).end();
+      return true;
+    });
+    const handle = uploadVideo(server.baseUrl, path, { signal: controller.signal, retryDelays: [] });
+    await expect(handle.done).rejects.toThrow(/404/);
+    expect(patches).toBe(1);
+    controller.abort();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server.requests.map((r) => r.method)).not.toContain("DELETE");
+  });
+
   it("rejects with the server's error when creation is refused", async () => {
     await server.close();
     server = await startServer((_req, res) => {
@@ -148,11 +227,20 @@ describe("uploadVideo against a real tus server", () => {
 });
 
 /** Real @tus/server behind node:http, naming a new video id on creation like the Reelkit server. */
-async function startServerRaw(tus: Server, createdIds: string[]): Promise<TestServer> {
+async function startServerRaw(
+  tus: Server,
+  createdIds: string[],
+  /** Answers a request itself (returns true) instead of tus, e.g. to inject a failure. */
+  intercept?: (req: IncomingMessage, res: ServerResponse) => boolean,
+): Promise<TestServer> {
   const { createServer } = await import("node:http");
   const requests: TestServer["requests"] = [];
   const http = createServer((req, res) => {
     requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: "" });
+    if (intercept?.(req, res)) {
+      req.resume();
+      return;
+    }
     if (req.method === "POST") {
       const id = randomUUID();
       createdIds.push(id);

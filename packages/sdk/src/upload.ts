@@ -5,6 +5,10 @@
 import { Upload, type UploadOptions } from "tus-js-client";
 import type { ReelkitClient } from "./client.js";
 import { UPLOADS_PATH, VIDEO_ID_HEADER } from "./contract.js";
+import { prepareSource } from "./upload-source.js";
+import { isBlob, type UploadSource } from "./upload-source-types.js";
+
+export type { NodeReadableLike, UploadSource } from "./upload-source-types.js";
 
 export const MIB = 1024 * 1024;
 /** S3 multipart: parts (except the last) are at least 5 MiB, and at most 10,000 of them. */
@@ -28,7 +32,17 @@ export interface UploadVideoOptions {
   title?: string;
   description?: string;
   onProgress?: (progress: UploadProgress) => void;
-  /** Aborting terminates the upload on the server and rejects the handle's promise. */
+  /**
+   * Called once with the video's id as soon as the server has created the upload (from the
+   * creation response's `Reelkit-Video-Id` header), before any byte is sent; for an upload resumed
+   * after a page reload, with the id remembered for it, once the server confirmed it still has
+   * the upload. Lets a caller keep the id even when the upload is abandoned halfway.
+   */
+  onCreated?: (videoId: string) => void;
+  /**
+   * Aborting terminates the upload on the server and rejects the handle's promise. Once `done`
+   * has settled the signal is no longer listened to: aborting then changes nothing.
+   */
   signal?: AbortSignal;
   /** Requested chunk size; raised when needed to stay within S3's limits. */
   chunkSize?: number;
@@ -48,14 +62,8 @@ export interface UploadHandle {
   readonly done: Promise<UploadResult>;
   pause(): Promise<void>;
   resume(): void;
+  /** Terminates the upload on the server; a no-op once `done` has settled. */
   abort(): Promise<void>;
-}
-
-/** A File/Blob in browsers; in Node also a path, a Buffer or a readable (file) stream. */
-export type UploadSource = Blob | string | Uint8Array | NodeReadableLike;
-export interface NodeReadableLike {
-  pipe: (...args: never[]) => unknown;
-  path?: string | Buffer;
 }
 
 /**
@@ -97,17 +105,37 @@ export function uploadVideo(
 
   let upload: Upload | undefined;
   let aborted = false;
+  let settled = false;
   const meter = createSpeedMeter();
   let videoId: string | null = null;
+  let announced = false;
+  const announce = (id: string) => {
+    if (announced) return;
+    announced = true;
+    options.onCreated?.(id);
+  };
 
-  let resolveDone!: (r: UploadResult) => void;
-  let rejectDone!: (e: unknown) => void;
+  let resolvePromise!: (r: UploadResult) => void;
+  let rejectPromise!: (e: unknown) => void;
   const done = new Promise<UploadResult>((resolve, reject) => {
-    resolveDone = resolve;
-    rejectDone = reject;
+    resolvePromise = resolve;
+    rejectPromise = reject;
   });
   // Callers may only await `done` later; avoid an unhandled rejection in between.
   done.catch(() => undefined);
+  // Marked synchronously, so that an abort in the same tick as the last response cannot slip in.
+  const settle = () => {
+    settled = true;
+    options.signal?.removeEventListener("abort", onAbort);
+  };
+  const resolveDone = (result: UploadResult) => {
+    settle();
+    resolvePromise(result);
+  };
+  const rejectDone = (error: unknown) => {
+    settle();
+    rejectPromise(error);
+  };
 
   const ready = (async () => {
     const { input, size } = await prepareSource(file, options.size);
@@ -128,15 +156,21 @@ export function uploadVideo(
       onBeforeRequest: async (req) => {
         for (const [name, value] of Object.entries(await authHeaders())) req.setHeader(name, value);
       },
-      onAfterResponse: (_req, res) => {
-        const id = res.getHeader(VIDEO_ID_HEADER) ?? res.getHeader(VIDEO_ID_HEADER.toLowerCase());
-        if (id) {
-          videoId = id;
-          rememberVideoId(upload?.url, id);
-        }
+      onAfterResponse: (req, res) => {
+        // Only a successful creation names the video: a refused one may carry an id that was
+        // never stored, and a fresh creation (the resumed upload was gone) replaces the old id.
+        if (req.getMethod() !== "POST") return;
+        const status = res.getStatus();
+        videoId =
+          status >= 200 && status < 300
+            ? (res.getHeader(VIDEO_ID_HEADER) ?? res.getHeader(VIDEO_ID_HEADER.toLowerCase()) ?? null)
+            : null;
       },
+      // After a creation, or after the server confirmed a resumed upload (HEAD): the id is real.
       onUploadUrlAvailable: () => {
-        if (videoId) rememberVideoId(upload?.url, videoId);
+        if (!videoId) return;
+        rememberVideoId(upload?.url, videoId);
+        announce(videoId);
       },
       onProgress: (bytesSent, bytesTotal) => {
         const speedBps = meter.sample(bytesSent);
@@ -168,15 +202,20 @@ export function uploadVideo(
   })();
   ready.catch((error: unknown) => rejectDone(error));
 
-  const abort = async () => {
-    if (aborted) return;
+  async function abort(): Promise<void> {
+    // A finished upload has nothing left to cancel; terminating it would delete it on the server.
+    if (aborted || settled) return;
     aborted = true;
     await ready.catch(() => undefined);
+    if (settled) return;
     await upload?.abort(true).catch(() => undefined);
     rejectDone(abortError());
-  };
+  }
+  function onAbort(): void {
+    void abort();
+  }
   if (options.signal?.aborted) void abort();
-  options.signal?.addEventListener("abort", () => void abort(), { once: true });
+  else options.signal?.addEventListener("abort", onAbort, { once: true });
 
   return {
     done,
@@ -199,37 +238,11 @@ function abortError(): Error {
   return error;
 }
 
-function isBlob(file: UploadSource): file is Blob {
-  return typeof Blob !== "undefined" && file instanceof Blob;
-}
-
 function sourceName(file: UploadSource): string {
   if (typeof file === "string") return file.split(/[\\/]/).pop() ?? "upload";
   if (isBlob(file)) return "name" in file ? String(file.name) : "upload";
   if (!(file instanceof Uint8Array) && file.path) return String(file.path).split(/[\\/]/).pop() ?? "upload";
   return "upload";
-}
-
-async function prepareSource(file: UploadSource, size?: number): Promise<{ input: unknown; size: number }> {
-  if (isBlob(file)) return { input: file, size: file.size };
-  if (file instanceof Uint8Array) {
-    // tus-js-client's Node reader takes a Buffer.
-    const { Buffer } = await import("node:buffer");
-    return { input: Buffer.from(file.buffer, file.byteOffset, file.byteLength), size: file.byteLength };
-  }
-  if (typeof file === "string") {
-    // Node only; imported lazily so browser bundles never see `fs`.
-    const fs = await import("node:fs");
-    const stat = await fs.promises.stat(file);
-    return { input: fs.createReadStream(file), size: stat.size };
-  }
-  if (file.path) {
-    const fs = await import("node:fs");
-    const stat = await fs.promises.stat(file.path);
-    return { input: file, size: stat.size };
-  }
-  if (size === undefined) throw new TypeError("uploadVideo: pass options.size for a stream that is not a file");
-  return { input: file, size };
 }
 
 // The creation response names the video; keep it next to the upload URL so that an upload
