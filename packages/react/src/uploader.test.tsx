@@ -1,5 +1,5 @@
 import { createReelkitClient, type UploadHandle, type UploadProgress, type uploadVideo } from "@reelkit/sdk";
-import { fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { ReelkitProvider } from "./context.js";
@@ -15,11 +15,17 @@ function setup() {
     );
   };
   const client = createReelkitClient({ baseUrl: "http://reelkit.test", fetch: fetchImpl });
-  const control: { progress?: (p: UploadProgress) => void; finish?: () => void; fail?: (e: Error) => void } = {};
+  const control: {
+    progress?: (p: UploadProgress) => void;
+    create?: () => void;
+    finish?: () => void;
+    fail?: (e: Error) => void;
+  } = {};
   const seen: { title?: string } = {};
   const upload: typeof uploadVideo = (_c, _f, o = {}) => {
     seen.title = o.title;
     control.progress = o.onProgress;
+    control.create = () => o.onCreated?.("v9");
     const done = new Promise<{ videoId: string; uploadUrl: string }>((res, rej) => {
       control.finish = () => res({ videoId: "v9", uploadUrl: "u" });
       control.fail = rej;
@@ -33,12 +39,13 @@ function setup() {
 describe("<Uploader>", () => {
   it("uploads a picked file with progress, pause/resume, then processing and onReady", async () => {
     const { client, upload, control, video, seen } = setup();
+    const onCreated = vi.fn();
     const onUploaded = vi.fn();
     const onReady = vi.fn();
     const user = userEvent.setup();
     render(
       <ReelkitProvider client={client}>
-        <Uploader upload={upload} pollIntervalMs={10} onUploaded={onUploaded} onReady={onReady} />
+        <Uploader upload={upload} pollIntervalMs={10} onCreated={onCreated} onUploaded={onUploaded} onReady={onReady} />
       </ReelkitProvider>,
     );
     expect(screen.getByRole("button", { name: "Upload" })).toBeDisabled();
@@ -50,6 +57,9 @@ describe("<Uploader>", () => {
     await user.type(screen.getByLabelText("Description"), "beach");
     await user.click(screen.getByRole("button", { name: "Upload" }));
     expect(seen.title).toBe("holiday");
+    act(() => control.create?.());
+    expect(onCreated).toHaveBeenCalledExactlyOnceWith("v9");
+    expect(onUploaded).not.toHaveBeenCalled();
     control.progress?.({ bytesSent: 512, bytesTotal: 1024, percent: 50, speedBps: 2048, etaSeconds: 65 });
     await waitFor(() => expect(screen.getByText(/50% · 2.0 KB\/s · ETA 1m 5s/)).toBeInTheDocument());
     expect(screen.getByLabelText("Upload progress")).toHaveAttribute("value", "50");

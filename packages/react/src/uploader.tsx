@@ -2,7 +2,9 @@ import { type DragEvent, type FormEvent, useEffect, useId, useRef, useState } fr
 import { formatBytes, formatEta } from "./format.js";
 import { type UploadState, type UseUploadOptions, useUpload } from "./use-upload.js";
 
+/** `onCreated` (from UseUploadOptions) gives the id as soon as the upload exists on the server. */
 export interface UploaderProps extends UseUploadOptions {
+  /** Every byte is on the server; the video is queued for processing. */
   onUploaded?: (videoId: string) => void;
   onReady?: (videoId: string) => void;
   onError?: (error: Error) => void;

@@ -9,6 +9,7 @@ export interface UploadState {
   progress: UploadProgress | null;
   /** Transcode progress 0..100 while processing. */
   processingProgress: number;
+  /** Known from the moment the server created the upload (see `onCreated`), not only once sent. */
   videoId: string | null;
   error: Error | null;
 }
@@ -22,6 +23,12 @@ export interface UseUploadOptions {
   /** Injected uploader; defaults to the sdk's tus `uploadVideo`. */
   upload?: typeof uploadVideo;
   pollIntervalMs?: number;
+  /**
+   * Called once per upload with the video's id as soon as the server created the upload, before
+   * the bytes are sent (or, for an upload resumed after a reload, once the server confirmed it):
+   * keep the id here to find an upload that is abandoned halfway.
+   */
+  onCreated?: (videoId: string) => void;
 }
 
 const initial: UploadState = { phase: "idle", progress: null, processingProgress: 0, videoId: null, error: null };
@@ -36,6 +43,11 @@ export function useUpload(options: UseUploadOptions = {}) {
   const last = useRef<{ file: UploadSource; opts: StartUploadOptions } | null>(null);
   const upload = options.upload ?? uploadVideo;
   const { pollIntervalMs } = options;
+  // The latest callback, without restarting `start` whenever the caller passes a new function.
+  const onCreated = useRef(options.onCreated);
+  useEffect(() => {
+    onCreated.current = options.onCreated;
+  }, [options.onCreated]);
 
   useEffect(() => () => run.current?.abort(), []);
 
@@ -51,6 +63,11 @@ export function useUpload(options: UseUploadOptions = {}) {
         const h = upload(client, file, {
           ...opts,
           signal,
+          onCreated: (videoId) => {
+            if (signal.aborted) return;
+            setState((s) => ({ ...s, videoId }));
+            onCreated.current?.(videoId);
+          },
           onProgress: (progress) => {
             if (!signal.aborted) setState((s) => ({ ...s, progress }));
           },
