@@ -174,13 +174,30 @@ export class CatalogService {
     await this.prisma.$queryRaw`SELECT 1`;
   }
 
-  /** Videos still waiting for their upload to finish (id and tus upload id), oldest first. */
-  listUploading(): Promise<{ id: string; uploadId: string | null }[]> {
+  /** Videos still waiting for their upload to finish (id, tus upload id, creation time), oldest first. */
+  listUploading(): Promise<{ id: string; uploadId: string | null; createdAt: Date }[]> {
     return this.prisma.video.findMany({
       where: { status: "UPLOADING" },
-      select: { id: true, uploadId: true },
+      select: { id: true, uploadId: true, createdAt: true },
       orderBy: { createdAt: "asc" },
     });
+  }
+
+  /** UPLOADING -> FAILED with a reason (an upload that can no longer finish); null when not UPLOADING. */
+  async failUpload(videoId: string, reason: string): Promise<Video | null> {
+    if (!isUuid(videoId)) return null;
+    const { count } = await this.prisma.video.updateMany({
+      where: { id: videoId, status: "UPLOADING" },
+      data: { status: "FAILED", failureReason: reason },
+    });
+    return this.afterTransition(videoId, count);
+  }
+
+  /** Removes the video of an upload its client cancelled; a video past UPLOADING is kept. */
+  async cancelUpload(videoId: string): Promise<boolean> {
+    if (!isUuid(videoId)) return false;
+    const { count } = await this.prisma.video.deleteMany({ where: { id: videoId, status: "UPLOADING" } });
+    return count > 0;
   }
 
   get(id: string): Promise<Video | null> {

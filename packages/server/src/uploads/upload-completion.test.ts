@@ -4,10 +4,11 @@ import path from "node:path";
 import { type Config, keys, LocalStorage, loadConfig } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import * as tus from "tus-js-client";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { buildApp } from "../app.js";
 import { CatalogService, type FinishUploadInput } from "../catalog/catalog-service.js";
 import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
+import { failExpiredUploads, UPLOAD_EXPIRED_REASON } from "./upload-completion.js";
 
 /** The real catalog, except that the process "dies" right before the upload is queued. */
 class CrashBeforeQueueCatalog extends CatalogService {
@@ -130,5 +131,45 @@ describe("start-up sweep of uploads interrupted before they were queued", () => 
     expect(await storage.stat(keys.source(videoId))).toBeNull();
     expect((await storage.stat(keys.upload(videoId)))?.size).toBe(partial);
     expect(await outboxRows(videoId)).toEqual([]);
+  });
+});
+
+describe("uploads that can no longer finish", () => {
+  it("removes the video of an upload its client cancelled (tus DELETE)", async () => {
+    const base = await start(new CatalogService(tdb.db.prisma));
+    const res = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "100" },
+    });
+    const id = res.headers.get("reelkit-video-id") as string;
+    expect(await statusOf(id)).toBe("UPLOADING");
+    const url = new URL(res.headers.get("location") as string, base);
+    expect((await fetch(url, { method: "DELETE", headers: { "Tus-Resumable": "1.0.0" } })).status).toBe(204);
+    await vi.waitFor(async () => expect(await tdb.db.prisma.video.findUnique({ where: { id } })).toBeNull());
+  });
+
+  it("fails UPLOADING videos whose upload expired, and only those", async () => {
+    const catalog = new CatalogService(tdb.db.prisma);
+    const make = async () => {
+      const id = randomUUID();
+      await catalog.createForUpload({ videoId: id, uploadId: id, title: "t", description: "", filename: null });
+      return id;
+    };
+    const expired = await make();
+    const queued = await make();
+    await catalog.finishUpload(queued, { sourceKey: keys.source(queued), sourceSize: 1 });
+    const withSource = await make();
+    await storage.put(keys.source(withSource), "x");
+    const datastore = { getUpload: async () => Promise.reject(new Error("gone")), remove: async () => {} };
+
+    // Not yet past the expiry period: untouched.
+    const early = await failExpiredUploads({ uploads: datastore, storage, catalog, createdBefore: new Date(0) });
+    expect(early).toEqual([]);
+    const late = new Date(Date.now() + 1000);
+    expect(await failExpiredUploads({ uploads: datastore, storage, catalog, createdBefore: late })).toEqual([expired]);
+    const video = await tdb.db.prisma.video.findUniqueOrThrow({ where: { id: expired } });
+    expect(video).toMatchObject({ status: "FAILED", failureReason: UPLOAD_EXPIRED_REASON });
+    expect(await statusOf(queued)).toBe("QUEUED");
+    expect(await statusOf(withSource)).toBe("UPLOADING");
   });
 });

@@ -7,8 +7,12 @@ export interface CompletionCatalog {
   /** Moves the video to QUEUED and writes its outbox row in one transaction; a no-op when repeated. */
   finishUpload(videoId: string, source: { sourceKey: string; sourceSize: number }): Promise<unknown>;
   /** Videos still in UPLOADING. */
-  listUploading(): Promise<{ id: string; uploadId: string | null }[]>;
+  listUploading(): Promise<{ id: string; uploadId: string | null; createdAt: Date }[]>;
+  /** UPLOADING -> FAILED with a reason the owner can read. */
+  failUpload(videoId: string, reason: string): Promise<unknown>;
 }
+
+export const UPLOAD_EXPIRED_REASON = "The upload expired before it was finished.";
 
 /** The part of the tus data store the sweep reads (FileStore satisfies it). */
 export interface UploadStore {
@@ -83,4 +87,36 @@ export async function finishInterruptedUploads(opts: FinishInterruptedUploadsOpt
   }
   if (finished.length > 0) logger?.info({ videoIds: finished }, "finished uploads interrupted by a restart");
   return finished;
+}
+
+export interface FailExpiredUploadsOptions {
+  uploads: UploadStore;
+  storage: Storage;
+  catalog: CompletionCatalog;
+  /** Videos created before this time whose upload is gone can no longer finish. */
+  createdBefore: Date;
+  logger?: Logger;
+}
+
+/**
+ * After the expiry sweep removed abandoned tus uploads, their videos would stay UPLOADING
+ * forever: mark them FAILED so the owner sees why. Only videos older than the expiry period
+ * whose upload and source are both gone are touched, so an upload in progress never is.
+ */
+export async function failExpiredUploads(opts: FailExpiredUploadsOptions): Promise<string[]> {
+  const { uploads, storage, catalog, createdBefore, logger } = opts;
+  const failed: string[] = [];
+  for (const video of await catalog.listUploading()) {
+    if (video.createdAt >= createdBefore) continue;
+    try {
+      const upload = await uploads.getUpload(video.uploadId ?? video.id).catch(() => null);
+      if (upload || (await storage.stat(keys.source(video.id)))) continue;
+      await catalog.failUpload(video.id, UPLOAD_EXPIRED_REASON);
+      failed.push(video.id);
+    } catch (err) {
+      logger?.error({ err, videoId: video.id }, "could not fail an expired upload");
+    }
+  }
+  if (failed.length > 0) logger?.info({ videoIds: failed }, "uploads expired before they were finished");
+  return failed;
 }

@@ -8,22 +8,40 @@ import * as tus from "tus-js-client";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { buildApp } from "../app.js";
 import type { CatalogService } from "../catalog/catalog-service.js";
+import { UPLOAD_EXPIRED_REASON } from "./upload-completion.js";
 import type { UploadCatalog } from "./upload-routes.js";
 
-/** Records what the upload flow asks of the catalog. */
+/** Records what the upload flow asks of the catalog; videos not finished, cancelled or failed are UPLOADING. */
 function recordingCatalog() {
   const created: Parameters<UploadCatalog["createForUpload"]>[0][] = [];
+  const createdAt = new Map<string, Date>();
   const finished: { videoId: string; sourceKey: string; sourceSize: number }[] = [];
+  const cancelled: string[] = [];
+  const failed: { videoId: string; reason: string }[] = [];
   const catalog: UploadCatalog = {
     createForUpload: async (input) => {
       created.push(input);
+      createdAt.set(input.videoId, new Date());
     },
     finishUpload: async (videoId, source) => {
       finished.push({ videoId, ...source });
     },
-    listUploading: async () => [],
+    listUploading: async () =>
+      created
+        .map((c) => c.videoId)
+        .filter(
+          (id) =>
+            !finished.some((f) => f.videoId === id) && !cancelled.includes(id) && !failed.some((f) => f.videoId === id),
+        )
+        .map((id) => ({ id, uploadId: id, createdAt: createdAt.get(id) as Date })),
+    failUpload: async (videoId, reason) => {
+      failed.push({ videoId, reason });
+    },
+    cancelUpload: async (videoId) => {
+      cancelled.push(videoId);
+    },
   };
-  return { catalog, created, finished };
+  return { catalog, created, finished, cancelled, failed };
 }
 
 let dir: string;
@@ -130,6 +148,8 @@ describe("tus uploads", () => {
     expect(del.status).toBe(204);
     const head = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
     expect([404, 410]).toContain(head.status);
+    // The cancelled upload's video goes with it.
+    await vi.waitFor(() => expect(rec.cancelled).toEqual([res.headers.get("reelkit-video-id")]));
   });
 
   it("resumes from the stored offset after a server restart", async () => {
@@ -239,5 +259,7 @@ describe("tus uploads", () => {
     expect(await storage.stat(keys.upload(id))).not.toBeNull();
     await new Promise((r) => setTimeout(r, 3500));
     expect(await storage.stat(keys.upload(id))).toBeNull();
+    // Its video can never finish now: FAILED with a reason, not UPLOADING forever.
+    expect(rec.failed).toEqual([{ videoId: id, reason: UPLOAD_EXPIRED_REASON }]);
   });
 });

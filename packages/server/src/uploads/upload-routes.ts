@@ -5,11 +5,18 @@ import { FileStore } from "@tus/file-store";
 import { EVENTS, Server as TusServer } from "@tus/server";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { errorBody } from "../http/errors.js";
-import { type CompletionCatalog, finishInterruptedUploads, linkUploadToSource } from "./upload-completion.js";
+import {
+  type CompletionCatalog,
+  failExpiredUploads,
+  finishInterruptedUploads,
+  linkUploadToSource,
+} from "./upload-completion.js";
 import { sendWebResponse, toWebRequest } from "./web-request.js";
 
 /** What the upload flow needs from the catalog (CatalogService satisfies it). */
 export interface UploadCatalog extends CompletionCatalog {
+  /** The client terminated the upload (tus DELETE): its video goes too. */
+  cancelUpload(videoId: string): Promise<unknown>;
   createForUpload(input: {
     videoId: string;
     uploadId: string;
@@ -89,6 +96,12 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
     },
   });
 
+  tus.on(EVENTS.POST_TERMINATE, (_req, _res, id) => {
+    catalog
+      .cancelUpload(id)
+      .catch((err) => opts.logger?.warn({ err, uploadId: id }, "could not remove the video of a cancelled upload"));
+  });
+
   tus.on(EVENTS.POST_FINISH, (_req, _res, upload) => {
     datastore
       .remove(upload.id)
@@ -126,12 +139,14 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
   });
 
   const sweep = () => {
-    tus.cleanUpExpiredUploads().then(
-      (n) => {
+    tus
+      .cleanUpExpiredUploads()
+      .then((n) => {
         if (n > 0) opts.logger?.info({ removed: n }, "removed expired uploads");
-      },
-      (err) => opts.logger?.warn({ err }, "expired upload sweep failed"),
-    );
+        const createdBefore = new Date(Date.now() - config.uploadExpirySeconds * 1000);
+        return failExpiredUploads({ uploads: datastore, storage, catalog, createdBefore, logger: opts.logger });
+      })
+      .catch((err) => opts.logger?.warn({ err }, "expired upload sweep failed"));
   };
   const timer = setInterval(sweep, Math.min(config.uploadExpirySeconds * 1000, MAX_SWEEP_INTERVAL_MS));
   timer.unref();
