@@ -180,9 +180,14 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
     });
     expect(during.status).toBe("PROCESSING");
     expect(during.progress).toBeLessThan(90);
+    const workDirs = async () =>
+      (await fs.readdir(os.tmpdir())).filter((n) => n.startsWith(`reelkit-transcode-${first.pid}-`));
+    expect(await workDirs()).toHaveLength(1);
     await first.crash();
 
     const second = await startServer(dataDir, first.port);
+    // The crashed job's half-written work directory is cleaned up at start.
+    expect(await workDirs()).toEqual([]);
     const video = await waitFor(second.base, id, (v) => v.status === "READY" || v.status === "FAILED");
     expect(video.failureReason).toBeNull();
     expect(video.status).toBe("READY");

@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -192,4 +192,36 @@ describe("transcoder (real ffmpeg, InProcessBus, LocalStorage)", () => {
     expect(failed?.code).toMatch(/UNDECODABLE|NO_VIDEO_STREAM/);
     expect(of("video.transcode.ready", "trunc")).toEqual([]);
   }, 30_000);
+});
+
+describe("transcoder work directories", () => {
+  it("removes those of crashed processes at start and keeps those of live ones", async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), "reelkit-workroot-test-"));
+    try {
+      // A pid that surely belongs to no process any more: one that has exited.
+      const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], {
+        encoding: "utf8",
+      }).stdout;
+      const crashed = path.join(root, `reelkit-transcode-${dead}-abc123`);
+      const live = path.join(root, `reelkit-transcode-${process.ppid}-def456`);
+      const unrelated = path.join(root, "something-else");
+      for (const d of [crashed, live, unrelated]) {
+        await fs.mkdir(path.join(d, "hls", "720p"), { recursive: true });
+        await fs.writeFile(path.join(d, "hls", "720p", "seg-0.m4s"), "partial");
+      }
+      const config = loadConfig({ REELKIT_DATA_DIR: root } as NodeJS.ProcessEnv);
+      const transcoder = createTranscoder({
+        config,
+        storage: new LocalStorage(path.join(root, "media")),
+        bus: new InProcessBus(),
+        logger: createLogger({ logLevel: "silent" }),
+        workRoot: root,
+      });
+      await transcoder.start();
+      await transcoder.stop();
+      expect((await fs.readdir(root)).sort()).toEqual([path.basename(live), "something-else"].sort());
+    } finally {
+      await fs.rm(root, { recursive: true, force: true });
+    }
+  });
 });

@@ -25,6 +25,37 @@ export interface TranscoderDeps {
   storage: Storage;
   bus: Bus;
   logger: Logger;
+  /** Where per-job work directories go; the OS temp directory by default. */
+  workRoot?: string;
+}
+
+const WORK_DIR_PREFIX = "reelkit-transcode-";
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: alive, owned by someone else.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Work directories are named after the process that owns them; those of processes that died
+ * (a crash mid-job) are removed at start. A live owner's directory is never touched.
+ */
+async function removeStaleWorkDirs(root: string, logger: Logger): Promise<void> {
+  const names = await fs.readdir(root).catch(() => [] as string[]);
+  for (const name of names) {
+    const m = new RegExp(`^${WORK_DIR_PREFIX}(\\d+)-`).exec(name);
+    const pid = Number(m?.[1]);
+    if (!m || pid === process.pid || isAlive(pid)) continue;
+    await fs
+      .rm(path.join(root, name), { recursive: true, force: true, maxRetries: 3 })
+      .then(() => logger.info({ dir: name }, "removed the work directory of a crashed transcode"))
+      .catch((err) => logger.warn({ err, dir: name }, "could not remove a stale work directory"));
+  }
 }
 
 export interface Transcoder {
@@ -69,6 +100,7 @@ async function listFiles(root: string, rel = ""): Promise<string[]> {
  */
 export function createTranscoder(deps: TranscoderDeps): Transcoder {
   const { config, storage, bus, logger } = deps;
+  const workRoot = deps.workRoot ?? os.tmpdir();
   const running = new Set<AbortController>();
   const waiters: (() => void)[] = [];
   let active = 0;
@@ -200,7 +232,7 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
     await acquire();
     const ctrl = new AbortController();
     running.add(ctrl);
-    const work = await fs.mkdtemp(path.join(os.tmpdir(), "reelkit-transcode-"));
+    const work = await fs.mkdtemp(path.join(workRoot, `${WORK_DIR_PREFIX}${process.pid}-`));
     const log = logger.child({ videoId: ev.videoId, attempt: ev.attempt });
     try {
       const started = Date.now();
@@ -235,6 +267,7 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
   return {
     async start() {
       stopped = false;
+      await removeStaleWorkDirs(workRoot, logger);
       await bus.subscribe(CONSUMER_GROUP, { "video.uploaded": handle });
     },
     async stop() {
