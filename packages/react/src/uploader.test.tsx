@@ -92,4 +92,22 @@ describe("<Uploader>", () => {
     fireEvent.click(screen.getByRole("button", { name: "Retry" }));
     expect(await screen.findByLabelText("Upload progress")).toBeInTheDocument();
   });
+
+  it("reports a cancel through onCancel and shows the empty form again", async () => {
+    const { client, upload } = setup();
+    const onCancel = vi.fn();
+    const user = userEvent.setup();
+    render(
+      <ReelkitProvider client={client}>
+        <Uploader upload={upload} onCancel={onCancel} />
+      </ReelkitProvider>,
+    );
+    await user.upload(screen.getByLabelText("Choose a video file"), new File(["x"], "a.mp4", { type: "video/mp4" }));
+    await user.click(screen.getByRole("button", { name: "Upload" }));
+    expect(onCancel).not.toHaveBeenCalled();
+    await user.click(screen.getByRole("button", { name: "Cancel" }));
+    expect(onCancel).toHaveBeenCalledTimes(1);
+    expect(screen.queryByLabelText("Upload progress")).not.toBeInTheDocument();
+    expect(screen.getByLabelText("Choose a video file")).toBeInTheDocument();
+  });
 });

@@ -8,12 +8,22 @@ export interface UploaderProps extends UseUploadOptions {
   onUploaded?: (videoId: string) => void;
   onReady?: (videoId: string) => void;
   onError?: (error: Error) => void;
+  /** The user cancelled the upload (it is terminated on the server) and the form is empty again. */
+  onCancel?: () => void;
   accept?: string;
   className?: string;
 }
 
 /** Drag-and-drop or pick a file, upload it with progress, then follow processing until ready. */
-export function Uploader({ onUploaded, onReady, onError, accept = "video/*", className, ...options }: UploaderProps) {
+export function Uploader({
+  onUploaded,
+  onReady,
+  onError,
+  onCancel,
+  accept = "video/*",
+  className,
+  ...options
+}: UploaderProps) {
   const upload = useUpload(options);
   const [file, setFile] = useState<File | null>(null);
   const [title, setTitle] = useState("");
@@ -53,7 +63,10 @@ export function Uploader({ onUploaded, onReady, onError, accept = "video/*", cla
       }}
       onPause={() => void upload.pause()}
       onResume={upload.resume}
-      onCancel={upload.cancel}
+      onCancel={() => {
+        upload.cancel();
+        onCancel?.();
+      }}
       onRetry={upload.retry}
     />
   );

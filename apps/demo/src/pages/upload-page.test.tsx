@@ -1,6 +1,6 @@
-import { screen } from "@testing-library/react";
+import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { readyEvent } from "../../../../packages/server/test/factories.js";
 import { type DemoServer, startDemoServer } from "../../test/real-server.js";
 import { renderApp } from "../../test/render-app.js";
@@ -12,6 +12,41 @@ vi.mock("tus-js-client", () => import("tus-js-client/lib.esm/browser/index.js"))
 
 let server: DemoServer;
 
+/**
+ * Watches the page's real XMLHttpRequests (the tus browser build uses XHR): records each
+ * request's method and URL, and can hold every PATCH (the bytes) so that an upload stays halfway.
+ */
+function watchXhr(opts: { holdPatches?: boolean } = {}) {
+  const sent: { method: string; url: string }[] = [];
+  const methods = new WeakMap<XMLHttpRequest, string>();
+  const open = XMLHttpRequest.prototype.open;
+  const send = XMLHttpRequest.prototype.send;
+  vi.spyOn(XMLHttpRequest.prototype, "open").mockImplementation(function (
+    this: XMLHttpRequest,
+    method: string,
+    url: string | URL,
+    ...rest: unknown[]
+  ) {
+    methods.set(this, method.toUpperCase());
+    sent.push({ method: method.toUpperCase(), url: String(url) });
+    return (open as (...args: unknown[]) => void).call(this, method, url, ...rest);
+  });
+  vi.spyOn(XMLHttpRequest.prototype, "send").mockImplementation(function (
+    this: XMLHttpRequest,
+    body?: Document | XMLHttpRequestBodyInit | null,
+  ) {
+    // A held PATCH is never sent: the upload is stuck after its creation, as on a dead network.
+    if (opts.holdPatches && methods.get(this) === "PATCH") return;
+    return send.call(this, body);
+  });
+  return { methods: () => sent.map((r) => r.method) };
+}
+
+async function pickAndUpload(user: ReturnType<typeof userEvent.setup>, name: string, bytes: Uint8Array) {
+  await user.upload(screen.getByLabelText("Choose a video file"), new File([bytes], name, { type: "video/mp4" }));
+  await user.click(screen.getByRole("button", { name: "Upload" }));
+}
+
 beforeAll(async () => {
   server = await startDemoServer();
 }, 60_000);
@@ -21,9 +56,11 @@ afterAll(async () => {
 });
 
 beforeEach(() => localStorage.clear());
+afterEach(() => vi.restoreAllMocks());
 
 describe("upload page", () => {
   it("uploads over tus, remembers the video and links to its watch page through processing", async () => {
+    const xhr = watchXhr();
     const user = userEvent.setup();
     const app = renderApp(server.client, "/upload");
     expect(screen.getByRole("heading", { level: 1, name: "Upload a video" })).toBeInTheDocument();
@@ -40,6 +77,9 @@ describe("upload page", () => {
     await user.click(screen.getByRole("button", { name: "Upload" }));
 
     const watch = await screen.findByRole("link", { name: "Watch" }, { timeout: 15_000 });
+    // Every byte sent: the video is queued, and the page offers the next upload.
+    await screen.findByRole("button", { name: "Add another video" }, { timeout: 15_000 });
+    expect(screen.getByRole("link", { name: "Watch" })).toBe(watch);
     const [id] = readMyVideoIds();
     expect(id).toBeDefined();
     expect(watch).toHaveAttribute("href", `/watch/${id}`);
@@ -54,6 +94,43 @@ describe("upload page", () => {
     await user.click(screen.getByRole("link", { name: "Watch" }));
     expect(app.location()).toBe(`/watch/${id}`);
     expect(await screen.findByRole("heading", { level: 1, name: "Beach day" })).toBeInTheDocument();
+    // Leaving the page after a finished upload must not terminate it (tus DELETE).
+    await new Promise((r) => setTimeout(r, 200));
+    expect(xhr.methods()).toContain("PATCH");
+    expect(xhr.methods()).not.toContain("DELETE");
+  }, 30_000);
+
+  it("remembers the video as soon as the upload is created, so one abandoned halfway is in “My videos”", async () => {
+    watchXhr({ holdPatches: true });
+    const user = userEvent.setup();
+    const app = renderApp(server.client, "/upload");
+    await pickAndUpload(user, "half-way.mp4", new Uint8Array(4096));
+
+    const watch = await screen.findByRole("link", { name: "Watch" }, { timeout: 15_000 });
+    const [id] = readMyVideoIds();
+    expect(watch).toHaveAttribute("href", `/watch/${id}`);
+    expect(await server.catalog.get(id as string)).toMatchObject({ title: "half-way", status: "UPLOADING" });
+    // Still uploading: the uploader's own controls, not the next-upload button.
+    expect(screen.getByLabelText("Upload progress")).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Add another video" })).not.toBeInTheDocument();
+
+    app.unmount();
+    expect(readMyVideoIds()).toEqual([id]);
+  }, 30_000);
+
+  it("hides the Watch link of a cancelled upload and keeps it in “My videos”", async () => {
+    const xhr = watchXhr({ holdPatches: true });
+    const user = userEvent.setup();
+    renderApp(server.client, "/upload");
+    await pickAndUpload(user, "oops.mp4", new Uint8Array(4096));
+    await screen.findByRole("link", { name: "Watch" }, { timeout: 15_000 });
+    const ids = readMyVideoIds();
+    await user.click(screen.getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByRole("link", { name: "Watch" })).not.toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Upload" })).toBeInTheDocument();
+    expect(readMyVideoIds()).toEqual(ids);
+    // Cancelling an unfinished upload does terminate it.
+    await waitFor(() => expect(xhr.methods()).toContain("DELETE"));
   }, 30_000);
 
   it("starts over with an empty form for the next video", async () => {
@@ -64,8 +141,7 @@ describe("upload page", () => {
       new File([new Uint8Array(1024)], "first.mp4", { type: "video/mp4" }),
     );
     await user.click(screen.getByRole("button", { name: "Upload" }));
-    await screen.findByRole("link", { name: "Watch" }, { timeout: 15_000 });
-    await user.click(screen.getByRole("button", { name: "Add another video" }));
+    await user.click(await screen.findByRole("button", { name: "Add another video" }, { timeout: 15_000 }));
     expect(screen.queryByRole("link", { name: "Watch" })).not.toBeInTheDocument();
     expect(screen.getByLabelText("Title")).toHaveValue("");
     expect(screen.getByRole("button", { name: "Upload" })).toBeDisabled();

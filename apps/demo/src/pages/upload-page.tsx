@@ -7,36 +7,54 @@ import { useDocumentTitle } from "../use-document-title.js";
 export function UploadPage() {
   useDocumentTitle("Upload");
   const [videoId, setVideoId] = useState<string | null>(null);
+  const [uploaded, setUploaded] = useState(false);
   // A new key remounts <Uploader> empty for the next file.
   const [round, setRound] = useState(0);
-  // <Uploader> reports the id once every byte is on the server (the video is then queued).
+  // The server names the video when it creates the upload: remember it from then on, so that
+  // "My videos" also lists an upload abandoned halfway.
+  const onCreated = useCallback((id: string) => {
+    rememberMyVideo(id);
+    setVideoId(id);
+  }, []);
+  // Every byte is on the server (the video is queued). Remembered again in case the id could
+  // not be known at creation (an upload resumed from before the sdk reported it).
   const onUploaded = useCallback((id: string) => {
     rememberMyVideo(id);
     setVideoId(id);
+    setUploaded(true);
+  }, []);
+  // A cancelled upload will never play; it stays under "My videos", where it can be deleted.
+  const onCancel = useCallback(() => {
+    setVideoId(null);
+    setUploaded(false);
   }, []);
 
   return (
     <section aria-labelledby="upload-heading" className="demo-upload">
       <h1 id="upload-heading">Upload a video</h1>
-      <Uploader key={round} onUploaded={onUploaded} />
+      <Uploader key={round} onCreated={onCreated} onUploaded={onUploaded} onCancel={onCancel} />
       {videoId && (
         <p className="demo-upload-next">
           <Link to={`/watch/${videoId}`} className="demo-button">
             Watch
           </Link>{" "}
           <span className="demo-muted">
-            It plays as soon as processing is done. It is also listed under “My videos”.
+            {uploaded ? "It plays as soon as processing is done." : "It plays once the upload and processing are done."}{" "}
+            It is also listed under “My videos”.
           </span>
-          <button
-            type="button"
-            className="demo-button demo-button--plain"
-            onClick={() => {
-              setVideoId(null);
-              setRound((r) => r + 1);
-            }}
-          >
-            Add another video
-          </button>
+          {/* While bytes are still being sent, the uploader's own Cancel is the way out. */}
+          {uploaded && (
+            <button
+              type="button"
+              className="demo-button demo-button--plain"
+              onClick={() => {
+                onCancel();
+                setRound((r) => r + 1);
+              }}
+            >
+              Add another video
+            </button>
+          )}
         </p>
       )}
     </section>
