@@ -42,7 +42,7 @@ function watchXhr(opts: { holdPatches?: boolean } = {}) {
   return { methods: () => sent.map((r) => r.method) };
 }
 
-async function pickAndUpload(user: ReturnType<typeof userEvent.setup>, name: string, bytes: Uint8Array) {
+async function pickAndUpload(user: ReturnType<typeof userEvent.setup>, name: string, bytes: Uint8Array<ArrayBuffer>) {
   await user.upload(screen.getByLabelText("Choose a video file"), new File([bytes], name, { type: "video/mp4" }));
   await user.click(screen.getByRole("button", { name: "Upload" }));
 }
