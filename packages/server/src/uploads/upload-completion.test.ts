@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { buildApp } from "../app.js";
 import { CatalogService, type FinishUploadInput } from "../catalog/catalog-service.js";
 import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
-import { failExpiredUploads, UPLOAD_EXPIRED_REASON } from "./upload-completion.js";
+import { failExpiredUploads, finishInterruptedUploads, UPLOAD_EXPIRED_REASON } from "./upload-completion.js";
 
 /** The real catalog, except that the process "dies" right before the upload is queued. */
 class CrashBeforeQueueCatalog extends CatalogService {
@@ -79,6 +79,12 @@ describe("start-up sweep of uploads interrupted before they were queued", () => 
     expect((await storage.stat(keys.source(videoId)))?.size).toBe(data.length);
     expect((await storage.stat(keys.upload(videoId)))?.size).toBe(data.length);
     expect(await outboxRows(videoId)).toEqual([]);
+
+    // The periodic sweep leaves an upload written after its cut-off alone (it may be finishing).
+    const catalog = new CatalogService(tdb.db.prisma);
+    const uploads = { getUpload: async () => ({ offset: data.length, size: data.length }), remove: async () => {} };
+    expect(await finishInterruptedUploads({ uploads, storage, catalog, settledBefore: new Date(0) })).toEqual([]);
+    expect(await statusOf(videoId)).toBe("UPLOADING");
 
     await restart();
     const video = await tdb.db.prisma.video.findUniqueOrThrow({ where: { id: videoId } });

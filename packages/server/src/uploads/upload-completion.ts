@@ -46,12 +46,18 @@ export interface FinishInterruptedUploadsOptions {
   storage: Storage;
   catalog: CompletionCatalog;
   logger?: Logger;
+  /**
+   * While the server runs, only uploads whose last byte was written before this time are
+   * finished: a newer one may still be inside its own `onUploadFinish`. Absent at start-up.
+   */
+  settledBefore?: Date;
 }
 
 /**
- * Start-up sweep for the crash window of `onUploadFinish`: a process that died after the last
- * byte was stored but before the catalog moved the video to QUEUED leaves it UPLOADING, and the
- * client sees a complete upload (HEAD offset = length), so no request would ever finish it.
+ * Sweep for the failure window of `onUploadFinish`: a process that died (or a database that
+ * failed) after the last byte was stored but before the catalog moved the video to QUEUED leaves
+ * it UPLOADING, and the client sees a complete upload (HEAD offset = length), so no request would
+ * ever finish it. Runs at start-up and, with `settledBefore`, periodically.
  * For every UPLOADING video whose tus upload is complete, or whose source is already in
  * storage, this does what `onUploadFinish` does. Idempotent: `finishUpload` only queues a video
  * that is still UPLOADING. Returns the ids it finished.
@@ -68,6 +74,10 @@ export async function finishInterruptedUploads(opts: FinishInterruptedUploadsOpt
       if (upload) {
         // Still resumable: the client will send the rest.
         if (upload.size === undefined || upload.offset !== upload.size) continue;
+        if (opts.settledBefore) {
+          const data = await storage.stat(keys.upload(uploadId));
+          if (!data || data.modifiedAt >= opts.settledBefore) continue;
+        }
         sourceKey = await linkUploadToSource(storage, uploadId, video.id);
         sourceSize = upload.size;
       } else {

@@ -248,6 +248,33 @@ describe("tus uploads", () => {
     expect(rec.created.map((c) => c.videoId)).toEqual([id]);
   });
 
+  it("retries, in the periodic sweep, a finished upload whose catalog update failed", async () => {
+    const rec = recordingCatalog();
+    const finish = rec.catalog.finishUpload;
+    let failures = 1;
+    rec.catalog.finishUpload = async (videoId, source) => {
+      if (failures-- > 0) throw new Error("database unavailable");
+      return finish(videoId, source);
+    };
+    const base = await start({ REELKIT_UPLOAD_EXPIRY: "1s" }, rec.catalog);
+    const data = Buffer.alloc(1000, 5);
+    const res = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: {
+        "Tus-Resumable": "1.0.0",
+        "Upload-Length": String(data.length),
+        "Content-Type": "application/offset+octet-stream",
+      },
+      body: new Uint8Array(data),
+    });
+    // The bytes are stored, the catalog update failed: the client sees an error.
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    const id = res.headers.get("reelkit-video-id") as string;
+    expect(rec.finished).toEqual([]);
+    await vi.waitFor(() => expect(rec.finished.map((f) => f.videoId)).toEqual([id]), { timeout: 5000, interval: 100 });
+    expect((await fs.readFile(storage.localPath(keys.source(id)))).equals(data)).toBe(true);
+  });
+
   it("removes abandoned uploads after the expiry period", async () => {
     const rec = recordingCatalog();
     const base = await start({ REELKIT_UPLOAD_EXPIRY: "1s" }, rec.catalog);

@@ -35,8 +35,11 @@ export interface UploadRoutesOptions {
 
 // Set by the Fastify route on creation requests so tus names the upload after the new video.
 const ID_HEADER = "x-reelkit-internal-video-id";
-// Uploads expire after `uploadExpirySeconds`; sweeping at most hourly keeps the delay bounded.
-const MAX_SWEEP_INTERVAL_MS = 3_600_000;
+// Uploads expire after `uploadExpirySeconds`, and a finished upload whose finish hook failed
+// (database down) is retried by the same sweep: every 5 minutes at most keeps both delays short.
+const MAX_SWEEP_INTERVAL_MS = 300_000;
+// A complete upload younger than this may still be inside its own finish hook: the sweep leaves it.
+const MAX_FINISH_GRACE_MS = 60_000;
 
 function titleFrom(metadata: Record<string, string | null> | undefined): {
   title: string;
@@ -145,6 +148,11 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
         if (n > 0) opts.logger?.info({ removed: n }, "removed expired uploads");
         const createdBefore = new Date(Date.now() - config.uploadExpirySeconds * 1000);
         return failExpiredUploads({ uploads: datastore, storage, catalog, createdBefore, logger: opts.logger });
+      })
+      .then(() => {
+        const grace = Math.min(MAX_FINISH_GRACE_MS, config.uploadExpirySeconds * 1000);
+        const settledBefore = new Date(Date.now() - grace);
+        return finishInterruptedUploads({ uploads: datastore, storage, catalog, settledBefore, logger: opts.logger });
       })
       .catch((err) => opts.logger?.warn({ err }, "expired upload sweep failed"));
   };
