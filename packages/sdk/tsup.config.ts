@@ -34,16 +34,17 @@ export default defineConfig([
     entry: ["src/index.ts", "src/contract.ts", "src/bin.ts"],
     // tsup sets `baseUrl` for its declaration build, deprecated in TypeScript 6.
     dts: { compilerOptions: { ignoreDeprecations: "6.0" } },
-    // dist/browser is the other build's, which runs at the same time.
-    clean: ["!browser/**"],
+    // dist/index.browser.* is the other build's, which runs at the same time.
+    clean: ["!index.browser.*"],
   },
   {
     ...shared,
     // Picked by bundlers through the "browser" export condition; it has the same API, so it
-    // shares the declarations of the main build.
-    entry: { index: "src/index.ts" },
-    outDir: "dist/browser",
-    clean: true,
+    // shares the declarations of the main build. Flat in dist/, next to the files it mirrors.
+    entry: { "index.browser": "src/index.ts" },
+    outDir: "dist",
+    // Overwritten on every build; the main build's clean leaves these files alone.
+    clean: false,
     esbuildPlugins: [browserUploadSource],
   },
 ]);
