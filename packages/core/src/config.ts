@@ -55,6 +55,8 @@ const KNOWN = new Set([
   // read by the `reelkit` CLI of @reelkit/sdk, not by the server
   "REELKIT_URL",
   "REELKIT_TOKEN",
+  // read by the demo site's Vite dev server, not by the server
+  "REELKIT_DEV_SERVER",
 ]);
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
