@@ -22,6 +22,8 @@ const config: StorybookConfig = {
           { find: /^@reelkit\/sdk\/(.*)$/, replacement: src("../packages/sdk/src/$1.ts") },
           { find: /^@reelkit\/sdk$/, replacement: src("../packages/sdk/src/index.ts") },
           { find: /^@reelkit\/react$/, replacement: src("../packages/react/src/index.ts") },
+          // What the sdk's "browser" export condition does for the built package: no Node built-ins.
+          { find: /^\.\/upload-source\.js$/, replacement: src("../packages/sdk/src/upload-source.browser.ts") },
         ],
       },
     });
