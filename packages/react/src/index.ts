@@ -1,6 +1,6 @@
 export { ReelkitProvider, type ReelkitProviderProps, useReelkitClient } from "./context.js";
 export { formatBytes, formatEta } from "./format.js";
-export { Uploader, type UploaderProps } from "./uploader.js";
+export { Uploader, type UploaderProps, UploaderView, type UploaderViewProps } from "./uploader.js";
 export {
   type StartUploadOptions,
   type UploadPhase,
