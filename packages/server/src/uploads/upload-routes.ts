@@ -128,7 +128,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
       headers.set(ID_HEADER, videoId);
       reply.raw.setHeader(VIDEO_ID_HEADER, videoId);
     }
-    await sendWebResponse(reply.raw, await tus.handleWeb(toWebRequest(raw, reply.raw, headers)));
+    await sendWebResponse(reply.raw, await tus.handleWeb(toWebRequest(raw, headers)));
   };
   const methods = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"] as const;
   app.route({ method: [...methods], url: UPLOADS_PATH, handler: handle });
