@@ -8,6 +8,8 @@
  *
  * Options: --upload-mib N (1024), --rounds N (3, median reported), --chunk-mib N (tus client chunk
  * size; default: one PATCH, tus-js-client's default), --seconds N (30), --height N (1080),
+ * --source light|camera (how the generated source is encoded: x264 ultrafast, cheapest to decode,
+ * the default; or High profile + B-frames at 15 Mbit/s like a phone file),
  * --no-build (use the existing packages/server/dist), --postgres URL (default DATABASE_URL_TEST;
  * start one with `eval "$(scripts/engines.sh start)"`; `--postgres off` skips it).
  */
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     "chunk-mib": { type: "string" },
     seconds: { type: "string", default: "30" },
     height: { type: "string", default: "1080" },
+    source: { type: "string", default: "light" },
     "no-build": { type: "boolean", default: false },
     postgres: { type: "string" },
   },
@@ -71,9 +74,13 @@ if (only !== "transcode") {
 }
 
 if (only !== "upload") {
+  if (values.source !== "light" && values.source !== "camera") {
+    throw new Error(`--source must be light or camera, got ${values.source}`);
+  }
   const result = await runTranscodeBench({
     seconds: positive("seconds", values.seconds),
     height: positive("height", values.height),
+    source: values.source,
   });
   printTranscodeResult(result);
 }

@@ -1,7 +1,7 @@
 /**
  * Full ladder in ONE ffmpeg process (decode once, split) vs one ffmpeg process per rung, with
  * the same argument builder (identical encoder settings), in the same invocation.
- * Standalone: npx tsx bench/transcode.ts [seconds=30] [height=1080]
+ * Standalone: npx tsx bench/transcode.ts [seconds=30] [height=1080] [light|camera]
  * Prints wall and CPU seconds (the ffmpeg children's user+sys from /proc) and the ratios.
  */
 import { execFileSync } from "node:child_process";
@@ -14,6 +14,12 @@ import { childrenCpu, fmt, verdict } from "./lib.js";
 export interface TranscodeBenchOptions {
   seconds: number;
   height: number;
+  /**
+   * How the generated source is encoded. `light`: x264 ultrafast (baseline-like: no CABAC, no
+   * B-frames), the cheapest input to decode. `camera`: High profile with CABAC and B-frames at
+   * ~15 Mbit/s, like a phone or camera file, whose decoding costs what real uploads cost.
+   */
+  source?: "light" | "camera";
 }
 
 export interface Timing {
@@ -49,7 +55,10 @@ export async function runTranscodeBench(opts: TranscodeBenchOptions): Promise<Tr
     execFileSync(bin.ffmpeg, [
       ...["-v", "error", "-y", "-f", "lavfi", "-i", `testsrc2=size=${width}x${height}:rate=30:duration=${seconds}`],
       ...["-f", "lavfi", "-i", `sine=duration=${seconds}`],
-      ...["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", src],
+      ...(opts.source === "camera"
+        ? ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-b:v", "15M", "-bf", "3"]
+        : ["-c:v", "libx264", "-preset", "ultrafast"]),
+      ...["-pix_fmt", "yuv420p", "-c:a", "aac", src],
     ]);
     const ladder = planLadder({ width, height, rotation: 0 });
     const prepare = async (out: string) => {
@@ -73,7 +82,7 @@ export async function runTranscodeBench(opts: TranscodeBenchOptions): Promise<Tr
       }
     });
     return {
-      source: `${width}x${height} ${seconds} s 30 fps`,
+      source: `${width}x${height} ${seconds} s 30 fps (${opts.source ?? "light"} encoding)`,
       ladder: ladder.map((r) => r.name),
       ffmpeg: bin.ffmpeg,
       single,
@@ -99,6 +108,10 @@ export function printTranscodeResult(r: TranscodeBenchResult): void {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   printTranscodeResult(
-    await runTranscodeBench({ seconds: Number(process.argv[2] ?? 30), height: Number(process.argv[3] ?? 1080) }),
+    await runTranscodeBench({
+      seconds: Number(process.argv[2] ?? 30),
+      height: Number(process.argv[3] ?? 1080),
+      source: process.argv[4] === "camera" ? "camera" : "light",
+    }),
   );
 }
