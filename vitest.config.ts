@@ -24,7 +24,7 @@ export default defineConfig({
           name: "node",
           environment: "node",
           include: ["packages/{core,server,transcoder,sdk}/**/*.test.ts", "test/**/*.test.ts"],
-          exclude: ["**/node_modules/**", "**/dist/**", "test/browser/**"],
+          exclude: ["**/node_modules/**", "**/dist/**", "test/browser/**", "test/packaging.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
@@ -42,9 +42,11 @@ export default defineConfig({
       {
         resolve: { alias },
         test: {
-          name: "browser",
+          // End to end against the built packages: Chromium suites and the packaging proof.
+          name: "e2e",
           environment: "node",
-          include: ["test/browser/**/*.test.ts"],
+          include: ["test/browser/**/*.test.ts", "test/packaging.test.ts"],
+          globalSetup: ["./test/global-setup-build.ts"],
           testTimeout: 300_000,
           hookTimeout: 600_000,
           fileParallelism: false,

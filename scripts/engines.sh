@@ -18,7 +18,9 @@ start_postgres() {
   if [ ! -f "$data/PG_VERSION" ]; then
     pg_run "$PG_BIN/initdb" -D "$data" -U reelkit --auth=trust -E UTF8 >/dev/null
   fi
-  pg_run "$PG_BIN/pg_ctl" -D "$data" -o "-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off" -l "$STATE/pg.log" -w start >/dev/null
+  # Already running (a second `start` in the same checkout): reuse it.
+  pg_run "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1 ||
+    pg_run "$PG_BIN/pg_ctl" -D "$data" -o "-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off" -l "$STATE/pg.log" -w start >/dev/null
   for _ in $(seq 1 30); do
     if pg_run "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" >/dev/null 2>&1; then break; fi
     sleep 1

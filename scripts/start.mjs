@@ -50,6 +50,9 @@ if (built < sources) {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
+// `--build-only`: just bring the build up to date (the test suites that need built packages).
+if (process.argv.includes("--build-only")) process.exit(0);
+
 // Serve the demo unless the caller chose a directory (an empty REELKIT_DEMO_DIR turns it off).
 const env = { ...process.env, REELKIT_DEMO_DIR: process.env.REELKIT_DEMO_DIR ?? demoDist };
 const child = spawn(process.execPath, [bin], { cwd: root, stdio: "inherit", env });
