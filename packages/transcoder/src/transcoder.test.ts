@@ -164,6 +164,44 @@ describe("transcoder (real ffmpeg, InProcessBus, LocalStorage)", () => {
     expect(await storage.stat("videos/rot/hls/audio/index.m3u8")).toBeNull();
   }, 30_000);
 
+  it("turns a phone-style HEVC Main10 .mov (rotated, 48 kHz stereo) into an 8-bit H.264 ladder", async () => {
+    // What an iPhone records: HEVC 10-bit tagged hvc1 in QuickTime, with a display matrix and
+    // 48 kHz AAC. Players need 8-bit H.264 + AAC-LC out, whatever came in.
+    const plain = path.join(dir, "phone-plain.mov");
+    const clip = path.join(dir, "phone.mov");
+    execFileSync(bin.ffmpeg, [
+      ...["-v", "error", "-y"],
+      ...["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=3"],
+      ...["-f", "lavfi", "-i", "sine=frequency=300:duration=3:sample_rate=48000"],
+      ...["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error"],
+      ...["-pix_fmt", "yuv420p10le", "-tag:v", "hvc1", "-c:a", "aac", "-ac", "2", plain],
+    ]);
+    execFileSync(bin.ffmpeg, ["-v", "error", "-y", "-i", plain, "-c", "copy", "-metadata:s:v:0", "rotate=90", clip]);
+    await upload("phone", await fs.readFile(clip));
+
+    const [ready] = of("video.transcode.ready", "phone");
+    expect(of("video.transcode.failed", "phone")).toEqual([]);
+    expect(ready).toMatchObject({ width: 240, height: 320, hasAudio: true });
+    expect(ready?.renditions.map((r) => `${r.name}:${r.width}x${r.height}`)).toEqual(["180p:180x240", "120p:120x160"]);
+    // An fMP4 segment decodes after its init section: probe the two joined.
+    const rung = storage.localPath("videos/phone/hls/180p") as string;
+    const first = (await fs.readdir(rung)).filter((f) => f.endsWith(".m4s")).sort()[0] as string;
+    const joined = path.join(dir, "phone-180p.mp4");
+    await fs.writeFile(
+      joined,
+      Buffer.concat([await fs.readFile(path.join(rung, "init.mp4")), await fs.readFile(path.join(rung, first))]),
+    );
+    const fields = "stream=codec_name,width,height,pix_fmt";
+    const probe = execFileSync(
+      bin.ffprobe,
+      ["-v", "error", "-select_streams", "v:0", "-show_entries", fields, "-of", "csv=p=0", joined],
+      { encoding: "utf8" },
+    ).trim();
+    expect(probe).toBe("h264,180,240,yuv420p");
+    const master = await fs.readFile(storage.localPath(keys.master("phone")), "utf8");
+    expect(master).toContain("TYPE=AUDIO");
+  }, 60_000);
+
   it.each([
     ["random bytes", "rnd", () => Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251)), "UNDECODABLE"],
     ["a zero-length file", "empty", () => Buffer.alloc(0), "EMPTY_SOURCE"],
