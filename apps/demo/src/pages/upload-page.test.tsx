@@ -79,6 +79,7 @@ describe("upload page", () => {
     const watch = await screen.findByRole("link", { name: "Watch" }, { timeout: 15_000 });
     // Every byte sent: the video is queued, and the page offers the next upload.
     await screen.findByRole("button", { name: "Add another video" }, { timeout: 15_000 });
+    expect(screen.getByText(/It plays as soon as processing is done\./)).toBeInTheDocument();
     expect(screen.getByRole("link", { name: "Watch" })).toBe(watch);
     const [id] = readMyVideoIds();
     expect(id).toBeDefined();
@@ -90,6 +91,8 @@ describe("upload page", () => {
     // Still there once processing finishes.
     await server.catalog.applyReady(readyEvent(id as string, 1));
     expect(await screen.findByText("Your video is ready.", {}, { timeout: 10_000 })).toBeInTheDocument();
+    expect(screen.getByText(/It is ready to play\./)).toBeInTheDocument();
+    expect(screen.queryByText(/as soon as processing is done/)).toBeNull();
     expect(screen.getByRole("link", { name: "Watch" })).toBe(watch);
     await user.click(screen.getByRole("link", { name: "Watch" }));
     expect(app.location()).toBe(`/watch/${id}`);

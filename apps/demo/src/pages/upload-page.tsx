@@ -8,6 +8,7 @@ export function UploadPage() {
   useDocumentTitle("Upload");
   const [videoId, setVideoId] = useState<string | null>(null);
   const [uploaded, setUploaded] = useState(false);
+  const [ready, setReady] = useState(false);
   // A new key remounts <Uploader> empty for the next file.
   const [round, setRound] = useState(0);
   // The server names the video when it creates the upload: remember it from then on, so that
@@ -27,19 +28,25 @@ export function UploadPage() {
   const onCancel = useCallback(() => {
     setVideoId(null);
     setUploaded(false);
+    setReady(false);
   }, []);
+  const onReady = useCallback(() => setReady(true), []);
 
   return (
     <section aria-labelledby="upload-heading" className="demo-upload">
       <h1 id="upload-heading">Upload a video</h1>
-      <Uploader key={round} onCreated={onCreated} onUploaded={onUploaded} onCancel={onCancel} />
+      <Uploader key={round} onCreated={onCreated} onUploaded={onUploaded} onReady={onReady} onCancel={onCancel} />
       {videoId && (
         <p className="demo-upload-next">
           <Link to={`/watch/${videoId}`} className="demo-button">
             Watch
           </Link>{" "}
           <span className="demo-muted">
-            {uploaded ? "It plays as soon as processing is done." : "It plays once the upload and processing are done."}{" "}
+            {ready
+              ? "It is ready to play."
+              : uploaded
+                ? "It plays as soon as processing is done."
+                : "It plays once the upload and processing are done."}{" "}
             It is also listed under “My videos”.
           </span>
           {/* While bytes are still being sent, the uploader's own Cancel is the way out. */}
