@@ -91,7 +91,8 @@ describe("upload page", () => {
     // Still there once processing finishes.
     await server.catalog.applyReady(readyEvent(id as string, 1));
     expect(await screen.findByText("Your video is ready.", {}, { timeout: 10_000 })).toBeInTheDocument();
-    expect(screen.getByText(/It is ready to play\./)).toBeInTheDocument();
+    // onReady reaches the page right after the uploader shows it.
+    expect(await screen.findByText(/It is ready to play\./)).toBeInTheDocument();
     expect(screen.queryByText(/as soon as processing is done/)).toBeNull();
     expect(screen.getByRole("link", { name: "Watch" })).toBe(watch);
     await user.click(screen.getByRole("link", { name: "Watch" }));
