@@ -69,12 +69,18 @@ export const VideoList = Type.Object(
 );
 export type VideoList = Static<typeof VideoList>;
 
+/**
+ * Text PostgreSQL can store: anything but NUL (a `text` column rejects U+0000), so such input
+ * is a 400 VALIDATION_FAILED rather than a database error.
+ */
+const NO_NUL = "^[^\\u0000]*$";
+
 export const ListVideosQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512, pattern: NO_NUL })),
     /** Full-text search on title and description, typo-tolerant; results ranked by relevance. */
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: NO_NUL })),
     sort: Type.Optional(Type.Union([Type.Literal("newest"), Type.Literal("oldest")])),
   },
   { additionalProperties: false },
@@ -86,8 +92,8 @@ export type VideoParams = Static<typeof VideoParams>;
 
 export const UpdateVideoBody = Type.Object(
   {
-    title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    description: Type.Optional(Type.String({ maxLength: 5000 })),
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: NO_NUL })),
+    description: Type.Optional(Type.String({ maxLength: 5000, pattern: NO_NUL })),
   },
   { additionalProperties: false, minProperties: 1 },
 );

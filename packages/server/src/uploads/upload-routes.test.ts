@@ -122,6 +122,22 @@ describe("tus uploads", () => {
     expect(rec.finished).toEqual([{ videoId: id, sourceKey: keys.source(id), sourceSize: 5 }]);
   });
 
+  it("drops NUL from Upload-Metadata text (PostgreSQL text cannot hold it)", async () => {
+    const rec = recordingCatalog();
+    const base = await start({}, rec.catalog);
+    const b64 = (s: string) => Buffer.from(s).toString("base64");
+    const res = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: {
+        "Tus-Resumable": "1.0.0",
+        "Upload-Length": "5",
+        "Upload-Metadata": `title ${b64("Beach\u0000 day")},description ${b64("\u0000waves")},filename ${b64("a\u0000.mp4")}`,
+      },
+    });
+    expect(res.status).toBe(201);
+    expect(rec.created[0]).toMatchObject({ title: "Beach day", description: "waves", filename: "a.mp4" });
+  });
+
   it("rejects uploads above the maximum size with 413 and a clear error", async () => {
     const rec = recordingCatalog();
     const base = await start({ REELKIT_MAX_UPLOAD_SIZE: "1000" }, rec.catalog);

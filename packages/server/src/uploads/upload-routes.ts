@@ -46,10 +46,12 @@ function titleFrom(metadata: Record<string, string | null> | undefined): {
   description: string;
   filename: string | null;
 } {
-  const filename = metadata?.filename?.trim() || null;
+  // Upload-Metadata is base64 of anything; PostgreSQL text cannot hold NUL, so drop it.
+  const text = (v: string | null | undefined) => (v ?? "").replaceAll("\u0000", "");
+  const filename = text(metadata?.filename).trim() || null;
   const fromName = filename ? filename.replace(/\.[^.]+$/, "") : "";
-  const title = (metadata?.title?.trim() || fromName || "Untitled").slice(0, 200);
-  return { title, description: (metadata?.description ?? "").slice(0, 5000), filename };
+  const title = (text(metadata?.title).trim() || fromName || "Untitled").slice(0, 200);
+  return { title, description: text(metadata?.description).slice(0, 5000), filename };
 }
 
 /** tus 1.0 at `/api/uploads`: creation, creation-with-upload, termination, expiration. */
