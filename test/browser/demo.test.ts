@@ -130,10 +130,15 @@ describeWith("browser", chromiumMissing, "demo site in Chromium", () => {
 
     const watch = page.getByRole("link", { name: "Watch" });
     await watch.waitFor({ timeout: 60_000 });
-    await page
-      .getByText(/Processing/)
-      .first()
-      .waitFor({ timeout: 60_000 });
+    // Once every byte is on the server the upload bar shows 100% (it stays, full, while the
+    // server processes): wait until the page has rendered it.
+    await page.waitForFunction(
+      () => (window as unknown as { __uploadSeen: number[] }).__uploadSeen.includes(100),
+      null,
+      {
+        timeout: 60_000,
+      },
+    );
     await cdp.send("Network.emulateNetworkConditions", {
       offline: false,
       latency: 0,

@@ -69,6 +69,9 @@ describe("<Uploader>", () => {
     control.finish?.();
     await waitFor(() => expect(onUploaded).toHaveBeenCalledWith("v9"));
     expect(await screen.findByText(/Processing… 30%/)).toBeInTheDocument();
+    // The upload bar stays, full, while the server processes (the last progress event said 50%).
+    expect(screen.getByLabelText("Upload progress")).toHaveAttribute("value", "100");
+    expect(screen.getByText("Uploaded · 100%")).toBeInTheDocument();
     video.status = "READY";
     await waitFor(() => expect(onReady).toHaveBeenCalledWith("v9"));
     expect(screen.getByRole("status")).toHaveTextContent("ready");

@@ -183,6 +183,13 @@ export function UploaderView(props: UploaderViewProps) {
         </div>
       )}
       {state.phase === "processing" && (
+        // Every byte is on the server: the upload bar stays, full, above the processing one.
+        <div className="rk-upload-progress">
+          <progress className="rk-progress" aria-label="Upload progress" max={100} value={100} />
+          <span className="rk-upload-stats">Uploaded · 100%</span>
+        </div>
+      )}
+      {state.phase === "processing" && (
         <div className="rk-upload-progress">
           <progress
             className="rk-progress"

@@ -79,6 +79,8 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
   app.route({
     method: ["GET", "HEAD"],
     url: "/media/*",
+    // Files, not JSON: the playback URLs the API hands out point here.
+    schema: { hide: true },
     handler: async (request, reply) => {
       const rawPath = request.url.split("?")[0] ?? "";
       // Reject encoded dots and slashes before decoding can turn them into traversal.

@@ -133,8 +133,11 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
     await sendWebResponse(reply.raw, await tus.handleWeb(toWebRequest(raw, headers)));
   };
   const methods = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"] as const;
-  app.route({ method: [...methods], url: UPLOADS_PATH, handler: handle });
-  app.route({ method: [...methods], url: `${UPLOADS_PATH}/*`, handler: handle });
+  // tus is its own protocol (headers, not JSON bodies): the OpenAPI document names it in its
+  // description instead of listing these routes.
+  const schema = { hide: true };
+  app.route({ method: [...methods], url: UPLOADS_PATH, schema, handler: handle });
+  app.route({ method: [...methods], url: `${UPLOADS_PATH}/*`, schema, handler: handle });
 
   // Before the port opens: finish uploads whose last byte landed just before a crash.
   app.addHook("onReady", async () => {
