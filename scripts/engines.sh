@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts and stops the real engines the test suites run against (no Docker here):
-#   scripts/engines.sh start   -> PostgreSQL on 127.0.0.1:${REELKIT_PG_PORT:-54329}, prints exports
+#   scripts/engines.sh start   -> PostgreSQL on 127.0.0.1:${REELKIT_PG_PORT:-54329} and schemathesis
+#                                 in .reelkit-engines/venv; prints the exports
 #   scripts/engines.sh stop
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -30,6 +31,18 @@ start_postgres() {
   echo "export DATABASE_URL_TEST=postgres://reelkit@127.0.0.1:$PG_PORT/reelkit_test"
 }
 
+# schemathesis (PyPI) fuzzes the HTTP API from its OpenAPI document; a venv keeps it off the system.
+SCHEMATHESIS_VERSION=4.32.5
+install_schemathesis() {
+  local venv="$STATE/venv"
+  if [ ! -x "$venv/bin/schemathesis" ] || ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    command -v python3 >/dev/null || { echo "python3 not found: schemathesis suites will be skipped" >&2; return 0; }
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION" >&2
+  fi
+  echo "export SCHEMATHESIS_PATH=$venv/bin/schemathesis"
+}
+
 stop_postgres() {
   if [ -f "$STATE/pg/postmaster.pid" ]; then
     pg_run "$PG_BIN/pg_ctl" -D "$STATE/pg" -m fast -w stop >/dev/null || true
@@ -37,7 +50,10 @@ stop_postgres() {
 }
 
 case "${1:-}" in
-  start) start_postgres ;;
+  start)
+    start_postgres
+    install_schemathesis
+    ;;
   stop) stop_postgres ;;
   *) echo "usage: $0 start|stop" >&2; exit 2 ;;
 esac
