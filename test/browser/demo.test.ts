@@ -1,54 +1,28 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Video } from "@reelkit/sdk/contract";
 import { resolveBinaries } from "@reelkit/transcoder";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { ServerProcess } from "../../packages/server/test/server-process.js";
 import { describeWith } from "../engines.js";
 import { artifactPath, chromiumMissing, launchChromium } from "./chromium.js";
 
 // The demo site in a real Chromium against a real `npm start`: upload through the upload page,
 // processing to READY, playback, a manual quality switch, search.
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
 const TITLE = "Harbour lighthouse at dawn";
 
-let server: ChildProcess | null = null;
+let server: ServerProcess | null = null;
 let browser: Browser | null = null;
 let page: Page;
 let base = "";
 let dataDir = "";
 let clip = "";
 let videoId = "";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      s.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
-async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`npm start exited with ${child.exitCode}: see test-artifacts/e2e/server.log`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`server did not answer ${url} within ${timeoutMs} ms`);
-}
 
 async function getVideo(id: string): Promise<Video> {
   const res = await fetch(`${base}/api/videos/${id}`);
@@ -69,23 +43,13 @@ describeWith("browser", chromiumMissing, "demo site in Chromium", () => {
       ...["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", clip],
     ]);
 
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const log = fs.openSync(artifactPath("e2e", "server.log"), "w");
     // Exactly what a user runs: `npm start` (builds anything stale, serves the demo at /).
-    server = spawn("npm", ["start"], {
-      cwd: root,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: "127.0.0.1",
-        REELKIT_DATA_DIR: path.join(dataDir, "data"),
-        REELKIT_LOG_LEVEL: "info",
-      },
-      stdio: ["ignore", log, log],
-      detached: true,
+    server = await ServerProcess.start({
+      entry: "npm-start",
+      env: { PORT: "0", REELKIT_DATA_DIR: path.join(dataDir, "data") },
+      startTimeoutMs: 540_000,
     });
-    await waitForHealth(`${base}/healthz`, server, 540_000);
+    base = server.base;
 
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -94,11 +58,10 @@ describeWith("browser", chromiumMissing, "demo site in Chromium", () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (server?.pid && server.exitCode === null) {
-      const exited = new Promise((r) => server?.once("exit", r));
-      process.kill(-server.pid, "SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-      if (server.exitCode === null) process.kill(-server.pid, "SIGKILL");
+    if (server) {
+      fs.writeFileSync(artifactPath("e2e", "server.log"), server.recentLog());
+      await Promise.race([server.stop(), new Promise((r) => setTimeout(r, 10_000))]);
+      await server.destroy();
     }
     if (dataDir) await fsp.rm(dataDir, { recursive: true, force: true });
   });

@@ -183,22 +183,22 @@ export function UploaderView(props: UploaderViewProps) {
         </div>
       )}
       {state.phase === "processing" && (
-        // Every byte is on the server: the upload bar stays, full, above the processing one.
-        <div className="rk-upload-progress">
-          <progress className="rk-progress" aria-label="Upload progress" max={100} value={100} />
-          <span className="rk-upload-stats">Uploaded · 100%</span>
-        </div>
-      )}
-      {state.phase === "processing" && (
-        <div className="rk-upload-progress">
-          <progress
-            className="rk-progress"
-            aria-label="Processing progress"
-            max={100}
-            value={state.processingProgress}
-          />
-          <span aria-live="polite">Processing… {Math.floor(state.processingProgress)}%</span>
-        </div>
+        <>
+          {/* Every byte is on the server: the upload bar stays, full, above the processing one. */}
+          <div className="rk-upload-progress">
+            <progress className="rk-progress" aria-label="Upload progress" max={100} value={100} />
+            <span className="rk-upload-stats">Uploaded · 100%</span>
+          </div>
+          <div className="rk-upload-progress">
+            <progress
+              className="rk-progress"
+              aria-label="Processing progress"
+              max={100}
+              value={state.processingProgress}
+            />
+            <span aria-live="polite">Processing… {Math.floor(state.processingProgress)}%</span>
+          </div>
+        </>
       )}
       {state.phase === "done" && (
         <p className="rk-upload-done" role="status">

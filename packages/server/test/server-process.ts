@@ -9,9 +9,10 @@ export interface ServerProcessOptions {
   env: Record<string, string>;
   /**
    * `source` runs `packages/server/src/bin.ts` through tsx (no build needed); `built` runs
-   * `packages/server/dist/bin.js` (what `npm start` runs).
+   * `packages/server/dist/bin.js`; `npm-start` runs `scripts/start.mjs`, exactly what `npm start`
+   * does (build when stale, serve the demo site).
    */
-  entry?: "source" | "built";
+  entry?: "source" | "built" | "npm-start";
   /** How long to wait for the "Server listening" log line. */
   startTimeoutMs?: number;
 }
@@ -48,10 +49,11 @@ export class ServerProcess {
   }
 
   static async start(opts: ServerProcessOptions): Promise<ServerProcess> {
-    const args =
-      opts.entry === "built"
-        ? [path.join(REPO_ROOT, "packages/server/dist/bin.js")]
-        : ["--import", "tsx", path.join(REPO_ROOT, "packages/server/src/bin.ts")];
+    const args = {
+      built: [path.join(REPO_ROOT, "packages/server/dist/bin.js")],
+      "npm-start": [path.join(REPO_ROOT, "scripts/start.mjs")],
+      source: ["--import", "tsx", path.join(REPO_ROOT, "packages/server/src/bin.ts")],
+    }[opts.entry ?? "source"];
     const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
       env: { ...process.env, HOST: "127.0.0.1", REELKIT_LOG_LEVEL: "info", ...opts.env },
