@@ -34,10 +34,8 @@ export async function startDemoServer(): Promise<DemoServer> {
   const storage = new LocalStorage(path.join(tdb.dataDir, "media"));
   const catalog = new CatalogService(tdb.db.prisma);
   const app = await buildApp({ config, storage, catalog });
-  await app.listen({ port: 0, host: "127.0.0.1" });
-  const address = app.server.address();
-  if (!address || typeof address === "string") throw new Error("server did not bind a TCP port");
-  const baseUrl = `http://127.0.0.1:${address.port}`;
+  // Fastify's listen resolves with the address it bound (http://127.0.0.1:<port>).
+  const baseUrl = await app.listen({ port: 0, host: "127.0.0.1" });
 
   const makeQueuedVideo = async ({ title, description = "" }: VideoInput) => {
     const videoId = randomUUID();

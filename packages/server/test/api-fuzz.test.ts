@@ -42,9 +42,7 @@ describeWith("schemathesis", missing, "API fuzzing from the OpenAPI document (sc
     const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
     const catalog = new CatalogService(tdb.db.prisma);
     app = await buildApp({ config, storage: new LocalStorage(path.join(tdb.dataDir, "media")), catalog });
-    await app.listen({ port: 0, host: "127.0.0.1" });
-    const address = app.server.address();
-    base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    base = await app.listen({ port: 0, host: "127.0.0.1" });
     // A READY video, so the id routes answer 200 as well as 404.
     videoId = randomUUID();
     await catalog.createForUpload({ videoId, uploadId: videoId, title: "Harbour", description: "", filename: null });

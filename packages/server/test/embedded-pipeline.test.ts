@@ -23,9 +23,7 @@ let base = "";
 async function start(): Promise<void> {
   const config = loadConfig({ REELKIT_DATA_DIR: dataDir, REELKIT_LOG_LEVEL: "silent" });
   runtime = await createEmbeddedRuntime(config);
-  await runtime.app.listen({ port: 0, host: "127.0.0.1" });
-  const addr = runtime.app.server.address();
-  base = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
+  base = await runtime.app.listen({ port: 0, host: "127.0.0.1" });
 }
 
 async function stop(): Promise<void> {

@@ -17,9 +17,7 @@ beforeAll(async () => {
   storage = new LocalStorage(path.join(tdb.dataDir, "media"));
   const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
   app = await buildApp({ config, storage, catalog: new CatalogService(tdb.db.prisma) });
-  await app.listen({ port: 0, host: "127.0.0.1" });
-  const addr = app.server.address();
-  base = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
+  base = await app.listen({ port: 0, host: "127.0.0.1" });
 }, 60_000);
 afterAll(async () => {
   await app?.close();

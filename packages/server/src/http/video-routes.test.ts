@@ -32,9 +32,7 @@ beforeAll(async () => {
   });
   const catalog = new CatalogService(tdb.db.prisma);
   app = await buildApp({ config, storage, catalog, bus, outbox: new OutboxRepository(tdb.db.prisma) });
-  await app.listen({ port: 0, host: "127.0.0.1" });
-  const addr = app.server.address();
-  base = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
+  base = await app.listen({ port: 0, host: "127.0.0.1" });
 }, 60_000);
 
 afterAll(async () => {

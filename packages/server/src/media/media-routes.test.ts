@@ -39,9 +39,7 @@ beforeAll(async () => {
   await storage.put("uploads/abc", Buffer.from("secret upload"));
   const config = loadConfig({ REELKIT_DATA_DIR: dir, REELKIT_LOG_LEVEL: "silent" });
   app = await buildApp({ config, storage });
-  await app.listen({ port: 0, host: "127.0.0.1" });
-  const addr = app.server.address();
-  base = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
+  base = await app.listen({ port: 0, host: "127.0.0.1" });
 });
 
 afterAll(async () => {

@@ -24,9 +24,7 @@ let app: FastifyInstance | undefined;
 
 async function start(catalog: CatalogService): Promise<string> {
   app = await buildApp({ config, storage, catalog });
-  await app.listen({ port: 0, host: "127.0.0.1" });
-  const addr = app.server.address();
-  return `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
+  return await app.listen({ port: 0, host: "127.0.0.1" });
 }
 
 async function restart(): Promise<void> {

@@ -52,9 +52,7 @@ async function start(env: Record<string, string>, catalog: UploadCatalog): Promi
   const config: Config = loadConfig({ REELKIT_DATA_DIR: dir, REELKIT_LOG_LEVEL: "silent", ...env });
   // Only the upload flow is exercised here; the video routes never see this recorder.
   app = await buildApp({ config, storage, catalog: catalog as unknown as CatalogService });
-  await app.listen({ port: 0, host: "127.0.0.1" });
-  const addr = app.server.address();
-  return `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
+  return await app.listen({ port: 0, host: "127.0.0.1" });
 }
 
 beforeEach(async () => {
