@@ -296,6 +296,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       ? spawn(bin.postgres, args, { stdio: ["pipe", "ignore", "pipe"], windowsHide: true })
       : spawn("/bin/sh", ["-c", WATCHDOG, "reelkit-db", bin.postgres, ...args], {
           cwd: data.cwd,
+          // Its own process group: a Ctrl-C in the terminal reaches the server, which finishes its
+          // requests and then stops the database, instead of the database going away under it.
+          detached: true,
           stdio: ["pipe", "ignore", "pipe"],
           env: { ...process.env, LC_ALL: "C" },
           ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
