@@ -8,7 +8,7 @@ import path from "node:path";
 export interface Config {
   port: number;
   host: string;
-  /** Root of all local state: `db/` (the embedded PostgreSQL), `media/`. */
+  /** Root of all local state: `db/` (the embedded PostgreSQL), `media/`, `reelkit.lock`. */
   dataDir: string;
   /** PostgreSQL connection string; the embedded PostgreSQL in `<dataDir>/db` when absent. */
   databaseUrl: string | null;
