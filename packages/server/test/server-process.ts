@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 
 /** Repository root (the server's working directory in tests and benchmarks). */
@@ -32,6 +33,8 @@ export class ServerProcess {
     port: number,
     log: string[],
     exit: Promise<number | null>,
+    /** `<REELKIT_DATA_DIR>/db` when the server runs the embedded database, else null. */
+    private readonly embeddedDbDir: string | null,
   ) {
     this.port = port;
     this.base = `http://127.0.0.1:${port}`;
@@ -89,7 +92,9 @@ export class ServerProcess {
         reject(new Error(`server exited with ${code} before listening:\n${log.join("\n")}`));
       });
     });
-    return new ServerProcess(child, port, log, exit);
+    const env = { ...process.env, ...opts.env };
+    const embeddedDbDir = env.DATABASE_URL ? null : path.resolve(REPO_ROOT, env.REELKIT_DATA_DIR ?? "data", "db");
+    return new ServerProcess(child, port, log, exit, embeddedDbDir);
   }
 
   /** SIGKILL: no shutdown hook runs, nothing is flushed by the process itself. */
@@ -98,7 +103,11 @@ export class ServerProcess {
     await this.exitPromise;
   }
 
-  /** Ends the server and everything it spawned, whatever state it is in. */
+  /**
+   * Ends the server and everything it spawned, whatever state it is in; resolves once its
+   * embedded database (a process group of its own, stopped by its watchdog when the server dies)
+   * has exited too, so the data directory can be removed.
+   */
   async destroy(): Promise<void> {
     try {
       process.kill(-this.pid, "SIGKILL");
@@ -106,6 +115,26 @@ export class ServerProcess {
       // the group is already gone
     }
     await this.exitPromise;
+    await this.databaseEnded();
+  }
+
+  private async databaseEnded(): Promise<void> {
+    if (!this.embeddedDbDir) return;
+    let pid: number;
+    try {
+      pid = Number(readFileSync(path.join(this.embeddedDbDir, "postmaster.pid"), "utf8").split("\n")[0]);
+    } catch {
+      return; // never started, or shut down cleanly
+    }
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 600 && alive(); i++) await new Promise((r) => setTimeout(r, 50));
   }
 
   /** Graceful SIGTERM shutdown; resolves with the exit code. */
