@@ -47,7 +47,8 @@ export function VideoPlayer(props: VideoPlayerProps) {
 function CatalogPlayer(props: VideoPlayerProps & { videoId: string }) {
   const client = useReelkitClient();
   const { video, error } = useVideo(props.videoId);
-  const notReady = video && video.status !== "READY" ? `This video is ${video.status.toLowerCase()}` : null;
+  // A processing video plays from the start once every rendition has begun (`playable`).
+  const notReady = video && !video.playable ? `This video is ${video.status.toLowerCase()}` : null;
   // Without a public media URL the catalog hands out server-relative paths ("/media/…"): they are
   // relative to the API server, which need not be the page's origin.
   const media = (url: string | null | undefined) =>
