@@ -4,19 +4,20 @@
  *
  *   npm run bench                              1 GiB upload, 30 s 1080p30 transcode (defaults)
  *   npm run bench -- --upload-mib 256 --seconds 10 --height 720    a quicker run
- *   npm run bench -- --only upload             (or --only transcode)
+ *   npm run bench -- --only upload             (or --only transcode, --only instant)
  *
  * Options: --upload-mib N (1024), --rounds N (3, median reported), --chunk-mib N (tus client chunk
  * size; default: one PATCH, tus-js-client's default), --seconds N (30), --height N (1080),
  * --source light|camera|both (how the generated source is encoded: x264 ultrafast, cheapest to
  * decode; or High profile + B-frames at 15 Mbit/s like a phone file; default both, camera first),
- * --no-build (use the existing packages/server/dist), --postgres URL (default DATABASE_URL_TEST;
+ * --instant-seconds N (60: the clips of the time-to-playable benchmark), --no-build (use the existing packages/server/dist), --postgres URL (default DATABASE_URL_TEST;
  * start one with `eval "$(scripts/engines.sh start)"`; `--postgres off` skips it).
  */
 import { execFileSync } from "node:child_process";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "../packages/server/test/server-process.js";
+import { printInstantResult, runInstantBench } from "./instant.js";
 import { printTranscodeResult, runTranscodeBench } from "./transcode.js";
 import { printUploadResult, runUploadBench } from "./upload.js";
 
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "30" },
     height: { type: "string", default: "1080" },
     source: { type: "string", default: "both" },
+    "instant-seconds": { type: "string", default: "60" },
     "no-build": { type: "boolean", default: false },
     postgres: { type: "string" },
   },
@@ -41,8 +43,8 @@ function positive(name: string, raw: string | undefined): number {
 }
 
 const only = values.only;
-if (only !== undefined && only !== "upload" && only !== "transcode") {
-  throw new Error(`--only must be upload or transcode, got ${only}`);
+if (only !== undefined && only !== "upload" && only !== "transcode" && only !== "instant") {
+  throw new Error(`--only must be upload, transcode or instant, got ${only}`);
 }
 const postgresFlag = values.postgres ?? process.env.DATABASE_URL_TEST ?? null;
 const postgresUrl = postgresFlag === "off" ? null : postgresFlag;
@@ -55,11 +57,12 @@ console.log(
       .join(" ")}`,
 );
 
-if (only !== "transcode") {
-  if (!values["no-build"]) {
-    console.log("building @reelkit/server (the benchmark runs packages/server/dist/bin.js) ...");
-    execFileSync("npm", ["run", "build", "--workspace", "@reelkit/server"], { cwd: REPO_ROOT, stdio: "ignore" });
-  }
+if (only !== "transcode" && !values["no-build"]) {
+  console.log("building @reelkit/server (the benchmarks run packages/server/dist/bin.js) ...");
+  execFileSync("npm", ["run", "build", "--workspace", "@reelkit/server"], { cwd: REPO_ROOT, stdio: "ignore" });
+}
+
+if (only === undefined || only === "upload") {
   const opts = {
     mib: positive("upload-mib", values["upload-mib"]),
     rounds: positive("rounds", values.rounds),
@@ -73,7 +76,11 @@ if (only !== "transcode") {
   }
 }
 
-if (only !== "upload") {
+if (only === undefined || only === "instant") {
+  printInstantResult(await runInstantBench({ seconds: positive("instant-seconds", values["instant-seconds"]) }));
+}
+
+if (only === undefined || only === "transcode") {
   // Both sources by default: a phone file costs far more to decode than lavfi's test pattern, and
   // decoding once for every rung is where one process wins; printing both shows the range.
   const sources = values.source === "both" ? (["camera", "light"] as const) : [values.source];
