@@ -86,15 +86,22 @@ describeWith("browser", chromiumMissing, "instant playback in Chromium", () => {
     await page.goto(`${base}/`);
     const id = await upload(clip, "Camera clip, instant");
 
-    // Follow the status in the background: when READY arrives, by the server's clock.
+    // Follow the job in the background, by this machine's clock: when the top rung's playlist
+    // gets EXT-X-ENDLIST (the switch from EVENT to VOD) and when the video is READY.
     let readyAt = 0;
+    let endlistAt = 0;
     const statuses: string[] = [];
     const following = (async () => {
-      for (let i = 0; i < 1800 && readyAt === 0; i++) {
+      const until = Date.now() + 280_000;
+      while (readyAt === 0 && Date.now() < until) {
         const v = await getVideo(id);
         if (statuses.at(-1) !== v.status) statuses.push(v.status);
         if (v.status === "READY") readyAt = Date.now();
         if (v.status === "FAILED") throw new Error(`transcode failed: ${v.failureReason}`);
+        if (endlistAt === 0) {
+          const res = await fetch(`${base}/media/videos/${id}/hls/1080p/index.m3u8`);
+          if (res.ok && (await res.text()).includes("#EXT-X-ENDLIST")) endlistAt = Date.now();
+        }
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
@@ -117,12 +124,15 @@ describeWith("browser", chromiumMissing, "instant playback in Chromium", () => {
     });
     const startedAt = Date.now();
     await page.screenshot({ path: artifactPath("instant", "playing-while-processing.png") });
-    // Playback began before the video was READY: the page says it is still processing.
+    // Playback began before the video was READY, while its playlists were still growing.
+    expect(endlistAt).toBe(0);
     expect(readyAt).toBe(0);
     expect((await getVideo(id)).status).toBe("PROCESSING");
+    await page.getByText(/Still processing/).waitFor();
 
     await page.waitForFunction(() => document.querySelector("video")?.ended === true, null, { timeout: 300_000 });
     await following;
+    expect(readyAt).toBeGreaterThan(0);
     const media = await page.evaluate(
       () => (window as unknown as { __media: { type: string; at: number; t: number }[] }).__media,
     );
@@ -133,13 +143,14 @@ describeWith("browser", chromiumMissing, "instant playback in Chromium", () => {
     expect(final.error).toBeNull();
     expect(final.duration).toBeCloseTo(SECONDS, 0);
     expect(final.currentTime).toBeGreaterThan(SECONDS - 0.5);
-    // It crossed the switch: READY (ENDLIST on every playlist) came while it played.
-    expect(readyAt).toBeGreaterThan(startedAt);
+    // It crossed the switch: the playlists ended (EVENT → VOD) while it played, then READY.
     const ended = media.find((e) => e.type === "ended");
-    expect(ended?.at).toBeGreaterThan(readyAt);
+    expect(endlistAt).toBeGreaterThan(startedAt);
+    expect(ended?.at).toBeGreaterThan(endlistAt);
+    expect(readyAt).toBeGreaterThan(startedAt);
     expect(statuses).toContain("PROCESSING");
-    // No stall from the switch on: once READY, every segment is there and nothing waits.
-    expect(media.filter((e) => e.type === "waiting" && e.at > readyAt + 1000)).toEqual([]);
+    // No stall from the switch on: every segment is stored before ENDLIST, and nothing waits.
+    expect(media.filter((e) => e.type === "waiting" && e.at > endlistAt + 1000)).toEqual([]);
     expect(media.filter((e) => e.type === "error")).toEqual([]);
 
     // The quality menu lists Auto and every rung of the finished ladder, passthrough on top.

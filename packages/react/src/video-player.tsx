@@ -120,7 +120,9 @@ function HlsPlayer({
 
   const cues = useStoryboard(storyboard);
   const text = useTextTracks(videoRef, (captions ?? []).map((c) => c.src).join("\n"));
-  const duration = mediaDuration || durationHint || 0;
+  // While a processing video plays, the media's duration is the part encoded so far (a growing
+  // live stream); the catalog already knows the whole length.
+  const duration = Math.max(mediaDuration, durationHint ?? 0);
 
   useEffect(() => {
     const video = videoRef.current;
