@@ -1,6 +1,6 @@
 /**
  * Time to first playable and time to READY after the last upload byte, on the embedded
- * defaults (`packages/server/dist/bin.js`: PGlite, local storage, in-process transcoder, default
+ * defaults (`packages/server/dist/bin.js`: embedded PostgreSQL, local storage, in-process transcoder, default
  * rungs): a 60 s 1080p30 H.264 camera-like clip (passes through) and a 60 s HEVC phone-like clip
  * (10-bit hvc1 in .mov, portrait, 48 kHz AAC: encoded path).
  *
