@@ -2,7 +2,9 @@
 # Starts and stops the real engines the test suites run against (no Docker here):
 #   scripts/engines.sh start   -> PostgreSQL on 127.0.0.1:${REELKIT_PG_PORT:-54329} and schemathesis
 #                                 in .reelkit-engines/venv; prints the exports
+#                                 Apache Kafka on 127.0.0.1:${REELKIT_KAFKA_PORT:-59092}
 #   scripts/engines.sh stop
+#   scripts/engines.sh start|stop kafka   -> that engine only
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 STATE="$ROOT/.reelkit-engines"
@@ -49,11 +51,111 @@ stop_postgres() {
   fi
 }
 
+# Apache Kafka from Maven Central (no Docker, no tarball mirror): scripts/kafka/pom.xml names the
+# broker jars; Maven collects them (its repository cached in ~/.m2) into .reelkit-engines/kafka/libs.
+# One KRaft node in combined mode (broker + controller) with a small heap.
+KAFKA_PORT="${REELKIT_KAFKA_PORT:-59092}"
+KAFKA_CONTROLLER_PORT="$((KAFKA_PORT + 1))"
+KAFKA_DIR="$STATE/kafka"
+
+kafka_java() { java -Xmx128m -Xms64m -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" -cp "$KAFKA_DIR/libs/*" "$@"; }
+
+kafka_answers() { (exec 3<>"/dev/tcp/127.0.0.1/$KAFKA_PORT") 2>/dev/null; }
+
+start_kafka() {
+  command -v java >/dev/null || { echo "java not found (apt-get install openjdk-17-jre-headless): kafka suites will be skipped" >&2; return 0; }
+  command -v mvn >/dev/null || { echo "mvn not found (apt-get install maven): kafka suites will be skipped" >&2; return 0; }
+  mkdir -p "$KAFKA_DIR"
+  local pom="$ROOT/scripts/kafka/pom.xml"
+  if [ ! -f "$KAFKA_DIR/libs/.pom" ] || ! cmp -s "$pom" "$KAFKA_DIR/libs/.pom"; then
+    rm -rf "$KAFKA_DIR/libs"
+    mvn -q -B -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$KAFKA_DIR/libs" >&2
+    cp "$pom" "$KAFKA_DIR/libs/.pom"
+  fi
+  cat >"$KAFKA_DIR/log4j2.properties" <<LOG
+rootLogger.level = warn
+rootLogger.appenderRef.file.ref = file
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = $KAFKA_DIR/server.log
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+LOG
+  cat >"$KAFKA_DIR/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$KAFKA_DIR/data
+num.partitions=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+# The default (128 MiB) does not fit the 128 MiB heap.
+log.cleaner.dedupe.buffer.size=16777216
+PROPS
+  if [ ! -f "$KAFKA_DIR/data/meta.properties" ]; then
+    kafka_java kafka.tools.StorageTool format -t "$(kafka_java kafka.tools.StorageTool random-uuid)" \
+      -c "$KAFKA_DIR/server.properties" >/dev/null
+  fi
+  # Already running (a second `start` in the same checkout): reuse it.
+  if ! kafka_answers; then
+    nohup java -Xmx128m -Xms64m -XX:+UseSerialGC -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" \
+      -cp "$KAFKA_DIR/libs/*" kafka.Kafka "$KAFKA_DIR/server.properties" >"$KAFKA_DIR/stdout.log" 2>&1 &
+    echo $! >"$KAFKA_DIR/pid"
+  fi
+  for _ in $(seq 1 90); do
+    if kafka_answers; then break; fi
+    sleep 1
+  done
+  kafka_answers || { echo "kafka did not start; see $KAFKA_DIR/server.log" >&2; return 1; }
+  echo "export KAFKA_BROKERS_TEST=127.0.0.1:$KAFKA_PORT"
+}
+
+stop_kafka() {
+  local pid
+  pid="$(cat "$KAFKA_DIR/pid" 2>/dev/null || true)"
+  [ -n "$pid" ] || return 0
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 30); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 1
+  done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$KAFKA_DIR/pid"
+}
+
+# `start kafka` / `stop kafka` handle one engine; without a name, all of them.
 case "${1:-}" in
   start)
-    start_postgres
-    install_schemathesis
+    case "${2:-all}" in
+      kafka) start_kafka ;;
+      all)
+        start_postgres
+        install_schemathesis
+        start_kafka
+        ;;
+      *) echo "unknown engine ${2}" >&2; exit 2 ;;
+    esac
     ;;
-  stop) stop_postgres ;;
+  stop)
+    case "${2:-all}" in
+      kafka) stop_kafka ;;
+      all)
+        stop_kafka
+        stop_postgres
+        ;;
+      *) echo "unknown engine ${2}" >&2; exit 2 ;;
+    esac
+    ;;
   *) echo "usage: $0 start|stop" >&2; exit 2 ;;
 esac

@@ -35,3 +35,10 @@ export function describeWith(engine: Engine, missing: string | null, name: strin
   }
   describe.skip(`${name} — skipped: ${missing}`, fn);
 }
+
+/** Kafka bootstrap brokers for tests (`scripts/engines.sh start` prints the export). */
+export const kafkaBrokers = (process.env.KAFKA_BROKERS_TEST ?? "")
+  .split(",")
+  .map((s) => s.trim())
+  .filter(Boolean);
+export const kafkaMissing = kafkaBrokers.length > 0 ? null : "KAFKA_BROKERS_TEST is not set";

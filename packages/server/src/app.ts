@@ -2,14 +2,12 @@ import cors from "@fastify/cors";
 import { type Bus, type Config, createStorage, type Logger, type Storage } from "@reelkit/core";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { CatalogService } from "./catalog/catalog-service.js";
-import type { OutboxRepository } from "./catalog/outbox.js";
 import { demoRoutes } from "./http/demo-routes.js";
 import { registerErrorHandlers } from "./http/errors.js";
 import { registerOpenApi } from "./http/openapi.js";
 import { systemRoutes } from "./http/system-routes.js";
 import { videoRoutes } from "./http/video-routes.js";
 import { mediaRoutes } from "./media/media-routes.js";
-import { OutboxRelay } from "./outbox/outbox-relay.js";
 import { uploadRoutes } from "./uploads/upload-routes.js";
 
 export interface AppDeps {
@@ -20,9 +18,8 @@ export interface AppDeps {
   storage?: Storage;
   /** The catalog; the upload and video routes are registered only when it is given. */
   catalog?: CatalogService;
-  /** With `outbox`, starts the outbox relay and applies transcoder events to the catalog. */
+  /** The bus, checked by `/readyz`; its consumers and the outbox relay are started by the runtime. */
   bus?: Bus;
-  outbox?: OutboxRepository;
 }
 
 /** Builds the Reelkit HTTP app with every route registered and no port bound. */
@@ -43,29 +40,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await registerOpenApi(app);
-  await app.register(systemRoutes, { storage, database: deps.catalog });
+  await app.register(systemRoutes, { storage, database: deps.catalog, bus: deps.bus });
   await app.register(mediaRoutes, { storage });
   if (deps.catalog) {
     const catalog = deps.catalog;
     await app.register(uploadRoutes, { config, storage, catalog, logger });
     await app.register(videoRoutes, { config, storage, catalog });
-    if (deps.bus && deps.outbox) {
-      const bus = deps.bus;
-      const relay = new OutboxRelay({ outbox: deps.outbox, bus, logger });
-      const stopKick = catalog.onChange((v) => {
-        if (v.status === "QUEUED") relay.kick();
-      });
-      await bus.subscribe("reelkit-server", {
-        "video.transcode.progress": async (e) => void (await catalog.applyProgress(e)),
-        "video.transcode.ready": async (e) => void (await catalog.applyReady(e)),
-        "video.transcode.failed": async (e) => void (await catalog.applyFailed(e)),
-      });
-      app.addHook("onReady", async () => relay.start());
-      app.addHook("onClose", async () => {
-        stopKick();
-        await relay.stop();
-      });
-    }
   }
 
   if (config.demoDir) await app.register(demoRoutes, { root: config.demoDir });

@@ -108,6 +108,19 @@ export class ServerProcess {
     await this.exitPromise;
   }
 
+  /**
+   * Sends `signal` to the server's whole process group, as a terminal's Ctrl-C or systemd's
+   * stop does; resolves with the exit code.
+   */
+  async signalGroup(signal: NodeJS.Signals): Promise<number | null> {
+    try {
+      process.kill(-this.pid, signal);
+    } catch {
+      // the group is already gone
+    }
+    return this.exitPromise;
+  }
+
   /** Graceful SIGTERM shutdown; resolves with the exit code. */
   async stop(): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGTERM");
