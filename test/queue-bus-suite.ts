@@ -2,7 +2,7 @@ import type { JobStore, QueueBus, VideoUploaded } from "@reelkit/core";
 import { afterEach, expect, it, vi } from "vitest";
 
 /**
- * The delivery model of QueueBus, run against every JobStore (memory, PGlite, PostgreSQL).
+ * The delivery model of QueueBus, run against every JobStore (memory, embedded and external PostgreSQL).
  * `setup()` returns a store on a fresh backend and a factory of buses on it (each bus is one
  * "process": its own lease owner); `steal` moves a lease to another owner (what an expired
  * lease taken by another process looks like to the first one).

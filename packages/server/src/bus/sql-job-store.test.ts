@@ -26,5 +26,5 @@ function suite(engine: TestEngine): () => void {
   };
 }
 
-describe("QueueBus on the database (PGlite)", suite("pglite"));
+describe("QueueBus on the database (embedded PostgreSQL)", suite("embedded"));
 describeWith("postgres", postgresMissing, "QueueBus on the database (PostgreSQL)", suite("postgres"));

@@ -2,7 +2,7 @@ import type { ClaimOptions, JobStore, QueuedJob } from "@reelkit/core";
 import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
 
 /**
- * The JobStore on the catalog database (PGlite or PostgreSQL), table `bus_job`. Claims are one
+ * The JobStore on the catalog database (embedded or external PostgreSQL), table `bus_job`. Claims are one
  * statement: the oldest available rows are locked with FOR UPDATE SKIP LOCKED, so concurrent
  * consumers (processes on one PostgreSQL) never get the same row, and leased to the claimer.
  * Messages with the same key reach a group in order: a row waits while an older one of its

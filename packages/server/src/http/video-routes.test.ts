@@ -20,7 +20,7 @@ let work: ServerWork;
 const uploaded: VideoUploaded[] = [];
 
 beforeAll(async () => {
-  tdb = await createTestDatabase("pglite");
+  tdb = await createTestDatabase("embedded");
   storage = new LocalStorage(path.join(tdb.dataDir, "media"));
   const config = loadConfig({
     REELKIT_DATA_DIR: tdb.dataDir,

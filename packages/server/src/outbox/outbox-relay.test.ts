@@ -13,7 +13,7 @@ let outbox: OutboxRepository;
 const config = { jobMaxAttempts: 5, jobBackoffMs: 1000, jobLeaseMs: 30_000 };
 
 beforeAll(async () => {
-  tdb = await createTestDatabase("pglite");
+  tdb = await createTestDatabase("embedded");
   catalog = new CatalogService(tdb.db.prisma);
   outbox = new OutboxRepository(tdb.db.prisma);
 }, 60_000);
