@@ -56,9 +56,11 @@ stop_postgres() {
 # One KRaft node in combined mode (broker + controller) with a small heap.
 KAFKA_PORT="${REELKIT_KAFKA_PORT:-59092}"
 KAFKA_CONTROLLER_PORT="$((KAFKA_PORT + 1))"
-KAFKA_DIR="$STATE/kafka"
+# REELKIT_KAFKA_DIR: a broker of its own (data, config, logs) elsewhere, e.g. one a test restarts.
+KAFKA_DIR="${REELKIT_KAFKA_DIR:-$STATE/kafka}"
+KAFKA_LIBS="$STATE/kafka-libs"
 
-kafka_java() { java -Xmx128m -Xms64m -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" -cp "$KAFKA_DIR/libs/*" "$@"; }
+kafka_java() { java -Xmx128m -Xms64m -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" -cp "$KAFKA_LIBS/*" "$@"; }
 
 kafka_answers() { (exec 3<>"/dev/tcp/127.0.0.1/$KAFKA_PORT") 2>/dev/null; }
 
@@ -67,10 +69,10 @@ start_kafka() {
   command -v mvn >/dev/null || { echo "mvn not found (apt-get install maven): kafka suites will be skipped" >&2; return 0; }
   mkdir -p "$KAFKA_DIR"
   local pom="$ROOT/scripts/kafka/pom.xml"
-  if [ ! -f "$KAFKA_DIR/libs/.pom" ] || ! cmp -s "$pom" "$KAFKA_DIR/libs/.pom"; then
-    rm -rf "$KAFKA_DIR/libs"
-    mvn -q -B -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$KAFKA_DIR/libs" >&2
-    cp "$pom" "$KAFKA_DIR/libs/.pom"
+  if [ ! -f "$KAFKA_LIBS/.pom" ] || ! cmp -s "$pom" "$KAFKA_LIBS/.pom"; then
+    rm -rf "$KAFKA_LIBS"
+    mvn -q -B -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS" >&2
+    cp "$pom" "$KAFKA_LIBS/.pom"
   fi
   cat >"$KAFKA_DIR/log4j2.properties" <<LOG
 rootLogger.level = warn
@@ -110,7 +112,7 @@ PROPS
   # Already running (a second `start` in the same checkout): reuse it.
   if ! kafka_answers; then
     nohup java -Xmx128m -Xms64m -XX:+UseSerialGC -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" \
-      -cp "$KAFKA_DIR/libs/*" kafka.Kafka "$KAFKA_DIR/server.properties" >"$KAFKA_DIR/stdout.log" 2>&1 &
+      -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_DIR/server.properties" >"$KAFKA_DIR/stdout.log" 2>&1 &
     echo $! >"$KAFKA_DIR/pid"
   fi
   for _ in $(seq 1 90); do

@@ -32,6 +32,7 @@ describe("loadConfig", () => {
       KAFKA_BROKERS: "kafka-1:9092, 10.0.0.2:9093",
       REELKIT_KAFKA_PARTITIONS: "12",
       REELKIT_KAFKA_REPLICATION_FACTOR: "3",
+      REELKIT_KAFKA_TOPIC_PREFIX: "staging.",
       REELKIT_JOB_MAX_ATTEMPTS: "3",
       REELKIT_JOB_BACKOFF: "10s",
       REELKIT_JOB_LEASE: "1m",
@@ -42,6 +43,7 @@ describe("loadConfig", () => {
       kafkaBrokers: ["kafka-1:9092", "10.0.0.2:9093"],
       kafkaPartitions: 12,
       kafkaReplicationFactor: 3,
+      kafkaTopicPrefix: "staging.",
       jobMaxAttempts: 3,
       jobBackoffMs: 10_000,
       jobLeaseMs: 60_000,
@@ -49,6 +51,7 @@ describe("loadConfig", () => {
     });
     expect(() => loadConfig({ REELKIT_TRANSCODER: "sometimes" })).toThrow(/^REELKIT_TRANSCODER: /);
     expect(() => loadConfig({ KAFKA_BROKERS: "kafka-1" })).toThrow(/^KAFKA_BROKERS: /);
+    expect(() => loadConfig({ REELKIT_KAFKA_TOPIC_PREFIX: "a b" })).toThrow(/^REELKIT_KAFKA_TOPIC_PREFIX: /);
     expect(() => loadConfig({ REELKIT_JOB_MAX_ATTEMPTS: "0" })).toThrow(/^REELKIT_JOB_MAX_ATTEMPTS: /);
   });
 

@@ -37,6 +37,8 @@ export interface Config {
   kafkaPartitions: number;
   /** Replication factor of the topics Reelkit creates. */
   kafkaReplicationFactor: number;
+  /** Prepended to Reelkit's topic and consumer group names (several deployments on one cluster). */
+  kafkaTopicPrefix: string;
   /** Deliveries of a message before it is parked (dead-lettered) and its video FAILED. */
   jobMaxAttempts: number;
   /** Delay before the first redelivery after a failure, in ms; doubles each time, up to 60 s. */
@@ -74,6 +76,7 @@ const KNOWN = new Set([
   "REELKIT_TRANSCODER",
   "REELKIT_KAFKA_PARTITIONS",
   "REELKIT_KAFKA_REPLICATION_FACTOR",
+  "REELKIT_KAFKA_TOPIC_PREFIX",
   "REELKIT_JOB_MAX_ATTEMPTS",
   "REELKIT_JOB_BACKOFF",
   "REELKIT_JOB_LEASE",
@@ -226,6 +229,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       1,
       100,
     ),
+    kafkaTopicPrefix: (() => {
+      const prefix = get("REELKIT_KAFKA_TOPIC_PREFIX") ?? "";
+      if (!/^[A-Za-z0-9._-]{0,100}$/.test(prefix)) {
+        throw new ConfigError(
+          "REELKIT_KAFKA_TOPIC_PREFIX",
+          `letters, digits, '.', '_' and '-' only, got ${JSON.stringify(prefix)}`,
+        );
+      }
+      return prefix;
+    })(),
     jobMaxAttempts: parseInteger("REELKIT_JOB_MAX_ATTEMPTS", get("REELKIT_JOB_MAX_ATTEMPTS") ?? "5", 1, 100),
     jobBackoffMs: parseDuration("REELKIT_JOB_BACKOFF", get("REELKIT_JOB_BACKOFF") ?? "2s") * 1000,
     jobLeaseMs: parseDuration("REELKIT_JOB_LEASE", get("REELKIT_JOB_LEASE") ?? "30s") * 1000,

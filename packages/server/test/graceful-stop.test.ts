@@ -2,14 +2,13 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { Video } from "@reelkit/sdk/contract";
 import { resolveBinaries } from "@reelkit/transcoder";
 import pg from "pg";
-import * as tus from "tus-js-client";
 import { afterAll, afterEach, beforeAll, expect, it, vi } from "vitest";
 import { describeWith } from "../../../test/engines.js";
 import { createTestDatabase, postgresMissing, type TestDatabase } from "../src/db/test-databases.js";
-import { ServerProcess } from "./server-process.js";
+import { getVideo, settled, uploadFile, waitForVideo } from "./factories.js";
+import { groupAlive, ServerProcess } from "./server-process.js";
 
 // The delivery model with real reelkit-server processes: a graceful stop hands the running job
 // back within seconds and never fails the video; a crash between "upload finished" and "event
@@ -24,65 +23,6 @@ async function startServer(env: Record<string, string>): Promise<ServerProcess> 
   const server = await ServerProcess.start({ env: { PORT: "0", ...env } });
   servers.push(server);
   return server;
-}
-
-async function getVideo(base: string, id: string): Promise<Video> {
-  const res = await fetch(`${base}/api/videos/${id}`);
-  expect(res.status).toBe(200);
-  return (await res.json()) as Video;
-}
-
-async function waitFor(base: string, id: string, done: (v: Video) => boolean, timeoutMs = 120_000): Promise<Video> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const video = await getVideo(base, id);
-    if (done(video)) return video;
-    if (Date.now() > deadline) throw new Error(`video ${id} still ${video.status} (${video.progress}%)`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function upload(base: string, data: Buffer, title: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let videoId: string | null = null;
-    new tus.Upload(data, {
-      endpoint: `${base}/api/uploads`,
-      chunkSize: 8 * 1024 * 1024,
-      retryDelays: [],
-      metadata: { filename: `${title}.mp4`, title },
-      onAfterResponse: (req, res) => {
-        if (req.getMethod() === "POST") videoId = res.getHeader("Reelkit-Video-Id") ?? null;
-      },
-      onError: reject,
-      onSuccess: () => (videoId ? resolve(videoId) : reject(new Error("no Reelkit-Video-Id header"))),
-    }).start();
-  });
-}
-
-/** Process groups led by a watchdog the server spawned (one per running ffmpeg/ffprobe). */
-function encoderGroups(serverPid: number): number[] {
-  return execFileSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" })
-    .trim()
-    .split("\n")
-    .map((l) => l.trim().split(/\s+/).map(Number))
-    .filter(([, ppid]) => ppid === serverPid)
-    .map(([pid]) => pid as number)
-    .filter((pid) => {
-      try {
-        return execFileSync("ps", ["-o", "pgid=", "-p", String(pid)], { encoding: "utf8" }).trim() === String(pid);
-      } catch {
-        return false;
-      }
-    });
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 beforeAll(async () => {
@@ -108,12 +48,12 @@ describeWith("ffmpeg", null, "graceful stop of a real server process (embedded m
   it("hands the job back within seconds on SIGINT and on SIGTERM to the whole process group; the video ends READY", async () => {
     const dataDir = path.join(work, "embedded");
     let server = await startServer({ REELKIT_DATA_DIR: dataDir });
-    const id = await upload(server.base, await fs.readFile(clip), "Stopped twice");
+    const id = await uploadFile(server.base, await fs.readFile(clip), "Stopped twice");
 
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      await waitFor(server.base, id, (v) => v.status === "READY" || v.progress >= 5, 60_000);
+      await waitForVideo(server.base, id, (v) => v.status === "READY" || v.progress >= 5, 60_000);
       expect((await getVideo(server.base, id)).status).toBe("PROCESSING");
-      const groups = encoderGroups(server.pid);
+      const groups = server.encoderGroups();
       expect(groups.length).toBeGreaterThan(0);
 
       const t0 = Date.now();
@@ -132,7 +72,7 @@ describeWith("ffmpeg", null, "graceful stop of a real server process (embedded m
       expect(after.status).not.toBe("FAILED");
       expect(after.failureReason).toBeNull();
     }
-    const video = await waitFor(server.base, id, (v) => v.status === "READY" || v.status === "FAILED", 240_000);
+    const video = await waitForVideo(server.base, id, settled, 240_000);
     expect(video.failureReason).toBeNull();
     expect(video.status).toBe("READY");
     expect(video.renditions.map((r) => r.height)).toEqual([480, 360, 180]);
@@ -163,7 +103,7 @@ describeWith("postgres", postgresMissing, "crash between 'upload finished' and '
         ...["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=3"],
         ...["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", small],
       ]);
-      const id = await upload(first.base, await fs.readFile(small), "Crash before publish");
+      const id = await uploadFile(first.base, await fs.readFile(small), "Crash before publish");
       expect((await getVideo(first.base, id)).status).toBe("QUEUED");
       // The relay has claimed the row and is inside publish.
       await vi.waitFor(
@@ -186,7 +126,7 @@ describeWith("postgres", postgresMissing, "crash between 'upload finished' and '
       expect(await tdb.db.prisma.busJob.count({ where: { key: id } })).toBe(0);
 
       const second = await startServer(env);
-      const video = await waitFor(second.base, id, (v) => v.status === "READY" || v.status === "FAILED", 120_000);
+      const video = await waitForVideo(second.base, id, settled, 120_000);
       expect(video.failureReason).toBeNull();
       expect(video.status).toBe("READY");
     } finally {

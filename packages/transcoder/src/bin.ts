@@ -67,6 +67,7 @@ async function main(): Promise<void> {
     brokers: config.kafkaBrokers,
     partitions: config.kafkaPartitions,
     replicationFactor: config.kafkaReplicationFactor,
+    prefix: config.kafkaTopicPrefix,
     maxAttempts: config.jobMaxAttempts,
     backoffMs: config.jobBackoffMs,
     logger: logger.child({ name: "reelkit-bus" }),

@@ -111,7 +111,10 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
       const p = Math.floor(percent);
       if (p === lastSent) return;
       lastSent = p;
-      await bus.publish("video.transcode.progress", { videoId, attempt, percent: p, stage }, videoId);
+      // Progress is advisory: a bus outage must not fail the job (ready/failed are retried).
+      await bus
+        .publish("video.transcode.progress", { videoId, attempt, percent: p, stage }, videoId)
+        .catch((err) => logger.warn({ err, videoId }, "could not publish progress"));
     };
     await progress("probing", 0);
     const stat = await storage.stat(ev.sourceKey);

@@ -39,7 +39,7 @@ export const DEAD_LETTER_TOPIC = "reelkit.dead-letter";
 type StringMessage = Message<string, string, string, string>;
 
 interface Member {
-  consumer: Consumer<string, string, string, string>;
+  consumer: Consumer<string, string, string, string> | null;
   stream: MessagesStream<string, string, string, string> | null;
   current: AbortController | null;
   loop: Promise<void>;
@@ -50,6 +50,8 @@ interface Group {
   topics: Topic[];
   members: Member[];
   stopping: boolean;
+  /** Aborted on unsubscribe: ends backoff waits at once. */
+  stop: AbortController;
 }
 
 class Stopping extends Error {}
@@ -154,13 +156,42 @@ export class KafkaBus implements Bus {
     if (this.#groups.has(group)) throw new Error(`group ${group} is already subscribed`);
     await this.ensureTopics();
     const topics = Object.keys(handlers) as Topic[];
-    const g: Group = { name: group, topics, members: [], stopping: false };
+    const g: Group = { name: group, topics, members: [], stopping: false, stop: new AbortController() };
     this.#groups.set(group, g);
     const count = Math.max(1, options.concurrency ?? 1);
     for (let i = 0; i < count; i++) g.members.push(await this.#startMember(g, handlers, options));
   }
 
   async #startMember(g: Group, handlers: HandlerMap, options: SubscribeOptions): Promise<Member> {
+    const member: Member = { consumer: null, stream: null, current: null, loop: Promise.resolve() };
+    await this.#connect(g, member);
+    member.loop = (async () => {
+      // A consumer that fails (the brokers were unreachable longer than its retries) is replaced:
+      // the group rebalances and delivery resumes from the committed offsets.
+      for (let failures = 0; !g.stopping; ) {
+        try {
+          if (!member.stream) await this.#connect(g, member);
+          for await (const message of member.stream as MessagesStream<string, string, string, string>) {
+            if (g.stopping) break;
+            failures = 0;
+            await this.#handle(g, member, message, handlers, options);
+            if (g.stopping) break;
+          }
+          if (g.stopping) break;
+          throw new Error("the message stream ended");
+        } catch (err) {
+          if (g.stopping) break;
+          failures++;
+          this.#log?.warn({ err, group: g.name }, "Kafka consumer failed; reconnecting");
+          await this.#disconnect(member);
+          await sleep(Math.min(10_000, 500 * 2 ** Math.min(failures, 5)), g.stop.signal);
+        }
+      }
+    })();
+    return member;
+  }
+
+  async #connect(g: Group, member: Member): Promise<void> {
     const consumer = new Consumer({
       ...this.#base(),
       groupId: `${this.#opts.prefix ?? ""}${g.name}`,
@@ -170,26 +201,27 @@ export class KafkaBus implements Bus {
       heartbeatInterval: Math.min(3_000, Math.floor((this.#opts.sessionTimeoutMs ?? 10_000) / 3)),
       rebalanceTimeout: 30_000,
     });
-    const member: Member = { consumer, stream: null, current: null, loop: Promise.resolve() };
-    member.stream = await consumer.consume({
-      topics: g.topics.map((t) => this.topicName(t)),
-      mode: "committed",
-      fallbackMode: "earliest",
-      autocommit: false,
-      maxWaitTime: 500,
-    });
-    member.loop = (async () => {
-      try {
-        for await (const message of member.stream as MessagesStream<string, string, string, string>) {
-          if (g.stopping) break;
-          await this.#handle(g, member, message, handlers, options);
-          if (g.stopping) break;
-        }
-      } catch (err) {
-        if (!g.stopping) this.#log?.error({ err, group: g.name }, "Kafka consumer stopped");
-      }
-    })();
-    return member;
+    member.consumer = consumer;
+    try {
+      member.stream = await consumer.consume({
+        topics: g.topics.map((t) => this.topicName(t)),
+        mode: "committed",
+        fallbackMode: "earliest",
+        autocommit: false,
+        maxWaitTime: 500,
+      });
+    } catch (err) {
+      await this.#disconnect(member);
+      throw err;
+    }
+  }
+
+  async #disconnect(member: Member): Promise<void> {
+    const { consumer, stream } = member;
+    member.stream = null;
+    member.consumer = null;
+    await stream?.close().catch(() => {});
+    await consumer?.close(true).catch((err) => this.#log?.warn({ err }, "could not close a Kafka consumer"));
   }
 
   async #handle(
@@ -285,13 +317,14 @@ export class KafkaBus implements Bus {
     const g = this.#groups.get(group);
     if (!g) return;
     g.stopping = true;
+    g.stop.abort();
     for (const m of g.members) m.current?.abort(new Stopping("the consumer is stopping"));
     await Promise.all(
       g.members.map(async (m) => {
         // Leaving the group hands the uncommitted message to the remaining members at once.
         await m.stream?.close().catch(() => {});
         await m.loop;
-        await m.consumer.close(true).catch((err) => this.#log?.warn({ err }, "could not close a Kafka consumer"));
+        await this.#disconnect(m);
       }),
     );
     this.#groups.delete(group);

@@ -32,6 +32,7 @@ export function createRuntimeBus(config: Config, db: Database, logger?: Logger):
     brokers: config.kafkaBrokers,
     partitions: config.kafkaPartitions,
     replicationFactor: config.kafkaReplicationFactor,
+    prefix: config.kafkaTopicPrefix,
     maxAttempts: config.jobMaxAttempts,
     backoffMs: config.jobBackoffMs,
     logger: logger?.child({ name: "reelkit-bus" }),
