@@ -64,6 +64,25 @@ export const TranscodeReadySchema = Type.Object({
 });
 export type TranscodeReady = Static<typeof TranscodeReadySchema>;
 
+/**
+ * The video can be watched while it is still processing: the master playlist is stored, and
+ * every rendition it names has at least its first segment (the media playlists keep growing).
+ * Rates in `renditions` are nominal until `video.transcode.ready` brings measured ones.
+ */
+export const TranscodePlayableSchema = Type.Object({
+  ...VideoRef,
+  masterKey: Type.String(),
+  durationSec: Type.Number({ minimum: 0 }),
+  width: Type.Integer({ minimum: 1 }),
+  height: Type.Integer({ minimum: 1 }),
+  frameRate: Type.Number({ minimum: 0 }),
+  hasAudio: Type.Boolean(),
+  renditions: Type.Array(RenditionSchema, { minItems: 1 }),
+  /** True when the top rendition is the source's own video stream, copied. */
+  passthrough: Type.Boolean(),
+});
+export type TranscodePlayable = Static<typeof TranscodePlayableSchema>;
+
 export const TranscodeFailedSchema = Type.Object({
   ...VideoRef,
   /** Stable machine-readable cause. */
@@ -83,6 +102,7 @@ export type TranscodeFailed = Static<typeof TranscodeFailedSchema>;
 export const EVENT_SCHEMAS = {
   "video.uploaded": VideoUploadedSchema,
   "video.transcode.progress": TranscodeProgressSchema,
+  "video.transcode.playable": TranscodePlayableSchema,
   "video.transcode.ready": TranscodeReadySchema,
   "video.transcode.failed": TranscodeFailedSchema,
 } satisfies Record<string, TSchema>;

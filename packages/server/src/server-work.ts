@@ -45,6 +45,7 @@ export async function startServerWork(opts: ServerWorkOptions): Promise<ServerWo
     SERVER_GROUP,
     {
       "video.transcode.progress": async (e) => void (await catalog.applyProgress(e)),
+      "video.transcode.playable": async (e) => void (await catalog.applyPlayable(e)),
       "video.transcode.ready": async (e) => void (await catalog.applyReady(e)),
       "video.transcode.failed": async (e) => void (await catalog.applyFailed(e)),
     },
