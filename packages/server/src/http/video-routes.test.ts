@@ -78,7 +78,8 @@ async function transcode(videoId: string, whilePlayable?: () => Promise<void>): 
   await progress(10);
   await bus.publish("video.transcode.playable", playableEvent(videoId, event.attempt));
   await progress(50);
-  await whilePlayable?.();
+  // The server's consumer applies the queued events in order: wait until it has these.
+  if (whilePlayable) await vi.waitFor(whilePlayable, { timeout: 5000 });
   await storage.put(keys.poster(videoId), Buffer.from("jpg"));
   await bus.publish("video.transcode.ready", readyEvent(videoId, event.attempt));
   // Publishing queues the events; the server's consumer applies them.
