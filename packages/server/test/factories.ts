@@ -1,4 +1,6 @@
 import { keys, type TranscodeReady } from "@reelkit/core";
+import * as tus from "tus-js-client";
+import type { UploadCatalog } from "../src/uploads/upload-routes.js";
 
 /** The transcoder's ready event for a one-rung (180p) ladder of a 3 s clip. */
 export function readyEvent(videoId: string, attempt: number): TranscodeReady {
@@ -27,4 +29,56 @@ export function readyEvent(videoId: string, attempt: number): TranscodeReady {
     storyboardKey: keys.storyboard(videoId),
     storyboardVttKey: keys.storyboardVtt(videoId),
   };
+}
+
+/** Records what the upload flow asks of the catalog; videos not finished, cancelled or failed are UPLOADING. */
+export function recordingCatalog() {
+  const created: Parameters<UploadCatalog["createForUpload"]>[0][] = [];
+  const createdAt = new Map<string, Date>();
+  const finished: { videoId: string; sourceKey: string; sourceSize: number }[] = [];
+  const cancelled: string[] = [];
+  const failed: { videoId: string; reason: string }[] = [];
+  const catalog: UploadCatalog = {
+    createForUpload: async (input) => {
+      created.push(input);
+      createdAt.set(input.videoId, new Date());
+    },
+    finishUpload: async (videoId, source) => {
+      finished.push({ videoId, ...source });
+    },
+    listUploading: async () =>
+      created
+        .map((c) => c.videoId)
+        .filter(
+          (id) =>
+            !finished.some((f) => f.videoId === id) && !cancelled.includes(id) && !failed.some((f) => f.videoId === id),
+        )
+        .map((id) => ({ id, uploadId: id, createdAt: createdAt.get(id) as Date })),
+    failUpload: async (videoId, reason) => {
+      failed.push({ videoId, reason });
+    },
+    cancelUpload: async (videoId) => {
+      cancelled.push(videoId);
+    },
+  };
+  return { catalog, created, finished, cancelled, failed };
+}
+
+/** A whole tus upload with tus-js-client; resolves with the upload URL and the video id the server named. */
+export function tusUpload(base: string, data: Buffer, metadata: Record<string, string>, chunkSize = 64 * 1024) {
+  let videoId: string | null = null;
+  return new Promise<{ url: string; videoId: string | null }>((resolve, reject) => {
+    const u = new tus.Upload(data, {
+      endpoint: `${base}/api/uploads`,
+      metadata,
+      chunkSize,
+      retryDelays: [],
+      onAfterResponse: (req, res) => {
+        if (req.getMethod() === "POST") videoId = res.getHeader("Reelkit-Video-Id") ?? null;
+      },
+      onError: reject,
+      onSuccess: () => resolve({ url: u.url as string, videoId }),
+    });
+    u.start();
+  });
 }
