@@ -1,5 +1,6 @@
 import cors from "@fastify/cors";
 import { type Bus, type Config, createStorage, type Logger, type Storage } from "@reelkit/core";
+import type { Locker } from "@tus/server";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { CatalogService } from "./catalog/catalog-service.js";
 import type { OutboxRepository } from "./catalog/outbox.js";
@@ -23,6 +24,8 @@ export interface AppDeps {
   /** With `outbox`, starts the outbox relay and applies transcoder events to the catalog. */
   bus?: Bus;
   outbox?: OutboxRepository;
+  /** The tus upload locker shared by every instance (PostgreSQL); in-process when absent. */
+  uploadLocker?: Locker;
 }
 
 /** Builds the Reelkit HTTP app with every route registered and no port bound. */
@@ -47,7 +50,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(mediaRoutes, { storage });
   if (deps.catalog) {
     const catalog = deps.catalog;
-    await app.register(uploadRoutes, { config, storage, catalog, logger });
+    await app.register(uploadRoutes, { config, storage, catalog, logger, locker: deps.uploadLocker });
     await app.register(videoRoutes, { config, storage, catalog });
     if (deps.bus && deps.outbox) {
       const bus = deps.bus;

@@ -5,6 +5,7 @@ import { buildApp } from "./app.js";
 import { CatalogService } from "./catalog/catalog-service.js";
 import { OutboxRepository } from "./catalog/outbox.js";
 import { type Database, openDatabase } from "./db/database.js";
+import { PostgresLocker } from "./uploads/postgres-locker.js";
 
 export interface EmbeddedRuntime {
   app: FastifyInstance;
@@ -25,10 +26,24 @@ export async function createEmbeddedRuntime(config: Config, logger?: Logger): Pr
   const db = await openDatabase(config, log);
   const bus = new InProcessBus();
   const catalog = new CatalogService(db.prisma);
+  // On PostgreSQL several instances may serve one upload: its lock lives in the database.
+  // PGlite is one process by construction and keeps tus's in-memory locker.
+  const uploadLocker = config.databaseUrl
+    ? new PostgresLocker({ connectionString: config.databaseUrl, logger: log.child({ name: "upload-locker" }) })
+    : undefined;
+  await uploadLocker?.start();
   // The transcoder subscribes before the relay starts, so redelivered outbox rows reach it.
   const transcoder = createTranscoder({ config, storage, bus, logger: log.child({ name: "reelkit-transcoder" }) });
   await transcoder.start();
-  const app = await buildApp({ config, logger: log, storage, catalog, bus, outbox: new OutboxRepository(db.prisma) });
+  const app = await buildApp({
+    config,
+    logger: log,
+    storage,
+    catalog,
+    bus,
+    outbox: new OutboxRepository(db.prisma),
+    uploadLocker,
+  });
   return {
     app,
     db,
@@ -36,6 +51,7 @@ export async function createEmbeddedRuntime(config: Config, logger?: Logger): Pr
     catalog,
     async close() {
       await app.close();
+      await uploadLocker?.close();
       await transcoder.stop();
       await bus.close();
       await db.close();

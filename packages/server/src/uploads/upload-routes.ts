@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Config, Logger, Storage } from "@reelkit/core";
 import { UPLOADS_PATH, VIDEO_ID_HEADER } from "@reelkit/sdk/contract";
-import { EVENTS, Server as TusServer } from "@tus/server";
+import { EVENTS, type Locker, Server as TusServer } from "@tus/server";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { errorBody } from "../http/errors.js";
 import {
@@ -31,6 +31,8 @@ export interface UploadRoutesOptions {
   storage: Storage;
   catalog: UploadCatalog;
   logger?: Logger;
+  /** Serialises requests to one upload; in-process when absent (one server instance). */
+  locker?: Locker;
 }
 
 // Set by the Fastify route on creation requests so tus names the upload after the new video.
@@ -65,6 +67,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
   const tus = new TusServer({
     path: UPLOADS_PATH,
     datastore,
+    locker: opts.locker,
     maxSize: config.maxUploadSize,
     relativeLocation: true,
     respectForwardedHeaders: true,
