@@ -1,4 +1,13 @@
-import { type Config, createLogger, createStorage, InProcessBus, type Logger, type Storage } from "@reelkit/core";
+import {
+  type Config,
+  createLogger,
+  createMetrics,
+  createStorage,
+  InProcessBus,
+  instrumentTranscoderBus,
+  type Logger,
+  type Storage,
+} from "@reelkit/core";
 import { createTranscoder } from "@reelkit/transcoder";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
@@ -33,7 +42,13 @@ export async function createEmbeddedRuntime(config: Config, logger?: Logger): Pr
     : undefined;
   await uploadLocker?.start();
   // The transcoder subscribes before the relay starts, so redelivered outbox rows reach it.
-  const transcoder = createTranscoder({ config, storage, bus, logger: log.child({ name: "reelkit-transcoder" }) });
+  const metrics = createMetrics({ process: "reelkit-server" });
+  const transcoder = createTranscoder({
+    config,
+    storage,
+    bus: instrumentTranscoderBus(bus, metrics),
+    logger: log.child({ name: "reelkit-transcoder" }),
+  });
   await transcoder.start();
   const app = await buildApp({
     config,
@@ -43,6 +58,7 @@ export async function createEmbeddedRuntime(config: Config, logger?: Logger): Pr
     bus,
     outbox: new OutboxRepository(db.prisma),
     uploadLocker,
+    metrics,
   });
   return {
     app,

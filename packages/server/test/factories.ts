@@ -1,5 +1,4 @@
 import { keys, type TranscodeReady } from "@reelkit/core";
-import * as tus from "tus-js-client";
 import type { UploadCatalog } from "../src/uploads/upload-routes.js";
 
 /** The transcoder's ready event for a one-rung (180p) ladder of a 3 s clip. */
@@ -62,23 +61,4 @@ export function recordingCatalog() {
     },
   };
   return { catalog, created, finished, cancelled, failed };
-}
-
-/** A whole tus upload with tus-js-client; resolves with the upload URL and the video id the server named. */
-export function tusUpload(base: string, data: Buffer, metadata: Record<string, string>, chunkSize = 64 * 1024) {
-  let videoId: string | null = null;
-  return new Promise<{ url: string; videoId: string | null }>((resolve, reject) => {
-    const u = new tus.Upload(data, {
-      endpoint: `${base}/api/uploads`,
-      metadata,
-      chunkSize,
-      retryDelays: [],
-      onAfterResponse: (req, res) => {
-        if (req.getMethod() === "POST") videoId = res.getHeader("Reelkit-Video-Id") ?? null;
-      },
-      onError: reject,
-      onSuccess: () => resolve({ url: u.url as string, videoId }),
-    });
-    u.start();
-  });
 }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWith, s3TestEngine } from "../../../test/engines.js";
 import { createTestBucket, type TestBucket } from "../../../test/s3.js";
 import { createEmbeddedRuntime, type EmbeddedRuntime } from "../src/runtime.js";
-import { tusUpload } from "./factories.js";
+import { tusUpload } from "./tus-upload.js";
 
 // The embedded runtime (PGlite, in-process bus, inline transcoder) with every byte in an S3
 // bucket: tus into S3 multipart, the source copied server-side, the transcoder reading the source
@@ -122,6 +122,17 @@ describeWith("s3", missing, "embedded pipeline on S3 storage", () => {
     expect(ranged.headers.get("content-range")).toMatch(/^bytes 0-99\/\d+$/);
     expect((await ranged.arrayBuffer()).byteLength).toBe(100);
     expect((await fetch(`${base}/media/videos/${id}/source`)).status).toBe(404);
+
+    // What happened is in /metrics.
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/reelkit_uploads_total\{[^}]*event="created"[^}]*\} 1\n/);
+    expect(metrics).toMatch(/reelkit_uploads_total\{[^}]*event="finished"[^}]*\} 1\n/);
+    expect(metrics).toMatch(/reelkit_transcode_jobs_total\{[^}]*outcome="ready"[^}]*\} 1\n/);
+    expect(metrics).toMatch(/reelkit_transcode_job_duration_seconds_count\{[^}]*outcome="ready"[^}]*\} 1\n/);
+    expect(metrics).toMatch(/reelkit_queue_lag_seconds\{[^}]*\} 0\n/);
+    expect(metrics).toMatch(
+      /reelkit_http_request_duration_seconds_count\{[^}]*route="\/api\/uploads\/\*",status_code="204"[^}]*\} \d+/,
+    );
   }, 180_000);
 
   it("deletes the video and every object it had", async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Config, Logger, Storage } from "@reelkit/core";
+import type { Config, Logger, Metrics, Storage } from "@reelkit/core";
 import { UPLOADS_PATH, VIDEO_ID_HEADER } from "@reelkit/sdk/contract";
 import { EVENTS, type Locker, Server as TusServer } from "@tus/server";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -33,6 +33,7 @@ export interface UploadRoutesOptions {
   logger?: Logger;
   /** Serialises requests to one upload; in-process when absent (one server instance). */
   locker?: Locker;
+  metrics?: Metrics;
 }
 
 // Set by the Fastify route on creation requests so tus names the upload after the new video.
@@ -81,6 +82,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
     onUploadCreate: async (_req, upload) => {
       const videoId = videoIdOf(upload.id);
       await catalog.createForUpload({ videoId, uploadId: videoId, ...titleFrom(upload.metadata) });
+      opts.metrics?.uploads.inc({ event: "created" });
       return {};
     },
     onUploadFinish: async (_req, upload) => {
@@ -90,6 +92,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
       const videoId = videoIdOf(upload.id);
       const sourceKey = await linkUploadToSource(storage, videoId, videoId);
       await catalog.finishUpload(videoId, { sourceKey, sourceSize: upload.size ?? upload.offset });
+      opts.metrics?.uploads.inc({ event: "finished" });
       return {};
     },
     onResponseError: (_req, err) => {
@@ -110,6 +113,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
 
   tus.on(EVENTS.POST_TERMINATE, (_req, _res, id) => {
     const videoId = videoIdOf(id);
+    opts.metrics?.uploads.inc({ event: "terminated" });
     catalog
       .cancelUpload(videoId)
       .catch((err) =>
