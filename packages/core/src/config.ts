@@ -23,11 +23,11 @@ export interface S3StorageConfig {
 export interface Config {
   port: number;
   host: string;
-  /** Root of all local state: `db/` (PGlite), `uploads/`, `media/`. */
+  /** Root of all local state: `db/` (the embedded PostgreSQL), `media/`. */
   dataDir: string;
   /** Object storage: `<dataDir>/media` by default, S3 with `REELKIT_STORAGE=s3`. */
   storage: StorageConfig;
-  /** PostgreSQL connection string; PGlite in `<dataDir>/db` when absent. */
+  /** PostgreSQL connection string; the embedded PostgreSQL in `<dataDir>/db` when absent. */
   databaseUrl: string | null;
   /** Largest accepted upload in bytes. */
   maxUploadSize: number;

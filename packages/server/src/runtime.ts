@@ -36,7 +36,8 @@ export async function createEmbeddedRuntime(config: Config, logger?: Logger): Pr
   const bus = new InProcessBus();
   const catalog = new CatalogService(db.prisma);
   // On PostgreSQL several instances may serve one upload: its lock lives in the database.
-  // PGlite is one process by construction and keeps tus's in-memory locker.
+  // The embedded database serves one process (its data directory is locked to it): tus's
+  // in-memory locker is enough there.
   const uploadLocker = config.databaseUrl
     ? new PostgresLocker({ connectionString: config.databaseUrl, logger: log.child({ name: "upload-locker" }) })
     : undefined;
