@@ -16,6 +16,11 @@ export function mediaUrl(key: string | null, mediaBase: string): string | null {
   return key ? `${mediaBase}/${key}` : null;
 }
 
+/** READY, or PROCESSING with a master playlist whose renditions all have a first segment. */
+export function isPlayable(v: Pick<Video, "status" | "masterKey">): boolean {
+  return v.masterKey !== null && (v.status === "READY" || v.status === "PROCESSING");
+}
+
 /** A catalog row as the API contract's `Video` (storage keys become media URLs under `mediaBase`). */
 export function toApiVideo(v: Video, mediaBase: string): ApiVideo {
   const renditions = (Array.isArray(v.renditions) ? v.renditions : []) as unknown as (Rendition & {
@@ -33,7 +38,8 @@ export function toApiVideo(v: Video, mediaBase: string): ApiVideo {
     width: v.width,
     height: v.height,
     renditions: renditions.map(({ playlistKey: _k, ...r }) => r),
-    playbackUrl: v.status === "READY" ? mediaUrl(v.masterKey, mediaBase) : null,
+    playable: isPlayable(v),
+    playbackUrl: isPlayable(v) ? mediaUrl(v.masterKey, mediaBase) : null,
     posterUrl: mediaUrl(v.posterKey, mediaBase),
     storyboardUrl: mediaUrl(v.storyboardKey, mediaBase),
     storyboardVttUrl: mediaUrl(v.storyboardVttKey, mediaBase),
