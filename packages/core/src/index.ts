@@ -8,4 +8,5 @@ export { QueueBus, type QueueBusOptions } from "./bus/queue-bus.js";
 export * from "./config.js";
 export * from "./events.js";
 export * from "./logger.js";
+export * from "./metrics.js";
 export * from "./storage/index.js";

@@ -1,4 +1,12 @@
-import { type Config, createLogger, createStorage, type Logger, type Storage } from "@reelkit/core";
+import {
+  type Config,
+  createLogger,
+  createMetrics,
+  createStorage,
+  instrumentTranscoderBus,
+  type Logger,
+  type Storage,
+} from "@reelkit/core";
 import { createTranscoder, type Transcoder } from "@reelkit/transcoder";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
@@ -7,6 +15,7 @@ import { CatalogService } from "./catalog/catalog-service.js";
 import { OutboxRepository } from "./catalog/outbox.js";
 import { type Database, openDatabase } from "./db/database.js";
 import { type ServerWork, startServerWork } from "./server-work.js";
+import { PostgresLocker } from "./uploads/postgres-locker.js";
 
 export interface EmbeddedRuntime {
   app: FastifyInstance;
@@ -47,13 +56,26 @@ export async function createEmbeddedRuntime(
   const { bus, owns } = await (opts.createBus ?? createRuntimeBus)(config, db, log);
   const catalog = new CatalogService(db.prisma);
   const outbox = new OutboxRepository(db.prisma);
+  // On PostgreSQL several instances may serve one upload: its lock lives in the database.
+  // The embedded database serves one process (its data directory is locked to it): tus's
+  // in-memory locker is enough there.
+  const uploadLocker = config.databaseUrl
+    ? new PostgresLocker({ connectionString: config.databaseUrl, logger: log.child({ name: "upload-locker" }) })
+    : undefined;
+  await uploadLocker?.start();
+  const metrics = createMetrics({ process: "reelkit-server" });
   let transcoder: Transcoder | null = null;
   if (config.transcoder === "inline") {
-    transcoder = createTranscoder({ config, storage, bus, logger: log.child({ name: "reelkit-transcoder" }) });
+    transcoder = createTranscoder({
+      config,
+      storage,
+      bus: instrumentTranscoderBus(bus, metrics),
+      logger: log.child({ name: "reelkit-transcoder" }),
+    });
     await transcoder.start();
   }
   const work = await startServerWork({ config, catalog, outbox, bus, busOwns: owns, logger: log });
-  const app = await buildApp({ config, logger: log, storage, catalog, bus });
+  const app = await buildApp({ config, logger: log, storage, catalog, bus, outbox, uploadLocker, metrics });
   let closingStep: string | null = null;
   let closing: Promise<void> | null = null;
   const step = async (name: string, fn: () => Promise<unknown>) => {
@@ -79,6 +101,7 @@ export async function createEmbeddedRuntime(
           await app.close();
           clearTimeout(grace);
         });
+        await step("closing the upload locker", async () => uploadLocker?.close());
         await step("stopping the outbox relay and the event consumer", () => work.stop());
         await step("closing the bus", () => bus.close());
         await step("closing the database", () => db.close());

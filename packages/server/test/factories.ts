@@ -1,6 +1,6 @@
 import { keys, type TranscodePlayable, type TranscodeReady } from "@reelkit/core";
 import type { Video } from "@reelkit/sdk/contract";
-import * as tus from "tus-js-client";
+import type { UploadCatalog } from "../src/uploads/upload-routes.js";
 
 /** `video.transcode.playable` for the same single rung as `readyEvent`, with nominal rates. */
 export function playableEvent(videoId: string, attempt: number): TranscodePlayable {
@@ -37,6 +37,39 @@ export function readyEvent(videoId: string, attempt: number): TranscodeReady {
   };
 }
 
+/** Records what the upload flow asks of the catalog; videos not finished, cancelled or failed are UPLOADING. */
+export function recordingCatalog() {
+  const created: Parameters<UploadCatalog["createForUpload"]>[0][] = [];
+  const createdAt = new Map<string, Date>();
+  const finished: { videoId: string; sourceKey: string; sourceSize: number }[] = [];
+  const cancelled: string[] = [];
+  const failed: { videoId: string; reason: string }[] = [];
+  const catalog: UploadCatalog = {
+    createForUpload: async (input) => {
+      created.push(input);
+      createdAt.set(input.videoId, new Date());
+    },
+    finishUpload: async (videoId, source) => {
+      finished.push({ videoId, ...source });
+    },
+    listUploading: async () =>
+      created
+        .map((c) => c.videoId)
+        .filter(
+          (id) =>
+            !finished.some((f) => f.videoId === id) && !cancelled.includes(id) && !failed.some((f) => f.videoId === id),
+        )
+        .map((id) => ({ id, uploadId: id, createdAt: createdAt.get(id) as Date })),
+    failUpload: async (videoId, reason) => {
+      failed.push({ videoId, reason });
+    },
+    cancelUpload: async (videoId) => {
+      cancelled.push(videoId);
+    },
+  };
+  return { catalog, created, finished, cancelled, failed };
+}
+
 /** GET /api/videos/:id from a running server. */
 export async function getVideo(base: string, id: string): Promise<Video> {
   const res = await fetch(`${base}/api/videos/${id}`);
@@ -61,21 +94,3 @@ export async function waitForVideo(
 }
 
 export const settled = (v: Video) => v.status === "READY" || v.status === "FAILED";
-
-/** Uploads `data` through tus in one go; resolves with the video id. */
-export function uploadFile(base: string, data: Buffer, title: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let videoId: string | null = null;
-    new tus.Upload(data, {
-      endpoint: `${base}/api/uploads`,
-      chunkSize: 8 * 1024 * 1024,
-      retryDelays: [],
-      metadata: { filename: `${title}.mp4`, title },
-      onAfterResponse: (req, res) => {
-        if (req.getMethod() === "POST") videoId = res.getHeader("Reelkit-Video-Id") ?? null;
-      },
-      onError: reject,
-      onSuccess: () => (videoId ? resolve(videoId) : reject(new Error("no Reelkit-Video-Id header"))),
-    }).start();
-  });
-}

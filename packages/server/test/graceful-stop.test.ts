@@ -7,8 +7,9 @@ import pg from "pg";
 import { afterAll, afterEach, beforeAll, expect, it, vi } from "vitest";
 import { describeWith } from "../../../test/engines.js";
 import { createTestDatabase, postgresMissing, type TestDatabase } from "../src/db/test-databases.js";
-import { getVideo, settled, uploadFile, waitForVideo } from "./factories.js";
+import { getVideo, settled, waitForVideo } from "./factories.js";
 import { groupAlive, ServerProcess } from "./server-process.js";
+import { uploadFile } from "./tus-upload.js";
 
 // The delivery model with real reelkit-server processes: a graceful stop hands the running job
 // back within seconds and never fails the video; a crash between "upload finished" and "event

@@ -8,8 +8,9 @@ import { resolveBinaries } from "@reelkit/transcoder";
 import { afterAll, afterEach, beforeAll, expect, it, vi } from "vitest";
 import { describeWith, kafkaBrokers, kafkaMissing } from "../../../test/engines.js";
 import { createTestDatabase, postgresMissing, type TestDatabase } from "../src/db/test-databases.js";
-import { getVideo, settled, uploadFile, waitForVideo } from "./factories.js";
+import { getVideo, settled, waitForVideo } from "./factories.js";
 import { groupAlive, REPO_ROOT, ServerProcess } from "./server-process.js";
+import { uploadFile } from "./tus-upload.js";
 
 // Scale mode with real processes: reelkit-server (transcoder off) on PostgreSQL and Kafka, and
 // separate reelkit-transcoder processes sharing the media directory.
