@@ -16,7 +16,71 @@ describe("loadConfig", () => {
       rungs: [1080, 720, 480, 360, 180],
       transcodeConcurrency: 1,
       logLevel: "info",
+      transcoder: "inline",
+      kafkaBrokers: [],
+      kafkaPartitions: 6,
+      jobMaxAttempts: 5,
+      jobBackoffMs: 2000,
+      jobLeaseMs: 30_000,
+      staleJobSeconds: 900,
+      storage: { kind: "local" },
     });
+  });
+
+  it("reads the delivery settings and rejects bad ones naming the variable", () => {
+    const config = loadConfig({
+      REELKIT_TRANSCODER: "off",
+      KAFKA_BROKERS: "kafka-1:9092, 10.0.0.2:9093",
+      REELKIT_KAFKA_PARTITIONS: "12",
+      REELKIT_KAFKA_REPLICATION_FACTOR: "3",
+      REELKIT_KAFKA_TOPIC_PREFIX: "staging.",
+      REELKIT_JOB_MAX_ATTEMPTS: "3",
+      REELKIT_JOB_BACKOFF: "10s",
+      REELKIT_JOB_LEASE: "1m",
+      REELKIT_STALE_JOB_AFTER: "1h",
+    });
+    expect(config).toMatchObject({
+      transcoder: "off",
+      kafkaBrokers: ["kafka-1:9092", "10.0.0.2:9093"],
+      kafkaPartitions: 12,
+      kafkaReplicationFactor: 3,
+      kafkaTopicPrefix: "staging.",
+      jobMaxAttempts: 3,
+      jobBackoffMs: 10_000,
+      jobLeaseMs: 60_000,
+      staleJobSeconds: 3600,
+    });
+    expect(() => loadConfig({ REELKIT_TRANSCODER: "sometimes" })).toThrow(/^REELKIT_TRANSCODER: /);
+    expect(() => loadConfig({ KAFKA_BROKERS: "kafka-1" })).toThrow(/^KAFKA_BROKERS: /);
+    expect(() => loadConfig({ REELKIT_KAFKA_TOPIC_PREFIX: "a b" })).toThrow(/^REELKIT_KAFKA_TOPIC_PREFIX: /);
+    expect(() => loadConfig({ REELKIT_JOB_MAX_ATTEMPTS: "0" })).toThrow(/^REELKIT_JOB_MAX_ATTEMPTS: /);
+  });
+
+  it("reads the S3 storage settings", () => {
+    const config = loadConfig({
+      REELKIT_STORAGE: "s3",
+      S3_BUCKET: "reelkit-media",
+      S3_ENDPOINT: "http://127.0.0.1:9000",
+      AWS_REGION: "eu-west-3",
+      S3_PUBLIC_BASE_URL: "https://cdn.example.com/media/",
+    });
+    expect(config.storage).toEqual({
+      kind: "s3",
+      bucket: "reelkit-media",
+      region: "eu-west-3",
+      endpoint: "http://127.0.0.1:9000",
+      forcePathStyle: true,
+      publicBaseUrl: "https://cdn.example.com/media",
+    });
+    const aws = loadConfig({ REELKIT_STORAGE: "s3", S3_BUCKET: "media.example", S3_REGION: "us-west-2" });
+    expect(aws.storage).toMatchObject({
+      region: "us-west-2",
+      endpoint: null,
+      forcePathStyle: false,
+      publicBaseUrl: null,
+    });
+    const forced = loadConfig({ REELKIT_STORAGE: "s3", S3_BUCKET: "media", S3_FORCE_PATH_STYLE: "true" });
+    expect(forced.storage).toMatchObject({ forcePathStyle: true });
   });
 
   it("reads every variable", () => {
@@ -58,6 +122,12 @@ describe("loadConfig", () => {
     [{ REELKIT_RUNGS: "720,720" }, "REELKIT_RUNGS"],
     [{ REELKIT_LOG_LEVEL: "loud" }, "REELKIT_LOG_LEVEL"],
     [{ REELKIT_PUBLIC_URL: "ftp://x" }, "REELKIT_PUBLIC_URL"],
+    [{ REELKIT_STORAGE: "nfs" }, "REELKIT_STORAGE"],
+    [{ REELKIT_STORAGE: "s3" }, "S3_BUCKET"],
+    [{ REELKIT_STORAGE: "s3", S3_BUCKET: "Bad_Bucket" }, "S3_BUCKET"],
+    [{ REELKIT_STORAGE: "s3", S3_BUCKET: "media", S3_ENDPOINT: "s3.local" }, "S3_ENDPOINT"],
+    [{ REELKIT_STORAGE: "s3", S3_BUCKET: "media", S3_FORCE_PATH_STYLE: "maybe" }, "S3_FORCE_PATH_STYLE"],
+    [{ REELKIT_STORAGE: "s3", S3_BUCKET: "media", S3_PUBLIC_BASE_URL: "cdn" }, "S3_PUBLIC_BASE_URL"],
     [{ REELKIT_TYPO: "1" }, "REELKIT_TYPO"],
   ])("rejects %o naming the variable", (env, variable) => {
     let error: unknown;

@@ -5,11 +5,28 @@ import path from "node:path";
  * Every variable is listed in the README's configuration table; unknown `REELKIT_*` variables
  * and invalid values fail fast with a message naming the variable.
  */
+/** Where objects live: a directory under `dataDir`, or an S3 bucket. */
+export type StorageConfig = { kind: "local" } | S3StorageConfig;
+
+export interface S3StorageConfig {
+  kind: "s3";
+  bucket: string;
+  region: string;
+  /** An S3-compatible server's URL; AWS when null. */
+  endpoint: string | null;
+  /** Path-style URLs (`<endpoint>/<bucket>/<key>`), which most S3-compatible servers need. */
+  forcePathStyle: boolean;
+  /** Playback and image URLs point here (a CDN or the bucket's public URL); through `/media` when null. */
+  publicBaseUrl: string | null;
+}
+
 export interface Config {
   port: number;
   host: string;
   /** Root of all local state: `db/` (the embedded PostgreSQL), `media/`, `reelkit.lock`. */
   dataDir: string;
+  /** Object storage: `<dataDir>/media` by default, S3 with `REELKIT_STORAGE=s3`. */
+  storage: StorageConfig;
   /** PostgreSQL connection string; the embedded PostgreSQL in `<dataDir>/db` when absent. */
   databaseUrl: string | null;
   /** Largest accepted upload in bytes. */
@@ -29,6 +46,27 @@ export interface Config {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Directory of the built demo site served at `/`; none when null. */
   demoDir: string | null;
+  /** `inline`: reelkit-server also runs the transcoder; `off`: separate reelkit-transcoder processes do. */
+  transcoder: "inline" | "off";
+  /** Kafka bootstrap brokers (`host:port`); the job queue in the database when empty. */
+  kafkaBrokers: string[];
+  /** Partitions of each topic Reelkit creates (existing topics are left as they are). */
+  kafkaPartitions: number;
+  /** Replication factor of the topics Reelkit creates. */
+  kafkaReplicationFactor: number;
+  /** Prepended to Reelkit's topic and consumer group names (several deployments on one cluster). */
+  kafkaTopicPrefix: string;
+  /** Deliveries of a message before it is parked (dead-lettered) and its video FAILED. */
+  jobMaxAttempts: number;
+  /** Delay before the first redelivery after a failure, in ms; doubles each time, up to 60 s. */
+  jobBackoffMs: number;
+  /** A job whose worker stopped renewing its lease for this long (ms) goes to another worker (job queue). */
+  jobLeaseMs: number;
+  /**
+   * With Kafka, a QUEUED/PROCESSING video without any event for this long (seconds) is queued
+   * again by the sweep (the job queue knows exactly which jobs are owned and needs no timeout).
+   */
+  staleJobSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -52,6 +90,15 @@ const KNOWN = new Set([
   "REELKIT_DEMO_DIR",
   "REELKIT_REQUIRE",
   "REELKIT_LOG_LEVEL",
+  "REELKIT_TRANSCODER",
+  "REELKIT_KAFKA_PARTITIONS",
+  "REELKIT_KAFKA_REPLICATION_FACTOR",
+  "REELKIT_KAFKA_TOPIC_PREFIX",
+  "REELKIT_JOB_MAX_ATTEMPTS",
+  "REELKIT_JOB_BACKOFF",
+  "REELKIT_JOB_LEASE",
+  "REELKIT_STALE_JOB_AFTER",
+  "REELKIT_STORAGE",
   // read by the `reelkit` CLI of @reelkit/sdk, not by the server
   "REELKIT_URL",
   "REELKIT_TOKEN",
@@ -121,6 +168,39 @@ function parseUrl(variable: string, raw: string, protocols: string[]): string {
   return raw;
 }
 
+function parseBoolean(variable: string, raw: string): boolean {
+  const v = raw.toLowerCase();
+  if (["1", "true", "yes", "on"].includes(v)) return true;
+  if (["0", "false", "no", "off"].includes(v)) return false;
+  throw new ConfigError(variable, `expected true or false, got ${JSON.stringify(raw)}`);
+}
+
+function loadStorageConfig(get: (name: string) => string | undefined): StorageConfig {
+  const kind = (get("REELKIT_STORAGE") ?? "local").toLowerCase();
+  if (kind === "local") return { kind: "local" };
+  if (kind !== "s3") throw new ConfigError("REELKIT_STORAGE", `expected local or s3, got ${JSON.stringify(kind)}`);
+  const bucket = get("S3_BUCKET");
+  if (!bucket) throw new ConfigError("S3_BUCKET", "required when REELKIT_STORAGE=s3");
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new ConfigError("S3_BUCKET", `not a valid bucket name: ${JSON.stringify(bucket)}`);
+  }
+  const endpointRaw = get("S3_ENDPOINT");
+  const endpoint = endpointRaw ? parseUrl("S3_ENDPOINT", endpointRaw, ["http:", "https:"]) : null;
+  const pathStyleRaw = get("S3_FORCE_PATH_STYLE");
+  const publicBase = get("S3_PUBLIC_BASE_URL");
+  return {
+    kind: "s3",
+    bucket,
+    region: get("S3_REGION") ?? get("AWS_REGION") ?? "us-east-1",
+    endpoint,
+    // S3-compatible servers mostly serve path-style URLs; AWS prefers virtual-hosted ones.
+    forcePathStyle: pathStyleRaw ? parseBoolean("S3_FORCE_PATH_STYLE", pathStyleRaw) : endpoint !== null,
+    publicBaseUrl: publicBase
+      ? parseUrl("S3_PUBLIC_BASE_URL", publicBase, ["http:", "https:"]).replace(/\/+$/, "")
+      : null,
+  };
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Config {
   for (const name of Object.keys(env)) {
     if (name.startsWith("REELKIT_") && !KNOWN.has(name)) {
@@ -149,6 +229,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
 
+  const transcoder = (get("REELKIT_TRANSCODER") ?? "inline").toLowerCase();
+  if (transcoder !== "inline" && transcoder !== "off") {
+    throw new ConfigError("REELKIT_TRANSCODER", `expected inline or off, got ${JSON.stringify(transcoder)}`);
+  }
+  const kafkaBrokers = (get("KAFKA_BROKERS") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const broker of kafkaBrokers) {
+    if (!/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(broker)) {
+      throw new ConfigError("KAFKA_BROKERS", `expected host:port[,host:port…], got ${JSON.stringify(broker)}`);
+    }
+  }
+
   const publicUrlRaw = get("REELKIT_PUBLIC_URL");
   const databaseUrl = get("DATABASE_URL");
 
@@ -156,6 +250,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port,
     host: get("HOST") ?? "0.0.0.0",
     dataDir,
+    storage: loadStorageConfig(get),
     databaseUrl: databaseUrl ? parseUrl("DATABASE_URL", databaseUrl, ["postgres:", "postgresql:"]) : null,
     maxUploadSize: parseSize("REELKIT_MAX_UPLOAD_SIZE", get("REELKIT_MAX_UPLOAD_SIZE") ?? "10GiB"),
     uploadExpirySeconds: parseDuration("REELKIT_UPLOAD_EXPIRY", get("REELKIT_UPLOAD_EXPIRY") ?? "24h"),
@@ -177,5 +272,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ),
     logLevel: levelRaw as Config["logLevel"],
     demoDir: get("REELKIT_DEMO_DIR") ? path.resolve(cwd, get("REELKIT_DEMO_DIR") as string) : null,
+    transcoder,
+    kafkaBrokers,
+    kafkaPartitions: parseInteger("REELKIT_KAFKA_PARTITIONS", get("REELKIT_KAFKA_PARTITIONS") ?? "6", 1, 10_000),
+    kafkaReplicationFactor: parseInteger(
+      "REELKIT_KAFKA_REPLICATION_FACTOR",
+      get("REELKIT_KAFKA_REPLICATION_FACTOR") ?? "1",
+      1,
+      100,
+    ),
+    kafkaTopicPrefix: (() => {
+      const prefix = get("REELKIT_KAFKA_TOPIC_PREFIX") ?? "";
+      if (!/^[A-Za-z0-9._-]{0,100}$/.test(prefix)) {
+        throw new ConfigError(
+          "REELKIT_KAFKA_TOPIC_PREFIX",
+          `letters, digits, '.', '_' and '-' only, got ${JSON.stringify(prefix)}`,
+        );
+      }
+      return prefix;
+    })(),
+    jobMaxAttempts: parseInteger("REELKIT_JOB_MAX_ATTEMPTS", get("REELKIT_JOB_MAX_ATTEMPTS") ?? "5", 1, 100),
+    jobBackoffMs: parseDuration("REELKIT_JOB_BACKOFF", get("REELKIT_JOB_BACKOFF") ?? "2s") * 1000,
+    jobLeaseMs: parseDuration("REELKIT_JOB_LEASE", get("REELKIT_JOB_LEASE") ?? "30s") * 1000,
+    staleJobSeconds: parseDuration("REELKIT_STALE_JOB_AFTER", get("REELKIT_STALE_JOB_AFTER") ?? "15m"),
   };
 }

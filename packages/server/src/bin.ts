@@ -3,6 +3,9 @@ import { createLogger, loadConfig } from "@reelkit/core";
 import { lockDataDir } from "./data-dir-lock.js";
 import { createEmbeddedRuntime } from "./runtime.js";
 
+/** A graceful stop takes seconds; past this the process exits anyway and says what hung. */
+const FORCED_EXIT_MS = 10_000;
+
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config, "reelkit-server");
@@ -10,7 +13,7 @@ async function main(): Promise<void> {
   const lock = await lockDataDir(config.dataDir);
   let runtime: Awaited<ReturnType<typeof createEmbeddedRuntime>>;
   try {
-    runtime = await createEmbeddedRuntime(config, logger);
+    runtime = await createEmbeddedRuntime(config, { logger });
   } catch (err) {
     await lock.release();
     throw err;
@@ -22,17 +25,26 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
+    const started = Date.now();
     logger.info({ signal }, "shutting down");
-    // A hung close must still end the process.
-    const timer = setTimeout(() => process.exit(1), 10_000);
+    const timer = setTimeout(() => {
+      logger.error(
+        { signal, step: runtime.closingStep, ms: Date.now() - started },
+        `forced exit: still ${runtime.closingStep ?? "closing"} after ${FORCED_EXIT_MS / 1000} s`,
+      );
+      process.exit(1);
+    }, FORCED_EXIT_MS);
     timer.unref();
     runtime
       .close()
       .then(() => lock.release())
       .then(
-        () => process.exit(0),
+        () => {
+          logger.info({ ms: Date.now() - started }, "stopped");
+          process.exit(0);
+        },
         (err) => {
-          logger.error({ err }, "shutdown failed");
+          logger.error({ err, step: runtime.closingStep }, "shutdown failed");
           process.exit(1);
         },
       );

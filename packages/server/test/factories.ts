@@ -1,4 +1,6 @@
 import { keys, type TranscodePlayable, type TranscodeReady } from "@reelkit/core";
+import type { Video } from "@reelkit/sdk/contract";
+import type { UploadCatalog } from "../src/uploads/upload-routes.js";
 
 /** `video.transcode.playable` for the same single rung as `readyEvent`, with nominal rates. */
 export function playableEvent(videoId: string, attempt: number): TranscodePlayable {
@@ -34,3 +36,61 @@ export function readyEvent(videoId: string, attempt: number): TranscodeReady {
     storyboardVttKey: keys.storyboardVtt(videoId),
   };
 }
+
+/** Records what the upload flow asks of the catalog; videos not finished, cancelled or failed are UPLOADING. */
+export function recordingCatalog() {
+  const created: Parameters<UploadCatalog["createForUpload"]>[0][] = [];
+  const createdAt = new Map<string, Date>();
+  const finished: { videoId: string; sourceKey: string; sourceSize: number }[] = [];
+  const cancelled: string[] = [];
+  const failed: { videoId: string; reason: string }[] = [];
+  const catalog: UploadCatalog = {
+    createForUpload: async (input) => {
+      created.push(input);
+      createdAt.set(input.videoId, new Date());
+    },
+    finishUpload: async (videoId, source) => {
+      finished.push({ videoId, ...source });
+    },
+    listUploading: async () =>
+      created
+        .map((c) => c.videoId)
+        .filter(
+          (id) =>
+            !finished.some((f) => f.videoId === id) && !cancelled.includes(id) && !failed.some((f) => f.videoId === id),
+        )
+        .map((id) => ({ id, uploadId: id, createdAt: createdAt.get(id) as Date })),
+    failUpload: async (videoId, reason) => {
+      failed.push({ videoId, reason });
+    },
+    cancelUpload: async (videoId) => {
+      cancelled.push(videoId);
+    },
+  };
+  return { catalog, created, finished, cancelled, failed };
+}
+
+/** GET /api/videos/:id from a running server. */
+export async function getVideo(base: string, id: string): Promise<Video> {
+  const res = await fetch(`${base}/api/videos/${id}`);
+  if (res.status !== 200) throw new Error(`GET /api/videos/${id}: ${res.status}`);
+  return (await res.json()) as Video;
+}
+
+/** Polls a video until `done` holds (or fails naming its last state). */
+export async function waitForVideo(
+  base: string,
+  id: string,
+  done: (v: Video) => boolean,
+  timeoutMs = 120_000,
+): Promise<Video> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const video = await getVideo(base, id);
+    if (done(video)) return video;
+    if (Date.now() > deadline) throw new Error(`video ${id} still ${video.status} (${video.progress}%)`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export const settled = (v: Video) => v.status === "READY" || v.status === "FAILED";

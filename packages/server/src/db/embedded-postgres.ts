@@ -296,10 +296,11 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       ? spawn(bin.postgres, args, { stdio: ["pipe", "ignore", "pipe"], windowsHide: true })
       : spawn("/bin/sh", ["-c", WATCHDOG, "reelkit-db", bin.postgres, ...args], {
           cwd: data.cwd,
-          // Its own process group: a Ctrl-C in the terminal reaches the server, which finishes its
-          // requests and then stops the database, instead of the database going away under it.
-          detached: true,
           stdio: ["pipe", "ignore", "pipe"],
+          // A process group of its own: a Ctrl-C or a stop sent to the server's group must not
+          // shut the database down under the server's graceful stop (the server stops it last;
+          // the watchdog still ends it when the server dies).
+          detached: true,
           env: { ...process.env, LC_ALL: "C" },
           ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
         });

@@ -14,10 +14,10 @@ import type { FastifyInstance } from "fastify";
 import { type CatalogService, InvalidCursorError } from "../catalog/catalog-service.js";
 import type { Video } from "../generated/prisma/client.js";
 import { errors } from "./errors.js";
-import { isPlayable, toApiVideo } from "./video-mapper.js";
+import { isPlayable, mediaBaseUrl, toApiVideo } from "./video-mapper.js";
 
 export interface VideoRoutesOptions {
-  config: Pick<Config, "publicUrl">;
+  config: Pick<Config, "publicUrl" | "storage">;
   storage: Storage;
   catalog: CatalogService;
 }
@@ -36,9 +36,16 @@ function statusEvent(v: Video): VideoStatusEvent {
 
 /** `/api/videos`: list, search, get, patch, delete and the status event stream. */
 export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions): Promise<void> {
+  // Open event streams end when the server closes (clients reconnect to another instance)
+  // instead of holding the shutdown until their clients go away.
+  const streams = new Set<() => void>();
+  app.addHook("preClose", async () => {
+    for (const end of streams) end();
+  });
   const { catalog, storage, config } = opts;
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const map = (v: Video) => toApiVideo(v, config.publicUrl);
+  const mediaBase = mediaBaseUrl(config);
+  const map = (v: Video) => toApiVideo(v, mediaBase);
 
   r.get(
     "/api/videos",
@@ -103,6 +110,9 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       const video = await catalog.delete(request.params.id);
       if (!video) throw errors.videoNotFound(request.params.id);
       await storage.deletePrefix(keys.videoPrefix(video.id));
+      // What an unfinished upload left (tus data and its metadata, on disk or in S3).
+      const upload = keys.upload(video.uploadId ?? video.id);
+      await Promise.all(["", ".json", ".info", ".part"].map((ext) => storage.delete(`${upload}${ext}`)));
       return reply.status(204).send(null);
     },
   );
@@ -136,6 +146,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       const finish = () => {
         if (done) return;
         done = true;
+        streams.delete(finish);
         unsubscribe();
         clearInterval(heartbeat);
         res.end();
@@ -151,6 +162,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       });
       const heartbeat = setInterval(() => res.write(": keep-alive\n\n"), HEARTBEAT_MS);
       request.raw.on("close", finish);
+      streams.add(finish);
       // Re-read after subscribing so a change between the first read and here is not missed.
       send((await catalog.get(video.id)) ?? video);
     },
