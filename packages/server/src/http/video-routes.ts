@@ -13,6 +13,7 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { type CatalogService, InvalidCursorError } from "../catalog/catalog-service.js";
 import type { Video } from "../generated/prisma/client.js";
+import { uploadFileKeys } from "../uploads/upload-store.js";
 import { errors } from "./errors.js";
 import { toApiVideo } from "./video-mapper.js";
 
@@ -96,7 +97,12 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
     async (request, reply) => {
       const video = await catalog.delete(request.params.id);
       if (!video) throw errors.videoNotFound(request.params.id);
-      await storage.deletePrefix(keys.videoPrefix(video.id));
+      // Its tus upload goes too: an upload still running then ends (404/410), and a finished
+      // one, kept for a while so that clients can resume, holds no hard link to its bytes.
+      await Promise.all([
+        storage.deletePrefix(keys.videoPrefix(video.id)),
+        ...uploadFileKeys(video.uploadId ?? video.id).map((key) => storage.delete(key)),
+      ]);
       return reply.status(204).send(null);
     },
   );

@@ -4,7 +4,10 @@ import { keys, type Logger, type Storage } from "@reelkit/core";
 
 /** What finishing an upload needs from the catalog (CatalogService satisfies it). */
 export interface CompletionCatalog {
-  /** Moves the video to QUEUED and writes its outbox row in one transaction; a no-op when repeated. */
+  /**
+   * Moves the video to QUEUED and writes its outbox row in one transaction; a no-op when
+   * repeated. Resolves null when there is no such video (deleted while it was uploading).
+   */
   finishUpload(videoId: string, source: { sourceKey: string; sourceSize: number }): Promise<unknown>;
   /** Videos still in UPLOADING. */
   listUploading(): Promise<{ id: string; uploadId: string | null; createdAt: Date }[]>;
@@ -18,7 +21,6 @@ export const UPLOAD_EXPIRED_REASON = "The upload expired before it was finished.
 export interface UploadStore {
   /** Rejects when the upload does not exist. */
   getUpload(id: string): Promise<{ offset: number; size?: number }>;
-  remove(id: string): Promise<void>;
 }
 
 /**
@@ -35,10 +37,16 @@ export async function linkUploadToSource(storage: Storage, uploadId: string, vid
   await fs.rm(to, { force: true }); // a repeated finish replaces the earlier link
   try {
     await fs.link(from, to);
-  } catch {
+  } catch (err) {
+    // No upload to link (removed meanwhile): there is nothing to copy either.
+    if (isNotFoundError(err)) throw err;
     await storage.putFile(sourceKey, from);
   }
   return sourceKey;
+}
+
+export function isNotFoundError(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | null)?.code === "ENOENT";
 }
 
 export interface FinishInterruptedUploadsOptions {
@@ -86,11 +94,9 @@ export async function finishInterruptedUploads(opts: FinishInterruptedUploadsOpt
         if (!source) continue;
         sourceSize = source.size;
       }
+      // The upload itself stays until it expires: its client may still ask (HEAD) whether it is complete.
       await catalog.finishUpload(video.id, { sourceKey, sourceSize });
       finished.push(video.id);
-      if (upload) {
-        await uploads.remove(uploadId).catch((err) => logger?.warn({ err, uploadId }, "upload cleanup failed"));
-      }
     } catch (err) {
       logger?.error({ err, videoId: video.id }, "could not finish an interrupted upload");
     }
