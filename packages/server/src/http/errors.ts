@@ -112,7 +112,27 @@ export function registerErrorHandlers(app: FastifyInstance): void {
     }
   });
 
+  const notFound = (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split("?")[0] ?? "/";
+    // A route of this method that passed the request on (reply.callNotFound) is a plain 404.
+    const allowed =
+      request.method === "OPTIONS" || routes.find(request.method as FindMyWay.HTTPMethod, path) !== null
+        ? []
+        : allowedMethods(routes, path);
+    if (allowed.length > 0) {
+      const err = errors.methodNotAllowed(request.method, path);
+      return reply
+        .status(405)
+        .header("allow", allowed.join(", "))
+        .send(errorBody(err.code, err.message));
+    }
+    return reply.status(404).send(errorBody("NOT_FOUND", `Route ${request.method} ${path} not found`));
+  };
+
   app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
+    // Body parsing failed on the way to the 404 handler (an unknown method with a body, such
+    // as QUERY): the missing route or method is the answer, not the body.
+    if (request.is404) return notFound(request, reply);
     if (err instanceof ApiError) {
       return reply.status(err.statusCode).send(errorBody(err.code, err.message));
     }
@@ -128,19 +148,7 @@ export function registerErrorHandlers(app: FastifyInstance): void {
     const mapped = fromFastifyError(fe, status);
     return reply.status(mapped.statusCode).send(errorBody(mapped.code, mapped.message));
   });
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split("?")[0] ?? "/";
-    // A route of this method that passed the request on (reply.callNotFound) is a plain 404.
-    const allowed =
-      request.method === "OPTIONS" || routes.find(request.method as FindMyWay.HTTPMethod, path) !== null
-        ? []
-        : allowedMethods(routes, path);
-    if (allowed.length > 0) {
-      const err = errors.methodNotAllowed(request.method, path);
-      return reply.status(405).header("allow", allowed.join(", ")).send(errorBody(err.code, err.message));
-    }
-    return reply.status(404).send(errorBody("NOT_FOUND", `Route ${request.method} ${path} not found`));
-  });
+  app.setNotFoundHandler(notFound);
 }
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
