@@ -121,10 +121,7 @@ export function registerErrorHandlers(app: FastifyInstance): void {
         : allowedMethods(routes, path);
     if (allowed.length > 0) {
       const err = errors.methodNotAllowed(request.method, path);
-      return reply
-        .status(405)
-        .header("allow", allowed.join(", "))
-        .send(errorBody(err.code, err.message));
+      return reply.status(405).header("allow", allowed.join(", ")).send(errorBody(err.code, err.message));
     }
     return reply.status(404).send(errorBody("NOT_FOUND", `Route ${request.method} ${path} not found`));
   };
