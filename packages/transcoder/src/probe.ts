@@ -20,14 +20,27 @@ export interface ProbeResult {
   hasAudio: boolean;
 }
 
+/** `message` is shown to the video's owner; `detail` (ffprobe's own words, paths included) is for the log. */
 export class ProbeError extends Error {
   constructor(
     readonly code: "UNDECODABLE" | "NO_VIDEO_STREAM",
     message: string,
+    readonly detail?: string,
   ) {
     super(message);
     this.name = "ProbeError";
   }
+}
+
+/**
+ * An ffmpeg/ffprobe message fit for the video's owner: without the file paths of the server
+ * (`/data/media/videos/…/source: Invalid data found…` becomes `Invalid data found…`).
+ */
+export function withoutPaths(text: string): string {
+  return text
+    .replace(/^\S*[\\/]\S*?:\s+/, "")
+    .replace(/(?:[A-Za-z]:)?(?:[\\/][^\s\\/:,'"()]+){2,}[\\/]?/g, "a file")
+    .trim();
 }
 
 function onPath(name: string, envPath: string | undefined): string | null {
@@ -113,8 +126,9 @@ export function probeFile(ffprobe: string, file: string, signal?: AbortSignal): 
       if (err && (err as { name?: string }).name === "AbortError") return reject(err);
       if (err) {
         const detail = String(stderr).trim().split("\n").pop() ?? "";
+        const shown = withoutPaths(detail);
         return reject(
-          new ProbeError("UNDECODABLE", `The file could not be read as a video${detail ? ` (${detail})` : ""}.`),
+          new ProbeError("UNDECODABLE", `The file could not be read as a video${shown ? ` (${shown})` : ""}.`, detail),
         );
       }
       try {

@@ -16,7 +16,7 @@ import { FfmpegError, runFfmpeg } from "./ffmpeg-runner.js";
 import { planStoryboard, posterArgs, storyboardArgs, storyboardVtt } from "./images.js";
 import { displaySize, planLadder } from "./ladder.js";
 import { type MeasuredStream, parseMediaPlaylist, writeMasterPlaylist } from "./playlist.js";
-import { ProbeError, probeFile, resolveBinaries } from "./probe.js";
+import { ProbeError, probeFile, resolveBinaries, withoutPaths } from "./probe.js";
 
 export const CONSUMER_GROUP = "reelkit-transcoder";
 
@@ -155,8 +155,11 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
         pending = pending.then(() => progress("encoding", 2 + p * 0.88)).catch(() => {});
       },
     }).catch((err) => {
-      if (err instanceof FfmpegError)
-        throw new JobFailure("UNDECODABLE", `The video could not be decoded (${err.message}).`);
+      if (err instanceof FfmpegError) {
+        const failure = new JobFailure("UNDECODABLE", `The video could not be decoded (${withoutPaths(err.message)}).`);
+        failure.cause = err; // the log keeps ffmpeg's own words
+        throw failure;
+      }
       throw err;
     });
     await pending;
