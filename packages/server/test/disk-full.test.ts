@@ -18,7 +18,7 @@ describeWith("tmpfs", tmpfsMissing, "uploads on a full disk", () => {
   let base = "";
 
   beforeAll(async () => {
-    tdb = await createTestDatabase("pglite");
+    tdb = await createTestDatabase("embedded");
     tmpfs = mountTmpfs(256);
     const storage = new LocalStorage(path.join(tmpfs.dir, "media"));
     const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
