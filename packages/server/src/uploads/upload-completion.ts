@@ -1,6 +1,4 @@
-import fs from "node:fs/promises";
-import path from "node:path";
-import { keys, type Logger, type Storage } from "@reelkit/core";
+import { keys, type Logger, ObjectNotFoundError, type Storage } from "@reelkit/core";
 
 /** What finishing an upload needs from the catalog (CatalogService satisfies it). */
 export interface CompletionCatalog {
@@ -21,32 +19,27 @@ export const UPLOAD_EXPIRED_REASON = "The upload expired before it was finished.
 export interface UploadStore {
   /** Rejects when the upload does not exist. */
   getUpload(id: string): Promise<{ offset: number; size?: number }>;
+  /**
+   * Removes a finished upload once the sweep has queued its video; absent where finished
+   * uploads are kept until they expire (on disk, so that HEAD still answers).
+   */
+  remove?(id: string): Promise<void>;
 }
 
 /**
- * Makes the finished tus upload the video's source. A hard link (no copy, atomic) on one
- * filesystem; otherwise a copy through storage, which renames a temp file into place, so a
- * source key that exists is always complete.
+ * Makes the finished tus upload the video's source through the storage port: a hard link on
+ * disk (no copy, atomic), a server-side copy in S3. A source key that exists is always complete,
+ * and a repeated finish replaces it.
  */
 export async function linkUploadToSource(storage: Storage, uploadId: string, videoId: string): Promise<string> {
   const sourceKey = keys.source(videoId);
-  const from = storage.localPath(keys.upload(uploadId));
-  const to = storage.localPath(sourceKey);
-  if (!from || !to) throw new Error("tus uploads need local storage");
-  await fs.mkdir(path.dirname(to), { recursive: true });
-  await fs.rm(to, { force: true }); // a repeated finish replaces the earlier link
-  try {
-    await fs.link(from, to);
-  } catch (err) {
-    // No upload to link (removed meanwhile): there is nothing to copy either.
-    if (isNotFoundError(err)) throw err;
-    await storage.putFile(sourceKey, from);
-  }
+  await storage.copy(keys.upload(uploadId), sourceKey);
   return sourceKey;
 }
 
+/** The object (or file) is not there: storage's ObjectNotFoundError or a plain ENOENT. */
 export function isNotFoundError(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException | null)?.code === "ENOENT";
+  return err instanceof ObjectNotFoundError || (err as NodeJS.ErrnoException | null)?.code === "ENOENT";
 }
 
 export interface FinishInterruptedUploadsOptions {
@@ -94,9 +87,11 @@ export async function finishInterruptedUploads(opts: FinishInterruptedUploadsOpt
         if (!source) continue;
         sourceSize = source.size;
       }
-      // The upload itself stays until it expires: its client may still ask (HEAD) whether it is complete.
       await catalog.finishUpload(video.id, { sourceKey, sourceSize });
       finished.push(video.id);
+      if (upload && uploads.remove) {
+        await uploads.remove(uploadId).catch((err) => logger?.warn({ err, uploadId }, "upload cleanup failed"));
+      }
     } catch (err) {
       logger?.error({ err, videoId: video.id }, "could not finish an interrupted upload");
     }

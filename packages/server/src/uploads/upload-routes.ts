@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { type Config, keys, type Logger, type Storage } from "@reelkit/core";
+import { type Config, keys, type Logger, type Metrics, type Storage } from "@reelkit/core";
 import { UPLOADS_PATH, VIDEO_ID_HEADER } from "@reelkit/sdk/contract";
-import { EVENTS, Server as TusServer } from "@tus/server";
+import { EVENTS, type Locker, Server as TusServer } from "@tus/server";
 import { ERRORS, TUS_RESUMABLE } from "@tus/utils";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ApiError, errorBody, errors } from "../http/errors.js";
@@ -12,7 +12,7 @@ import {
   isNotFoundError,
   linkUploadToSource,
 } from "./upload-completion.js";
-import { UploadFileStore, uploadFileKeys } from "./upload-store.js";
+import { createUploadBackend } from "./upload-store.js";
 import { sendWebResponse, toWebRequest } from "./web-request.js";
 
 /** What the upload flow needs from the catalog (CatalogService satisfies it). */
@@ -29,10 +29,13 @@ export interface UploadCatalog extends CompletionCatalog {
 }
 
 export interface UploadRoutesOptions {
-  config: Pick<Config, "maxUploadSize" | "uploadExpirySeconds">;
+  config: Pick<Config, "maxUploadSize" | "uploadExpirySeconds" | "storage">;
   storage: Storage;
   catalog: UploadCatalog;
   logger?: Logger;
+  /** Serialises requests to one upload; in-process when absent (one server instance). */
+  locker?: Locker;
+  metrics?: Metrics;
 }
 
 // Set by the Fastify route on creation requests so tus names the upload after the new video.
@@ -128,50 +131,58 @@ function uploadIdOf(url: string): string | null {
 /** tus 1.0 at `/api/uploads`: creation, creation-with-upload, termination, expiration. */
 export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptions): Promise<void> {
   const { config, storage, catalog } = opts;
-  const directory = storage.localPath("uploads");
-  if (!directory) throw new Error("tus uploads need local storage");
-  const datastore = new UploadFileStore({
-    directory,
-    expirationPeriodInMilliseconds: config.uploadExpirySeconds * 1000,
-  });
+  const backend = createUploadBackend({ config, storage });
+  const { datastore } = backend;
+  // Every id tus hands to a hook was issued by `namingFunction`, so it maps back to a video.
+  const videoIdOf = (tusId: string) => backend.videoId(tusId) ?? tusId;
 
-  /** Removes the tus files of an upload and whatever its video has in storage. */
-  const removeUploadAndVideoFiles = async (id: string) => {
+  /** Removes the tus data of an upload (on disk or in S3) and whatever its video has in storage. */
+  const removeUploadAndVideoFiles = async (videoId: string) => {
+    const upload = keys.upload(videoId);
     await Promise.all([
-      ...uploadFileKeys(id).map((key) => storage.delete(key)),
-      storage.deletePrefix(keys.videoPrefix(id)),
+      ...["", ".json", ".info", ".part"].map((ext) => storage.delete(`${upload}${ext}`)),
+      storage.deletePrefix(keys.videoPrefix(videoId)),
     ]);
   };
 
   const tus = new TusServer({
     path: UPLOADS_PATH,
     datastore,
+    locker: opts.locker,
     maxSize: config.maxUploadSize,
     relativeLocation: true,
     respectForwardedHeaders: true,
-    namingFunction: (req) => req.headers.get(ID_HEADER) ?? randomUUID(),
+    namingFunction: (req) => backend.tusId(req.headers.get(ID_HEADER) ?? randomUUID()),
+    // URLs name the video id; the store may key the upload differently (S3: `uploads/<id>`).
+    generateUrl: (_req, { path, id }) => `${path}/${videoIdOf(id)}`,
+    getFileIdFromRequest: (_req, lastPath) =>
+      lastPath && /^[A-Za-z0-9_-]+$/.test(lastPath) ? backend.tusId(lastPath) : undefined,
     onUploadCreate: async (_req, upload) => {
-      await catalog.createForUpload({ videoId: upload.id, uploadId: upload.id, ...titleFrom(upload.metadata) });
+      const videoId = videoIdOf(upload.id);
+      await catalog.createForUpload({ videoId, uploadId: videoId, ...titleFrom(upload.metadata) });
+      opts.metrics?.uploads.inc({ event: "created" });
       return {};
     },
     onUploadFinish: async (_req, upload) => {
-      // The upload stays (until it expires) so that HEAD tells a client whose last response was
-      // lost that it is complete; its source is a hard link to the same bytes (no copy on one
-      // filesystem). A crash between the link and finishUpload is repaired by the sweeps below.
+      // On disk the upload stays (until it expires) so that HEAD tells a client whose last
+      // response was lost that it is complete; its source is a hard link to the same bytes.
+      // A crash between the copy and finishUpload is repaired by the sweeps below.
+      const videoId = videoIdOf(upload.id);
       let sourceKey: string;
       try {
-        sourceKey = await linkUploadToSource(storage, upload.id, upload.id);
+        sourceKey = await linkUploadToSource(storage, videoId, videoId);
       } catch (err) {
         if (!isNotFoundError(err)) throw err;
         // The video was deleted while this last PATCH was being written: its upload is gone.
-        await removeUploadAndVideoFiles(upload.id);
+        await removeUploadAndVideoFiles(videoId);
         throw errors.uploadGone();
       }
-      const finished = await catalog.finishUpload(upload.id, { sourceKey, sourceSize: upload.size ?? upload.offset });
+      const finished = await catalog.finishUpload(videoId, { sourceKey, sourceSize: upload.size ?? upload.offset });
       if (finished === null) {
-        await removeUploadAndVideoFiles(upload.id);
+        await removeUploadAndVideoFiles(videoId);
         throw errors.uploadGone();
       }
+      opts.metrics?.uploads.inc({ event: "finished" });
       return {};
     },
     onResponseError: async (req, err) => {
@@ -179,7 +190,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
       if (!mapped && err === ERRORS.ERR_SIZE_EXCEEDED) {
         // More bytes than the upload declared, or (length deferred) than the server accepts.
         const id = uploadIdOf(new URL(req.url).pathname);
-        const upload = id ? await datastore.getUpload(id).catch(() => null) : null;
+        const upload = id ? await backend.uploads.getUpload(id).catch(() => null) : null;
         mapped =
           upload?.size === undefined ? errors.uploadTooLarge(config.maxUploadSize) : errors.uploadLengthExceeded();
       }
@@ -196,9 +207,20 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
   });
 
   tus.on(EVENTS.POST_TERMINATE, (_req, _res, id) => {
+    const videoId = videoIdOf(id);
+    opts.metrics?.uploads.inc({ event: "terminated" });
     catalog
-      .cancelUpload(id)
-      .catch((err) => opts.logger?.warn({ err, uploadId: id }, "could not remove the video of a cancelled upload"));
+      .cancelUpload(videoId)
+      .catch((err) =>
+        opts.logger?.warn({ err, uploadId: videoId }, "could not remove the video of a cancelled upload"),
+      );
+  });
+
+  tus.on(EVENTS.POST_FINISH, (_req, _res, upload) => {
+    const videoId = videoIdOf(upload.id);
+    backend
+      .removeFinished(videoId)
+      .catch((err) => opts.logger?.warn({ err, uploadId: videoId }, "upload cleanup failed"));
   });
 
   // tus reads the raw request body itself; Fastify must leave the stream untouched.
@@ -231,7 +253,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
     if (request.method === "POST" && id && response.status >= 400) {
       // A creation that failed (full disk, bad body…) leaves no video and no file; one whose
       // every byte is stored and only the catalog update failed is finished by the sweep.
-      const upload = await datastore.getUpload(id).catch(() => null);
+      const upload = await backend.uploads.getUpload(id).catch(() => null);
       if (upload?.size === undefined || upload.offset !== upload.size) {
         abandoned = true;
         await catalog
@@ -244,7 +266,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
       request.method === "PATCH" &&
       id &&
       response.status === 204 &&
-      !(await datastore.getUpload(id).catch(() => null))
+      !(await backend.uploads.getUpload(id).catch(() => null))
     ) {
       // The video was deleted while this PATCH was being written: tell the client to stop.
       const gone = errors.uploadGone();
@@ -273,7 +295,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
 
   // Before the port opens: finish uploads whose last byte landed just before a crash.
   app.addHook("onReady", async () => {
-    await finishInterruptedUploads({ uploads: datastore, storage, catalog, logger: opts.logger }).catch((err) =>
+    await finishInterruptedUploads({ uploads: backend.uploads, storage, catalog, logger: opts.logger }).catch((err) =>
       opts.logger?.error({ err }, "interrupted upload sweep failed"),
     );
   });
@@ -284,12 +306,18 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
       .then((n) => {
         if (n > 0) opts.logger?.info({ removed: n }, "removed expired uploads");
         const createdBefore = new Date(Date.now() - config.uploadExpirySeconds * 1000);
-        return failExpiredUploads({ uploads: datastore, storage, catalog, createdBefore, logger: opts.logger });
+        return failExpiredUploads({ uploads: backend.uploads, storage, catalog, createdBefore, logger: opts.logger });
       })
       .then(() => {
         const grace = Math.min(MAX_FINISH_GRACE_MS, config.uploadExpirySeconds * 1000);
         const settledBefore = new Date(Date.now() - grace);
-        return finishInterruptedUploads({ uploads: datastore, storage, catalog, settledBefore, logger: opts.logger });
+        return finishInterruptedUploads({
+          uploads: backend.uploads,
+          storage,
+          catalog,
+          settledBefore,
+          logger: opts.logger,
+        });
       })
       .catch((err) => opts.logger?.warn({ err }, "expired upload sweep failed"));
   };

@@ -1,101 +1,107 @@
-import fs from "node:fs/promises";
-import path from "node:path";
-import { keys } from "@reelkit/core";
-import { FileStore } from "@tus/file-store";
-import { ERRORS, isPathInsideDirectory, type Upload } from "@tus/utils";
+import { type Config, keys, type Storage, s3ClientConfig } from "@reelkit/core";
+import { S3Store } from "@tus/s3-store";
+import type { DataStore, KvStore } from "@tus/server";
+import type { UploadStore } from "./upload-completion.js";
+import { UploadFileStore } from "./upload-file-store.js";
 
-const INFO_SUFFIX = ".json";
+/** S3 allows 10,000 parts per multipart upload; parts must be at least 5 MiB. */
+const MAX_PARTS = 10_000;
+const MIN_PART_SIZE = 8 * 1024 * 1024;
 
-function isNotFound(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException | null)?.code === "ENOENT";
+/** The smallest part size (whole MiB, at least 8 MiB) with which 10,000 parts hold `maxUploadSize`. */
+export function partSizeFor(maxUploadSize: number): number {
+  const mib = 1024 * 1024;
+  return Math.max(MIN_PART_SIZE, Math.ceil(maxUploadSize / MAX_PARTS / mib) * mib);
 }
 
-async function mtimeOf(file: string): Promise<number | null> {
-  try {
-    return (await fs.stat(file)).mtimeMs;
-  } catch (err) {
-    if (isNotFound(err)) return null;
-    throw err;
+/**
+ * @tus/s3-store caches each upload's `.info` metadata (size, multipart upload id) per process.
+ * With several server instances one process's copy goes stale when another declares the length,
+ * finishes or terminates the upload, so nothing is cached: every request reads the `.info` object.
+ */
+class NoCache<T> implements KvStore<T> {
+  async get(): Promise<T | undefined> {
+    return undefined;
+  }
+  async set(): Promise<void> {}
+  async delete(): Promise<void> {}
+}
+
+/** tus data in S3 under `uploads/`, with parts sized to the configured maximum upload. */
+class ReelkitS3Store extends S3Store {
+  constructor(opts: ConstructorParameters<typeof S3Store>[0] & { maxUploadSize: number }) {
+    super(opts);
+    // Uploads of unknown length (creation-defer-length) get the part size of the largest upload
+    // allowed here, not of S3's 5 TiB maximum.
+    (this as { maxUploadSize: number }).maxUploadSize = opts.maxUploadSize;
   }
 }
 
 /**
- * @tus/file-store with Reelkit's lifetime rules:
- * - an upload expires `expirationPeriodInMilliseconds` after its last activity (the last byte
- *   written, else its creation), not after its creation, so a slow upload that keeps sending
- *   never expires under its client; tus reads `creation_date` for its expiry checks and the
- *   `Upload-Expires` header, so `getUpload` reports the last activity there;
- * - a finished upload stays until it expires too, so a client that lost the last PATCH response
- *   learns from HEAD that it is complete instead of uploading the file again;
- * - removal and the expiry sweep also take half-written leftovers of a crash (a data file
- *   without its `.json`, or a `.json` without its data file).
+ * The tus data store of a storage backend and the mapping between tus upload ids and videos.
+ * On disk, tus names files after the video id in `<media>/uploads`; in S3 the tus id is the object
+ * key (`uploads/<videoId>`, with `.info` and `.part` beside it), while URLs keep the bare video id.
  */
-export class UploadFileStore extends FileStore {
-  private readonly dir: string;
-
-  constructor(opts: { directory: string; expirationPeriodInMilliseconds: number }) {
-    super(opts);
-    this.dir = opts.directory;
-  }
-
-  override async getUpload(id: string): Promise<Upload> {
-    const upload = await super.getUpload(id);
-    const written = await mtimeOf(this.fileOf(id));
-    const created = upload.creation_date ? Date.parse(upload.creation_date) : 0;
-    if (written !== null && written > created) upload.creation_date = new Date(written).toISOString();
-    return upload;
-  }
-
-  /** Removes the data file and its `.json`; rejects with tus' FILE_NOT_FOUND only when neither existed. */
-  override async remove(id: string): Promise<void> {
-    const file = this.fileOf(id);
-    const removed = await Promise.all([file, `${file}${INFO_SUFFIX}`].map((f) => this.unlinkIfPresent(f)));
-    if (!removed.some(Boolean)) throw ERRORS.FILE_NOT_FOUND;
-  }
-
-  /** Removes every upload (finished or not, or half-written) whose last activity is older than the expiry period. */
-  override async deleteExpired(): Promise<number> {
-    const period = this.getExpiration();
-    if (period <= 0) return 0;
-    const expiredBefore = Date.now() - period;
-    const ids = new Set<string>();
-    for (const name of await fs.readdir(this.dir).catch(() => [] as string[])) {
-      ids.add(name.endsWith(INFO_SUFFIX) ? name.slice(0, -INFO_SUFFIX.length) : name);
-    }
-    let removed = 0;
-    for (const id of ids) {
-      const file = this.fileOf(id);
-      const times = await Promise.all([mtimeOf(file), mtimeOf(`${file}${INFO_SUFFIX}`)]);
-      const lastActivity = Math.max(...times.map((t) => t ?? 0));
-      if (lastActivity === 0 || lastActivity >= expiredBefore) continue;
-      // Directories (none are made here) and foreign files are left alone.
-      if ((await fs.stat(file).catch(() => null))?.isDirectory()) continue;
-      await this.remove(id).catch(() => undefined);
-      removed++;
-    }
-    return removed;
-  }
-
-  /** The data file of an upload (its info file is this plus `.json`). */
-  private fileOf(id: string): string {
-    const file = path.join(this.dir, id);
-    if (!isPathInsideDirectory(this.dir, file)) throw ERRORS.FILE_NOT_FOUND;
-    return file;
-  }
-
-  private async unlinkIfPresent(file: string): Promise<boolean> {
-    try {
-      await fs.unlink(file);
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
-  }
+export interface UploadBackend {
+  datastore: DataStore;
+  tusId(videoId: string): string;
+  /** The video id of a tus id; null for an id this backend never issues. */
+  videoId(tusId: string): string | null;
+  /** The sweeps' view of the store, by video id. */
+  uploads: UploadStore;
+  /** Removes what is left of a finished upload once its source is stored. */
+  removeFinished(videoId: string): Promise<void>;
 }
 
-/** The keys a tus upload occupies in storage: its data and its `.json` info file. */
-export function uploadFileKeys(uploadId: string): string[] {
-  const data = keys.upload(uploadId);
-  return [data, `${data}${INFO_SUFFIX}`];
+export function createUploadBackend(opts: {
+  config: Pick<Config, "storage" | "maxUploadSize" | "uploadExpirySeconds">;
+  storage: Storage;
+}): UploadBackend {
+  const { config, storage } = opts;
+  const expirationPeriodInMilliseconds = config.uploadExpirySeconds * 1000;
+  if (config.storage.kind === "s3") {
+    const s3 = config.storage;
+    const prefix = `${keys.upload("x").slice(0, -1)}`;
+    const datastore = new ReelkitS3Store({
+      s3ClientConfig: { ...s3ClientConfig(s3), bucket: s3.bucket },
+      partSize: partSizeFor(config.maxUploadSize),
+      maxUploadSize: config.maxUploadSize,
+      expirationPeriodInMilliseconds,
+      // Expiry is swept by listing multipart uploads; object tags (for bucket lifecycle rules)
+      // are not needed and not every S3-compatible server supports them.
+      useTags: false,
+      cache: new NoCache(),
+    });
+    const tusId = (videoId: string) => `${prefix}${videoId}`;
+    // The multipart upload of a finished upload is complete, so the store's own remove (which
+    // aborts it) cannot run: its objects are deleted directly.
+    const removeFinished = async (videoId: string) => {
+      const key = tusId(videoId);
+      await Promise.all([key, `${key}.info`, `${key}.part`].map((k) => storage.delete(k)));
+    };
+    return {
+      datastore,
+      tusId,
+      videoId: (id) => (id.startsWith(prefix) ? id.slice(prefix.length) : null),
+      uploads: {
+        getUpload: (videoId) => datastore.getUpload(tusId(videoId)),
+        // The sweeps remove only uploads they have just finished.
+        remove: removeFinished,
+      },
+      removeFinished,
+    };
+  }
+  const directory = storage.localPath("uploads");
+  if (!directory) throw new Error("local uploads need local storage");
+  const datastore = new UploadFileStore({ directory, expirationPeriodInMilliseconds });
+  return {
+    datastore,
+    tusId: (videoId) => videoId,
+    videoId: (id) => id,
+    // No `remove`: the sweeps leave finished uploads to expire too.
+    uploads: { getUpload: (videoId) => datastore.getUpload(videoId) },
+    // On disk a finished upload stays until it expires (its data is a hard link to the source):
+    // a client that lost the last response learns from HEAD that it is complete.
+    removeFinished: async () => undefined,
+  };
 }
