@@ -1,4 +1,5 @@
 import { keys, type TranscodePlayable, type TranscodeReady } from "@reelkit/core";
+import type { UploadCatalog } from "../src/uploads/upload-routes.js";
 
 /** `video.transcode.playable` for the same single rung as `readyEvent`, with nominal rates. */
 export function playableEvent(videoId: string, attempt: number): TranscodePlayable {
@@ -33,4 +34,37 @@ export function readyEvent(videoId: string, attempt: number): TranscodeReady {
     storyboardKey: keys.storyboard(videoId),
     storyboardVttKey: keys.storyboardVtt(videoId),
   };
+}
+
+/** Records what the upload flow asks of the catalog; videos not finished, cancelled or failed are UPLOADING. */
+export function recordingCatalog() {
+  const created: Parameters<UploadCatalog["createForUpload"]>[0][] = [];
+  const createdAt = new Map<string, Date>();
+  const finished: { videoId: string; sourceKey: string; sourceSize: number }[] = [];
+  const cancelled: string[] = [];
+  const failed: { videoId: string; reason: string }[] = [];
+  const catalog: UploadCatalog = {
+    createForUpload: async (input) => {
+      created.push(input);
+      createdAt.set(input.videoId, new Date());
+    },
+    finishUpload: async (videoId, source) => {
+      finished.push({ videoId, ...source });
+    },
+    listUploading: async () =>
+      created
+        .map((c) => c.videoId)
+        .filter(
+          (id) =>
+            !finished.some((f) => f.videoId === id) && !cancelled.includes(id) && !failed.some((f) => f.videoId === id),
+        )
+        .map((id) => ({ id, uploadId: id, createdAt: createdAt.get(id) as Date })),
+    failUpload: async (videoId, reason) => {
+      failed.push({ videoId, reason });
+    },
+    cancelUpload: async (videoId) => {
+      cancelled.push(videoId);
+    },
+  };
+  return { catalog, created, finished, cancelled, failed };
 }

@@ -14,10 +14,10 @@ import type { FastifyInstance } from "fastify";
 import { type CatalogService, InvalidCursorError } from "../catalog/catalog-service.js";
 import type { Video } from "../generated/prisma/client.js";
 import { errors } from "./errors.js";
-import { isPlayable, toApiVideo } from "./video-mapper.js";
+import { isPlayable, mediaBaseUrl, toApiVideo } from "./video-mapper.js";
 
 export interface VideoRoutesOptions {
-  config: Pick<Config, "publicUrl">;
+  config: Pick<Config, "publicUrl" | "storage">;
   storage: Storage;
   catalog: CatalogService;
 }
@@ -38,7 +38,8 @@ function statusEvent(v: Video): VideoStatusEvent {
 export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions): Promise<void> {
   const { catalog, storage, config } = opts;
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const map = (v: Video) => toApiVideo(v, config.publicUrl);
+  const mediaBase = mediaBaseUrl(config);
+  const map = (v: Video) => toApiVideo(v, mediaBase);
 
   r.get(
     "/api/videos",
@@ -103,6 +104,9 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       const video = await catalog.delete(request.params.id);
       if (!video) throw errors.videoNotFound(request.params.id);
       await storage.deletePrefix(keys.videoPrefix(video.id));
+      // What an unfinished upload left (tus data and its metadata, on disk or in S3).
+      const upload = keys.upload(video.uploadId ?? video.id);
+      await Promise.all(["", ".json", ".info", ".part"].map((ext) => storage.delete(`${upload}${ext}`)));
       return reply.status(204).send(null);
     },
   );
