@@ -4,7 +4,7 @@
  *
  *   npm run bench                              1 GiB upload, 30 s 1080p30 transcode (defaults)
  *   npm run bench -- --upload-mib 256 --seconds 10 --height 720    a quicker run
- *   npm run bench -- --only upload             (or --only transcode)
+ *   npm run bench -- --only upload             (or --only transcode, --only catalog)
  *
  * Options: --upload-mib N (1024), --rounds N (3, median reported), --chunk-mib N (tus client chunk
  * size; default: one PATCH, tus-js-client's default), --seconds N (30), --height N (1080),
@@ -12,11 +12,15 @@
  * decode; or High profile + B-frames at 15 Mbit/s like a phone file; default both, camera first),
  * --no-build (use the existing packages/server/dist), --postgres URL (default DATABASE_URL_TEST;
  * start one with `eval "$(scripts/engines.sh start)"`; `--postgres off` skips it).
+ * Catalog: --catalog-rows N (1000000, PostgreSQL), --catalog-pglite-rows N (100000),
+ * --catalog-seconds N (10 per scenario), --connections N (50), --reseed (seed again even when the
+ * kept bench database already holds the catalog).
  */
 import { execFileSync } from "node:child_process";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "../packages/server/test/server-process.js";
+import { printCatalogResult, runCatalogBench } from "./catalog.js";
 import { printTranscodeResult, runTranscodeBench } from "./transcode.js";
 import { printUploadResult, runUploadBench } from "./upload.js";
 
@@ -31,6 +35,11 @@ const { values } = parseArgs({
     source: { type: "string", default: "both" },
     "no-build": { type: "boolean", default: false },
     postgres: { type: "string" },
+    "catalog-rows": { type: "string", default: "1000000" },
+    "catalog-pglite-rows": { type: "string", default: "100000" },
+    "catalog-seconds": { type: "string", default: "10" },
+    connections: { type: "string", default: "50" },
+    reseed: { type: "boolean", default: false },
   },
 });
 
@@ -41,8 +50,8 @@ function positive(name: string, raw: string | undefined): number {
 }
 
 const only = values.only;
-if (only !== undefined && only !== "upload" && only !== "transcode") {
-  throw new Error(`--only must be upload or transcode, got ${only}`);
+if (only !== undefined && only !== "upload" && only !== "transcode" && only !== "catalog") {
+  throw new Error(`--only must be upload, transcode or catalog, got ${only}`);
 }
 const postgresFlag = values.postgres ?? process.env.DATABASE_URL_TEST ?? null;
 const postgresUrl = postgresFlag === "off" ? null : postgresFlag;
@@ -55,11 +64,31 @@ console.log(
       .join(" ")}`,
 );
 
-if (only !== "transcode") {
-  if (!values["no-build"]) {
-    console.log("building @reelkit/server (the benchmark runs packages/server/dist/bin.js) ...");
-    execFileSync("npm", ["run", "build", "--workspace", "@reelkit/server"], { cwd: REPO_ROOT, stdio: "ignore" });
-  }
+if (!values["no-build"] && only !== "transcode") {
+  console.log("building @reelkit/core, sdk and server (the benchmarks run packages/server/dist/bin.js) ...");
+  execFileSync(
+    "npm",
+    ["run", "build", "--workspace", "@reelkit/core", "--workspace", "@reelkit/sdk", "--workspace", "@reelkit/server"],
+    {
+      cwd: REPO_ROOT,
+      stdio: "ignore",
+    },
+  );
+}
+
+if (only === "catalog") {
+  const results = await runCatalogBench({
+    postgresUrl,
+    postgresRows: positive("catalog-rows", values["catalog-rows"]),
+    pgliteRows: positive("catalog-pglite-rows", values["catalog-pglite-rows"]),
+    seconds: positive("catalog-seconds", values["catalog-seconds"]),
+    connections: positive("connections", values.connections),
+    reseed: values.reseed ?? false,
+  });
+  printCatalogResult(results);
+}
+
+if (only === undefined || only === "upload") {
   const opts = {
     mib: positive("upload-mib", values["upload-mib"]),
     rounds: positive("rounds", values.rounds),
@@ -73,7 +102,7 @@ if (only !== "transcode") {
   }
 }
 
-if (only !== "upload") {
+if (only === undefined || only === "transcode") {
   // Both sources by default: a phone file costs far more to decode than lavfi's test pattern, and
   // decoding once for every rung is where one process wins; printing both shows the range.
   const sources = values.source === "both" ? (["camera", "light"] as const) : [values.source];

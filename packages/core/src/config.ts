@@ -29,6 +29,8 @@ export interface Config {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Directory of the built demo site served at `/`; none when null. */
   demoDir: string | null;
+  /** PostgreSQL text-search configuration (language) of catalog search, e.g. `simple`, `english`. */
+  searchLanguage: string;
 }
 
 export class ConfigError extends Error {
@@ -52,6 +54,7 @@ const KNOWN = new Set([
   "REELKIT_DEMO_DIR",
   "REELKIT_REQUIRE",
   "REELKIT_LOG_LEVEL",
+  "REELKIT_SEARCH_LANGUAGE",
   // read by the `reelkit` CLI of @reelkit/sdk, not by the server
   "REELKIT_URL",
   "REELKIT_TOKEN",
@@ -149,6 +152,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
 
+  const searchLanguage = (get("REELKIT_SEARCH_LANGUAGE") ?? "simple").toLowerCase();
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(searchLanguage)) {
+    throw new ConfigError(
+      "REELKIT_SEARCH_LANGUAGE",
+      `expected a text search configuration name such as english, got ${JSON.stringify(searchLanguage)}`,
+    );
+  }
+
   const publicUrlRaw = get("REELKIT_PUBLIC_URL");
   const databaseUrl = get("DATABASE_URL");
 
@@ -177,5 +188,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ),
     logLevel: levelRaw as Config["logLevel"],
     demoDir: get("REELKIT_DEMO_DIR") ? path.resolve(cwd, get("REELKIT_DEMO_DIR") as string) : null,
+    searchLanguage,
   };
 }

@@ -6,6 +6,7 @@ import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { describeWith } from "../../../../test/engines.js";
 import { openDatabase } from "./database.js";
+import { defaultMigrationsDir, readMigrations } from "./migrate.js";
 import { postgresMissing } from "./test-databases.js";
 
 describe("openDatabase (PGlite)", () => {
@@ -23,8 +24,24 @@ describe("openDatabase (PGlite)", () => {
       const rows = await second.prisma.$queryRawUnsafe<{ n: number }[]>(
         `SELECT count(*)::int AS n FROM "_prisma_migrations"`,
       );
-      expect(rows[0]?.n).toBe(1);
+      expect(rows[0]?.n).toBe((await readMigrations(defaultMigrationsDir())).length);
       await second.close();
+
+      // A new search language rewrites the stored vectors: English stems "running" to "run".
+      const english = await openDatabase({ dataDir, databaseUrl: null, searchLanguage: "english" });
+      const hits = await english.prisma.$queryRawUnsafe<{ id: string }[]>(
+        `UPDATE video SET description = 'running dogs' WHERE id = $1::uuid RETURNING id::text`,
+        id,
+      );
+      expect(hits).toHaveLength(1);
+      const found = await english.prisma.$queryRawUnsafe<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM video WHERE search @@ websearch_to_tsquery(reelkit_search_language(), 'runs kept')`,
+      );
+      expect(found[0]?.n).toBe(1);
+      await english.close();
+      await expect(openDatabase({ dataDir, databaseUrl: null, searchLanguage: "klingon" })).rejects.toThrow(
+        /REELKIT_SEARCH_LANGUAGE/,
+      );
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
@@ -50,7 +67,7 @@ describeWith("postgres", postgresMissing, "openDatabase (PostgreSQL)", () => {
       const rows = await a.prisma.$queryRawUnsafe<{ n: number }[]>(
         `SELECT count(*)::int AS n FROM "_prisma_migrations"`,
       );
-      expect(rows[0]?.n).toBe(1);
+      expect(rows[0]?.n).toBe((await readMigrations(defaultMigrationsDir())).length);
       await b.prisma.video.create({ data: { id: randomUUID() } });
       expect(await a.prisma.video.count()).toBe(1);
       await a.close();

@@ -8,6 +8,7 @@ import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { migrate } from "./migrate.js";
+import { applySearchLanguage, TRGM_SESSION_SETTINGS } from "./search-settings.js";
 import { pgliteRunner, pgRunner } from "./sql-runner.js";
 
 export interface Database {
@@ -26,7 +27,7 @@ export interface OpenDatabaseOptions {
  * no DATABASE_URL is set, else PostgreSQL.
  */
 export async function openDatabase(
-  config: Pick<Config, "dataDir" | "databaseUrl">,
+  config: Pick<Config, "dataDir" | "databaseUrl"> & Partial<Pick<Config, "searchLanguage">>,
   logger?: Logger,
   options: OpenDatabaseOptions = {},
 ): Promise<Database> {
@@ -35,8 +36,12 @@ export async function openDatabase(
     await mkdir(dir, { recursive: true });
     const db = await PGlite.create(dir, { extensions: { pg_trgm } });
     try {
-      const { applied } = await migrate(pgliteRunner(db), options.migrationsDir);
+      const runner = pgliteRunner(db);
+      const { applied } = await migrate(runner, options.migrationsDir);
       if (applied.length) logger?.info({ applied }, "database migrated");
+      await applySearchLanguage(runner, config.searchLanguage ?? "simple", logger);
+      // PGlite is one session: its settings hold for every later query.
+      for (const [name, value] of Object.entries(TRGM_SESSION_SETTINGS)) await db.query(`SET ${name} = ${value}`);
     } catch (err) {
       await db.close();
       throw err;
@@ -54,12 +59,20 @@ export async function openDatabase(
   const client = new pg.Client({ connectionString: config.databaseUrl });
   await client.connect();
   try {
-    const { applied } = await migrate(pgRunner(client), options.migrationsDir);
+    const runner = pgRunner(client);
+    const { applied } = await migrate(runner, options.migrationsDir);
     if (applied.length) logger?.info({ applied }, "database migrated");
+    await applySearchLanguage(runner, config.searchLanguage ?? "simple", logger);
   } finally {
     await client.end();
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.databaseUrl }) });
+  // Every pooled connection starts with the search settings (startup options, no extra round trip).
+  const startup = Object.entries(TRGM_SESSION_SETTINGS)
+    .map(([name, value]) => `-c ${name}=${value}`)
+    .join(" ");
+  const prisma = new PrismaClient({
+    adapter: new PrismaPg({ connectionString: config.databaseUrl, options: startup }),
+  });
   return {
     prisma,
     kind: "postgres",

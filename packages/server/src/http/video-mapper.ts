@@ -30,5 +30,7 @@ export function toApiVideo(v: Video, publicUrl: string | null): ApiVideo {
     createdAt: v.createdAt.toISOString(),
     updatedAt: v.updatedAt.toISOString(),
     publishedAt: v.publishedAt ? v.publishedAt.toISOString() : null,
+    tags: v.tags,
+    viewCount: Number(v.viewCount),
   };
 }

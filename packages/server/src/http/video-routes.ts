@@ -3,6 +3,8 @@ import { type Config, keys, type Storage } from "@reelkit/core";
 import {
   ErrorBody,
   ListVideosQuery,
+  Suggestions,
+  SuggestionsQuery,
   UpdateVideoBody,
   VideoList,
   VideoParams,
@@ -11,7 +13,8 @@ import {
 } from "@reelkit/sdk/contract";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { type CatalogService, InvalidCursorError } from "../catalog/catalog-service.js";
+import type { CatalogFilters } from "../catalog/catalog-query.js";
+import { type CatalogService, InvalidCursorError, normalizeTags } from "../catalog/catalog-service.js";
 import type { Video } from "../generated/prisma/client.js";
 import { errors } from "./errors.js";
 import { toApiVideo } from "./video-mapper.js";
@@ -28,6 +31,31 @@ function statusEvent(v: Video): VideoStatusEvent {
   return { videoId: v.id, status: v.status, progress: v.progress, failureReason: v.failureReason };
 }
 
+/** An ISO 8601 date or date-time query parameter; anything else is a 400. */
+function parseDate(name: string, raw: string | undefined): Date | undefined {
+  if (raw === undefined) return undefined;
+  const ms = /^\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/.test(raw) ? Date.parse(raw) : Number.NaN;
+  // The epoch to year 9999: what PostgreSQL's timestamptz and the cursors hold.
+  if (!(ms >= 0 && ms <= 253_402_300_799_999)) throw errors.validation(`${name} must be an ISO 8601 date or date-time`);
+  return new Date(ms);
+}
+
+/** The filters of a list/search query, validated. */
+export function filtersOf(query: ListVideosQuery): CatalogFilters {
+  const tags = query.tags === undefined ? undefined : normalizeTags(query.tags.split(","));
+  if (tags && tags.length > 20) throw errors.validation("tags: at most 20");
+  return {
+    duration: query.duration,
+    minDuration: query.minDuration,
+    maxDuration: query.maxDuration,
+    publishedAfter: parseDate("publishedAfter", query.publishedAfter),
+    publishedBefore: parseDate("publishedBefore", query.publishedBefore),
+    minHeight: query.minHeight,
+    tags,
+    ownerId: query.owner,
+  };
+}
+
 /** `/api/videos`: list, search, get, patch, delete and the status event stream. */
 export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions): Promise<void> {
   const { catalog, storage, config } = opts;
@@ -38,20 +66,39 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
     "/api/videos",
     {
       schema: {
-        summary: "List READY videos (newest first), or search them with q",
+        summary: "List READY videos (newest first), or search them with q; filters and sorts apply to both",
         querystring: ListVideosQuery,
         response: { 200: VideoList, 400: ErrorBody },
       },
     },
     async (request) => {
       const { q, limit = 20, cursor, sort } = request.query;
+      const filters = filtersOf(request.query);
+      if (!q && sort === "relevance") throw errors.validation("sort=relevance needs a search query (q)");
       try {
-        const page = q ? await catalog.search({ q, limit, cursor }) : await catalog.list({ limit, cursor, sort });
+        const page = q
+          ? await catalog.search({ ...filters, q, limit, cursor, sort })
+          : await catalog.list({ ...filters, limit, cursor, sort: sort === "relevance" ? undefined : sort });
         return { items: page.items.map(map), nextCursor: page.nextCursor };
       } catch (err) {
         if (err instanceof InvalidCursorError) throw errors.validation("Invalid cursor");
         throw err;
       }
+    },
+  );
+
+  r.get(
+    "/api/videos/suggestions",
+    {
+      schema: {
+        summary: "Search-box typeahead: READY titles starting with q",
+        querystring: SuggestionsQuery,
+        response: { 200: Suggestions, 400: ErrorBody },
+      },
+    },
+    async (request) => {
+      const { q, limit = 8 } = request.query;
+      return { suggestions: await catalog.suggest(q, limit) };
     },
   );
 
@@ -71,7 +118,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
     "/api/videos/:id",
     {
       schema: {
-        summary: "Change the title or description",
+        summary: "Change the title, description or tags",
         params: VideoParams,
         body: UpdateVideoBody,
         response: { 200: VideoSchema, 400: ErrorBody, 404: ErrorBody },
