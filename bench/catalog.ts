@@ -1,12 +1,12 @@
 /**
  * Catalog at scale: the BUILT server (packages/server/dist/bin.js) over a seeded catalog —
- * 1,000,000 READY videos in PostgreSQL and 100,000 in PGlite — under autocannon load: list
+ * 1,000,000 READY videos in PostgreSQL and 100,000 in the embedded database — under autocannon load: list
  * (first page, page 500), get by random id, search (common word, rare word, two-word phrase,
  * one typo, no match), a filtered search and suggestions, each at 50 connections; get also at 10.
  *
  * Seeding is set-based SQL (generate_series over word lists) and done once: the PostgreSQL
- * database `reelkit_bench_catalog` on the DATABASE_URL_TEST server and the PGlite directory in
- * the OS temp dir are reused while their seed marker matches (`--reseed` forces a new seed).
+ * database `reelkit_bench_catalog` on the DATABASE_URL_TEST server and the embedded database's
+ * data directory in the OS temp dir are reused while their seed marker matches (`--reseed` forces a new seed).
  */
 import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
@@ -20,9 +20,9 @@ import { fmt, verdict } from "./lib.js";
 
 export interface CatalogBenchOptions {
   postgresUrl: string | null;
-  /** Videos seeded into PostgreSQL / PGlite. */
+  /** Videos seeded into PostgreSQL / the embedded database. */
   postgresRows: number;
-  pgliteRows: number;
+  embeddedRows: number;
   /** Seconds of load per scenario. */
   seconds: number;
   connections: number;
@@ -40,7 +40,7 @@ export interface ScenarioResult {
 }
 
 export interface CatalogBenchResult {
-  engine: "postgres" | "pglite";
+  engine: "postgres" | "embedded";
   rows: number;
   seedSeconds: number | null;
   scenarios: ScenarioResult[];
@@ -268,9 +268,9 @@ async function preparePostgres(base: string, rows: number, reseed: boolean) {
   return { url: url.toString(), seedSeconds, ids };
 }
 
-/** A PGlite data directory with `rows` videos (kept in the OS temp dir between runs). */
-async function preparePglite(rows: number, reseed: boolean) {
-  const dataDir = path.join(os.tmpdir(), `reelkit-bench-catalog-pglite-${rows}`);
+/** An embedded-database data directory with `rows` videos (kept in the OS temp dir between runs). */
+async function prepareEmbedded(rows: number, reseed: boolean) {
+  const dataDir = path.join(os.tmpdir(), `reelkit-bench-catalog-embedded-${rows}`);
   if (reseed) await fs.rm(dataDir, { recursive: true, force: true });
   const db = await openDatabase({ dataDir, databaseUrl: null });
   let seedSeconds: number | null = null;
@@ -279,7 +279,7 @@ async function preparePglite(rows: number, reseed: boolean) {
       query: async (sql) => ({ rows: await db.prisma.$queryRawUnsafe<Record<string, unknown>[]>(sql) }),
     };
     if (!(await seeded(client, rows))) {
-      console.log(`seeding ${rows} videos into PGlite at ${dataDir} (once; reused by later runs) ...`);
+      console.log(`seeding ${rows} videos into the embedded database at ${dataDir} (once; reused by later runs) ...`);
       const t0 = performance.now();
       await seed(client, rows, console.log);
       seedSeconds = (performance.now() - t0) / 1000;
@@ -410,8 +410,8 @@ export async function runCatalogBench(opts: CatalogBenchOptions): Promise<Catalo
     }
   }
   {
-    const { dataDir, seedSeconds } = await preparePglite(opts.pgliteRows, opts.reseed);
-    if (!existsSync(dataDir)) throw new Error(`PGlite bench directory ${dataDir} missing`);
+    const { dataDir, seedSeconds } = await prepareEmbedded(opts.embeddedRows, opts.reseed);
+    if (!existsSync(dataDir)) throw new Error(`embedded bench directory ${dataDir} missing`);
     const server = await ServerProcess.start({
       entry: "built",
       env: { REELKIT_DATA_DIR: dataDir, REELKIT_LOG_LEVEL: "warn" },
@@ -419,10 +419,10 @@ export async function runCatalogBench(opts: CatalogBenchOptions): Promise<Catalo
       startTimeoutMs: 180_000,
     });
     try {
-      console.log(`PGlite, ${opts.pgliteRows} videos:`);
+      console.log(`embedded database, ${opts.embeddedRows} videos:`);
       results.push({
-        engine: "pglite",
-        rows: opts.pgliteRows,
+        engine: "embedded",
+        rows: opts.embeddedRows,
         seedSeconds,
         scenarios: await runAgainst(server.base, opts.connections, opts.seconds),
       });

@@ -1,26 +1,29 @@
 /**
- * `npm run bench`: both benchmarks with their figures and the issue's expectations. Figures are
- * printed, never asserted.
+ * `npm run bench`: the benchmarks with their figures and the expectations. Figures are printed,
+ * never asserted.
  *
- *   npm run bench                              1 GiB upload, 30 s 1080p30 transcode (defaults)
+ *   npm run bench                              1 GiB upload, catalog read load, 30 s 1080p30 transcode
  *   npm run bench -- --upload-mib 256 --seconds 10 --height 720    a quicker run
- *   npm run bench -- --only upload             (or --only transcode, --only catalog)
+ *   npm run bench -- --only upload             (or --only read-load, --only transcode)
+ *   npm run bench -- --only catalog            1M-video catalog (seeded once, kept), not in the default run
  *
- * Options: --upload-mib N (1024), --rounds N (3, median reported), --chunk-mib N (tus client chunk
+ * Options: --upload-mib N (1024), --rounds N (3, median reported; upload and read load), --chunk-mib N (tus client chunk
  * size; default: one PATCH, tus-js-client's default), --seconds N (30), --height N (1080),
  * --source light|camera|both (how the generated source is encoded: x264 ultrafast, cheapest to
  * decode; or High profile + B-frames at 15 Mbit/s like a phone file; default both, camera first),
  * --no-build (use the existing packages/server/dist), --postgres URL (default DATABASE_URL_TEST;
- * start one with `eval "$(scripts/engines.sh start)"`; `--postgres off` skips it).
- * Catalog: --catalog-rows N (1000000, PostgreSQL), --catalog-pglite-rows N (100000),
- * --catalog-seconds N (10 per scenario), --connections N (50), --reseed (seed again even when the
- * kept bench database already holds the catalog).
+ * start one with `eval "$(scripts/engines.sh start)"`; `--postgres off` skips it), --clients N (50,
+ * read load), --read-seconds N (15, read load).
+ * Catalog: --catalog-rows N (1000000, PostgreSQL), --catalog-embedded-rows N (100000, the embedded
+ * database), --catalog-seconds N (10 per scenario), --clients N (50), --reseed (seed again even when
+ * the kept bench database already holds the catalog).
  */
 import { execFileSync } from "node:child_process";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "../packages/server/test/server-process.js";
 import { printCatalogResult, runCatalogBench } from "./catalog.js";
+import { printReadLoadResult, runReadLoadBench } from "./read-load.js";
 import { printTranscodeResult, runTranscodeBench } from "./transcode.js";
 import { printUploadResult, runUploadBench } from "./upload.js";
 
@@ -36,10 +39,11 @@ const { values } = parseArgs({
     "no-build": { type: "boolean", default: false },
     postgres: { type: "string" },
     "catalog-rows": { type: "string", default: "1000000" },
-    "catalog-pglite-rows": { type: "string", default: "100000" },
+    "catalog-embedded-rows": { type: "string", default: "100000" },
     "catalog-seconds": { type: "string", default: "10" },
-    connections: { type: "string", default: "50" },
     reseed: { type: "boolean", default: false },
+    clients: { type: "string", default: "50" },
+    "read-seconds": { type: "string", default: "15" },
   },
 });
 
@@ -49,10 +53,13 @@ function positive(name: string, raw: string | undefined): number {
   return n;
 }
 
+const BENCHES = ["upload", "read-load", "transcode", "catalog"] as const;
 const only = values.only;
-if (only !== undefined && only !== "upload" && only !== "transcode" && only !== "catalog") {
-  throw new Error(`--only must be upload, transcode or catalog, got ${only}`);
+if (only !== undefined && !(BENCHES as readonly string[]).includes(only)) {
+  throw new Error(`--only must be one of ${BENCHES.join(", ")}, got ${only}`);
 }
+// The catalog benchmark seeds a million rows: it runs only when asked for.
+const runs = (name: (typeof BENCHES)[number]) => (only === undefined && name !== "catalog") || only === name;
 const postgresFlag = values.postgres ?? process.env.DATABASE_URL_TEST ?? null;
 const postgresUrl = postgresFlag === "off" ? null : postgresFlag;
 
@@ -64,31 +71,25 @@ console.log(
       .join(" ")}`,
 );
 
-if (!values["no-build"] && only !== "transcode") {
+if ((runs("upload") || runs("read-load") || runs("catalog")) && !values["no-build"]) {
   console.log("building @reelkit/core, sdk and server (the benchmarks run packages/server/dist/bin.js) ...");
-  execFileSync(
-    "npm",
-    ["run", "build", "--workspace", "@reelkit/core", "--workspace", "@reelkit/sdk", "--workspace", "@reelkit/server"],
-    {
-      cwd: REPO_ROOT,
-      stdio: "ignore",
-    },
-  );
+  const workspaces = ["@reelkit/core", "@reelkit/sdk", "@reelkit/server"].flatMap((w) => ["--workspace", w]);
+  execFileSync("npm", ["run", "build", ...workspaces], { cwd: REPO_ROOT, stdio: "ignore" });
 }
 
-if (only === "catalog") {
+if (runs("catalog")) {
   const results = await runCatalogBench({
     postgresUrl,
     postgresRows: positive("catalog-rows", values["catalog-rows"]),
-    pgliteRows: positive("catalog-pglite-rows", values["catalog-pglite-rows"]),
+    embeddedRows: positive("catalog-embedded-rows", values["catalog-embedded-rows"]),
     seconds: positive("catalog-seconds", values["catalog-seconds"]),
-    connections: positive("connections", values.connections),
+    connections: positive("clients", values.clients),
     reseed: values.reseed ?? false,
   });
   printCatalogResult(results);
 }
 
-if (only === undefined || only === "upload") {
+if (runs("upload")) {
   const opts = {
     mib: positive("upload-mib", values["upload-mib"]),
     rounds: positive("rounds", values.rounds),
@@ -102,7 +103,19 @@ if (only === undefined || only === "upload") {
   }
 }
 
-if (only === undefined || only === "transcode") {
+if (runs("read-load")) {
+  const opts = {
+    clients: positive("clients", values.clients),
+    seconds: positive("read-seconds", values["read-seconds"]),
+    videos: 300,
+    rounds: positive("rounds", values.rounds),
+    postgresUrl,
+  };
+  printReadLoadResult(opts, await runReadLoadBench(opts));
+  if (!postgresUrl) console.log("(PostgreSQL run skipped: set DATABASE_URL_TEST to compare)");
+}
+
+if (runs("transcode")) {
   // Both sources by default: a phone file costs far more to decode than lavfi's test pattern, and
   // decoding once for every rung is where one process wins; printing both shows the range.
   const sources = values.source === "both" ? (["camera", "light"] as const) : [values.source];

@@ -12,10 +12,9 @@ import fs from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import * as tus from "tus-js-client";
 import { REPO_ROOT, ServerProcess } from "../packages/server/test/server-process.js";
-import { fmt, type ProcessSample, rssMb, sampleProcess, verdict } from "./lib.js";
+import { fmt, freshDatabase, type ProcessSample, rssMb, sampleProcess, verdict } from "./lib.js";
 
 export interface UploadBenchOptions {
   mib: number;
@@ -120,25 +119,6 @@ function median(runs: UploadRun[]): UploadRun {
   return { mbps: mid.mbps, server: { ...mid.server, rssPeak: worst("rssPeak"), rssHwm: worst("rssHwm") } };
 }
 
-async function freshDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `reelkit_bench_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: serverUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
-
 export async function runUploadBench(opts: UploadBenchOptions): Promise<UploadBenchResult> {
   const size = opts.mib * 1024 * 1024;
   if (!existsSync(path.join(REPO_ROOT, "packages/server/dist/bin.js"))) {
@@ -238,16 +218,16 @@ export function printUploadResult(opts: UploadBenchOptions, r: UploadBenchResult
         ` (+${fmt(run.server.rssPeak - run.server.rssBefore, 0)}), lifetime peak ${fmt(run.server.rssHwm, 0)} MB`,
     );
   line("raw streaming PUT", r.raw);
-  line("tus (PGlite)", r.tus);
+  line("tus (embedded)", r.tus);
   if (r.tusPostgres) line("tus (PostgreSQL)", r.tusPostgres);
   const ratio = r.tus.mbps / r.raw.mbps;
   console.log(`ratio tus/raw ${fmt(ratio, 2)}  (expected >= 0.9: ${verdict(ratio >= 0.9)})`);
   if (r.tusPostgres) console.log(`ratio tus(PostgreSQL)/raw ${fmt(r.tusPostgres.mbps / r.raw.mbps, 2)}`);
   const peak = r.tusPostgres ?? r.tus;
   console.log(
-    `server peak RSS during upload ${fmt(peak.server.rssPeak, 0)} MB on ${r.tusPostgres ? "PostgreSQL" : "PGlite"}` +
+    `server peak RSS during upload ${fmt(peak.server.rssPeak, 0)} MB on ${r.tusPostgres ? "PostgreSQL" : "the embedded database"}` +
       ` (expected <= 150 MB: ${verdict(peak.server.rssPeak <= 150)})` +
-      (r.tusPostgres ? `; on PGlite ${fmt(r.tus.server.rssPeak, 0)} MB (PGlite's own memory included)` : ""),
+      (r.tusPostgres ? `; embedded ${fmt(r.tus.server.rssPeak, 0)} MB (its database is a process of its own)` : ""),
   );
 }
 

@@ -38,7 +38,7 @@ describeWith("schemathesis", missing, "API fuzzing from the OpenAPI document (sc
   let videoId = "";
 
   beforeAll(async () => {
-    tdb = await createTestDatabase("pglite");
+    tdb = await createTestDatabase("embedded");
     const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
     const catalog = new CatalogService(tdb.db.prisma);
     app = await buildApp({ config, storage: new LocalStorage(path.join(tdb.dataDir, "media")), catalog });

@@ -13,7 +13,7 @@ let base: string;
 let storage: LocalStorage;
 
 beforeAll(async () => {
-  tdb = await createTestDatabase("pglite");
+  tdb = await createTestDatabase("embedded");
   storage = new LocalStorage(path.join(tdb.dataDir, "media"));
   const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
   app = await buildApp({ config, storage, catalog: new CatalogService(tdb.db.prisma) });

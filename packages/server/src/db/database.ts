@@ -1,19 +1,19 @@
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { PGlite } from "@electric-sql/pglite";
-import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { Config, Logger } from "@reelkit/core";
 import pg from "pg";
-import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.js";
+import { startEmbeddedPostgres } from "./embedded-postgres.js";
 import { migrate } from "./migrate.js";
 import { applySearchLanguage, TRGM_SESSION_SETTINGS } from "./search-settings.js";
-import { pgliteRunner, pgRunner } from "./sql-runner.js";
+import { pgRunner } from "./sql-runner.js";
 
 export interface Database {
   prisma: PrismaClient;
-  kind: "pglite" | "postgres";
+  /** `embedded`: the PostgreSQL server Reelkit runs itself in `<dataDir>/db`; `postgres`: DATABASE_URL. */
+  kind: "embedded" | "postgres";
+  /** The connection URL (the embedded one is a Unix socket only this user can open). */
+  url: string;
   close(): Promise<void>;
 }
 
@@ -22,60 +22,71 @@ export interface OpenDatabaseOptions {
   migrationsDir?: string;
 }
 
+interface PrepareOptions {
+  logger: Logger | undefined;
+  migrationsDir: string | undefined;
+  searchLanguage: string;
+}
+
+/** Migrates, then makes the stored search vectors use the configured language. */
+async function prepareAt(url: string, { logger, migrationsDir, searchLanguage }: PrepareOptions): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const runner = pgRunner(client);
+    const { applied } = await migrate(runner, migrationsDir);
+    if (applied.length) logger?.info({ applied }, "database migrated");
+    await applySearchLanguage(runner, searchLanguage, logger);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A Prisma client whose every pooled connection starts with the search settings (no extra round trip). */
+function prismaAt(url: string): PrismaClient {
+  const options = Object.entries(TRGM_SESSION_SETTINGS)
+    .map(([name, value]) => `-c ${name}=${value}`)
+    .join(" ");
+  return new PrismaClient({ adapter: new PrismaPg({ connectionString: url, options }) });
+}
+
 /**
- * Opens the catalog database and brings its schema up to date: PGlite in `<dataDir>/db` when
- * no DATABASE_URL is set, else PostgreSQL.
+ * Opens the catalog database and brings its schema up to date: when no DATABASE_URL is set, an
+ * embedded PostgreSQL server in `<dataDir>/db` (a child process), else the PostgreSQL at that URL.
+ * Both are reached through `@prisma/adapter-pg`.
  */
 export async function openDatabase(
   config: Pick<Config, "dataDir" | "databaseUrl"> & Partial<Pick<Config, "searchLanguage">>,
   logger?: Logger,
   options: OpenDatabaseOptions = {},
 ): Promise<Database> {
+  const prepare = { logger, migrationsDir: options.migrationsDir, searchLanguage: config.searchLanguage ?? "simple" };
   if (config.databaseUrl === null) {
-    const dir = path.join(config.dataDir, "db");
-    await mkdir(dir, { recursive: true });
-    const db = await PGlite.create(dir, { extensions: { pg_trgm } });
+    const server = await startEmbeddedPostgres({ dir: path.join(config.dataDir, "db"), logger });
     try {
-      const runner = pgliteRunner(db);
-      const { applied } = await migrate(runner, options.migrationsDir);
-      if (applied.length) logger?.info({ applied }, "database migrated");
-      await applySearchLanguage(runner, config.searchLanguage ?? "simple", logger);
-      // PGlite is one session: its settings hold for every later query.
-      for (const [name, value] of Object.entries(TRGM_SESSION_SETTINGS)) await db.query(`SET ${name} = ${value}`);
+      await prepareAt(server.url, prepare);
     } catch (err) {
-      await db.close();
+      await server.stop();
       throw err;
     }
-    const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
+    const prisma = prismaAt(server.url);
     return {
       prisma,
-      kind: "pglite",
+      kind: "embedded",
+      url: server.url,
       async close() {
         await prisma.$disconnect();
-        await db.close();
+        await server.stop();
       },
     };
   }
-  const client = new pg.Client({ connectionString: config.databaseUrl });
-  await client.connect();
-  try {
-    const runner = pgRunner(client);
-    const { applied } = await migrate(runner, options.migrationsDir);
-    if (applied.length) logger?.info({ applied }, "database migrated");
-    await applySearchLanguage(runner, config.searchLanguage ?? "simple", logger);
-  } finally {
-    await client.end();
-  }
-  // Every pooled connection starts with the search settings (startup options, no extra round trip).
-  const startup = Object.entries(TRGM_SESSION_SETTINGS)
-    .map(([name, value]) => `-c ${name}=${value}`)
-    .join(" ");
-  const prisma = new PrismaClient({
-    adapter: new PrismaPg({ connectionString: config.databaseUrl, options: startup }),
-  });
+  const url = config.databaseUrl;
+  await prepareAt(url, prepare);
+  const prisma = prismaAt(url);
   return {
     prisma,
     kind: "postgres",
+    url,
     async close() {
       await prisma.$disconnect();
     },

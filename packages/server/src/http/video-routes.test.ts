@@ -17,7 +17,7 @@ let bus: InProcessBus;
 const uploaded: VideoUploaded[] = [];
 
 beforeAll(async () => {
-  tdb = await createTestDatabase("pglite");
+  tdb = await createTestDatabase("embedded");
   storage = new LocalStorage(path.join(tdb.dataDir, "media"));
   bus = new InProcessBus();
   await bus.subscribe("test-transcoder", {
