@@ -142,6 +142,16 @@ export const UpdateVideoBody = Type.Object(
 );
 export type UpdateVideoBody = Static<typeof UpdateVideoBody>;
 
+/** `POST /api/videos/:id/views`: one playback session started watching. */
+export const RecordViewBody = Type.Object(
+  {
+    /** A random id the player makes once per playback session; repeats of it count once. */
+    session: Type.String({ minLength: 8, maxLength: 100, pattern: "^[A-Za-z0-9_-]+$" }),
+  },
+  { additionalProperties: false },
+);
+export type RecordViewBody = Static<typeof RecordViewBody>;
+
 export const SuggestionsQuery = Type.Object(
   {
     /** The start of a title, as typed so far. */

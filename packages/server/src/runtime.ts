@@ -4,6 +4,7 @@ import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
 import { CatalogService } from "./catalog/catalog-service.js";
 import { OutboxRepository } from "./catalog/outbox.js";
+import { VideoCache } from "./catalog/video-cache.js";
 import { type Database, openDatabase } from "./db/database.js";
 
 export interface EmbeddedRuntime {
@@ -15,6 +16,9 @@ export interface EmbeddedRuntime {
   close(): Promise<void>;
 }
 
+/** How often pending view counts are written. */
+const VIEW_FLUSH_MS = 5_000;
+
 /**
  * The embedded default: server, in-process bus and transcoder in one process, one database.
  * `bin.ts` listens on it; tests build it on a temporary data directory.
@@ -24,7 +28,12 @@ export async function createEmbeddedRuntime(config: Config, logger?: Logger): Pr
   const storage = createStorage(config);
   const db = await openDatabase(config, log);
   const bus = new InProcessBus();
-  const catalog = new CatalogService(db.prisma);
+  const catalog = new CatalogService(db.prisma, { cache: new VideoCache(), changes: db.changes });
+  // View counts are written in batches; the last batch at shutdown.
+  const flushViews = () =>
+    catalog.flushViews().catch((err: unknown) => log.warn({ err }, "writing view counts failed; retried"));
+  const viewTimer = setInterval(flushViews, VIEW_FLUSH_MS);
+  viewTimer.unref();
   // The transcoder subscribes before the relay starts, so redelivered outbox rows reach it.
   const transcoder = createTranscoder({ config, storage, bus, logger: log.child({ name: "reelkit-transcoder" }) });
   await transcoder.start();
@@ -36,6 +45,8 @@ export async function createEmbeddedRuntime(config: Config, logger?: Logger): Pr
     catalog,
     async close() {
       await app.close();
+      clearInterval(viewTimer);
+      await flushViews();
       await transcoder.stop();
       await bus.close();
       await db.close();

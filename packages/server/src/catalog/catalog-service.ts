@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { TranscodeFailed, TranscodeProgress, TranscodeReady, VideoUploaded } from "@reelkit/core";
+import { type ChangeFeed, InProcessChangeFeed } from "../db/change-feed.js";
 import { Prisma, type PrismaClient, type Video } from "../generated/prisma/client.js";
 import {
   type CatalogFilters,
@@ -15,6 +16,8 @@ import {
   suggestionsQuery,
   VIDEO_COLUMNS,
 } from "./catalog-query.js";
+import type { VideoCache } from "./video-cache.js";
+import { ViewCounter } from "./view-counter.js";
 
 export { InvalidCursorError, isUuid } from "./catalog-query.js";
 
@@ -65,6 +68,15 @@ export interface UpdateInput {
 
 export type CatalogChangeListener = (video: Video) => void;
 
+export interface CatalogServiceOptions {
+  /** Caches hot video reads; invalidated through `changes`. None when absent. */
+  cache?: VideoCache;
+  /** Changes every instance hears (PostgreSQL LISTEN/NOTIFY); in-process when absent. */
+  changes?: ChangeFeed;
+  /** Playback-session view counting; one with default limits when absent. */
+  views?: ViewCounter;
+}
+
 /** Only these statuses may still change through transcoder events; READY/FAILED are final. */
 const ACTIVE = ["QUEUED", "PROCESSING"] as const;
 
@@ -74,9 +86,29 @@ const ACTIVE = ["QUEUED", "PROCESSING"] as const;
  */
 export class CatalogService {
   private readonly events = new EventEmitter();
+  private readonly cache: VideoCache | null;
+  private readonly changes: ChangeFeed;
+  private readonly views: ViewCounter;
 
-  constructor(private readonly prisma: PrismaClient) {
+  constructor(
+    private readonly prisma: PrismaClient,
+    options: CatalogServiceOptions = {},
+  ) {
     this.events.setMaxListeners(0);
+    this.cache = options.cache ?? null;
+    this.changes = options.changes ?? new InProcessChangeFeed();
+    this.views = options.views ?? new ViewCounter(prisma);
+    const cache = this.cache;
+    if (cache) this.changes.subscribe((id) => cache.invalidate(id));
+  }
+
+  /**
+   * Drops `id` from this instance's cache at once and tells every other instance. A failed
+   * announcement is not the writer's error: the other caches' TTL bounds the staleness.
+   */
+  private async changed(id: string): Promise<void> {
+    this.cache?.invalidate(id);
+    await this.changes.publish(id).catch(() => {});
   }
 
   /** Subscribes to every status/progress change; returns the unsubscribe function. */
@@ -88,6 +120,7 @@ export class CatalogService {
   }
 
   private emit(video: Video): void {
+    void this.changed(video.id);
     this.events.emit("change", video);
   }
 
@@ -166,16 +199,32 @@ export class CatalogService {
   async cancelUpload(videoId: string): Promise<boolean> {
     if (!isUuid(videoId)) return false;
     const { count } = await this.prisma.video.deleteMany({ where: { id: videoId, status: "UPLOADING" } });
+    if (count > 0) await this.changed(videoId);
     return count > 0;
   }
 
-  /** One video by id (any status); raw SQL, as this is the hottest read. */
+  /** One video by id (any status), through the cache when there is one; raw SQL, the hottest read. */
   async get(id: string): Promise<Video | null> {
     if (!isUuid(id)) return null;
-    const rows = await this.prisma.$queryRaw<Video[]>(
-      Prisma.sql`SELECT ${VIDEO_COLUMNS} FROM "video" v WHERE v."id" = ${id}::uuid`,
-    );
-    return rows[0] ?? null;
+    const load = async () => {
+      const rows = await this.prisma.$queryRaw<Video[]>(
+        Prisma.sql`SELECT ${VIDEO_COLUMNS} FROM "video" v WHERE v."id" = ${id}::uuid`,
+      );
+      return rows[0] ?? null;
+    };
+    return this.cache ? this.cache.getOrLoad(id, load) : load();
+  }
+
+  /** Counts a view of `id` for playback session `session` (once per session); written by flushViews. */
+  recordView(id: string, session: string): boolean {
+    return this.views.record(id, session);
+  }
+
+  /** Writes the pending view counts in one statement. */
+  async flushViews(): Promise<void> {
+    const ids = await this.views.flush();
+    // Counts change constantly: cached rows keep theirs until evicted, except here, in-process.
+    for (const id of ids) this.cache?.invalidate(id);
   }
 
   /**
@@ -230,7 +279,9 @@ export class CatalogService {
     if (input.description !== undefined) data.description = input.description;
     if (input.tags !== undefined) data.tags = normalizeTags(input.tags);
     try {
-      return await this.prisma.video.update({ where: { id }, data });
+      const video = await this.prisma.video.update({ where: { id }, data });
+      await this.changed(id);
+      return video;
     } catch (err) {
       if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2025") return null;
       throw err;
@@ -241,7 +292,9 @@ export class CatalogService {
   async delete(id: string): Promise<Video | null> {
     if (!isUuid(id)) return null;
     try {
-      return await this.prisma.video.delete({ where: { id } });
+      const video = await this.prisma.video.delete({ where: { id } });
+      await this.changed(id);
+      return video;
     } catch (err) {
       if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2025") return null;
       throw err;

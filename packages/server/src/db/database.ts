@@ -3,6 +3,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import type { Config, Logger } from "@reelkit/core";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
+import { type ChangeFeed, PostgresChangeFeed } from "./change-feed.js";
 import { startEmbeddedPostgres } from "./embedded-postgres.js";
 import { migrate } from "./migrate.js";
 import { applySearchLanguage, TRGM_SESSION_SETTINGS } from "./search-settings.js";
@@ -14,6 +15,8 @@ export interface Database {
   kind: "embedded" | "postgres";
   /** The connection URL (the embedded one is a Unix socket only this user can open). */
   url: string;
+  /** Catalog changes every instance on this database hears (LISTEN/NOTIFY). */
+  changes: ChangeFeed;
   close(): Promise<void>;
 }
 
@@ -70,11 +73,15 @@ export async function openDatabase(
       throw err;
     }
     const prisma = prismaAt(server.url);
+    const changes = new PostgresChangeFeed(server.url, logger);
+    await changes.start();
     return {
       prisma,
       kind: "embedded",
       url: server.url,
+      changes,
       async close() {
+        await changes.close();
         await prisma.$disconnect();
         await server.stop();
       },
@@ -83,11 +90,15 @@ export async function openDatabase(
   const url = config.databaseUrl;
   await prepareAt(url, prepare);
   const prisma = prismaAt(url);
+  const changes = new PostgresChangeFeed(url, logger);
+  await changes.start();
   return {
     prisma,
     kind: "postgres",
     url,
+    changes,
     async close() {
+      await changes.close();
       await prisma.$disconnect();
     },
   };

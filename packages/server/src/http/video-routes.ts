@@ -1,8 +1,10 @@
+import etag from "@fastify/etag";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { type Config, keys, type Storage } from "@reelkit/core";
 import {
   ErrorBody,
   ListVideosQuery,
+  RecordViewBody,
   Suggestions,
   SuggestionsQuery,
   UpdateVideoBody,
@@ -12,7 +14,7 @@ import {
   type VideoStatusEvent,
 } from "@reelkit/sdk/contract";
 import { Type } from "@sinclair/typebox";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { CatalogFilters } from "../catalog/catalog-query.js";
 import { type CatalogService, InvalidCursorError, normalizeTags } from "../catalog/catalog-service.js";
 import type { Video } from "../generated/prisma/client.js";
@@ -29,6 +31,18 @@ const HEARTBEAT_MS = 15_000;
 
 function statusEvent(v: Video): VideoStatusEvent {
   return { videoId: v.id, status: v.status, progress: v.progress, failureReason: v.failureReason };
+}
+
+/** Shared caches (a CDN) may keep public reads briefly and serve them stale while refetching. */
+export const PUBLIC_CACHE = "public, max-age=5, stale-while-revalidate=30";
+
+/**
+ * Cache-Control of a read: `public` only for a request without credentials (a token or a
+ * session cookie may make the answer per-user) about something that is not still changing.
+ */
+function cacheFor(request: FastifyRequest, reply: FastifyReply, settled = true): void {
+  const personal = request.headers.authorization !== undefined || request.headers.cookie !== undefined;
+  reply.header("Cache-Control", personal ? "private, no-cache" : settled ? PUBLIC_CACHE : "no-cache");
 }
 
 /** An ISO 8601 date or date-time query parameter; anything else is a 400. */
@@ -61,6 +75,12 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
   const { catalog, storage, config } = opts;
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const map = (v: Video) => toApiVideo(v, config.publicUrl);
+  // ETag from the body (these routes only): a matching If-None-Match is a 304 without a body.
+  await app.register(etag);
+  // Writes and errors are never stored by any cache; reads set their own policy below.
+  app.addHook("onRequest", async (_request, reply) => {
+    reply.header("Cache-Control", "no-store");
+  });
 
   r.get(
     "/api/videos",
@@ -71,7 +91,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
         response: { 200: VideoList, 400: ErrorBody },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { q, limit = 20, cursor, sort } = request.query;
       const filters = filtersOf(request.query);
       if (!q && sort === "relevance") throw errors.validation("sort=relevance needs a search query (q)");
@@ -79,6 +99,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
         const page = q
           ? await catalog.search({ ...filters, q, limit, cursor, sort })
           : await catalog.list({ ...filters, limit, cursor, sort: sort === "relevance" ? undefined : sort });
+        cacheFor(request, reply);
         return { items: page.items.map(map), nextCursor: page.nextCursor };
       } catch (err) {
         if (err instanceof InvalidCursorError) throw errors.validation("Invalid cursor");
@@ -96,9 +117,11 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
         response: { 200: Suggestions, 400: ErrorBody },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { q, limit = 8 } = request.query;
-      return { suggestions: await catalog.suggest(q, limit) };
+      const suggestions = await catalog.suggest(q, limit);
+      cacheFor(request, reply);
+      return { suggestions };
     },
   );
 
@@ -107,10 +130,29 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
     {
       schema: { summary: "One video, any status", params: VideoParams, response: { 200: VideoSchema, 404: ErrorBody } },
     },
-    async (request) => {
+    async (request, reply) => {
       const video = await catalog.get(request.params.id);
       if (!video) throw errors.videoNotFound(request.params.id);
+      cacheFor(request, reply, video.status === "READY" || video.status === "FAILED");
       return map(video);
+    },
+  );
+
+  r.post(
+    "/api/videos/:id/views",
+    {
+      schema: {
+        summary: "Count a view: once per playback session (the body's session id)",
+        params: VideoParams,
+        body: RecordViewBody,
+        response: { 202: Type.Null(), 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const video = await catalog.get(request.params.id);
+      if (!video) throw errors.videoNotFound(request.params.id);
+      catalog.recordView(video.id, request.body.session);
+      return reply.status(202).send(null);
     },
   );
 
