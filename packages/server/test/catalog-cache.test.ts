@@ -2,6 +2,7 @@
  * HTTP caching of catalog reads (ETag / 304, Cache-Control for shared caches) and the in-process
  * video cache across two server instances on one PostgreSQL database.
  */
+import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { LocalStorage, loadConfig } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
@@ -144,8 +145,25 @@ describeWith("postgres", postgresMissing, "video cache across two server instanc
     await t?.dispose();
   });
 
+  /** Resolves once B has heard every change A announced so far (NOTIFYs of one session arrive in order). */
+  async function bHeardA(): Promise<void> {
+    const sentinel = randomUUID();
+    const heard = new Promise<void>((resolve) => {
+      const off = secondDb.changes.subscribe((id) => {
+        if (id === sentinel) {
+          off();
+          resolve();
+        }
+      });
+    });
+    await t.db.changes.publish(sentinel);
+    await heard;
+  }
+
   it("an edit through one instance is seen through the other, which had the video cached", async () => {
     const id = await makeReadyVideo(a.catalog, { title: "Before" });
+    // Creating the video announced changes too; let them reach B before it caches the video.
+    await bHeardA();
     const read = async (i: Instance) => (await (await fetch(`${i.base}/api/videos/${id}`)).json()).title;
     expect(await read(b)).toBe("Before");
     // B serves from its cache: a change behind the catalog's back (no event) is not seen...
