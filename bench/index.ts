@@ -4,13 +4,14 @@
  *
  *   npm run bench                              1 GiB upload, catalog read load, 30 s 1080p30 transcode
  *   npm run bench -- --upload-mib 256 --seconds 10 --height 720    a quicker run
- *   npm run bench -- --only upload             (or --only read-load, --only transcode)
+ *   npm run bench -- --only upload             (or --only read-load, --only instant, --only transcode)
  *   npm run bench -- --only catalog            1M-video catalog (seeded once, kept), not in the default run
  *
  * Options: --upload-mib N (1024), --rounds N (3, median reported; upload and read load), --chunk-mib N (tus client chunk
  * size; default: one PATCH, tus-js-client's default), --seconds N (30), --height N (1080),
  * --source light|camera|both (how the generated source is encoded: x264 ultrafast, cheapest to
  * decode; or High profile + B-frames at 15 Mbit/s like a phone file; default both, camera first),
+ * --instant-seconds N (60: the clips of the time-to-playable benchmark),
  * --no-build (use the existing packages/server/dist), --postgres URL (default DATABASE_URL_TEST;
  * start one with `eval "$(scripts/engines.sh start)"`; `--postgres off` skips it), --clients N (50,
  * read load), --read-seconds N (15, read load).
@@ -23,6 +24,7 @@ import os from "node:os";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "../packages/server/test/server-process.js";
 import { printCatalogResult, runCatalogBench } from "./catalog.js";
+import { printInstantResult, runInstantBench } from "./instant.js";
 import { printReadLoadResult, runReadLoadBench } from "./read-load.js";
 import { printTranscodeResult, runTranscodeBench } from "./transcode.js";
 import { printUploadResult, runUploadBench } from "./upload.js";
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "30" },
     height: { type: "string", default: "1080" },
     source: { type: "string", default: "both" },
+    "instant-seconds": { type: "string", default: "60" },
     "no-build": { type: "boolean", default: false },
     postgres: { type: "string" },
     "catalog-rows": { type: "string", default: "1000000" },
@@ -53,7 +56,7 @@ function positive(name: string, raw: string | undefined): number {
   return n;
 }
 
-const BENCHES = ["upload", "read-load", "transcode", "catalog"] as const;
+const BENCHES = ["upload", "read-load", "instant", "transcode", "catalog"] as const;
 const only = values.only;
 if (only !== undefined && !(BENCHES as readonly string[]).includes(only)) {
   throw new Error(`--only must be one of ${BENCHES.join(", ")}, got ${only}`);
@@ -71,7 +74,7 @@ console.log(
       .join(" ")}`,
 );
 
-if ((runs("upload") || runs("read-load") || runs("catalog")) && !values["no-build"]) {
+if ((runs("upload") || runs("read-load") || runs("instant") || runs("catalog")) && !values["no-build"]) {
   console.log("building @reelkit/core, sdk and server (the benchmarks run packages/server/dist/bin.js) ...");
   const workspaces = ["@reelkit/core", "@reelkit/sdk", "@reelkit/server"].flatMap((w) => ["--workspace", w]);
   execFileSync("npm", ["run", "build", ...workspaces], { cwd: REPO_ROOT, stdio: "ignore" });
@@ -113,6 +116,10 @@ if (runs("read-load")) {
   };
   printReadLoadResult(opts, await runReadLoadBench(opts));
   if (!postgresUrl) console.log("(PostgreSQL run skipped: set DATABASE_URL_TEST to compare)");
+}
+
+if (runs("instant")) {
+  printInstantResult(await runInstantBench({ seconds: positive("instant-seconds", values["instant-seconds"]) }));
 }
 
 if (runs("transcode")) {

@@ -6,6 +6,11 @@ export function mediaUrl(key: string | null, publicUrl: string | null): string |
   return key ? `${publicUrl ?? ""}/media/${key}` : null;
 }
 
+/** READY, or PROCESSING with a master playlist whose renditions all have a first segment. */
+export function isPlayable(v: Pick<Video, "status" | "masterKey">): boolean {
+  return v.masterKey !== null && (v.status === "READY" || v.status === "PROCESSING");
+}
+
 /** A catalog row as the API contract's `Video` (storage keys become media URLs). */
 export function toApiVideo(v: Video, publicUrl: string | null): ApiVideo {
   const renditions = (Array.isArray(v.renditions) ? v.renditions : []) as unknown as (Rendition & {
@@ -23,7 +28,8 @@ export function toApiVideo(v: Video, publicUrl: string | null): ApiVideo {
     width: v.width,
     height: v.height,
     renditions: renditions.map(({ playlistKey: _k, ...r }) => r),
-    playbackUrl: v.status === "READY" ? mediaUrl(v.masterKey, publicUrl) : null,
+    playable: isPlayable(v),
+    playbackUrl: isPlayable(v) ? mediaUrl(v.masterKey, publicUrl) : null,
     posterUrl: mediaUrl(v.posterKey, publicUrl),
     storyboardUrl: mediaUrl(v.storyboardKey, publicUrl),
     storyboardVttUrl: mediaUrl(v.storyboardVttKey, publicUrl),

@@ -19,7 +19,7 @@ import type { CatalogFilters } from "../catalog/catalog-query.js";
 import { type CatalogService, InvalidCursorError, normalizeTags } from "../catalog/catalog-service.js";
 import type { Video } from "../generated/prisma/client.js";
 import { errors } from "./errors.js";
-import { toApiVideo } from "./video-mapper.js";
+import { isPlayable, toApiVideo } from "./video-mapper.js";
 
 export interface VideoRoutesOptions {
   config: Pick<Config, "publicUrl">;
@@ -30,7 +30,13 @@ export interface VideoRoutesOptions {
 const HEARTBEAT_MS = 15_000;
 
 function statusEvent(v: Video): VideoStatusEvent {
-  return { videoId: v.id, status: v.status, progress: v.progress, failureReason: v.failureReason };
+  return {
+    videoId: v.id,
+    status: v.status,
+    progress: v.progress,
+    failureReason: v.failureReason,
+    playable: isPlayable(v),
+  };
 }
 
 /** Shared caches (a CDN) may keep public reads briefly and serve them stale while refetching. */
