@@ -328,6 +328,20 @@ async function runScenario(base: string, s: Scenario, seconds: number): Promise<
   };
 }
 
+/** Waits (at most 60 s) until `/readyz`, which queries the database, answers within 200 ms. */
+async function drain(base: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const t0 = performance.now();
+    const ok = await fetch(`${base}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok && performance.now() - t0 < 200) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 async function runAgainst(
   base: string,
   connections: number,
@@ -374,6 +388,9 @@ async function runAgainst(
   ];
   const out: ScenarioResult[] = [];
   for (const s of scenarios) {
+    // Requests of the previous scenario may still be queued for the database pool when its
+    // clients stop: wait until the database answers quickly again, so they do not count here.
+    await drain(base);
     // A short warm-up so the first scenario does not pay for cold caches alone.
     await runScenario(base, { ...s, connections: Math.min(s.connections, 10) }, 1);
     const r = await runScenario(base, s, seconds);
