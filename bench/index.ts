@@ -4,7 +4,8 @@
  *
  *   npm run bench                              1 GiB upload, catalog read load, 30 s 1080p30 transcode
  *   npm run bench -- --upload-mib 256 --seconds 10 --height 720    a quicker run
- *   npm run bench -- --only upload             (or --only read-load, --only instant, --only transcode)
+ *   npm run bench -- --only upload             (or --only read-load, --only instant, --only transcode, --only s3)
+
  *   npm run bench -- --only catalog            1M-video catalog (seeded once, kept), not in the default run
  *
  * Options: --upload-mib N (1024), --rounds N (3, median reported; upload and read load), --chunk-mib N (tus client chunk
@@ -14,7 +15,8 @@
  * --instant-seconds N (60: the clips of the time-to-playable benchmark),
  * --no-build (use the existing packages/server/dist), --postgres URL (default DATABASE_URL_TEST;
  * start one with `eval "$(scripts/engines.sh start)"`; `--postgres off` skips it), --clients N (50,
- * read load), --read-seconds N (15, read load).
+ * read load), --read-seconds N (15, read load), --s3-mib N (1024: the S3 upload; the S3 benchmarks
+ * run when S3_ENDPOINT_TEST is set, `eval "$(scripts/engines.sh start s3)"`).
  * Catalog: --catalog-rows N (1000000, PostgreSQL), --catalog-embedded-rows N (100000, the embedded
  * database), --catalog-seconds N (10 per scenario), --clients N (50), --reseed (seed again even when
  * the kept bench database already holds the catalog).
@@ -26,6 +28,7 @@ import { REPO_ROOT } from "../packages/server/test/server-process.js";
 import { printCatalogResult, runCatalogBench } from "./catalog.js";
 import { printInstantResult, runInstantBench } from "./instant.js";
 import { printReadLoadResult, runReadLoadBench } from "./read-load.js";
+import { printS3TranscodeResult, printS3UploadResult, runS3TranscodeBench, runS3UploadBench } from "./s3.js";
 import { printTranscodeResult, runTranscodeBench } from "./transcode.js";
 import { printUploadResult, runUploadBench } from "./upload.js";
 
@@ -47,6 +50,7 @@ const { values } = parseArgs({
     reseed: { type: "boolean", default: false },
     clients: { type: "string", default: "50" },
     "read-seconds": { type: "string", default: "15" },
+    "s3-mib": { type: "string", default: "1024" },
   },
 });
 
@@ -56,7 +60,7 @@ function positive(name: string, raw: string | undefined): number {
   return n;
 }
 
-const BENCHES = ["upload", "read-load", "instant", "transcode", "catalog"] as const;
+const BENCHES = ["upload", "read-load", "instant", "transcode", "s3", "catalog"] as const;
 const only = values.only;
 if (only !== undefined && !(BENCHES as readonly string[]).includes(only)) {
   throw new Error(`--only must be one of ${BENCHES.join(", ")}, got ${only}`);
@@ -74,10 +78,11 @@ console.log(
       .join(" ")}`,
 );
 
-if ((runs("upload") || runs("read-load") || runs("instant") || runs("catalog")) && !values["no-build"]) {
-  console.log("building @reelkit/core, sdk and server (the benchmarks run packages/server/dist/bin.js) ...");
-  const workspaces = ["@reelkit/core", "@reelkit/sdk", "@reelkit/server"].flatMap((w) => ["--workspace", w]);
-  execFileSync("npm", ["run", "build", ...workspaces], { cwd: REPO_ROOT, stdio: "ignore" });
+if ((runs("upload") || runs("read-load") || runs("instant") || runs("s3") || runs("catalog")) && !values["no-build"]) {
+  console.log("building the server packages (the benchmarks run packages/server/dist/bin.js) ...");
+  for (const workspace of ["@reelkit/core", "@reelkit/sdk", "@reelkit/transcoder", "@reelkit/server"]) {
+    execFileSync("npm", ["run", "build", "--workspace", workspace], { cwd: REPO_ROOT, stdio: "ignore" });
+  }
 }
 
 if (runs("catalog")) {
@@ -120,6 +125,21 @@ if (runs("read-load")) {
 
 if (runs("instant")) {
   printInstantResult(await runInstantBench({ seconds: positive("instant-seconds", values["instant-seconds"]) }));
+}
+
+if (runs("s3")) {
+  if (!process.env.S3_ENDPOINT_TEST) {
+    console.log(
+      '\n(S3 benchmarks skipped: set S3_ENDPOINT_TEST and the AWS credentials, e.g. eval "$(scripts/engines.sh start s3)")',
+    );
+  } else {
+    const opts = { mib: positive("s3-mib", values["s3-mib"]), rounds: positive("rounds", values.rounds) };
+    printS3UploadResult(opts, await runS3UploadBench(opts));
+    const seconds = positive("seconds", values.seconds);
+    printS3TranscodeResult(
+      await runS3TranscodeBench({ seconds: [Math.max(5, Math.round(seconds / 3)), seconds], height: 720 }),
+    );
+  }
 }
 
 if (runs("transcode")) {

@@ -1,4 +1,13 @@
-import { type Config, createLogger, createStorage, InProcessBus, type Logger, type Storage } from "@reelkit/core";
+import {
+  type Config,
+  createLogger,
+  createMetrics,
+  createStorage,
+  InProcessBus,
+  instrumentTranscoderBus,
+  type Logger,
+  type Storage,
+} from "@reelkit/core";
 import { createTranscoder } from "@reelkit/transcoder";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
@@ -6,6 +15,7 @@ import { CatalogService } from "./catalog/catalog-service.js";
 import { OutboxRepository } from "./catalog/outbox.js";
 import { VideoCache } from "./catalog/video-cache.js";
 import { type Database, openDatabase } from "./db/database.js";
+import { PostgresLocker } from "./uploads/postgres-locker.js";
 
 export interface EmbeddedRuntime {
   app: FastifyInstance;
@@ -34,10 +44,32 @@ export async function createEmbeddedRuntime(config: Config, logger?: Logger): Pr
     catalog.flushViews().catch((err: unknown) => log.warn({ err }, "writing view counts failed; retried"));
   const viewTimer = setInterval(flushViews, VIEW_FLUSH_MS);
   viewTimer.unref();
+  // On PostgreSQL several instances may serve one upload: its lock lives in the database.
+  // The embedded database serves one process (its data directory is locked to it): tus's
+  // in-memory locker is enough there.
+  const uploadLocker = config.databaseUrl
+    ? new PostgresLocker({ connectionString: config.databaseUrl, logger: log.child({ name: "upload-locker" }) })
+    : undefined;
+  await uploadLocker?.start();
   // The transcoder subscribes before the relay starts, so redelivered outbox rows reach it.
-  const transcoder = createTranscoder({ config, storage, bus, logger: log.child({ name: "reelkit-transcoder" }) });
+  const metrics = createMetrics({ process: "reelkit-server" });
+  const transcoder = createTranscoder({
+    config,
+    storage,
+    bus: instrumentTranscoderBus(bus, metrics),
+    logger: log.child({ name: "reelkit-transcoder" }),
+  });
   await transcoder.start();
-  const app = await buildApp({ config, logger: log, storage, catalog, bus, outbox: new OutboxRepository(db.prisma) });
+  const app = await buildApp({
+    config,
+    logger: log,
+    storage,
+    catalog,
+    bus,
+    outbox: new OutboxRepository(db.prisma),
+    uploadLocker,
+    metrics,
+  });
   return {
     app,
     db,
@@ -47,6 +79,7 @@ export async function createEmbeddedRuntime(config: Config, logger?: Logger): Pr
       await app.close();
       clearInterval(viewTimer);
       await flushViews();
+      await uploadLocker?.close();
       await transcoder.stop();
       await bus.close();
       await db.close();

@@ -1,9 +1,19 @@
+import type { Config } from "@reelkit/core";
 import type { Video as ApiVideo, Rendition } from "@reelkit/sdk/contract";
 import type { Video } from "../generated/prisma/client.js";
 
-/** `/media/<key>`, absolute under `publicUrl` when one is configured. */
-export function mediaUrl(key: string | null, publicUrl: string | null): string | null {
-  return key ? `${publicUrl ?? ""}/media/${key}` : null;
+/**
+ * Where media URLs point: the bucket or its CDN (`S3_PUBLIC_BASE_URL`) when objects are public
+ * there, else this server's `/media` route, absolute under `publicUrl` when one is configured.
+ */
+export function mediaBaseUrl(config: Pick<Config, "publicUrl" | "storage">): string {
+  if (config.storage.kind === "s3" && config.storage.publicBaseUrl) return config.storage.publicBaseUrl;
+  return `${config.publicUrl ?? ""}/media`;
+}
+
+/** `<mediaBase>/<key>`. */
+export function mediaUrl(key: string | null, mediaBase: string): string | null {
+  return key ? `${mediaBase}/${key}` : null;
 }
 
 /** READY, or PROCESSING with a master playlist whose renditions all have a first segment. */
@@ -11,8 +21,8 @@ export function isPlayable(v: Pick<Video, "status" | "masterKey">): boolean {
   return v.masterKey !== null && (v.status === "READY" || v.status === "PROCESSING");
 }
 
-/** A catalog row as the API contract's `Video` (storage keys become media URLs). */
-export function toApiVideo(v: Video, publicUrl: string | null): ApiVideo {
+/** A catalog row as the API contract's `Video` (storage keys become media URLs under `mediaBase`). */
+export function toApiVideo(v: Video, mediaBase: string): ApiVideo {
   const renditions = (Array.isArray(v.renditions) ? v.renditions : []) as unknown as (Rendition & {
     playlistKey?: string;
   })[];
@@ -29,10 +39,10 @@ export function toApiVideo(v: Video, publicUrl: string | null): ApiVideo {
     height: v.height,
     renditions: renditions.map(({ playlistKey: _k, ...r }) => r),
     playable: isPlayable(v),
-    playbackUrl: isPlayable(v) ? mediaUrl(v.masterKey, publicUrl) : null,
-    posterUrl: mediaUrl(v.posterKey, publicUrl),
-    storyboardUrl: mediaUrl(v.storyboardKey, publicUrl),
-    storyboardVttUrl: mediaUrl(v.storyboardVttKey, publicUrl),
+    playbackUrl: isPlayable(v) ? mediaUrl(v.masterKey, mediaBase) : null,
+    posterUrl: mediaUrl(v.posterKey, mediaBase),
+    storyboardUrl: mediaUrl(v.storyboardKey, mediaBase),
+    storyboardVttUrl: mediaUrl(v.storyboardVttKey, mediaBase),
     createdAt: v.createdAt.toISOString(),
     updatedAt: v.updatedAt.toISOString(),
     publishedAt: v.publishedAt ? v.publishedAt.toISOString() : null,

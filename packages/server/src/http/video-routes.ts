@@ -19,10 +19,10 @@ import type { CatalogFilters } from "../catalog/catalog-query.js";
 import { type CatalogService, InvalidCursorError, normalizeTags } from "../catalog/catalog-service.js";
 import type { Video } from "../generated/prisma/client.js";
 import { errors } from "./errors.js";
-import { isPlayable, toApiVideo } from "./video-mapper.js";
+import { isPlayable, mediaBaseUrl, toApiVideo } from "./video-mapper.js";
 
 export interface VideoRoutesOptions {
-  config: Pick<Config, "publicUrl">;
+  config: Pick<Config, "publicUrl" | "storage">;
   storage: Storage;
   catalog: CatalogService;
 }
@@ -80,7 +80,8 @@ export function filtersOf(query: ListVideosQuery): CatalogFilters {
 export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions): Promise<void> {
   const { catalog, storage, config } = opts;
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const map = (v: Video) => toApiVideo(v, config.publicUrl);
+  const mediaBase = mediaBaseUrl(config);
+  const map = (v: Video) => toApiVideo(v, mediaBase);
   // ETag from the body (these routes only): a matching If-None-Match is a 304 without a body.
   await app.register(etag);
   // Writes and errors are never stored by any cache; reads set their own policy below.
@@ -192,6 +193,9 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       const video = await catalog.delete(request.params.id);
       if (!video) throw errors.videoNotFound(request.params.id);
       await storage.deletePrefix(keys.videoPrefix(video.id));
+      // What an unfinished upload left (tus data and its metadata, on disk or in S3).
+      const upload = keys.upload(video.uploadId ?? video.id);
+      await Promise.all(["", ".json", ".info", ".part"].map((ext) => storage.delete(`${upload}${ext}`)));
       return reply.status(204).send(null);
     },
   );

@@ -1,25 +1,8 @@
-import { createReadStream } from "node:fs";
-import fs from "node:fs/promises";
-import type { Storage } from "@reelkit/core";
+import { CACHE_IMMUTABLE, CACHE_PLAYLIST, contentTypeFor, ObjectNotFoundError, type Storage } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import { errors } from "../http/errors.js";
 
-const MIME: Record<string, string> = {
-  m3u8: "application/vnd.apple.mpegurl",
-  m4s: "video/iso.segment",
-  mp4: "video/mp4",
-  m4a: "audio/mp4",
-  ts: "video/mp2t",
-  jpg: "image/jpeg",
-  jpeg: "image/jpeg",
-  png: "image/png",
-  webp: "image/webp",
-  vtt: "text/vtt; charset=utf-8",
-};
-
-const IMMUTABLE = "public, max-age=31536000, immutable";
-// Playlists are rewritten while a video is processed; keep caches short.
-const PLAYLIST = "public, max-age=2";
+export { contentTypeFor };
 
 /** Only published renditions and images: sources and tus uploads are never served. */
 const SERVABLE =
@@ -37,11 +20,6 @@ export function mediaKey(raw: string): string {
     throw errors.invalidMediaPath();
   }
   return raw;
-}
-
-export function contentTypeFor(key: string): string {
-  const ext = key.slice(key.lastIndexOf(".") + 1).toLowerCase();
-  return MIME[ext] ?? "application/octet-stream";
 }
 
 /** Parses a single `bytes=` range; null when absent/unsupported, "invalid" when unsatisfiable. */
@@ -73,7 +51,11 @@ export interface MediaRoutesOptions {
   storage: Storage;
 }
 
-/** `GET|HEAD /media/*`: HLS playlists, fMP4 segments and images from local storage. */
+/**
+ * `GET|HEAD /media/*`: HLS playlists, fMP4 segments and images from storage (local or S3), with
+ * ranges. In S3 mode this is the route for a private bucket; a public one is read through
+ * `S3_PUBLIC_BASE_URL` instead.
+ */
 export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions): Promise<void> {
   const { storage } = opts;
   app.route({
@@ -87,17 +69,15 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
       if (/%2e|%2f|%5c|%00/i.test(rawPath)) throw errors.invalidMediaPath();
       const key = mediaKey((request.params as { "*": string })["*"]);
       if (!SERVABLE.test(key)) throw errors.mediaNotFound();
-      const file = storage.localPath(key);
-      if (!file) throw errors.mediaNotFound();
-      const stat = await fs.stat(file).catch(() => null);
-      if (!stat?.isFile()) throw errors.mediaNotFound();
+      const stat = await storage.stat(key);
+      if (!stat) throw errors.mediaNotFound();
 
       const size = stat.size;
       reply.header("Content-Type", contentTypeFor(key));
-      reply.header("Cache-Control", key.endsWith(".m3u8") ? PLAYLIST : IMMUTABLE);
+      reply.header("Cache-Control", key.endsWith(".m3u8") ? CACHE_PLAYLIST : CACHE_IMMUTABLE);
       reply.header("Accept-Ranges", "bytes");
-      reply.header("Last-Modified", stat.mtime.toUTCString());
-      reply.header("ETag", `"${size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`);
+      reply.header("Last-Modified", stat.modifiedAt.toUTCString());
+      if (stat.etag) reply.header("ETag", `"${stat.etag}"`);
 
       const range = parseRange(request.headers.range, size);
       if (range === "invalid") {
@@ -108,12 +88,17 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
         reply.status(206);
         reply.header("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
         reply.header("Content-Length", range.end - range.start + 1);
-        if (request.method === "HEAD") return reply.send();
-        return reply.send(createReadStream(file, { start: range.start, end: range.end }));
+      } else {
+        reply.header("Content-Length", size);
       }
-      reply.header("Content-Length", size);
       if (request.method === "HEAD") return reply.send();
-      return reply.send(createReadStream(file));
+      try {
+        return reply.send(await storage.get(key, range ?? undefined));
+      } catch (err) {
+        // Deleted between the stat and the read.
+        if (err instanceof ObjectNotFoundError) throw errors.mediaNotFound();
+        throw err;
+      }
     },
   });
 }
