@@ -36,6 +36,13 @@ export function describeWith(engine: Engine, missing: string | null, name: strin
   describe.skip(`${name} — skipped: ${missing}`, fn);
 }
 
+/** Kafka bootstrap brokers for tests (`scripts/engines.sh start` prints the export). */
+export const kafkaBrokers = (process.env.KAFKA_BROKERS_TEST ?? "")
+  .split(",")
+  .map((s) => s.trim())
+  .filter(Boolean);
+export const kafkaMissing = kafkaBrokers.length > 0 ? null : "KAFKA_BROKERS_TEST is not set";
+
 /**
  * The S3-compatible server of the test suites (`scripts/engines.sh start` runs versitygw and
  * prints these): `S3_ENDPOINT_TEST`, credentials through the standard AWS variables. Each suite

@@ -48,6 +48,27 @@ export interface Config {
   demoDir: string | null;
   /** PostgreSQL text-search configuration (language) of catalog search, e.g. `simple`, `english`. */
   searchLanguage: string;
+  /** `inline`: reelkit-server also runs the transcoder; `off`: separate reelkit-transcoder processes do. */
+  transcoder: "inline" | "off";
+  /** Kafka bootstrap brokers (`host:port`); the job queue in the database when empty. */
+  kafkaBrokers: string[];
+  /** Partitions of each topic Reelkit creates (existing topics are left as they are). */
+  kafkaPartitions: number;
+  /** Replication factor of the topics Reelkit creates. */
+  kafkaReplicationFactor: number;
+  /** Prepended to Reelkit's topic and consumer group names (several deployments on one cluster). */
+  kafkaTopicPrefix: string;
+  /** Deliveries of a message before it is parked (dead-lettered) and its video FAILED. */
+  jobMaxAttempts: number;
+  /** Delay before the first redelivery after a failure, in ms; doubles each time, up to 60 s. */
+  jobBackoffMs: number;
+  /** A job whose worker stopped renewing its lease for this long (ms) goes to another worker (job queue). */
+  jobLeaseMs: number;
+  /**
+   * With Kafka, a QUEUED/PROCESSING video without any event for this long (seconds) is queued
+   * again by the sweep (the job queue knows exactly which jobs are owned and needs no timeout).
+   */
+  staleJobSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -72,6 +93,14 @@ const KNOWN = new Set([
   "REELKIT_REQUIRE",
   "REELKIT_LOG_LEVEL",
   "REELKIT_SEARCH_LANGUAGE",
+  "REELKIT_TRANSCODER",
+  "REELKIT_KAFKA_PARTITIONS",
+  "REELKIT_KAFKA_REPLICATION_FACTOR",
+  "REELKIT_KAFKA_TOPIC_PREFIX",
+  "REELKIT_JOB_MAX_ATTEMPTS",
+  "REELKIT_JOB_BACKOFF",
+  "REELKIT_JOB_LEASE",
+  "REELKIT_STALE_JOB_AFTER",
   "REELKIT_STORAGE",
   // read by the `reelkit` CLI of @reelkit/sdk, not by the server
   "REELKIT_URL",
@@ -210,6 +239,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `expected a text search configuration name such as english, got ${JSON.stringify(searchLanguage)}`,
     );
   }
+  const transcoder = (get("REELKIT_TRANSCODER") ?? "inline").toLowerCase();
+  if (transcoder !== "inline" && transcoder !== "off") {
+    throw new ConfigError("REELKIT_TRANSCODER", `expected inline or off, got ${JSON.stringify(transcoder)}`);
+  }
+  const kafkaBrokers = (get("KAFKA_BROKERS") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const broker of kafkaBrokers) {
+    if (!/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(broker)) {
+      throw new ConfigError("KAFKA_BROKERS", `expected host:port[,host:port…], got ${JSON.stringify(broker)}`);
+    }
+  }
 
   const publicUrlRaw = get("REELKIT_PUBLIC_URL");
   const databaseUrl = get("DATABASE_URL");
@@ -241,5 +283,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: levelRaw as Config["logLevel"],
     demoDir: get("REELKIT_DEMO_DIR") ? path.resolve(cwd, get("REELKIT_DEMO_DIR") as string) : null,
     searchLanguage,
+    transcoder,
+    kafkaBrokers,
+    kafkaPartitions: parseInteger("REELKIT_KAFKA_PARTITIONS", get("REELKIT_KAFKA_PARTITIONS") ?? "6", 1, 10_000),
+    kafkaReplicationFactor: parseInteger(
+      "REELKIT_KAFKA_REPLICATION_FACTOR",
+      get("REELKIT_KAFKA_REPLICATION_FACTOR") ?? "1",
+      1,
+      100,
+    ),
+    kafkaTopicPrefix: (() => {
+      const prefix = get("REELKIT_KAFKA_TOPIC_PREFIX") ?? "";
+      if (!/^[A-Za-z0-9._-]{0,100}$/.test(prefix)) {
+        throw new ConfigError(
+          "REELKIT_KAFKA_TOPIC_PREFIX",
+          `letters, digits, '.', '_' and '-' only, got ${JSON.stringify(prefix)}`,
+        );
+      }
+      return prefix;
+    })(),
+    jobMaxAttempts: parseInteger("REELKIT_JOB_MAX_ATTEMPTS", get("REELKIT_JOB_MAX_ATTEMPTS") ?? "5", 1, 100),
+    jobBackoffMs: parseDuration("REELKIT_JOB_BACKOFF", get("REELKIT_JOB_BACKOFF") ?? "2s") * 1000,
+    jobLeaseMs: parseDuration("REELKIT_JOB_LEASE", get("REELKIT_JOB_LEASE") ?? "30s") * 1000,
+    staleJobSeconds: parseDuration("REELKIT_STALE_JOB_AFTER", get("REELKIT_STALE_JOB_AFTER") ?? "15m"),
   };
 }

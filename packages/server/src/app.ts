@@ -20,7 +20,6 @@ import { registerOpenApi } from "./http/openapi.js";
 import { systemRoutes } from "./http/system-routes.js";
 import { videoRoutes } from "./http/video-routes.js";
 import { mediaRoutes } from "./media/media-routes.js";
-import { OutboxRelay } from "./outbox/outbox-relay.js";
 import { uploadRoutes } from "./uploads/upload-routes.js";
 
 export interface AppDeps {
@@ -31,8 +30,9 @@ export interface AppDeps {
   storage?: Storage;
   /** The catalog; the upload and video routes are registered only when it is given. */
   catalog?: CatalogService;
-  /** With `outbox`, starts the outbox relay and applies transcoder events to the catalog. */
+  /** The bus, checked by `/readyz`; its consumers and the outbox relay are started by the runtime. */
   bus?: Bus;
+  /** The outbox, for the queue-lag gauges of `/metrics`. */
   outbox?: OutboxRepository;
   /** The tus upload locker shared by every instance (PostgreSQL); in-process when absent. */
   uploadLocker?: Locker;
@@ -60,14 +60,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await registerOpenApi(app);
   registerMetrics(app, metrics);
-  await app.register(systemRoutes, { storage, database: deps.catalog });
+  await app.register(systemRoutes, { storage, database: deps.catalog, bus: deps.bus });
   await app.register(mediaRoutes, { storage });
   if (deps.catalog) {
     const catalog = deps.catalog;
     await app.register(uploadRoutes, { config, storage, catalog, logger, locker: deps.uploadLocker, metrics });
     await app.register(videoRoutes, { config, storage, catalog });
-    if (deps.bus && deps.outbox) {
-      const bus = deps.bus;
+    if (deps.outbox) {
       const outbox = deps.outbox;
       registerGauge(metrics, {
         name: "reelkit_queue_lag_seconds",
@@ -78,21 +77,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         name: "reelkit_queue_pending",
         help: "Video events not yet published to the bus",
         read: async () => (await outbox.lag()).pending,
-      });
-      const relay = new OutboxRelay({ outbox: deps.outbox, bus, logger });
-      const stopKick = catalog.onChange((v) => {
-        if (v.status === "QUEUED") relay.kick();
-      });
-      await bus.subscribe("reelkit-server", {
-        "video.transcode.progress": async (e) => void (await catalog.applyProgress(e)),
-        "video.transcode.playable": async (e) => void (await catalog.applyPlayable(e)),
-        "video.transcode.ready": async (e) => void (await catalog.applyReady(e)),
-        "video.transcode.failed": async (e) => void (await catalog.applyFailed(e)),
-      });
-      app.addHook("onReady", async () => relay.start());
-      app.addHook("onClose", async () => {
-        stopKick();
-        await relay.stop();
       });
     }
   }

@@ -18,3 +18,10 @@ export function tusUpload(base: string, data: Buffer, metadata: Record<string, s
     u.start();
   });
 }
+
+/** Uploads a file in 8 MiB chunks; resolves with the id of the video the server made. */
+export async function uploadFile(base: string, data: Buffer, title: string): Promise<string> {
+  const { videoId } = await tusUpload(base, data, { filename: `${title}.mp4`, title }, 8 * 1024 * 1024);
+  if (!videoId) throw new Error("no Reelkit-Video-Id header");
+  return videoId;
+}

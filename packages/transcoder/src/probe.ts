@@ -1,8 +1,8 @@
-import { execFile } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import type { Config } from "@reelkit/core";
+import { FfmpegError, runContained } from "./ffmpeg-runner.js";
 
 export interface Binaries {
   ffmpeg: string;
@@ -152,8 +152,8 @@ export function parseKeyframes(csv: string): number[] {
   return times.sort((a, b) => a - b);
 }
 
-/** Runs ffprobe over the packets of the first video stream and returns its keyframe times. */
-export function probeKeyframes(ffprobe: string, file: string, signal?: AbortSignal): Promise<number[]> {
+/** Runs ffprobe (in its own process group) over the first video stream's packets: its keyframe times. */
+export async function probeKeyframes(ffprobe: string, file: string, signal?: AbortSignal): Promise<number[]> {
   const args = [
     "-v",
     "error",
@@ -165,31 +165,20 @@ export function probeKeyframes(ffprobe: string, file: string, signal?: AbortSign
     "csv=p=0",
     file,
   ];
-  return new Promise((resolve, reject) => {
-    execFile(ffprobe, args, { signal, maxBuffer: 256 * 1024 * 1024 }, (err, stdout) => {
-      if (err) return reject(err);
-      resolve(parseKeyframes(stdout));
-    });
-  });
+  const { stdout } = await runContained({ command: ffprobe, args, signal });
+  return parseKeyframes(stdout);
 }
 
-/** Runs ffprobe on a local file. */
-export function probeFile(ffprobe: string, file: string, signal?: AbortSignal): Promise<ProbeResult> {
+/** Runs ffprobe on a local file, in its own process group like ffmpeg (see runContained). */
+export async function probeFile(ffprobe: string, file: string, signal?: AbortSignal): Promise<ProbeResult> {
   const args = ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", file];
-  return new Promise((resolve, reject) => {
-    execFile(ffprobe, args, { signal, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err && (err as { name?: string }).name === "AbortError") return reject(err);
-      if (err) {
-        const detail = String(stderr).trim().split("\n").pop() ?? "";
-        return reject(
-          new ProbeError("UNDECODABLE", `The file could not be read as a video${detail ? ` (${detail})` : ""}.`),
-        );
-      }
-      try {
-        resolve(parseProbe(stdout));
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
+  let stdout: string;
+  try {
+    ({ stdout } = await runContained({ command: ffprobe, args, signal }));
+  } catch (err) {
+    if (!(err instanceof FfmpegError)) throw err;
+    const detail = err.stderr.trim().split("\n").pop() ?? "";
+    throw new ProbeError("UNDECODABLE", `The file could not be read as a video${detail ? ` (${detail})` : ""}.`);
+  }
+  return parseProbe(stdout);
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -6,8 +7,13 @@ import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { describeWith } from "../../../../test/engines.js";
 import { openDatabase } from "./database.js";
-import { defaultMigrationsDir, readMigrations } from "./migrate.js";
+import { defaultMigrationsDir } from "./migrate.js";
 import { postgresMissing } from "./test-databases.js";
+
+/** Every migration folder is applied once, whatever their number. */
+function migrationCount(): number {
+  return readdirSync(defaultMigrationsDir(), { withFileTypes: true }).filter((e) => e.isDirectory()).length;
+}
 
 describe("openDatabase (embedded PostgreSQL)", () => {
   it("creates <dataDir>/db, migrates once and keeps data across restarts", async () => {
@@ -24,7 +30,7 @@ describe("openDatabase (embedded PostgreSQL)", () => {
       const rows = await second.prisma.$queryRawUnsafe<{ n: number }[]>(
         `SELECT count(*)::int AS n FROM "_prisma_migrations"`,
       );
-      expect(rows[0]?.n).toBe((await readMigrations(defaultMigrationsDir())).length);
+      expect(rows[0]?.n).toBe(migrationCount());
       await second.close();
 
       // A new search language rewrites the stored vectors: English stems "running" to "run".
@@ -67,7 +73,7 @@ describeWith("postgres", postgresMissing, "openDatabase (PostgreSQL)", () => {
       const rows = await a.prisma.$queryRawUnsafe<{ n: number }[]>(
         `SELECT count(*)::int AS n FROM "_prisma_migrations"`,
       );
-      expect(rows[0]?.n).toBe((await readMigrations(defaultMigrationsDir())).length);
+      expect(rows[0]?.n).toBe(migrationCount());
       await b.prisma.video.create({ data: { id: randomUUID() } });
       expect(await a.prisma.video.count()).toBe(1);
       await a.close();

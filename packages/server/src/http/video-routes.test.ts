@@ -1,42 +1,55 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { InProcessBus, keys, LocalStorage, loadConfig, type VideoUploaded } from "@reelkit/core";
+import { keys, LocalStorage, loadConfig, type QueueBus, type VideoUploaded } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { playableEvent, readyEvent } from "../../test/factories.js";
 import { buildApp } from "../app.js";
+import { createQueueBus } from "../bus/create-bus.js";
 import { CatalogService } from "../catalog/catalog-service.js";
 import { OutboxRepository } from "../catalog/outbox.js";
 import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
+import { type ServerWork, startServerWork } from "../server-work.js";
 
 let tdb: TestDatabase;
 let app: FastifyInstance;
 let base: string;
 let storage: LocalStorage;
-let bus: InProcessBus;
+let bus: QueueBus;
+let work: ServerWork;
 const uploaded: VideoUploaded[] = [];
 
 beforeAll(async () => {
   tdb = await createTestDatabase("embedded");
   storage = new LocalStorage(path.join(tdb.dataDir, "media"));
-  bus = new InProcessBus();
-  await bus.subscribe("test-transcoder", {
-    "video.uploaded": async (e) => {
-      uploaded.push(e);
-    },
-  });
   const config = loadConfig({
     REELKIT_DATA_DIR: tdb.dataDir,
     REELKIT_LOG_LEVEL: "silent",
     REELKIT_PUBLIC_URL: "https://cdn.example",
   });
+  const queue = createQueueBus(config, tdb.db);
+  bus = queue.bus as QueueBus;
+  await bus.subscribe("test-transcoder", {
+    "video.uploaded": async (e) => {
+      uploaded.push(e);
+    },
+  });
   const catalog = new CatalogService(tdb.db.prisma);
-  app = await buildApp({ config, storage, catalog, bus, outbox: new OutboxRepository(tdb.db.prisma) });
+  work = await startServerWork({
+    config,
+    catalog,
+    outbox: new OutboxRepository(tdb.db.prisma),
+    bus,
+    busOwns: queue.owns,
+  });
+  app = await buildApp({ config, storage, catalog, bus });
   base = await app.listen({ port: 0, host: "127.0.0.1" });
 }, 60_000);
 
 afterAll(async () => {
   await app?.close();
+  await work?.stop();
+  await bus?.close();
   await tdb?.dispose();
 });
 
@@ -65,9 +78,15 @@ async function transcode(videoId: string, whilePlayable?: () => Promise<void>): 
   await progress(10);
   await bus.publish("video.transcode.playable", playableEvent(videoId, event.attempt));
   await progress(50);
-  await whilePlayable?.();
+  // The server's consumer applies the queued events in order: wait until it has these.
+  if (whilePlayable) await vi.waitFor(whilePlayable, { timeout: 5000 });
   await storage.put(keys.poster(videoId), Buffer.from("jpg"));
   await bus.publish("video.transcode.ready", readyEvent(videoId, event.attempt));
+  // Publishing queues the events; the server's consumer applies them.
+  await vi.waitFor(
+    async () => expect((await (await fetch(`${base}/api/videos/${videoId}`)).json()).status).toBe("READY"),
+    { timeout: 5000 },
+  );
 }
 
 describe("/api/videos", () => {

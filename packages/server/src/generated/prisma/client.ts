@@ -51,3 +51,8 @@ export type Video = Prisma.VideoModel
  * 
  */
 export type Outbox = Prisma.OutboxModel
+/**
+ * Model BusJob
+ * The embedded bus's durable job queue (see QueueBus): claimed with a lease, deleted once done.
+ */
+export type BusJob = Prisma.BusJobModel

@@ -10,4 +10,5 @@
  */
 export type * from './models/Video'
 export type * from './models/Outbox'
+export type * from './models/BusJob'
 export type * from './commonInputTypes'

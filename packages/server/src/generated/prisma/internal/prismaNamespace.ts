@@ -398,7 +398,8 @@ type FieldRefInputType<Model, FieldType> = Model extends never ? never : FieldRe
 
 export const ModelName = {
   Video: 'Video',
-  Outbox: 'Outbox'
+  Outbox: 'Outbox',
+  BusJob: 'BusJob'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -414,7 +415,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "video" | "outbox"
+    modelProps: "video" | "outbox" | "busJob"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -566,6 +567,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    BusJob: {
+      payload: Prisma.$BusJobPayload<ExtArgs>
+      fields: Prisma.BusJobFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.BusJobFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.BusJobFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload>
+        }
+        findFirst: {
+          args: Prisma.BusJobFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.BusJobFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload>
+        }
+        findMany: {
+          args: Prisma.BusJobFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload>[]
+        }
+        create: {
+          args: Prisma.BusJobCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload>
+        }
+        createMany: {
+          args: Prisma.BusJobCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.BusJobCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload>[]
+        }
+        delete: {
+          args: Prisma.BusJobDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload>
+        }
+        update: {
+          args: Prisma.BusJobUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload>
+        }
+        deleteMany: {
+          args: Prisma.BusJobDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.BusJobUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.BusJobUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload>[]
+        }
+        upsert: {
+          args: Prisma.BusJobUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload>
+        }
+        aggregate: {
+          args: Prisma.BusJobAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateBusJob>
+        }
+        groupBy: {
+          args: Prisma.BusJobGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.BusJobGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.BusJobCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.BusJobCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -645,10 +720,29 @@ export const OutboxScalarFieldEnum = {
   createdAt: 'createdAt',
   publishedAt: 'publishedAt',
   attempts: 'attempts',
-  lastError: 'lastError'
+  lastError: 'lastError',
+  claimedBy: 'claimedBy',
+  claimedUntil: 'claimedUntil'
 } as const
 
 export type OutboxScalarFieldEnum = (typeof OutboxScalarFieldEnum)[keyof typeof OutboxScalarFieldEnum]
+
+
+export const BusJobScalarFieldEnum = {
+  id: 'id',
+  topic: 'topic',
+  key: 'key',
+  payload: 'payload',
+  attempts: 'attempts',
+  availableAt: 'availableAt',
+  leaseOwner: 'leaseOwner',
+  leaseUntil: 'leaseUntil',
+  parkedAt: 'parkedAt',
+  lastError: 'lastError',
+  createdAt: 'createdAt'
+} as const
+
+export type BusJobScalarFieldEnum = (typeof BusJobScalarFieldEnum)[keyof typeof BusJobScalarFieldEnum]
 
 
 export const SortOrder = {
@@ -713,10 +807,21 @@ export type VideoOrderByRelevanceFieldEnum = (typeof VideoOrderByRelevanceFieldE
 export const OutboxOrderByRelevanceFieldEnum = {
   topic: 'topic',
   key: 'key',
-  lastError: 'lastError'
+  lastError: 'lastError',
+  claimedBy: 'claimedBy'
 } as const
 
 export type OutboxOrderByRelevanceFieldEnum = (typeof OutboxOrderByRelevanceFieldEnum)[keyof typeof OutboxOrderByRelevanceFieldEnum]
+
+
+export const BusJobOrderByRelevanceFieldEnum = {
+  topic: 'topic',
+  key: 'key',
+  leaseOwner: 'leaseOwner',
+  lastError: 'lastError'
+} as const
+
+export type BusJobOrderByRelevanceFieldEnum = (typeof BusJobOrderByRelevanceFieldEnum)[keyof typeof BusJobOrderByRelevanceFieldEnum]
 
 
 
@@ -975,6 +1080,7 @@ export type PrismaClientOptions = PrismaClientOptionsWithAccelerateUrl | PrismaC
 export type GlobalOmitConfig = {
   video?: Prisma.VideoOmit
   outbox?: Prisma.OutboxOmit
+  busJob?: Prisma.BusJobOmit
 }
 
 /* Types for Logging */

@@ -52,7 +52,8 @@ export const AnyNull = runtime.AnyNull
 
 export const ModelName = {
   Video: 'Video',
-  Outbox: 'Outbox'
+  Outbox: 'Outbox',
+  BusJob: 'BusJob'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -111,10 +112,29 @@ export const OutboxScalarFieldEnum = {
   createdAt: 'createdAt',
   publishedAt: 'publishedAt',
   attempts: 'attempts',
-  lastError: 'lastError'
+  lastError: 'lastError',
+  claimedBy: 'claimedBy',
+  claimedUntil: 'claimedUntil'
 } as const
 
 export type OutboxScalarFieldEnum = (typeof OutboxScalarFieldEnum)[keyof typeof OutboxScalarFieldEnum]
+
+
+export const BusJobScalarFieldEnum = {
+  id: 'id',
+  topic: 'topic',
+  key: 'key',
+  payload: 'payload',
+  attempts: 'attempts',
+  availableAt: 'availableAt',
+  leaseOwner: 'leaseOwner',
+  leaseUntil: 'leaseUntil',
+  parkedAt: 'parkedAt',
+  lastError: 'lastError',
+  createdAt: 'createdAt'
+} as const
+
+export type BusJobScalarFieldEnum = (typeof BusJobScalarFieldEnum)[keyof typeof BusJobScalarFieldEnum]
 
 
 export const SortOrder = {
@@ -179,8 +199,19 @@ export type VideoOrderByRelevanceFieldEnum = (typeof VideoOrderByRelevanceFieldE
 export const OutboxOrderByRelevanceFieldEnum = {
   topic: 'topic',
   key: 'key',
-  lastError: 'lastError'
+  lastError: 'lastError',
+  claimedBy: 'claimedBy'
 } as const
 
 export type OutboxOrderByRelevanceFieldEnum = (typeof OutboxOrderByRelevanceFieldEnum)[keyof typeof OutboxOrderByRelevanceFieldEnum]
+
+
+export const BusJobOrderByRelevanceFieldEnum = {
+  topic: 'topic',
+  key: 'key',
+  leaseOwner: 'leaseOwner',
+  lastError: 'lastError'
+} as const
+
+export type BusJobOrderByRelevanceFieldEnum = (typeof BusJobOrderByRelevanceFieldEnum)[keyof typeof BusJobOrderByRelevanceFieldEnum]
 
