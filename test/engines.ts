@@ -4,7 +4,7 @@ import { describe, it } from "vitest";
  * Engines a suite may need. A suite whose engine is absent is skipped with a stated reason;
  * `REELKIT_REQUIRE=postgres,kafka,s3,browser` (comma-separated) turns that skip into a failure.
  */
-export type Engine = "postgres" | "kafka" | "s3" | "browser" | "ffmpeg" | "schemathesis";
+export type Engine = "postgres" | "kafka" | "s3" | "browser" | "ffmpeg" | "schemathesis" | "tmpfs";
 
 export function requiredEngines(env: NodeJS.ProcessEnv = process.env): Set<string> {
   return new Set(

@@ -13,11 +13,13 @@ import type { Locker } from "@tus/server";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { CatalogService } from "./catalog/catalog-service.js";
 import type { OutboxRepository } from "./catalog/outbox.js";
+import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_METHODS } from "./http/cors.js";
 import { demoRoutes } from "./http/demo-routes.js";
-import { registerErrorHandlers } from "./http/errors.js";
+import { BODY_LIMIT, errorShapeOptions, registerErrorHandlers } from "./http/errors.js";
 import { registerMetrics } from "./http/metrics-routes.js";
 import { registerOpenApi } from "./http/openapi.js";
 import { systemRoutes } from "./http/system-routes.js";
+import { buildValidator } from "./http/validation.js";
 import { videoRoutes } from "./http/video-routes.js";
 import { mediaRoutes } from "./media/media-routes.js";
 import { uploadRoutes } from "./uploads/upload-routes.js";
@@ -48,14 +50,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // The pino instance narrows Fastify's logger type; routes only need the base logger API.
   const app = Fastify({
     loggerInstance: logger,
-    // Validation errors reach the root handler as `err.validation`.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true } },
+    bodyLimit: BODY_LIMIT,
+    ...errorShapeOptions,
+    schemaController: { compilersFactory: { buildValidator } },
   }) as unknown as FastifyInstance;
 
   registerErrorHandlers(app);
+  // @fastify/cors answers every OPTIONS request in its onRequest hook, tus uploads included
+  // (preflights must allow everything the kit sends; the upload routes add the tus discovery
+  // headers), and puts the CORS headers on every reply, hijacked tus replies included.
   await app.register(cors, {
     origin: config.corsOrigins.includes("*") ? true : config.corsOrigins,
-    exposedHeaders: ["Location", "Upload-Offset", "Upload-Length", "Tus-Resumable", "Reelkit-Video-Id"],
+    methods: [...CORS_METHODS],
+    allowedHeaders: [...CORS_ALLOWED_HEADERS],
+    exposedHeaders: [...CORS_EXPOSED_HEADERS],
+    maxAge: 86_400,
+    // An OPTIONS without Access-Control-Request-Method is tus discovery, not a bad preflight.
+    strictPreflight: false,
   });
 
   await registerOpenApi(app);

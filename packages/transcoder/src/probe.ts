@@ -37,14 +37,27 @@ export interface VideoCoding {
   bitDepth: number;
 }
 
+/** `message` is shown to the video's owner; `detail` (ffprobe's own words, paths included) is for the log. */
 export class ProbeError extends Error {
   constructor(
     readonly code: "UNDECODABLE" | "NO_VIDEO_STREAM",
     message: string,
+    readonly detail?: string,
   ) {
     super(message);
     this.name = "ProbeError";
   }
+}
+
+/**
+ * An ffmpeg/ffprobe message fit for the video's owner: without the file paths of the server
+ * (`/data/media/videos/…/source: Invalid data found…` becomes `Invalid data found…`).
+ */
+export function withoutPaths(text: string): string {
+  return text
+    .replace(/^\S*[\\/]\S*?:\s+/, "")
+    .replace(/(?:[A-Za-z]:)?(?:[\\/][^\s\\/:,'"()]+){2,}[\\/]?/g, "a file")
+    .trim();
 }
 
 function onPath(name: string, envPath: string | undefined): string | null {
@@ -178,7 +191,8 @@ export async function probeFile(ffprobe: string, file: string, signal?: AbortSig
   } catch (err) {
     if (!(err instanceof FfmpegError)) throw err;
     const detail = err.stderr.trim().split("\n").pop() ?? "";
-    throw new ProbeError("UNDECODABLE", `The file could not be read as a video${detail ? ` (${detail})` : ""}.`);
+    const shown = withoutPaths(detail);
+    throw new ProbeError("UNDECODABLE", `The file could not be read as a video${shown ? ` (${shown})` : ""}.`, detail);
   }
   return parseProbe(stdout);
 }

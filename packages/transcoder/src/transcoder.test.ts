@@ -345,6 +345,8 @@ describe("transcoder (real ffmpeg, QueueBus on the memory store, LocalStorage)",
       const [failed] = of("video.transcode.failed", id);
       expect(failed?.code).toBe(code);
       expect(failed?.reason.length).toBeGreaterThan(10);
+      // The owner reads this reason: it names no file of the server.
+      expect(failed?.reason).not.toMatch(/[\\/]/);
       expect(of("video.transcode.ready", id)).toEqual([]);
     },
     30_000,

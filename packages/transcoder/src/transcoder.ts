@@ -32,7 +32,7 @@ import {
   writeMasterPlaylist,
   writeNominalMasterPlaylist,
 } from "./playlist.js";
-import { ProbeError, probeFile, probeKeyframes, resolveBinaries } from "./probe.js";
+import { ProbeError, probeFile, probeKeyframes, resolveBinaries, withoutPaths } from "./probe.js";
 
 export const CONSUMER_GROUP = "reelkit-transcoder";
 
@@ -257,8 +257,14 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
       }).catch((err) => {
         // Only an ffmpeg that exited by itself says something about the input; one ended by a
         // signal (InterruptedError) or by our stop (the abort reason) is retried.
-        if (err instanceof FfmpegError)
-          throw new JobFailure("UNDECODABLE", `The video could not be decoded (${err.message}).`);
+        if (err instanceof FfmpegError) {
+          const failure = new JobFailure(
+            "UNDECODABLE",
+            `The video could not be decoded (${withoutPaths(err.message)}).`,
+          );
+          failure.cause = err; // the log keeps ffmpeg's own words
+          throw failure;
+        }
         throw err;
       });
     } finally {

@@ -288,6 +288,81 @@ describe("/api/videos", () => {
     expect(events.at(-1)).toMatchObject({ videoId: id, status: "READY", progress: 100 });
   });
 
+  it("takes JSON bodies as they are typed: a number is no title, and the body limit has its own code", async () => {
+    const id = await uploadVideo("Typed", "");
+    const patch = (body: string) =>
+      fetch(`${base}/api/videos/${id}`, { method: "PATCH", headers: { "content-type": "application/json" }, body });
+    const number = await patch(JSON.stringify({ title: 5 }));
+    expect(number.status).toBe(400);
+    expect((await number.json()).error.code).toBe("VALIDATION_FAILED");
+    const huge = await patch(JSON.stringify({ description: "x".repeat(1024 * 1024 + 10) }));
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toEqual({
+      error: { code: "BODY_TOO_LARGE", message: "The request body exceeds the limit of 1048576 bytes" },
+    });
+    // Querystrings are text: their numbers are still coerced.
+    expect((await fetch(`${base}/api/videos?limit=2`)).status).toBe(200);
+    expect((await (await fetch(`${base}/api/videos/${id}`)).json()).title).toBe("Typed");
+  });
+
+  it("answers an undeclared method with 405 and Allow, in the error shape", async () => {
+    const put = await fetch(`${base}/api/videos/00000000-0000-4000-8000-000000000000`, { method: "PUT" });
+    expect(put.status).toBe(405);
+    expect(put.headers.get("allow")).toBe("GET, HEAD, PATCH, DELETE");
+    expect((await put.json()).error.code).toBe("METHOD_NOT_ALLOWED");
+    const list = await fetch(`${base}/api/videos`, { method: "DELETE" });
+    expect(list.status).toBe(405);
+    expect(list.headers.get("allow")).toBe("GET, HEAD");
+    const upload = await fetch(`${base}/api/uploads/00000000-0000-4000-8000-000000000000`, { method: "PUT" });
+    expect(upload.status).toBe(405);
+    expect((await upload.json()).error.code).toBe("METHOD_NOT_ALLOWED");
+    // No route at all is still a 404.
+    const none = await fetch(`${base}/api/nothing-here`, { method: "PUT" });
+    expect(none.status).toBe(404);
+  });
+
+  it("ends an upload whose video is deleted while it runs, and leaves no file behind", async () => {
+    const head = (id: string) =>
+      fetch(`${base}/api/uploads/${id}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+    const patch = (id: string, offset: number, body: Buffer) =>
+      fetch(`${base}/api/uploads/${id}`, {
+        method: "PATCH",
+        headers: {
+          "Tus-Resumable": "1.0.0",
+          "Upload-Offset": String(offset),
+          "Content-Type": "application/offset+octet-stream",
+        },
+        body: new Uint8Array(body),
+      });
+    const created = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "8" },
+    });
+    const id = created.headers.get("reelkit-video-id") as string;
+    expect((await patch(id, 0, Buffer.from("half"))).status).toBe(204);
+    expect((await fetch(`${base}/api/videos/${id}`, { method: "DELETE" })).status).toBe(204);
+    // The rest of the upload is refused, and nothing reappears on disk.
+    const rest = await patch(id, 4, Buffer.from("rest"));
+    expect([404, 410]).toContain(rest.status);
+    expect((await rest.json()).error.code).toMatch(/^UPLOAD_(NOT_FOUND|GONE)$/);
+    expect([404, 410]).toContain((await head(id)).status);
+    expect(await storage.stat(keys.source(id))).toBeNull();
+    expect(await storage.list(keys.videoPrefix(id))).toEqual([]);
+    expect(await storage.stat(keys.upload(id))).toBeNull();
+    expect(await storage.stat(`${keys.upload(id)}.json`)).toBeNull();
+    expect((await fetch(`${base}/api/videos/${id}`)).status).toBe(404);
+  });
+
+  it("deleting a finished video also removes its kept tus upload (no hard link holds its bytes)", async () => {
+    const id = await uploadVideo("Kept upload", "");
+    expect(await storage.stat(keys.upload(id))).not.toBeNull();
+    expect((await fetch(`${base}/api/videos/${id}`, { method: "DELETE" })).status).toBe(204);
+    expect(await storage.stat(keys.upload(id))).toBeNull();
+    expect(await storage.stat(`${keys.upload(id)}.json`)).toBeNull();
+    const head = await fetch(`${base}/api/uploads/${id}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+    expect(head.status).toBe(404);
+  });
+
   it("404s unknown and malformed ids", async () => {
     for (const id of ["00000000-0000-4000-8000-000000000000", "not-a-uuid"]) {
       const res = await fetch(`${base}/api/videos/${id}`);
