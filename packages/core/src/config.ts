@@ -46,6 +46,8 @@ export interface Config {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Directory of the built demo site served at `/`; none when null. */
   demoDir: string | null;
+  /** PostgreSQL text-search configuration (language) of catalog search, e.g. `simple`, `english`. */
+  searchLanguage: string;
   /** `inline`: reelkit-server also runs the transcoder; `off`: separate reelkit-transcoder processes do. */
   transcoder: "inline" | "off";
   /** Kafka bootstrap brokers (`host:port`); the job queue in the database when empty. */
@@ -90,6 +92,7 @@ const KNOWN = new Set([
   "REELKIT_DEMO_DIR",
   "REELKIT_REQUIRE",
   "REELKIT_LOG_LEVEL",
+  "REELKIT_SEARCH_LANGUAGE",
   "REELKIT_TRANSCODER",
   "REELKIT_KAFKA_PARTITIONS",
   "REELKIT_KAFKA_REPLICATION_FACTOR",
@@ -229,6 +232,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
 
+  const searchLanguage = (get("REELKIT_SEARCH_LANGUAGE") ?? "simple").toLowerCase();
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(searchLanguage)) {
+    throw new ConfigError(
+      "REELKIT_SEARCH_LANGUAGE",
+      `expected a text search configuration name such as english, got ${JSON.stringify(searchLanguage)}`,
+    );
+  }
   const transcoder = (get("REELKIT_TRANSCODER") ?? "inline").toLowerCase();
   if (transcoder !== "inline" && transcoder !== "off") {
     throw new ConfigError("REELKIT_TRANSCODER", `expected inline or off, got ${JSON.stringify(transcoder)}`);
@@ -272,6 +282,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ),
     logLevel: levelRaw as Config["logLevel"],
     demoDir: get("REELKIT_DEMO_DIR") ? path.resolve(cwd, get("REELKIT_DEMO_DIR") as string) : null,
+    searchLanguage,
     transcoder,
     kafkaBrokers,
     kafkaPartitions: parseInteger("REELKIT_KAFKA_PARTITIONS", get("REELKIT_KAFKA_PARTITIONS") ?? "6", 1, 10_000),

@@ -548,6 +548,8 @@ describe("<VideoPlayer videoId>", () => {
       createdAt: new Date(0).toISOString(),
       updatedAt: new Date(0).toISOString(),
       publishedAt: null,
+      tags: [],
+      viewCount: 0,
     };
     const client = createReelkitClient({
       baseUrl: "http://api.reelkit.test",

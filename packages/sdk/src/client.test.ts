@@ -23,6 +23,8 @@ const video = (id: string, title = "A clip") => ({
   createdAt: "2026-01-01T00:00:00.000Z",
   updatedAt: "2026-01-01T00:00:00.000Z",
   publishedAt: null,
+  tags: [],
+  viewCount: 0,
 });
 
 describe("createReelkitClient", () => {
@@ -51,6 +53,23 @@ describe("createReelkitClient", () => {
     await client.search({ q: "cat videos", limit: 5 });
     expect(server.requests[0]?.url).toBe("/api/videos?q=cat+videos&limit=5");
     expect(server.requests[0]?.headers.authorization).toBeUndefined();
+  });
+
+  it("sends sorts and filters (tags as a comma-separated list) and asks for suggestions", async () => {
+    server = await startServer((req, res) =>
+      req.url?.startsWith("/api/videos/suggestions")
+        ? sendJson(res, 200, { suggestions: ["Cooking pasta"] })
+        : sendJson(res, 200, { items: [], nextCursor: null }),
+    );
+    const client = createReelkitClient({ baseUrl: server.baseUrl });
+    await client.search({ q: "pasta", sort: "views", duration: "short", minHeight: 720, tags: ["food", "italy"] });
+    await client.list({ publishedAfter: "2026-01-01", owner: "u1", minDuration: 60 });
+    expect(await client.suggest("cook", 5)).toEqual(["Cooking pasta"]);
+    expect(server.requests.map((r) => r.url)).toEqual([
+      "/api/videos?q=pasta&sort=views&duration=short&minHeight=720&tags=food%2Citaly",
+      "/api/videos?publishedAfter=2026-01-01&owner=u1&minDuration=60",
+      "/api/videos/suggestions?q=cook&limit=5",
+    ]);
   });
 
   it("gets, updates with a JSON body and deletes", async () => {

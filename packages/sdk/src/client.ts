@@ -2,7 +2,7 @@
  * Typed client for the Reelkit catalog API. Request and response types come from the TypeBox
  * schemas in `contract.ts`, the same ones the server validates with.
  */
-import type { ListVideosQuery, UpdateVideoBody, Video, VideoList } from "./contract.js";
+import type { ListVideosQuery, Suggestions, UpdateVideoBody, Video, VideoList } from "./contract.js";
 import { ReelkitApiError } from "./errors.js";
 
 export interface ReelkitClientOptions {
@@ -14,8 +14,9 @@ export interface ReelkitClientOptions {
   fetch?: typeof fetch;
 }
 
-export type ListOptions = Omit<ListVideosQuery, "q">;
-export type SearchOptions = ListVideosQuery & { q: string };
+/** List query: sort, cursor, limit and filters; `tags` may be an array (sent comma-separated). */
+export type ListOptions = Omit<ListVideosQuery, "q" | "tags"> & { tags?: string | string[] };
+export type SearchOptions = ListOptions & { q: string };
 
 export interface RequestOptions {
   signal?: AbortSignal;
@@ -25,6 +26,8 @@ export interface ReelkitClient {
   readonly baseUrl: string;
   list(query?: ListOptions, options?: RequestOptions): Promise<VideoList>;
   search(query: SearchOptions, options?: RequestOptions): Promise<VideoList>;
+  /** Search-box typeahead: titles starting with `prefix`. */
+  suggest(prefix: string, limit?: number, options?: RequestOptions): Promise<string[]>;
   get(id: string, options?: RequestOptions): Promise<Video>;
   update(id: string, patch: UpdateVideoBody, options?: RequestOptions): Promise<Video>;
   delete(id: string, options?: RequestOptions): Promise<void>;
@@ -72,6 +75,9 @@ export function createReelkitClient(options: ReelkitClientOptions): ReelkitClien
     authHeaders,
     list: (query = {}, opts = {}) => request<VideoList>("GET", `/api/videos${toQueryString(query)}`, opts),
     search: (query, opts = {}) => request<VideoList>("GET", `/api/videos${toQueryString(query)}`, opts),
+    suggest: async (prefix, limit, opts = {}) =>
+      (await request<Suggestions>("GET", `/api/videos/suggestions${toQueryString({ q: prefix, limit })}`, opts))
+        .suggestions,
     get: (id, opts = {}) => request<Video>("GET", videoPath(id), opts),
     update: (id, patch, opts = {}) => request<Video>("PATCH", videoPath(id), { ...opts, body: patch }),
     delete: async (id, opts = {}) => {
@@ -80,9 +86,10 @@ export function createReelkitClient(options: ReelkitClientOptions): ReelkitClien
   };
 }
 
-function toQueryString(query: Record<string, string | number | undefined>): string {
+function toQueryString(query: Record<string, string | number | string[] | undefined>): string {
   const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
+  for (const [key, raw] of Object.entries(query)) {
+    const value = Array.isArray(raw) ? raw.join(",") : raw;
     if (value !== undefined && value !== "") params.set(key, String(value));
   }
   const text = params.toString();

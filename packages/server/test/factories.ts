@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { keys, type TranscodePlayable, type TranscodeReady } from "@reelkit/core";
 import type { Video } from "@reelkit/sdk/contract";
+import type { CatalogService } from "../src/catalog/catalog-service.js";
 import type { UploadCatalog } from "../src/uploads/upload-routes.js";
 
 /** `video.transcode.playable` for the same single rung as `readyEvent`, with nominal rates. */
@@ -35,6 +37,26 @@ export function readyEvent(videoId: string, attempt: number): TranscodeReady {
     storyboardKey: keys.storyboard(videoId),
     storyboardVttKey: keys.storyboardVtt(videoId),
   };
+}
+
+export interface VideoInput {
+  title: string;
+  description?: string;
+}
+
+/** A video that finished uploading and waits for the transcoder (attempt 1); returns its id. */
+export async function makeQueuedVideo(catalog: CatalogService, { title, description = "" }: VideoInput) {
+  const videoId = randomUUID();
+  await catalog.createForUpload({ videoId, uploadId: videoId, title, description, filename: "clip.mp4" });
+  await catalog.finishUpload(videoId, { sourceKey: keys.source(videoId), sourceSize: 1024 });
+  return videoId;
+}
+
+/** A published video with a 3 s, one-rung ladder; returns its id. */
+export async function makeReadyVideo(catalog: CatalogService, input: VideoInput) {
+  const videoId = await makeQueuedVideo(catalog, input);
+  await catalog.applyReady(readyEvent(videoId, 1));
+  return videoId;
 }
 
 /** Records what the upload flow asks of the catalog; videos not finished, cancelled or failed are UPLOADING. */

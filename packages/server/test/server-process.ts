@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 
 /** Repository root (the server's working directory in tests and benchmarks). */
@@ -17,6 +18,20 @@ export interface ServerProcessOptions {
   entry?: "source" | "built" | "npm-start" | "transcoder";
   /** How long to wait for the "Server listening" log line. */
   startTimeoutMs?: number;
+  /**
+   * A free port to listen on (passed as PORT): the server counts as started once `/healthz`
+   * answers there, so it may run with a log level that hides the "Server listening" line.
+   */
+  port?: number;
+}
+
+/** A port nothing listens on right now (the OS picks it). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /**
@@ -61,7 +76,13 @@ export class ServerProcess {
     }[opts.entry ?? "source"];
     const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
-      env: { ...process.env, HOST: "127.0.0.1", REELKIT_LOG_LEVEL: "info", ...opts.env },
+      env: {
+        ...process.env,
+        HOST: "127.0.0.1",
+        REELKIT_LOG_LEVEL: "info",
+        ...opts.env,
+        ...(opts.port ? { PORT: String(opts.port) } : {}),
+      },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
@@ -89,6 +110,24 @@ export class ServerProcess {
       };
       child.stdout?.on("data", onData);
       child.stderr?.on("data", onData);
+      if (opts.port) {
+        const port = opts.port;
+        const poll = async () => {
+          while (child.exitCode === null) {
+            const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+              (r) => r.ok,
+              () => false,
+            );
+            if (ok) {
+              clearTimeout(timer);
+              resolve(port);
+              return;
+            }
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        };
+        void poll();
+      }
       exit.then((code) => {
         clearTimeout(timer);
         reject(new Error(`server exited with ${code} before listening:\n${log.join("\n")}`));

@@ -99,7 +99,20 @@ describe("OpenAPI document", () => {
 
     // Request and response schemas come from the shared contract.
     const list = doc.paths["/api/videos"].get;
-    expect(list.parameters.map((p: { name: string }) => p.name).sort()).toEqual(["cursor", "limit", "q", "sort"]);
+    expect(list.parameters.map((p: { name: string }) => p.name).sort()).toEqual([
+      "cursor",
+      "duration",
+      "limit",
+      "maxDuration",
+      "minDuration",
+      "minHeight",
+      "owner",
+      "publishedAfter",
+      "publishedBefore",
+      "q",
+      "sort",
+      "tags",
+    ]);
     expect(list.responses["200"].content["application/json"].schema.properties.items.items.$ref).toBe(
       "#/components/schemas/Video",
     );

@@ -46,5 +46,7 @@ export function toApiVideo(v: Video, mediaBase: string): ApiVideo {
     createdAt: v.createdAt.toISOString(),
     updatedAt: v.updatedAt.toISOString(),
     publishedAt: v.publishedAt ? v.publishedAt.toISOString() : null,
+    tags: v.tags,
+    viewCount: Number(v.viewCount),
   };
 }

@@ -96,7 +96,9 @@ export const VideoScalarFieldEnum = {
   storyboardVttKey: 'storyboardVttKey',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt',
-  publishedAt: 'publishedAt'
+  publishedAt: 'publishedAt',
+  tags: 'tags',
+  viewCount: 'viewCount'
 } as const
 
 export type VideoScalarFieldEnum = (typeof VideoScalarFieldEnum)[keyof typeof VideoScalarFieldEnum]
@@ -187,7 +189,8 @@ export const VideoOrderByRelevanceFieldEnum = {
   masterKey: 'masterKey',
   posterKey: 'posterKey',
   storyboardKey: 'storyboardKey',
-  storyboardVttKey: 'storyboardVttKey'
+  storyboardVttKey: 'storyboardVttKey',
+  tags: 'tags'
 } as const
 
 export type VideoOrderByRelevanceFieldEnum = (typeof VideoOrderByRelevanceFieldEnum)[keyof typeof VideoOrderByRelevanceFieldEnum]

@@ -34,6 +34,7 @@ export type VideoAvgAggregateOutputType = {
   width: number | null
   height: number | null
   frameRate: number | null
+  viewCount: number | null
 }
 
 export type VideoSumAggregateOutputType = {
@@ -44,6 +45,7 @@ export type VideoSumAggregateOutputType = {
   width: number | null
   height: number | null
   frameRate: number | null
+  viewCount: bigint | null
 }
 
 export type VideoMinAggregateOutputType = {
@@ -70,6 +72,7 @@ export type VideoMinAggregateOutputType = {
   createdAt: Date | null
   updatedAt: Date | null
   publishedAt: Date | null
+  viewCount: bigint | null
 }
 
 export type VideoMaxAggregateOutputType = {
@@ -96,6 +99,7 @@ export type VideoMaxAggregateOutputType = {
   createdAt: Date | null
   updatedAt: Date | null
   publishedAt: Date | null
+  viewCount: bigint | null
 }
 
 export type VideoCountAggregateOutputType = {
@@ -123,6 +127,8 @@ export type VideoCountAggregateOutputType = {
   createdAt: number
   updatedAt: number
   publishedAt: number
+  tags: number
+  viewCount: number
   _all: number
 }
 
@@ -135,6 +141,7 @@ export type VideoAvgAggregateInputType = {
   width?: true
   height?: true
   frameRate?: true
+  viewCount?: true
 }
 
 export type VideoSumAggregateInputType = {
@@ -145,6 +152,7 @@ export type VideoSumAggregateInputType = {
   width?: true
   height?: true
   frameRate?: true
+  viewCount?: true
 }
 
 export type VideoMinAggregateInputType = {
@@ -171,6 +179,7 @@ export type VideoMinAggregateInputType = {
   createdAt?: true
   updatedAt?: true
   publishedAt?: true
+  viewCount?: true
 }
 
 export type VideoMaxAggregateInputType = {
@@ -197,6 +206,7 @@ export type VideoMaxAggregateInputType = {
   createdAt?: true
   updatedAt?: true
   publishedAt?: true
+  viewCount?: true
 }
 
 export type VideoCountAggregateInputType = {
@@ -224,6 +234,8 @@ export type VideoCountAggregateInputType = {
   createdAt?: true
   updatedAt?: true
   publishedAt?: true
+  tags?: true
+  viewCount?: true
   _all?: true
 }
 
@@ -338,6 +350,8 @@ export type VideoGroupByOutputType = {
   createdAt: Date
   updatedAt: Date
   publishedAt: Date | null
+  tags: string[]
+  viewCount: bigint
   _count: VideoCountAggregateOutputType | null
   _avg: VideoAvgAggregateOutputType | null
   _sum: VideoSumAggregateOutputType | null
@@ -388,6 +402,8 @@ export type VideoWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"Video"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Video"> | Date | string
   publishedAt?: Prisma.DateTimeNullableFilter<"Video"> | Date | string | null
+  tags?: Prisma.StringNullableListFilter<"Video">
+  viewCount?: Prisma.BigIntFilter<"Video"> | bigint | number
 }
 
 export type VideoOrderByWithRelationInput = {
@@ -415,6 +431,8 @@ export type VideoOrderByWithRelationInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  tags?: Prisma.SortOrder
+  viewCount?: Prisma.SortOrder
   _relevance?: Prisma.VideoOrderByRelevanceInput
 }
 
@@ -446,6 +464,8 @@ export type VideoWhereUniqueInput = Prisma.AtLeast<{
   createdAt?: Prisma.DateTimeFilter<"Video"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Video"> | Date | string
   publishedAt?: Prisma.DateTimeNullableFilter<"Video"> | Date | string | null
+  tags?: Prisma.StringNullableListFilter<"Video">
+  viewCount?: Prisma.BigIntFilter<"Video"> | bigint | number
 }, "id" | "uploadId">
 
 export type VideoOrderByWithAggregationInput = {
@@ -473,6 +493,8 @@ export type VideoOrderByWithAggregationInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  tags?: Prisma.SortOrder
+  viewCount?: Prisma.SortOrder
   _count?: Prisma.VideoCountOrderByAggregateInput
   _avg?: Prisma.VideoAvgOrderByAggregateInput
   _max?: Prisma.VideoMaxOrderByAggregateInput
@@ -508,6 +530,8 @@ export type VideoScalarWhereWithAggregatesInput = {
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Video"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Video"> | Date | string
   publishedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Video"> | Date | string | null
+  tags?: Prisma.StringNullableListFilter<"Video">
+  viewCount?: Prisma.BigIntWithAggregatesFilter<"Video"> | bigint | number
 }
 
 export type VideoCreateInput = {
@@ -535,6 +559,8 @@ export type VideoCreateInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   publishedAt?: Date | string | null
+  tags?: Prisma.VideoCreatetagsInput | string[]
+  viewCount?: bigint | number
 }
 
 export type VideoUncheckedCreateInput = {
@@ -562,6 +588,8 @@ export type VideoUncheckedCreateInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   publishedAt?: Date | string | null
+  tags?: Prisma.VideoCreatetagsInput | string[]
+  viewCount?: bigint | number
 }
 
 export type VideoUpdateInput = {
@@ -589,6 +617,8 @@ export type VideoUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  tags?: Prisma.VideoUpdatetagsInput | string[]
+  viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
 }
 
 export type VideoUncheckedUpdateInput = {
@@ -616,6 +646,8 @@ export type VideoUncheckedUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  tags?: Prisma.VideoUpdatetagsInput | string[]
+  viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
 }
 
 export type VideoCreateManyInput = {
@@ -643,6 +675,8 @@ export type VideoCreateManyInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   publishedAt?: Date | string | null
+  tags?: Prisma.VideoCreatetagsInput | string[]
+  viewCount?: bigint | number
 }
 
 export type VideoUpdateManyMutationInput = {
@@ -670,6 +704,8 @@ export type VideoUpdateManyMutationInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  tags?: Prisma.VideoUpdatetagsInput | string[]
+  viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
 }
 
 export type VideoUncheckedUpdateManyInput = {
@@ -697,6 +733,16 @@ export type VideoUncheckedUpdateManyInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  tags?: Prisma.VideoUpdatetagsInput | string[]
+  viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+}
+
+export type StringNullableListFilter<$PrismaModel = never> = {
+  equals?: string[] | Prisma.ListStringFieldRefInput<$PrismaModel> | null
+  has?: string | Prisma.StringFieldRefInput<$PrismaModel> | null
+  hasEvery?: string[] | Prisma.ListStringFieldRefInput<$PrismaModel>
+  hasSome?: string[] | Prisma.ListStringFieldRefInput<$PrismaModel>
+  isEmpty?: boolean
 }
 
 export type VideoOrderByRelevanceInput = {
@@ -730,6 +776,8 @@ export type VideoCountOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrder
+  tags?: Prisma.SortOrder
+  viewCount?: Prisma.SortOrder
 }
 
 export type VideoAvgOrderByAggregateInput = {
@@ -740,6 +788,7 @@ export type VideoAvgOrderByAggregateInput = {
   width?: Prisma.SortOrder
   height?: Prisma.SortOrder
   frameRate?: Prisma.SortOrder
+  viewCount?: Prisma.SortOrder
 }
 
 export type VideoMaxOrderByAggregateInput = {
@@ -766,6 +815,7 @@ export type VideoMaxOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrder
+  viewCount?: Prisma.SortOrder
 }
 
 export type VideoMinOrderByAggregateInput = {
@@ -792,6 +842,7 @@ export type VideoMinOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrder
+  viewCount?: Prisma.SortOrder
 }
 
 export type VideoSumOrderByAggregateInput = {
@@ -802,6 +853,11 @@ export type VideoSumOrderByAggregateInput = {
   width?: Prisma.SortOrder
   height?: Prisma.SortOrder
   frameRate?: Prisma.SortOrder
+  viewCount?: Prisma.SortOrder
+}
+
+export type VideoCreatetagsInput = {
+  set: string[]
 }
 
 export type StringFieldUpdateOperationsInput = {
@@ -864,6 +920,19 @@ export type NullableDateTimeFieldUpdateOperationsInput = {
   set?: Date | string | null
 }
 
+export type VideoUpdatetagsInput = {
+  set?: string[]
+  push?: string | string[]
+}
+
+export type BigIntFieldUpdateOperationsInput = {
+  set?: bigint | number
+  increment?: bigint | number
+  decrement?: bigint | number
+  multiply?: bigint | number
+  divide?: bigint | number
+}
+
 
 
 export type VideoSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -891,6 +960,8 @@ export type VideoSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   createdAt?: boolean
   updatedAt?: boolean
   publishedAt?: boolean
+  tags?: boolean
+  viewCount?: boolean
 }, ExtArgs["result"]["video"]>
 
 export type VideoSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -918,6 +989,8 @@ export type VideoSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   createdAt?: boolean
   updatedAt?: boolean
   publishedAt?: boolean
+  tags?: boolean
+  viewCount?: boolean
 }, ExtArgs["result"]["video"]>
 
 export type VideoSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -945,6 +1018,8 @@ export type VideoSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   createdAt?: boolean
   updatedAt?: boolean
   publishedAt?: boolean
+  tags?: boolean
+  viewCount?: boolean
 }, ExtArgs["result"]["video"]>
 
 export type VideoSelectScalar = {
@@ -972,9 +1047,11 @@ export type VideoSelectScalar = {
   createdAt?: boolean
   updatedAt?: boolean
   publishedAt?: boolean
+  tags?: boolean
+  viewCount?: boolean
 }
 
-export type VideoOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "uploadId" | "ownerId" | "title" | "description" | "filename" | "status" | "failureReason" | "progress" | "attempt" | "sourceKey" | "sourceSize" | "duration" | "width" | "height" | "frameRate" | "renditions" | "masterKey" | "posterKey" | "storyboardKey" | "storyboardVttKey" | "createdAt" | "updatedAt" | "publishedAt", ExtArgs["result"]["video"]>
+export type VideoOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "uploadId" | "ownerId" | "title" | "description" | "filename" | "status" | "failureReason" | "progress" | "attempt" | "sourceKey" | "sourceSize" | "duration" | "width" | "height" | "frameRate" | "renditions" | "masterKey" | "posterKey" | "storyboardKey" | "storyboardVttKey" | "createdAt" | "updatedAt" | "publishedAt" | "tags" | "viewCount", ExtArgs["result"]["video"]>
 
 export type $VideoPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "Video"
@@ -1004,6 +1081,8 @@ export type $VideoPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs 
     createdAt: Date
     updatedAt: Date
     publishedAt: Date | null
+    tags: string[]
+    viewCount: bigint
   }, ExtArgs["result"]["video"]>
   composites: {}
 }
@@ -1451,6 +1530,8 @@ export interface VideoFieldRefs {
   readonly createdAt: Prisma.FieldRef<"Video", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Video", 'DateTime'>
   readonly publishedAt: Prisma.FieldRef<"Video", 'DateTime'>
+  readonly tags: Prisma.FieldRef<"Video", 'String[]'>
+  readonly viewCount: Prisma.FieldRef<"Video", 'BigInt'>
 }
     
 
