@@ -1,7 +1,8 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { processTable } from "../../../test/process-table.js";
 
 /** Repository root (the server's working directory in tests and benchmarks). */
 export const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
@@ -140,12 +141,9 @@ export class ServerProcess {
 
   /** Process groups led by a watchdog this process spawned: one per running ffmpeg/ffprobe. */
   encoderGroups(): number[] {
-    return execFileSync("ps", ["-e", "-o", "pid=,ppid=,pgid="], { encoding: "utf8" })
-      .trim()
-      .split("\n")
-      .map((l) => l.trim().split(/\s+/).map(Number))
-      .filter(([pid, ppid, pgid]) => ppid === this.pid && pid === pgid)
-      .map(([pid]) => pid as number);
+    return processTable()
+      .filter((p) => p.ppid === this.pid && p.pid === p.pgid)
+      .map((p) => p.pid);
   }
 
   /** SIGKILL: no shutdown hook runs, nothing is flushed by the process itself. */
