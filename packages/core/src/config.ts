@@ -107,6 +107,12 @@ const KNOWN = new Set([
   "REELKIT_TOKEN",
   // read by the demo site's Vite dev server, not by the server
   "REELKIT_DEV_SERVER",
+  // read by scripts/engines.sh and scripts/node.sh (test engines, Node builds), not by the server
+  "REELKIT_PG_PORT",
+  "REELKIT_KAFKA_PORT",
+  "REELKIT_KAFKA_DIR",
+  "REELKIT_S3_PORT",
+  "REELKIT_CACHE_DIR",
 ]);
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
