@@ -145,6 +145,10 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
     ]);
   };
 
+  // Uploads whose finish hook succeeded during the current request: on S3 their tus data is
+  // removed right after (POST_FINISH), which must not read as "deleted while uploading".
+  const finishedNow = new Set<string>();
+
   const tus = new TusServer({
     path: UPLOADS_PATH,
     datastore,
@@ -183,6 +187,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
         throw errors.uploadGone();
       }
       opts.metrics?.uploads.inc({ event: "finished" });
+      finishedNow.add(videoId);
       return {};
     },
     onResponseError: async (req, err) => {
@@ -247,7 +252,13 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
     }
     const id = request.method === "POST" ? randomUUID() : uploadIdOf(request.url);
     if (request.method === "POST") headers.set(ID_HEADER, id as string);
-    let response = await toJsonError(await tus.handleWeb(toWebRequest(raw, headers)));
+    let response: Response;
+    let justFinished = false;
+    try {
+      response = await toJsonError(await tus.handleWeb(toWebRequest(raw, headers)));
+    } finally {
+      if (id) justFinished = finishedNow.delete(id);
+    }
 
     let abandoned = false;
     if (request.method === "POST" && id && response.status >= 400) {
@@ -265,6 +276,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
     if (
       request.method === "PATCH" &&
       id &&
+      !justFinished &&
       response.status === 204 &&
       !(await backend.uploads.getUpload(id).catch(() => null))
     ) {
