@@ -230,8 +230,10 @@ describeWith("kafka", kafkaMissing, "KafkaBus on a real broker", () => {
       );
       await vi.waitFor(() => expect(parked).toEqual(["no outcome after 2 deliveries"]), { timeout: 40_000 });
       expect(handled).toEqual([]);
-      // Nothing left in the ledger once the message is parked.
-      expect(await new LocalStorage(ledgerDir).list("bus/")).toEqual([]);
+      // Nothing left in the ledger once the message is parked and committed.
+      await vi.waitFor(async () => expect(await new LocalStorage(ledgerDir).list("bus/")).toEqual([]), {
+        timeout: 10_000,
+      });
     } finally {
       await fs.rm(ledgerDir, { recursive: true, force: true });
     }
