@@ -533,6 +533,8 @@ describe("<VideoPlayer videoId>", () => {
       title: "Clip",
       description: "",
       filename: "clip.mp4",
+      ownerId: null,
+      visibility: "PUBLIC",
       status: "READY",
       progress: 100,
       failureReason: null,

@@ -80,10 +80,11 @@ export function createReelkitClient(options: ReelkitClientOptions): ReelkitClien
   };
 }
 
-function toQueryString(query: Record<string, string | number | undefined>): string {
+function toQueryString(query: Record<string, string | number | boolean | undefined>): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined && value !== "") params.set(key, String(value));
+    if (value === true) params.set(key, "1");
+    else if (value !== undefined && value !== "" && value !== false) params.set(key, String(value));
   }
   const text = params.toString();
   return text ? `?${text}` : "";

@@ -1,6 +1,8 @@
 import cors from "@fastify/cors";
 import { type Bus, type Config, createStorage, type Logger, type Storage } from "@reelkit/core";
 import Fastify, { type FastifyInstance } from "fastify";
+import { authRoutes } from "./auth/auth-routes.js";
+import type { AuthService } from "./auth/auth-service.js";
 import type { CatalogService } from "./catalog/catalog-service.js";
 import type { OutboxRepository } from "./catalog/outbox.js";
 import { demoRoutes } from "./http/demo-routes.js";
@@ -18,8 +20,10 @@ export interface AppDeps {
   logger?: Logger;
   /** Object storage; `createStorage(config)` when absent. */
   storage?: Storage;
-  /** The catalog; the upload and video routes are registered only when it is given. */
+  /** The catalog; the upload and video routes are registered only when it is given (with `auth`). */
   catalog?: CatalogService;
+  /** Accounts and access (`createAuthService`); required with `catalog`. */
+  auth?: AuthService;
   /** With `outbox`, starts the outbox relay and applies transcoder events to the catalog. */
   bus?: Bus;
   outbox?: OutboxRepository;
@@ -44,11 +48,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await registerOpenApi(app);
   await app.register(systemRoutes, { storage, database: deps.catalog });
-  await app.register(mediaRoutes, { storage });
+  const catalogForMedia = deps.catalog;
+  await app.register(mediaRoutes, {
+    storage,
+    access:
+      deps.auth && catalogForMedia
+        ? { signer: deps.auth.mediaSigner, visibility: (id) => catalogForMedia.visibilityOf(id) }
+        : undefined,
+  });
+  if (deps.auth) await app.register(authRoutes, { auth: deps.auth });
   if (deps.catalog) {
     const catalog = deps.catalog;
-    await app.register(uploadRoutes, { config, storage, catalog, logger });
-    await app.register(videoRoutes, { config, storage, catalog });
+    const auth = deps.auth;
+    if (!auth) throw new Error("buildApp: the catalog routes need `auth`");
+    await app.register(uploadRoutes, { config, storage, catalog, auth, logger });
+    await app.register(videoRoutes, { config, storage, catalog, auth });
     if (deps.bus && deps.outbox) {
       const bus = deps.bus;
       const relay = new OutboxRelay({ outbox: deps.outbox, bus, logger });

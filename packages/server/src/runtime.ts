@@ -2,6 +2,8 @@ import { type Config, createLogger, createStorage, InProcessBus, type Logger, ty
 import { createTranscoder } from "@reelkit/transcoder";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
+import { AuthService } from "./auth/auth-service.js";
+import { resolveSecret } from "./auth/secret.js";
 import { CatalogService } from "./catalog/catalog-service.js";
 import { OutboxRepository } from "./catalog/outbox.js";
 import { type Database, openDatabase } from "./db/database.js";
@@ -11,6 +13,7 @@ export interface EmbeddedRuntime {
   db: Database;
   storage: Storage;
   catalog: CatalogService;
+  auth: AuthService;
   /** Stops accepting requests, aborts running transcodes (redelivered at next start), closes the database. */
   close(): Promise<void>;
 }
@@ -28,12 +31,22 @@ export async function createEmbeddedRuntime(config: Config, logger?: Logger): Pr
   // The transcoder subscribes before the relay starts, so redelivered outbox rows reach it.
   const transcoder = createTranscoder({ config, storage, bus, logger: log.child({ name: "reelkit-transcoder" }) });
   await transcoder.start();
-  const app = await buildApp({ config, logger: log, storage, catalog, bus, outbox: new OutboxRepository(db.prisma) });
+  const auth = new AuthService({ config, prisma: db.prisma, secret: await resolveSecret(config), logger: log });
+  const app = await buildApp({
+    config,
+    logger: log,
+    storage,
+    catalog,
+    auth,
+    bus,
+    outbox: new OutboxRepository(db.prisma),
+  });
   return {
     app,
     db,
     storage,
     catalog,
+    auth,
     async close() {
       await app.close();
       await transcoder.stop();

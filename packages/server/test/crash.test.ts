@@ -8,6 +8,7 @@ import { resolveBinaries } from "@reelkit/transcoder";
 import HLS from "hls-parser";
 import * as tus from "tus-js-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { signUp } from "./factories.js";
 import { ServerProcess } from "./server-process.js";
 
 // Crash recovery with a real `reelkit-server` process (embedded mode: PGlite, local storage,
@@ -54,13 +55,14 @@ async function waitFor(
 }
 
 /** Uploads `data` in one go and resolves with the video id. */
-function uploadAll(base: string, data: Buffer, title: string): Promise<string> {
+function uploadAll(base: string, auth: Record<string, string>, data: Buffer, title: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let videoId: string | null = null;
     new tus.Upload(data, {
       endpoint: `${base}/api/uploads`,
       chunkSize: 8 * 1024 * 1024,
       retryDelays: [],
+      headers: auth,
       metadata: { filename: `${title}.mp4`, title },
       onAfterResponse: (req, res) => {
         if (req.getMethod() === "POST") videoId = res.getHeader("Reelkit-Video-Id") ?? null;
@@ -97,6 +99,7 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
     expect(data.length).toBeGreaterThan(20 * 1024 * 1024);
     const dataDir = path.join(work, "upload-crash");
     const first = await startServer(dataDir);
+    const user = await signUp(first.base);
 
     // Kill the server while a PATCH body is streaming, somewhere past 40 % of the file.
     let videoId: string | null = null;
@@ -106,6 +109,7 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
         endpoint: `${first.base}/api/uploads`,
         chunkSize: 16 * 1024 * 1024,
         retryDelays: [],
+        headers: user.bearer,
         metadata: { filename: "noise.mp4", title: "Crash during upload" },
         onAfterResponse: (req, res) => {
           if (req.getMethod() === "POST") videoId = res.getHeader("Reelkit-Video-Id") ?? null;
@@ -126,10 +130,11 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
     const id = videoId as unknown as string;
     const uploadPath = new URL(interrupted.url).pathname;
 
-    // Same data directory, same port: the upload URL the client holds is valid again.
+    // Same data directory, same port: the upload URL the client holds is valid again, and so is
+    // its session (the generated secret is kept in the data directory).
     const second = await startServer(dataDir, first.port);
     const url = `${second.base}${uploadPath}`;
-    const head = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+    const head = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", ...user.bearer } });
     expect(head.status).toBe(200);
     const offset = Number(head.headers.get("upload-offset"));
     expect(offset).toBeGreaterThan(0);
@@ -144,6 +149,7 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
         uploadUrl: url,
         chunkSize: 16 * 1024 * 1024,
         retryDelays: [],
+        headers: user.bearer,
         onBeforeRequest: (req) => {
           if (req.getMethod() === "PATCH") patchOffsets.push(Number(req.getHeader("Upload-Offset")));
         },
@@ -172,7 +178,8 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
     ]);
     const dataDir = path.join(work, "transcode-crash");
     const first = await startServer(dataDir);
-    const id = await uploadAll(first.base, await fs.readFile(clip), "Crash during transcode");
+    const user = await signUp(first.base);
+    const id = await uploadAll(first.base, user.bearer, await fs.readFile(clip), "Crash during transcode");
 
     const during = await waitFor(first.base, id, (v) => v.status === "READY" || v.progress >= 10, {
       timeoutMs: 30_000,

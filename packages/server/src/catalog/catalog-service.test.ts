@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { describeWith } from "../../../../test/engines.js";
-import { readyEvent } from "../../test/factories.js";
+import { makeUser, readyEvent } from "../../test/factories.js";
 import { createTestDatabase, postgresMissing, type TestDatabase, type TestEngine } from "../db/test-databases.js";
 import type { Video } from "../generated/prisma/client.js";
 import { CatalogService, InvalidCursorError } from "./catalog-service.js";
@@ -14,6 +14,7 @@ function suite(engine: TestEngine) {
 
   beforeAll(async () => {
     t = await createTestDatabase(engine);
+    await makeUser(t.db.prisma, { id: "user-1" });
   }, 60_000);
   afterAll(async () => {
     await t?.dispose();

@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { TranscodeFailed, TranscodeProgress, TranscodeReady, VideoUploaded } from "@reelkit/core";
 import { Prisma, type PrismaClient, type Video } from "../generated/prisma/client.js";
+import type { Visibility } from "../generated/prisma/enums.js";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -15,6 +16,14 @@ export interface CreateForUploadInput {
   description: string;
   filename: string | null;
   ownerId?: string | null;
+  /** The upload token the upload was created with, if any. */
+  uploadTokenId?: string | null;
+}
+
+/** Who created an upload: its owner, and the upload token used, if any. */
+export interface UploadCreator {
+  ownerId: string | null;
+  uploadTokenId: string | null;
 }
 
 export interface FinishUploadInput {
@@ -48,6 +57,7 @@ export interface Page {
 export interface UpdateInput {
   title?: string;
   description?: string;
+  visibility?: Visibility;
 }
 
 export type CatalogChangeListener = (video: Video) => void;
@@ -133,6 +143,7 @@ export class CatalogService {
         description: input.description,
         filename: input.filename,
         ownerId: input.ownerId ?? null,
+        uploadTokenId: input.uploadTokenId ?? null,
       },
       update: {},
     });
@@ -200,6 +211,48 @@ export class CatalogService {
     return count > 0;
   }
 
+  /** Owner and upload token of the video created for a tus upload; null when there is none. */
+  async uploadCreator(uploadId: string): Promise<UploadCreator | null> {
+    return this.prisma.video.findUnique({
+      where: { uploadId },
+      select: { ownerId: true, uploadTokenId: true },
+    });
+  }
+
+  /** A video's visibility (null: no such video), for media delivery. */
+  async visibilityOf(id: string): Promise<Visibility | null> {
+    if (!isUuid(id)) return null;
+    const row = await this.prisma.video.findUnique({ where: { id }, select: { visibility: true } });
+    return row?.visibility ?? null;
+  }
+
+  /** How many uploads of this owner have not finished yet (the per-user cap). */
+  countUploading(ownerId: string): Promise<number> {
+    return this.prisma.video.count({ where: { ownerId, status: "UPLOADING" } });
+  }
+
+  /** Every video of one owner, any status, newest first, keyset-paginated on createdAt then id. */
+  async listMine(ownerId: string, options: Omit<ListOptions, "sort">): Promise<Page> {
+    const where: Prisma.VideoWhereInput = { ownerId };
+    if (options.cursor) {
+      const c = decodeCursor(options.cursor, isListCursor);
+      const at = new Date(c.p);
+      where.OR = [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: c.i } }];
+    }
+    const rows = await this.prisma.video.findMany({
+      where,
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      take: options.limit + 1,
+    });
+    const items = rows.slice(0, options.limit);
+    const last = items.at(-1);
+    const nextCursor =
+      rows.length > options.limit && last
+        ? encodeCursor({ p: last.createdAt.toISOString(), i: last.id } satisfies ListCursor)
+        : null;
+    return { items, nextCursor };
+  }
+
   get(id: string): Promise<Video | null> {
     if (!isUuid(id)) return Promise.resolve(null);
     return this.prisma.video.findUnique({ where: { id } });
@@ -208,7 +261,8 @@ export class CatalogService {
   /** READY videos by publishedAt then id (newest first by default), keyset-paginated. */
   async list(options: ListOptions): Promise<Page> {
     const desc = (options.sort ?? "newest") === "newest";
-    const where: Prisma.VideoWhereInput = { status: "READY" };
+    // Lists show PUBLIC videos only: UNLISTED plays by link, PRIVATE only for its owner.
+    const where: Prisma.VideoWhereInput = { status: "READY", visibility: "PUBLIC" };
     if (options.cursor) {
       const c = decodeCursor(options.cursor, isListCursor);
       const at = new Date(c.p);
@@ -246,7 +300,7 @@ export class CatalogService {
                to_tsvector('simple', title || ' ' || description) @@ websearch_to_tsquery('simple', ${q}) AS fts,
                word_similarity(lower(${q}), lower(title)) AS sim
           FROM video
-         WHERE status = 'READY'
+         WHERE status = 'READY' AND visibility = 'PUBLIC'
       ) s
       WHERE fts OR sim >= ${TRGM_THRESHOLD}
       ORDER BY (CASE WHEN fts THEN 1 ELSE 0 END) + rank + sim DESC, id DESC
@@ -264,6 +318,7 @@ export class CatalogService {
     const data: Prisma.VideoUpdateInput = {};
     if (input.title !== undefined) data.title = input.title;
     if (input.description !== undefined) data.description = input.description;
+    if (input.visibility !== undefined) data.visibility = input.visibility;
     try {
       return await this.prisma.video.update({ where: { id }, data });
     } catch (err) {

@@ -1,5 +1,6 @@
 import type { Video as ApiVideo, Rendition } from "@reelkit/sdk/contract";
 import type { Video } from "../generated/prisma/client.js";
+import { type MediaSigner, SIGNED_PREFIX } from "../media/media-signing.js";
 
 /** `/media/<key>`, absolute under `publicUrl` when one is configured. */
 export function mediaUrl(key: string | null, publicUrl: string | null): string | null {
@@ -7,7 +8,10 @@ export function mediaUrl(key: string | null, publicUrl: string | null): string |
 }
 
 /** A catalog row as the API contract's `Video` (storage keys become media URLs). */
-export function toApiVideo(v: Video, publicUrl: string | null): ApiVideo {
+export function toApiVideo(v: Video, publicUrl: string | null, signer?: MediaSigner): ApiVideo {
+  // A PRIVATE video's files are only reachable under an expiring signed prefix.
+  const prefix = v.visibility === "PRIVATE" && signer ? `${SIGNED_PREFIX}/${signer.token(v.id)}/` : "";
+  const media = (key: string | null) => (key ? mediaUrl(`${prefix}${key}`, publicUrl) : null);
   const renditions = (Array.isArray(v.renditions) ? v.renditions : []) as unknown as (Rendition & {
     playlistKey?: string;
   })[];
@@ -16,6 +20,8 @@ export function toApiVideo(v: Video, publicUrl: string | null): ApiVideo {
     title: v.title,
     description: v.description,
     filename: v.filename,
+    ownerId: v.ownerId,
+    visibility: v.visibility,
     status: v.status,
     progress: v.progress,
     failureReason: v.failureReason,
@@ -23,10 +29,10 @@ export function toApiVideo(v: Video, publicUrl: string | null): ApiVideo {
     width: v.width,
     height: v.height,
     renditions: renditions.map(({ playlistKey: _k, ...r }) => r),
-    playbackUrl: v.status === "READY" ? mediaUrl(v.masterKey, publicUrl) : null,
-    posterUrl: mediaUrl(v.posterKey, publicUrl),
-    storyboardUrl: mediaUrl(v.storyboardKey, publicUrl),
-    storyboardVttUrl: mediaUrl(v.storyboardVttKey, publicUrl),
+    playbackUrl: v.status === "READY" ? media(v.masterKey) : null,
+    posterUrl: media(v.posterKey),
+    storyboardUrl: media(v.storyboardKey),
+    storyboardVttUrl: media(v.storyboardVttKey),
     createdAt: v.createdAt.toISOString(),
     updatedAt: v.updatedAt.toISOString(),
     publishedAt: v.publishedAt ? v.publishedAt.toISOString() : null,

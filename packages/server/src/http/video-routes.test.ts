@@ -3,7 +3,8 @@ import path from "node:path";
 import { InProcessBus, keys, LocalStorage, loadConfig, type VideoUploaded } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { readyEvent } from "../../test/factories.js";
+import { testAuth } from "../../test/auth.js";
+import { readyEvent, signUp, type TestUser, uploadAs } from "../../test/factories.js";
 import { buildApp } from "../app.js";
 import { CatalogService } from "../catalog/catalog-service.js";
 import { OutboxRepository } from "../catalog/outbox.js";
@@ -15,6 +16,7 @@ let base: string;
 let storage: LocalStorage;
 let bus: InProcessBus;
 const uploaded: VideoUploaded[] = [];
+let owner: TestUser;
 
 beforeAll(async () => {
   tdb = await createTestDatabase("pglite");
@@ -31,8 +33,10 @@ beforeAll(async () => {
     REELKIT_PUBLIC_URL: "https://cdn.example",
   });
   const catalog = new CatalogService(tdb.db.prisma);
-  app = await buildApp({ config, storage, catalog, bus, outbox: new OutboxRepository(tdb.db.prisma) });
+  const auth = testAuth(tdb.db.prisma, config);
+  app = await buildApp({ config, storage, catalog, auth, bus, outbox: new OutboxRepository(tdb.db.prisma) });
   base = await app.listen({ port: 0, host: "127.0.0.1" });
+  owner = await signUp(base);
 }, 60_000);
 
 afterAll(async () => {
@@ -40,19 +44,8 @@ afterAll(async () => {
   await tdb?.dispose();
 });
 
-async function uploadVideo(title: string, description: string): Promise<string> {
-  const res = await fetch(`${base}/api/uploads`, {
-    method: "POST",
-    headers: {
-      "Tus-Resumable": "1.0.0",
-      "Upload-Length": "4",
-      "Upload-Metadata": `title ${Buffer.from(title).toString("base64")},description ${Buffer.from(description).toString("base64")}`,
-      "Content-Type": "application/offset+octet-stream",
-    },
-    body: "data",
-  });
-  expect(res.status).toBe(201);
-  return res.headers.get("reelkit-video-id") as string;
+function uploadVideo(title: string, description: string): Promise<string> {
+  return uploadAs(base, owner.headers, { title, description });
 }
 
 async function transcode(videoId: string): Promise<void> {
@@ -83,6 +76,8 @@ describe("/api/videos", () => {
       id,
       title: "Sunset over the harbour",
       description: "Boats at dusk",
+      ownerId: owner.id,
+      visibility: "PUBLIC",
       status: "READY",
       progress: 100,
       duration: 3,
@@ -130,14 +125,14 @@ describe("/api/videos", () => {
     const id = await uploadVideo("Old", "");
     const res = await fetch(`${base}/api/videos/${id}`, {
       method: "PATCH",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...owner.headers },
       body: JSON.stringify({ title: "New title" }),
     });
     expect(res.status).toBe(200);
     expect((await res.json()).title).toBe("New title");
     const bad = await fetch(`${base}/api/videos/${id}`, {
       method: "PATCH",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...owner.headers },
       body: JSON.stringify({ owner: "me" }),
     });
     expect(bad.status).toBe(400);
@@ -146,7 +141,7 @@ describe("/api/videos", () => {
     for (const body of [{ title: "a\u0000b" }, { description: "\u0000" }]) {
       const nul = await fetch(`${base}/api/videos/${id}`, {
         method: "PATCH",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...owner.headers },
         body: JSON.stringify(body),
       });
       expect(nul.status).toBe(400);
@@ -162,7 +157,7 @@ describe("/api/videos", () => {
     await vi.waitFor(() => expect(uploaded.map((e) => e.videoId)).toContain(id), { timeout: 5000 });
     await transcode(id);
     expect((await storage.list(keys.videoPrefix(id))).length).toBeGreaterThan(0);
-    const del = await fetch(`${base}/api/videos/${id}`, { method: "DELETE" });
+    const del = await fetch(`${base}/api/videos/${id}`, { method: "DELETE", headers: owner.bearer });
     expect(del.status).toBe(204);
     expect(await storage.list(keys.videoPrefix(id))).toEqual([]);
     const gone = await fetch(`${base}/api/videos/${id}`);

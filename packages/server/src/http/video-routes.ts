@@ -10,7 +10,8 @@ import {
   type VideoStatusEvent,
 } from "@reelkit/sdk/contract";
 import { Type } from "@sinclair/typebox";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { AuthService } from "../auth/auth-service.js";
 import { type CatalogService, InvalidCursorError } from "../catalog/catalog-service.js";
 import type { Video } from "../generated/prisma/client.js";
 import { errors } from "./errors.js";
@@ -20,6 +21,7 @@ export interface VideoRoutesOptions {
   config: Pick<Config, "publicUrl">;
   storage: Storage;
   catalog: CatalogService;
+  auth: AuthService;
 }
 
 const HEARTBEAT_MS = 15_000;
@@ -32,7 +34,25 @@ function statusEvent(v: Video): VideoStatusEvent {
 export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions): Promise<void> {
   const { catalog, storage, config } = opts;
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const map = (v: Video) => toApiVideo(v, config.publicUrl);
+  const map = (v: Video) => toApiVideo(v, config.publicUrl, opts.auth.mediaSigner);
+
+  /** The video if the caller may see it: PRIVATE ones only for their owner or an admin (else 404). */
+  const viewable = async (request: FastifyRequest, id: string): Promise<Video> => {
+    const video = await catalog.get(id);
+    if (!video || !AuthService.canView(await opts.auth.principal(request), video)) throw errors.videoNotFound(id);
+    return video;
+  };
+
+  /** The video, if the signed-in caller may change it: its owner or an admin (else 401/403/404). */
+  const editable = async (request: FastifyRequest, id: string): Promise<Video> => {
+    const user = await opts.auth.requireUser(request);
+    const video = await catalog.get(id);
+    if (!video) throw errors.videoNotFound(id);
+    if (!user.isAdmin && video.ownerId !== user.userId) {
+      throw errors.forbidden("Only the video's owner or an admin can change it");
+    }
+    return video;
+  };
 
   r.get(
     "/api/videos",
@@ -40,13 +60,18 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       schema: {
         summary: "List READY videos (newest first), or search them with q",
         querystring: ListVideosQuery,
-        response: { 200: VideoList, 400: ErrorBody },
+        response: { 200: VideoList, 400: ErrorBody, 401: ErrorBody },
       },
     },
     async (request) => {
-      const { q, limit = 20, cursor, sort } = request.query;
+      const { q, limit = 20, cursor, sort, mine } = request.query;
+      const owner = mine === "1" || mine === "true" ? (await opts.auth.requireUser(request)).userId : null;
       try {
-        const page = q ? await catalog.search({ q, limit, cursor }) : await catalog.list({ limit, cursor, sort });
+        const page = owner
+          ? await catalog.listMine(owner, { limit, cursor })
+          : q
+            ? await catalog.search({ q, limit, cursor })
+            : await catalog.list({ limit, cursor, sort });
         return { items: page.items.map(map), nextCursor: page.nextCursor };
       } catch (err) {
         if (err instanceof InvalidCursorError) throw errors.validation("Invalid cursor");
@@ -58,26 +83,27 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
   r.get(
     "/api/videos/:id",
     {
-      schema: { summary: "One video, any status", params: VideoParams, response: { 200: VideoSchema, 404: ErrorBody } },
+      schema: {
+        summary: "One video, any status (a PRIVATE one only for its owner or an admin)",
+        params: VideoParams,
+        response: { 200: VideoSchema, 404: ErrorBody },
+      },
     },
-    async (request) => {
-      const video = await catalog.get(request.params.id);
-      if (!video) throw errors.videoNotFound(request.params.id);
-      return map(video);
-    },
+    async (request) => map(await viewable(request, request.params.id)),
   );
 
   r.patch(
     "/api/videos/:id",
     {
       schema: {
-        summary: "Change the title or description",
+        summary: "Change the title, description or visibility (its owner or an admin)",
         params: VideoParams,
         body: UpdateVideoBody,
-        response: { 200: VideoSchema, 400: ErrorBody, 404: ErrorBody },
+        response: { 200: VideoSchema, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
       },
     },
     async (request) => {
+      await editable(request, request.params.id);
       const video = await catalog.update(request.params.id, request.body);
       if (!video) throw errors.videoNotFound(request.params.id);
       return map(video);
@@ -88,12 +114,13 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
     "/api/videos/:id",
     {
       schema: {
-        summary: "Delete the video and every file it has",
+        summary: "Delete the video and every file it has (its owner or an admin)",
         params: VideoParams,
-        response: { 204: Type.Null(), 404: ErrorBody },
+        response: { 204: Type.Null(), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
       },
     },
     async (request, reply) => {
+      await editable(request, request.params.id);
       const video = await catalog.delete(request.params.id);
       if (!video) throw errors.videoNotFound(request.params.id);
       await storage.deletePrefix(keys.videoPrefix(video.id));
@@ -112,8 +139,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       },
     },
     async (request, reply) => {
-      const video = await catalog.get(request.params.id);
-      if (!video) throw errors.videoNotFound(request.params.id);
+      const video = await viewable(request, request.params.id);
       reply.hijack();
       const res = reply.raw;
       // CORS headers were set on the Fastify reply, which a hijacked response bypasses.

@@ -3,6 +3,7 @@ import fs from "node:fs/promises";
 import type { Storage } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import { errors } from "../http/errors.js";
+import { type MediaSigner, SIGNED_PREFIX } from "./media-signing.js";
 
 const MIME: Record<string, string> = {
   m3u8: "application/vnd.apple.mpegurl",
@@ -69,13 +70,42 @@ export function parseRange(
   return { start, end };
 }
 
+export type MediaVisibility = "PUBLIC" | "UNLISTED" | "PRIVATE";
+
+/** Who may fetch a video's media: PRIVATE videos only through signed URLs. */
+export interface MediaAccess {
+  signer: MediaSigner;
+  /** The video's visibility; null when there is no such video. */
+  visibility(videoId: string): Promise<MediaVisibility | null>;
+}
+
 export interface MediaRoutesOptions {
   storage: Storage;
+  /** Without it every servable file is public (no catalog to ask). */
+  access?: MediaAccess;
+}
+
+/** Visibility lookups are cached this long: a segment request must not cost a query each. */
+const VISIBILITY_TTL_MS = 2_000;
+
+function cachedVisibility(access: MediaAccess): (videoId: string) => Promise<MediaVisibility | null> {
+  const cache = new Map<string, { at: number; value: Promise<MediaVisibility | null> }>();
+  return (videoId) => {
+    const now = Date.now();
+    const hit = cache.get(videoId);
+    if (hit && now - hit.at < VISIBILITY_TTL_MS) return hit.value;
+    if (cache.size > 10_000) cache.clear();
+    const value = access.visibility(videoId);
+    cache.set(videoId, { at: now, value });
+    value.catch(() => cache.delete(videoId));
+    return value;
+  };
 }
 
 /** `GET|HEAD /media/*`: HLS playlists, fMP4 segments and images from local storage. */
 export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions): Promise<void> {
-  const { storage } = opts;
+  const { storage, access } = opts;
+  const visibility = access ? cachedVisibility(access) : null;
   app.route({
     method: ["GET", "HEAD"],
     url: "/media/*",
@@ -85,8 +115,27 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
       const rawPath = request.url.split("?")[0] ?? "";
       // Reject encoded dots and slashes before decoding can turn them into traversal.
       if (/%2e|%2f|%5c|%00/i.test(rawPath)) throw errors.invalidMediaPath();
-      const key = mediaKey((request.params as { "*": string })["*"]);
+      let key = mediaKey((request.params as { "*": string })["*"]);
+      // `s/<token>/videos/<id>/…`: a signed URL of one video.
+      let token: string | null = null;
+      if (key.startsWith(`${SIGNED_PREFIX}/`)) {
+        const rest = key.slice(SIGNED_PREFIX.length + 1);
+        const slash = rest.indexOf("/");
+        if (slash < 0) throw errors.mediaNotFound();
+        token = rest.slice(0, slash);
+        key = rest.slice(slash + 1);
+      }
       if (!SERVABLE.test(key)) throw errors.mediaNotFound();
+      const videoId = key.split("/")[1] as string;
+      if (token !== null) {
+        if (!access) throw errors.mediaNotFound();
+        const check = access.signer.verify(videoId, token);
+        if (check === "expired") throw errors.mediaUrlExpired();
+        if (check === "invalid") throw errors.mediaUrlInvalid();
+      } else if (visibility && (await visibility(videoId)) === "PRIVATE") {
+        // A private video's files exist only under its signed URLs.
+        throw errors.mediaNotFound();
+      }
       const file = storage.localPath(key);
       if (!file) throw errors.mediaNotFound();
       const stat = await fs.stat(file).catch(() => null);
@@ -94,7 +143,10 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
 
       const size = stat.size;
       reply.header("Content-Type", contentTypeFor(key));
-      reply.header("Cache-Control", key.endsWith(".m3u8") ? PLAYLIST : IMMUTABLE);
+      reply.header("X-Content-Type-Options", "nosniff");
+      // Signed (private) files: only the browser that holds the URL may keep them, never a shared cache.
+      const cache = key.endsWith(".m3u8") ? PLAYLIST : IMMUTABLE;
+      reply.header("Cache-Control", token === null ? cache : cache.replace("public", "private"));
       reply.header("Accept-Ranges", "bytes");
       reply.header("Last-Modified", stat.mtime.toUTCString());
       reply.header("ETag", `"${size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`);

@@ -5,9 +5,12 @@ import path from "node:path";
 import { type Config, keys, LocalStorage, loadConfig } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import * as tus from "tus-js-client";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { testAuth } from "../../test/auth.js";
+import { signUp, type TestUser } from "../../test/factories.js";
 import { buildApp } from "../app.js";
 import type { CatalogService } from "../catalog/catalog-service.js";
+import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
 import { UPLOAD_EXPIRED_REASON } from "./upload-completion.js";
 import type { UploadCatalog } from "./upload-routes.js";
 
@@ -40,6 +43,12 @@ function recordingCatalog() {
     cancelUpload: async (videoId) => {
       cancelled.push(videoId);
     },
+    uploadCreator: async (uploadId) => {
+      const c = created.find((x) => x.uploadId === uploadId);
+      return c ? { ownerId: c.ownerId, uploadTokenId: c.uploadTokenId } : null;
+    },
+    countUploading: async (ownerId) =>
+      created.filter((c) => c.ownerId === ownerId && !finished.some((f) => f.videoId === c.videoId)).length,
   };
   return { catalog, created, finished, cancelled, failed };
 }
@@ -47,13 +56,33 @@ function recordingCatalog() {
 let dir: string;
 let storage: LocalStorage;
 let app: FastifyInstance | undefined;
+// Accounts live in a real database for the whole file; the catalog is the recorder above.
+let accounts: TestDatabase;
+let user: TestUser | undefined;
+
+/** The uploading user's bearer header (signed up on the first start). */
+const auth = (): Record<string, string> => user?.bearer ?? {};
 
 async function start(env: Record<string, string>, catalog: UploadCatalog): Promise<string> {
   const config: Config = loadConfig({ REELKIT_DATA_DIR: dir, REELKIT_LOG_LEVEL: "silent", ...env });
   // Only the upload flow is exercised here; the video routes never see this recorder.
-  app = await buildApp({ config, storage, catalog: catalog as unknown as CatalogService });
-  return await app.listen({ port: 0, host: "127.0.0.1" });
+  app = await buildApp({
+    config,
+    storage,
+    catalog: catalog as unknown as CatalogService,
+    auth: testAuth(accounts.db.prisma, config),
+  });
+  const base = await app.listen({ port: 0, host: "127.0.0.1" });
+  user ??= await signUp(base);
+  return base;
 }
+
+beforeAll(async () => {
+  accounts = await createTestDatabase("pglite");
+}, 60_000);
+afterAll(async () => {
+  await accounts?.dispose();
+});
 
 beforeEach(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), "reelkit-uploads-"));
@@ -73,6 +102,7 @@ function upload(base: string, data: Buffer, metadata: Record<string, string>, ch
       metadata,
       chunkSize,
       retryDelays: [],
+      headers: auth(),
       onAfterResponse: (req, res) => {
         if (req.getMethod() === "POST") videoId = res.getHeader("Reelkit-Video-Id") ?? null;
       },
@@ -91,7 +121,15 @@ describe("tus uploads", () => {
     const { videoId } = await upload(base, data, { filename: "cats.mp4", description: "Two cats" });
     expect(videoId).toMatch(/^[0-9a-f-]{36}$/);
     expect(rec.created).toEqual([
-      { videoId, uploadId: videoId, title: "cats", description: "Two cats", filename: "cats.mp4" },
+      {
+        videoId,
+        uploadId: videoId,
+        title: "cats",
+        description: "Two cats",
+        filename: "cats.mp4",
+        ownerId: user?.id,
+        uploadTokenId: null,
+      },
     ]);
     expect(rec.finished).toEqual([{ videoId, sourceKey: keys.source(videoId as string), sourceSize: 200_000 }]);
     const stored = await fs.readFile(storage.localPath(keys.source(videoId as string)));
@@ -107,6 +145,7 @@ describe("tus uploads", () => {
       method: "POST",
       headers: {
         "Tus-Resumable": "1.0.0",
+        ...auth(),
         "Upload-Length": "5",
         "Upload-Metadata": `title ${Buffer.from("My title").toString("base64")}`,
         "Content-Type": "application/offset+octet-stream",
@@ -128,6 +167,7 @@ describe("tus uploads", () => {
       method: "POST",
       headers: {
         "Tus-Resumable": "1.0.0",
+        ...auth(),
         "Upload-Length": "5",
         "Upload-Metadata": `title ${b64("Beach\u0000 day")},description ${b64("\u0000waves")},filename ${b64("a\u0000.mp4")}`,
       },
@@ -141,7 +181,7 @@ describe("tus uploads", () => {
     const base = await start({ REELKIT_MAX_UPLOAD_SIZE: "1000" }, rec.catalog);
     const res = await fetch(`${base}/api/uploads`, {
       method: "POST",
-      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "1001" },
+      headers: { "Tus-Resumable": "1.0.0", ...auth(), "Upload-Length": "1001" },
     });
     expect(res.status).toBe(413);
     const body = JSON.parse(await res.text());
@@ -155,12 +195,12 @@ describe("tus uploads", () => {
     const base = await start({}, rec.catalog);
     const res = await fetch(`${base}/api/uploads`, {
       method: "POST",
-      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "100" },
+      headers: { "Tus-Resumable": "1.0.0", ...auth(), "Upload-Length": "100" },
     });
     const url = new URL(res.headers.get("location") as string, base).toString();
-    const del = await fetch(url, { method: "DELETE", headers: { "Tus-Resumable": "1.0.0" } });
+    const del = await fetch(url, { method: "DELETE", headers: { "Tus-Resumable": "1.0.0", ...auth() } });
     expect(del.status).toBe(204);
-    const head = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+    const head = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", ...auth() } });
     expect([404, 410]).toContain(head.status);
     // The cancelled upload's video goes with it.
     await vi.waitFor(() => expect(rec.cancelled).toEqual([res.headers.get("reelkit-video-id")]));
@@ -172,7 +212,7 @@ describe("tus uploads", () => {
     const data = Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251));
     const created = await fetch(`${base}/api/uploads`, {
       method: "POST",
-      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "3000" },
+      headers: { "Tus-Resumable": "1.0.0", ...auth(), "Upload-Length": "3000" },
     });
     const location = created.headers.get("location") as string;
     const id = created.headers.get("reelkit-video-id") as string;
@@ -181,6 +221,7 @@ describe("tus uploads", () => {
         method: "PATCH",
         headers: {
           "Tus-Resumable": "1.0.0",
+          ...auth(),
           "Upload-Offset": String(offset),
           "Content-Type": "application/offset+octet-stream",
         },
@@ -189,7 +230,10 @@ describe("tus uploads", () => {
     expect((await patch(base, 0, data.subarray(0, 1000))).status).toBe(204);
     await app?.close();
     base = await start({}, rec.catalog);
-    const head = await fetch(new URL(location, base), { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+    const head = await fetch(new URL(location, base), {
+      method: "HEAD",
+      headers: { "Tus-Resumable": "1.0.0", ...auth() },
+    });
     expect(head.headers.get("upload-offset")).toBe("1000");
     expect((await patch(base, 1000, data.subarray(1000))).status).toBe(204);
     expect(rec.finished.map((f) => f.videoId)).toEqual([id]);
@@ -203,7 +247,7 @@ describe("tus uploads", () => {
     for (let i = 0; i < data.length; i++) data[i] = (i * 31) % 251;
     const created = await fetch(`${base}/api/uploads`, {
       method: "POST",
-      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": String(data.length) },
+      headers: { "Tus-Resumable": "1.0.0", ...auth(), "Upload-Length": String(data.length) },
     });
     expect(created.status).toBe(201);
     const url = new URL(created.headers.get("location") as string, base);
@@ -214,6 +258,7 @@ describe("tus uploads", () => {
         method: "PATCH",
         headers: {
           "Tus-Resumable": "1.0.0",
+          ...auth(),
           "Upload-Offset": "0",
           "Content-Type": "application/offset+octet-stream",
           "Content-Length": String(data.length),
@@ -224,7 +269,7 @@ describe("tus uploads", () => {
     });
     let offset = 0;
     await vi.waitFor(async () => {
-      const head = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+      const head = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", ...auth() } });
       offset = Number(head.headers.get("upload-offset"));
       expect(offset).toBe(half);
     });
@@ -232,6 +277,7 @@ describe("tus uploads", () => {
       method: "PATCH",
       headers: {
         "Tus-Resumable": "1.0.0",
+        ...auth(),
         "Upload-Offset": String(offset),
         "Content-Type": "application/offset+octet-stream",
       },
@@ -250,6 +296,7 @@ describe("tus uploads", () => {
       method: "POST",
       headers: {
         "Tus-Resumable": "1.0.0",
+        ...auth(),
         "Upload-Length": "10",
         "X-Reelkit-Internal-Video-Id": "00000000-0000-4000-8000-000000000000",
       },
@@ -276,6 +323,7 @@ describe("tus uploads", () => {
       method: "POST",
       headers: {
         "Tus-Resumable": "1.0.0",
+        ...auth(),
         "Upload-Length": String(data.length),
         "Content-Type": "application/offset+octet-stream",
       },
@@ -294,7 +342,7 @@ describe("tus uploads", () => {
     const base = await start({ REELKIT_UPLOAD_EXPIRY: "1s" }, rec.catalog);
     const res = await fetch(`${base}/api/uploads`, {
       method: "POST",
-      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "100" },
+      headers: { "Tus-Resumable": "1.0.0", ...auth(), "Upload-Length": "100" },
     });
     const id = res.headers.get("reelkit-video-id") as string;
     expect(await storage.stat(keys.upload(id))).not.toBeNull();

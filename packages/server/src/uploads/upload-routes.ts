@@ -1,10 +1,14 @@
 import { randomUUID } from "node:crypto";
+import rateLimit from "@fastify/rate-limit";
 import type { Config, Logger, Storage } from "@reelkit/core";
 import { UPLOADS_PATH, VIDEO_ID_HEADER } from "@reelkit/sdk/contract";
 import { FileStore } from "@tus/file-store";
 import { EVENTS, Server as TusServer } from "@tus/server";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { errorBody } from "../http/errors.js";
+import type { AuthService } from "../auth/auth-service.js";
+import { actingUserId, type Principal } from "../auth/principal.js";
+import type { UploadCreator } from "../catalog/catalog-service.js";
+import { errorBody, errors } from "../http/errors.js";
 import {
   type CompletionCatalog,
   failExpiredUploads,
@@ -23,18 +27,38 @@ export interface UploadCatalog extends CompletionCatalog {
     title: string;
     description: string;
     filename: string | null;
+    ownerId: string | null;
+    uploadTokenId: string | null;
   }): Promise<unknown>;
+  /** Who created the upload (null: no such upload). */
+  uploadCreator(uploadId: string): Promise<UploadCreator | null>;
+  /** Unfinished uploads of one owner. */
+  countUploading(ownerId: string): Promise<number>;
 }
 
 export interface UploadRoutesOptions {
-  config: Pick<Config, "maxUploadSize" | "uploadExpirySeconds" | "corsOrigins">;
+  config: Pick<
+    Config,
+    "maxUploadSize" | "uploadExpirySeconds" | "corsOrigins" | "maxUnfinishedUploads" | "uploadRateLimit"
+  >;
   storage: Storage;
   catalog: UploadCatalog;
+  auth: Pick<AuthService, "require" | "principal">;
   logger?: Logger;
 }
 
-// Set by the Fastify route on creation requests so tus names the upload after the new video.
-const ID_HEADER = "x-reelkit-internal-video-id";
+// Set by the Fastify route on creation requests so tus names the upload after the new video
+// and records who created it; a client can never send these (every x-reelkit-internal-* is dropped).
+const INTERNAL_PREFIX = "x-reelkit-internal-";
+const ID_HEADER = `${INTERNAL_PREFIX}video-id`;
+const OWNER_HEADER = `${INTERNAL_PREFIX}owner`;
+const TOKEN_HEADER = `${INTERNAL_PREFIX}upload-token`;
+
+/** Whether `p` may resume, inspect or cancel an upload created by `creator`: only its creator can. */
+function isCreator(p: Principal, creator: UploadCreator): boolean {
+  if (creator.uploadTokenId) return p.kind === "upload-token" && p.tokenId === creator.uploadTokenId;
+  return p.kind === "user" && creator.ownerId !== null && p.userId === creator.ownerId;
+}
 // Uploads expire after `uploadExpirySeconds`, and a finished upload whose finish hook failed
 // (database down) is retried by the same sweep: every 5 minutes at most keeps both delays short.
 const MAX_SWEEP_INTERVAL_MS = 300_000;
@@ -73,8 +97,14 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
     allowedOrigins: anyOrigin ? undefined : config.corsOrigins,
     exposedHeaders: [VIDEO_ID_HEADER],
     namingFunction: (req) => req.headers.get(ID_HEADER) ?? randomUUID(),
-    onUploadCreate: async (_req, upload) => {
-      await catalog.createForUpload({ videoId: upload.id, uploadId: upload.id, ...titleFrom(upload.metadata) });
+    onUploadCreate: async (req, upload) => {
+      await catalog.createForUpload({
+        videoId: upload.id,
+        uploadId: upload.id,
+        ...titleFrom(upload.metadata),
+        ownerId: req.headers.get(OWNER_HEADER),
+        uploadTokenId: req.headers.get(TOKEN_HEADER),
+      });
       return {};
     },
     onUploadFinish: async (_req, upload) => {
@@ -116,28 +146,68 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
   // tus reads the raw request body itself; Fastify must leave the stream untouched.
   app.addContentTypeParser("application/offset+octet-stream", (_req, _payload, done) => done(null));
 
+  /** Creation needs a user or an upload token, within the caller's cap of unfinished uploads. */
+  const authorizeCreation = async (request: FastifyRequest): Promise<Principal> => {
+    const p = await opts.auth.require(request);
+    const owner = actingUserId(p);
+    if ((await catalog.countUploading(owner)) >= config.maxUnfinishedUploads) {
+      throw errors.uploadLimitReached(config.maxUnfinishedUploads);
+    }
+    return p;
+  };
+
+  /** Every other tus request names one upload; only whoever created it may touch it. */
+  const authorizeExisting = async (request: FastifyRequest): Promise<void> => {
+    const p = await opts.auth.require(request);
+    const id = decodeURIComponent((request.params as { "*"?: string })["*"] ?? "");
+    const creator = id ? await catalog.uploadCreator(id) : null;
+    if (!creator) throw errors.uploadNotFound();
+    if (!isCreator(p, creator)) throw errors.forbidden("Only whoever created this upload can use it");
+  };
+
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    let principal: Principal | null = null;
+    if (request.method === "POST") principal = await authorizeCreation(request);
+    else if (request.method !== "OPTIONS") await authorizeExisting(request);
     reply.hijack();
     const raw = request.raw;
-    // A client must never choose the id: drop any copy of the internal header it sent.
+    // A client must never choose the id or the owner: drop any copy of the internal headers it sent.
     const headers = new Headers();
     for (let i = 0; i + 1 < raw.rawHeaders.length; i += 2) {
       const name = raw.rawHeaders[i] as string;
-      if (name.toLowerCase() !== ID_HEADER) headers.append(name, raw.rawHeaders[i + 1] as string);
+      if (!name.toLowerCase().startsWith(INTERNAL_PREFIX)) headers.append(name, raw.rawHeaders[i + 1] as string);
     }
-    if (request.method === "POST") {
+    if (principal) {
       const videoId = randomUUID();
       headers.set(ID_HEADER, videoId);
+      headers.set(OWNER_HEADER, actingUserId(principal));
+      if (principal.kind === "upload-token") headers.set(TOKEN_HEADER, principal.tokenId);
       reply.raw.setHeader(VIDEO_ID_HEADER, videoId);
     }
     await sendWebResponse(reply.raw, await tus.handleWeb(toWebRequest(raw, headers)));
   };
-  const methods = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"] as const;
+  // Creating uploads is rate-limited per caller (their user, else their address).
+  await app.register(rateLimit, { global: false });
+  const creationLimit = {
+    rateLimit: {
+      max: config.uploadRateLimit.max,
+      timeWindow: config.uploadRateLimit.windowSeconds * 1000,
+      hook: "preHandler" as const,
+      keyGenerator: async (request: FastifyRequest) => {
+        const p = await opts.auth.principal(request);
+        return p ? `user:${actingUserId(p)}` : `ip:${request.ip}`;
+      },
+      errorResponseBuilder: (_req: FastifyRequest, ctx: { after: string; ttl: number }) =>
+        errors.rateLimited(Math.max(1, Math.ceil(ctx.ttl / 1000))),
+    },
+  };
+  const methods = ["GET", "HEAD", "PATCH", "DELETE", "OPTIONS"] as const;
   // tus is its own protocol (headers, not JSON bodies): the OpenAPI document names it in its
   // description instead of listing these routes.
   const schema = { hide: true };
+  app.route({ method: "POST", url: UPLOADS_PATH, schema, config: creationLimit, handler: handle });
   app.route({ method: [...methods], url: UPLOADS_PATH, schema, handler: handle });
-  app.route({ method: [...methods], url: `${UPLOADS_PATH}/*`, schema, handler: handle });
+  app.route({ method: ["POST", ...methods], url: `${UPLOADS_PATH}/*`, schema, handler: handle });
 
   // Before the port opens: finish uploads whose last byte landed just before a crash.
   app.addHook("onReady", async () => {

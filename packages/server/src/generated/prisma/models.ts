@@ -10,4 +10,10 @@
  */
 export type * from './models/Video'
 export type * from './models/Outbox'
+export type * from './models/User'
+export type * from './models/Session'
+export type * from './models/Account'
+export type * from './models/Verification'
+export type * from './models/Jwks'
+export type * from './models/RateLimit'
 export type * from './commonInputTypes'

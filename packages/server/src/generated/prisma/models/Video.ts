@@ -70,6 +70,8 @@ export type VideoMinAggregateOutputType = {
   createdAt: Date | null
   updatedAt: Date | null
   publishedAt: Date | null
+  uploadTokenId: string | null
+  visibility: $Enums.Visibility | null
 }
 
 export type VideoMaxAggregateOutputType = {
@@ -96,6 +98,8 @@ export type VideoMaxAggregateOutputType = {
   createdAt: Date | null
   updatedAt: Date | null
   publishedAt: Date | null
+  uploadTokenId: string | null
+  visibility: $Enums.Visibility | null
 }
 
 export type VideoCountAggregateOutputType = {
@@ -123,6 +127,8 @@ export type VideoCountAggregateOutputType = {
   createdAt: number
   updatedAt: number
   publishedAt: number
+  uploadTokenId: number
+  visibility: number
   _all: number
 }
 
@@ -171,6 +177,8 @@ export type VideoMinAggregateInputType = {
   createdAt?: true
   updatedAt?: true
   publishedAt?: true
+  uploadTokenId?: true
+  visibility?: true
 }
 
 export type VideoMaxAggregateInputType = {
@@ -197,6 +205,8 @@ export type VideoMaxAggregateInputType = {
   createdAt?: true
   updatedAt?: true
   publishedAt?: true
+  uploadTokenId?: true
+  visibility?: true
 }
 
 export type VideoCountAggregateInputType = {
@@ -224,6 +234,8 @@ export type VideoCountAggregateInputType = {
   createdAt?: true
   updatedAt?: true
   publishedAt?: true
+  uploadTokenId?: true
+  visibility?: true
   _all?: true
 }
 
@@ -338,6 +350,8 @@ export type VideoGroupByOutputType = {
   createdAt: Date
   updatedAt: Date
   publishedAt: Date | null
+  uploadTokenId: string | null
+  visibility: $Enums.Visibility
   _count: VideoCountAggregateOutputType | null
   _avg: VideoAvgAggregateOutputType | null
   _sum: VideoSumAggregateOutputType | null
@@ -388,6 +402,9 @@ export type VideoWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"Video"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Video"> | Date | string
   publishedAt?: Prisma.DateTimeNullableFilter<"Video"> | Date | string | null
+  uploadTokenId?: Prisma.StringNullableFilter<"Video"> | string | null
+  visibility?: Prisma.EnumVisibilityFilter<"Video"> | $Enums.Visibility
+  owner?: Prisma.XOR<Prisma.UserNullableScalarRelationFilter, Prisma.UserWhereInput> | null
 }
 
 export type VideoOrderByWithRelationInput = {
@@ -415,6 +432,9 @@ export type VideoOrderByWithRelationInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  uploadTokenId?: Prisma.SortOrderInput | Prisma.SortOrder
+  visibility?: Prisma.SortOrder
+  owner?: Prisma.UserOrderByWithRelationInput
   _relevance?: Prisma.VideoOrderByRelevanceInput
 }
 
@@ -446,6 +466,9 @@ export type VideoWhereUniqueInput = Prisma.AtLeast<{
   createdAt?: Prisma.DateTimeFilter<"Video"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Video"> | Date | string
   publishedAt?: Prisma.DateTimeNullableFilter<"Video"> | Date | string | null
+  uploadTokenId?: Prisma.StringNullableFilter<"Video"> | string | null
+  visibility?: Prisma.EnumVisibilityFilter<"Video"> | $Enums.Visibility
+  owner?: Prisma.XOR<Prisma.UserNullableScalarRelationFilter, Prisma.UserWhereInput> | null
 }, "id" | "uploadId">
 
 export type VideoOrderByWithAggregationInput = {
@@ -473,6 +496,8 @@ export type VideoOrderByWithAggregationInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  uploadTokenId?: Prisma.SortOrderInput | Prisma.SortOrder
+  visibility?: Prisma.SortOrder
   _count?: Prisma.VideoCountOrderByAggregateInput
   _avg?: Prisma.VideoAvgOrderByAggregateInput
   _max?: Prisma.VideoMaxOrderByAggregateInput
@@ -508,12 +533,13 @@ export type VideoScalarWhereWithAggregatesInput = {
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Video"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Video"> | Date | string
   publishedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Video"> | Date | string | null
+  uploadTokenId?: Prisma.StringNullableWithAggregatesFilter<"Video"> | string | null
+  visibility?: Prisma.EnumVisibilityWithAggregatesFilter<"Video"> | $Enums.Visibility
 }
 
 export type VideoCreateInput = {
   id: string
   uploadId?: string | null
-  ownerId?: string | null
   title?: string
   description?: string
   filename?: string | null
@@ -535,6 +561,9 @@ export type VideoCreateInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   publishedAt?: Date | string | null
+  uploadTokenId?: string | null
+  visibility?: $Enums.Visibility
+  owner?: Prisma.UserCreateNestedOneWithoutVideosInput
 }
 
 export type VideoUncheckedCreateInput = {
@@ -562,12 +591,13 @@ export type VideoUncheckedCreateInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   publishedAt?: Date | string | null
+  uploadTokenId?: string | null
+  visibility?: $Enums.Visibility
 }
 
 export type VideoUpdateInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   uploadId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  ownerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   title?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.StringFieldUpdateOperationsInput | string
   filename?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -589,6 +619,9 @@ export type VideoUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+  owner?: Prisma.UserUpdateOneWithoutVideosNestedInput
 }
 
 export type VideoUncheckedUpdateInput = {
@@ -616,6 +649,8 @@ export type VideoUncheckedUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
 }
 
 export type VideoCreateManyInput = {
@@ -643,12 +678,13 @@ export type VideoCreateManyInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   publishedAt?: Date | string | null
+  uploadTokenId?: string | null
+  visibility?: $Enums.Visibility
 }
 
 export type VideoUpdateManyMutationInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   uploadId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  ownerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   title?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.StringFieldUpdateOperationsInput | string
   filename?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -670,6 +706,8 @@ export type VideoUpdateManyMutationInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
 }
 
 export type VideoUncheckedUpdateManyInput = {
@@ -697,6 +735,8 @@ export type VideoUncheckedUpdateManyInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
 }
 
 export type VideoOrderByRelevanceInput = {
@@ -730,6 +770,8 @@ export type VideoCountOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrder
+  uploadTokenId?: Prisma.SortOrder
+  visibility?: Prisma.SortOrder
 }
 
 export type VideoAvgOrderByAggregateInput = {
@@ -766,6 +808,8 @@ export type VideoMaxOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrder
+  uploadTokenId?: Prisma.SortOrder
+  visibility?: Prisma.SortOrder
 }
 
 export type VideoMinOrderByAggregateInput = {
@@ -792,6 +836,8 @@ export type VideoMinOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrder
+  uploadTokenId?: Prisma.SortOrder
+  visibility?: Prisma.SortOrder
 }
 
 export type VideoSumOrderByAggregateInput = {
@@ -802,6 +848,16 @@ export type VideoSumOrderByAggregateInput = {
   width?: Prisma.SortOrder
   height?: Prisma.SortOrder
   frameRate?: Prisma.SortOrder
+}
+
+export type VideoListRelationFilter = {
+  every?: Prisma.VideoWhereInput
+  some?: Prisma.VideoWhereInput
+  none?: Prisma.VideoWhereInput
+}
+
+export type VideoOrderByRelationAggregateInput = {
+  _count?: Prisma.SortOrder
 }
 
 export type StringFieldUpdateOperationsInput = {
@@ -864,6 +920,278 @@ export type NullableDateTimeFieldUpdateOperationsInput = {
   set?: Date | string | null
 }
 
+export type EnumVisibilityFieldUpdateOperationsInput = {
+  set?: $Enums.Visibility
+}
+
+export type VideoCreateNestedManyWithoutOwnerInput = {
+  create?: Prisma.XOR<Prisma.VideoCreateWithoutOwnerInput, Prisma.VideoUncheckedCreateWithoutOwnerInput> | Prisma.VideoCreateWithoutOwnerInput[] | Prisma.VideoUncheckedCreateWithoutOwnerInput[]
+  connectOrCreate?: Prisma.VideoCreateOrConnectWithoutOwnerInput | Prisma.VideoCreateOrConnectWithoutOwnerInput[]
+  createMany?: Prisma.VideoCreateManyOwnerInputEnvelope
+  connect?: Prisma.VideoWhereUniqueInput | Prisma.VideoWhereUniqueInput[]
+}
+
+export type VideoUncheckedCreateNestedManyWithoutOwnerInput = {
+  create?: Prisma.XOR<Prisma.VideoCreateWithoutOwnerInput, Prisma.VideoUncheckedCreateWithoutOwnerInput> | Prisma.VideoCreateWithoutOwnerInput[] | Prisma.VideoUncheckedCreateWithoutOwnerInput[]
+  connectOrCreate?: Prisma.VideoCreateOrConnectWithoutOwnerInput | Prisma.VideoCreateOrConnectWithoutOwnerInput[]
+  createMany?: Prisma.VideoCreateManyOwnerInputEnvelope
+  connect?: Prisma.VideoWhereUniqueInput | Prisma.VideoWhereUniqueInput[]
+}
+
+export type VideoUpdateManyWithoutOwnerNestedInput = {
+  create?: Prisma.XOR<Prisma.VideoCreateWithoutOwnerInput, Prisma.VideoUncheckedCreateWithoutOwnerInput> | Prisma.VideoCreateWithoutOwnerInput[] | Prisma.VideoUncheckedCreateWithoutOwnerInput[]
+  connectOrCreate?: Prisma.VideoCreateOrConnectWithoutOwnerInput | Prisma.VideoCreateOrConnectWithoutOwnerInput[]
+  upsert?: Prisma.VideoUpsertWithWhereUniqueWithoutOwnerInput | Prisma.VideoUpsertWithWhereUniqueWithoutOwnerInput[]
+  createMany?: Prisma.VideoCreateManyOwnerInputEnvelope
+  set?: Prisma.VideoWhereUniqueInput | Prisma.VideoWhereUniqueInput[]
+  disconnect?: Prisma.VideoWhereUniqueInput | Prisma.VideoWhereUniqueInput[]
+  delete?: Prisma.VideoWhereUniqueInput | Prisma.VideoWhereUniqueInput[]
+  connect?: Prisma.VideoWhereUniqueInput | Prisma.VideoWhereUniqueInput[]
+  update?: Prisma.VideoUpdateWithWhereUniqueWithoutOwnerInput | Prisma.VideoUpdateWithWhereUniqueWithoutOwnerInput[]
+  updateMany?: Prisma.VideoUpdateManyWithWhereWithoutOwnerInput | Prisma.VideoUpdateManyWithWhereWithoutOwnerInput[]
+  deleteMany?: Prisma.VideoScalarWhereInput | Prisma.VideoScalarWhereInput[]
+}
+
+export type VideoUncheckedUpdateManyWithoutOwnerNestedInput = {
+  create?: Prisma.XOR<Prisma.VideoCreateWithoutOwnerInput, Prisma.VideoUncheckedCreateWithoutOwnerInput> | Prisma.VideoCreateWithoutOwnerInput[] | Prisma.VideoUncheckedCreateWithoutOwnerInput[]
+  connectOrCreate?: Prisma.VideoCreateOrConnectWithoutOwnerInput | Prisma.VideoCreateOrConnectWithoutOwnerInput[]
+  upsert?: Prisma.VideoUpsertWithWhereUniqueWithoutOwnerInput | Prisma.VideoUpsertWithWhereUniqueWithoutOwnerInput[]
+  createMany?: Prisma.VideoCreateManyOwnerInputEnvelope
+  set?: Prisma.VideoWhereUniqueInput | Prisma.VideoWhereUniqueInput[]
+  disconnect?: Prisma.VideoWhereUniqueInput | Prisma.VideoWhereUniqueInput[]
+  delete?: Prisma.VideoWhereUniqueInput | Prisma.VideoWhereUniqueInput[]
+  connect?: Prisma.VideoWhereUniqueInput | Prisma.VideoWhereUniqueInput[]
+  update?: Prisma.VideoUpdateWithWhereUniqueWithoutOwnerInput | Prisma.VideoUpdateWithWhereUniqueWithoutOwnerInput[]
+  updateMany?: Prisma.VideoUpdateManyWithWhereWithoutOwnerInput | Prisma.VideoUpdateManyWithWhereWithoutOwnerInput[]
+  deleteMany?: Prisma.VideoScalarWhereInput | Prisma.VideoScalarWhereInput[]
+}
+
+export type VideoCreateWithoutOwnerInput = {
+  id: string
+  uploadId?: string | null
+  title?: string
+  description?: string
+  filename?: string | null
+  status?: $Enums.VideoStatus
+  failureReason?: string | null
+  progress?: number
+  attempt?: number
+  sourceKey?: string | null
+  sourceSize?: bigint | number | null
+  duration?: number | null
+  width?: number | null
+  height?: number | null
+  frameRate?: number | null
+  renditions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  masterKey?: string | null
+  posterKey?: string | null
+  storyboardKey?: string | null
+  storyboardVttKey?: string | null
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  publishedAt?: Date | string | null
+  uploadTokenId?: string | null
+  visibility?: $Enums.Visibility
+}
+
+export type VideoUncheckedCreateWithoutOwnerInput = {
+  id: string
+  uploadId?: string | null
+  title?: string
+  description?: string
+  filename?: string | null
+  status?: $Enums.VideoStatus
+  failureReason?: string | null
+  progress?: number
+  attempt?: number
+  sourceKey?: string | null
+  sourceSize?: bigint | number | null
+  duration?: number | null
+  width?: number | null
+  height?: number | null
+  frameRate?: number | null
+  renditions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  masterKey?: string | null
+  posterKey?: string | null
+  storyboardKey?: string | null
+  storyboardVttKey?: string | null
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  publishedAt?: Date | string | null
+  uploadTokenId?: string | null
+  visibility?: $Enums.Visibility
+}
+
+export type VideoCreateOrConnectWithoutOwnerInput = {
+  where: Prisma.VideoWhereUniqueInput
+  create: Prisma.XOR<Prisma.VideoCreateWithoutOwnerInput, Prisma.VideoUncheckedCreateWithoutOwnerInput>
+}
+
+export type VideoCreateManyOwnerInputEnvelope = {
+  data: Prisma.VideoCreateManyOwnerInput | Prisma.VideoCreateManyOwnerInput[]
+  skipDuplicates?: boolean
+}
+
+export type VideoUpsertWithWhereUniqueWithoutOwnerInput = {
+  where: Prisma.VideoWhereUniqueInput
+  update: Prisma.XOR<Prisma.VideoUpdateWithoutOwnerInput, Prisma.VideoUncheckedUpdateWithoutOwnerInput>
+  create: Prisma.XOR<Prisma.VideoCreateWithoutOwnerInput, Prisma.VideoUncheckedCreateWithoutOwnerInput>
+}
+
+export type VideoUpdateWithWhereUniqueWithoutOwnerInput = {
+  where: Prisma.VideoWhereUniqueInput
+  data: Prisma.XOR<Prisma.VideoUpdateWithoutOwnerInput, Prisma.VideoUncheckedUpdateWithoutOwnerInput>
+}
+
+export type VideoUpdateManyWithWhereWithoutOwnerInput = {
+  where: Prisma.VideoScalarWhereInput
+  data: Prisma.XOR<Prisma.VideoUpdateManyMutationInput, Prisma.VideoUncheckedUpdateManyWithoutOwnerInput>
+}
+
+export type VideoScalarWhereInput = {
+  AND?: Prisma.VideoScalarWhereInput | Prisma.VideoScalarWhereInput[]
+  OR?: Prisma.VideoScalarWhereInput[]
+  NOT?: Prisma.VideoScalarWhereInput | Prisma.VideoScalarWhereInput[]
+  id?: Prisma.UuidFilter<"Video"> | string
+  uploadId?: Prisma.StringNullableFilter<"Video"> | string | null
+  ownerId?: Prisma.StringNullableFilter<"Video"> | string | null
+  title?: Prisma.StringFilter<"Video"> | string
+  description?: Prisma.StringFilter<"Video"> | string
+  filename?: Prisma.StringNullableFilter<"Video"> | string | null
+  status?: Prisma.EnumVideoStatusFilter<"Video"> | $Enums.VideoStatus
+  failureReason?: Prisma.StringNullableFilter<"Video"> | string | null
+  progress?: Prisma.FloatFilter<"Video"> | number
+  attempt?: Prisma.IntFilter<"Video"> | number
+  sourceKey?: Prisma.StringNullableFilter<"Video"> | string | null
+  sourceSize?: Prisma.BigIntNullableFilter<"Video"> | bigint | number | null
+  duration?: Prisma.FloatNullableFilter<"Video"> | number | null
+  width?: Prisma.IntNullableFilter<"Video"> | number | null
+  height?: Prisma.IntNullableFilter<"Video"> | number | null
+  frameRate?: Prisma.FloatNullableFilter<"Video"> | number | null
+  renditions?: Prisma.JsonFilter<"Video">
+  masterKey?: Prisma.StringNullableFilter<"Video"> | string | null
+  posterKey?: Prisma.StringNullableFilter<"Video"> | string | null
+  storyboardKey?: Prisma.StringNullableFilter<"Video"> | string | null
+  storyboardVttKey?: Prisma.StringNullableFilter<"Video"> | string | null
+  createdAt?: Prisma.DateTimeFilter<"Video"> | Date | string
+  updatedAt?: Prisma.DateTimeFilter<"Video"> | Date | string
+  publishedAt?: Prisma.DateTimeNullableFilter<"Video"> | Date | string | null
+  uploadTokenId?: Prisma.StringNullableFilter<"Video"> | string | null
+  visibility?: Prisma.EnumVisibilityFilter<"Video"> | $Enums.Visibility
+}
+
+export type VideoCreateManyOwnerInput = {
+  id: string
+  uploadId?: string | null
+  title?: string
+  description?: string
+  filename?: string | null
+  status?: $Enums.VideoStatus
+  failureReason?: string | null
+  progress?: number
+  attempt?: number
+  sourceKey?: string | null
+  sourceSize?: bigint | number | null
+  duration?: number | null
+  width?: number | null
+  height?: number | null
+  frameRate?: number | null
+  renditions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  masterKey?: string | null
+  posterKey?: string | null
+  storyboardKey?: string | null
+  storyboardVttKey?: string | null
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  publishedAt?: Date | string | null
+  uploadTokenId?: string | null
+  visibility?: $Enums.Visibility
+}
+
+export type VideoUpdateWithoutOwnerInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  uploadId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  title?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  filename?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  status?: Prisma.EnumVideoStatusFieldUpdateOperationsInput | $Enums.VideoStatus
+  failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  progress?: Prisma.FloatFieldUpdateOperationsInput | number
+  attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  sourceKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  sourceSize?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  duration?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  width?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  height?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  frameRate?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  renditions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  masterKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  posterKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  storyboardKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  storyboardVttKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+}
+
+export type VideoUncheckedUpdateWithoutOwnerInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  uploadId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  title?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  filename?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  status?: Prisma.EnumVideoStatusFieldUpdateOperationsInput | $Enums.VideoStatus
+  failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  progress?: Prisma.FloatFieldUpdateOperationsInput | number
+  attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  sourceKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  sourceSize?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  duration?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  width?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  height?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  frameRate?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  renditions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  masterKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  posterKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  storyboardKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  storyboardVttKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+}
+
+export type VideoUncheckedUpdateManyWithoutOwnerInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  uploadId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  title?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  filename?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  status?: Prisma.EnumVideoStatusFieldUpdateOperationsInput | $Enums.VideoStatus
+  failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  progress?: Prisma.FloatFieldUpdateOperationsInput | number
+  attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  sourceKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  sourceSize?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  duration?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  width?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  height?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  frameRate?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  renditions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  masterKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  posterKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  storyboardKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  storyboardVttKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+}
+
 
 
 export type VideoSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -891,6 +1219,9 @@ export type VideoSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   createdAt?: boolean
   updatedAt?: boolean
   publishedAt?: boolean
+  uploadTokenId?: boolean
+  visibility?: boolean
+  owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }, ExtArgs["result"]["video"]>
 
 export type VideoSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -918,6 +1249,9 @@ export type VideoSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   createdAt?: boolean
   updatedAt?: boolean
   publishedAt?: boolean
+  uploadTokenId?: boolean
+  visibility?: boolean
+  owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }, ExtArgs["result"]["video"]>
 
 export type VideoSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -945,6 +1279,9 @@ export type VideoSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   createdAt?: boolean
   updatedAt?: boolean
   publishedAt?: boolean
+  uploadTokenId?: boolean
+  visibility?: boolean
+  owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }, ExtArgs["result"]["video"]>
 
 export type VideoSelectScalar = {
@@ -972,13 +1309,26 @@ export type VideoSelectScalar = {
   createdAt?: boolean
   updatedAt?: boolean
   publishedAt?: boolean
+  uploadTokenId?: boolean
+  visibility?: boolean
 }
 
-export type VideoOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "uploadId" | "ownerId" | "title" | "description" | "filename" | "status" | "failureReason" | "progress" | "attempt" | "sourceKey" | "sourceSize" | "duration" | "width" | "height" | "frameRate" | "renditions" | "masterKey" | "posterKey" | "storyboardKey" | "storyboardVttKey" | "createdAt" | "updatedAt" | "publishedAt", ExtArgs["result"]["video"]>
+export type VideoOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "uploadId" | "ownerId" | "title" | "description" | "filename" | "status" | "failureReason" | "progress" | "attempt" | "sourceKey" | "sourceSize" | "duration" | "width" | "height" | "frameRate" | "renditions" | "masterKey" | "posterKey" | "storyboardKey" | "storyboardVttKey" | "createdAt" | "updatedAt" | "publishedAt" | "uploadTokenId" | "visibility", ExtArgs["result"]["video"]>
+export type VideoInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
+}
+export type VideoIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
+}
+export type VideoIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
+}
 
 export type $VideoPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "Video"
-  objects: {}
+  objects: {
+    owner: Prisma.$UserPayload<ExtArgs> | null
+  }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
     uploadId: string | null
@@ -1004,6 +1354,11 @@ export type $VideoPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs 
     createdAt: Date
     updatedAt: Date
     publishedAt: Date | null
+    /**
+     * The upload token the upload was created with (only that token may resume or cancel it).
+     */
+    uploadTokenId: string | null
+    visibility: $Enums.Visibility
   }, ExtArgs["result"]["video"]>
   composites: {}
 }
@@ -1398,6 +1753,7 @@ readonly fields: VideoFieldRefs;
  */
 export interface Prisma__VideoClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
+  owner<T extends Prisma.Video$ownerArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Video$ownerArgs<ExtArgs>>): Prisma.Prisma__UserClient<runtime.Types.Result.GetResult<Prisma.$UserPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1451,6 +1807,8 @@ export interface VideoFieldRefs {
   readonly createdAt: Prisma.FieldRef<"Video", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Video", 'DateTime'>
   readonly publishedAt: Prisma.FieldRef<"Video", 'DateTime'>
+  readonly uploadTokenId: Prisma.FieldRef<"Video", 'String'>
+  readonly visibility: Prisma.FieldRef<"Video", 'Visibility'>
 }
     
 
@@ -1467,6 +1825,10 @@ export type VideoFindUniqueArgs<ExtArgs extends runtime.Types.Extensions.Interna
    * Omit specific fields from the Video
    */
   omit?: Prisma.VideoOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoInclude<ExtArgs> | null
   /**
    * Filter, which Video to fetch.
    */
@@ -1486,6 +1848,10 @@ export type VideoFindUniqueOrThrowArgs<ExtArgs extends runtime.Types.Extensions.
    */
   omit?: Prisma.VideoOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoInclude<ExtArgs> | null
+  /**
    * Filter, which Video to fetch.
    */
   where: Prisma.VideoWhereUniqueInput
@@ -1503,6 +1869,10 @@ export type VideoFindFirstArgs<ExtArgs extends runtime.Types.Extensions.Internal
    * Omit specific fields from the Video
    */
   omit?: Prisma.VideoOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoInclude<ExtArgs> | null
   /**
    * Filter, which Video to fetch.
    */
@@ -1552,6 +1922,10 @@ export type VideoFindFirstOrThrowArgs<ExtArgs extends runtime.Types.Extensions.I
    */
   omit?: Prisma.VideoOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoInclude<ExtArgs> | null
+  /**
    * Filter, which Video to fetch.
    */
   where?: Prisma.VideoWhereInput
@@ -1599,6 +1973,10 @@ export type VideoFindManyArgs<ExtArgs extends runtime.Types.Extensions.InternalA
    * Omit specific fields from the Video
    */
   omit?: Prisma.VideoOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoInclude<ExtArgs> | null
   /**
    * Filter, which Videos to fetch.
    */
@@ -1648,6 +2026,10 @@ export type VideoCreateArgs<ExtArgs extends runtime.Types.Extensions.InternalArg
    */
   omit?: Prisma.VideoOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoInclude<ExtArgs> | null
+  /**
    * The data needed to create a Video.
    */
   data: Prisma.XOR<Prisma.VideoCreateInput, Prisma.VideoUncheckedCreateInput>
@@ -1681,6 +2063,10 @@ export type VideoCreateManyAndReturnArgs<ExtArgs extends runtime.Types.Extension
    */
   data: Prisma.VideoCreateManyInput | Prisma.VideoCreateManyInput[]
   skipDuplicates?: boolean
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoIncludeCreateManyAndReturn<ExtArgs> | null
 }
 
 /**
@@ -1695,6 +2081,10 @@ export type VideoUpdateArgs<ExtArgs extends runtime.Types.Extensions.InternalArg
    * Omit specific fields from the Video
    */
   omit?: Prisma.VideoOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoInclude<ExtArgs> | null
   /**
    * The data needed to update a Video.
    */
@@ -1747,6 +2137,10 @@ export type VideoUpdateManyAndReturnArgs<ExtArgs extends runtime.Types.Extension
    * Limit how many Videos to update.
    */
   limit?: number
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoIncludeUpdateManyAndReturn<ExtArgs> | null
 }
 
 /**
@@ -1761,6 +2155,10 @@ export type VideoUpsertArgs<ExtArgs extends runtime.Types.Extensions.InternalArg
    * Omit specific fields from the Video
    */
   omit?: Prisma.VideoOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoInclude<ExtArgs> | null
   /**
    * The filter to search for the Video to update in case it exists.
    */
@@ -1788,6 +2186,10 @@ export type VideoDeleteArgs<ExtArgs extends runtime.Types.Extensions.InternalArg
    */
   omit?: Prisma.VideoOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoInclude<ExtArgs> | null
+  /**
    * Filter which Video to delete.
    */
   where: Prisma.VideoWhereUniqueInput
@@ -1808,6 +2210,25 @@ export type VideoDeleteManyArgs<ExtArgs extends runtime.Types.Extensions.Interna
 }
 
 /**
+ * Video.owner
+ */
+export type Video$ownerArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the User
+   */
+  select?: Prisma.UserSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the User
+   */
+  omit?: Prisma.UserOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.UserInclude<ExtArgs> | null
+  where?: Prisma.UserWhereInput
+}
+
+/**
  * Video without action
  */
 export type VideoDefaultArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1819,4 +2240,8 @@ export type VideoDefaultArgs<ExtArgs extends runtime.Types.Extensions.InternalAr
    * Omit specific fields from the Video
    */
   omit?: Prisma.VideoOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoInclude<ExtArgs> | null
 }
