@@ -45,7 +45,7 @@ describe("accounts: sign-up, sign-in, sessions", () => {
     s = await startServer({ REELKIT_ADMIN_EMAILS: "Boss@Example.test" });
     admin = await signUp(s.base);
     alice = await signUp(s.base, { email: "alice@example.test" });
-  }, 60_000);
+  }, 180_000);
   afterAll(() => stopServer(s));
 
   it("makes the first user and REELKIT_ADMIN_EMAILS admins, everyone else a user", async () => {
@@ -177,7 +177,7 @@ describe("uploads and videos need the right user", () => {
     admin = await signUp(s.base);
     owner = await signUp(s.base);
     other = await signUp(s.base);
-  }, 60_000);
+  }, 180_000);
   afterAll(() => stopServer(s));
 
   it("creates an upload only for a signed-in user, owned by them", async () => {
@@ -268,7 +268,7 @@ describe("session expiry and rate limits", () => {
       REELKIT_AUTH_RATE_LIMIT: "3/1m",
       REELKIT_UPLOAD_RATE_LIMIT: "2/1m",
     });
-  }, 60_000);
+  }, 180_000);
   afterAll(() => stopServer(s));
 
   it("ends a session when it expires", async () => {
@@ -318,7 +318,7 @@ describe("behind https", () => {
   let s: Server;
   beforeAll(async () => {
     s = await startServer({ REELKIT_BASE_URL: "https://video.example" });
-  }, 60_000);
+  }, 180_000);
   afterAll(() => stopServer(s));
 
   it("marks the session cookie Secure and trusts only its own origin", async () => {

@@ -56,7 +56,7 @@ beforeAll(async () => {
   admin = await signUp(base);
   owner = await signUp(base);
   other = await signUp(base);
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await app?.close();
