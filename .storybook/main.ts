@@ -13,8 +13,12 @@ const config: StorybookConfig = {
   core: { disableTelemetry: true, disableWhatsNewNotifications: true },
   async viteFinal(vite) {
     return mergeConfig(vite, {
-      // Storybook's own runtime and hls.js are large by nature; the warning says nothing here.
-      build: { chunkSizeWarningLimit: 1600 },
+      build: {
+        // Storybook's own runtime and hls.js are large by nature; the warning says nothing here.
+        chunkSizeWarningLimit: 1600,
+        // Rolldown's "plugins took N% of the build" notice measures the machine's load, not a fault.
+        rolldownOptions: { checks: { bundlerTimings: false } },
+      },
       // Same resolution as the root vitest.config.ts: workspace packages from their sources,
       // so Storybook needs no `npm run build` first and edits show up at once.
       resolve: {

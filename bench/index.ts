@@ -1,22 +1,24 @@
 /**
- * `npm run bench`: both benchmarks with their figures and the issue's expectations. Figures are
- * printed, never asserted.
+ * `npm run bench`: the benchmarks with their figures and the expectations. Figures are printed,
+ * never asserted.
  *
- *   npm run bench                              1 GiB upload, 30 s 1080p30 transcode (defaults)
+ *   npm run bench                              1 GiB upload, catalog read load, 30 s 1080p30 transcode
  *   npm run bench -- --upload-mib 256 --seconds 10 --height 720    a quicker run
- *   npm run bench -- --only upload             (or --only transcode)
+ *   npm run bench -- --only upload             (or --only read-load, --only transcode)
  *
- * Options: --upload-mib N (1024), --rounds N (3, median reported), --chunk-mib N (tus client chunk
+ * Options: --upload-mib N (1024), --rounds N (3, median reported; upload and read load), --chunk-mib N (tus client chunk
  * size; default: one PATCH, tus-js-client's default), --seconds N (30), --height N (1080),
  * --source light|camera|both (how the generated source is encoded: x264 ultrafast, cheapest to
  * decode; or High profile + B-frames at 15 Mbit/s like a phone file; default both, camera first),
  * --no-build (use the existing packages/server/dist), --postgres URL (default DATABASE_URL_TEST;
- * start one with `eval "$(scripts/engines.sh start)"`; `--postgres off` skips it).
+ * start one with `eval "$(scripts/engines.sh start)"`; `--postgres off` skips it), --clients N (50,
+ * read load), --read-seconds N (15, read load).
  */
 import { execFileSync } from "node:child_process";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "../packages/server/test/server-process.js";
+import { printReadLoadResult, runReadLoadBench } from "./read-load.js";
 import { printTranscodeResult, runTranscodeBench } from "./transcode.js";
 import { printUploadResult, runUploadBench } from "./upload.js";
 
@@ -31,6 +33,8 @@ const { values } = parseArgs({
     source: { type: "string", default: "both" },
     "no-build": { type: "boolean", default: false },
     postgres: { type: "string" },
+    clients: { type: "string", default: "50" },
+    "read-seconds": { type: "string", default: "15" },
   },
 });
 
@@ -40,10 +44,12 @@ function positive(name: string, raw: string | undefined): number {
   return n;
 }
 
+const BENCHES = ["upload", "read-load", "transcode"] as const;
 const only = values.only;
-if (only !== undefined && only !== "upload" && only !== "transcode") {
-  throw new Error(`--only must be upload or transcode, got ${only}`);
+if (only !== undefined && !(BENCHES as readonly string[]).includes(only)) {
+  throw new Error(`--only must be one of ${BENCHES.join(", ")}, got ${only}`);
 }
+const runs = (name: (typeof BENCHES)[number]) => only === undefined || only === name;
 const postgresFlag = values.postgres ?? process.env.DATABASE_URL_TEST ?? null;
 const postgresUrl = postgresFlag === "off" ? null : postgresFlag;
 
@@ -55,11 +61,12 @@ console.log(
       .join(" ")}`,
 );
 
-if (only !== "transcode") {
-  if (!values["no-build"]) {
-    console.log("building @reelkit/server (the benchmark runs packages/server/dist/bin.js) ...");
-    execFileSync("npm", ["run", "build", "--workspace", "@reelkit/server"], { cwd: REPO_ROOT, stdio: "ignore" });
-  }
+if ((runs("upload") || runs("read-load")) && !values["no-build"]) {
+  console.log("building @reelkit/server (the benchmarks run packages/server/dist/bin.js) ...");
+  execFileSync("npm", ["run", "build", "--workspace", "@reelkit/server"], { cwd: REPO_ROOT, stdio: "ignore" });
+}
+
+if (runs("upload")) {
   const opts = {
     mib: positive("upload-mib", values["upload-mib"]),
     rounds: positive("rounds", values.rounds),
@@ -73,7 +80,19 @@ if (only !== "transcode") {
   }
 }
 
-if (only !== "upload") {
+if (runs("read-load")) {
+  const opts = {
+    clients: positive("clients", values.clients),
+    seconds: positive("read-seconds", values["read-seconds"]),
+    videos: 300,
+    rounds: positive("rounds", values.rounds),
+    postgresUrl,
+  };
+  printReadLoadResult(opts, await runReadLoadBench(opts));
+  if (!postgresUrl) console.log("(PostgreSQL run skipped: set DATABASE_URL_TEST to compare)");
+}
+
+if (runs("transcode")) {
   // Both sources by default: a phone file costs far more to decode than lavfi's test pattern, and
   // decoding once for every rung is where one process wins; printing both shows the range.
   const sources = values.source === "both" ? (["camera", "light"] as const) : [values.source];

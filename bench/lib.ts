@@ -1,5 +1,6 @@
 /** Small measuring helpers shared by the benchmarks (Linux /proc). */
 import { readFileSync } from "node:fs";
+import pg from "pg";
 
 const TICKS_PER_SECOND = 100;
 
@@ -70,4 +71,50 @@ export function fmt(n: number, digits = 1): string {
 /** "ok" / "BELOW" against an expectation, for the printed summary (benchmarks never fail). */
 export function verdict(ok: boolean): string {
   return ok ? "meets" : "misses";
+}
+
+/**
+ * Proportional set size (MB) of every descendant of `pid`, not `pid` itself (e.g. the embedded
+ * database a server runs): memory shared between them (PostgreSQL's shared buffers) counted once.
+ */
+export function descendantsPssMb(pid: number): number {
+  const children = (p: number) => {
+    try {
+      return readFileSync(`/proc/${p}/task/${p}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  };
+  let total = 0;
+  const visit = (p: number) => {
+    try {
+      const m = readFileSync(`/proc/${p}/smaps_rollup`, "utf8").match(/^Pss:\s+(\d+) kB/m);
+      total += m ? Number(m[1]) / 1024 : 0;
+    } catch {
+      // the process ended meanwhile
+    }
+    for (const c of children(p)) visit(c);
+  };
+  for (const c of children(pid)) visit(c);
+  return total;
+}
+
+/** A new, empty database on a PostgreSQL server; `drop()` removes it. */
+export async function freshDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `reelkit_bench_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: serverUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await c.end();
+    },
+  };
 }

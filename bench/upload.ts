@@ -12,10 +12,10 @@ import fs from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import * as tus from "tus-js-client";
+import { signUp } from "../packages/server/test/factories.js";
 import { REPO_ROOT, ServerProcess } from "../packages/server/test/server-process.js";
-import { fmt, type ProcessSample, rssMb, sampleProcess, verdict } from "./lib.js";
+import { fmt, freshDatabase, type ProcessSample, rssMb, sampleProcess, verdict } from "./lib.js";
 
 export interface UploadBenchOptions {
   mib: number;
@@ -81,13 +81,14 @@ function rawPut(port: number, file: string, size: number): Promise<void> {
 }
 
 /** Resolves with the video id the server named in the creation response. */
-function tusUpload(base: string, file: string, chunkMib: number): Promise<string> {
+function tusUpload(base: string, auth: Record<string, string>, file: string, chunkMib: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let videoId: string | null = null;
     new tus.Upload(createReadStream(file), {
       endpoint: `${base}/api/uploads`,
       chunkSize: Number.isFinite(chunkMib) ? chunkMib * 1024 * 1024 : Number.POSITIVE_INFINITY,
       retryDelays: [],
+      headers: auth,
       metadata: { filename: "input.bin", title: "bench" },
       onAfterResponse: (req, res) => {
         if (req.getMethod() === "POST") videoId = res.getHeader("Reelkit-Video-Id") ?? null;
@@ -102,13 +103,13 @@ function tusUpload(base: string, file: string, chunkMib: number): Promise<string
  * The random bytes fail to transcode right after the upload; wait for that, then delete the
  * video (and its 1 GiB source) so the next round starts from the same state.
  */
-async function removeVideo(base: string, id: string): Promise<void> {
+async function removeVideo(base: string, auth: Record<string, string>, id: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
     const video = (await (await fetch(`${base}/api/videos/${id}`)).json()) as { status: string };
     if (video.status === "FAILED" || video.status === "READY") break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  const res = await fetch(`${base}/api/videos/${id}`, { method: "DELETE" });
+  const res = await fetch(`${base}/api/videos/${id}`, { method: "DELETE", headers: auth });
   if (!res.ok) throw new Error(`DELETE video ${res.status}`);
 }
 
@@ -118,25 +119,6 @@ function median(runs: UploadRun[]): UploadRun {
   // Memory is reported as the worst round, not the median one.
   const worst = (k: "rssPeak" | "rssHwm") => Math.max(...runs.map((r) => r.server[k]));
   return { mbps: mid.mbps, server: { ...mid.server, rssPeak: worst("rssPeak"), rssHwm: worst("rssHwm") } };
-}
-
-async function freshDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `reelkit_bench_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: serverUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await c.end();
-    },
-  };
 }
 
 export async function runUploadBench(opts: UploadBenchOptions): Promise<UploadBenchResult> {
@@ -185,14 +167,22 @@ export async function runUploadBench(opts: UploadBenchOptions): Promise<UploadBe
         () => rawPut(raw.port, file, size),
         () => fs.rm(path.join(dir, "raw-upload"), { force: true }),
       );
-    const tusRound = (server: ServerProcess) => {
+    // Uploads need an account: one per server, signed up before the rounds.
+    const accounts = new Map<ServerProcess, Record<string, string>>();
+    const tusRound = async (server: ServerProcess) => {
+      let auth = accounts.get(server);
+      if (!auth) {
+        auth = (await signUp(server.base)).bearer;
+        accounts.set(server, auth);
+      }
+      const headers = auth;
       let id = "";
       return measure(
         server.pid,
         async () => {
-          id = await tusUpload(server.base, file, opts.chunkMib);
+          id = await tusUpload(server.base, headers, file, opts.chunkMib);
         },
-        () => removeVideo(server.base, id),
+        () => removeVideo(server.base, headers, id),
       );
     };
 
@@ -238,16 +228,16 @@ export function printUploadResult(opts: UploadBenchOptions, r: UploadBenchResult
         ` (+${fmt(run.server.rssPeak - run.server.rssBefore, 0)}), lifetime peak ${fmt(run.server.rssHwm, 0)} MB`,
     );
   line("raw streaming PUT", r.raw);
-  line("tus (PGlite)", r.tus);
+  line("tus (embedded)", r.tus);
   if (r.tusPostgres) line("tus (PostgreSQL)", r.tusPostgres);
   const ratio = r.tus.mbps / r.raw.mbps;
   console.log(`ratio tus/raw ${fmt(ratio, 2)}  (expected >= 0.9: ${verdict(ratio >= 0.9)})`);
   if (r.tusPostgres) console.log(`ratio tus(PostgreSQL)/raw ${fmt(r.tusPostgres.mbps / r.raw.mbps, 2)}`);
   const peak = r.tusPostgres ?? r.tus;
   console.log(
-    `server peak RSS during upload ${fmt(peak.server.rssPeak, 0)} MB on ${r.tusPostgres ? "PostgreSQL" : "PGlite"}` +
+    `server peak RSS during upload ${fmt(peak.server.rssPeak, 0)} MB on ${r.tusPostgres ? "PostgreSQL" : "the embedded database"}` +
       ` (expected <= 150 MB: ${verdict(peak.server.rssPeak <= 150)})` +
-      (r.tusPostgres ? `; on PGlite ${fmt(r.tus.server.rssPeak, 0)} MB (PGlite's own memory included)` : ""),
+      (r.tusPostgres ? `; embedded ${fmt(r.tus.server.rssPeak, 0)} MB (its database is a process of its own)` : ""),
   );
 }
 

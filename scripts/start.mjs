@@ -38,6 +38,8 @@ const sources = [
   "apps/demo/public",
   "apps/demo/index.html",
   "apps/demo/vite.config.ts",
+  // A build setting (target, formats) changes the output as much as a source does.
+  ...["core", "server", "transcoder", "sdk", "react"].map((p) => `packages/${p}/tsup.config.ts`),
 ]
   .map((d) => newestMtime(path.join(root, d)))
   .reduce((a, b) => Math.max(a, b), 0);

@@ -3,10 +3,12 @@
  *
  * 1. `npm pack --dry-run` holds only built files, declarations, README and package.json, and
  *    every `exports`/`main`/`types`/`bin` target is in it.
- * 2. Both tarballs are installed into a scratch project outside the monorepo (their dependencies
- *    come from the registry, so nothing of the workspace leaks in) and imported by their
- *    published names from separate `node` processes, as ESM and as CJS; the build must export
- *    exactly what the sources export, render <VideoPlayer> on the server, and talk HTTP.
+ * 2. On each supported Node major (24 and 22, the project's own builds from scripts/node.sh),
+ *    both tarballs are installed into a scratch project outside the monorepo (their dependencies
+ *    come from the registry, so nothing of the workspace leaks in) with no engine warning, and
+ *    imported by their published names from separate `node` processes, as ESM and as CJS; the
+ *    build must export exactly what the sources export, render <VideoPlayer> on the server, and
+ *    talk HTTP.
  * 3. A TypeScript consumer (module nodenext) type-checks against the shipped declarations.
  *
  * The test does not build: `npm run build` takes ~30 s and other suites may read dist/
@@ -224,6 +226,7 @@ const client = sdk.createReelkitClient({ baseUrl: process.env.REELKIT_URL });
 const list = await client.list({ limit: 5 });
 const cues = sdk.parseStoryboardVtt("WEBVTT\\n\\n00:00.000 --> 00:02.000\\nsb.jpg#xywh=160,0,160,90\\n", "https://cdn.test/v/sb.vtt");
 process.stdout.write(JSON.stringify({
+  node: process.version,
   resolved: { sdk: resolve("@reelkit/sdk"), contract: resolve("@reelkit/sdk/contract"), react: resolve("@reelkit/react"), styles: resolve("@reelkit/react/styles.css") },
   exports: { sdk: Object.keys(sdk).sort(), contract: Object.keys(contract).sort(), react: Object.keys(react).sort() },
   globals: { window: typeof globalThis.window, document: typeof globalThis.document },
@@ -274,26 +277,71 @@ export const parts = [VideoPlayer, ReelkitProvider, Uploader, VideoSchema.$id];
 export const wrong: VideoPlayerProps = { source: "x" };
 `;
 
-describe("installed from the tarballs into a scratch project", () => {
+/** The Node majors Reelkit supports; CI runs on both (scripts/node.sh brings each). */
+const NODE_MAJORS = ["24", "22"] as const;
+
+/** The bin directory of the project's own Node build of that major (fetched when missing). */
+async function nodeBin(major: string): Promise<string> {
+  const { stdout } = await run(path.join(root, "scripts/node.sh"), [major, "--path"], { cwd: root });
+  return stdout.trim();
+}
+
+type CheckOutput = {
+  node: string;
+  resolved: Record<"sdk" | "contract" | "react" | "styles", string>;
+  exports: Record<"sdk" | "contract" | "react", string[]>;
+  globals: Record<string, string>;
+  html: string;
+  list: { items: { id: string }[]; nextCursor: string | null };
+  cues: unknown[];
+};
+
+// What the sources export is what the build must export (the vitest aliases point at src).
+const sourceExports = async () => ({
+  sdk: Object.keys(await import("@reelkit/sdk")).sort(),
+  contract: Object.keys(await import("@reelkit/sdk/contract")).sort(),
+  react: Object.keys(await import("@reelkit/react")).sort(),
+});
+
+let tarballDir = "";
+let catalog: ReturnType<typeof catalogServer>;
+let baseUrl = "";
+
+beforeAll(async () => {
+  if (buildProblem()) return;
+  tarballDir = await mkdtemp(path.join(tmpdir(), "reelkit-tarballs-"));
+  for (const p of PUBLIC) await npm(["pack", "--json", "--pack-destination", tarballDir], p.dir);
+  catalog = catalogServer();
+  await new Promise<void>((resolve) => catalog.server.listen(0, "127.0.0.1", resolve));
+  baseUrl = `http://127.0.0.1:${(catalog.server.address() as AddressInfo).port}`;
+}, 180_000);
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => (catalog?.server as Server | undefined)?.close(() => resolve()) ?? resolve());
+  if (tarballDir) await rm(tarballDir, { recursive: true, force: true });
+});
+
+describe.each(NODE_MAJORS)("installed from the tarballs into a scratch project, on Node %s", (major) => {
   let scratch = "";
-  let catalog: ReturnType<typeof catalogServer>;
-  let baseUrl = "";
+  let node = "";
+  let installLog = "";
 
   beforeAll(async () => {
     if (buildProblem()) return;
-    scratch = await mkdtemp(path.join(tmpdir(), "reelkit-pack-"));
-    const tarballs: string[] = [];
-    for (const p of PUBLIC) {
-      const [packed] = JSON.parse(await npm(["pack", "--json", "--pack-destination", scratch], p.dir)) as [
-        { filename: string },
-      ];
-      tarballs.push(`./${packed.filename}`);
-    }
+    const bin = await nodeBin(major);
+    node = path.join(bin, "node");
+    scratch = await mkdtemp(path.join(tmpdir(), `reelkit-pack-node${major}-`));
+    const tarballs = readdirSync(tarballDir)
+      .filter((f) => f.endsWith(".tgz"))
+      .map((f) => path.join(tarballDir, f));
     // The host app's React, at the version the workspace tests with.
     const version = (name: string) =>
       readJson<{ version: string }>(path.join(root, "node_modules", name, "package.json")).version;
     await writeFile(path.join(scratch, "package.json"), JSON.stringify({ name: "reelkit-scratch", private: true }));
-    await npm(
+    // npm itself runs on this Node (its `#!/usr/bin/env node` finds this bin first), so engine
+    // checks and install scripts see the version the site runs.
+    const { stderr } = await run(
+      "npm",
       [
         "install",
         ...tarballs,
@@ -305,40 +353,36 @@ describe("installed from the tarballs into a scratch project", () => {
         "--no-fund",
         "--no-package-lock",
       ],
-      scratch,
+      {
+        cwd: scratch,
+        maxBuffer: 32 * 1024 * 1024,
+        env: {
+          ...process.env,
+          PATH: `${bin}${path.delimiter}${process.env.PATH}`,
+          npm_config_update_notifier: "false",
+        },
+      },
     );
+    installLog = stderr;
     await writeFile(path.join(scratch, "check.mjs"), ESM_CHECK);
     await writeFile(path.join(scratch, "check.cjs"), CJS_CHECK);
-    catalog = catalogServer();
-    await new Promise<void>((resolve) => catalog.server.listen(0, "127.0.0.1", resolve));
-    baseUrl = `http://127.0.0.1:${(catalog.server.address() as AddressInfo).port}`;
   }, 180_000);
 
   afterAll(async () => {
-    await new Promise<void>((resolve) => (catalog?.server as Server | undefined)?.close(() => resolve()) ?? resolve());
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
   const check = async (script: string) => {
-    const { stdout } = await run(process.execPath, [script], {
+    const { stdout } = await run(node, [script], {
       cwd: scratch,
       env: { ...process.env, REELKIT_URL: baseUrl },
     });
-    return JSON.parse(stdout) as {
-      resolved: Record<"sdk" | "contract" | "react" | "styles", string>;
-      exports: Record<"sdk" | "contract" | "react", string[]>;
-      globals: Record<string, string>;
-      html: string;
-      list: { items: { id: string }[]; nextCursor: string | null };
-      cues: unknown[];
-    };
+    return JSON.parse(stdout) as CheckOutput;
   };
 
-  // What the sources export is what the build must export (the vitest aliases point at src).
-  const sourceExports = async () => ({
-    sdk: Object.keys(await import("@reelkit/sdk")).sort(),
-    contract: Object.keys(await import("@reelkit/sdk/contract")).sort(),
-    react: Object.keys(await import("@reelkit/react")).sort(),
+  it("installs with no engine warning: every dependency of the published packages supports this Node", () => {
+    built();
+    expect(installLog).not.toMatch(/EBADENGINE/);
   });
 
   for (const [kind, script, entry] of [
@@ -349,6 +393,7 @@ describe("installed from the tarballs into a scratch project", () => {
       built();
       const before = catalog.requests.length;
       const out = await check(script);
+      expect(out.node).toMatch(new RegExp(`^v${major}\\.`));
       for (const key of ["sdk", "contract", "react"] as const) {
         expect(out.resolved[key].startsWith(realpathSync(scratch))).toBe(true);
         expect(out.resolved[key]).toMatch(entry);
@@ -403,9 +448,9 @@ describe("installed from the tarballs into a scratch project", () => {
       }),
     );
     const tsc = path.join(root, "node_modules/typescript/bin/tsc");
-    const result = await run(process.execPath, [tsc, "-p", "tsconfig.json"], { cwd: scratch }).catch(
-      (e: { stdout?: string }) => ({ stdout: `FAILED\n${e.stdout ?? String(e)}` }),
-    );
+    const result = await run(node, [tsc, "-p", "tsconfig.json"], { cwd: scratch }).catch((e: { stdout?: string }) => ({
+      stdout: `FAILED\n${e.stdout ?? String(e)}`,
+    }));
     expect(result.stdout).toBe("");
   });
 });

@@ -1,5 +1,9 @@
 import "@testing-library/jest-dom/vitest";
-import { cleanup } from "@testing-library/react";
+import { cleanup, configure } from "@testing-library/react";
 import { afterEach } from "vitest";
+
+// The pages talk to a real server over HTTP; on a busy machine its first answer can take longer
+// than Testing Library's 1 s default for findBy*/waitFor.
+configure({ asyncUtilTimeout: 5000 });
 
 afterEach(() => cleanup());

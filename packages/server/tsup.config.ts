@@ -7,7 +7,7 @@ export default defineConfig({
   dts: { entry: "src/index.ts", compilerOptions: { ignoreDeprecations: "6.0" } },
   sourcemap: true,
   clean: true,
-  target: "node20",
+  target: "node22",
   // Workspace sources are bundled (they are not published separately for the server's use);
   // npm dependencies stay imports, since CJS ones such as pino cannot be bundled into ESM.
   skipNodeModulesBundle: true,

@@ -228,7 +228,10 @@ describeWith("browser", chromiumMissing, "demo site in Chromium", () => {
     await page.getByLabel("Email").fill(EMAIL);
     await page.getByLabel("Password").fill("not my password");
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
-    await page.getByRole("alert").filter({ hasText: /invalid email or password/i }).waitFor();
+    await page
+      .getByRole("alert")
+      .filter({ hasText: /invalid email or password/i })
+      .waitFor();
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.getByRole("heading", { level: 1, name: "My videos" }).waitFor({ timeout: 30_000 });

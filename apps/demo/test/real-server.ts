@@ -1,5 +1,5 @@
 /**
- * A real Reelkit server for the demo's page tests: the server's `buildApp` on a fresh PGlite
+ * A real Reelkit server for the demo's page tests: the server's `buildApp` on a fresh embedded
  * catalog, listening on 127.0.0.1, with no transcoder (tests move videos through the catalog's
  * own transitions instead). The pages talk to it through a real sdk client over HTTP.
  */
@@ -35,7 +35,7 @@ export interface VideoInput {
 }
 
 export async function startDemoServer(): Promise<DemoServer> {
-  const tdb = await createTestDatabase("pglite");
+  const tdb = await createTestDatabase("embedded");
   const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
   const storage = new LocalStorage(path.join(tdb.dataDir, "media"));
   const catalog = new CatalogService(tdb.db.prisma);

@@ -8,9 +8,9 @@ import path from "node:path";
 export interface Config {
   port: number;
   host: string;
-  /** Root of all local state: `db/` (PGlite), `uploads/`, `media/`. */
+  /** Root of all local state: `db/` (the embedded PostgreSQL), `media/`. */
   dataDir: string;
-  /** PostgreSQL connection string; PGlite in `<dataDir>/db` when absent. */
+  /** PostgreSQL connection string; the embedded PostgreSQL in `<dataDir>/db` when absent. */
   databaseUrl: string | null;
   /** Largest accepted upload in bytes. */
   maxUploadSize: number;

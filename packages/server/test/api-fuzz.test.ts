@@ -40,7 +40,7 @@ describeWith("schemathesis", missing, "API fuzzing from the OpenAPI document (sc
   let owner: TestUser;
 
   beforeAll(async () => {
-    tdb = await createTestDatabase("pglite");
+    tdb = await createTestDatabase("embedded");
     const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
     const catalog = new CatalogService(tdb.db.prisma);
     const auth = testAuth(tdb.db.prisma, config);

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { signUp } from "./factories.js";
 import { ServerProcess } from "./server-process.js";
 
-// Crash recovery with a real `reelkit-server` process (embedded mode: PGlite, local storage,
+// Crash recovery with a real `reelkit-server` process (embedded mode: embedded PostgreSQL, local storage,
 // in-process transcoder) killed with SIGKILL: no shutdown hook runs, exactly like a power cut
 // of the process (the kernel keeps what was written to files).
 

@@ -16,7 +16,7 @@ let storage: LocalStorage;
 let user: TestUser;
 
 beforeAll(async () => {
-  tdb = await createTestDatabase("pglite");
+  tdb = await createTestDatabase("embedded");
   storage = new LocalStorage(path.join(tdb.dataDir, "media"));
   const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
   app = await buildApp({

@@ -18,7 +18,7 @@ interface Server {
 }
 
 async function startServer(env: Record<string, string> = {}): Promise<Server> {
-  const tdb = await createTestDatabase("pglite");
+  const tdb = await createTestDatabase("embedded");
   const config: Config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent", ...env });
   const app = await buildApp({
     config,

@@ -214,5 +214,5 @@ function suite(engine: TestEngine) {
   });
 }
 
-describe("CatalogService (PGlite)", () => suite("pglite"));
+describe("CatalogService (embedded PostgreSQL)", () => suite("embedded"));
 describeWith("postgres", postgresMissing, "CatalogService (PostgreSQL)", () => suite("postgres"));

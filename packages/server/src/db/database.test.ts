@@ -8,12 +8,12 @@ import { describeWith } from "../../../../test/engines.js";
 import { openDatabase } from "./database.js";
 import { postgresMissing } from "./test-databases.js";
 
-describe("openDatabase (PGlite)", () => {
+describe("openDatabase (embedded PostgreSQL)", () => {
   it("creates <dataDir>/db, migrates once and keeps data across restarts", async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), "reelkit-open-"));
     try {
       const first = await openDatabase({ dataDir, databaseUrl: null });
-      expect(first.kind).toBe("pglite");
+      expect(first.kind).toBe("embedded");
       const id = randomUUID();
       await first.prisma.video.create({ data: { id, title: "kept" } });
       await first.close();

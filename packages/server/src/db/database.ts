@@ -1,18 +1,18 @@
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { PGlite } from "@electric-sql/pglite";
-import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { Config, Logger } from "@reelkit/core";
 import pg from "pg";
-import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.js";
+import { startEmbeddedPostgres } from "./embedded-postgres.js";
 import { migrate } from "./migrate.js";
-import { pgliteRunner, pgRunner } from "./sql-runner.js";
+import { pgRunner } from "./sql-runner.js";
 
 export interface Database {
   prisma: PrismaClient;
-  kind: "pglite" | "postgres";
+  /** `embedded`: the PostgreSQL server Reelkit runs itself in `<dataDir>/db`; `postgres`: DATABASE_URL. */
+  kind: "embedded" | "postgres";
+  /** The connection URL (the embedded one is a Unix socket only this user can open). */
+  url: string;
   close(): Promise<void>;
 }
 
@@ -21,9 +21,21 @@ export interface OpenDatabaseOptions {
   migrationsDir?: string;
 }
 
+async function migrateAt(url: string, logger: Logger | undefined, migrationsDir: string | undefined): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { applied } = await migrate(pgRunner(client), migrationsDir);
+    if (applied.length) logger?.info({ applied }, "database migrated");
+  } finally {
+    await client.end();
+  }
+}
+
 /**
- * Opens the catalog database and brings its schema up to date: PGlite in `<dataDir>/db` when
- * no DATABASE_URL is set, else PostgreSQL.
+ * Opens the catalog database and brings its schema up to date: when no DATABASE_URL is set, an
+ * embedded PostgreSQL server in `<dataDir>/db` (a child process), else the PostgreSQL at that URL.
+ * Both are reached through `@prisma/adapter-pg`.
  */
 export async function openDatabase(
   config: Pick<Config, "dataDir" | "databaseUrl">,
@@ -31,38 +43,31 @@ export async function openDatabase(
   options: OpenDatabaseOptions = {},
 ): Promise<Database> {
   if (config.databaseUrl === null) {
-    const dir = path.join(config.dataDir, "db");
-    await mkdir(dir, { recursive: true });
-    const db = await PGlite.create(dir, { extensions: { pg_trgm } });
+    const server = await startEmbeddedPostgres({ dir: path.join(config.dataDir, "db"), logger });
     try {
-      const { applied } = await migrate(pgliteRunner(db), options.migrationsDir);
-      if (applied.length) logger?.info({ applied }, "database migrated");
+      await migrateAt(server.url, logger, options.migrationsDir);
     } catch (err) {
-      await db.close();
+      await server.stop();
       throw err;
     }
-    const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
+    const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: server.url }) });
     return {
       prisma,
-      kind: "pglite",
+      kind: "embedded",
+      url: server.url,
       async close() {
         await prisma.$disconnect();
-        await db.close();
+        await server.stop();
       },
     };
   }
-  const client = new pg.Client({ connectionString: config.databaseUrl });
-  await client.connect();
-  try {
-    const { applied } = await migrate(pgRunner(client), options.migrationsDir);
-    if (applied.length) logger?.info({ applied }, "database migrated");
-  } finally {
-    await client.end();
-  }
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.databaseUrl }) });
+  const url = config.databaseUrl;
+  await migrateAt(url, logger, options.migrationsDir);
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
   return {
     prisma,
     kind: "postgres",
+    url,
     async close() {
       await prisma.$disconnect();
     },

@@ -1,27 +1,48 @@
 import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { PGlite } from "@electric-sql/pglite";
-import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import pg from "pg";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded-postgres.js";
 import { defaultMigrationsDir, migrate, readMigrations } from "./migrate.js";
-import { pgliteRunner } from "./sql-runner.js";
+import { pgRunner, type SqlRunner } from "./sql-runner.js";
 
-describe("migrate (PGlite)", () => {
+describe("migrate (embedded PostgreSQL)", () => {
+  let serverDir: string;
+  let server: EmbeddedPostgres;
   let dir: string;
-  let db: PGlite;
+  let client: pg.Client;
+  let n = 0;
+  beforeAll(async () => {
+    serverDir = await mkdtemp(path.join(tmpdir(), "reelkit-migrate-db-"));
+    server = await startEmbeddedPostgres({ dir: path.join(serverDir, "db") });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+    await rm(serverDir, { recursive: true, force: true });
+  });
+  // An empty database per test on the one server.
   beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "reelkit-migrate-"));
     await cp(defaultMigrationsDir(), path.join(dir, "migrations"), { recursive: true });
-    db = await PGlite.create({ extensions: { pg_trgm } });
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    const name = `migrate_${++n}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(server.url);
+    url.pathname = `/${name}`;
+    client = new pg.Client({ connectionString: url.toString() });
+    await client.connect();
   });
   afterEach(async () => {
-    await db.close();
+    await client.end();
     await rm(dir, { recursive: true, force: true });
   });
+  const runnerOf = (): SqlRunner => pgRunner(client);
 
   it("applies every migration once and records it like prisma migrate deploy", async () => {
-    const runner = pgliteRunner(db);
+    const runner = runnerOf();
     const files = await readMigrations(path.join(dir, "migrations"));
     const first = await migrate(runner, path.join(dir, "migrations"));
     expect(first.applied).toEqual(files.map((f) => f.name));
@@ -37,7 +58,7 @@ describe("migrate (PGlite)", () => {
   });
 
   it("applies a new migration folder later, in order", async () => {
-    const runner = pgliteRunner(db);
+    const runner = runnerOf();
     await migrate(runner, path.join(dir, "migrations"));
     await cp(path.join(dir, "migrations", "20261121000000_init"), path.join(dir, "migrations", "20991231000000_more"), {
       recursive: true,
@@ -53,14 +74,14 @@ describe("migrate (PGlite)", () => {
   });
 
   it("refuses to start when an applied migration was edited", async () => {
-    const runner = pgliteRunner(db);
+    const runner = runnerOf();
     await migrate(runner, path.join(dir, "migrations"));
     await writeFile(path.join(dir, "migrations", "20261121000000_init", "migration.sql"), "SELECT 1;");
     await expect(migrate(runner, path.join(dir, "migrations"))).rejects.toThrow(/checksum mismatch/);
   });
 
   it("rolls back a failing migration and records nothing", async () => {
-    const runner = pgliteRunner(db);
+    const runner = runnerOf();
     await migrate(runner, path.join(dir, "migrations"));
     await cp(path.join(dir, "migrations", "20261121000000_init"), path.join(dir, "migrations", "20991231000000_bad"), {
       recursive: true,

@@ -165,5 +165,5 @@ function suite(engine: TestEngine) {
   });
 }
 
-describe("schema matches schema.prisma (PGlite)", () => suite("pglite"));
+describe("schema matches schema.prisma (embedded PostgreSQL)", () => suite("embedded"));
 describeWith("postgres", postgresMissing, "schema matches schema.prisma (PostgreSQL)", () => suite("postgres"));

@@ -4,7 +4,8 @@ import path from "node:path";
 import pg from "pg";
 import { type Database, openDatabase } from "./database.js";
 
-export type TestEngine = "pglite" | "postgres";
+/** `embedded`: exactly what `npm start` runs (PostgreSQL in `<dataDir>/db`); `postgres`: DATABASE_URL_TEST. */
+export type TestEngine = "embedded" | "postgres";
 
 export interface TestDatabase {
   db: Database;
@@ -17,12 +18,12 @@ export interface TestDatabase {
 export const postgresMissing = process.env.DATABASE_URL_TEST ? null : "DATABASE_URL_TEST is not set";
 
 /**
- * A fresh, migrated database for one test file: PGlite in a temp dir, or a new database
+ * A fresh, migrated database for one test file: the embedded server in a temp dir, or a new database
  * created on the DATABASE_URL_TEST server (dropped afterwards).
  */
 export async function createTestDatabase(engine: TestEngine): Promise<TestDatabase> {
   const dataDir = await mkdtemp(path.join(tmpdir(), "reelkit-db-"));
-  if (engine === "pglite") {
+  if (engine === "embedded") {
     const db = await openDatabase({ dataDir, databaseUrl: null });
     return {
       db,

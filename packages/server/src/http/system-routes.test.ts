@@ -13,7 +13,7 @@ let app: FastifyInstance | undefined;
 let dbClosed = false;
 
 beforeEach(async () => {
-  tdb = await createTestDatabase("pglite");
+  tdb = await createTestDatabase("embedded");
 }, 60_000);
 afterEach(async () => {
   await app?.close();

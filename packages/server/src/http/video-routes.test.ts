@@ -19,7 +19,7 @@ const uploaded: VideoUploaded[] = [];
 let owner: TestUser;
 
 beforeAll(async () => {
-  tdb = await createTestDatabase("pglite");
+  tdb = await createTestDatabase("embedded");
   storage = new LocalStorage(path.join(tdb.dataDir, "media"));
   bus = new InProcessBus();
   await bus.subscribe("test-transcoder", {

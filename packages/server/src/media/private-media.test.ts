@@ -47,7 +47,7 @@ async function publishedVideo(title: string, visibility: "PUBLIC" | "UNLISTED" |
 const ids = (list: { items: { id: string }[] }) => list.items.map((v) => v.id);
 
 beforeAll(async () => {
-  tdb = await createTestDatabase("pglite");
+  tdb = await createTestDatabase("embedded");
   storage = new LocalStorage(path.join(tdb.dataDir, "media"));
   const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
   catalog = new CatalogService(tdb.db.prisma);

@@ -11,7 +11,7 @@ let catalog: CatalogService;
 let outbox: OutboxRepository;
 
 beforeAll(async () => {
-  tdb = await createTestDatabase("pglite");
+  tdb = await createTestDatabase("embedded");
   catalog = new CatalogService(tdb.db.prisma);
   outbox = new OutboxRepository(tdb.db.prisma);
 }, 60_000);

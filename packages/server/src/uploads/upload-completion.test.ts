@@ -67,7 +67,7 @@ const outboxRows = (id: string) => tdb.db.prisma.outbox.findMany({ where: { key:
 const statusOf = async (id: string) => (await tdb.db.prisma.video.findUniqueOrThrow({ where: { id } })).status;
 
 beforeEach(async () => {
-  tdb = await createTestDatabase("pglite");
+  tdb = await createTestDatabase("embedded");
   storage = new LocalStorage(path.join(tdb.dataDir, "media"));
   config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
 }, 60_000);

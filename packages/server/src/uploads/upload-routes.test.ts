@@ -78,7 +78,7 @@ async function start(env: Record<string, string>, catalog: UploadCatalog): Promi
 }
 
 beforeAll(async () => {
-  accounts = await createTestDatabase("pglite");
+  accounts = await createTestDatabase("embedded");
 }, 60_000);
 afterAll(async () => {
   await accounts?.dispose();
