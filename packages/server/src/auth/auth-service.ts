@@ -63,7 +63,7 @@ export class AuthService {
   /** Whether the principal may see a video of this owner and visibility (PRIVATE: owner or admin). */
   static canView(p: Principal | null, video: { ownerId: string | null; visibility: string }): boolean {
     if (video.visibility !== "PRIVATE") return true;
-    if (!p || p.kind !== "user") return false;
+    if (p?.kind !== "user") return false;
     return p.isAdmin || (video.ownerId !== null && video.ownerId === p.userId);
   }
 
