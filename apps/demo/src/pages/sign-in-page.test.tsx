@@ -1,4 +1,4 @@
-import { screen, within } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DemoServer, startDemoServer } from "../../test/real-server.js";
@@ -24,8 +24,8 @@ describe("sign-up and sign-in pages", () => {
     await user.click(screen.getByRole("button", { name: "Create account" }));
     const nav = screen.getByRole("navigation", { name: "Main" });
     expect(await within(nav).findByText("Rosa Example")).toBeInTheDocument();
-    expect(app.location()).toBe("/");
-  });
+    await waitFor(() => expect(app.location()).toBe("/"));
+  }, 30_000);
 
   it("answers a wrong password with the server's generic message", async () => {
     const user = userEvent.setup();
@@ -34,7 +34,7 @@ describe("sign-up and sign-in pages", () => {
     await user.type(screen.getByLabelText("Password"), "certainly not it");
     await user.click(screen.getByRole("button", { name: "Sign in" }));
     expect(await screen.findByRole("alert")).toHaveTextContent(/invalid email or password/i);
-  });
+  }, 30_000);
 
   it("ignores a `next` that leaves the site", async () => {
     const user = userEvent.setup();
@@ -43,6 +43,6 @@ describe("sign-up and sign-in pages", () => {
     await user.type(screen.getByLabelText("Password"), server.user.password);
     await user.click(screen.getByRole("button", { name: "Sign in" }));
     await screen.findByRole("heading", { level: 1, name: "My videos" });
-    expect(app.location()).toBe("/mine");
-  });
+    await waitFor(() => expect(app.location()).toBe("/mine"));
+  }, 30_000);
 });

@@ -66,7 +66,7 @@ describe("accounts: sign-up, sign-in, sessions", () => {
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);
     expect(cookie).toMatch(/Path=\//);
-    // Plain http here; behind https (X-Forwarded-Proto) the cookie is Secure as well.
+    // Plain http here; behind https (a proxy's X-Forwarded-Proto) the cookie is Secure as well.
     expect(cookie).not.toMatch(/Secure/i);
     const body = await res.json();
     expect(body.user).toMatchObject({ id: alice.id, email: alice.email });

@@ -52,7 +52,15 @@ export async function authRoutes(app: FastifyInstance, opts: AuthRoutesOptions):
       response.headers.forEach((value, name) => {
         if (name !== "set-cookie" && name !== "content-length") reply.header(name, value);
       });
-      const cookies = response.headers.getSetCookie();
+      // Secure behind https: Better Auth decides from REELKIT_BASE_URL when it is set; a server
+      // that takes its origin from each request learns of TLS from its proxy's X-Forwarded-Proto.
+      const forwarded = String(request.headers["x-forwarded-proto"] ?? "")
+        .split(",")[0]
+        ?.trim();
+      const https = request.protocol === "https" || forwarded === "https";
+      const cookies = response.headers
+        .getSetCookie()
+        .map((c) => (https && !/;\s*secure\b/i.test(c) ? `${c}; Secure` : c));
       if (cookies.length > 0) reply.header("set-cookie", cookies);
       const text = await response.text();
       if (response.status >= 400 && (response.headers.get("content-type") ?? "").includes("json")) {
