@@ -39,6 +39,7 @@ export function makeVideo(patch: Partial<Video> = {}): Video {
     width: 640,
     height: 360,
     renditions: [],
+    playable: true,
     playbackUrl: SAMPLE.master,
     posterUrl: SAMPLE.poster,
     storyboardUrl: SAMPLE.storyboard,
@@ -74,7 +75,9 @@ export function fakeCatalogClient(video: (elapsedMs: number) => Video | null): R
 export function processingThenReady(seconds: number): (elapsedMs: number) => Video {
   return (elapsed) => {
     const progress = Math.min(100, Math.floor((elapsed / (seconds * 1000)) * 100));
-    return progress >= 100 ? makeVideo() : makeVideo({ status: "PROCESSING", progress, playbackUrl: null });
+    return progress >= 100
+      ? makeVideo()
+      : makeVideo({ status: "PROCESSING", progress, playable: false, playbackUrl: null });
   };
 }
 

@@ -4,12 +4,13 @@
  *
  *   npm run bench                              1 GiB upload, catalog read load, 30 s 1080p30 transcode
  *   npm run bench -- --upload-mib 256 --seconds 10 --height 720    a quicker run
- *   npm run bench -- --only upload             (or --only read-load, --only transcode)
+ *   npm run bench -- --only upload             (or --only read-load, --only instant, --only transcode)
  *
  * Options: --upload-mib N (1024), --rounds N (3, median reported; upload and read load), --chunk-mib N (tus client chunk
  * size; default: one PATCH, tus-js-client's default), --seconds N (30), --height N (1080),
  * --source light|camera|both (how the generated source is encoded: x264 ultrafast, cheapest to
  * decode; or High profile + B-frames at 15 Mbit/s like a phone file; default both, camera first),
+ * --instant-seconds N (60: the clips of the time-to-playable benchmark),
  * --no-build (use the existing packages/server/dist), --postgres URL (default DATABASE_URL_TEST;
  * start one with `eval "$(scripts/engines.sh start)"`; `--postgres off` skips it), --clients N (50,
  * read load), --read-seconds N (15, read load).
@@ -18,6 +19,7 @@ import { execFileSync } from "node:child_process";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "../packages/server/test/server-process.js";
+import { printInstantResult, runInstantBench } from "./instant.js";
 import { printReadLoadResult, runReadLoadBench } from "./read-load.js";
 import { printTranscodeResult, runTranscodeBench } from "./transcode.js";
 import { printUploadResult, runUploadBench } from "./upload.js";
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "30" },
     height: { type: "string", default: "1080" },
     source: { type: "string", default: "both" },
+    "instant-seconds": { type: "string", default: "60" },
     "no-build": { type: "boolean", default: false },
     postgres: { type: "string" },
     clients: { type: "string", default: "50" },
@@ -44,7 +47,7 @@ function positive(name: string, raw: string | undefined): number {
   return n;
 }
 
-const BENCHES = ["upload", "read-load", "transcode"] as const;
+const BENCHES = ["upload", "read-load", "instant", "transcode"] as const;
 const only = values.only;
 if (only !== undefined && !(BENCHES as readonly string[]).includes(only)) {
   throw new Error(`--only must be one of ${BENCHES.join(", ")}, got ${only}`);
@@ -61,7 +64,7 @@ console.log(
       .join(" ")}`,
 );
 
-if ((runs("upload") || runs("read-load")) && !values["no-build"]) {
+if ((runs("upload") || runs("read-load") || runs("instant")) && !values["no-build"]) {
   console.log("building @reelkit/server (the benchmarks run packages/server/dist/bin.js) ...");
   execFileSync("npm", ["run", "build", "--workspace", "@reelkit/server"], { cwd: REPO_ROOT, stdio: "ignore" });
 }
@@ -90,6 +93,10 @@ if (runs("read-load")) {
   };
   printReadLoadResult(opts, await runReadLoadBench(opts));
   if (!postgresUrl) console.log("(PostgreSQL run skipped: set DATABASE_URL_TEST to compare)");
+}
+
+if (runs("instant")) {
+  printInstantResult(await runInstantBench({ seconds: positive("instant-seconds", values["instant-seconds"]) }));
 }
 
 if (runs("transcode")) {

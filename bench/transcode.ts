@@ -1,6 +1,8 @@
 /**
  * Full ladder in ONE ffmpeg process (decode once, split) vs one ffmpeg process per rung, with
- * the same argument builder (identical encoder settings), in the same invocation.
+ * the same argument builder (identical encoder settings), in the same invocation; and, for a
+ * source that passes through (the camera one), the ladder as the transcoder makes it: top rung
+ * copied, lower rungs encoded in one process.
  * Standalone: npx tsx bench/transcode.ts [seconds=30] [height=1080] [light|camera]
  * Prints wall and CPU seconds (the ffmpeg children's user+sys from /proc) and the ratios.
  */
@@ -8,7 +10,15 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { buildHlsArgs, planLadder, resolveBinaries, runFfmpeg } from "../packages/transcoder/src/index.js";
+import {
+  buildHlsArgs,
+  planLadder,
+  planPassthrough,
+  probeFile,
+  probeKeyframes,
+  resolveBinaries,
+  runFfmpeg,
+} from "../packages/transcoder/src/index.js";
 import { childrenCpu, fmt, verdict } from "./lib.js";
 
 export interface TranscodeBenchOptions {
@@ -33,6 +43,8 @@ export interface TranscodeBenchResult {
   ffmpeg: string;
   single: Timing;
   perRung: Timing;
+  /** Top rung copied + lower rungs in one process; null when the source does not pass through. */
+  passthrough: Timing | null;
 }
 
 async function measure(fn: () => Promise<void>): Promise<Timing> {
@@ -56,7 +68,7 @@ export async function runTranscodeBench(opts: TranscodeBenchOptions): Promise<Tr
       ...["-v", "error", "-y", "-f", "lavfi", "-i", `testsrc2=size=${width}x${height}:rate=30:duration=${seconds}`],
       ...["-f", "lavfi", "-i", `sine=duration=${seconds}`],
       ...(opts.source === "camera"
-        ? ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-b:v", "15M", "-bf", "3"]
+        ? ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-b:v", "15M", "-bf", "3", "-g", "30"]
         : ["-c:v", "libx264", "-preset", "ultrafast"]),
       ...["-pix_fmt", "yuv420p", "-c:a", "aac", src],
     ]);
@@ -81,7 +93,21 @@ export async function runTranscodeBench(opts: TranscodeBenchOptions): Promise<Tr
         await runFfmpeg({ ffmpeg: bin.ffmpeg, args });
       }
     });
+    const probe = await probeFile(bin.ffprobe, src);
+    const plan = planPassthrough({ probe, ladder, keyframes: await probeKeyframes(bin.ffprobe, src) });
+    let passthrough: Timing | null = null;
+    if (plan.passthrough) {
+      const copied = path.join(dir, "passthrough");
+      await prepare(copied);
+      passthrough = await measure(() =>
+        runFfmpeg({
+          ffmpeg: bin.ffmpeg,
+          args: buildHlsArgs({ input: src, outDir: copied, ladder, frameRate: 30, hasAudio: true, passthrough: plan }),
+        }),
+      );
+    }
     return {
+      passthrough,
       source: `${width}x${height} ${seconds} s 30 fps (${opts.source ?? "light"} encoding)`,
       ladder: ladder.map((r) => r.name),
       ffmpeg: bin.ffmpeg,
@@ -99,11 +125,21 @@ export function printTranscodeResult(r: TranscodeBenchResult): void {
     console.log(`${label.padEnd(22)} wall ${fmt(t.wall, 2).padStart(7)} s   cpu ${fmt(t.cpu, 2).padStart(7)} s`);
   line("one process", r.single);
   line("one process per rung", r.perRung);
+  if (r.passthrough) line("passthrough + encoded", r.passthrough);
   const ratio = r.perRung.wall / r.single.wall;
   console.log(
     `per-rung / one-process: wall x${fmt(ratio, 2)} (expected >= 1.3: ${verdict(ratio >= 1.3)}), ` +
       `cpu x${fmt(r.perRung.cpu / r.single.cpu, 2)}`,
   );
+  if (r.passthrough) {
+    const gain = r.perRung.wall / r.passthrough.wall;
+    console.log(
+      `per-rung / passthrough: wall x${fmt(gain, 2)} (expected >= 2: ${verdict(gain >= 2)}), ` +
+        `cpu x${fmt(r.perRung.cpu / r.passthrough.cpu, 2)}`,
+    );
+  } else {
+    console.log("(the source does not pass through: no passthrough figure)");
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -81,7 +81,7 @@ function rawPut(port: number, file: string, size: number): Promise<void> {
 }
 
 /** Resolves with the video id the server named in the creation response. */
-function tusUpload(base: string, auth: Record<string, string>, file: string, chunkMib: number): Promise<string> {
+export function tusUpload(base: string, auth: Record<string, string>, file: string, chunkMib: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let videoId: string | null = null;
     new tus.Upload(createReadStream(file), {

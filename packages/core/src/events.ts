@@ -49,6 +49,25 @@ export interface TranscodeReady {
   storyboardVttKey: string;
 }
 
+/**
+ * The video can be watched while it is still processing: the master playlist is stored, and
+ * every rendition it names has at least its first segment (the media playlists keep growing).
+ * Rates in `renditions` are nominal until `video.transcode.ready` brings measured ones.
+ */
+export interface TranscodePlayable {
+  videoId: string;
+  attempt: number;
+  masterKey: string;
+  durationSec: number;
+  width: number;
+  height: number;
+  frameRate: number;
+  hasAudio: boolean;
+  renditions: Rendition[];
+  /** True when the top rendition is the source's own video stream, copied. */
+  passthrough: boolean;
+}
+
 export interface TranscodeFailed {
   videoId: string;
   attempt: number;
@@ -61,6 +80,7 @@ export interface TranscodeFailed {
 export interface EventPayloads {
   "video.uploaded": VideoUploaded;
   "video.transcode.progress": TranscodeProgress;
+  "video.transcode.playable": TranscodePlayable;
   "video.transcode.ready": TranscodeReady;
   "video.transcode.failed": TranscodeFailed;
 }
@@ -70,6 +90,7 @@ export type Topic = keyof EventPayloads;
 export const TOPICS = [
   "video.uploaded",
   "video.transcode.progress",
+  "video.transcode.playable",
   "video.transcode.ready",
   "video.transcode.failed",
 ] as const satisfies readonly Topic[];

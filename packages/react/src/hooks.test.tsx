@@ -51,6 +51,7 @@ function makeVideo(id: string, patch: Partial<Video> = {}): Video {
     width: 320,
     height: 240,
     renditions: [],
+    playable: false,
     playbackUrl: null,
     posterUrl: null,
     storyboardUrl: null,
@@ -70,7 +71,7 @@ describe("useVideo", () => {
     await waitFor(() => expect(result.current.video?.status).toBe("PROCESSING"));
     video.progress = 60;
     await waitFor(() => expect(result.current.video?.progress).toBe(60));
-    Object.assign(video, { status: "READY", progress: 100, playbackUrl: "/media/a/master.m3u8" });
+    Object.assign(video, { status: "READY", progress: 100, playable: true, playbackUrl: "/media/a/master.m3u8" });
     await waitFor(() => expect(result.current.video?.playbackUrl).toBe("/media/a/master.m3u8"));
     expect(result.current.video?.status).toBe("READY");
   });

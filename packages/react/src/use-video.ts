@@ -38,6 +38,9 @@ export function useVideo(id: string | null | undefined, options: UseVideoOptions
       if (signal.aborted) return;
       setState({ video, error: null, loading: false });
       if (isTerminal(video.status)) return;
+      // A video becomes playable while it is still processing: its playback URL and renditions
+      // are read once then, as the status events do not carry them.
+      let playableRead = video.playable;
       const handle = watchVideo(
         client,
         id,
@@ -56,6 +59,17 @@ export function useVideo(id: string | null | undefined, options: UseVideoOptions
                 }
               : s,
           );
+          if (event.playable && !playableRead) {
+            playableRead = true;
+            client.get(id, { signal }).then((playable) => {
+              if (signal.aborted) return;
+              // Keep the newest status: the stream may have moved on while this was read.
+              setState((s) => ({
+                ...s,
+                video: s.video ? { ...playable, status: s.video.status, progress: s.video.progress } : playable,
+              }));
+            }, fail);
+          }
         },
         { signal, pollIntervalMs },
       );

@@ -84,7 +84,10 @@ export const CatalogReady: Story = {
 export const CatalogProcessing: Story = {
   name: "Catalog video: processing",
   render: (args) => (
-    <CatalogPlayer {...args} video={makeVideo({ status: "PROCESSING", progress: 40, playbackUrl: null })} />
+    <CatalogPlayer
+      {...args}
+      video={makeVideo({ status: "PROCESSING", progress: 40, playable: false, playbackUrl: null })}
+    />
   ),
 };
 
@@ -97,6 +100,7 @@ export const CatalogFailed: Story = {
       video={makeVideo({
         status: "FAILED",
         progress: 0,
+        playable: false,
         playbackUrl: null,
         posterUrl: null,
         failureReason: "The file has no video stream (an audio-only file).",

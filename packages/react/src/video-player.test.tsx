@@ -542,6 +542,7 @@ describe("<VideoPlayer videoId>", () => {
       width: 640,
       height: 360,
       renditions: [],
+      playable: true,
       playbackUrl: "/media/videos/v1/hls/master.m3u8",
       posterUrl: "/media/videos/v1/poster.jpg",
       storyboardUrl: "/media/videos/v1/storyboard.jpg",

@@ -47,7 +47,8 @@ export function VideoPlayer(props: VideoPlayerProps) {
 function CatalogPlayer(props: VideoPlayerProps & { videoId: string }) {
   const client = useReelkitClient();
   const { video, error } = useVideo(props.videoId);
-  const notReady = video && video.status !== "READY" ? `This video is ${video.status.toLowerCase()}` : null;
+  // A processing video plays from the start once every rendition has begun (`playable`).
+  const notReady = video && !video.playable ? `This video is ${video.status.toLowerCase()}` : null;
   // Without a public media URL the catalog hands out server-relative paths ("/media/…"): they are
   // relative to the API server, which need not be the page's origin.
   const media = (url: string | null | undefined) =>
@@ -119,7 +120,9 @@ function HlsPlayer({
 
   const cues = useStoryboard(storyboard);
   const text = useTextTracks(videoRef, (captions ?? []).map((c) => c.src).join("\n"));
-  const duration = mediaDuration || durationHint || 0;
+  // While a processing video plays, the media's duration is the part encoded so far (a growing
+  // live stream); the catalog already knows the whole length.
+  const duration = Math.max(mediaDuration, durationHint ?? 0);
 
   useEffect(() => {
     const video = videoRef.current;

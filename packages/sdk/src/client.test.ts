@@ -15,6 +15,7 @@ const video = (id: string, title = "A clip") => ({
   width: 320,
   height: 180,
   renditions: [],
+  playable: true,
   playbackUrl: `/media/videos/${id}/hls/master.m3u8`,
   posterUrl: null,
   storyboardUrl: null,

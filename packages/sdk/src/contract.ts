@@ -57,7 +57,11 @@ export const Video = Type.Object(
     width: Nullable(Type.Integer()),
     height: Nullable(Type.Integer()),
     renditions: Type.Array(Rendition),
-    playbackUrl: Nullable(Type.String({ description: "HLS master playlist, once READY" })),
+    playable: Type.Boolean({
+      description:
+        "True once the video can be watched: READY, or still PROCESSING with every rendition started (the HLS playlists grow until READY)",
+    }),
+    playbackUrl: Nullable(Type.String({ description: "HLS master playlist, once playable" })),
     posterUrl: Nullable(Type.String()),
     storyboardUrl: Nullable(Type.String()),
     storyboardVttUrl: Nullable(Type.String()),
@@ -121,6 +125,8 @@ export const VideoStatusEvent = Type.Object(
     status: VideoStatus,
     progress: Type.Number(),
     failureReason: Nullable(Type.String()),
+    /** True once `playbackUrl` plays (see `Video.playable`). */
+    playable: Type.Boolean(),
   },
   { $id: "VideoStatusEvent" },
 );

@@ -9,6 +9,7 @@ const ev = (status: VideoStatusEvent["status"], progress: number): VideoStatusEv
   status,
   progress,
   failureReason: status === "FAILED" ? "not a video" : null,
+  playable: status === "READY",
 });
 
 describe("createSseParser", () => {
@@ -58,7 +59,12 @@ describe("watchVideo", () => {
     server = await startServer((req, res) => {
       if (req.url?.endsWith("/events")) return sendJson(res, 404, { error: { code: "NOT_FOUND", message: "no" } });
       const state = states[Math.min(gets++, states.length - 1)];
-      sendJson(res, 200, { id: "v1", ...state, failureReason: state?.status === "FAILED" ? "not a video" : null });
+      sendJson(res, 200, {
+        id: "v1",
+        ...state,
+        failureReason: state?.status === "FAILED" ? "not a video" : null,
+        playable: false,
+      });
     });
     const client = createReelkitClient({ baseUrl: server.baseUrl });
     const seen: VideoStatusEvent[] = [];

@@ -112,8 +112,9 @@ async function poll(
       status: video.status,
       progress: video.progress,
       failureReason: video.failureReason,
+      playable: video.playable,
     };
-    const key = `${event.status}:${event.progress}`;
+    const key = `${event.status}:${event.progress}:${event.playable}`;
     if (key !== last) onEvent(event);
     last = key;
     if (isTerminal(event)) return event;

@@ -71,6 +71,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       });
       await bus.subscribe("reelkit-server", {
         "video.transcode.progress": async (e) => void (await catalog.applyProgress(e)),
+        "video.transcode.playable": async (e) => void (await catalog.applyPlayable(e)),
         "video.transcode.ready": async (e) => void (await catalog.applyReady(e)),
         "video.transcode.failed": async (e) => void (await catalog.applyFailed(e)),
       });

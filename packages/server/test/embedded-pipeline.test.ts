@@ -120,7 +120,8 @@ describe("embedded pipeline: upload -> transcode -> catalog -> HLS", () => {
       expect(variant.codecs).toMatch(/avc1\..+mp4a\.40\.2|mp4a\.40\.2.+avc1\./);
       const variantUrl = new URL(variant.uri, `${base}${video.playbackUrl}`);
       const media = HLS.parse(await (await fetch(variantUrl)).text()) as HLS.types.MediaPlaylist;
-      expect(media.playlistType).toBe("VOD");
+      expect(media.playlistType).toBe("EVENT");
+      expect(media.endlist).toBe(true);
       expect(media.segments.length).toBeGreaterThan(0);
       for (const segment of media.segments) {
         const res = await fetch(new URL(segment.uri, variantUrl));

@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { keys, type TranscodeReady } from "@reelkit/core";
+import { keys, type TranscodePlayable, type TranscodeReady } from "@reelkit/core";
 import type { PrismaClient } from "../src/generated/prisma/client.js";
+
+/** `video.transcode.playable` for the same single rung as `readyEvent`, with nominal rates. */
+export function playableEvent(videoId: string, attempt: number): TranscodePlayable {
+  const { posterKey: _p, storyboardKey: _s, storyboardVttKey: _v, ...ready } = readyEvent(videoId, attempt);
+  return { ...ready, renditions: ready.renditions.map((r) => ({ ...r, bandwidth: 578_000 })), passthrough: false };
+}
 
 /** The transcoder's ready event for a one-rung (180p) ladder of a 3 s clip. */
 export function readyEvent(videoId: string, attempt: number): TranscodeReady {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildHlsArgs, h264Codec, h264Level } from "./ffmpeg-args.js";
+import { buildHlsArgs, forcedKeyframeTimes, h264Codec, h264Level, h264SourceCodec } from "./ffmpeg-args.js";
 import type { Rung } from "./ladder.js";
 
 const r360: Rung = {
@@ -16,11 +16,11 @@ const hls = (dir: string) => [
   "-f",
   "hls",
   "-hls_time",
-  "6",
+  "2",
   "-hls_segment_type",
   "fmp4",
   "-hls_playlist_type",
-  "vod",
+  "event",
   "-hls_flags",
   "independent_segments",
   "-hls_fmp4_init_filename",
@@ -108,9 +108,46 @@ describe("buildHlsArgs", () => {
       "-filter_complex",
       "[0:v:0]fps=29.97,split=1[s0];[s0]scale=320:180,setsar=1[v0]",
       ...video(0, r180, "3.0", "30", 1),
-      ...hls("o/180p").map((a) => (a === "6" ? "4" : a)),
+      ...hls("o/180p").map((a) => (a === "2" ? "4" : a)),
     ]);
     expect(args).not.toContain("-var_stream_map");
+  });
+
+  it("copies the source video into the top rung and keys the encoded rungs at its keyframes", () => {
+    const args = buildHlsArgs({
+      input: "in",
+      outDir: "o",
+      ladder: [r360, r180],
+      frameRate: 25,
+      hasAudio: false,
+      passthrough: { keyframes: [0, 1, 1.8, 2.84], maxGapSec: 1.04 },
+    });
+    const encoded = video(0, r180, "3.0", "51");
+    // No minimum GOP: the source's intervals rule; -g (2.04 s) exceeds the longest of them.
+    encoded.splice(encoded.indexOf("-keyint_min"), 2);
+    encoded[encoded.length - 1] = "0.000,1.000,1.800,2.840";
+    expect(args).toEqual([
+      ...head,
+      "-i",
+      "in",
+      "-filter_complex",
+      "[0:v:0]fps=25,split=1[s0];[s0]scale=320:180,setsar=1[v0]",
+      ...["-map", "0:v:0", "-an", "-c:v", "copy", ...hls("o/360p")],
+      ...encoded,
+      ...hls("o/180p"),
+    ]);
+  });
+
+  it("copies a one-rung ladder without any filter", () => {
+    const args = buildHlsArgs({
+      input: "in",
+      outDir: "o",
+      ladder: [r180],
+      frameRate: 30,
+      hasAudio: false,
+      passthrough: { keyframes: [0], maxGapSec: 3 },
+    });
+    expect(args).toEqual([...head, "-i", "in", "-map", "0:v:0", "-an", "-c:v", "copy", ...hls("o/180p")]);
   });
 
   it("refuses an empty ladder", () => {
@@ -129,5 +166,17 @@ describe("h264 level and codec string", () => {
     expect(h264Level(1920, 1080, 60)).toBe(42);
     expect(h264Codec(1280, 720, 30)).toBe("avc1.64001f");
     expect(h264Codec(1920, 1080, 30)).toBe("avc1.640028");
+  });
+});
+
+describe("forced keyframe times and source codec strings", () => {
+  it("floors each keyframe time to the millisecond so the frame at it is forced, not the next", () => {
+    expect(forcedKeyframeTimes([0, 1.001001, 2.0339999, 3.5])).toBe("0.000,1.001,2.033,3.500");
+  });
+
+  it("names a copied stream by its own profile and level", () => {
+    expect(h264SourceCodec("High", 41)).toBe("avc1.640029");
+    expect(h264SourceCodec("Main", 31)).toBe("avc1.4d401f");
+    expect(h264SourceCodec("Constrained Baseline", 30)).toBe("avc1.42e01e");
   });
 });

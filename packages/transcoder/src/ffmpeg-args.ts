@@ -14,7 +14,19 @@ export interface HlsJob {
   segmentSeconds?: number;
   gopSeconds?: number;
   audioBitrate?: number;
+  /**
+   * Stream-copy the source's video into the top rung (`ladder[0]`, which must be the source's
+   * own size) and key every encoded rung at exactly the source's keyframe times (seconds from
+   * the start), so that the muxer cuts every rendition at the same instants.
+   */
+  passthrough?: { keyframes: readonly number[]; maxGapSec: number };
 }
+
+/**
+ * Segment length in seconds: every rendition is cut at the first keyframe after each multiple
+ * of it. Two seconds makes a video playable as soon as two seconds of every rung exist.
+ */
+export const SEGMENT_SECONDS = 2;
 
 export const AUDIO_BITRATE = 128_000;
 export const AUDIO_CODEC = "mp4a.40.2";
@@ -43,6 +55,19 @@ export function h264Codec(width: number, height: number, frameRate: number): str
   return `avc1.6400${h264Level(width, height, frameRate).toString(16).padStart(2, "0")}`;
 }
 
+/** profile_idc + constraint flags (RFC 6381 `avc1.PPCCLL`) of the H.264 profiles that pass through. */
+const PROFILE_HEX: Record<string, string> = {
+  "Constrained Baseline": "42e0",
+  Baseline: "4200",
+  Main: "4d40",
+  High: "6400",
+};
+
+/** RFC 6381 codec string of a copied H.264 stream, from ffprobe's profile name and level. */
+export function h264SourceCodec(profile: string, level: number): string {
+  return `avc1.${PROFILE_HEX[profile] ?? "6400"}${level.toString(16).padStart(2, "0")}`;
+}
+
 function fmtLevel(level: number): string {
   return `${Math.floor(level / 10)}.${level % 10}`;
 }
@@ -59,8 +84,9 @@ function hlsOutput(dir: string, segmentSeconds: number): string[] {
     String(segmentSeconds),
     "-hls_segment_type",
     "fmp4",
+    // Media playlists are written by Reelkit; ffmpeg's lists each segment once it is complete.
     "-hls_playlist_type",
-    "vod",
+    "event",
     "-hls_flags",
     "independent_segments",
     "-hls_fmp4_init_filename",
@@ -72,25 +98,53 @@ function hlsOutput(dir: string, segmentSeconds: number): string[] {
 }
 
 /**
+ * `-force_key_frames` list: each time floored to the millisecond, so the frame AT a source
+ * keyframe (not the one after it) is the first at or past the forced time.
+ */
+export function forcedKeyframeTimes(keyframes: readonly number[]): string {
+  return keyframes.map((t) => (Math.floor(t * 1000 + 1e-6) / 1000).toFixed(3)).join(",");
+}
+
+/**
  * The argv for ONE ffmpeg process that decodes the source once and encodes every rung: the
  * decoded video is forced to a constant frame rate, split, scaled per rung, and each branch is
  * its own HLS output; audio is a separate AAC-LC stereo rendition. Keyframes are aligned across
  * rungs by a fixed GOP, no scene-cut keyframes and forced keyframes every `gopSeconds`.
  * `-var_stream_map` is not used so each output keeps independent, predictable file names.
+ * With `passthrough`, the top rung is the source's own video, copied, and the rest are keyed
+ * at its keyframes.
  */
 export function buildHlsArgs(job: HlsJob): string[] {
-  const segmentSeconds = job.segmentSeconds ?? 6;
+  const segmentSeconds = job.segmentSeconds ?? SEGMENT_SECONDS;
   const gopSeconds = job.gopSeconds ?? 2;
-  const gop = String(Math.max(1, Math.round(job.frameRate * gopSeconds)));
-  const n = job.ladder.length;
-  if (n === 0) throw new RangeError("the ladder has no rungs");
-  const branches = job.ladder.map((_, i) => `[s${i}]`).join("");
-  const scales = job.ladder.map((r, i) => `[s${i}]scale=${r.width}:${r.height},setsar=1[v${i}]`);
+  if (job.ladder.length === 0) throw new RangeError("the ladder has no rungs");
+  const copied = job.passthrough ? job.ladder.slice(0, 1) : [];
+  const encoded = job.passthrough ? job.ladder.slice(1) : job.ladder;
+  // Keyframes: a fixed GOP, or exactly the source's keyframes (the encoder's own interval set
+  // beyond the longest source interval so it never adds one in between).
+  const keying = job.passthrough
+    ? {
+        gop: String(Math.max(1, Math.ceil(job.frameRate * (job.passthrough.maxGapSec + 1)))),
+        force: forcedKeyframeTimes(job.passthrough.keyframes),
+        minGop: [] as string[],
+      }
+    : {
+        gop: String(Math.max(1, Math.round(job.frameRate * gopSeconds))),
+        force: `expr:gte(t,n_forced*${gopSeconds})`,
+        minGop: ["-keyint_min", String(Math.max(1, Math.round(job.frameRate * gopSeconds)))],
+      };
+  const n = encoded.length;
+  const branches = encoded.map((_, i) => `[s${i}]`).join("");
+  const scales = encoded.map((r, i) => `[s${i}]scale=${r.width}:${r.height},setsar=1[v${i}]`);
   const filter = [`[0:v:0]fps=${fmtRate(job.frameRate)},split=${n}${branches}`, ...scales].join(";");
 
   const args = [...QUIET_ARGS, "-progress", "pipe:1", "-nostats"];
-  args.push("-i", job.input, "-filter_complex", filter);
-  job.ladder.forEach((r, i) => {
+  args.push("-i", job.input);
+  if (n > 0) args.push("-filter_complex", filter);
+  for (const r of copied) {
+    args.push("-map", "0:v:0", "-an", "-c:v", "copy", ...hlsOutput(`${job.outDir}/${r.name}`, segmentSeconds));
+  }
+  encoded.forEach((r, i) => {
     args.push(
       "-map",
       `[v${i}]`,
@@ -112,13 +166,12 @@ export function buildHlsArgs(job: HlsJob): string[] {
       "-bufsize",
       String(r.bufsize),
       "-g",
-      gop,
-      "-keyint_min",
-      gop,
+      keying.gop,
+      ...keying.minGop,
       "-sc_threshold",
       "0",
       "-force_key_frames",
-      `expr:gte(t,n_forced*${gopSeconds})`,
+      keying.force,
       ...hlsOutput(`${job.outDir}/${r.name}`, segmentSeconds),
     );
   });

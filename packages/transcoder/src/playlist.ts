@@ -64,27 +64,105 @@ export function measureRates(stream: MeasuredStream): StreamRates {
 /** The master playlist text; variant bandwidths include the audio rendition that plays with them. */
 export function writeMasterPlaylist(input: MasterInput): { text: string; rates: StreamRates[] } {
   const audio = input.audio ? measureRates(input.audio) : { peak: 0, average: 0 };
-  const lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"];
-  if (input.audio) {
+  return writeMaster(
+    input.variants.map((v) => {
+      const video = measureRates(v.video);
+      return { ...v, rates: { peak: video.peak + audio.peak, average: video.average + audio.average } };
+    }),
+    input.audio?.uri ?? null,
+  );
+}
+
+export interface NominalVariant {
+  uri: string;
+  width: number;
+  height: number;
+  codecs: string;
+  frameRate: number;
+  /** Expected video rates (bits per second), before anything is measured. */
+  video: StreamRates;
+}
+
+/**
+ * The master playlist written while a video is still being encoded: the same variants, with
+ * the rates the encoder aims at (plus the audio bitrate) instead of measured ones.
+ */
+export function writeNominalMasterPlaylist(input: {
+  variants: readonly NominalVariant[];
+  audio: { uri: string; bitrate: number } | null;
+}): { text: string; rates: StreamRates[] } {
+  const a = input.audio?.bitrate ?? 0;
+  return writeMaster(
+    input.variants.map((v) => ({ ...v, rates: { peak: v.video.peak + a, average: v.video.average + a } })),
+    input.audio?.uri ?? null,
+  );
+}
+
+function writeMaster(
+  variants: readonly (Omit<MasterVariant, "video"> & { rates: StreamRates })[],
+  audioUri: string | null,
+): { text: string; rates: StreamRates[] } {
+  // Players start at the beginning even while the media playlists are still growing (EVENT).
+  const lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS", "#EXT-X-START:TIME-OFFSET=0"];
+  if (audioUri) {
     lines.push(
-      `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="Default",LANGUAGE="und",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2",URI="${input.audio.uri}"`,
+      `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="Default",LANGUAGE="und",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2",URI="${audioUri}"`,
     );
   }
   const rates: StreamRates[] = [];
-  for (const v of input.variants) {
-    const video = measureRates(v.video);
-    const r = { peak: video.peak + audio.peak, average: video.average + audio.average };
+  for (const v of variants) {
+    const r = v.rates;
     rates.push(r);
-    const codecs = input.audio ? `${v.codecs},${AUDIO_CODEC}` : v.codecs;
+    const codecs = audioUri ? `${v.codecs},${AUDIO_CODEC}` : v.codecs;
     const attrs = [
       `BANDWIDTH=${r.peak}`,
       `AVERAGE-BANDWIDTH=${r.average}`,
       `RESOLUTION=${v.width}x${v.height}`,
       `CODECS="${codecs}"`,
       `FRAME-RATE=${v.frameRate.toFixed(3)}`,
-      ...(input.audio ? ['AUDIO="audio"'] : []),
+      ...(audioUri ? ['AUDIO="audio"'] : []),
     ];
     lines.push(`#EXT-X-STREAM-INF:${attrs.join(",")}`, v.uri);
   }
   return { text: `${lines.join("\n")}\n`, rates };
+}
+
+export interface MediaSegment {
+  uri: string;
+  duration: number;
+}
+
+/**
+ * A media playlist of fMP4 segments. It is an EVENT playlist from its first segment on (it only
+ * grows, players reload it) and gets EXT-X-ENDLIST once the rendition is complete, which turns
+ * it into a finished, seekable VOD stream for every player without changing any earlier line.
+ */
+export function writeMediaPlaylist(input: {
+  segments: readonly MediaSegment[];
+  /** Upper bound of every segment's duration; fixed for the playlist's life (RFC 8216 4.3.3.1). */
+  targetDuration: number;
+  ended: boolean;
+}): string {
+  const lines = [
+    "#EXTM3U",
+    "#EXT-X-VERSION:7",
+    `#EXT-X-TARGETDURATION:${Math.max(1, Math.ceil(input.targetDuration))}`,
+    "#EXT-X-MEDIA-SEQUENCE:0",
+    "#EXT-X-PLAYLIST-TYPE:EVENT",
+    "#EXT-X-INDEPENDENT-SEGMENTS",
+    "#EXT-X-START:TIME-OFFSET=0",
+    '#EXT-X-MAP:URI="init.mp4"',
+  ];
+  for (const s of input.segments) lines.push(`#EXTINF:${s.duration.toFixed(6)},`, s.uri);
+  if (input.ended) lines.push("#EXT-X-ENDLIST");
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The complete entries of a media playlist that ffmpeg may be rewriting right now: only lines
+ * ended by a newline count, so a half-written file yields fewer segments, never a broken one.
+ */
+export function parseGrowingPlaylist(text: string): MediaSegment[] {
+  const complete = text.slice(0, text.lastIndexOf("\n") + 1);
+  return parseMediaPlaylist(complete).filter((s) => /^seg-\d+\.m4s$/.test(s.uri) && s.duration > 0);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FfmpegError, progressPercent, runFfmpeg } from "./ffmpeg-runner.js";
-import { ProbeError, parseProbe, probeFile, resolveBinaries } from "./probe.js";
+import { ProbeError, parseKeyframes, parseProbe, probeFile, resolveBinaries } from "./probe.js";
 
 const stream = (extra: object) => ({
   codec_type: "video",
@@ -20,11 +20,35 @@ describe("parseProbe", () => {
       rotation: 0,
       frameRate: 29.97,
       hasAudio: true,
+      video: { codec: "", profile: "", level: 0, pixFmt: "", bitDepth: 8 },
+      audioCodec: "",
     });
     const matrix = stream({ side_data_list: [{ side_data_type: "Display Matrix", rotation: -90 }] });
     expect(parseProbe(json([matrix])).rotation).toBe(90);
     expect(parseProbe(json([stream({ tags: { rotate: "270" } })])).rotation).toBe(270);
     expect(parseProbe(json([stream({})])).hasAudio).toBe(false);
+  });
+
+  it("reads the video coding and the audio codec (passthrough decisions)", () => {
+    const h264 = stream({
+      codec_name: "h264",
+      profile: "High",
+      level: 41,
+      pix_fmt: "yuv420p",
+      bits_per_raw_sample: "8",
+    });
+    const result = parseProbe(json([h264, { codec_type: "audio", codec_name: "aac" }]));
+    expect(result.video).toEqual({ codec: "h264", profile: "High", level: 41, pixFmt: "yuv420p", bitDepth: 8 });
+    expect(result.audioCodec).toBe("aac");
+    const hevc = stream({ codec_name: "hevc", profile: "Main 10", level: 150, pix_fmt: "yuv420p10le" });
+    expect(parseProbe(json([hevc])).video).toMatchObject({ codec: "hevc", bitDepth: 10 });
+    expect(parseProbe(json([hevc])).audioCodec).toBeNull();
+    expect(parseProbe(json([stream({ level: -99 })])).video.level).toBe(0);
+  });
+
+  it("reads keyframe times from ffprobe's packet list, ascending", () => {
+    const csv = "0.066000,K__\n0.133000,___\n1.000000,K_\nN/A,K__\n0.000000,K__\n2.000000,__D\n";
+    expect(parseKeyframes(csv)).toEqual([0, 0.066, 1]);
   });
 
   it("rejects audio-only, garbage and duration-less input with a ProbeError", () => {

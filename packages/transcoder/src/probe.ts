@@ -18,6 +18,23 @@ export interface ProbeResult {
   rotation: number;
   frameRate: number;
   hasAudio: boolean;
+  /** The first video stream's coding, as ffprobe names it (decides passthrough). */
+  video: VideoCoding;
+  /** ffprobe's codec name of the first audio stream, e.g. "aac"; null when silent. */
+  audioCodec: string | null;
+}
+
+export interface VideoCoding {
+  /** e.g. "h264", "hevc", "vp9", "prores". */
+  codec: string;
+  /** e.g. "High", "Main", "Constrained Baseline"; "" when unknown. */
+  profile: string;
+  /** ffprobe's level: 41 for H.264 level 4.1; 0 when unknown. */
+  level: number;
+  /** e.g. "yuv420p", "yuv420p10le". */
+  pixFmt: string;
+  /** Bits per sample; 8 when ffprobe does not say and the pixel format has no depth suffix. */
+  bitDepth: number;
 }
 
 export class ProbeError extends Error {
@@ -57,6 +74,11 @@ export function resolveBinaries(
 
 interface FfprobeStream {
   codec_type?: string;
+  codec_name?: string;
+  profile?: string;
+  level?: number;
+  pix_fmt?: string;
+  bits_per_raw_sample?: string;
   width?: number;
   height?: number;
   avg_frame_rate?: string;
@@ -95,14 +117,60 @@ export function parseProbe(json: string): ProbeResult {
   const frameRate = avg > 0 && avg <= 240 ? avg : parseRate(v.r_frame_rate) || 30;
   const durationSec = Number(data.format?.duration ?? v.duration ?? 0);
   if (!(durationSec > 0)) throw new ProbeError("UNDECODABLE", "The video has no measurable duration.");
+  const audio = streams.find((s) => s.codec_type === "audio");
+  const pixFmt = v.pix_fmt ?? "";
+  const depthSuffix = /p(\d+)(?:le|be)$/.exec(pixFmt)?.[1];
   return {
     durationSec,
     width: v.width ?? 0,
     height: v.height ?? 0,
     rotation,
     frameRate: Math.round(Math.min(frameRate, 60) * 1000) / 1000,
-    hasAudio: streams.some((s) => s.codec_type === "audio"),
+    hasAudio: audio !== undefined,
+    video: {
+      codec: v.codec_name ?? "",
+      profile: v.profile ?? "",
+      level: Number.isInteger(v.level) && (v.level ?? 0) > 0 ? (v.level as number) : 0,
+      pixFmt,
+      bitDepth: Number(v.bits_per_raw_sample) || Number(depthSuffix) || 8,
+    },
+    audioCodec: audio ? (audio.codec_name ?? "") : null,
   };
+}
+
+/**
+ * The presentation times (seconds, ascending) of the first video stream's keyframes, read from
+ * the packet index without decoding: `-show_entries packet=pts_time,flags`.
+ */
+export function parseKeyframes(csv: string): number[] {
+  const times: number[] = [];
+  for (const line of csv.split("\n")) {
+    const [pts, flags] = line.trim().split(",");
+    const t = Number(pts);
+    if (flags?.includes("K") && pts !== "N/A" && Number.isFinite(t)) times.push(t);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+/** Runs ffprobe over the packets of the first video stream and returns its keyframe times. */
+export function probeKeyframes(ffprobe: string, file: string, signal?: AbortSignal): Promise<number[]> {
+  const args = [
+    "-v",
+    "error",
+    "-select_streams",
+    "v:0",
+    "-show_entries",
+    "packet=pts_time,flags",
+    "-of",
+    "csv=p=0",
+    file,
+  ];
+  return new Promise((resolve, reject) => {
+    execFile(ffprobe, args, { signal, maxBuffer: 256 * 1024 * 1024 }, (err, stdout) => {
+      if (err) return reject(err);
+      resolve(parseKeyframes(stdout));
+    });
+  });
 }
 
 /** Runs ffprobe on a local file. */

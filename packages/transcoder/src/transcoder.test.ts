@@ -37,6 +37,19 @@ describe("transcoder (real ffmpeg, InProcessBus, LocalStorage)", () => {
   let storage: LocalStorage;
   let bus: Bus;
   const events: { topic: string; payload: unknown }[] = [];
+  /** Stored playlists naming a segment that is not stored, seen at any event: must stay empty. */
+  const dangling: string[] = [];
+  /** What a player could fetch at the moment each video became playable. */
+  const atPlayable = new Map<string, { master: string; variant: string; firstSegment: number; ready: boolean }>();
+  async function checkPlaylists(videoId: string): Promise<void> {
+    for (const o of await storage.list(`videos/${videoId}/hls/`)) {
+      if (!o.key.endsWith("/index.m3u8")) continue;
+      const text = await fs.readFile(storage.localPath(o.key) as string, "utf8").catch(() => "");
+      const base = o.key.slice(0, o.key.lastIndexOf("/") + 1);
+      for (const line of text.split("\n"))
+        if (line && !line.startsWith("#") && !(await storage.stat(base + line))) dangling.push(base + line);
+    }
+  }
   const of = <T extends keyof EventPayloads>(topic: T, videoId: string) =>
     events
       .filter((e) => e.topic === topic && (e.payload as { videoId: string }).videoId === videoId)
@@ -47,7 +60,26 @@ describe("transcoder (real ffmpeg, InProcessBus, LocalStorage)", () => {
     storage = new LocalStorage(path.join(dir, "media"));
     bus = new InProcessBus();
     await bus.subscribe("test-observer", {
-      "video.transcode.progress": async (p) => void events.push({ topic: "video.transcode.progress", payload: p }),
+      "video.transcode.progress": async (p) => {
+        events.push({ topic: "video.transcode.progress", payload: p });
+        await checkPlaylists(p.videoId);
+      },
+      "video.transcode.playable": async (p) => {
+        events.push({ topic: "video.transcode.playable", payload: p });
+        await checkPlaylists(p.videoId);
+        const read = (key: string) => fs.readFile(storage.localPath(key) as string, "utf8");
+        const variant = await read(p.renditions[0]?.playlistKey as string);
+        const first = variant.split("\n").find((l) => l.startsWith("seg-")) as string;
+        const dir = path.dirname(p.renditions[0]?.playlistKey as string);
+        atPlayable.set(p.videoId, {
+          master: await read(p.masterKey),
+          variant,
+          firstSegment: (await storage.stat(`${dir}/${first}`))?.size ?? 0,
+          ready: events.some(
+            (e) => e.topic === "video.transcode.ready" && (e.payload as { videoId: string }).videoId === p.videoId,
+          ),
+        });
+      },
       "video.transcode.ready": async (p) => void events.push({ topic: "video.transcode.ready", payload: p }),
       "video.transcode.failed": async (p) => void events.push({ topic: "video.transcode.failed", payload: p }),
     });
@@ -87,7 +119,7 @@ describe("transcoder (real ffmpeg, InProcessBus, LocalStorage)", () => {
 
     for (const rendition of ["180p", "120p", "audio"]) {
       const media = HLS.parse(await read(`videos/v1/hls/${rendition}/index.m3u8`)) as HLS.types.MediaPlaylist;
-      expect(media.playlistType).toBe("VOD");
+      expect(media.playlistType).toBe("EVENT");
       expect(media.endlist).toBe(true);
       expect(media.segments.length).toBeGreaterThan(0);
       for (const seg of media.segments)
@@ -136,6 +168,82 @@ describe("transcoder (real ffmpeg, InProcessBus, LocalStorage)", () => {
     expect((await storage.list("videos/v1/")).map((o) => o.key).sort()).toEqual(before);
   }, 60_000);
 
+  /** A rendition's init section and segments joined into one fMP4 file that ffprobe reads. */
+  async function joinRendition(videoId: string, rendition: string): Promise<string> {
+    const playlist = await fs.readFile(storage.localPath(`videos/${videoId}/hls/${rendition}/index.m3u8`), "utf8");
+    const rdir = path.dirname(storage.localPath(`videos/${videoId}/hls/${rendition}/init.mp4`));
+    const segs = playlist.split("\n").filter((l) => l.startsWith("seg-"));
+    const parts = [await fs.readFile(path.join(rdir, "init.mp4"))];
+    for (const seg of segs) parts.push(await fs.readFile(path.join(rdir, seg)));
+    const joined = path.join(dir, `joined-${videoId}-${rendition}.mp4`);
+    await fs.writeFile(joined, Buffer.concat(parts));
+    return joined;
+  }
+  const probeLines = (file: string, ...args: string[]) =>
+    execFileSync(bin.ffprobe, ["-v", "error", "-select_streams", "v:0", ...args, "-of", "csv=p=0", file], {
+      encoding: "utf8",
+    })
+      .trim()
+      .split("\n");
+  /** Keyframe times from the first one (an encoder's B-frame delay may shift a whole stream). */
+  const keyframeTimes = (file: string) => {
+    const times = probeLines(file, "-show_entries", "packet=pts_time,flags")
+      .filter((l) => l.includes("K"))
+      .map((l) => Number(l.split(",")[0]))
+      .sort((a, b) => a - b);
+    return times.map((t) => Math.round((t - (times[0] ?? 0)) * 1000) / 1000);
+  };
+
+  it("passes a streamable H.264 source through as the top rung, keyed lower rungs, playable before READY", async () => {
+    // Like a camera file: High profile, B-frames, CABAC, irregular keyframes (every 25, then
+    // 20 frames: 1 s and 0.8 s at 25 fps), AAC, at exactly the top rung's size (320x180).
+    const clip = path.join(dir, "camera.mp4");
+    execFileSync(bin.ffmpeg, [
+      ...["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=7"],
+      ...["-f", "lavfi", "-i", "sine=frequency=500:duration=7"],
+      ...["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-bf", "3", "-pix_fmt", "yuv420p"],
+      ...["-force_key_frames", "0,1,1.8,2.8,3.6,4.6,5.4,6.4", "-g", "250", "-sc_threshold", "0"],
+      ...["-c:a", "aac", clip],
+    ]);
+    await upload("pass", await fs.readFile(clip));
+    expect(of("video.transcode.failed", "pass")).toEqual([]);
+    const [playable] = of("video.transcode.playable", "pass");
+    const [ready] = of("video.transcode.ready", "pass");
+    expect(playable).toMatchObject({ passthrough: true, width: 320, height: 180, hasAudio: true });
+    expect(playable?.renditions.map((r) => r.name)).toEqual(["180p", "120p"]);
+    expect(playable?.renditions[0]?.codecs).toBe("avc1.64000c,mp4a.40.2");
+    expect(ready?.renditions.map((r) => `${r.name}:${r.width}x${r.height}`)).toEqual(["180p:320x180", "120p:214x120"]);
+
+    // At that moment the master, its first variant and the variant's first segment were stored,
+    // the playlists were still growing, and READY had not been sent.
+    const seen = atPlayable.get("pass");
+    expect(seen?.ready).toBe(false);
+    expect(seen?.master).toContain("#EXT-X-START:TIME-OFFSET=0");
+    expect(seen?.variant).toContain("#EXT-X-PLAYLIST-TYPE:EVENT");
+    expect(seen?.firstSegment).toBeGreaterThan(0);
+    expect(dangling).toEqual([]);
+
+    // The top rung is the source's bitstream, packet for packet.
+    const hashes = (file: string) => probeLines(file, "-show_data_hash", "MD5", "-show_entries", "packet=data_hash");
+    const top = await joinRendition("pass", "180p");
+    expect(hashes(top)).toEqual(hashes(clip));
+    // Keyframes of the encoded rung fall on the source's; both rungs are cut at the same times.
+    const sourceKeys = keyframeTimes(clip);
+    expect(sourceKeys).toHaveLength(8);
+    expect(keyframeTimes(await joinRendition("pass", "120p"))).toEqual(sourceKeys);
+    expect(keyframeTimes(top)).toEqual(sourceKeys);
+    const durations = async (rendition: string) => {
+      const media = HLS.parse(
+        await fs.readFile(storage.localPath(`videos/pass/hls/${rendition}/index.m3u8`), "utf8"),
+      ) as HLS.types.MediaPlaylist;
+      expect(media.endlist).toBe(true);
+      return media.segments.map((seg) => seg.duration);
+    };
+    // Cut at the first keyframe past every 2 s: 2.8, 4.6, 6.4.
+    expect(await durations("180p")).toEqual([2.8, 1.8, 1.8, 0.6]);
+    expect(await durations("120p")).toEqual(await durations("180p"));
+  }, 60_000);
+
   it("plans a rotated phone clip from its display size", async () => {
     // Encode, then stream-copy with a rotate tag: ffmpeg 5 only writes the display matrix on copy.
     const plain = path.join(dir, "plain.mp4");
@@ -181,6 +289,10 @@ describe("transcoder (real ffmpeg, InProcessBus, LocalStorage)", () => {
 
     const [ready] = of("video.transcode.ready", "phone");
     expect(of("video.transcode.failed", "phone")).toEqual([]);
+    // Not H.264: every rung is encoded, and the video was still playable before READY.
+    expect(of("video.transcode.playable", "phone")[0]).toMatchObject({ passthrough: false, width: 240, height: 320 });
+    expect(atPlayable.get("phone")?.ready).toBe(false);
+    expect(atPlayable.get("phone")?.firstSegment).toBeGreaterThan(0);
     expect(ready).toMatchObject({ width: 240, height: 320, hasAudio: true });
     expect(ready?.renditions.map((r) => `${r.name}:${r.width}x${r.height}`)).toEqual(["180p:180x240", "120p:120x160"]);
     // An fMP4 segment decodes after its init section: probe the two joined.

@@ -11,12 +11,26 @@ import {
   type TranscodeFailed,
   type VideoUploaded,
 } from "@reelkit/core";
-import { buildHlsArgs, h264Codec } from "./ffmpeg-args.js";
+import {
+  AUDIO_BITRATE,
+  AUDIO_CODEC,
+  buildHlsArgs,
+  h264Codec,
+  h264SourceCodec,
+  SEGMENT_SECONDS,
+} from "./ffmpeg-args.js";
 import { FfmpegError, runFfmpeg } from "./ffmpeg-runner.js";
+import { HlsPublisher } from "./hls-publisher.js";
 import { planStoryboard, posterArgs, storyboardArgs, storyboardVtt } from "./images.js";
 import { displaySize, planLadder } from "./ladder.js";
-import { type MeasuredStream, parseMediaPlaylist, writeMasterPlaylist } from "./playlist.js";
-import { ProbeError, probeFile, resolveBinaries } from "./probe.js";
+import { isStreamableCoding, planPassthrough } from "./passthrough.js";
+import {
+  type MeasuredStream,
+  parseMediaPlaylist,
+  writeMasterPlaylist,
+  writeNominalMasterPlaylist,
+} from "./playlist.js";
+import { ProbeError, probeFile, probeKeyframes, resolveBinaries } from "./probe.js";
 
 export const CONSUMER_GROUP = "reelkit-transcoder";
 
@@ -30,6 +44,8 @@ export interface TranscoderDeps {
 }
 
 const WORK_DIR_PREFIX = "reelkit-transcode-";
+/** How often new segments are looked for while ffmpeg writes them. */
+const PUBLISH_POLL_MS = 150;
 
 function isAlive(pid: number): boolean {
   try {
@@ -84,16 +100,6 @@ async function measure(dir: string): Promise<MeasuredStream> {
   return { segments, initSize };
 }
 
-async function listFiles(root: string, rel = ""): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await fs.readdir(path.join(root, rel), { withFileTypes: true })) {
-    const r = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...(await listFiles(root, r)));
-    else if (e.isFile()) out.push(r);
-  }
-  return out;
-}
-
 /**
  * The bus consumer: `video.uploaded` in, HLS ladder + images in storage, progress/ready/failed
  * out. Never touches the catalog. Same video id -> same keys, so a redelivery overwrites.
@@ -119,8 +125,9 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
     else active--;
   }
 
-  async function transcode(ev: VideoUploaded, signal: AbortSignal, work: string): Promise<void> {
+  async function transcode(ev: VideoUploaded, signal: AbortSignal, work: string, log: Logger): Promise<void> {
     const { videoId, attempt } = ev;
+    const jobStarted = Date.now();
     let lastSent = -1;
     const progress = async (stage: "probing" | "encoding" | "images" | "finalizing", percent: number) => {
       const p = Math.floor(percent);
@@ -142,28 +149,140 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
     const bin = resolveBinaries(config);
     const probe = await probeFile(bin.ffprobe, source, signal);
     const ladder = planLadder(probe, config.rungs);
+    // Keyframes are read (from the packet index, no decoding) only for sources that may pass through.
+    const keyframes =
+      isStreamableCoding(probe) === null ? await probeKeyframes(bin.ffprobe, source, signal).catch(() => []) : [];
+    const plan = planPassthrough({ probe, ladder, keyframes });
+    const passthrough = plan.passthrough ? plan : undefined;
+    if (!plan.passthrough) log.debug({ reason: plan.reason }, "encoding every rung");
     const out = path.join(work, "hls");
-    for (const dir of [...ladder.map((r) => r.name), "audio"]) await fs.mkdir(path.join(out, dir), { recursive: true });
+    const renditionNames = [...ladder.map((r) => r.name), ...(probe.hasAudio ? ["audio"] : [])];
+    for (const dir of renditionNames) await fs.mkdir(path.join(out, dir), { recursive: true });
+
+    const hls = keys.hlsPrefix(videoId);
+    const display = displaySize(probe);
+    // A copied segment ends at the first source keyframe past its nominal end.
+    const videoTarget = SEGMENT_SECONDS + (passthrough?.maxGapSec ?? 0);
+    const publisher = new HlsPublisher({
+      storage,
+      localDir: out,
+      prefix: hls,
+      renditions: renditionNames.map((name) => ({
+        name,
+        targetDuration: name === "audio" ? SEGMENT_SECONDS + 1 : videoTarget,
+      })),
+    });
+    await publisher.resume();
+    const codecsOf = (i: number) =>
+      passthrough && i === 0
+        ? h264SourceCodec(probe.video.profile, probe.video.level)
+        : h264Codec(ladder[i]?.width ?? 0, ladder[i]?.height ?? 0, probe.frameRate);
+    const sourceRate = Math.round((stat.size * 8) / probe.durationSec);
+    const nominal = ladder.map((r, i) => {
+      const video =
+        passthrough && i === 0
+          ? { peak: Math.round(sourceRate * 1.5), average: sourceRate }
+          : { peak: r.maxrate, average: r.videoBitrate };
+      return {
+        uri: `${r.name}/index.m3u8`,
+        width: r.width,
+        height: r.height,
+        codecs: codecsOf(i),
+        frameRate: probe.frameRate,
+        video,
+      };
+    });
+    const renditionsWith = (rates: readonly { peak: number; average: number }[]): Rendition[] =>
+      nominal.map((v, i) => ({
+        name: ladder[i]?.name ?? v.uri,
+        width: v.width,
+        height: v.height,
+        bandwidth: rates[i]?.peak ?? 0,
+        averageBandwidth: rates[i]?.average ?? 0,
+        codecs: probe.hasAudio ? `${v.codecs},${AUDIO_CODEC}` : v.codecs,
+        frameRate: v.frameRate,
+        playlistKey: `${hls}${v.uri}`,
+      }));
+
+    let playable = false;
+    const announcePlayable = async () => {
+      if (playable || !publisher.started()) return;
+      playable = true;
+      const master = writeNominalMasterPlaylist({
+        variants: nominal,
+        audio: probe.hasAudio ? { uri: "audio/index.m3u8", bitrate: AUDIO_BITRATE } : null,
+      });
+      // The master is stored after every playlist it names has a segment, the event after the master.
+      await storage.put(keys.master(videoId), master.text);
+      await bus.publish(
+        "video.transcode.playable",
+        {
+          videoId,
+          attempt,
+          masterKey: keys.master(videoId),
+          durationSec: probe.durationSec,
+          width: display.width,
+          height: display.height,
+          frameRate: probe.frameRate,
+          hasAudio: probe.hasAudio,
+          renditions: renditionsWith(master.rates),
+          passthrough: passthrough !== undefined,
+        },
+        videoId,
+      );
+      log.info({ ms: Date.now() - jobStarted, passthrough: passthrough !== undefined }, "transcode playable");
+    };
+
     await progress("encoding", 2);
     let pending = Promise.resolve();
-    await runFfmpeg({
-      ffmpeg: bin.ffmpeg,
-      args: buildHlsArgs({ input: source, outDir: out, ladder, frameRate: probe.frameRate, hasAudio: probe.hasAudio }),
-      durationSec: probe.durationSec,
-      signal,
-      onProgress: (p) => {
-        pending = pending.then(() => progress("encoding", 2 + p * 0.88)).catch(() => {});
-      },
-    }).catch((err) => {
-      if (err instanceof FfmpegError)
-        throw new JobFailure("UNDECODABLE", `The video could not be decoded (${err.message}).`);
-      throw err;
-    });
+    // Segments go to storage while ffmpeg runs; a failed store fails the job once ffmpeg is done.
+    let publishError: unknown = null;
+    let encoding = true;
+    const publishing = (async () => {
+      while (encoding && publishError === null) {
+        await new Promise((r) => setTimeout(r, PUBLISH_POLL_MS));
+        if (!encoding) break;
+        await publisher
+          .sync({ final: false })
+          .then(announcePlayable)
+          .catch((err) => {
+            publishError = err;
+          });
+      }
+    })();
+    try {
+      await runFfmpeg({
+        ffmpeg: bin.ffmpeg,
+        args: buildHlsArgs({
+          input: source,
+          outDir: out,
+          ladder,
+          frameRate: probe.frameRate,
+          hasAudio: probe.hasAudio,
+          passthrough,
+        }),
+        durationSec: probe.durationSec,
+        signal,
+        onProgress: (p) => {
+          pending = pending.then(() => progress("encoding", 2 + p * 0.88)).catch(() => {});
+        },
+      }).catch((err) => {
+        if (err instanceof FfmpegError)
+          throw new JobFailure("UNDECODABLE", `The video could not be decoded (${err.message}).`);
+        throw err;
+      });
+    } finally {
+      encoding = false;
+      await publishing;
+    }
+    if (publishError !== null) throw publishError;
     await pending;
+    // Every segment stored, then the playlists end: players switch from EVENT to VOD here.
+    await publisher.sync({ final: true });
+    await announcePlayable();
 
     await progress("images", 90);
-    const display = displaySize(probe);
-    const plan = planStoryboard({ durationSec: probe.durationSec, ...display });
+    const storyboard = planStoryboard({ durationSec: probe.durationSec, ...display });
     const poster = path.join(work, "poster.jpg");
     const sprite = path.join(work, "storyboard.jpg");
     await runFfmpeg({
@@ -171,42 +290,26 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
       args: posterArgs({ input: source, output: poster, atSec: Math.min(1, probe.durationSec / 3) }),
       signal,
     });
-    await runFfmpeg({ ffmpeg: bin.ffmpeg, args: storyboardArgs({ input: source, output: sprite, plan }), signal });
+    await runFfmpeg({
+      ffmpeg: bin.ffmpeg,
+      args: storyboardArgs({ input: source, output: sprite, plan: storyboard }),
+      signal,
+    });
 
     await progress("finalizing", 95);
     const audio = probe.hasAudio ? { uri: "audio/index.m3u8", ...(await measure(path.join(out, "audio"))) } : null;
     const variants = await Promise.all(
-      ladder.map(async (r) => ({
-        uri: `${r.name}/index.m3u8`,
-        width: r.width,
-        height: r.height,
-        codecs: h264Codec(r.width, r.height, probe.frameRate),
-        frameRate: probe.frameRate,
-        video: await measure(path.join(out, r.name)),
-      })),
+      nominal.map(async (v, i) => ({ ...v, video: await measure(path.join(out, ladder[i]?.name ?? "")) })),
     );
     const master = writeMasterPlaylist({ variants, audio });
-    if (!probe.hasAudio) await fs.rm(path.join(out, "audio"), { recursive: true, force: true });
-
-    // A redelivery or retry rewrites the same keys; clear leftovers of a longer earlier output.
-    const hls = keys.hlsPrefix(videoId);
-    await storage.deletePrefix(hls);
-    for (const rel of await listFiles(out)) await storage.putFile(`${hls}${rel}`, path.join(out, rel));
     await storage.putFile(keys.poster(videoId), poster);
     await storage.putFile(keys.storyboard(videoId), sprite);
-    await storage.put(keys.storyboardVtt(videoId), storyboardVtt(plan, probe.durationSec));
+    await storage.put(keys.storyboardVtt(videoId), storyboardVtt(storyboard, probe.durationSec));
     await storage.put(keys.master(videoId), master.text);
+    // A redelivery rewrote the same keys; clear what an earlier, different output left behind.
+    const current = new Set([...publisher.keys(), keys.master(videoId)]);
+    for (const o of await storage.list(hls)) if (!current.has(o.key)) await storage.delete(o.key);
 
-    const renditions: Rendition[] = variants.map((v, i) => ({
-      name: ladder[i]?.name ?? v.uri,
-      width: v.width,
-      height: v.height,
-      bandwidth: master.rates[i]?.peak ?? 0,
-      averageBandwidth: master.rates[i]?.average ?? 0,
-      codecs: probe.hasAudio ? `${v.codecs},mp4a.40.2` : v.codecs,
-      frameRate: v.frameRate,
-      playlistKey: `${hls}${v.uri}`,
-    }));
     await bus.publish(
       "video.transcode.ready",
       {
@@ -217,7 +320,7 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
         height: display.height,
         frameRate: probe.frameRate,
         hasAudio: probe.hasAudio,
-        renditions,
+        renditions: renditionsWith(master.rates),
         masterKey: keys.master(videoId),
         posterKey: keys.poster(videoId),
         storyboardKey: keys.storyboard(videoId),
@@ -236,7 +339,7 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
     const log = logger.child({ videoId: ev.videoId, attempt: ev.attempt });
     try {
       const started = Date.now();
-      await transcode(ev, ctrl.signal, work);
+      await transcode(ev, ctrl.signal, work, log);
       log.info({ ms: Date.now() - started }, "transcode ready");
     } catch (err) {
       if (ctrl.signal.aborted) {

@@ -38,8 +38,14 @@ export function WatchPage() {
     .join(" · ");
   return (
     <article className="demo-watch" aria-labelledby="watch-heading">
-      {/* The player only mounts once there is something to play; until then the page shows progress. */}
-      {video.status === "READY" ? <VideoPlayer videoId={video.id} /> : <ProcessingState video={video} />}
+      {/* The player mounts once there is something to play (a processing video plays from its
+          first seconds on, the rest arriving while it plays); until then the page shows progress. */}
+      {video.playable ? <VideoPlayer videoId={video.id} /> : <ProcessingState video={video} />}
+      {video.playable && video.status === "PROCESSING" && (
+        <p role="status" className="demo-muted demo-still-processing">
+          Still processing ({Math.floor(video.progress)}%): playing what is ready, the rest follows.
+        </p>
+      )}
       <h1 id="watch-heading" className="demo-watch-title">
         {video.title || "Untitled"}
       </h1>
@@ -67,7 +73,7 @@ function ProcessingState({ video }: { video: Video }) {
         {video.status === "PROCESSING" ? ` — ${percent}%` : "…"}
       </p>
       <progress className="rk-progress" aria-label="Processing progress" max={100} value={video.progress} />
-      <p className="demo-muted">The video plays here as soon as it is ready.</p>
+      <p className="demo-muted">The video plays here as soon as its first seconds are ready.</p>
     </div>
   );
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { describeWith } from "../../../../test/engines.js";
-import { makeUser, readyEvent } from "../../test/factories.js";
+import { makeUser, playableEvent, readyEvent } from "../../test/factories.js";
 import { createTestDatabase, postgresMissing, type TestDatabase, type TestEngine } from "../db/test-databases.js";
 import type { Video } from "../generated/prisma/client.js";
 import { CatalogService, InvalidCursorError } from "./catalog-service.js";
@@ -131,6 +131,24 @@ function suite(engine: TestEngine) {
     off();
     await catalog.applyProgress({ videoId: v.id, attempt: 1, percent: 100, stage: "finalizing" });
     expect(changes).toEqual(["UPLOADING:0", "QUEUED:0", "PROCESSING:40", "READY:100"]);
+  });
+
+  it("playable sets the master and nominal renditions while PROCESSING; ready then measures them", async () => {
+    const v = await makeVideo();
+    await catalog.finishUpload(v.id, { sourceKey: "k", sourceSize: 1 });
+    expect(await catalog.applyPlayable(playableEvent(v.id, 2))).toBeNull();
+    const playable = await catalog.applyPlayable(playableEvent(v.id, 1));
+    expect(playable).toMatchObject({ status: "PROCESSING", masterKey: `videos/${v.id}/hls/master.m3u8`, duration: 3 });
+    expect(playable?.renditions).toEqual(playableEvent(v.id, 1).renditions);
+    expect(playable?.publishedAt).toBeNull();
+    // Progress goes on, and keeps the master.
+    const later = await catalog.applyProgress({ videoId: v.id, attempt: 1, percent: 60, stage: "encoding" });
+    expect(later).toMatchObject({ status: "PROCESSING", progress: 60, masterKey: playable?.masterKey });
+    const ready = await catalog.applyReady(readyEvent(v.id, 1));
+    expect(ready?.renditions).toEqual(readyEvent(v.id, 1).renditions);
+    // A late (redelivered) playable event cannot take a READY video back to PROCESSING.
+    expect(await catalog.applyPlayable(playableEvent(v.id, 1))).toBeNull();
+    expect((await catalog.get(v.id))?.status).toBe("READY");
   });
 
   it("applyFailed records the reason and FAILED stays final", async () => {

@@ -1,5 +1,11 @@
 import { EventEmitter } from "node:events";
-import type { TranscodeFailed, TranscodeProgress, TranscodeReady, VideoUploaded } from "@reelkit/core";
+import type {
+  TranscodeFailed,
+  TranscodePlayable,
+  TranscodeProgress,
+  TranscodeReady,
+  VideoUploaded,
+} from "@reelkit/core";
 import { Prisma, type PrismaClient, type Video } from "../generated/prisma/client.js";
 import type { Visibility } from "../generated/prisma/enums.js";
 
@@ -345,6 +351,27 @@ export class CatalogService {
     const { count } = await this.prisma.video.updateMany({
       where: { id: event.videoId, attempt: event.attempt, status: { in: [...ACTIVE] }, progress: { lte: percent } },
       data: { status: "PROCESSING", progress: percent },
+    });
+    return this.afterTransition(event.videoId, count);
+  }
+
+  /**
+   * QUEUED/PROCESSING -> PROCESSING with the master playlist and (nominal) renditions: the video
+   * plays while it is still encoded. A set `masterKey` before READY is what "playable" means.
+   */
+  async applyPlayable(event: TranscodePlayable): Promise<Video | null> {
+    if (!isUuid(event.videoId)) return null;
+    const { count } = await this.prisma.video.updateMany({
+      where: { id: event.videoId, attempt: event.attempt, status: { in: [...ACTIVE] } },
+      data: {
+        status: "PROCESSING",
+        duration: event.durationSec,
+        width: event.width,
+        height: event.height,
+        frameRate: event.frameRate,
+        renditions: event.renditions.map((r) => ({ ...r })),
+        masterKey: event.masterKey,
+      },
     });
     return this.afterTransition(event.videoId, count);
   }

@@ -7,6 +7,11 @@ export function mediaUrl(key: string | null, publicUrl: string | null): string |
   return key ? `${publicUrl ?? ""}/media/${key}` : null;
 }
 
+/** READY, or PROCESSING with a master playlist whose renditions all have a first segment. */
+export function isPlayable(v: Pick<Video, "status" | "masterKey">): boolean {
+  return v.masterKey !== null && (v.status === "READY" || v.status === "PROCESSING");
+}
+
 /** A catalog row as the API contract's `Video` (storage keys become media URLs). */
 export function toApiVideo(v: Video, publicUrl: string | null, signer?: MediaSigner): ApiVideo {
   // A PRIVATE video's files are only reachable under an expiring signed prefix.
@@ -29,7 +34,8 @@ export function toApiVideo(v: Video, publicUrl: string | null, signer?: MediaSig
     width: v.width,
     height: v.height,
     renditions: renditions.map(({ playlistKey: _k, ...r }) => r),
-    playbackUrl: v.status === "READY" ? media(v.masterKey) : null,
+    playable: isPlayable(v),
+    playbackUrl: isPlayable(v) ? media(v.masterKey) : null,
     posterUrl: media(v.posterKey),
     storyboardUrl: media(v.storyboardKey),
     storyboardVttUrl: media(v.storyboardVttKey),

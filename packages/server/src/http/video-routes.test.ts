@@ -4,7 +4,7 @@ import { InProcessBus, keys, LocalStorage, loadConfig, type VideoUploaded } from
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { testAuth } from "../../test/auth.js";
-import { readyEvent, signUp, type TestUser, uploadAs } from "../../test/factories.js";
+import { playableEvent, readyEvent, signUp, type TestUser, uploadAs } from "../../test/factories.js";
 import { buildApp } from "../app.js";
 import { CatalogService } from "../catalog/catalog-service.js";
 import { OutboxRepository } from "../catalog/outbox.js";
@@ -48,17 +48,18 @@ function uploadVideo(title: string, description: string): Promise<string> {
   return uploadAs(base, owner.headers, { title, description });
 }
 
-async function transcode(videoId: string): Promise<void> {
+/** The transcoder's events: progress, playable (every rendition started), progress, ready. */
+async function transcode(videoId: string, whilePlayable?: () => Promise<void>): Promise<void> {
   const event = uploaded.find((e) => e.videoId === videoId);
   if (!event) throw new Error("not uploaded");
   await storage.put(keys.master(videoId), Buffer.from("#EXTM3U\n"));
+  const progress = (percent: number) =>
+    bus.publish("video.transcode.progress", { videoId, attempt: event.attempt, percent, stage: "encoding" });
+  await progress(10);
+  await bus.publish("video.transcode.playable", playableEvent(videoId, event.attempt));
+  await progress(50);
+  await whilePlayable?.();
   await storage.put(keys.poster(videoId), Buffer.from("jpg"));
-  await bus.publish("video.transcode.progress", {
-    videoId,
-    attempt: event.attempt,
-    percent: 50,
-    stage: "encoding",
-  });
   await bus.publish("video.transcode.ready", readyEvent(videoId, event.attempt));
 }
 
@@ -68,7 +69,20 @@ describe("/api/videos", () => {
     const queued = await (await fetch(`${base}/api/videos/${id}`)).json();
     expect(["QUEUED", "PROCESSING", "READY"]).toContain(queued.status);
     await vi.waitFor(() => expect(uploaded.map((e) => e.videoId)).toContain(id), { timeout: 5000 });
-    await transcode(id);
+    await transcode(id, async () => {
+      // Still processing, already playable: the master URL is handed out, rates are nominal.
+      const processing = await (await fetch(`${base}/api/videos/${id}`)).json();
+      expect(processing).toMatchObject({
+        status: "PROCESSING",
+        progress: 50,
+        playable: true,
+        playbackUrl: `https://cdn.example/media/videos/${id}/hls/master.m3u8`,
+        posterUrl: null,
+        duration: 3,
+        publishedAt: null,
+      });
+      expect(processing.renditions.map((r: { bandwidth: number }) => r.bandwidth)).toEqual([578_000]);
+    });
     const res = await fetch(`${base}/api/videos/${id}`);
     expect(res.status).toBe(200);
     const v = await res.json();
@@ -80,6 +94,7 @@ describe("/api/videos", () => {
       visibility: "PUBLIC",
       status: "READY",
       progress: 100,
+      playable: true,
       duration: 3,
       width: 320,
       height: 180,
@@ -179,8 +194,12 @@ describe("/api/videos", () => {
       .split("\n\n")
       .filter((b) => b.startsWith("event: status"))
       .map((b) => JSON.parse(b.split("data: ")[1] as string));
-    expect(events[0]).toMatchObject({ videoId: id, status: "QUEUED" });
+    expect(events[0]).toMatchObject({ videoId: id, status: "QUEUED", playable: false });
     expect(events.map((e) => e.status)).toContain("PROCESSING");
+    // The stream says when a processing video starts to play, before READY.
+    const firstPlayable = events.findIndex((e) => e.playable);
+    expect(events[firstPlayable]).toMatchObject({ status: "PROCESSING", playable: true });
+    expect(firstPlayable).toBeLessThan(events.length - 1);
     expect(events.at(-1)).toMatchObject({ videoId: id, status: "READY", progress: 100 });
   });
 

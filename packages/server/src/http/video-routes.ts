@@ -15,7 +15,7 @@ import { AuthService } from "../auth/auth-service.js";
 import { type CatalogService, InvalidCursorError } from "../catalog/catalog-service.js";
 import type { Video } from "../generated/prisma/client.js";
 import { errors } from "./errors.js";
-import { toApiVideo } from "./video-mapper.js";
+import { isPlayable, toApiVideo } from "./video-mapper.js";
 
 export interface VideoRoutesOptions {
   config: Pick<Config, "publicUrl">;
@@ -27,7 +27,13 @@ export interface VideoRoutesOptions {
 const HEARTBEAT_MS = 15_000;
 
 function statusEvent(v: Video): VideoStatusEvent {
-  return { videoId: v.id, status: v.status, progress: v.progress, failureReason: v.failureReason };
+  return {
+    videoId: v.id,
+    status: v.status,
+    progress: v.progress,
+    failureReason: v.failureReason,
+    playable: isPlayable(v),
+  };
 }
 
 /** `/api/videos`: list, search, get, patch, delete and the status event stream. */
