@@ -40,7 +40,7 @@ describe("my videos page", () => {
       expect.stringContaining("Long lecture"),
       expect.stringContaining("Harbour walk"),
     ]);
-  });
+  }, 30_000);
 
   it("edits the title and description through the API", async () => {
     const user = userEvent.setup();
@@ -62,7 +62,7 @@ describe("my videos page", () => {
     expect(screen.queryByRole("form")).not.toBeInTheDocument();
     const stored = await server.catalog.get(id);
     expect(stored).toMatchObject({ title: "Harbour at night", description: "Lights on the water" });
-  });
+  }, 30_000);
 
   it("shows the server's refusal when a save fails", async () => {
     const user = userEvent.setup();
@@ -75,7 +75,7 @@ describe("my videos page", () => {
     await user.type(screen.getByLabelText("Title"), " (edited)");
     await user.click(screen.getByRole("button", { name: "Save" }));
     expect(await screen.findByRole("alert")).toHaveTextContent(id);
-  });
+  }, 30_000);
 
   it("deletes a video only after confirmation", async () => {
     const user = userEvent.setup();
@@ -96,11 +96,11 @@ describe("my videos page", () => {
     expect(await server.catalog.get(drop)).toBeNull();
     expect(await server.catalog.get(keep)).not.toBeNull();
     expect(row("Keeper")).toBeInTheDocument();
-  });
+  }, 30_000);
 
   it("points to the upload page when there is nothing yet", async () => {
     renderApp(server.client, "/mine");
     expect(await screen.findByText(/Nothing here yet/)).toBeInTheDocument();
     expect(screen.getByRole("link", { name: "Share your first video" })).toHaveAttribute("href", "/upload");
-  });
+  }, 30_000);
 });
