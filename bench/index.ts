@@ -4,7 +4,7 @@
  *
  *   npm run bench                              1 GiB upload, catalog read load, 30 s 1080p30 transcode
  *   npm run bench -- --upload-mib 256 --seconds 10 --height 720    a quicker run
- *   npm run bench -- --only upload             (or --only read-load, --only instant, --only transcode)
+ *   npm run bench -- --only upload             (or --only read-load, --only instant, --only transcode, --only s3)
  *
  * Options: --upload-mib N (1024), --rounds N (3, median reported; upload and read load), --chunk-mib N (tus client chunk
  * size; default: one PATCH, tus-js-client's default), --seconds N (30), --height N (1080),
@@ -13,7 +13,8 @@
  * --instant-seconds N (60: the clips of the time-to-playable benchmark),
  * --no-build (use the existing packages/server/dist), --postgres URL (default DATABASE_URL_TEST;
  * start one with `eval "$(scripts/engines.sh start)"`; `--postgres off` skips it), --clients N (50,
- * read load), --read-seconds N (15, read load).
+ * read load), --read-seconds N (15, read load), --s3-mib N (1024: the S3 upload; the S3 benchmarks
+ * run when S3_ENDPOINT_TEST is set, `eval "$(scripts/engines.sh start s3)"`).
  */
 import { execFileSync } from "node:child_process";
 import os from "node:os";
@@ -21,6 +22,7 @@ import { parseArgs } from "node:util";
 import { REPO_ROOT } from "../packages/server/test/server-process.js";
 import { printInstantResult, runInstantBench } from "./instant.js";
 import { printReadLoadResult, runReadLoadBench } from "./read-load.js";
+import { printS3TranscodeResult, printS3UploadResult, runS3TranscodeBench, runS3UploadBench } from "./s3.js";
 import { printTranscodeResult, runTranscodeBench } from "./transcode.js";
 import { printUploadResult, runUploadBench } from "./upload.js";
 
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     postgres: { type: "string" },
     clients: { type: "string", default: "50" },
     "read-seconds": { type: "string", default: "15" },
+    "s3-mib": { type: "string", default: "1024" },
   },
 });
 
@@ -47,7 +50,7 @@ function positive(name: string, raw: string | undefined): number {
   return n;
 }
 
-const BENCHES = ["upload", "read-load", "instant", "transcode"] as const;
+const BENCHES = ["upload", "read-load", "instant", "transcode", "s3"] as const;
 const only = values.only;
 if (only !== undefined && !(BENCHES as readonly string[]).includes(only)) {
   throw new Error(`--only must be one of ${BENCHES.join(", ")}, got ${only}`);
@@ -64,9 +67,11 @@ console.log(
       .join(" ")}`,
 );
 
-if ((runs("upload") || runs("read-load") || runs("instant")) && !values["no-build"]) {
-  console.log("building @reelkit/server (the benchmarks run packages/server/dist/bin.js) ...");
-  execFileSync("npm", ["run", "build", "--workspace", "@reelkit/server"], { cwd: REPO_ROOT, stdio: "ignore" });
+if ((runs("upload") || runs("read-load") || runs("instant") || runs("s3")) && !values["no-build"]) {
+  console.log("building the server packages (the benchmarks run packages/server/dist/bin.js) ...");
+  for (const workspace of ["@reelkit/core", "@reelkit/transcoder", "@reelkit/server"]) {
+    execFileSync("npm", ["run", "build", "--workspace", workspace], { cwd: REPO_ROOT, stdio: "ignore" });
+  }
 }
 
 if (runs("upload")) {
@@ -97,6 +102,21 @@ if (runs("read-load")) {
 
 if (runs("instant")) {
   printInstantResult(await runInstantBench({ seconds: positive("instant-seconds", values["instant-seconds"]) }));
+}
+
+if (runs("s3")) {
+  if (!process.env.S3_ENDPOINT_TEST) {
+    console.log(
+      '\n(S3 benchmarks skipped: set S3_ENDPOINT_TEST and the AWS credentials, e.g. eval "$(scripts/engines.sh start s3)")',
+    );
+  } else {
+    const opts = { mib: positive("s3-mib", values["s3-mib"]), rounds: positive("rounds", values.rounds) };
+    printS3UploadResult(opts, await runS3UploadBench(opts));
+    const seconds = positive("seconds", values.seconds);
+    printS3TranscodeResult(
+      await runS3TranscodeBench({ seconds: [Math.max(5, Math.round(seconds / 3)), seconds], height: 720 }),
+    );
+  }
 }
 
 if (runs("transcode")) {

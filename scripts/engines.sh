@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Starts and stops the real engines the test suites run against (no Docker here):
-#   scripts/engines.sh start   -> PostgreSQL on 127.0.0.1:${REELKIT_PG_PORT:-54329} and schemathesis
-#                                 in .reelkit-engines/venv; prints the exports
+#   scripts/engines.sh start   -> PostgreSQL on 127.0.0.1:${REELKIT_PG_PORT:-54329}, schemathesis
+#                                 in .reelkit-engines/venv, versitygw (S3) on 127.0.0.1:${REELKIT_S3_PORT:-57070};
+#                                 prints the exports
 #   scripts/engines.sh stop
+#   scripts/engines.sh start s3    -> only the engines named
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 STATE="$ROOT/.reelkit-engines"
@@ -49,11 +51,74 @@ stop_postgres() {
   fi
 }
 
-case "${1:-}" in
+# versitygw (an S3-compatible gateway in Go) on its posix backend: real SigV4, multipart, ranges.
+# Built once with `go install`; the binary and Go's build and module caches live outside the
+# checkout (~/.cache), so a fresh clone on the same machine does not build it again.
+VERSITYGW_VERSION=v1.8.0
+S3_PORT="${REELKIT_S3_PORT:-57070}"
+S3_ACCESS_KEY=reelkit-test
+S3_SECRET_KEY=reelkit-test-secret
+S3_TEST_BUCKET=reelkit-test
+CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/reelkit"
+
+install_versitygw() {
+  local bin="$CACHE_DIR/versitygw-$VERSITYGW_VERSION"
+  if [ ! -x "$bin/versitygw" ]; then
+    command -v go >/dev/null || { echo "go not found: cannot build versitygw" >&2; return 1; }
+    mkdir -p "$bin"
+    GOBIN="$bin" go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" >&2
+  fi
+  echo "$bin/versitygw"
+}
+
+s3_answers() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$S3_PORT/" 2>/dev/null | grep -qE '^[1-5][0-9][0-9]$'; }
+
+start_s3() {
+  local bin; bin="$(install_versitygw)"
+  local root="$STATE/s3"
+  mkdir -p "$root/data" "$root/iam" "$root/data/$S3_TEST_BUCKET"
+  if ! { [ -f "$root/pid" ] && kill -0 "$(cat "$root/pid")" 2>/dev/null; }; then
+    ROOT_ACCESS_KEY_ID="$S3_ACCESS_KEY" ROOT_SECRET_ACCESS_KEY="$S3_SECRET_KEY" \
+      nohup "$bin" --port "127.0.0.1:$S3_PORT" --iam-dir "$root/iam" --quiet posix "$root/data" \
+      >"$root/versitygw.log" 2>&1 </dev/null &
+    echo $! >"$root/pid"
+  fi
+  for _ in $(seq 1 60); do
+    if s3_answers; then break; fi
+    kill -0 "$(cat "$root/pid")" 2>/dev/null || { cat "$root/versitygw.log" >&2; echo "versitygw exited" >&2; return 1; }
+    sleep 0.5
+  done
+  s3_answers || { echo "versitygw does not answer on 127.0.0.1:$S3_PORT" >&2; return 1; }
+  echo "export S3_ENDPOINT_TEST=http://127.0.0.1:$S3_PORT"
+  echo "export S3_BUCKET_TEST=$S3_TEST_BUCKET"
+  echo "export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY"
+  echo "export AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY"
+}
+
+stop_s3() {
+  local pidfile="$STATE/s3/pid"
+  [ -f "$pidfile" ] || return 0
+  local pid; pid="$(cat "$pidfile")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"
+    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  fi
+  rm -f "$pidfile"
+}
+
+# `start` / `stop` act on every engine; `start s3` (or `stop s3`) on the ones named.
+cmd="${1:-}"; shift || true
+engines=("$@"); [ ${#engines[@]} -gt 0 ] || engines=(postgres schemathesis s3)
+has() { local e; for e in "${engines[@]}"; do [ "$e" = "$1" ] && return 0; done; return 1; }
+case "$cmd" in
   start)
-    start_postgres
-    install_schemathesis
+    if has postgres; then start_postgres; fi
+    if has schemathesis; then install_schemathesis; fi
+    if has s3; then start_s3; fi
     ;;
-  stop) stop_postgres ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  stop)
+    if has s3; then stop_s3; fi
+    if has postgres; then stop_postgres; fi
+    ;;
+  *) echo "usage: $0 start|stop [postgres|schemathesis|s3 ...]" >&2; exit 2 ;;
 esac

@@ -35,3 +35,46 @@ export function describeWith(engine: Engine, missing: string | null, name: strin
   }
   describe.skip(`${name} — skipped: ${missing}`, fn);
 }
+
+/**
+ * The S3-compatible server of the test suites (`scripts/engines.sh start` runs versitygw and
+ * prints these): `S3_ENDPOINT_TEST`, credentials through the standard AWS variables. Each suite
+ * makes its own bucket, so suites never see each other's objects.
+ */
+export interface S3TestEngine {
+  endpoint: string;
+  region: string;
+  /** Environment for a Reelkit process (child or `loadConfig`) storing into `bucket`. */
+  env(bucket: string): Record<string, string>;
+}
+
+export function s3TestEngine(env: NodeJS.ProcessEnv = process.env): {
+  engine: S3TestEngine | null;
+  missing: string | null;
+} {
+  const endpoint = env.S3_ENDPOINT_TEST;
+  if (!endpoint) return { engine: null, missing: "S3_ENDPOINT_TEST is not set (scripts/engines.sh start)" };
+  if (!env.AWS_ACCESS_KEY_ID || !env.AWS_SECRET_ACCESS_KEY) {
+    return {
+      engine: null,
+      missing: "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set (scripts/engines.sh start)",
+    };
+  }
+  const region = env.S3_REGION_TEST ?? "us-east-1";
+  const credentials = { AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY };
+  return {
+    missing: null,
+    engine: {
+      endpoint,
+      region,
+      env: (bucket) => ({
+        REELKIT_STORAGE: "s3",
+        S3_BUCKET: bucket,
+        S3_ENDPOINT: endpoint,
+        S3_REGION: region,
+        S3_FORCE_PATH_STYLE: "true",
+        ...credentials,
+      }),
+    },
+  };
+}

@@ -16,7 +16,35 @@ describe("loadConfig", () => {
       rungs: [1080, 720, 480, 360, 180],
       transcodeConcurrency: 1,
       logLevel: "info",
+      storage: { kind: "local" },
     });
+  });
+
+  it("reads the S3 storage settings", () => {
+    const config = loadConfig({
+      REELKIT_STORAGE: "s3",
+      S3_BUCKET: "reelkit-media",
+      S3_ENDPOINT: "http://127.0.0.1:9000",
+      AWS_REGION: "eu-west-3",
+      S3_PUBLIC_BASE_URL: "https://cdn.example.com/media/",
+    });
+    expect(config.storage).toEqual({
+      kind: "s3",
+      bucket: "reelkit-media",
+      region: "eu-west-3",
+      endpoint: "http://127.0.0.1:9000",
+      forcePathStyle: true,
+      publicBaseUrl: "https://cdn.example.com/media",
+    });
+    const aws = loadConfig({ REELKIT_STORAGE: "s3", S3_BUCKET: "media.example", S3_REGION: "us-west-2" });
+    expect(aws.storage).toMatchObject({
+      region: "us-west-2",
+      endpoint: null,
+      forcePathStyle: false,
+      publicBaseUrl: null,
+    });
+    const forced = loadConfig({ REELKIT_STORAGE: "s3", S3_BUCKET: "media", S3_FORCE_PATH_STYLE: "true" });
+    expect(forced.storage).toMatchObject({ forcePathStyle: true });
   });
 
   it("reads every variable", () => {
@@ -58,6 +86,12 @@ describe("loadConfig", () => {
     [{ REELKIT_RUNGS: "720,720" }, "REELKIT_RUNGS"],
     [{ REELKIT_LOG_LEVEL: "loud" }, "REELKIT_LOG_LEVEL"],
     [{ REELKIT_PUBLIC_URL: "ftp://x" }, "REELKIT_PUBLIC_URL"],
+    [{ REELKIT_STORAGE: "nfs" }, "REELKIT_STORAGE"],
+    [{ REELKIT_STORAGE: "s3" }, "S3_BUCKET"],
+    [{ REELKIT_STORAGE: "s3", S3_BUCKET: "Bad_Bucket" }, "S3_BUCKET"],
+    [{ REELKIT_STORAGE: "s3", S3_BUCKET: "media", S3_ENDPOINT: "s3.local" }, "S3_ENDPOINT"],
+    [{ REELKIT_STORAGE: "s3", S3_BUCKET: "media", S3_FORCE_PATH_STYLE: "maybe" }, "S3_FORCE_PATH_STYLE"],
+    [{ REELKIT_STORAGE: "s3", S3_BUCKET: "media", S3_PUBLIC_BASE_URL: "cdn" }, "S3_PUBLIC_BASE_URL"],
     [{ REELKIT_TYPO: "1" }, "REELKIT_TYPO"],
   ])("rejects %o naming the variable", (env, variable) => {
     let error: unknown;

@@ -5,11 +5,28 @@ import path from "node:path";
  * Every variable is listed in the README's configuration table; unknown `REELKIT_*` variables
  * and invalid values fail fast with a message naming the variable.
  */
+/** Where objects live: a directory under `dataDir`, or an S3 bucket. */
+export type StorageConfig = { kind: "local" } | S3StorageConfig;
+
+export interface S3StorageConfig {
+  kind: "s3";
+  bucket: string;
+  region: string;
+  /** An S3-compatible server's URL; AWS when null. */
+  endpoint: string | null;
+  /** Path-style URLs (`<endpoint>/<bucket>/<key>`), which most S3-compatible servers need. */
+  forcePathStyle: boolean;
+  /** Playback and image URLs point here (a CDN or the bucket's public URL); through `/media` when null. */
+  publicBaseUrl: string | null;
+}
+
 export interface Config {
   port: number;
   host: string;
   /** Root of all local state: `db/` (the embedded PostgreSQL), `media/`. */
   dataDir: string;
+  /** Object storage: `<dataDir>/media` by default, S3 with `REELKIT_STORAGE=s3`. */
+  storage: StorageConfig;
   /** PostgreSQL connection string; the embedded PostgreSQL in `<dataDir>/db` when absent. */
   databaseUrl: string | null;
   /** Largest accepted upload in bytes. */
@@ -85,6 +102,7 @@ const KNOWN = new Set([
   "REELKIT_AUTH_RATE_LIMIT",
   "REELKIT_UPLOAD_RATE_LIMIT",
   "REELKIT_MAX_UNFINISHED_UPLOADS",
+  "REELKIT_STORAGE",
   // read by the `reelkit` CLI of @reelkit/sdk, not by the server
   "REELKIT_URL",
   "REELKIT_TOKEN",
@@ -163,6 +181,39 @@ function parseUrl(variable: string, raw: string, protocols: string[]): string {
   return raw;
 }
 
+function parseBoolean(variable: string, raw: string): boolean {
+  const v = raw.toLowerCase();
+  if (["1", "true", "yes", "on"].includes(v)) return true;
+  if (["0", "false", "no", "off"].includes(v)) return false;
+  throw new ConfigError(variable, `expected true or false, got ${JSON.stringify(raw)}`);
+}
+
+function loadStorageConfig(get: (name: string) => string | undefined): StorageConfig {
+  const kind = (get("REELKIT_STORAGE") ?? "local").toLowerCase();
+  if (kind === "local") return { kind: "local" };
+  if (kind !== "s3") throw new ConfigError("REELKIT_STORAGE", `expected local or s3, got ${JSON.stringify(kind)}`);
+  const bucket = get("S3_BUCKET");
+  if (!bucket) throw new ConfigError("S3_BUCKET", "required when REELKIT_STORAGE=s3");
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new ConfigError("S3_BUCKET", `not a valid bucket name: ${JSON.stringify(bucket)}`);
+  }
+  const endpointRaw = get("S3_ENDPOINT");
+  const endpoint = endpointRaw ? parseUrl("S3_ENDPOINT", endpointRaw, ["http:", "https:"]) : null;
+  const pathStyleRaw = get("S3_FORCE_PATH_STYLE");
+  const publicBase = get("S3_PUBLIC_BASE_URL");
+  return {
+    kind: "s3",
+    bucket,
+    region: get("S3_REGION") ?? get("AWS_REGION") ?? "us-east-1",
+    endpoint,
+    // S3-compatible servers mostly serve path-style URLs; AWS prefers virtual-hosted ones.
+    forcePathStyle: pathStyleRaw ? parseBoolean("S3_FORCE_PATH_STYLE", pathStyleRaw) : endpoint !== null,
+    publicBaseUrl: publicBase
+      ? parseUrl("S3_PUBLIC_BASE_URL", publicBase, ["http:", "https:"]).replace(/\/+$/, "")
+      : null,
+  };
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Config {
   for (const name of Object.keys(env)) {
     if (name.startsWith("REELKIT_") && !KNOWN.has(name)) {
@@ -223,6 +274,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port,
     host: get("HOST") ?? "0.0.0.0",
     dataDir,
+    storage: loadStorageConfig(get),
     databaseUrl: databaseUrl ? parseUrl("DATABASE_URL", databaseUrl, ["postgres:", "postgresql:"]) : null,
     maxUploadSize: parseSize("REELKIT_MAX_UPLOAD_SIZE", get("REELKIT_MAX_UPLOAD_SIZE") ?? "10GiB"),
     uploadExpirySeconds: parseDuration("REELKIT_UPLOAD_EXPIRY", get("REELKIT_UPLOAD_EXPIRY") ?? "24h"),

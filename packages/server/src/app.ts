@@ -1,5 +1,15 @@
 import cors from "@fastify/cors";
-import { type Bus, type Config, createStorage, type Logger, type Storage } from "@reelkit/core";
+import {
+  type Bus,
+  type Config,
+  createMetrics,
+  createStorage,
+  type Logger,
+  type Metrics,
+  registerGauge,
+  type Storage,
+} from "@reelkit/core";
+import type { Locker } from "@tus/server";
 import Fastify, { type FastifyInstance } from "fastify";
 import { authRoutes } from "./auth/auth-routes.js";
 import type { AuthService } from "./auth/auth-service.js";
@@ -7,6 +17,7 @@ import type { CatalogService } from "./catalog/catalog-service.js";
 import type { OutboxRepository } from "./catalog/outbox.js";
 import { demoRoutes } from "./http/demo-routes.js";
 import { registerErrorHandlers } from "./http/errors.js";
+import { registerMetrics } from "./http/metrics-routes.js";
 import { registerOpenApi } from "./http/openapi.js";
 import { systemRoutes } from "./http/system-routes.js";
 import { videoRoutes } from "./http/video-routes.js";
@@ -27,12 +38,17 @@ export interface AppDeps {
   /** With `outbox`, starts the outbox relay and applies transcoder events to the catalog. */
   bus?: Bus;
   outbox?: OutboxRepository;
+  /** The tus upload locker shared by every instance (PostgreSQL); in-process when absent. */
+  uploadLocker?: Locker;
+  /** Prometheus metrics served at `/metrics`; a fresh registry when absent. */
+  metrics?: Metrics;
 }
 
 /** Builds the Reelkit HTTP app with every route registered and no port bound. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, logger } = deps;
   const storage = deps.storage ?? createStorage(config);
+  const metrics = deps.metrics ?? createMetrics({ process: "reelkit-server" });
   // The pino instance narrows Fastify's logger type; routes only need the base logger API.
   const app = Fastify({
     loggerInstance: logger,
@@ -47,6 +63,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await registerOpenApi(app);
+  registerMetrics(app, metrics);
   await app.register(systemRoutes, { storage, database: deps.catalog });
   const catalogForMedia = deps.catalog;
   await app.register(mediaRoutes, {
@@ -61,10 +78,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const catalog = deps.catalog;
     const auth = deps.auth;
     if (!auth) throw new Error("buildApp: the catalog routes need `auth`");
-    await app.register(uploadRoutes, { config, storage, catalog, auth, logger });
+    await app.register(uploadRoutes, { config, storage, catalog, auth, logger, locker: deps.uploadLocker, metrics });
     await app.register(videoRoutes, { config, storage, catalog, auth });
     if (deps.bus && deps.outbox) {
       const bus = deps.bus;
+      const outbox = deps.outbox;
+      registerGauge(metrics, {
+        name: "reelkit_queue_lag_seconds",
+        help: "Age of the oldest video event not yet published to the bus",
+        read: async () => (await outbox.lag()).oldestSeconds,
+      });
+      registerGauge(metrics, {
+        name: "reelkit_queue_pending",
+        help: "Video events not yet published to the bus",
+        read: async () => (await outbox.lag()).pending,
+      });
       const relay = new OutboxRelay({ outbox: deps.outbox, bus, logger });
       const stopKick = catalog.onChange((v) => {
         if (v.status === "QUEUED") relay.kick();

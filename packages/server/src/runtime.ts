@@ -1,4 +1,13 @@
-import { type Config, createLogger, createStorage, InProcessBus, type Logger, type Storage } from "@reelkit/core";
+import {
+  type Config,
+  createLogger,
+  createMetrics,
+  createStorage,
+  InProcessBus,
+  instrumentTranscoderBus,
+  type Logger,
+  type Storage,
+} from "@reelkit/core";
 import { createTranscoder } from "@reelkit/transcoder";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
@@ -7,6 +16,7 @@ import { resolveSecret } from "./auth/secret.js";
 import { CatalogService } from "./catalog/catalog-service.js";
 import { OutboxRepository } from "./catalog/outbox.js";
 import { type Database, openDatabase } from "./db/database.js";
+import { PostgresLocker } from "./uploads/postgres-locker.js";
 
 export interface EmbeddedRuntime {
   app: FastifyInstance;
@@ -28,8 +38,21 @@ export async function createEmbeddedRuntime(config: Config, logger?: Logger): Pr
   const db = await openDatabase(config, log);
   const bus = new InProcessBus();
   const catalog = new CatalogService(db.prisma);
+  // On PostgreSQL several instances may serve one upload: its lock lives in the database.
+  // The embedded database serves one process (its data directory is locked to it): tus's
+  // in-memory locker is enough there.
+  const uploadLocker = config.databaseUrl
+    ? new PostgresLocker({ connectionString: config.databaseUrl, logger: log.child({ name: "upload-locker" }) })
+    : undefined;
+  await uploadLocker?.start();
   // The transcoder subscribes before the relay starts, so redelivered outbox rows reach it.
-  const transcoder = createTranscoder({ config, storage, bus, logger: log.child({ name: "reelkit-transcoder" }) });
+  const metrics = createMetrics({ process: "reelkit-server" });
+  const transcoder = createTranscoder({
+    config,
+    storage,
+    bus: instrumentTranscoderBus(bus, metrics),
+    logger: log.child({ name: "reelkit-transcoder" }),
+  });
   await transcoder.start();
   const auth = new AuthService({ config, prisma: db.prisma, secret: await resolveSecret(config), logger: log });
   const app = await buildApp({
@@ -40,6 +63,8 @@ export async function createEmbeddedRuntime(config: Config, logger?: Logger): Pr
     auth,
     bus,
     outbox: new OutboxRepository(db.prisma),
+    uploadLocker,
+    metrics,
   });
   return {
     app,
@@ -49,6 +74,7 @@ export async function createEmbeddedRuntime(config: Config, logger?: Logger): Pr
     auth,
     async close() {
       await app.close();
+      await uploadLocker?.close();
       await transcoder.stop();
       await bus.close();
       await db.close();

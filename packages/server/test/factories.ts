@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { keys, type TranscodePlayable, type TranscodeReady } from "@reelkit/core";
 import type { PrismaClient } from "../src/generated/prisma/client.js";
+import type { UploadCatalog } from "../src/uploads/upload-routes.js";
 
 /** `video.transcode.playable` for the same single rung as `readyEvent`, with nominal rates. */
 export function playableEvent(videoId: string, attempt: number): TranscodePlayable {
@@ -158,4 +159,43 @@ export async function makeUser(
   const email = input.email ?? `${id}@example.test`;
   await prisma.user.create({ data: { id, email, name: email.split("@")[0] as string, role: input.role ?? "user" } });
   return { id, email };
+}
+
+/** Records what the upload flow asks of the catalog; videos not finished, cancelled or failed are UPLOADING. */
+export function recordingCatalog() {
+  const created: Parameters<UploadCatalog["createForUpload"]>[0][] = [];
+  const createdAt = new Map<string, Date>();
+  const finished: { videoId: string; sourceKey: string; sourceSize: number }[] = [];
+  const cancelled: string[] = [];
+  const failed: { videoId: string; reason: string }[] = [];
+  const catalog: UploadCatalog = {
+    createForUpload: async (input) => {
+      created.push(input);
+      createdAt.set(input.videoId, new Date());
+    },
+    finishUpload: async (videoId, source) => {
+      finished.push({ videoId, ...source });
+    },
+    listUploading: async () =>
+      created
+        .map((c) => c.videoId)
+        .filter(
+          (id) =>
+            !finished.some((f) => f.videoId === id) && !cancelled.includes(id) && !failed.some((f) => f.videoId === id),
+        )
+        .map((id) => ({ id, uploadId: id, createdAt: createdAt.get(id) as Date })),
+    failUpload: async (videoId, reason) => {
+      failed.push({ videoId, reason });
+    },
+    cancelUpload: async (videoId) => {
+      cancelled.push(videoId);
+    },
+    uploadCreator: async (uploadId) => {
+      const c = created.find((x) => x.uploadId === uploadId);
+      return c ? { ownerId: c.ownerId, uploadTokenId: c.uploadTokenId } : null;
+    },
+    countUploading: async (ownerId) =>
+      created.filter((c) => c.ownerId === ownerId && !finished.some((f) => f.videoId === c.videoId)).length,
+  };
+  return { catalog, created, finished, cancelled, failed };
 }

@@ -5,7 +5,10 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { assertValidKey, ObjectNotFoundError, type Storage, type StoredObject } from "./storage.js";
 
-/** Objects as files under one root directory; writes go to a temp file and are renamed in. */
+/**
+ * Objects as files under one root directory; writes go to a temp file and are renamed in.
+ * Content-Type and Cache-Control are not stored: `/media` derives them from the key.
+ */
 export class LocalStorage implements Storage {
   constructor(readonly root: string) {}
 
@@ -37,6 +40,25 @@ export class LocalStorage implements Storage {
     await fs.rename(tmp, target);
   }
 
+  async copy(fromKey: string, toKey: string): Promise<void> {
+    const from = this.localPath(fromKey);
+    const target = this.localPath(toKey);
+    if (from === target) return;
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const tmp = `${target}.${process.pid}.${Date.now()}.tmp`;
+    try {
+      // A hard link costs nothing on one filesystem; a copy where links are not possible.
+      await fs.link(from, tmp).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code === "ENOENT") throw new ObjectNotFoundError(fromKey);
+        await fs.copyFile(from, tmp);
+      });
+      await fs.rename(tmp, target);
+    } catch (err) {
+      await fs.rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
   async get(key: string, range?: { start: number; end?: number }): Promise<Readable> {
     const file = this.localPath(key);
     try {
@@ -55,7 +77,13 @@ export class LocalStorage implements Storage {
   async stat(key: string): Promise<StoredObject | null> {
     try {
       const s = await fs.stat(this.localPath(key));
-      return s.isFile() ? { key, size: s.size, modifiedAt: s.mtime } : null;
+      if (!s.isFile()) return null;
+      return {
+        key,
+        size: s.size,
+        modifiedAt: s.mtime,
+        etag: `${s.size.toString(16)}-${Math.floor(s.mtimeMs).toString(16)}`,
+      };
     } catch {
       return null;
     }

@@ -4,22 +4,33 @@ export interface StoredObject {
   key: string;
   size: number;
   modifiedAt: Date;
+  /** An opaque version tag (S3 ETag, or size + mtime on disk), for HTTP validators. */
+  etag?: string;
+}
+
+/** Headers an object is stored with; derived from the key (`objectHeaders`) when absent. */
+export interface PutOptions {
+  contentType?: string;
+  cacheControl?: string;
 }
 
 /**
- * Object storage with the same keys on disk and in S3 (see DESIGN: storage layout).
+ * Object storage with the same keys on disk and in S3 (see DESIGN: storage layout); the only
+ * way to the bytes of uploads, sources, renditions and images.
  * Keys are `/`-separated, relative, and never contain `..`.
  */
 export interface Storage {
-  /** Writes a whole object from a stream, buffer or local file path, atomically where possible. */
-  put(key: string, body: Readable | Buffer | string, opts?: { contentType?: string }): Promise<void>;
-  /** Copies a local file into storage (used for ffmpeg output directories). */
-  putFile(key: string, localPath: string, opts?: { contentType?: string }): Promise<void>;
-  /** Reads an object, optionally a byte range (inclusive end). Throws NotFoundError if absent. */
+  /** Writes a whole object from a stream, buffer or string; readers never see a partial object. */
+  put(key: string, body: Readable | Buffer | string, opts?: PutOptions): Promise<void>;
+  /** Copies a local file into storage (ffmpeg output). */
+  putFile(key: string, localPath: string, opts?: PutOptions): Promise<void>;
+  /** Reads an object, optionally a byte range (inclusive end). Throws ObjectNotFoundError if absent. */
   get(key: string, range?: { start: number; end?: number }): Promise<Readable>;
   /** Downloads an object to a local file (ffmpeg needs a seekable input). */
   getToFile(key: string, localPath: string): Promise<void>;
   stat(key: string): Promise<StoredObject | null>;
+  /** Copies an object to a new key, replacing it (a hard link on disk, a server-side copy in S3). */
+  copy(fromKey: string, toKey: string): Promise<void>;
   /** Moves an object to a new key (a rename on disk, copy + delete in S3). */
   move(fromKey: string, toKey: string): Promise<void>;
   /** Deletes one object; absent is not an error. */
@@ -60,6 +71,7 @@ export function assertValidKey(key: string): void {
 
 export const keys = {
   upload: (uploadId: string) => `uploads/${uploadId}`,
+  uploadsPrefix: "uploads/",
   videoPrefix: (videoId: string) => `videos/${videoId}/`,
   source: (videoId: string) => `videos/${videoId}/source`,
   hlsPrefix: (videoId: string) => `videos/${videoId}/hls/`,

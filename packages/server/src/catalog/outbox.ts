@@ -9,6 +9,19 @@ export class OutboxRepository {
     return this.prisma.outbox.findMany({ where: { publishedAt: null }, orderBy: { id: "asc" }, take: limit });
   }
 
+  /** Messages not yet published and the age of the oldest, in seconds (0 when none): the queue lag. */
+  async lag(): Promise<{ pending: number; oldestSeconds: number }> {
+    const [pending, oldest] = await Promise.all([
+      this.prisma.outbox.count({ where: { publishedAt: null } }),
+      this.prisma.outbox.findFirst({
+        where: { publishedAt: null },
+        orderBy: { id: "asc" },
+        select: { createdAt: true },
+      }),
+    ]);
+    return { pending, oldestSeconds: oldest ? Math.max(0, (Date.now() - oldest.createdAt.getTime()) / 1000) : 0 };
+  }
+
   async markPublished(id: bigint): Promise<void> {
     await this.prisma.outbox.updateMany({ where: { id, publishedAt: null }, data: { publishedAt: new Date() } });
   }

@@ -19,6 +19,21 @@ describe("buildApp", () => {
     expect(res.json()).toEqual({ status: "ok" });
   });
 
+  it("serves Prometheus metrics with the latency of each route template", async () => {
+    app = await buildApp({ config });
+    await app.inject({ method: "GET", url: "/healthz" });
+    await app.inject({ method: "GET", url: "/media/videos/abc/poster.jpg" });
+    const res = await app.inject({ method: "GET", url: "/metrics" });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(res.body).toMatch(
+      /reelkit_http_request_duration_seconds_count\{process="reelkit-server",method="GET",route="\/healthz",status_code="200"\} 1/,
+    );
+    // By template, not by URL: the media key is not a label value.
+    expect(res.body).toContain('route="/media/*",status_code="404"');
+    expect(res.body).not.toContain("abc");
+  });
+
   it("returns NOT_FOUND in the error shape for unknown routes", async () => {
     app = await buildApp({ config });
     const res = await app.inject({ method: "GET", url: "/nope?x=1" });

@@ -15,10 +15,10 @@ import { AuthService } from "../auth/auth-service.js";
 import { type CatalogService, InvalidCursorError } from "../catalog/catalog-service.js";
 import type { Video } from "../generated/prisma/client.js";
 import { errors } from "./errors.js";
-import { isPlayable, toApiVideo } from "./video-mapper.js";
+import { isPlayable, mediaBaseUrl, toApiVideo } from "./video-mapper.js";
 
 export interface VideoRoutesOptions {
-  config: Pick<Config, "publicUrl">;
+  config: Pick<Config, "publicUrl" | "storage">;
   storage: Storage;
   catalog: CatalogService;
   auth: AuthService;
@@ -40,7 +40,10 @@ function statusEvent(v: Video): VideoStatusEvent {
 export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions): Promise<void> {
   const { catalog, storage, config } = opts;
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const map = (v: Video) => toApiVideo(v, config.publicUrl, opts.auth.mediaSigner);
+  const mediaBase = mediaBaseUrl(config);
+  // Private media are served by this server (signed), whatever the public media base is.
+  const signed = { signer: opts.auth.mediaSigner, privateBase: `${config.publicUrl ?? ""}/media` };
+  const map = (v: Video) => toApiVideo(v, mediaBase, signed);
 
   /** The video if the caller may see it: PRIVATE ones only for their owner or an admin (else 404). */
   const viewable = async (request: FastifyRequest, id: string): Promise<Video> => {
@@ -130,6 +133,9 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       const video = await catalog.delete(request.params.id);
       if (!video) throw errors.videoNotFound(request.params.id);
       await storage.deletePrefix(keys.videoPrefix(video.id));
+      // What an unfinished upload left (tus data and its metadata, on disk or in S3).
+      const upload = keys.upload(video.uploadId ?? video.id);
+      await Promise.all(["", ".json", ".info", ".part"].map((ext) => storage.delete(`${upload}${ext}`)));
       return reply.status(204).send(null);
     },
   );

@@ -1,26 +1,9 @@
-import { createReadStream } from "node:fs";
-import fs from "node:fs/promises";
-import type { Storage } from "@reelkit/core";
+import { CACHE_IMMUTABLE, CACHE_PLAYLIST, contentTypeFor, ObjectNotFoundError, type Storage } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import { errors } from "../http/errors.js";
 import { type MediaSigner, SIGNED_PREFIX } from "./media-signing.js";
 
-const MIME: Record<string, string> = {
-  m3u8: "application/vnd.apple.mpegurl",
-  m4s: "video/iso.segment",
-  mp4: "video/mp4",
-  m4a: "audio/mp4",
-  ts: "video/mp2t",
-  jpg: "image/jpeg",
-  jpeg: "image/jpeg",
-  png: "image/png",
-  webp: "image/webp",
-  vtt: "text/vtt; charset=utf-8",
-};
-
-const IMMUTABLE = "public, max-age=31536000, immutable";
-// Playlists are rewritten while a video is processed; keep caches short.
-const PLAYLIST = "public, max-age=2";
+export { contentTypeFor };
 
 /** Only published renditions and images: sources and tus uploads are never served. */
 const SERVABLE =
@@ -38,11 +21,6 @@ export function mediaKey(raw: string): string {
     throw errors.invalidMediaPath();
   }
   return raw;
-}
-
-export function contentTypeFor(key: string): string {
-  const ext = key.slice(key.lastIndexOf(".") + 1).toLowerCase();
-  return MIME[ext] ?? "application/octet-stream";
 }
 
 /** Parses a single `bytes=` range; null when absent/unsupported, "invalid" when unsatisfiable. */
@@ -102,7 +80,11 @@ function cachedVisibility(access: MediaAccess): (videoId: string) => Promise<Med
   };
 }
 
-/** `GET|HEAD /media/*`: HLS playlists, fMP4 segments and images from local storage. */
+/**
+ * `GET|HEAD /media/*`: HLS playlists, fMP4 segments and images from storage (local or S3), with
+ * ranges. In S3 mode this is the route for a private bucket; a public one is read through
+ * `S3_PUBLIC_BASE_URL` instead.
+ */
 export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions): Promise<void> {
   const { storage, access } = opts;
   const visibility = access ? cachedVisibility(access) : null;
@@ -136,20 +118,18 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
         // A private video's files exist only under its signed URLs.
         throw errors.mediaNotFound();
       }
-      const file = storage.localPath(key);
-      if (!file) throw errors.mediaNotFound();
-      const stat = await fs.stat(file).catch(() => null);
-      if (!stat?.isFile()) throw errors.mediaNotFound();
+      const stat = await storage.stat(key);
+      if (!stat) throw errors.mediaNotFound();
 
       const size = stat.size;
       reply.header("Content-Type", contentTypeFor(key));
       reply.header("X-Content-Type-Options", "nosniff");
       // Signed (private) files: only the browser that holds the URL may keep them, never a shared cache.
-      const cache = key.endsWith(".m3u8") ? PLAYLIST : IMMUTABLE;
+      const cache = key.endsWith(".m3u8") ? CACHE_PLAYLIST : CACHE_IMMUTABLE;
       reply.header("Cache-Control", token === null ? cache : cache.replace("public", "private"));
       reply.header("Accept-Ranges", "bytes");
-      reply.header("Last-Modified", stat.mtime.toUTCString());
-      reply.header("ETag", `"${size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`);
+      reply.header("Last-Modified", stat.modifiedAt.toUTCString());
+      if (stat.etag) reply.header("ETag", `"${stat.etag}"`);
 
       const range = parseRange(request.headers.range, size);
       if (range === "invalid") {
@@ -160,12 +140,17 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
         reply.status(206);
         reply.header("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
         reply.header("Content-Length", range.end - range.start + 1);
-        if (request.method === "HEAD") return reply.send();
-        return reply.send(createReadStream(file, { start: range.start, end: range.end }));
+      } else {
+        reply.header("Content-Length", size);
       }
-      reply.header("Content-Length", size);
       if (request.method === "HEAD") return reply.send();
-      return reply.send(createReadStream(file));
+      try {
+        return reply.send(await storage.get(key, range ?? undefined));
+      } catch (err) {
+        // Deleted between the stat and the read.
+        if (err instanceof ObjectNotFoundError) throw errors.mediaNotFound();
+        throw err;
+      }
     },
   });
 }

@@ -1,5 +1,3 @@
-import fs from "node:fs/promises";
-import path from "node:path";
 import { keys, type Logger, type Storage } from "@reelkit/core";
 
 /** What finishing an upload needs from the catalog (CatalogService satisfies it). */
@@ -22,22 +20,13 @@ export interface UploadStore {
 }
 
 /**
- * Makes the finished tus upload the video's source. A hard link (no copy, atomic) on one
- * filesystem; otherwise a copy through storage, which renames a temp file into place, so a
- * source key that exists is always complete.
+ * Makes the finished tus upload the video's source through the storage port: a hard link on
+ * disk (no copy, atomic), a server-side copy in S3. A source key that exists is always complete,
+ * and a repeated finish replaces it.
  */
 export async function linkUploadToSource(storage: Storage, uploadId: string, videoId: string): Promise<string> {
   const sourceKey = keys.source(videoId);
-  const from = storage.localPath(keys.upload(uploadId));
-  const to = storage.localPath(sourceKey);
-  if (!from || !to) throw new Error("tus uploads need local storage");
-  await fs.mkdir(path.dirname(to), { recursive: true });
-  await fs.rm(to, { force: true }); // a repeated finish replaces the earlier link
-  try {
-    await fs.link(from, to);
-  } catch {
-    await storage.putFile(sourceKey, from);
-  }
+  await storage.copy(keys.upload(uploadId), sourceKey);
   return sourceKey;
 }
 

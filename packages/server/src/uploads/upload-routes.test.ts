@@ -4,54 +4,15 @@ import os from "node:os";
 import path from "node:path";
 import { type Config, keys, LocalStorage, loadConfig } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
-import * as tus from "tus-js-client";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { testAuth } from "../../test/auth.js";
-import { signUp, type TestUser } from "../../test/factories.js";
+import { recordingCatalog, signUp, type TestUser } from "../../test/factories.js";
+import { tusUpload } from "../../test/tus-upload.js";
 import { buildApp } from "../app.js";
 import type { CatalogService } from "../catalog/catalog-service.js";
 import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
 import { UPLOAD_EXPIRED_REASON } from "./upload-completion.js";
 import type { UploadCatalog } from "./upload-routes.js";
-
-/** Records what the upload flow asks of the catalog; videos not finished, cancelled or failed are UPLOADING. */
-function recordingCatalog() {
-  const created: Parameters<UploadCatalog["createForUpload"]>[0][] = [];
-  const createdAt = new Map<string, Date>();
-  const finished: { videoId: string; sourceKey: string; sourceSize: number }[] = [];
-  const cancelled: string[] = [];
-  const failed: { videoId: string; reason: string }[] = [];
-  const catalog: UploadCatalog = {
-    createForUpload: async (input) => {
-      created.push(input);
-      createdAt.set(input.videoId, new Date());
-    },
-    finishUpload: async (videoId, source) => {
-      finished.push({ videoId, ...source });
-    },
-    listUploading: async () =>
-      created
-        .map((c) => c.videoId)
-        .filter(
-          (id) =>
-            !finished.some((f) => f.videoId === id) && !cancelled.includes(id) && !failed.some((f) => f.videoId === id),
-        )
-        .map((id) => ({ id, uploadId: id, createdAt: createdAt.get(id) as Date })),
-    failUpload: async (videoId, reason) => {
-      failed.push({ videoId, reason });
-    },
-    cancelUpload: async (videoId) => {
-      cancelled.push(videoId);
-    },
-    uploadCreator: async (uploadId) => {
-      const c = created.find((x) => x.uploadId === uploadId);
-      return c ? { ownerId: c.ownerId, uploadTokenId: c.uploadTokenId } : null;
-    },
-    countUploading: async (ownerId) =>
-      created.filter((c) => c.ownerId === ownerId && !finished.some((f) => f.videoId === c.videoId)).length,
-  };
-  return { catalog, created, finished, cancelled, failed };
-}
 
 let dir: string;
 let storage: LocalStorage;
@@ -95,22 +56,7 @@ afterEach(async () => {
 });
 
 function upload(base: string, data: Buffer, metadata: Record<string, string>, chunkSize = 64 * 1024) {
-  let videoId: string | null = null;
-  return new Promise<{ url: string; videoId: string | null }>((resolve, reject) => {
-    const u = new tus.Upload(data, {
-      endpoint: `${base}/api/uploads`,
-      metadata,
-      chunkSize,
-      retryDelays: [],
-      headers: auth(),
-      onAfterResponse: (req, res) => {
-        if (req.getMethod() === "POST") videoId = res.getHeader("Reelkit-Video-Id") ?? null;
-      },
-      onError: reject,
-      onSuccess: () => resolve({ url: u.url as string, videoId }),
-    });
-    u.start();
-  });
+  return tusUpload(base, data, metadata, chunkSize, auth());
 }
 
 describe("tus uploads", () => {

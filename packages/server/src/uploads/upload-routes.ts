@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import rateLimit from "@fastify/rate-limit";
-import type { Config, Logger, Storage } from "@reelkit/core";
+import type { Config, Logger, Metrics, Storage } from "@reelkit/core";
 import { UPLOADS_PATH, VIDEO_ID_HEADER } from "@reelkit/sdk/contract";
-import { FileStore } from "@tus/file-store";
-import { EVENTS, Server as TusServer } from "@tus/server";
+import { EVENTS, type Locker, Server as TusServer } from "@tus/server";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AuthService } from "../auth/auth-service.js";
 import { actingUserId, type Principal } from "../auth/principal.js";
@@ -15,6 +14,7 @@ import {
   finishInterruptedUploads,
   linkUploadToSource,
 } from "./upload-completion.js";
+import { createUploadBackend } from "./upload-store.js";
 import { sendWebResponse, toWebRequest } from "./web-request.js";
 
 /** What the upload flow needs from the catalog (CatalogService satisfies it). */
@@ -39,12 +39,15 @@ export interface UploadCatalog extends CompletionCatalog {
 export interface UploadRoutesOptions {
   config: Pick<
     Config,
-    "maxUploadSize" | "uploadExpirySeconds" | "corsOrigins" | "maxUnfinishedUploads" | "uploadRateLimit"
+    "maxUploadSize" | "uploadExpirySeconds" | "corsOrigins" | "storage" | "maxUnfinishedUploads" | "uploadRateLimit"
   >;
   storage: Storage;
   catalog: UploadCatalog;
   auth: Pick<AuthService, "require" | "principal">;
   logger?: Logger;
+  /** Serialises requests to one upload; in-process when absent (one server instance). */
+  locker?: Locker;
+  metrics?: Metrics;
 }
 
 // Set by the Fastify route on creation requests so tus names the upload after the new video
@@ -81,38 +84,45 @@ function titleFrom(metadata: Record<string, string | null> | undefined): {
 /** tus 1.0 at `/api/uploads`: creation, creation-with-upload, termination, expiration. */
 export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptions): Promise<void> {
   const { config, storage, catalog } = opts;
-  const directory = storage.localPath("uploads");
-  if (!directory) throw new Error("tus uploads need local storage");
-  const datastore = new FileStore({
-    directory,
-    expirationPeriodInMilliseconds: config.uploadExpirySeconds * 1000,
-  });
+  const backend = createUploadBackend({ config, storage });
+  const { datastore } = backend;
+  // Every id tus hands to a hook was issued by `namingFunction`, so it maps back to a video.
+  const videoIdOf = (tusId: string) => backend.videoId(tusId) ?? tusId;
   const anyOrigin = config.corsOrigins.includes("*");
   const tus = new TusServer({
     path: UPLOADS_PATH,
     datastore,
+    locker: opts.locker,
     maxSize: config.maxUploadSize,
     relativeLocation: true,
     respectForwardedHeaders: true,
     allowedOrigins: anyOrigin ? undefined : config.corsOrigins,
     exposedHeaders: [VIDEO_ID_HEADER],
-    namingFunction: (req) => req.headers.get(ID_HEADER) ?? randomUUID(),
+    namingFunction: (req) => backend.tusId(req.headers.get(ID_HEADER) ?? randomUUID()),
+    // URLs name the video id; the store may key the upload differently (S3: `uploads/<id>`).
+    generateUrl: (_req, { path, id }) => `${path}/${videoIdOf(id)}`,
+    getFileIdFromRequest: (_req, lastPath) =>
+      lastPath && /^[A-Za-z0-9_-]+$/.test(lastPath) ? backend.tusId(lastPath) : undefined,
     onUploadCreate: async (req, upload) => {
+      const videoId = videoIdOf(upload.id);
       await catalog.createForUpload({
-        videoId: upload.id,
-        uploadId: upload.id,
+        videoId,
+        uploadId: videoId,
         ...titleFrom(upload.metadata),
         ownerId: req.headers.get(OWNER_HEADER),
         uploadTokenId: req.headers.get(TOKEN_HEADER),
       });
+      opts.metrics?.uploads.inc({ event: "created" });
       return {};
     },
     onUploadFinish: async (_req, upload) => {
       // tus re-reads the upload after this hook, so the file must stay until the response is
       // written: link it to its source key now (no copy on one filesystem), remove it after.
       // A crash between the link and finishUpload is repaired by the start-up sweep below.
-      const sourceKey = await linkUploadToSource(storage, upload.id, upload.id);
-      await catalog.finishUpload(upload.id, { sourceKey, sourceSize: upload.size ?? upload.offset });
+      const videoId = videoIdOf(upload.id);
+      const sourceKey = await linkUploadToSource(storage, videoId, videoId);
+      await catalog.finishUpload(videoId, { sourceKey, sourceSize: upload.size ?? upload.offset });
+      opts.metrics?.uploads.inc({ event: "finished" });
       return {};
     },
     onResponseError: (_req, err) => {
@@ -132,15 +142,20 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
   });
 
   tus.on(EVENTS.POST_TERMINATE, (_req, _res, id) => {
+    const videoId = videoIdOf(id);
+    opts.metrics?.uploads.inc({ event: "terminated" });
     catalog
-      .cancelUpload(id)
-      .catch((err) => opts.logger?.warn({ err, uploadId: id }, "could not remove the video of a cancelled upload"));
+      .cancelUpload(videoId)
+      .catch((err) =>
+        opts.logger?.warn({ err, uploadId: videoId }, "could not remove the video of a cancelled upload"),
+      );
   });
 
   tus.on(EVENTS.POST_FINISH, (_req, _res, upload) => {
-    datastore
-      .remove(upload.id)
-      .catch((err) => opts.logger?.warn({ err, uploadId: upload.id }, "upload cleanup failed"));
+    const videoId = videoIdOf(upload.id);
+    backend
+      .removeFinished(videoId)
+      .catch((err) => opts.logger?.warn({ err, uploadId: videoId }, "upload cleanup failed"));
   });
 
   // tus reads the raw request body itself; Fastify must leave the stream untouched.
@@ -211,7 +226,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
 
   // Before the port opens: finish uploads whose last byte landed just before a crash.
   app.addHook("onReady", async () => {
-    await finishInterruptedUploads({ uploads: datastore, storage, catalog, logger: opts.logger }).catch((err) =>
+    await finishInterruptedUploads({ uploads: backend.uploads, storage, catalog, logger: opts.logger }).catch((err) =>
       opts.logger?.error({ err }, "interrupted upload sweep failed"),
     );
   });
@@ -222,12 +237,18 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
       .then((n) => {
         if (n > 0) opts.logger?.info({ removed: n }, "removed expired uploads");
         const createdBefore = new Date(Date.now() - config.uploadExpirySeconds * 1000);
-        return failExpiredUploads({ uploads: datastore, storage, catalog, createdBefore, logger: opts.logger });
+        return failExpiredUploads({ uploads: backend.uploads, storage, catalog, createdBefore, logger: opts.logger });
       })
       .then(() => {
         const grace = Math.min(MAX_FINISH_GRACE_MS, config.uploadExpirySeconds * 1000);
         const settledBefore = new Date(Date.now() - grace);
-        return finishInterruptedUploads({ uploads: datastore, storage, catalog, settledBefore, logger: opts.logger });
+        return finishInterruptedUploads({
+          uploads: backend.uploads,
+          storage,
+          catalog,
+          settledBefore,
+          logger: opts.logger,
+        });
       })
       .catch((err) => opts.logger?.warn({ err }, "expired upload sweep failed"));
   };

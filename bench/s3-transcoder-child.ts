@@ -1,0 +1,27 @@
+/**
+ * One transcode job with S3 storage in a process of its own, for bench/s3.ts to measure:
+ * `video.uploaded` for SOURCE_KEY in, the ladder written to the bucket, then exit 0 (ready) or 1.
+ */
+import { type Bus, createLogger, createStorage, InProcessBus, loadConfig } from "@reelkit/core";
+import { createTranscoder } from "@reelkit/transcoder";
+
+const config = loadConfig(process.env);
+const videoId = process.env.VIDEO_ID as string;
+const bus: Bus = new InProcessBus();
+const transcoder = createTranscoder({
+  config,
+  storage: createStorage(config),
+  bus,
+  logger: createLogger({ ...config, logLevel: "warn" }, "bench-transcoder"),
+});
+const done = new Promise<string>((resolve) => {
+  void bus.subscribe("bench", {
+    "video.transcode.ready": async () => resolve("ready"),
+    "video.transcode.failed": async (e) => resolve(`failed: ${e.reason}`),
+  });
+});
+await transcoder.start();
+await bus.publish("video.uploaded", { videoId, attempt: 1, sourceKey: `videos/${videoId}/source` }, videoId);
+const outcome = await done;
+console.log(outcome);
+process.exit(outcome === "ready" ? 0 : 1);

@@ -1,0 +1,149 @@
+import { createHash, randomBytes } from "node:crypto";
+import { buffer } from "node:stream/consumers";
+import { ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
+import { keys, loadConfig } from "@reelkit/core";
+import type { FastifyInstance } from "fastify";
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from "vitest";
+import { describeWith, s3TestEngine } from "../../../../test/engines.js";
+import { createTestBucket, type TestBucket } from "../../../../test/s3.js";
+import { testAuth } from "../../test/auth.js";
+import { recordingCatalog, signUp, type TestUser } from "../../test/factories.js";
+import { tusUpload } from "../../test/tus-upload.js";
+import { buildApp } from "../app.js";
+import type { CatalogService } from "../catalog/catalog-service.js";
+import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
+import type { UploadCatalog } from "./upload-routes.js";
+import { partSizeFor } from "./upload-store.js";
+
+const { engine, missing } = s3TestEngine();
+const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+const MiB = 1024 * 1024;
+
+it("sizes parts so that 10,000 of them hold the largest upload", () => {
+  expect(partSizeFor(10 * 1024 ** 3)).toBe(8 * MiB);
+  expect(partSizeFor(200 * 1024 ** 3)).toBe(21 * MiB);
+  expect(partSizeFor(5 * 1024 ** 4) * 10_000).toBeGreaterThanOrEqual(5 * 1024 ** 4);
+});
+
+describeWith("s3", missing, "tus uploads into S3 (@tus/s3-store)", () => {
+  let bucket: TestBucket;
+  let app: FastifyInstance | undefined;
+  // Accounts in a real database for the whole suite; the catalog is the recorder.
+  let accounts: TestDatabase;
+  let user: TestUser | undefined;
+  const TUS = (): Record<string, string> => ({ "Tus-Resumable": "1.0.0", ...user?.bearer });
+
+  beforeAll(async () => {
+    accounts = await createTestDatabase("embedded");
+  }, 180_000);
+  afterAll(async () => {
+    await accounts?.dispose();
+  });
+
+  async function start(catalog: UploadCatalog, env: Record<string, string> = {}): Promise<string> {
+    const config = loadConfig({ REELKIT_LOG_LEVEL: "silent", ...bucket.env, ...env });
+    app = await buildApp({
+      config,
+      storage: bucket.storage,
+      catalog: catalog as unknown as CatalogService,
+      auth: testAuth(accounts.db.prisma, config),
+    });
+    const base = await app.listen({ port: 0, host: "127.0.0.1" });
+    user ??= await signUp(base);
+    return base;
+  }
+  const multipartUploads = async () =>
+    (await bucket.client.send(new ListMultipartUploadsCommand({ Bucket: bucket.name }))).Uploads ?? [];
+
+  beforeEach(async () => {
+    bucket = await createTestBucket(engine as NonNullable<typeof engine>);
+  });
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    await bucket.drop();
+  });
+
+  it("stores a chunked upload byte-exact as the video's source and leaves no tus objects", async () => {
+    const rec = recordingCatalog();
+    const base = await start(rec.catalog);
+    // 3 MiB chunks: every PATCH ends inside a part, so the store carries incomplete parts over.
+    const data = randomBytes(19 * MiB + 4321);
+    const { videoId } = await tusUpload(base, data, { filename: "harbour.mp4" }, 3 * MiB, user?.bearer);
+    const id = videoId as string;
+    expect(rec.finished).toEqual([{ videoId: id, sourceKey: keys.source(id), sourceSize: data.length }]);
+    expect(sha256(await buffer(await bucket.storage.get(keys.source(id))))).toBe(sha256(data));
+    await vi.waitFor(async () => expect((await bucket.storage.list("uploads/")).map((o) => o.key)).toEqual([]));
+    expect(await multipartUploads()).toEqual([]);
+  });
+
+  it("resumes from the stored offset after a server restart", async () => {
+    const rec = recordingCatalog();
+    let base = await start(rec.catalog);
+    const data = randomBytes(12 * MiB + 17);
+    const created = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { ...TUS(), "Upload-Length": String(data.length) },
+    });
+    expect(created.status).toBe(201);
+    const location = created.headers.get("location") as string;
+    const id = created.headers.get("reelkit-video-id") as string;
+    expect(location).toBe(`/api/uploads/${id}`);
+    const patch = (b: string, offset: number, body: Buffer) =>
+      fetch(new URL(location, b), {
+        method: "PATCH",
+        headers: {
+          ...TUS(),
+          "Upload-Offset": String(offset),
+          "Content-Type": "application/offset+octet-stream",
+        },
+        body: new Uint8Array(body),
+      });
+    const first = 9 * MiB + 5; // one whole part plus an incomplete one
+    expect((await patch(base, 0, data.subarray(0, first))).status).toBe(204);
+    await app?.close();
+    base = await start(rec.catalog);
+    const head = await fetch(new URL(location, base), { method: "HEAD", headers: TUS() });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("upload-offset")).toBe(String(first));
+    expect(head.headers.get("upload-length")).toBe(String(data.length));
+    expect(rec.finished).toEqual([]);
+    const rest = await patch(base, first, data.subarray(first));
+    expect(rest.status).toBe(204);
+    expect(rest.headers.get("upload-offset")).toBe(String(data.length));
+    expect(rec.finished.map((f) => f.videoId)).toEqual([id]);
+    expect(sha256(await buffer(await bucket.storage.get(keys.source(id))))).toBe(sha256(data));
+  });
+
+  it("terminates an upload with DELETE: its multipart upload and objects are gone", async () => {
+    const rec = recordingCatalog();
+    const base = await start(rec.catalog);
+    const res = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: {
+        ...TUS(),
+        "Upload-Length": String(20 * MiB),
+        "Content-Type": "application/offset+octet-stream",
+      },
+      body: new Uint8Array(randomBytes(6 * MiB)),
+    });
+    expect(res.status).toBe(201);
+    expect(await multipartUploads()).toHaveLength(1);
+    const url = new URL(res.headers.get("location") as string, base);
+    const del = await fetch(url, { method: "DELETE", headers: TUS() });
+    expect(del.status).toBe(204);
+    const head = await fetch(url, { method: "HEAD", headers: TUS() });
+    expect([404, 410]).toContain(head.status);
+    await vi.waitFor(() => expect(rec.cancelled).toEqual([res.headers.get("reelkit-video-id")]));
+    expect(await multipartUploads()).toEqual([]);
+    expect((await bucket.storage.list("uploads/")).map((o) => o.key)).toEqual([]);
+  });
+
+  it("answers 404 for upload ids the server never issued", async () => {
+    const base = await start(recordingCatalog().catalog);
+    for (const id of ["0b6c2f8e-2f39-4d0e-9a59-3c5d8a0d9f10", "..%2Fvideos", "a.info"]) {
+      const head = await fetch(`${base}/api/uploads/${id}`, { method: "HEAD", headers: TUS() });
+      expect([404, 410]).toContain(head.status);
+    }
+  });
+});
