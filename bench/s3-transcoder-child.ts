@@ -2,12 +2,12 @@
  * One transcode job with S3 storage in a process of its own, for bench/s3.ts to measure:
  * `video.uploaded` for SOURCE_KEY in, the ladder written to the bucket, then exit 0 (ready) or 1.
  */
-import { type Bus, createLogger, createStorage, InProcessBus, loadConfig } from "@reelkit/core";
+import { type Bus, createLogger, createStorage, loadConfig, MemoryJobStore, QueueBus } from "@reelkit/core";
 import { createTranscoder } from "@reelkit/transcoder";
 
 const config = loadConfig(process.env);
 const videoId = process.env.VIDEO_ID as string;
-const bus: Bus = new InProcessBus();
+const bus: Bus = new QueueBus({ store: new MemoryJobStore(), pollMs: 20 });
 const transcoder = createTranscoder({
   config,
   storage: createStorage(config),

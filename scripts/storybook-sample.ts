@@ -15,7 +15,15 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { createLogger, type EventPayloads, InProcessBus, keys, LocalStorage, loadConfig } from "@reelkit/core";
+import {
+  createLogger,
+  type EventPayloads,
+  keys,
+  LocalStorage,
+  loadConfig,
+  MemoryJobStore,
+  QueueBus,
+} from "@reelkit/core";
 import { createTranscoder, resolveBinaries } from "@reelkit/transcoder";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -64,7 +72,7 @@ async function makeClip(ffmpeg: string, file: string): Promise<void> {
 async function transcode(work: string, clip: string): Promise<LocalStorage> {
   const config = loadConfig({ REELKIT_DATA_DIR: work, REELKIT_RUNGS: RUNGS, LOG_LEVEL: "silent" });
   const storage = new LocalStorage(path.join(work, "media"));
-  const bus = new InProcessBus();
+  const bus = new QueueBus({ store: new MemoryJobStore(), pollMs: 50 });
   const outcome: { ready?: EventPayloads["video.transcode.ready"]; failed?: EventPayloads["video.transcode.failed"] } =
     {};
   await bus.subscribe("storybook-sample", {
@@ -78,8 +86,9 @@ async function transcode(work: string, clip: string): Promise<LocalStorage> {
   const transcoder = createTranscoder({ config, storage, bus, logger: createLogger({ logLevel: "silent" }) });
   await transcoder.start();
   await storage.putFile(keys.source(VIDEO_ID), clip);
-  // The in-process bus resolves publish once every handler (the whole transcode) has finished.
   await bus.publish("video.uploaded", { videoId: VIDEO_ID, attempt: 1, sourceKey: keys.source(VIDEO_ID) });
+  // Publishing only queues the job: wait for its outcome.
+  while (!outcome.ready && !outcome.failed) await new Promise((r) => setTimeout(r, 100));
   await transcoder.stop();
   await bus.close();
   if (outcome.failed) throw new Error(`transcode failed: ${outcome.failed.reason}`);

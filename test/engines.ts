@@ -4,7 +4,7 @@ import { describe, it } from "vitest";
  * Engines a suite may need. A suite whose engine is absent is skipped with a stated reason;
  * `REELKIT_REQUIRE=postgres,kafka,s3,browser` (comma-separated) turns that skip into a failure.
  */
-export type Engine = "postgres" | "kafka" | "s3" | "browser" | "ffmpeg" | "schemathesis";
+export type Engine = "postgres" | "kafka" | "s3" | "browser" | "ffmpeg" | "schemathesis" | "tmpfs";
 
 export function requiredEngines(env: NodeJS.ProcessEnv = process.env): Set<string> {
   return new Set(
@@ -35,6 +35,13 @@ export function describeWith(engine: Engine, missing: string | null, name: strin
   }
   describe.skip(`${name} — skipped: ${missing}`, fn);
 }
+
+/** Kafka bootstrap brokers for tests (`scripts/engines.sh start` prints the export). */
+export const kafkaBrokers = (process.env.KAFKA_BROKERS_TEST ?? "")
+  .split(",")
+  .map((s) => s.trim())
+  .filter(Boolean);
+export const kafkaMissing = kafkaBrokers.length > 0 ? null : "KAFKA_BROKERS_TEST is not set";
 
 /**
  * The S3-compatible server of the test suites (`scripts/engines.sh start` runs versitygw and

@@ -21,8 +21,9 @@ const ARGS = [
   "--no-first-run",
 ];
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: chromiumPath, args: ARGS });
+/** `extraArgs`, e.g. `--host-resolver-rules=MAP site.test 127.0.0.1` to give a page its own origin. */
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath, args: [...ARGS, ...extraArgs] });
 }
 
 /** Screenshots and other evidence a run leaves behind (gitignored; CI keeps it as artifacts). */

@@ -16,8 +16,44 @@ describe("loadConfig", () => {
       rungs: [1080, 720, 480, 360, 180],
       transcodeConcurrency: 1,
       logLevel: "info",
+      transcoder: "inline",
+      kafkaBrokers: [],
+      kafkaPartitions: 6,
+      jobMaxAttempts: 5,
+      jobBackoffMs: 2000,
+      jobLeaseMs: 30_000,
+      staleJobSeconds: 900,
       storage: { kind: "local" },
     });
+  });
+
+  it("reads the delivery settings and rejects bad ones naming the variable", () => {
+    const config = loadConfig({
+      REELKIT_TRANSCODER: "off",
+      KAFKA_BROKERS: "kafka-1:9092, 10.0.0.2:9093",
+      REELKIT_KAFKA_PARTITIONS: "12",
+      REELKIT_KAFKA_REPLICATION_FACTOR: "3",
+      REELKIT_KAFKA_TOPIC_PREFIX: "staging.",
+      REELKIT_JOB_MAX_ATTEMPTS: "3",
+      REELKIT_JOB_BACKOFF: "10s",
+      REELKIT_JOB_LEASE: "1m",
+      REELKIT_STALE_JOB_AFTER: "1h",
+    });
+    expect(config).toMatchObject({
+      transcoder: "off",
+      kafkaBrokers: ["kafka-1:9092", "10.0.0.2:9093"],
+      kafkaPartitions: 12,
+      kafkaReplicationFactor: 3,
+      kafkaTopicPrefix: "staging.",
+      jobMaxAttempts: 3,
+      jobBackoffMs: 10_000,
+      jobLeaseMs: 60_000,
+      staleJobSeconds: 3600,
+    });
+    expect(() => loadConfig({ REELKIT_TRANSCODER: "sometimes" })).toThrow(/^REELKIT_TRANSCODER: /);
+    expect(() => loadConfig({ KAFKA_BROKERS: "kafka-1" })).toThrow(/^KAFKA_BROKERS: /);
+    expect(() => loadConfig({ REELKIT_KAFKA_TOPIC_PREFIX: "a b" })).toThrow(/^REELKIT_KAFKA_TOPIC_PREFIX: /);
+    expect(() => loadConfig({ REELKIT_JOB_MAX_ATTEMPTS: "0" })).toThrow(/^REELKIT_JOB_MAX_ATTEMPTS: /);
   });
 
   it("reads the S3 storage settings", () => {

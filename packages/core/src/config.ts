@@ -46,6 +46,27 @@ export interface Config {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Directory of the built demo site served at `/`; none when null. */
   demoDir: string | null;
+  /** `inline`: reelkit-server also runs the transcoder; `off`: separate reelkit-transcoder processes do. */
+  transcoder: "inline" | "off";
+  /** Kafka bootstrap brokers (`host:port`); the job queue in the database when empty. */
+  kafkaBrokers: string[];
+  /** Partitions of each topic Reelkit creates (existing topics are left as they are). */
+  kafkaPartitions: number;
+  /** Replication factor of the topics Reelkit creates. */
+  kafkaReplicationFactor: number;
+  /** Prepended to Reelkit's topic and consumer group names (several deployments on one cluster). */
+  kafkaTopicPrefix: string;
+  /** Deliveries of a message before it is parked (dead-lettered) and its video FAILED. */
+  jobMaxAttempts: number;
+  /** Delay before the first redelivery after a failure, in ms; doubles each time, up to 60 s. */
+  jobBackoffMs: number;
+  /** A job whose worker stopped renewing its lease for this long (ms) goes to another worker (job queue). */
+  jobLeaseMs: number;
+  /**
+   * With Kafka, a QUEUED/PROCESSING video without any event for this long (seconds) is queued
+   * again by the sweep (the job queue knows exactly which jobs are owned and needs no timeout).
+   */
+  staleJobSeconds: number;
   /** Signs sessions, tokens and media URLs; generated into `<dataDir>/secret` when null (never in production). */
   secret: string | null;
   /** The server's own public origin (sign-in callbacks); taken from each request's Host when null. */
@@ -102,6 +123,14 @@ const KNOWN = new Set([
   "REELKIT_AUTH_RATE_LIMIT",
   "REELKIT_UPLOAD_RATE_LIMIT",
   "REELKIT_MAX_UNFINISHED_UPLOADS",
+  "REELKIT_TRANSCODER",
+  "REELKIT_KAFKA_PARTITIONS",
+  "REELKIT_KAFKA_REPLICATION_FACTOR",
+  "REELKIT_KAFKA_TOPIC_PREFIX",
+  "REELKIT_JOB_MAX_ATTEMPTS",
+  "REELKIT_JOB_BACKOFF",
+  "REELKIT_JOB_LEASE",
+  "REELKIT_STALE_JOB_AFTER",
   "REELKIT_STORAGE",
   // read by the `reelkit` CLI of @reelkit/sdk, not by the server
   "REELKIT_URL",
@@ -242,6 +271,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
 
+  const transcoder = (get("REELKIT_TRANSCODER") ?? "inline").toLowerCase();
+  if (transcoder !== "inline" && transcoder !== "off") {
+    throw new ConfigError("REELKIT_TRANSCODER", `expected inline or off, got ${JSON.stringify(transcoder)}`);
+  }
+  const kafkaBrokers = (get("KAFKA_BROKERS") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const broker of kafkaBrokers) {
+    if (!/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(broker)) {
+      throw new ConfigError("KAFKA_BROKERS", `expected host:port[,host:port…], got ${JSON.stringify(broker)}`);
+    }
+  }
+
   const publicUrlRaw = get("REELKIT_PUBLIC_URL");
   const databaseUrl = get("DATABASE_URL");
 
@@ -322,5 +365,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             name: get("OIDC_NAME") ?? "OpenID Connect",
           }
         : null,
+    transcoder,
+    kafkaBrokers,
+    kafkaPartitions: parseInteger("REELKIT_KAFKA_PARTITIONS", get("REELKIT_KAFKA_PARTITIONS") ?? "6", 1, 10_000),
+    kafkaReplicationFactor: parseInteger(
+      "REELKIT_KAFKA_REPLICATION_FACTOR",
+      get("REELKIT_KAFKA_REPLICATION_FACTOR") ?? "1",
+      1,
+      100,
+    ),
+    kafkaTopicPrefix: (() => {
+      const prefix = get("REELKIT_KAFKA_TOPIC_PREFIX") ?? "";
+      if (!/^[A-Za-z0-9._-]{0,100}$/.test(prefix)) {
+        throw new ConfigError(
+          "REELKIT_KAFKA_TOPIC_PREFIX",
+          `letters, digits, '.', '_' and '-' only, got ${JSON.stringify(prefix)}`,
+        );
+      }
+      return prefix;
+    })(),
+    jobMaxAttempts: parseInteger("REELKIT_JOB_MAX_ATTEMPTS", get("REELKIT_JOB_MAX_ATTEMPTS") ?? "5", 1, 100),
+    jobBackoffMs: parseDuration("REELKIT_JOB_BACKOFF", get("REELKIT_JOB_BACKOFF") ?? "2s") * 1000,
+    jobLeaseMs: parseDuration("REELKIT_JOB_LEASE", get("REELKIT_JOB_LEASE") ?? "30s") * 1000,
+    staleJobSeconds: parseDuration("REELKIT_STALE_JOB_AFTER", get("REELKIT_STALE_JOB_AFTER") ?? "15m"),
   };
 }

@@ -1,5 +1,10 @@
 export * from "./bus/bus.js";
-export { InProcessBus } from "./bus/in-process-bus.js";
+export * from "./bus/delivery-policy.js";
+export * from "./bus/job-store.js";
+export { DEAD_LETTER_TOPIC, KafkaBus, type KafkaBusOptions } from "./bus/kafka-bus.js";
+export { MemoryJobStore } from "./bus/memory-job-store.js";
+export * from "./bus/owner-id.js";
+export { QueueBus, type QueueBusOptions } from "./bus/queue-bus.js";
 export * from "./config.js";
 export * from "./events.js";
 export * from "./logger.js";

@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
-import { InProcessBus } from "./bus/in-process-bus.js";
+import { describe, expect, it, vi } from "vitest";
+import { MemoryJobStore } from "./bus/memory-job-store.js";
+import { QueueBus } from "./bus/queue-bus.js";
 import { createMetrics, instrumentTranscoderBus, registerGauge } from "./metrics.js";
 
 const uploaded = (videoId: string) => ({ videoId, attempt: 1, sourceKey: `videos/${videoId}/source` });
@@ -7,7 +8,8 @@ const uploaded = (videoId: string) => ({ videoId, attempt: 1, sourceKey: `videos
 describe("metrics", () => {
   it("counts and times transcode jobs by the outcome their handler published", async () => {
     const metrics = createMetrics({ process: "test" });
-    const bus = instrumentTranscoderBus(new InProcessBus(), metrics);
+    const queue = new QueueBus({ store: new MemoryJobStore(), pollMs: 10, maxAttempts: 1 });
+    const bus = instrumentTranscoderBus(queue, metrics);
     await bus.subscribe("transcoder", {
       "video.uploaded": async (e) => {
         if (e.videoId === "ok") {
@@ -25,7 +27,18 @@ describe("metrics", () => {
             height: 2,
             frameRate: 25,
             hasAudio: false,
-            renditions: [],
+            renditions: [
+              {
+                name: "2p",
+                width: 2,
+                height: 2,
+                bandwidth: 1,
+                averageBandwidth: 1,
+                codecs: "avc1",
+                frameRate: 25,
+                playlistKey: "k",
+              },
+            ],
             masterKey: "m",
             posterKey: "p",
             storyboardKey: "s",
@@ -38,17 +51,22 @@ describe("metrics", () => {
             code: "UNDECODABLE",
             reason: "no",
           });
+        } else {
+          // any other video: failed without an outcome (the bus retries or parks it)
+          throw new Error("disk full");
         }
-        // any other video: handed back unfinished
       },
     });
-    for (const id of ["ok", "bad", "bad", "stopped"]) await bus.publish("video.uploaded", uploaded(id));
-    const jobs = await metrics.jobs.get();
-    expect(Object.fromEntries(jobs.values.map((v) => [v.labels.outcome, v.value]))).toEqual({
-      ready: 1,
-      failed: 2,
-      aborted: 1,
+    for (const id of ["ok", "bad", "bad", "broken"]) await bus.publish("video.uploaded", uploaded(id));
+    await vi.waitFor(async () => {
+      const jobs = await metrics.jobs.get();
+      expect(Object.fromEntries(jobs.values.map((v) => [v.labels.outcome, v.value]))).toEqual({
+        ready: 1,
+        failed: 2,
+        retried: 1,
+      });
     });
+    await queue.close();
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/reelkit_transcode_job_duration_seconds_count\{process="test",outcome="failed"\} 2/);
     expect(text).toContain("reelkit_process_resident_memory_bytes");

@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { Bus } from "./bus/bus.js";
+import type { Bus, SubscribeOptions } from "./bus/bus.js";
 import type { EventPayloads, HandlerMap, Topic } from "./events.js";
 
 /**
@@ -88,25 +88,36 @@ export function instrumentTranscoderBus(bus: Bus, metrics: Metrics): Bus {
       const outcome = OUTCOME[topic as Terminal];
       if (outcome) outcomes.set((payload as { videoId: string }).videoId, outcome);
     },
-    subscribe(group: string, handlers: HandlerMap) {
+    subscribe(group: string, handlers: HandlerMap, options?: SubscribeOptions) {
       const uploaded = handlers["video.uploaded"];
-      if (!uploaded) return bus.subscribe(group, handlers);
-      return bus.subscribe(group, {
-        ...handlers,
-        "video.uploaded": async (event) => {
-          const stop = metrics.jobDuration.startTimer();
-          outcomes.delete(event.videoId);
-          try {
-            await uploaded(event);
-          } finally {
-            const outcome = outcomes.get(event.videoId) ?? "aborted";
+      if (!uploaded) return bus.subscribe(group, handlers, options);
+      return bus.subscribe(
+        group,
+        {
+          ...handlers,
+          "video.uploaded": async (event, ctx) => {
+            const stop = metrics.jobDuration.startTimer();
             outcomes.delete(event.videoId);
-            stop({ outcome });
-            metrics.jobs.inc({ outcome });
-          }
+            let threw = false;
+            try {
+              await uploaded(event, ctx);
+            } catch (err) {
+              threw = true;
+              throw err;
+            } finally {
+              // No terminal event: handed back on a stop, or failed and to be retried.
+              const outcome = outcomes.get(event.videoId) ?? (threw && !ctx.signal.aborted ? "retried" : "aborted");
+              outcomes.delete(event.videoId);
+              stop({ outcome });
+              metrics.jobs.inc({ outcome });
+            }
+          },
         },
-      });
+        options,
+      );
     },
+    unsubscribe: (group: string) => bus.unsubscribe(group),
+    ping: () => bus.ping(),
     close: () => bus.close(),
   };
 }

@@ -15,14 +15,15 @@ import { authRoutes } from "./auth/auth-routes.js";
 import type { AuthService } from "./auth/auth-service.js";
 import type { CatalogService } from "./catalog/catalog-service.js";
 import type { OutboxRepository } from "./catalog/outbox.js";
+import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_METHODS } from "./http/cors.js";
 import { demoRoutes } from "./http/demo-routes.js";
-import { registerErrorHandlers } from "./http/errors.js";
+import { BODY_LIMIT, errorShapeOptions, registerErrorHandlers } from "./http/errors.js";
 import { registerMetrics } from "./http/metrics-routes.js";
 import { registerOpenApi } from "./http/openapi.js";
 import { systemRoutes } from "./http/system-routes.js";
+import { buildValidator } from "./http/validation.js";
 import { videoRoutes } from "./http/video-routes.js";
 import { mediaRoutes } from "./media/media-routes.js";
-import { OutboxRelay } from "./outbox/outbox-relay.js";
 import { uploadRoutes } from "./uploads/upload-routes.js";
 
 export interface AppDeps {
@@ -35,8 +36,9 @@ export interface AppDeps {
   catalog?: CatalogService;
   /** Accounts and access (`createAuthService`); required with `catalog`. */
   auth?: AuthService;
-  /** With `outbox`, starts the outbox relay and applies transcoder events to the catalog. */
+  /** The bus, checked by `/readyz`; its consumers and the outbox relay are started by the runtime. */
   bus?: Bus;
+  /** The outbox, for the queue-lag gauges of `/metrics`. */
   outbox?: OutboxRepository;
   /** The tus upload locker shared by every instance (PostgreSQL); in-process when absent. */
   uploadLocker?: Locker;
@@ -52,19 +54,28 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // The pino instance narrows Fastify's logger type; routes only need the base logger API.
   const app = Fastify({
     loggerInstance: logger,
-    // Validation errors reach the root handler as `err.validation`.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true } },
+    bodyLimit: BODY_LIMIT,
+    ...errorShapeOptions,
+    schemaController: { compilersFactory: { buildValidator } },
   }) as unknown as FastifyInstance;
 
   registerErrorHandlers(app);
+  // @fastify/cors answers every OPTIONS request in its onRequest hook, tus uploads included
+  // (preflights must allow everything the kit sends; the upload routes add the tus discovery
+  // headers), and puts the CORS headers on every reply, hijacked tus replies included.
   await app.register(cors, {
     origin: config.corsOrigins.includes("*") ? true : config.corsOrigins,
-    exposedHeaders: ["Location", "Upload-Offset", "Upload-Length", "Tus-Resumable", "Reelkit-Video-Id"],
+    methods: [...CORS_METHODS],
+    allowedHeaders: [...CORS_ALLOWED_HEADERS],
+    exposedHeaders: [...CORS_EXPOSED_HEADERS],
+    maxAge: 86_400,
+    // An OPTIONS without Access-Control-Request-Method is tus discovery, not a bad preflight.
+    strictPreflight: false,
   });
 
   await registerOpenApi(app);
   registerMetrics(app, metrics);
-  await app.register(systemRoutes, { storage, database: deps.catalog });
+  await app.register(systemRoutes, { storage, database: deps.catalog, bus: deps.bus });
   const catalogForMedia = deps.catalog;
   await app.register(mediaRoutes, {
     storage,
@@ -80,8 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (!auth) throw new Error("buildApp: the catalog routes need `auth`");
     await app.register(uploadRoutes, { config, storage, catalog, auth, logger, locker: deps.uploadLocker, metrics });
     await app.register(videoRoutes, { config, storage, catalog, auth });
-    if (deps.bus && deps.outbox) {
-      const bus = deps.bus;
+    if (deps.outbox) {
       const outbox = deps.outbox;
       registerGauge(metrics, {
         name: "reelkit_queue_lag_seconds",
@@ -92,21 +102,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         name: "reelkit_queue_pending",
         help: "Video events not yet published to the bus",
         read: async () => (await outbox.lag()).pending,
-      });
-      const relay = new OutboxRelay({ outbox: deps.outbox, bus, logger });
-      const stopKick = catalog.onChange((v) => {
-        if (v.status === "QUEUED") relay.kick();
-      });
-      await bus.subscribe("reelkit-server", {
-        "video.transcode.progress": async (e) => void (await catalog.applyProgress(e)),
-        "video.transcode.playable": async (e) => void (await catalog.applyPlayable(e)),
-        "video.transcode.ready": async (e) => void (await catalog.applyReady(e)),
-        "video.transcode.failed": async (e) => void (await catalog.applyFailed(e)),
-      });
-      app.addHook("onReady", async () => relay.start());
-      app.addHook("onClose", async () => {
-        stopKick();
-        await relay.stop();
       });
     }
   }

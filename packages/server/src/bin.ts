@@ -2,10 +2,13 @@
 import { createLogger, loadConfig } from "@reelkit/core";
 import { createEmbeddedRuntime } from "./runtime.js";
 
+/** A graceful stop takes seconds; past this the process exits anyway and says what hung. */
+const FORCED_EXIT_MS = 10_000;
+
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config, "reelkit-server");
-  const runtime = await createEmbeddedRuntime(config, logger);
+  const runtime = await createEmbeddedRuntime(config, { logger });
   const { app } = runtime;
   await app.listen({ port: config.port, host: config.host });
 
@@ -13,14 +16,23 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
+    const started = Date.now();
     logger.info({ signal }, "shutting down");
-    // A hung close must still end the process.
-    const timer = setTimeout(() => process.exit(1), 10_000);
+    const timer = setTimeout(() => {
+      logger.error(
+        { signal, step: runtime.closingStep, ms: Date.now() - started },
+        `forced exit: still ${runtime.closingStep ?? "closing"} after ${FORCED_EXIT_MS / 1000} s`,
+      );
+      process.exit(1);
+    }, FORCED_EXIT_MS);
     timer.unref();
     runtime.close().then(
-      () => process.exit(0),
+      () => {
+        logger.info({ ms: Date.now() - started }, "stopped");
+        process.exit(0);
+      },
       (err) => {
-        logger.error({ err }, "shutdown failed");
+        logger.error({ err, step: runtime.closingStep }, "shutdown failed");
         process.exit(1);
       },
     );

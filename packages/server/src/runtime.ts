@@ -3,19 +3,20 @@ import {
   createLogger,
   createMetrics,
   createStorage,
-  InProcessBus,
   instrumentTranscoderBus,
   type Logger,
   type Storage,
 } from "@reelkit/core";
-import { createTranscoder } from "@reelkit/transcoder";
+import { createTranscoder, type Transcoder } from "@reelkit/transcoder";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
 import { AuthService } from "./auth/auth-service.js";
 import { resolveSecret } from "./auth/secret.js";
+import { createRuntimeBus, type RuntimeBus } from "./bus/create-bus.js";
 import { CatalogService } from "./catalog/catalog-service.js";
 import { OutboxRepository } from "./catalog/outbox.js";
 import { type Database, openDatabase } from "./db/database.js";
+import { type ServerWork, startServerWork } from "./server-work.js";
 import { PostgresLocker } from "./uploads/postgres-locker.js";
 
 export interface EmbeddedRuntime {
@@ -24,20 +25,40 @@ export interface EmbeddedRuntime {
   storage: Storage;
   catalog: CatalogService;
   auth: AuthService;
-  /** Stops accepting requests, aborts running transcodes (redelivered at next start), closes the database. */
+  work: ServerWork;
+  /** What `close()` is doing right now (for a forced exit's log line); null when not closing. */
+  readonly closingStep: string | null;
+  /**
+   * Graceful stop: running transcodes are stopped and their jobs handed back, open SSE streams
+   * and slow requests are ended, then the bus and the database are closed.
+   */
   close(): Promise<void>;
 }
 
+export interface RuntimeOptions {
+  logger?: Logger;
+  /** Builds the bus; Kafka with KAFKA_BROKERS, else the job queue in the catalog database. */
+  createBus?: (config: Config, db: Database, logger: Logger) => Promise<RuntimeBus> | RuntimeBus;
+  /** In-flight requests get this long to finish after a stop before their connections are closed. */
+  requestGraceMs?: number;
+}
+
 /**
- * The embedded default: server, in-process bus and transcoder in one process, one database.
+ * A reelkit-server process: HTTP app, outbox relay, event consumer and orphan sweep on one
+ * database, plus the transcoder when `config.transcoder` is `inline` (the embedded default).
  * `bin.ts` listens on it; tests build it on a temporary data directory.
  */
-export async function createEmbeddedRuntime(config: Config, logger?: Logger): Promise<EmbeddedRuntime> {
-  const log = logger ?? createLogger(config, "reelkit-server");
+export async function createEmbeddedRuntime(
+  config: Config,
+  options: RuntimeOptions | Logger = {},
+): Promise<EmbeddedRuntime> {
+  const opts: RuntimeOptions = "info" in options ? { logger: options as Logger } : (options as RuntimeOptions);
+  const log = opts.logger ?? createLogger(config, "reelkit-server");
   const storage = createStorage(config);
   const db = await openDatabase(config, log);
-  const bus = new InProcessBus();
+  const { bus, owns } = await (opts.createBus ?? createRuntimeBus)(config, db, log);
   const catalog = new CatalogService(db.prisma);
+  const outbox = new OutboxRepository(db.prisma);
   // On PostgreSQL several instances may serve one upload: its lock lives in the database.
   // The embedded database serves one process (its data directory is locked to it): tus's
   // in-memory locker is enough there.
@@ -45,39 +66,53 @@ export async function createEmbeddedRuntime(config: Config, logger?: Logger): Pr
     ? new PostgresLocker({ connectionString: config.databaseUrl, logger: log.child({ name: "upload-locker" }) })
     : undefined;
   await uploadLocker?.start();
-  // The transcoder subscribes before the relay starts, so redelivered outbox rows reach it.
   const metrics = createMetrics({ process: "reelkit-server" });
-  const transcoder = createTranscoder({
-    config,
-    storage,
-    bus: instrumentTranscoderBus(bus, metrics),
-    logger: log.child({ name: "reelkit-transcoder" }),
-  });
-  await transcoder.start();
+  let transcoder: Transcoder | null = null;
+  if (config.transcoder === "inline") {
+    transcoder = createTranscoder({
+      config,
+      storage,
+      bus: instrumentTranscoderBus(bus, metrics),
+      logger: log.child({ name: "reelkit-transcoder" }),
+    });
+    await transcoder.start();
+  }
+  const work = await startServerWork({ config, catalog, outbox, bus, busOwns: owns, logger: log });
   const auth = new AuthService({ config, prisma: db.prisma, secret: await resolveSecret(config), logger: log });
-  const app = await buildApp({
-    config,
-    logger: log,
-    storage,
-    catalog,
-    auth,
-    bus,
-    outbox: new OutboxRepository(db.prisma),
-    uploadLocker,
-    metrics,
-  });
+  const app = await buildApp({ config, logger: log, storage, catalog, auth, bus, outbox, uploadLocker, metrics });
+  let closingStep: string | null = null;
+  let closing: Promise<void> | null = null;
+  const step = async (name: string, fn: () => Promise<unknown>) => {
+    closingStep = name;
+    await fn();
+  };
   return {
     app,
     db,
     storage,
     catalog,
     auth,
-    async close() {
-      await app.close();
-      await uploadLocker?.close();
-      await transcoder.stop();
-      await bus.close();
-      await db.close();
+    work,
+    get closingStep() {
+      return closingStep;
+    },
+    close() {
+      closing ??= (async () => {
+        // First the transcoder: ffmpeg stopped, its jobs handed back for the next worker.
+        await step("stopping the transcoder", async () => transcoder?.stop());
+        await step("closing HTTP connections", async () => {
+          const grace = setTimeout(() => app.server.closeAllConnections(), opts.requestGraceMs ?? 2_000);
+          grace.unref();
+          await app.close();
+          clearTimeout(grace);
+        });
+        await step("closing the upload locker", async () => uploadLocker?.close());
+        await step("stopping the outbox relay and the event consumer", () => work.stop());
+        await step("closing the bus", () => bus.close());
+        await step("closing the database", () => db.close());
+        closingStep = null;
+      })();
+      return closing;
     },
   };
 }

@@ -14,7 +14,8 @@ import { readyEvent, signUp, type TestUser } from "./factories.js";
 
 // Property-based fuzzing of the JSON API from its own OpenAPI document with schemathesis (a
 // real external tool, from PyPI): every generated request, valid or not, must get a documented
-// status with a body matching the declared schema and content type, and never a 5xx.
+// status with a body matching the declared schema and content type, and never a 5xx; invalid
+// input is refused and undeclared methods are 405.
 
 /** `SCHEMATHESIS_PATH` (scripts/engines.sh installs it in a venv and prints it), else PATH. */
 function findSchemathesis(): string | null {
@@ -75,7 +76,17 @@ describeWith("schemathesis", missing, "API fuzzing from the OpenAPI document (sc
       ...["--header", `Authorization: Bearer ${owner.token}`],
       ...[
         "--checks",
-        "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+        [
+          "not_a_server_error",
+          "status_code_conformance",
+          "content_type_conformance",
+          "response_schema_conformance",
+          // Invalid input (a number for a string in a JSON body, …) must be refused, not coerced.
+          "negative_data_rejection",
+          // A method a path does not declare is 405 with an Allow header naming those it does.
+          "unsupported_method",
+          "allow_header_conformance",
+        ].join(","),
       ],
       // The SSE stream stays open until its video is READY or FAILED; its own tests cover it.
       ...["--exclude-path-regex", "/events$"],

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import type { Video } from "@reelkit/sdk/contract";
@@ -219,4 +220,123 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
       }
     }
   }, 120_000);
+
+  it("keeps a finished upload answering HEAD across a crash at the finish instant: no second video, nothing left after expiry", async () => {
+    const clip = path.join(work, "finish.mp4");
+    ffmpeg([
+      ...["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=2"],
+      ...["-f", "lavfi", "-i", "sine=frequency=550:duration=2"],
+      ...["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", clip],
+    ]);
+    const data = await fs.readFile(clip);
+    const dataDir = path.join(work, "finish-crash");
+    // Long enough for a restart under load, short enough to watch the finished uploads expire.
+    const env = { REELKIT_UPLOAD_EXPIRY: "40s" };
+    const start = (port = 0) =>
+      ServerProcess.start({ env: { REELKIT_DATA_DIR: dataDir, PORT: String(port), ...env } }).then((s) => {
+        servers.push(s);
+        return s;
+      });
+
+    const create = async (base: string, title: string) => {
+      const res = await fetch(`${base}/api/uploads`, {
+        method: "POST",
+        headers: {
+          "Tus-Resumable": "1.0.0",
+          "Upload-Length": String(data.length),
+          "Upload-Metadata": `filename ${Buffer.from(`${title}.mp4`).toString("base64")}`,
+        },
+      });
+      expect(res.status).toBe(201);
+      return { id: res.headers.get("reelkit-video-id") as string, path: res.headers.get("location") as string };
+    };
+    /** The whole file in one PATCH; `onSent` runs once the last byte left, `onAnswered` with the status. */
+    const patchAll = (
+      base: string,
+      uploadPath: string,
+      hooks: { onSent?: () => void; onAnswered?: (s: number) => void },
+    ) =>
+      new Promise<void>((resolve) => {
+        const req = http.request(`${base}${uploadPath}`, {
+          method: "PATCH",
+          headers: {
+            "Tus-Resumable": "1.0.0",
+            "Upload-Offset": "0",
+            "Content-Type": "application/offset+octet-stream",
+            "Content-Length": String(data.length),
+          },
+        });
+        req.on("response", (res) => {
+          hooks.onAnswered?.(res.statusCode ?? 0);
+          res.resume();
+          res.on("end", () => resolve());
+        });
+        req.on("error", () => resolve()); // the server died under it
+        req.on("finish", () => hooks.onSent?.());
+        req.end(data);
+      });
+    /** What a client does after losing the last response: tus-js-client resumes from its URL. */
+    const resume = (base: string, uploadPath: string) =>
+      new Promise<{ methods: string[]; videoIdHeader: string | null }>((resolve, reject) => {
+        const methods: string[] = [];
+        let videoIdHeader: string | null = null;
+        new tus.Upload(data, {
+          endpoint: `${base}/api/uploads`, // with it, a HEAD 404 would make tus-js-client upload again
+          uploadUrl: `${base}${uploadPath}`,
+          retryDelays: [],
+          onBeforeRequest: (req) => void methods.push(req.getMethod()),
+          onAfterResponse: (req, res) => {
+            if (req.getMethod() === "HEAD") videoIdHeader = res.getHeader("Reelkit-Video-Id") ?? null;
+          },
+          onError: reject,
+          onSuccess: () => resolve({ methods, videoIdHeader }),
+        }).start();
+      });
+
+    // 1. Killed the moment the last byte is sent: the finish hook may or may not have run.
+    const first = await start();
+    const a = await create(first.base, "killed-at-last-byte");
+    await patchAll(first.base, a.path, { onSent: () => void first.crash() });
+    await first.crash();
+    const second = await start(first.port);
+    const resumedA = await resume(second.base, a.path);
+    expect(resumedA.methods).not.toContain("POST");
+
+    // 2. The last PATCH succeeded, the client never saw the answer, and the server died after it.
+    const b = await create(second.base, "response-lost");
+    let answered = 0;
+    await patchAll(second.base, b.path, { onAnswered: (s) => (answered = s) });
+    expect(answered).toBe(204);
+    await second.crash();
+    const third = await start(first.port);
+    const head = await fetch(`${third.base}${b.path}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+    expect(head.status).toBe(200);
+    expect(Number(head.headers.get("upload-offset"))).toBe(data.length);
+    expect(head.headers.get("reelkit-video-id")).toBe(b.id);
+    const resumedB = await resume(third.base, b.path);
+    expect(resumedB.methods).toEqual(["HEAD"]);
+    expect(resumedB.videoIdHeader).toBe(b.id);
+
+    // One video per upload, both READY.
+    for (const id of [a.id, b.id]) {
+      expect((await waitFor(third.base, id, (v) => v.status === "READY" || v.status === "FAILED")).status).toBe(
+        "READY",
+      );
+    }
+    const list = (await (await fetch(`${third.base}/api/videos?limit=100`)).json()) as { items: Video[] };
+    expect(list.items.map((v) => v.id).sort()).toEqual([a.id, b.id].sort());
+
+    // Once expired, the uploads leave nothing: no data file, no .json, no second link to a source.
+    const uploadsDir = path.join(dataDir, "media", "uploads");
+    const deadline = Date.now() + 150_000;
+    while ((await fs.readdir(uploadsDir)).length > 0) {
+      if (Date.now() > deadline) throw new Error(`uploads left: ${(await fs.readdir(uploadsDir)).join(", ")}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    for (const id of [a.id, b.id]) {
+      const source = await fs.stat(path.join(dataDir, "media", "videos", id, "source"));
+      expect(source.size).toBe(data.length);
+      expect(source.nlink).toBe(1);
+    }
+  }, 300_000);
 });

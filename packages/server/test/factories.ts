@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { keys, type TranscodePlayable, type TranscodeReady } from "@reelkit/core";
+import type { Video } from "@reelkit/sdk/contract";
 import type { PrismaClient } from "../src/generated/prisma/client.js";
 import type { UploadCatalog } from "../src/uploads/upload-routes.js";
 
@@ -199,3 +200,28 @@ export function recordingCatalog() {
   };
   return { catalog, created, finished, cancelled, failed };
 }
+
+/** GET /api/videos/:id from a running server. */
+export async function getVideo(base: string, id: string): Promise<Video> {
+  const res = await fetch(`${base}/api/videos/${id}`);
+  if (res.status !== 200) throw new Error(`GET /api/videos/${id}: ${res.status}`);
+  return (await res.json()) as Video;
+}
+
+/** Polls a video until `done` holds (or fails naming its last state). */
+export async function waitForVideo(
+  base: string,
+  id: string,
+  done: (v: Video) => boolean,
+  timeoutMs = 120_000,
+): Promise<Video> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const video = await getVideo(base, id);
+    if (done(video)) return video;
+    if (Date.now() > deadline) throw new Error(`video ${id} still ${video.status} (${video.progress}%)`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export const settled = (v: Video) => v.status === "READY" || v.status === "FAILED";

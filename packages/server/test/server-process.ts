@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import path from "node:path";
 
 /** Repository root (the server's working directory in tests and benchmarks). */
@@ -10,15 +10,16 @@ export interface ServerProcessOptions {
   /**
    * `source` runs `packages/server/src/bin.ts` through tsx (no build needed); `built` runs
    * `packages/server/dist/bin.js`; `npm-start` runs `scripts/start.mjs`, exactly what `npm start`
-   * does (build when stale, serve the demo site).
+   * does (build when stale, serve the demo site); `transcoder` runs `reelkit-transcoder` from
+   * `packages/transcoder/src/bin.ts` through tsx.
    */
-  entry?: "source" | "built" | "npm-start";
+  entry?: "source" | "built" | "npm-start" | "transcoder";
   /** How long to wait for the "Server listening" log line. */
   startTimeoutMs?: number;
 }
 
 /**
- * A real `reelkit-server` in a child process, in its own process group so that killing the
+ * A real `reelkit-server` (or `reelkit-transcoder`) in a child process, in its own process group so that killing the
  * group also takes the ffmpeg processes it spawned (what a container runtime does on a crash).
  */
 export class ServerProcess {
@@ -53,6 +54,7 @@ export class ServerProcess {
       built: [path.join(REPO_ROOT, "packages/server/dist/bin.js")],
       "npm-start": [path.join(REPO_ROOT, "scripts/start.mjs")],
       source: ["--import", "tsx", path.join(REPO_ROOT, "packages/server/src/bin.ts")],
+      transcoder: ["--import", "tsx", path.join(REPO_ROOT, "packages/transcoder/src/bin.ts")],
     }[opts.entry ?? "source"];
     const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
@@ -75,7 +77,7 @@ export class ServerProcess {
         for (const line of lines) {
           log.push(line);
           if (log.length > 200) log.shift();
-          const m = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
+          const m = /(?:Server|Transcoder) listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
           if (m) {
             clearTimeout(timer);
             resolve(Number(m[1]));
@@ -90,6 +92,16 @@ export class ServerProcess {
       });
     });
     return new ServerProcess(child, port, log, exit);
+  }
+
+  /** Process groups led by a watchdog this process spawned: one per running ffmpeg/ffprobe. */
+  encoderGroups(): number[] {
+    return execFileSync("ps", ["-e", "-o", "pid=,ppid=,pgid="], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/).map(Number))
+      .filter(([pid, ppid, pgid]) => ppid === this.pid && pid === pgid)
+      .map(([pid]) => pid as number);
   }
 
   /** SIGKILL: no shutdown hook runs, nothing is flushed by the process itself. */
@@ -108,9 +120,32 @@ export class ServerProcess {
     await this.exitPromise;
   }
 
+  /**
+   * Sends `signal` to the server's whole process group, as a terminal's Ctrl-C or systemd's
+   * stop does; resolves with the exit code.
+   */
+  async signalGroup(signal: NodeJS.Signals): Promise<number | null> {
+    try {
+      process.kill(-this.pid, signal);
+    } catch {
+      // the group is already gone
+    }
+    return this.exitPromise;
+  }
+
   /** Graceful SIGTERM shutdown; resolves with the exit code. */
   async stop(): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGTERM");
     return this.exitPromise;
+  }
+}
+
+/** True while any process of group `pgid` exists. */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }

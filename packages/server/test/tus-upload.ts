@@ -26,3 +26,15 @@ export function tusUpload(
     u.start();
   });
 }
+
+/** Uploads a file in 8 MiB chunks as `auth` (a TestUser's `bearer`); resolves with the id of the video the server made. */
+export async function uploadFile(
+  base: string,
+  data: Buffer,
+  title: string,
+  auth: Record<string, string>,
+): Promise<string> {
+  const { videoId } = await tusUpload(base, data, { filename: `${title}.mp4`, title }, 8 * 1024 * 1024, auth);
+  if (!videoId) throw new Error("no Reelkit-Video-Id header");
+  return videoId;
+}

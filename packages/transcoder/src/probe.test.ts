@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FfmpegError, progressPercent, runFfmpeg } from "./ffmpeg-runner.js";
-import { ProbeError, parseKeyframes, parseProbe, probeFile, resolveBinaries } from "./probe.js";
+import { ProbeError, parseKeyframes, parseProbe, probeFile, resolveBinaries, withoutPaths } from "./probe.js";
 
 const stream = (extra: object) => ({
   codec_type: "video",
@@ -10,6 +10,19 @@ const stream = (extra: object) => ({
   ...extra,
 });
 const json = (streams: object[], duration = "4.5") => JSON.stringify({ streams, format: { duration } });
+
+describe("withoutPaths", () => {
+  it("keeps ffmpeg's words for the owner and drops the server's file paths", () => {
+    expect(withoutPaths("/data/media/videos/4f1c/source: Invalid data found when processing input")).toBe(
+      "Invalid data found when processing input",
+    );
+    expect(withoutPaths("ffmpeg exited with 1: Error opening output /tmp/reelkit-job-1/out/180p/index.m3u8")).toBe(
+      "ffmpeg exited with 1: Error opening output a file",
+    );
+    expect(withoutPaths("C:\\media\\videos\\x\\source: moov atom not found")).toBe("moov atom not found");
+    expect(withoutPaths("Stream #0:0: 1920x1080, 16/9, 30 fps")).toBe("Stream #0:0: 1920x1080, 16/9, 30 fps");
+  });
+});
 
 describe("parseProbe", () => {
   it("reads size, frame rate, duration, audio and rotation from the display matrix or the rotate tag", () => {

@@ -1,8 +1,8 @@
-import { execFile } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import type { Config } from "@reelkit/core";
+import { FfmpegError, runContained } from "./ffmpeg-runner.js";
 
 export interface Binaries {
   ffmpeg: string;
@@ -37,14 +37,27 @@ export interface VideoCoding {
   bitDepth: number;
 }
 
+/** `message` is shown to the video's owner; `detail` (ffprobe's own words, paths included) is for the log. */
 export class ProbeError extends Error {
   constructor(
     readonly code: "UNDECODABLE" | "NO_VIDEO_STREAM",
     message: string,
+    readonly detail?: string,
   ) {
     super(message);
     this.name = "ProbeError";
   }
+}
+
+/**
+ * An ffmpeg/ffprobe message fit for the video's owner: without the file paths of the server
+ * (`/data/media/videos/…/source: Invalid data found…` becomes `Invalid data found…`).
+ */
+export function withoutPaths(text: string): string {
+  return text
+    .replace(/^\S*[\\/]\S*?:\s+/, "")
+    .replace(/(?:[A-Za-z]:)?(?:[\\/][^\s\\/:,'"()]+){2,}[\\/]?/g, "a file")
+    .trim();
 }
 
 function onPath(name: string, envPath: string | undefined): string | null {
@@ -152,8 +165,8 @@ export function parseKeyframes(csv: string): number[] {
   return times.sort((a, b) => a - b);
 }
 
-/** Runs ffprobe over the packets of the first video stream and returns its keyframe times. */
-export function probeKeyframes(ffprobe: string, file: string, signal?: AbortSignal): Promise<number[]> {
+/** Runs ffprobe (in its own process group) over the first video stream's packets: its keyframe times. */
+export async function probeKeyframes(ffprobe: string, file: string, signal?: AbortSignal): Promise<number[]> {
   const args = [
     "-v",
     "error",
@@ -165,31 +178,21 @@ export function probeKeyframes(ffprobe: string, file: string, signal?: AbortSign
     "csv=p=0",
     file,
   ];
-  return new Promise((resolve, reject) => {
-    execFile(ffprobe, args, { signal, maxBuffer: 256 * 1024 * 1024 }, (err, stdout) => {
-      if (err) return reject(err);
-      resolve(parseKeyframes(stdout));
-    });
-  });
+  const { stdout } = await runContained({ command: ffprobe, args, signal });
+  return parseKeyframes(stdout);
 }
 
-/** Runs ffprobe on a local file. */
-export function probeFile(ffprobe: string, file: string, signal?: AbortSignal): Promise<ProbeResult> {
+/** Runs ffprobe on a local file, in its own process group like ffmpeg (see runContained). */
+export async function probeFile(ffprobe: string, file: string, signal?: AbortSignal): Promise<ProbeResult> {
   const args = ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", file];
-  return new Promise((resolve, reject) => {
-    execFile(ffprobe, args, { signal, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err && (err as { name?: string }).name === "AbortError") return reject(err);
-      if (err) {
-        const detail = String(stderr).trim().split("\n").pop() ?? "";
-        return reject(
-          new ProbeError("UNDECODABLE", `The file could not be read as a video${detail ? ` (${detail})` : ""}.`),
-        );
-      }
-      try {
-        resolve(parseProbe(stdout));
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
+  let stdout: string;
+  try {
+    ({ stdout } = await runContained({ command: ffprobe, args, signal }));
+  } catch (err) {
+    if (!(err instanceof FfmpegError)) throw err;
+    const detail = err.stderr.trim().split("\n").pop() ?? "";
+    const shown = withoutPaths(detail);
+    throw new ProbeError("UNDECODABLE", `The file could not be read as a video${shown ? ` (${shown})` : ""}.`, detail);
+  }
+  return parseProbe(stdout);
 }

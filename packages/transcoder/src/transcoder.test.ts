@@ -6,14 +6,15 @@ import {
   type Bus,
   createLogger,
   type EventPayloads,
-  InProcessBus,
   keys,
   LocalStorage,
   loadConfig,
+  MemoryJobStore,
+  QueueBus,
 } from "@reelkit/core";
 import HLS from "hls-parser";
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { resolveBinaries } from "./probe.js";
 import { createTranscoder } from "./transcoder.js";
 
@@ -32,7 +33,7 @@ function makeClip(file: string, opts: { audio: boolean; video?: boolean; seconds
   execFileSync(bin.ffmpeg, ["-v", "error", "-y", ...inputs, ...codecs, "-f", "mp4", file]);
 }
 
-describe("transcoder (real ffmpeg, InProcessBus, LocalStorage)", () => {
+describe("transcoder (real ffmpeg, QueueBus on the memory store, LocalStorage)", () => {
   let dir: string;
   let storage: LocalStorage;
   let bus: Bus;
@@ -58,39 +59,59 @@ describe("transcoder (real ffmpeg, InProcessBus, LocalStorage)", () => {
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), "reelkit-transcoder-test-"));
     storage = new LocalStorage(path.join(dir, "media"));
-    bus = new InProcessBus();
-    await bus.subscribe("test-observer", {
-      "video.transcode.progress": async (p) => {
-        events.push({ topic: "video.transcode.progress", payload: p });
-        await checkPlaylists(p.videoId);
-      },
-      "video.transcode.playable": async (p) => {
-        events.push({ topic: "video.transcode.playable", payload: p });
+    // The transcoder's own QueueBus; every event is also observed as it is published, so the
+    // snapshots below show storage at that very moment.
+    const queue = new QueueBus({ store: new MemoryJobStore(), pollMs: 20 });
+    const observe = async (topic: keyof EventPayloads, p: EventPayloads[keyof EventPayloads]) => {
+      if (topic === "video.transcode.progress") await checkPlaylists(p.videoId);
+      if (topic === "video.transcode.playable") {
+        const playable = p as EventPayloads["video.transcode.playable"];
         await checkPlaylists(p.videoId);
         const read = (key: string) => fs.readFile(storage.localPath(key) as string, "utf8");
-        const variant = await read(p.renditions[0]?.playlistKey as string);
+        const variant = await read(playable.renditions[0]?.playlistKey as string);
         const first = variant.split("\n").find((l) => l.startsWith("seg-")) as string;
-        const dir = path.dirname(p.renditions[0]?.playlistKey as string);
+        const dir = path.dirname(playable.renditions[0]?.playlistKey as string);
         atPlayable.set(p.videoId, {
-          master: await read(p.masterKey),
+          master: await read(playable.masterKey),
           variant,
           firstSegment: (await storage.stat(`${dir}/${first}`))?.size ?? 0,
           ready: events.some(
             (e) => e.topic === "video.transcode.ready" && (e.payload as { videoId: string }).videoId === p.videoId,
           ),
         });
+      }
+      events.push({ topic, payload: p });
+    };
+    bus = {
+      publish: async (topic, payload, key) => {
+        await observe(topic, payload);
+        await queue.publish(topic, payload, key);
       },
-      "video.transcode.ready": async (p) => void events.push({ topic: "video.transcode.ready", payload: p }),
-      "video.transcode.failed": async (p) => void events.push({ topic: "video.transcode.failed", payload: p }),
-    });
+      subscribe: (group, handlers, options) => queue.subscribe(group, handlers, options),
+      unsubscribe: (group) => queue.unsubscribe(group),
+      ping: () => queue.ping(),
+      close: () => queue.close(),
+    };
     const config = loadConfig({ REELKIT_DATA_DIR: dir, REELKIT_RUNGS: "180,120" } as NodeJS.ProcessEnv);
     await createTranscoder({ config, storage, bus, logger: createLogger({ logLevel: "silent" }) }).start();
   });
-  afterAll(() => fs.rm(dir, { recursive: true, force: true }));
+  afterAll(async () => {
+    await bus.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  const outcomes = (id: string) => of("video.transcode.ready", id).length + of("video.transcode.failed", id).length;
+
+  /** Publishes `video.uploaded` and waits for its outcome (ready or failed). */
+  async function deliver(videoId: string): Promise<void> {
+    const before = outcomes(videoId);
+    await bus.publish("video.uploaded", { videoId, attempt: 1, sourceKey: keys.source(videoId) }, videoId);
+    await vi.waitFor(() => expect(outcomes(videoId)).toBeGreaterThan(before), { timeout: 60_000, interval: 50 });
+  }
 
   async function upload(videoId: string, body: Buffer | string): Promise<void> {
     await storage.put(keys.source(videoId), body);
-    await bus.publish("video.uploaded", { videoId, attempt: 1, sourceKey: keys.source(videoId) }, videoId);
+    await deliver(videoId);
   }
 
   it("turns a clip into an HLS ladder with aligned keyframes, poster and storyboard", async () => {
@@ -163,7 +184,7 @@ describe("transcoder (real ffmpeg, InProcessBus, LocalStorage)", () => {
 
     // Redelivery: same keys, another ready event, nothing new.
     const before = (await storage.list("videos/v1/")).map((o) => o.key).sort();
-    await bus.publish("video.uploaded", { videoId: "v1", attempt: 1, sourceKey: keys.source("v1") }, "v1");
+    await deliver("v1");
     expect(of("video.transcode.ready", "v1")).toHaveLength(2);
     expect((await storage.list("videos/v1/")).map((o) => o.key).sort()).toEqual(before);
   }, 60_000);
@@ -324,6 +345,8 @@ describe("transcoder (real ffmpeg, InProcessBus, LocalStorage)", () => {
       const [failed] = of("video.transcode.failed", id);
       expect(failed?.code).toBe(code);
       expect(failed?.reason.length).toBeGreaterThan(10);
+      // The owner reads this reason: it names no file of the server.
+      expect(failed?.reason).not.toMatch(/[\\/]/);
       expect(of("video.transcode.ready", id)).toEqual([]);
     },
     30_000,
@@ -363,7 +386,7 @@ describe("transcoder work directories", () => {
       const transcoder = createTranscoder({
         config,
         storage: new LocalStorage(path.join(root, "media")),
-        bus: new InProcessBus(),
+        bus: new QueueBus({ store: new MemoryJobStore() }),
         logger: createLogger({ logLevel: "silent" }),
         workRoot: root,
       });

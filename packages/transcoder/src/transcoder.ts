@@ -3,7 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import {
   type Bus,
+  type BusMessage,
   type Config,
+  type DeliveryContext,
   keys,
   type Logger,
   type Rendition,
@@ -30,7 +32,7 @@ import {
   writeMasterPlaylist,
   writeNominalMasterPlaylist,
 } from "./playlist.js";
-import { ProbeError, probeFile, probeKeyframes, resolveBinaries } from "./probe.js";
+import { ProbeError, probeFile, probeKeyframes, resolveBinaries, withoutPaths } from "./probe.js";
 
 export const CONSUMER_GROUP = "reelkit-transcoder";
 
@@ -107,23 +109,6 @@ async function measure(dir: string): Promise<MeasuredStream> {
 export function createTranscoder(deps: TranscoderDeps): Transcoder {
   const { config, storage, bus, logger } = deps;
   const workRoot = deps.workRoot ?? os.tmpdir();
-  const running = new Set<AbortController>();
-  const waiters: (() => void)[] = [];
-  let active = 0;
-  let stopped = false;
-
-  async function acquire(): Promise<void> {
-    if (active < Math.max(1, config.transcodeConcurrency)) {
-      active++;
-      return;
-    }
-    await new Promise<void>((resolve) => waiters.push(resolve));
-  }
-  function release(): void {
-    const next = waiters.shift();
-    if (next) next();
-    else active--;
-  }
 
   async function transcode(ev: VideoUploaded, signal: AbortSignal, work: string, log: Logger): Promise<void> {
     const { videoId, attempt } = ev;
@@ -133,7 +118,10 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
       const p = Math.floor(percent);
       if (p === lastSent) return;
       lastSent = p;
-      await bus.publish("video.transcode.progress", { videoId, attempt, percent: p, stage }, videoId);
+      // Progress is advisory: a bus outage must not fail the job (ready/failed are retried).
+      await bus
+        .publish("video.transcode.progress", { videoId, attempt, percent: p, stage }, videoId)
+        .catch((err) => logger.warn({ err, videoId }, "could not publish progress"));
     };
     await progress("probing", 0);
     const stat = await storage.stat(ev.sourceKey);
@@ -267,8 +255,16 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
           pending = pending.then(() => progress("encoding", 2 + p * 0.88)).catch(() => {});
         },
       }).catch((err) => {
-        if (err instanceof FfmpegError)
-          throw new JobFailure("UNDECODABLE", `The video could not be decoded (${err.message}).`);
+        // Only an ffmpeg that exited by itself says something about the input; one ended by a
+        // signal (InterruptedError) or by our stop (the abort reason) is retried.
+        if (err instanceof FfmpegError) {
+          const failure = new JobFailure(
+            "UNDECODABLE",
+            `The video could not be decoded (${withoutPaths(err.message)}).`,
+          );
+          failure.cause = err; // the log keeps ffmpeg's own words
+          throw failure;
+        }
         throw err;
       });
     } finally {
@@ -330,52 +326,67 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
     );
   }
 
-  async function handle(ev: VideoUploaded): Promise<void> {
-    if (stopped) return;
-    await acquire();
-    const ctrl = new AbortController();
-    running.add(ctrl);
+  /**
+   * One delivery of `video.uploaded`. Resolves (the bus acknowledges) once the outcome is
+   * published: ready, or failed for a reason in the input. Anything else throws, so the bus
+   * delivers the job again; a stop or a lost lease aborts `ctx.signal`, which stops ffmpeg.
+   */
+  async function handle(ev: VideoUploaded, ctx: DeliveryContext): Promise<void> {
     const work = await fs.mkdtemp(path.join(workRoot, `${WORK_DIR_PREFIX}${process.pid}-`));
-    const log = logger.child({ videoId: ev.videoId, attempt: ev.attempt });
+    const log = logger.child({ videoId: ev.videoId, attempt: ev.attempt, delivery: ctx.deliveryAttempt });
     try {
       const started = Date.now();
-      await transcode(ev, ctrl.signal, work, log);
+      await transcode(ev, ctx.signal, work, log);
       log.info({ ms: Date.now() - started }, "transcode ready");
     } catch (err) {
-      if (ctrl.signal.aborted) {
-        log.warn("transcode aborted by stop()");
-        return;
+      if (ctx.signal.aborted) {
+        log.warn({ reason: String(ctx.signal.reason) }, "transcode stopped; the job goes back to the queue");
+        throw err;
       }
-      const failure =
-        err instanceof JobFailure || err instanceof ProbeError
-          ? { code: err.code, reason: err.message }
-          : { code: "TRANSCODE_ERROR" as const, reason: "The video could not be processed." };
-      log.warn({ err, code: failure.code }, "transcode failed");
-      try {
-        await bus.publish(
-          "video.transcode.failed",
-          { videoId: ev.videoId, attempt: ev.attempt, ...failure },
-          ev.videoId,
-        );
-      } catch (pubErr) {
-        log.error({ err: pubErr }, "could not publish video.transcode.failed");
+      if (!(err instanceof JobFailure || err instanceof ProbeError)) {
+        log.warn({ err }, "transcode attempt failed; it will be retried");
+        throw err;
       }
+      log.warn({ code: err.code, reason: err.message }, "transcode failed");
+      await bus.publish(
+        "video.transcode.failed",
+        { videoId: ev.videoId, attempt: ev.attempt, code: err.code, reason: err.message },
+        ev.videoId,
+      );
     } finally {
-      running.delete(ctrl);
-      await fs.rm(work, { recursive: true, force: true });
-      release();
+      await fs.rm(work, { recursive: true, force: true, maxRetries: 3 });
     }
+  }
+
+  /** After the last attempt the bus parks the job; the owner then reads why. */
+  async function parked(message: BusMessage, error: string): Promise<void> {
+    if (message.topic !== "video.uploaded") return;
+    const { videoId, attempt } = message.payload;
+    await bus.publish(
+      "video.transcode.failed",
+      {
+        videoId,
+        attempt,
+        code: "TRANSCODE_ERROR",
+        reason: "The video could not be processed: every attempt failed. Try uploading it again.",
+      },
+      videoId,
+    );
+    logger.error({ videoId, attempt, error }, "transcode parked after its last attempt");
   }
 
   return {
     async start() {
-      stopped = false;
       await removeStaleWorkDirs(workRoot, logger);
-      await bus.subscribe(CONSUMER_GROUP, { "video.uploaded": handle });
+      await bus.subscribe(
+        CONSUMER_GROUP,
+        { "video.uploaded": handle },
+        { concurrency: Math.max(1, config.transcodeConcurrency), onParked: parked },
+      );
     },
+    /** Stops ffmpeg and hands every running job back to the bus (for the next transcoder). */
     async stop() {
-      stopped = true;
-      for (const c of running) c.abort();
+      await bus.unsubscribe(CONSUMER_GROUP);
     },
   };
 }

@@ -1,17 +1,39 @@
-import type { EventPayloads, HandlerMap, Topic } from "../events.js";
+import type { BusMessage, EventPayloads, HandlerMap, Topic } from "../events.js";
 
+export interface SubscribeOptions {
+  /** Messages this group handles at once in this process. */
+  concurrency?: number;
+  /**
+   * Called when a message is parked (dead-lettered) after its last failed attempt, before the
+   * bus lets go of it: the place to tell the owner (e.g. publish `video.transcode.failed`).
+   * A message that fails validation is parked without this call (nothing in it can be trusted).
+   */
+  onParked?: (message: BusMessage, error: string) => Promise<void>;
+}
+
+/**
+ * The message bus, with one delivery model whatever the backend (a job queue in the database,
+ * or Kafka): at-least-once, acknowledged only after the handler resolved, redelivered after a
+ * crash, a lost lease or a rebalance, parked after the configured number of failed attempts.
+ */
 export interface Bus {
   /**
-   * Resolves once the message is durably accepted: by the broker (Kafka), or — for the
-   * in-process bus, which has no storage of its own — once every subscribed handler has
-   * finished with it. Callers that need durability (the outbox relay) mark a message sent only
-   * after this resolves, so nothing is lost across a crash.
+   * Resolves once the message is durably accepted (a committed row, a broker acknowledgement),
+   * never once it has been processed. Rejects a payload that does not match its topic's schema.
    */
   publish<T extends Topic>(topic: T, payload: EventPayloads[T], key?: string): Promise<void>;
   /**
-   * Registers a consumer group's handlers. Refuses a registry that names a topic twice across
-   * calls for the same group, and rejects unknown topics at compile time.
+   * Starts consuming for a group. Refuses a topic that already has a handler in this process,
+   * and rejects unknown topics at compile time.
    */
-  subscribe(group: string, handlers: HandlerMap): Promise<void>;
+  subscribe(group: string, handlers: HandlerMap, options?: SubscribeOptions): Promise<void>;
+  /**
+   * Stops a group's consumption in this process: running handlers are aborted and their
+   * messages handed back at once (for the next consumer, without counting an attempt).
+   */
+  unsubscribe(group: string): Promise<void>;
+  /** Resolves when the backend answers (readiness). */
+  ping(): Promise<void>;
+  /** Unsubscribes every group and releases the backend. */
   close(): Promise<void>;
 }

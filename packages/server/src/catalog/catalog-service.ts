@@ -186,6 +186,39 @@ export class CatalogService {
     return result;
   }
 
+  /**
+   * Queues an active video again (a new attempt, so events of the old one are ignored) with its
+   * `video.uploaded` outbox row, in one transaction; only when it is still at `attempt` and
+   * QUEUED/PROCESSING. Returns the queued row or null.
+   */
+  async requeue(videoId: string, attempt: number): Promise<Video | null> {
+    if (!isUuid(videoId)) return null;
+    const video = await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.video.updateMany({
+        where: { id: videoId, attempt, status: { in: [...ACTIVE] }, sourceKey: { not: null } },
+        data: { status: "QUEUED", attempt: { increment: 1 }, progress: 0 },
+      });
+      if (count === 0) return null;
+      const row = await tx.video.findUnique({ where: { id: videoId } });
+      if (!row?.sourceKey) return null;
+      const payload: VideoUploaded = { videoId, attempt: row.attempt, sourceKey: row.sourceKey };
+      await tx.outbox.create({ data: { topic: "video.uploaded", key: videoId, payload: { ...payload } } });
+      return row;
+    });
+    if (video) this.emit(video);
+    return video;
+  }
+
+  /** QUEUED/PROCESSING videos last changed before `before`, oldest first. */
+  listActive(before: Date, limit = 500): Promise<{ id: string; attempt: number; status: string }[]> {
+    return this.prisma.video.findMany({
+      where: { status: { in: [...ACTIVE] }, updatedAt: { lt: before } },
+      select: { id: true, attempt: true, status: true },
+      orderBy: { updatedAt: "asc" },
+      take: limit,
+    });
+  }
+
   /** Resolves when the database answers a query (readiness). */
   async ping(): Promise<void> {
     await this.prisma.$queryRaw`SELECT 1`;

@@ -297,6 +297,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       : spawn("/bin/sh", ["-c", WATCHDOG, "reelkit-db", bin.postgres, ...args], {
           cwd: data.cwd,
           stdio: ["pipe", "ignore", "pipe"],
+          // A process group of its own: a Ctrl-C or a stop sent to the server's group must not
+          // shut the database down under the server's graceful stop (the server stops it last;
+          // the watchdog still ends it when the server dies).
+          detached: true,
           env: { ...process.env, LC_ALL: "C" },
           ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
         });

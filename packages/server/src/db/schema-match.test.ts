@@ -112,6 +112,7 @@ function suite(engine: TestEngine) {
       "auth_session",
       "auth_user",
       "auth_verification",
+      "bus_job",
       "outbox",
       "video",
     ]);

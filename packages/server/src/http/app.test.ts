@@ -1,3 +1,4 @@
+import net from "node:net";
 import { loadConfig } from "@reelkit/core";
 import { Type } from "@sinclair/typebox";
 import { afterEach, describe, expect, it } from "vitest";
@@ -60,6 +61,30 @@ describe("buildApp", () => {
     expect(b.statusCode).toBe(500);
     expect(b.json()).toEqual({ error: { code: "INTERNAL", message: "Internal server error" } });
     expect(b.body).not.toContain("secret");
+  });
+
+  it("keeps framework errors in the error shape: malformed URLs and oversized headers", async () => {
+    app = await buildApp({ config });
+    const bad = await app.inject({ method: "GET", url: "/api/videos/%E0%A4%A" });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe("INVALID_URL");
+    const base = await app.listen({ port: 0, host: "127.0.0.1" });
+    // Node's HTTP parser answers 431 itself, before Fastify sees a request.
+    const { port } = new URL(base);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), "127.0.0.1", () => {
+        socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`);
+      });
+      let data = "";
+      socket.on("data", (d) => (data += d));
+      socket.on("close", () => resolve(data));
+      socket.on("error", reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 431 /);
+    expect(raw).toContain("application/json");
+    expect(JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4))).toEqual({
+      error: { code: "HEADERS_TOO_LARGE", message: "The request headers are too large" },
+    });
   });
 
   it("sends CORS headers for the configured origins", async () => {

@@ -1,5 +1,8 @@
+import http from "node:http";
+import type { Socket } from "node:net";
 import type { ErrorCode } from "@reelkit/sdk/contract";
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import FindMyWay from "find-my-way";
 
 /** An error that the API shows to clients as `{ error: { code, message } }` with its status. */
 export class ApiError extends Error {
@@ -19,8 +22,23 @@ export const errors = {
   notFound: (message = "Not found") => new ApiError(404, "NOT_FOUND", message),
   videoNotFound: (id: string) => new ApiError(404, "VIDEO_NOT_FOUND", `No video with id ${id}`),
   uploadTooLarge: (max: number) =>
-    new ApiError(413, "UPLOAD_TOO_LARGE", `Upload exceeds the maximum size of ${max} bytes`),
+    new ApiError(413, "UPLOAD_TOO_LARGE", `Upload exceeds the maximum size of ${max} bytes (REELKIT_MAX_UPLOAD_SIZE)`),
+  uploadLengthExceeded: () =>
+    new ApiError(413, "UPLOAD_LENGTH_EXCEEDED", "The request body goes past the upload's declared Upload-Length"),
   uploadNotFound: () => new ApiError(404, "UPLOAD_NOT_FOUND", "No such upload"),
+  uploadGone: () =>
+    new ApiError(410, "UPLOAD_GONE", "The upload no longer exists (expired, cancelled or its video deleted)"),
+  uploadOffsetMismatch: () =>
+    new ApiError(409, "UPLOAD_OFFSET_MISMATCH", "Upload-Offset does not match the upload's current offset"),
+  uploadLocked: () => new ApiError(423, "UPLOAD_LOCKED", "Another request is writing to this upload"),
+  bodyTooLarge: (limit: number) =>
+    new ApiError(413, "BODY_TOO_LARGE", `The request body exceeds the limit of ${limit} bytes`),
+  unsupportedMediaType: (message: string) => new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", message),
+  methodNotAllowed: (method: string, path: string) =>
+    new ApiError(405, "METHOD_NOT_ALLOWED", `Method ${method} is not allowed on ${path}`),
+  insufficientStorage: () =>
+    new ApiError(507, "INSUFFICIENT_STORAGE", "The server has no space left to store the upload"),
+  notImplemented: (message: string) => new ApiError(501, "NOT_IMPLEMENTED", message),
   invalidMediaPath: () => new ApiError(400, "INVALID_MEDIA_PATH", "Invalid media path"),
   mediaNotFound: () => new ApiError(404, "MEDIA_NOT_FOUND", "No such media file"),
   mediaUrlExpired: () =>
@@ -41,9 +59,87 @@ export function errorBody(code: string, message: string) {
   return { error: { code, message } };
 }
 
-/** Installs the one root error handler and the 404 handler. */
+/** Largest JSON request body (Fastify's default). */
+export const BODY_LIMIT = 1024 * 1024;
+
+/** Maps Fastify's own client errors (bad JSON, content type, body size…) into the catalogue. */
+function fromFastifyError(fe: FastifyError, status: number): ApiError {
+  switch (fe.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return errors.bodyTooLarge(BODY_LIMIT);
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return errors.unsupportedMediaType(fe.message);
+  }
+  if (status === 404) return errors.notFound(fe.message);
+  if (status === 413) return errors.bodyTooLarge(BODY_LIMIT);
+  if (status === 415) return errors.unsupportedMediaType(fe.message);
+  return new ApiError(status, "VALIDATION_FAILED", fe.message);
+}
+
+/**
+ * Options for the Fastify constructor that keep framework-level failures in the one error
+ * shape: malformed URLs (`FST_ERR_BAD_URL`, raised before routing) and errors the HTTP parser
+ * answers on the socket (431 headers too large, 400 malformed request, 408 timeout).
+ */
+export const errorShapeOptions = {
+  frameworkErrors: (err: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+    const status = typeof err.statusCode === "number" && err.statusCode < 500 ? err.statusCode : 400;
+    const code: ErrorCode = err.code === "FST_ERR_BAD_URL" ? "INVALID_URL" : "VALIDATION_FAILED";
+    reply.status(status).send(errorBody(code, err.message));
+  },
+  clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === "ECONNRESET" || socket.destroyed) return;
+    const [status, code, message] =
+      err.code === "HPE_HEADER_OVERFLOW"
+        ? [431, "HEADERS_TOO_LARGE", "The request headers are too large"]
+        : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? [408, "REQUEST_TIMEOUT", "The request took too long to arrive"]
+          : [400, "MALFORMED_REQUEST", "The request is not valid HTTP"];
+    const body = JSON.stringify(errorBody(code, message));
+    if (socket.writable) {
+      socket.write(
+        `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy(err);
+  },
+};
+
+// Routes whose path is only a wildcard (the demo site's fallback, the CORS preflight route)
+// match every URL; they say nothing about which methods a resource has.
+const CATCH_ALL = new Set(["*", "/*"]);
+
+/** Installs the one root error handler and the 404/405 handler. */
 export function registerErrorHandlers(app: FastifyInstance): void {
+  // Every route's method, to answer an undeclared method with 405 and `Allow` instead of 404.
+  const routes = FindMyWay();
+  const noop = () => undefined;
+  app.addHook("onRoute", (route) => {
+    if (CATCH_ALL.has(route.url)) return;
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]) as FindMyWay.HTTPMethod[];
+    for (const method of methods) {
+      if (!routes.hasRoute(method, route.url)) routes.on(method, route.url, noop);
+    }
+  });
+
+  const notFound = (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split("?")[0] ?? "/";
+    // A route of this method that passed the request on (reply.callNotFound) is a plain 404.
+    const allowed =
+      request.method === "OPTIONS" || routes.find(request.method as FindMyWay.HTTPMethod, path) !== null
+        ? []
+        : allowedMethods(routes, path);
+    if (allowed.length > 0) {
+      const err = errors.methodNotAllowed(request.method, path);
+      return reply.status(405).header("allow", allowed.join(", ")).send(errorBody(err.code, err.message));
+    }
+    return reply.status(404).send(errorBody("NOT_FOUND", `Route ${request.method} ${path} not found`));
+  };
+
   app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
+    // Body parsing failed on the way to the 404 handler (an unknown method with a body, such
+    // as QUERY): the missing route or method is the answer, not the body.
+    if (request.is404) return notFound(request, reply);
     if (err instanceof ApiError) {
       return reply.status(err.statusCode).send(errorBody(err.code, err.message));
     }
@@ -56,11 +152,15 @@ export function registerErrorHandlers(app: FastifyInstance): void {
       request.log.error({ err }, "request failed");
       return reply.status(500).send(errorBody("INTERNAL", "Internal server error"));
     }
-    // Fastify's own 4xx errors (bad JSON, unsupported media type, body too large).
-    const code = status === 413 ? "UPLOAD_TOO_LARGE" : status === 404 ? "NOT_FOUND" : "VALIDATION_FAILED";
-    return reply.status(status).send(errorBody(code, fe.message));
+    const mapped = fromFastifyError(fe, status);
+    return reply.status(mapped.statusCode).send(errorBody(mapped.code, mapped.message));
   });
-  app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send(errorBody("NOT_FOUND", `Route ${request.method} ${request.url.split("?")[0]} not found`));
-  });
+  app.setNotFoundHandler(notFound);
+}
+
+const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
+
+function allowedMethods(routes: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>, path: string): string[] {
+  // OPTIONS is answered for every path (CORS preflight, tus discovery) and needs no mention.
+  return METHODS.filter((m) => routes.find(m, path) !== null);
 }

@@ -9,6 +9,8 @@ export interface SystemRoutesOptions {
   storage: Storage;
   /** Answers when the catalog database answers; absent when the app runs without a catalog. */
   database?: { ping(): Promise<void> };
+  /** Answers when the bus backend answers (the job queue's database, the Kafka brokers). */
+  bus?: { ping(): Promise<void> };
 }
 
 /** Where readiness writes its probe object (small, overwritten each time). */
@@ -34,7 +36,7 @@ function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
 
 /**
  * `/healthz`: the process is up (liveness). `/readyz`: the process can do its work — the
- * database answers a query and storage accepts a write — so a load balancer may send traffic
+ * database answers a query, the bus answers and storage accepts a write — so a load balancer may send traffic
  * (readiness). 503 with the error shape names the failing dependency.
  */
 export async function systemRoutes(app: FastifyInstance, opts: SystemRoutesOptions): Promise<void> {
@@ -49,6 +51,8 @@ export async function systemRoutes(app: FastifyInstance, opts: SystemRoutesOptio
     };
     const database = opts.database;
     if (database) checks.database = () => database.ping();
+    const bus = opts.bus;
+    if (bus) checks.bus = () => bus.ping();
     const results = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
         try {

@@ -1,46 +1,59 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { InProcessBus, keys, LocalStorage, loadConfig, type VideoUploaded } from "@reelkit/core";
+import { keys, LocalStorage, loadConfig, type QueueBus, type VideoUploaded } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { testAuth } from "../../test/auth.js";
 import { playableEvent, readyEvent, signUp, type TestUser, uploadAs } from "../../test/factories.js";
 import { buildApp } from "../app.js";
+import { createQueueBus } from "../bus/create-bus.js";
 import { CatalogService } from "../catalog/catalog-service.js";
 import { OutboxRepository } from "../catalog/outbox.js";
 import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
+import { type ServerWork, startServerWork } from "../server-work.js";
 
 let tdb: TestDatabase;
 let app: FastifyInstance;
 let base: string;
 let storage: LocalStorage;
-let bus: InProcessBus;
+let bus: QueueBus;
+let work: ServerWork;
 const uploaded: VideoUploaded[] = [];
 let owner: TestUser;
 
 beforeAll(async () => {
   tdb = await createTestDatabase("embedded");
   storage = new LocalStorage(path.join(tdb.dataDir, "media"));
-  bus = new InProcessBus();
-  await bus.subscribe("test-transcoder", {
-    "video.uploaded": async (e) => {
-      uploaded.push(e);
-    },
-  });
   const config = loadConfig({
     REELKIT_DATA_DIR: tdb.dataDir,
     REELKIT_LOG_LEVEL: "silent",
     REELKIT_PUBLIC_URL: "https://cdn.example",
   });
+  const queue = createQueueBus(config, tdb.db);
+  bus = queue.bus as QueueBus;
+  await bus.subscribe("test-transcoder", {
+    "video.uploaded": async (e) => {
+      uploaded.push(e);
+    },
+  });
   const catalog = new CatalogService(tdb.db.prisma);
   const auth = testAuth(tdb.db.prisma, config);
-  app = await buildApp({ config, storage, catalog, auth, bus, outbox: new OutboxRepository(tdb.db.prisma) });
+  work = await startServerWork({
+    config,
+    catalog,
+    outbox: new OutboxRepository(tdb.db.prisma),
+    bus,
+    busOwns: queue.owns,
+  });
+  app = await buildApp({ config, storage, catalog, auth, bus });
   base = await app.listen({ port: 0, host: "127.0.0.1" });
   owner = await signUp(base);
 }, 60_000);
 
 afterAll(async () => {
   await app?.close();
+  await work?.stop();
+  await bus?.close();
   await tdb?.dispose();
 });
 
@@ -58,9 +71,15 @@ async function transcode(videoId: string, whilePlayable?: () => Promise<void>): 
   await progress(10);
   await bus.publish("video.transcode.playable", playableEvent(videoId, event.attempt));
   await progress(50);
-  await whilePlayable?.();
+  // The server's consumer applies the queued events in order: wait until it has these.
+  if (whilePlayable) await vi.waitFor(whilePlayable, { timeout: 5000 });
   await storage.put(keys.poster(videoId), Buffer.from("jpg"));
   await bus.publish("video.transcode.ready", readyEvent(videoId, event.attempt));
+  // Publishing queues the events; the server's consumer applies them.
+  await vi.waitFor(
+    async () => expect((await (await fetch(`${base}/api/videos/${videoId}`)).json()).status).toBe("READY"),
+    { timeout: 5000 },
+  );
 }
 
 describe("/api/videos", () => {
@@ -201,6 +220,81 @@ describe("/api/videos", () => {
     expect(events[firstPlayable]).toMatchObject({ status: "PROCESSING", playable: true });
     expect(firstPlayable).toBeLessThan(events.length - 1);
     expect(events.at(-1)).toMatchObject({ videoId: id, status: "READY", progress: 100 });
+  });
+
+  it("takes JSON bodies as they are typed: a number is no title, and the body limit has its own code", async () => {
+    const id = await uploadVideo("Typed", "");
+    const patch = (body: string) =>
+      fetch(`${base}/api/videos/${id}`, { method: "PATCH", headers: { "content-type": "application/json" }, body });
+    const number = await patch(JSON.stringify({ title: 5 }));
+    expect(number.status).toBe(400);
+    expect((await number.json()).error.code).toBe("VALIDATION_FAILED");
+    const huge = await patch(JSON.stringify({ description: "x".repeat(1024 * 1024 + 10) }));
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toEqual({
+      error: { code: "BODY_TOO_LARGE", message: "The request body exceeds the limit of 1048576 bytes" },
+    });
+    // Querystrings are text: their numbers are still coerced.
+    expect((await fetch(`${base}/api/videos?limit=2`)).status).toBe(200);
+    expect((await (await fetch(`${base}/api/videos/${id}`)).json()).title).toBe("Typed");
+  });
+
+  it("answers an undeclared method with 405 and Allow, in the error shape", async () => {
+    const put = await fetch(`${base}/api/videos/00000000-0000-4000-8000-000000000000`, { method: "PUT" });
+    expect(put.status).toBe(405);
+    expect(put.headers.get("allow")).toBe("GET, HEAD, PATCH, DELETE");
+    expect((await put.json()).error.code).toBe("METHOD_NOT_ALLOWED");
+    const list = await fetch(`${base}/api/videos`, { method: "DELETE" });
+    expect(list.status).toBe(405);
+    expect(list.headers.get("allow")).toBe("GET, HEAD");
+    const upload = await fetch(`${base}/api/uploads/00000000-0000-4000-8000-000000000000`, { method: "PUT" });
+    expect(upload.status).toBe(405);
+    expect((await upload.json()).error.code).toBe("METHOD_NOT_ALLOWED");
+    // No route at all is still a 404.
+    const none = await fetch(`${base}/api/nothing-here`, { method: "PUT" });
+    expect(none.status).toBe(404);
+  });
+
+  it("ends an upload whose video is deleted while it runs, and leaves no file behind", async () => {
+    const head = (id: string) =>
+      fetch(`${base}/api/uploads/${id}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+    const patch = (id: string, offset: number, body: Buffer) =>
+      fetch(`${base}/api/uploads/${id}`, {
+        method: "PATCH",
+        headers: {
+          "Tus-Resumable": "1.0.0",
+          "Upload-Offset": String(offset),
+          "Content-Type": "application/offset+octet-stream",
+        },
+        body: new Uint8Array(body),
+      });
+    const created = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "8" },
+    });
+    const id = created.headers.get("reelkit-video-id") as string;
+    expect((await patch(id, 0, Buffer.from("half"))).status).toBe(204);
+    expect((await fetch(`${base}/api/videos/${id}`, { method: "DELETE" })).status).toBe(204);
+    // The rest of the upload is refused, and nothing reappears on disk.
+    const rest = await patch(id, 4, Buffer.from("rest"));
+    expect([404, 410]).toContain(rest.status);
+    expect((await rest.json()).error.code).toMatch(/^UPLOAD_(NOT_FOUND|GONE)$/);
+    expect([404, 410]).toContain((await head(id)).status);
+    expect(await storage.stat(keys.source(id))).toBeNull();
+    expect(await storage.list(keys.videoPrefix(id))).toEqual([]);
+    expect(await storage.stat(keys.upload(id))).toBeNull();
+    expect(await storage.stat(`${keys.upload(id)}.json`)).toBeNull();
+    expect((await fetch(`${base}/api/videos/${id}`)).status).toBe(404);
+  });
+
+  it("deleting a finished video also removes its kept tus upload (no hard link holds its bytes)", async () => {
+    const id = await uploadVideo("Kept upload", "");
+    expect(await storage.stat(keys.upload(id))).not.toBeNull();
+    expect((await fetch(`${base}/api/videos/${id}`, { method: "DELETE" })).status).toBe(204);
+    expect(await storage.stat(keys.upload(id))).toBeNull();
+    expect(await storage.stat(`${keys.upload(id)}.json`)).toBeNull();
+    const head = await fetch(`${base}/api/uploads/${id}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+    expect(head.status).toBe(404);
   });
 
   it("404s unknown and malformed ids", async () => {

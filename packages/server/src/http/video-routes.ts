@@ -38,6 +38,12 @@ function statusEvent(v: Video): VideoStatusEvent {
 
 /** `/api/videos`: list, search, get, patch, delete and the status event stream. */
 export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions): Promise<void> {
+  // Open event streams end when the server closes (clients reconnect to another instance)
+  // instead of holding the shutdown until their clients go away.
+  const streams = new Set<() => void>();
+  app.addHook("preClose", async () => {
+    for (const end of streams) end();
+  });
   const { catalog, storage, config } = opts;
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const mediaBase = mediaBaseUrl(config);
@@ -168,6 +174,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       const finish = () => {
         if (done) return;
         done = true;
+        streams.delete(finish);
         unsubscribe();
         clearInterval(heartbeat);
         res.end();
@@ -183,6 +190,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       });
       const heartbeat = setInterval(() => res.write(": keep-alive\n\n"), HEARTBEAT_MS);
       request.raw.on("close", finish);
+      streams.add(finish);
       // Re-read after subscribing so a change between the first read and here is not missed.
       send((await catalog.get(video.id)) ?? video);
     },

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { InProcessBus, keys, LocalStorage, loadConfig } from "@reelkit/core";
+import { keys, LocalStorage, loadConfig } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_SECRET, testAuth } from "../../test/auth.js";
@@ -51,7 +51,7 @@ beforeAll(async () => {
   storage = new LocalStorage(path.join(tdb.dataDir, "media"));
   const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
   catalog = new CatalogService(tdb.db.prisma);
-  app = await buildApp({ config, storage, catalog, auth: testAuth(tdb.db.prisma, config), bus: new InProcessBus() });
+  app = await buildApp({ config, storage, catalog, auth: testAuth(tdb.db.prisma, config) });
   base = await app.listen({ port: 0, host: "127.0.0.1" });
   admin = await signUp(base);
   owner = await signUp(base);

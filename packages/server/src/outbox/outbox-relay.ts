@@ -1,23 +1,28 @@
-import type { Bus, Logger, Topic } from "@reelkit/core";
-import type { OutboxRepository } from "../catalog/outbox.js";
+import { type Bus, isDeadLocalOwner, isTopic, type Logger, newOwnerId } from "@reelkit/core";
+import type { OutboxRepository, OutboxRow } from "../catalog/outbox.js";
 
 export interface OutboxRelayOptions {
-  outbox: Pick<OutboxRepository, "pending" | "markPublished" | "markFailed">;
+  outbox: Pick<OutboxRepository, "claim" | "markPublished" | "markFailed" | "claimOwners" | "releaseClaims">;
   bus: Bus;
   logger?: Logger;
   /** Poll interval when idle. */
   intervalMs?: number;
   /** Messages published at once. */
   concurrency?: number;
+  /** How long a claimed row is this relay's before another instance may take it over. */
+  claimMs?: number;
 }
 
 /**
- * Publishes outbox rows to the bus and marks them published only after the bus accepted them,
- * so a crash anywhere redelivers (at-least-once). Rows are published concurrently; the
- * in-flight set keeps one row from being published twice by overlapping polls.
+ * Publishes outbox rows to the bus and marks them published only after the bus accepted them
+ * (durably: a committed job row, a Kafka acknowledgement), so a crash anywhere redelivers
+ * (at-least-once). Rows are claimed first, so relays of several server instances share the
+ * outbox without sending a row twice; the in-flight set does the same for overlapping polls.
  */
 export class OutboxRelay {
   private readonly inFlight = new Map<bigint, Promise<void>>();
+  private readonly owner = newOwnerId();
+  private recovered = false;
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private polling: Promise<void> | null = null;
@@ -58,16 +63,27 @@ export class OutboxRelay {
 
   private async poll(): Promise<void> {
     const capacity = (this.opts.concurrency ?? 4) - this.inFlight.size;
-    if (capacity <= 0) return;
-    let rows: Awaited<ReturnType<OutboxRelayOptions["outbox"]["pending"]>>;
+    if (capacity <= 0 || !this.running) return;
+    if (!this.recovered) {
+      // Claims of relays on this host whose process died end now, not after their timeout.
+      try {
+        for (const owner of await this.opts.outbox.claimOwners()) {
+          if (isDeadLocalOwner(owner)) await this.opts.outbox.releaseClaims(owner);
+        }
+        this.recovered = true;
+      } catch (err) {
+        this.opts.logger?.warn({ err }, "could not look for the claims of dead relays");
+      }
+    }
+    let rows: OutboxRow[];
     try {
-      rows = await this.opts.outbox.pending(capacity + this.inFlight.size);
+      rows = await this.opts.outbox.claim(this.owner, capacity, this.opts.claimMs);
     } catch (err) {
       this.opts.logger?.warn({ err }, "outbox poll failed");
       return;
     }
     for (const row of rows) {
-      if (this.inFlight.has(row.id) || this.inFlight.size >= (this.opts.concurrency ?? 4)) continue;
+      if (this.inFlight.has(row.id)) continue;
       const job = this.publish(row).then((ok) => {
         this.inFlight.delete(row.id);
         // After a failure wait for the next poll instead of retrying in a tight loop.
@@ -77,10 +93,11 @@ export class OutboxRelay {
     }
   }
 
-  private async publish(row: { id: bigint; topic: string; key: string; payload: unknown }): Promise<boolean> {
+  private async publish(row: OutboxRow): Promise<boolean> {
     try {
-      // Topics are written by the catalog from the typed event catalogue.
-      await this.opts.bus.publish(row.topic as Topic, row.payload as never, row.key);
+      if (!isTopic(row.topic)) throw new Error(`unknown topic ${row.topic}`);
+      // The bus validates the payload against the topic's schema.
+      await this.opts.bus.publish(row.topic, row.payload as never, row.key);
       await this.opts.outbox.markPublished(row.id);
       return true;
     } catch (err) {

@@ -91,7 +91,7 @@ describe("start-up sweep of uploads interrupted before they were queued", () => 
 
     // The periodic sweep leaves an upload written after its cut-off alone (it may be finishing).
     const catalog = new CatalogService(tdb.db.prisma);
-    const uploads = { getUpload: async () => ({ offset: data.length, size: data.length }), remove: async () => {} };
+    const uploads = { getUpload: async () => ({ offset: data.length, size: data.length }) };
     expect(await finishInterruptedUploads({ uploads, storage, catalog, settledBefore: new Date(0) })).toEqual([]);
     expect(await statusOf(videoId)).toBe("UPLOADING");
 
@@ -104,8 +104,9 @@ describe("start-up sweep of uploads interrupted before they were queued", () => 
       ["video.uploaded", { videoId, attempt: 1, sourceKey: keys.source(videoId) }],
     ]);
     expect(await fs.readFile(storage.localPath(keys.source(videoId)))).toEqual(data);
-    // The tus upload is released, as after a normal finish.
-    expect(await storage.stat(keys.upload(videoId))).toBeNull();
+    // The tus upload stays until it expires, as after a normal finish: a client whose last
+    // response was lost learns from HEAD that it is complete.
+    expect((await storage.stat(keys.upload(videoId)))?.size).toBe(data.length);
 
     await restart();
     expect(await outboxRows(videoId)).toHaveLength(1);

@@ -1,8 +1,11 @@
-import { keys, type Logger, type Storage } from "@reelkit/core";
+import { keys, type Logger, ObjectNotFoundError, type Storage } from "@reelkit/core";
 
 /** What finishing an upload needs from the catalog (CatalogService satisfies it). */
 export interface CompletionCatalog {
-  /** Moves the video to QUEUED and writes its outbox row in one transaction; a no-op when repeated. */
+  /**
+   * Moves the video to QUEUED and writes its outbox row in one transaction; a no-op when
+   * repeated. Resolves null when there is no such video (deleted while it was uploading).
+   */
   finishUpload(videoId: string, source: { sourceKey: string; sourceSize: number }): Promise<unknown>;
   /** Videos still in UPLOADING. */
   listUploading(): Promise<{ id: string; uploadId: string | null; createdAt: Date }[]>;
@@ -16,7 +19,11 @@ export const UPLOAD_EXPIRED_REASON = "The upload expired before it was finished.
 export interface UploadStore {
   /** Rejects when the upload does not exist. */
   getUpload(id: string): Promise<{ offset: number; size?: number }>;
-  remove(id: string): Promise<void>;
+  /**
+   * Removes a finished upload once the sweep has queued its video; absent where finished
+   * uploads are kept until they expire (on disk, so that HEAD still answers).
+   */
+  remove?(id: string): Promise<void>;
 }
 
 /**
@@ -28,6 +35,11 @@ export async function linkUploadToSource(storage: Storage, uploadId: string, vid
   const sourceKey = keys.source(videoId);
   await storage.copy(keys.upload(uploadId), sourceKey);
   return sourceKey;
+}
+
+/** The object (or file) is not there: storage's ObjectNotFoundError or a plain ENOENT. */
+export function isNotFoundError(err: unknown): boolean {
+  return err instanceof ObjectNotFoundError || (err as NodeJS.ErrnoException | null)?.code === "ENOENT";
 }
 
 export interface FinishInterruptedUploadsOptions {
@@ -77,7 +89,7 @@ export async function finishInterruptedUploads(opts: FinishInterruptedUploadsOpt
       }
       await catalog.finishUpload(video.id, { sourceKey, sourceSize });
       finished.push(video.id);
-      if (upload) {
+      if (upload && uploads.remove) {
         await uploads.remove(uploadId).catch((err) => logger?.warn({ err, uploadId }, "upload cleanup failed"));
       }
     } catch (err) {

@@ -80,8 +80,16 @@ describe("tus uploads", () => {
     expect(rec.finished).toEqual([{ videoId, sourceKey: keys.source(videoId as string), sourceSize: 200_000 }]);
     const stored = await fs.readFile(storage.localPath(keys.source(videoId as string)));
     expect(stored.equals(data)).toBe(true);
-    // The upload's own file is removed once the response is written.
-    await vi.waitFor(async () => expect(await storage.stat(keys.upload(videoId as string))).toBeNull());
+    // The finished upload stays (until it expires), so a client that lost the last response
+    // learns from HEAD that it is complete, and for which video.
+    const head = await fetch(`${base}/api/uploads/${videoId}`, {
+      method: "HEAD",
+      headers: { "Tus-Resumable": "1.0.0" },
+    });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("upload-offset")).toBe("200000");
+    expect(head.headers.get("upload-length")).toBe("200000");
+    expect(head.headers.get("reelkit-video-id")).toBe(videoId);
   });
 
   it("supports creation-with-upload and uses the title from metadata", async () => {
@@ -281,6 +289,143 @@ describe("tus uploads", () => {
     expect(rec.finished).toEqual([]);
     await vi.waitFor(() => expect(rec.finished.map((f) => f.videoId)).toEqual([id]), { timeout: 5000, interval: 100 });
     expect((await fs.readFile(storage.localPath(keys.source(id)))).equals(data)).toBe(true);
+  });
+
+  it("answers every tus error in the error shape, with codes of its own", async () => {
+    const rec = recordingCatalog();
+    const base = await start({}, rec.catalog);
+    const tusHeaders = { "Tus-Resumable": "1.0.0" };
+    const expectError = async (res: Response, status: number, code: string) => {
+      expect(res.status).toBe(status);
+      expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+      const body = await res.json();
+      expect(body.error.code).toBe(code);
+      expect(typeof body.error.message).toBe("string");
+      return body.error.message as string;
+    };
+    const missingVersion = await fetch(`${base}/api/uploads`, { method: "POST", headers: { "Upload-Length": "4" } });
+    await expectError(missingVersion, 412, "VALIDATION_FAILED");
+    const noLength = await fetch(`${base}/api/uploads`, { method: "POST", headers: tusHeaders });
+    await expectError(noLength, 400, "VALIDATION_FAILED");
+    const badMetadata = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { ...tusHeaders, "Upload-Length": "4", "Upload-Metadata": "a b c d" },
+    });
+    await expectError(badMetadata, 400, "VALIDATION_FAILED");
+    const unknown = "00000000-0000-4000-8000-000000000000";
+    const head = await fetch(`${base}/api/uploads/${unknown}`, { method: "PATCH", headers: tusHeaders });
+    await expectError(head, 403, "VALIDATION_FAILED"); // Upload-Offset is required
+    const patchUnknown = await fetch(`${base}/api/uploads/${unknown}`, {
+      method: "PATCH",
+      headers: { ...tusHeaders, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream" },
+      body: "abcd",
+    });
+    await expectError(patchUnknown, 404, "UPLOAD_NOT_FOUND");
+
+    const created = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { ...tusHeaders, "Upload-Length": "4" },
+    });
+    const id = created.headers.get("reelkit-video-id") as string;
+    const patch = (offset: number, body: string) =>
+      fetch(`${base}/api/uploads/${id}`, {
+        method: "PATCH",
+        headers: { ...tusHeaders, "Upload-Offset": String(offset), "Content-Type": "application/offset+octet-stream" },
+        body,
+      });
+    await expectError(await patch(2, "ab"), 409, "UPLOAD_OFFSET_MISMATCH");
+    // Past the declared Upload-Length: said so, not "exceeds the maximum size".
+    const tooLong = await expectError(await patch(0, "abcdefgh"), 413, "UPLOAD_LENGTH_EXCEEDED");
+    expect(tooLong).toContain("Upload-Length");
+    // The failed creations left no video behind.
+    expect(rec.created.map((c) => c.videoId)).toEqual([id]);
+  });
+
+  it("lets cross-origin pages use tus: preflights allow its methods and headers, replies expose its headers", async () => {
+    for (const origins of ["*", "https://site.example,https://other.example"]) {
+      const rec = recordingCatalog();
+      const base = await start({ REELKIT_CORS_ORIGINS: origins }, rec.catalog);
+      const preflight = await fetch(`${base}/api/uploads/00000000-0000-4000-8000-000000000000`, {
+        method: "OPTIONS",
+        headers: {
+          Origin: "https://site.example",
+          "Access-Control-Request-Method": "PATCH",
+          "Access-Control-Request-Headers": "tus-resumable,upload-offset,content-type,authorization",
+        },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get("access-control-allow-origin")).toMatch(/^(\*|https:\/\/site\.example)$/);
+      const methods = preflight.headers.get("access-control-allow-methods") ?? "";
+      for (const m of ["PATCH", "DELETE", "HEAD", "POST"]) expect(methods).toContain(m);
+      const allowed = (preflight.headers.get("access-control-allow-headers") ?? "").toLowerCase();
+      for (const h of [
+        "tus-resumable",
+        "upload-offset",
+        "upload-length",
+        "upload-metadata",
+        "content-type",
+        "authorization",
+      ]) {
+        expect(allowed).toContain(h);
+      }
+      const created = await fetch(`${base}/api/uploads`, {
+        method: "POST",
+        headers: { Origin: "https://site.example", "Tus-Resumable": "1.0.0", "Upload-Length": "4" },
+      });
+      expect(created.status).toBe(201);
+      expect(created.headers.get("access-control-allow-origin")).toMatch(/^(\*|https:\/\/site\.example)$/);
+      const exposed = (created.headers.get("access-control-expose-headers") ?? "").toLowerCase();
+      for (const h of ["location", "upload-offset", "tus-resumable", "upload-expires", "reelkit-video-id"]) {
+        expect(exposed).toContain(h);
+      }
+      // An origin not on the list gets no CORS grant.
+      const foreign = await fetch(`${base}/api/uploads`, {
+        method: "POST",
+        headers: { Origin: "https://evil.example", "Tus-Resumable": "1.0.0", "Upload-Length": "4" },
+      });
+      if (origins !== "*") expect(foreign.headers.get("access-control-allow-origin")).toBeNull();
+      // tus discovery (OPTIONS without a preflight) still tells the protocol version.
+      const discovery = await fetch(`${base}/api/uploads`, { method: "OPTIONS" });
+      expect(discovery.status).toBe(204);
+      expect(discovery.headers.get("tus-version")).toBe("1.0.0");
+      expect(discovery.headers.get("tus-extension")).toContain("creation");
+      await app?.close();
+      app = undefined;
+    }
+  });
+
+  it("counts expiry from the last activity: an upload that keeps sending never expires", async () => {
+    const rec = recordingCatalog();
+    const base = await start({ REELKIT_UPLOAD_EXPIRY: "4s" }, rec.catalog);
+    const created = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "3" },
+    });
+    const id = created.headers.get("reelkit-video-id") as string;
+    const patch = (offset: number) =>
+      fetch(`${base}/api/uploads/${id}`, {
+        method: "PATCH",
+        headers: {
+          "Tus-Resumable": "1.0.0",
+          "Upload-Offset": String(offset),
+          "Content-Type": "application/offset+octet-stream",
+        },
+        body: "x",
+      });
+    const createdAt = Date.now();
+    for (let offset = 0; offset < 3; offset++) {
+      if (offset > 0) await new Promise((r) => setTimeout(r, 2500));
+      const res = await patch(offset);
+      expect(res.status, await res.clone().text()).toBe(204);
+      if (offset < 2) {
+        // Upload-Expires moves with each write.
+        const expires = Date.parse(res.headers.get("upload-expires") as string);
+        expect(expires).toBeGreaterThan(Date.now() + 2000);
+      }
+    }
+    expect(Date.now() - createdAt).toBeGreaterThan(4000);
+    expect(rec.finished.map((f) => f.videoId)).toEqual([id]);
+    expect(rec.failed).toEqual([]);
   });
 
   it("removes abandoned uploads after the expiry period", async () => {

@@ -1,17 +1,19 @@
 import { randomUUID } from "node:crypto";
 import rateLimit from "@fastify/rate-limit";
-import type { Config, Logger, Metrics, Storage } from "@reelkit/core";
+import { type Config, keys, type Logger, type Metrics, type Storage } from "@reelkit/core";
 import { UPLOADS_PATH, VIDEO_ID_HEADER } from "@reelkit/sdk/contract";
 import { EVENTS, type Locker, Server as TusServer } from "@tus/server";
+import { ERRORS, TUS_RESUMABLE } from "@tus/utils";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AuthService } from "../auth/auth-service.js";
 import { actingUserId, type Principal } from "../auth/principal.js";
 import type { UploadCreator } from "../catalog/catalog-service.js";
-import { errorBody, errors } from "../http/errors.js";
+import { ApiError, errorBody, errors } from "../http/errors.js";
 import {
   type CompletionCatalog,
   failExpiredUploads,
   finishInterruptedUploads,
+  isNotFoundError,
   linkUploadToSource,
 } from "./upload-completion.js";
 import { createUploadBackend } from "./upload-store.js";
@@ -39,7 +41,7 @@ export interface UploadCatalog extends CompletionCatalog {
 export interface UploadRoutesOptions {
   config: Pick<
     Config,
-    "maxUploadSize" | "uploadExpirySeconds" | "corsOrigins" | "storage" | "maxUnfinishedUploads" | "uploadRateLimit"
+    "maxUploadSize" | "uploadExpirySeconds" | "storage" | "maxUnfinishedUploads" | "uploadRateLimit"
   >;
   storage: Storage;
   catalog: UploadCatalog;
@@ -81,6 +83,75 @@ function titleFrom(metadata: Record<string, string | null> | undefined): {
   return { title, description: text(metadata?.description).slice(0, 5000), filename };
 }
 
+/** tus's own errors, mapped into the catalogue (tus answers them as text/plain otherwise). */
+function fromTusError(err: unknown, maxUploadSize: number): ApiError | null {
+  switch (err) {
+    case ERRORS.FILE_NOT_FOUND:
+      return errors.uploadNotFound();
+    case ERRORS.FILE_NO_LONGER_EXISTS:
+      return errors.uploadGone();
+    case ERRORS.INVALID_OFFSET:
+      return errors.uploadOffsetMismatch();
+    case ERRORS.ERR_MAX_SIZE_EXCEEDED:
+      return errors.uploadTooLarge(maxUploadSize);
+    case ERRORS.ERR_LOCK_TIMEOUT:
+    case ERRORS.ABORTED:
+      return errors.uploadLocked();
+    case ERRORS.UNSUPPORTED_CONCATENATION_EXTENSION:
+    case ERRORS.UNSUPPORTED_CREATION_DEFER_LENGTH_EXTENSION:
+    case ERRORS.UNSUPPORTED_EXPIRATION_EXTENSION:
+      return errors.notImplemented((err as { body: string }).body.trim());
+  }
+  // Told apart by the caller: past the declared length, or (length deferred) past the maximum.
+  if (err === ERRORS.ERR_SIZE_EXCEEDED) return null;
+  const status = (err as { status_code?: unknown } | null)?.status_code;
+  const body = (err as { body?: unknown } | null)?.body;
+  // The remaining tus errors are malformed requests (missing or invalid headers, metadata…).
+  if (typeof status === "number" && status < 500 && typeof body === "string") {
+    return new ApiError(status, "VALIDATION_FAILED", body.trim());
+  }
+  return null;
+}
+
+/**
+ * tus error responses as JSON: those of its error hook already carry the error shape (as
+ * text/plain); a few are answered before that hook (412 without Tus-Resumable, invalid headers).
+ */
+async function toJsonError(response: Response): Promise<Response> {
+  if (response.status < 400) return response;
+  const text = (await response.text()).trim();
+  try {
+    const parsed = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof parsed.error?.code === "string" && typeof parsed.error.message === "string") {
+      return jsonResponse(response.status, parsed, response.headers);
+    }
+  } catch {
+    // plain text from tus
+  }
+  const code = response.status >= 500 ? "INTERNAL" : response.status === 404 ? "UPLOAD_NOT_FOUND" : "VALIDATION_FAILED";
+  const message = response.status >= 500 ? "Internal server error" : text || `tus request failed (${response.status})`;
+  return jsonResponse(response.status, errorBody(code, message), response.headers);
+}
+
+function jsonResponse(status: number, body: unknown, from?: Headers): Response {
+  const headers = new Headers(from);
+  headers.set("content-type", "application/json; charset=utf-8");
+  headers.delete("content-length");
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
+/** The upload id in `/api/uploads/<id>` (the same as its video's id), else null. */
+function uploadIdOf(url: string): string | null {
+  const path = url.split("?")[0] ?? "";
+  const rest = path.startsWith(`${UPLOADS_PATH}/`) ? path.slice(UPLOADS_PATH.length + 1) : "";
+  if (!rest || rest.includes("/")) return null;
+  try {
+    return decodeURIComponent(rest);
+  } catch {
+    return null;
+  }
+}
+
 /** tus 1.0 at `/api/uploads`: creation, creation-with-upload, termination, expiration. */
 export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptions): Promise<void> {
   const { config, storage, catalog } = opts;
@@ -88,7 +159,16 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
   const { datastore } = backend;
   // Every id tus hands to a hook was issued by `namingFunction`, so it maps back to a video.
   const videoIdOf = (tusId: string) => backend.videoId(tusId) ?? tusId;
-  const anyOrigin = config.corsOrigins.includes("*");
+
+  /** Removes the tus data of an upload (on disk or in S3) and whatever its video has in storage. */
+  const removeUploadAndVideoFiles = async (videoId: string) => {
+    const upload = keys.upload(videoId);
+    await Promise.all([
+      ...["", ".json", ".info", ".part"].map((ext) => storage.delete(`${upload}${ext}`)),
+      storage.deletePrefix(keys.videoPrefix(videoId)),
+    ]);
+  };
+
   const tus = new TusServer({
     path: UPLOADS_PATH,
     datastore,
@@ -96,8 +176,6 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
     maxSize: config.maxUploadSize,
     relativeLocation: true,
     respectForwardedHeaders: true,
-    allowedOrigins: anyOrigin ? undefined : config.corsOrigins,
-    exposedHeaders: [VIDEO_ID_HEADER],
     namingFunction: (req) => backend.tusId(req.headers.get(ID_HEADER) ?? randomUUID()),
     // URLs name the video id; the store may key the upload differently (S3: `uploads/<id>`).
     generateUrl: (_req, { path, id }) => `${path}/${videoIdOf(id)}`,
@@ -116,28 +194,45 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
       return {};
     },
     onUploadFinish: async (_req, upload) => {
-      // tus re-reads the upload after this hook, so the file must stay until the response is
-      // written: link it to its source key now (no copy on one filesystem), remove it after.
-      // A crash between the link and finishUpload is repaired by the start-up sweep below.
+      // On disk the upload stays (until it expires) so that HEAD tells a client whose last
+      // response was lost that it is complete; its source is a hard link to the same bytes.
+      // A crash between the copy and finishUpload is repaired by the sweeps below.
       const videoId = videoIdOf(upload.id);
-      const sourceKey = await linkUploadToSource(storage, videoId, videoId);
-      await catalog.finishUpload(videoId, { sourceKey, sourceSize: upload.size ?? upload.offset });
+      let sourceKey: string;
+      try {
+        sourceKey = await linkUploadToSource(storage, videoId, videoId);
+      } catch (err) {
+        if (!isNotFoundError(err)) throw err;
+        // The video was deleted while this last PATCH was being written: its upload is gone.
+        await removeUploadAndVideoFiles(videoId);
+        throw errors.uploadGone();
+      }
+      const finished = await catalog.finishUpload(videoId, { sourceKey, sourceSize: upload.size ?? upload.offset });
+      if (finished === null) {
+        await removeUploadAndVideoFiles(videoId);
+        throw errors.uploadGone();
+      }
       opts.metrics?.uploads.inc({ event: "finished" });
       return {};
     },
-    onResponseError: (_req, err) => {
-      if ("status_code" in err && err.status_code === 413) {
-        return {
-          status_code: 413,
-          body: JSON.stringify(
-            errorBody(
-              "UPLOAD_TOO_LARGE",
-              `Upload exceeds the maximum size of ${config.maxUploadSize} bytes (REELKIT_MAX_UPLOAD_SIZE)`,
-            ),
-          ),
-        };
+    onResponseError: async (req, err) => {
+      let mapped = err instanceof ApiError ? err : fromTusError(err, config.maxUploadSize);
+      if (!mapped && err === ERRORS.ERR_SIZE_EXCEEDED) {
+        // More bytes than the upload declared, or (length deferred) than the server accepts.
+        const id = uploadIdOf(new URL(req.url).pathname);
+        const upload = id ? await backend.uploads.getUpload(id).catch(() => null) : null;
+        mapped =
+          upload?.size === undefined ? errors.uploadTooLarge(config.maxUploadSize) : errors.uploadLengthExceeded();
       }
-      return undefined;
+      if (!mapped && (err as NodeJS.ErrnoException).code === "ENOSPC") {
+        opts.logger?.error({ err }, "no space left for an upload");
+        mapped = errors.insufficientStorage();
+      }
+      if (!mapped) {
+        opts.logger?.error({ err }, "upload request failed");
+        mapped = errors.internal();
+      }
+      return { status_code: mapped.statusCode, body: JSON.stringify(errorBody(mapped.code, mapped.message)) };
     },
   });
 
@@ -174,11 +269,21 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
   /** Every other tus request names one upload; only whoever created it may touch it. */
   const authorizeExisting = async (request: FastifyRequest): Promise<void> => {
     const p = await opts.auth.require(request);
-    const id = decodeURIComponent((request.params as { "*"?: string })["*"] ?? "");
+    const id = uploadIdOf(request.url);
     const creator = id ? await catalog.uploadCreator(id) : null;
     if (!creator) throw errors.uploadNotFound();
     if (!isCreator(p, creator)) throw errors.forbidden("Only whoever created this upload can use it");
   };
+
+  // @fastify/cors answers OPTIONS (preflight or not) before the handler; add tus discovery.
+  const extensions = datastore.extensions.join(",");
+  app.addHook("onSend", async (request, reply) => {
+    if (request.method !== "OPTIONS") return;
+    reply.header("tus-resumable", TUS_RESUMABLE);
+    reply.header("tus-version", TUS_RESUMABLE);
+    reply.header("tus-extension", extensions);
+    reply.header("tus-max-size", String(config.maxUploadSize));
+  });
 
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
     let principal: Principal | null = null;
@@ -192,14 +297,49 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
       const name = raw.rawHeaders[i] as string;
       if (!name.toLowerCase().startsWith(INTERNAL_PREFIX)) headers.append(name, raw.rawHeaders[i + 1] as string);
     }
+    const id = request.method === "POST" ? randomUUID() : uploadIdOf(request.url);
+    if (request.method === "POST") headers.set(ID_HEADER, id as string);
     if (principal) {
-      const videoId = randomUUID();
-      headers.set(ID_HEADER, videoId);
       headers.set(OWNER_HEADER, actingUserId(principal));
       if (principal.kind === "upload-token") headers.set(TOKEN_HEADER, principal.tokenId);
-      reply.raw.setHeader(VIDEO_ID_HEADER, videoId);
     }
-    await sendWebResponse(reply.raw, await tus.handleWeb(toWebRequest(raw, headers)));
+    let response = await toJsonError(await tus.handleWeb(toWebRequest(raw, headers)));
+
+    let abandoned = false;
+    if (request.method === "POST" && id && response.status >= 400) {
+      // A creation that failed (full disk, bad body…) leaves no video and no file; one whose
+      // every byte is stored and only the catalog update failed is finished by the sweep.
+      const upload = await backend.uploads.getUpload(id).catch(() => null);
+      if (upload?.size === undefined || upload.offset !== upload.size) {
+        abandoned = true;
+        await catalog
+          .cancelUpload(id)
+          .catch((err) => opts.logger?.warn({ err, videoId: id }, "could not remove the video of a failed upload"));
+        await removeUploadAndVideoFiles(id).catch(() => undefined);
+      }
+    }
+    if (
+      request.method === "PATCH" &&
+      id &&
+      response.status === 204 &&
+      !(await backend.uploads.getUpload(id).catch(() => null))
+    ) {
+      // The video was deleted while this PATCH was being written: tell the client to stop.
+      const gone = errors.uploadGone();
+      response = jsonResponse(gone.statusCode, errorBody(gone.code, gone.message), response.headers);
+    }
+    if (response.headers.has("upload-expires")) {
+      // tus dates it from the activity before this request; the clock restarts with this one.
+      response.headers.set("upload-expires", new Date(Date.now() + config.uploadExpirySeconds * 1000).toUTCString());
+    }
+    if (id && (response.status < 300 || (request.method === "POST" && !abandoned))) {
+      reply.raw.setHeader(VIDEO_ID_HEADER, id);
+    }
+    // One CORS policy for every route: the headers @fastify/cors put on the reply, not tus's.
+    for (const [name, value] of Object.entries(reply.getHeaders())) {
+      if (value !== undefined) reply.raw.setHeader(name, value as string);
+    }
+    await sendWebResponse(reply.raw, response, { omit: (name) => name.startsWith("access-control-") });
   };
   // Creating uploads is rate-limited per caller (their user, else their address).
   await app.register(rateLimit, { global: false });
@@ -216,13 +356,15 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
         errors.rateLimited(Math.max(1, Math.ceil(ctx.ttl / 1000))),
     },
   };
-  const methods = ["GET", "HEAD", "PATCH", "DELETE", "OPTIONS"] as const;
+  // GET is no part of tus; PUT or GET on an upload is a 405. POST (creation) is rate-limited.
+  const methods = ["HEAD", "PATCH", "DELETE", "OPTIONS"] as const;
   // tus is its own protocol (headers, not JSON bodies): the OpenAPI document names it in its
   // description instead of listing these routes.
   const schema = { hide: true };
   app.route({ method: "POST", url: UPLOADS_PATH, schema, config: creationLimit, handler: handle });
   app.route({ method: [...methods], url: UPLOADS_PATH, schema, handler: handle });
-  app.route({ method: ["POST", ...methods], url: `${UPLOADS_PATH}/*`, schema, handler: handle });
+  app.route({ method: "POST", url: `${UPLOADS_PATH}/*`, schema, config: creationLimit, handler: handle });
+  app.route({ method: [...methods], url: `${UPLOADS_PATH}/*`, schema, handler: handle });
 
   // Before the port opens: finish uploads whose last byte landed just before a crash.
   app.addHook("onReady", async () => {

@@ -1,8 +1,8 @@
 import { type Config, keys, type Storage, s3ClientConfig } from "@reelkit/core";
-import { FileStore } from "@tus/file-store";
 import { S3Store } from "@tus/s3-store";
 import type { DataStore, KvStore } from "@tus/server";
 import type { UploadStore } from "./upload-completion.js";
+import { UploadFileStore } from "./upload-file-store.js";
 
 /** S3 allows 10,000 parts per multipart upload; parts must be at least 5 MiB. */
 const MAX_PARTS = 10_000;
@@ -93,12 +93,15 @@ export function createUploadBackend(opts: {
   }
   const directory = storage.localPath("uploads");
   if (!directory) throw new Error("local uploads need local storage");
-  const datastore = new FileStore({ directory, expirationPeriodInMilliseconds });
+  const datastore = new UploadFileStore({ directory, expirationPeriodInMilliseconds });
   return {
     datastore,
     tusId: (videoId) => videoId,
     videoId: (id) => id,
-    uploads: datastore,
-    removeFinished: (videoId) => datastore.remove(videoId),
+    // No `remove`: the sweeps leave finished uploads to expire too.
+    uploads: { getUpload: (videoId) => datastore.getUpload(videoId) },
+    // On disk a finished upload stays until it expires (its data is a hard link to the source):
+    // a client that lost the last response learns from HEAD that it is complete.
+    removeFinished: async () => undefined,
   };
 }

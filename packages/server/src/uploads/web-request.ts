@@ -78,11 +78,15 @@ export function toWebRequest(req: IncomingMessage, headers: Headers): Request {
   } as RequestInit);
 }
 
-/** Writes a web `Response` to the Node response. */
-export async function sendWebResponse(res: ServerResponse, response: Response): Promise<void> {
+/** Writes a web `Response` to the Node response, leaving out the headers `omit` names. */
+export async function sendWebResponse(
+  res: ServerResponse,
+  response: Response,
+  opts: { omit?: (lowerCaseName: string) => boolean } = {},
+): Promise<void> {
   res.statusCode = response.status;
   response.headers.forEach((value, name) => {
-    res.setHeader(name, value);
+    if (!opts.omit?.(name)) res.setHeader(name, value);
   });
   if (!response.body) {
     res.end();

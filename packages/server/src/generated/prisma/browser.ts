@@ -57,3 +57,8 @@ export type Jwks = Prisma.JwksModel
  * Better Auth's rate-limit counters (sign-in, sign-up), shared by every server process.
  */
 export type RateLimit = Prisma.RateLimitModel
+/**
+ * Model BusJob
+ * The embedded bus's durable job queue (see QueueBus): claimed with a lease, deleted once done.
+ */
+export type BusJob = Prisma.BusJobModel

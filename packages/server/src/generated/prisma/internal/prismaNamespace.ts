@@ -404,7 +404,8 @@ export const ModelName = {
   Account: 'Account',
   Verification: 'Verification',
   Jwks: 'Jwks',
-  RateLimit: 'RateLimit'
+  RateLimit: 'RateLimit',
+  BusJob: 'BusJob'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -420,7 +421,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "video" | "outbox" | "user" | "session" | "account" | "verification" | "jwks" | "rateLimit"
+    modelProps: "video" | "outbox" | "user" | "session" | "account" | "verification" | "jwks" | "rateLimit" | "busJob"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1016,6 +1017,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    BusJob: {
+      payload: Prisma.$BusJobPayload<ExtArgs>
+      fields: Prisma.BusJobFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.BusJobFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.BusJobFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload>
+        }
+        findFirst: {
+          args: Prisma.BusJobFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.BusJobFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload>
+        }
+        findMany: {
+          args: Prisma.BusJobFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload>[]
+        }
+        create: {
+          args: Prisma.BusJobCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload>
+        }
+        createMany: {
+          args: Prisma.BusJobCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.BusJobCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload>[]
+        }
+        delete: {
+          args: Prisma.BusJobDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload>
+        }
+        update: {
+          args: Prisma.BusJobUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload>
+        }
+        deleteMany: {
+          args: Prisma.BusJobDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.BusJobUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.BusJobUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload>[]
+        }
+        upsert: {
+          args: Prisma.BusJobUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$BusJobPayload>
+        }
+        aggregate: {
+          args: Prisma.BusJobAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateBusJob>
+        }
+        groupBy: {
+          args: Prisma.BusJobGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.BusJobGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.BusJobCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.BusJobCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -1095,7 +1170,9 @@ export const OutboxScalarFieldEnum = {
   createdAt: 'createdAt',
   publishedAt: 'publishedAt',
   attempts: 'attempts',
-  lastError: 'lastError'
+  lastError: 'lastError',
+  claimedBy: 'claimedBy',
+  claimedUntil: 'claimedUntil'
 } as const
 
 export type OutboxScalarFieldEnum = (typeof OutboxScalarFieldEnum)[keyof typeof OutboxScalarFieldEnum]
@@ -1183,6 +1260,23 @@ export const RateLimitScalarFieldEnum = {
 export type RateLimitScalarFieldEnum = (typeof RateLimitScalarFieldEnum)[keyof typeof RateLimitScalarFieldEnum]
 
 
+export const BusJobScalarFieldEnum = {
+  id: 'id',
+  topic: 'topic',
+  key: 'key',
+  payload: 'payload',
+  attempts: 'attempts',
+  availableAt: 'availableAt',
+  leaseOwner: 'leaseOwner',
+  leaseUntil: 'leaseUntil',
+  parkedAt: 'parkedAt',
+  lastError: 'lastError',
+  createdAt: 'createdAt'
+} as const
+
+export type BusJobScalarFieldEnum = (typeof BusJobScalarFieldEnum)[keyof typeof BusJobScalarFieldEnum]
+
+
 export const SortOrder = {
   asc: 'asc',
   desc: 'desc'
@@ -1245,7 +1339,8 @@ export type VideoOrderByRelevanceFieldEnum = (typeof VideoOrderByRelevanceFieldE
 export const OutboxOrderByRelevanceFieldEnum = {
   topic: 'topic',
   key: 'key',
-  lastError: 'lastError'
+  lastError: 'lastError',
+  claimedBy: 'claimedBy'
 } as const
 
 export type OutboxOrderByRelevanceFieldEnum = (typeof OutboxOrderByRelevanceFieldEnum)[keyof typeof OutboxOrderByRelevanceFieldEnum]
@@ -1314,6 +1409,16 @@ export const RateLimitOrderByRelevanceFieldEnum = {
 } as const
 
 export type RateLimitOrderByRelevanceFieldEnum = (typeof RateLimitOrderByRelevanceFieldEnum)[keyof typeof RateLimitOrderByRelevanceFieldEnum]
+
+
+export const BusJobOrderByRelevanceFieldEnum = {
+  topic: 'topic',
+  key: 'key',
+  leaseOwner: 'leaseOwner',
+  lastError: 'lastError'
+} as const
+
+export type BusJobOrderByRelevanceFieldEnum = (typeof BusJobOrderByRelevanceFieldEnum)[keyof typeof BusJobOrderByRelevanceFieldEnum]
 
 
 
@@ -1599,6 +1704,7 @@ export type GlobalOmitConfig = {
   verification?: Prisma.VerificationOmit
   jwks?: Prisma.JwksOmit
   rateLimit?: Prisma.RateLimitOmit
+  busJob?: Prisma.BusJobOmit
 }
 
 /* Types for Logging */

@@ -58,7 +58,8 @@ export const ModelName = {
   Account: 'Account',
   Verification: 'Verification',
   Jwks: 'Jwks',
-  RateLimit: 'RateLimit'
+  RateLimit: 'RateLimit',
+  BusJob: 'BusJob'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -117,7 +118,9 @@ export const OutboxScalarFieldEnum = {
   createdAt: 'createdAt',
   publishedAt: 'publishedAt',
   attempts: 'attempts',
-  lastError: 'lastError'
+  lastError: 'lastError',
+  claimedBy: 'claimedBy',
+  claimedUntil: 'claimedUntil'
 } as const
 
 export type OutboxScalarFieldEnum = (typeof OutboxScalarFieldEnum)[keyof typeof OutboxScalarFieldEnum]
@@ -205,6 +208,23 @@ export const RateLimitScalarFieldEnum = {
 export type RateLimitScalarFieldEnum = (typeof RateLimitScalarFieldEnum)[keyof typeof RateLimitScalarFieldEnum]
 
 
+export const BusJobScalarFieldEnum = {
+  id: 'id',
+  topic: 'topic',
+  key: 'key',
+  payload: 'payload',
+  attempts: 'attempts',
+  availableAt: 'availableAt',
+  leaseOwner: 'leaseOwner',
+  leaseUntil: 'leaseUntil',
+  parkedAt: 'parkedAt',
+  lastError: 'lastError',
+  createdAt: 'createdAt'
+} as const
+
+export type BusJobScalarFieldEnum = (typeof BusJobScalarFieldEnum)[keyof typeof BusJobScalarFieldEnum]
+
+
 export const SortOrder = {
   asc: 'asc',
   desc: 'desc'
@@ -267,7 +287,8 @@ export type VideoOrderByRelevanceFieldEnum = (typeof VideoOrderByRelevanceFieldE
 export const OutboxOrderByRelevanceFieldEnum = {
   topic: 'topic',
   key: 'key',
-  lastError: 'lastError'
+  lastError: 'lastError',
+  claimedBy: 'claimedBy'
 } as const
 
 export type OutboxOrderByRelevanceFieldEnum = (typeof OutboxOrderByRelevanceFieldEnum)[keyof typeof OutboxOrderByRelevanceFieldEnum]
@@ -336,4 +357,14 @@ export const RateLimitOrderByRelevanceFieldEnum = {
 } as const
 
 export type RateLimitOrderByRelevanceFieldEnum = (typeof RateLimitOrderByRelevanceFieldEnum)[keyof typeof RateLimitOrderByRelevanceFieldEnum]
+
+
+export const BusJobOrderByRelevanceFieldEnum = {
+  topic: 'topic',
+  key: 'key',
+  leaseOwner: 'leaseOwner',
+  lastError: 'lastError'
+} as const
+
+export type BusJobOrderByRelevanceFieldEnum = (typeof BusJobOrderByRelevanceFieldEnum)[keyof typeof BusJobOrderByRelevanceFieldEnum]
 

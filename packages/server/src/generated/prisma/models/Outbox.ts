@@ -44,6 +44,8 @@ export type OutboxMinAggregateOutputType = {
   publishedAt: Date | null
   attempts: number | null
   lastError: string | null
+  claimedBy: string | null
+  claimedUntil: Date | null
 }
 
 export type OutboxMaxAggregateOutputType = {
@@ -54,6 +56,8 @@ export type OutboxMaxAggregateOutputType = {
   publishedAt: Date | null
   attempts: number | null
   lastError: string | null
+  claimedBy: string | null
+  claimedUntil: Date | null
 }
 
 export type OutboxCountAggregateOutputType = {
@@ -65,6 +69,8 @@ export type OutboxCountAggregateOutputType = {
   publishedAt: number
   attempts: number
   lastError: number
+  claimedBy: number
+  claimedUntil: number
   _all: number
 }
 
@@ -87,6 +93,8 @@ export type OutboxMinAggregateInputType = {
   publishedAt?: true
   attempts?: true
   lastError?: true
+  claimedBy?: true
+  claimedUntil?: true
 }
 
 export type OutboxMaxAggregateInputType = {
@@ -97,6 +105,8 @@ export type OutboxMaxAggregateInputType = {
   publishedAt?: true
   attempts?: true
   lastError?: true
+  claimedBy?: true
+  claimedUntil?: true
 }
 
 export type OutboxCountAggregateInputType = {
@@ -108,6 +118,8 @@ export type OutboxCountAggregateInputType = {
   publishedAt?: true
   attempts?: true
   lastError?: true
+  claimedBy?: true
+  claimedUntil?: true
   _all?: true
 }
 
@@ -206,6 +218,8 @@ export type OutboxGroupByOutputType = {
   publishedAt: Date | null
   attempts: number
   lastError: string | null
+  claimedBy: string | null
+  claimedUntil: Date | null
   _count: OutboxCountAggregateOutputType | null
   _avg: OutboxAvgAggregateOutputType | null
   _sum: OutboxSumAggregateOutputType | null
@@ -240,6 +254,8 @@ export type OutboxWhereInput = {
   publishedAt?: Prisma.DateTimeNullableFilter<"Outbox"> | Date | string | null
   attempts?: Prisma.IntFilter<"Outbox"> | number
   lastError?: Prisma.StringNullableFilter<"Outbox"> | string | null
+  claimedBy?: Prisma.StringNullableFilter<"Outbox"> | string | null
+  claimedUntil?: Prisma.DateTimeNullableFilter<"Outbox"> | Date | string | null
 }
 
 export type OutboxOrderByWithRelationInput = {
@@ -251,6 +267,8 @@ export type OutboxOrderByWithRelationInput = {
   publishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   attempts?: Prisma.SortOrder
   lastError?: Prisma.SortOrderInput | Prisma.SortOrder
+  claimedBy?: Prisma.SortOrderInput | Prisma.SortOrder
+  claimedUntil?: Prisma.SortOrderInput | Prisma.SortOrder
   _relevance?: Prisma.OutboxOrderByRelevanceInput
 }
 
@@ -266,6 +284,8 @@ export type OutboxWhereUniqueInput = Prisma.AtLeast<{
   publishedAt?: Prisma.DateTimeNullableFilter<"Outbox"> | Date | string | null
   attempts?: Prisma.IntFilter<"Outbox"> | number
   lastError?: Prisma.StringNullableFilter<"Outbox"> | string | null
+  claimedBy?: Prisma.StringNullableFilter<"Outbox"> | string | null
+  claimedUntil?: Prisma.DateTimeNullableFilter<"Outbox"> | Date | string | null
 }, "id">
 
 export type OutboxOrderByWithAggregationInput = {
@@ -277,6 +297,8 @@ export type OutboxOrderByWithAggregationInput = {
   publishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   attempts?: Prisma.SortOrder
   lastError?: Prisma.SortOrderInput | Prisma.SortOrder
+  claimedBy?: Prisma.SortOrderInput | Prisma.SortOrder
+  claimedUntil?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.OutboxCountOrderByAggregateInput
   _avg?: Prisma.OutboxAvgOrderByAggregateInput
   _max?: Prisma.OutboxMaxOrderByAggregateInput
@@ -296,6 +318,8 @@ export type OutboxScalarWhereWithAggregatesInput = {
   publishedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Outbox"> | Date | string | null
   attempts?: Prisma.IntWithAggregatesFilter<"Outbox"> | number
   lastError?: Prisma.StringNullableWithAggregatesFilter<"Outbox"> | string | null
+  claimedBy?: Prisma.StringNullableWithAggregatesFilter<"Outbox"> | string | null
+  claimedUntil?: Prisma.DateTimeNullableWithAggregatesFilter<"Outbox"> | Date | string | null
 }
 
 export type OutboxCreateInput = {
@@ -307,6 +331,8 @@ export type OutboxCreateInput = {
   publishedAt?: Date | string | null
   attempts?: number
   lastError?: string | null
+  claimedBy?: string | null
+  claimedUntil?: Date | string | null
 }
 
 export type OutboxUncheckedCreateInput = {
@@ -318,6 +344,8 @@ export type OutboxUncheckedCreateInput = {
   publishedAt?: Date | string | null
   attempts?: number
   lastError?: string | null
+  claimedBy?: string | null
+  claimedUntil?: Date | string | null
 }
 
 export type OutboxUpdateInput = {
@@ -329,6 +357,8 @@ export type OutboxUpdateInput = {
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  claimedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  claimedUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type OutboxUncheckedUpdateInput = {
@@ -340,6 +370,8 @@ export type OutboxUncheckedUpdateInput = {
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  claimedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  claimedUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type OutboxCreateManyInput = {
@@ -351,6 +383,8 @@ export type OutboxCreateManyInput = {
   publishedAt?: Date | string | null
   attempts?: number
   lastError?: string | null
+  claimedBy?: string | null
+  claimedUntil?: Date | string | null
 }
 
 export type OutboxUpdateManyMutationInput = {
@@ -362,6 +396,8 @@ export type OutboxUpdateManyMutationInput = {
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  claimedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  claimedUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type OutboxUncheckedUpdateManyInput = {
@@ -373,6 +409,8 @@ export type OutboxUncheckedUpdateManyInput = {
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  claimedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  claimedUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type OutboxOrderByRelevanceInput = {
@@ -390,6 +428,8 @@ export type OutboxCountOrderByAggregateInput = {
   publishedAt?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
   lastError?: Prisma.SortOrder
+  claimedBy?: Prisma.SortOrder
+  claimedUntil?: Prisma.SortOrder
 }
 
 export type OutboxAvgOrderByAggregateInput = {
@@ -405,6 +445,8 @@ export type OutboxMaxOrderByAggregateInput = {
   publishedAt?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
   lastError?: Prisma.SortOrder
+  claimedBy?: Prisma.SortOrder
+  claimedUntil?: Prisma.SortOrder
 }
 
 export type OutboxMinOrderByAggregateInput = {
@@ -415,6 +457,8 @@ export type OutboxMinOrderByAggregateInput = {
   publishedAt?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
   lastError?: Prisma.SortOrder
+  claimedBy?: Prisma.SortOrder
+  claimedUntil?: Prisma.SortOrder
 }
 
 export type OutboxSumOrderByAggregateInput = {
@@ -441,6 +485,8 @@ export type OutboxSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   publishedAt?: boolean
   attempts?: boolean
   lastError?: boolean
+  claimedBy?: boolean
+  claimedUntil?: boolean
 }, ExtArgs["result"]["outbox"]>
 
 export type OutboxSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -452,6 +498,8 @@ export type OutboxSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   publishedAt?: boolean
   attempts?: boolean
   lastError?: boolean
+  claimedBy?: boolean
+  claimedUntil?: boolean
 }, ExtArgs["result"]["outbox"]>
 
 export type OutboxSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -463,6 +511,8 @@ export type OutboxSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   publishedAt?: boolean
   attempts?: boolean
   lastError?: boolean
+  claimedBy?: boolean
+  claimedUntil?: boolean
 }, ExtArgs["result"]["outbox"]>
 
 export type OutboxSelectScalar = {
@@ -474,9 +524,11 @@ export type OutboxSelectScalar = {
   publishedAt?: boolean
   attempts?: boolean
   lastError?: boolean
+  claimedBy?: boolean
+  claimedUntil?: boolean
 }
 
-export type OutboxOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "topic" | "key" | "payload" | "createdAt" | "publishedAt" | "attempts" | "lastError", ExtArgs["result"]["outbox"]>
+export type OutboxOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "topic" | "key" | "payload" | "createdAt" | "publishedAt" | "attempts" | "lastError" | "claimedBy" | "claimedUntil", ExtArgs["result"]["outbox"]>
 
 export type $OutboxPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "Outbox"
@@ -490,6 +542,11 @@ export type $OutboxPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     publishedAt: Date | null
     attempts: number
     lastError: string | null
+    /**
+     * The relay instance publishing the row right now, until `claimedUntil`.
+     */
+    claimedBy: string | null
+    claimedUntil: Date | null
   }, ExtArgs["result"]["outbox"]>
   composites: {}
 }
@@ -921,6 +978,8 @@ export interface OutboxFieldRefs {
   readonly publishedAt: Prisma.FieldRef<"Outbox", 'DateTime'>
   readonly attempts: Prisma.FieldRef<"Outbox", 'Int'>
   readonly lastError: Prisma.FieldRef<"Outbox", 'String'>
+  readonly claimedBy: Prisma.FieldRef<"Outbox", 'String'>
+  readonly claimedUntil: Prisma.FieldRef<"Outbox", 'DateTime'>
 }
     
 

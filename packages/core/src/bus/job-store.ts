@@ -1,0 +1,50 @@
+/** A message as a job queue stores it. */
+export interface QueuedJob {
+  id: string;
+  topic: string;
+  key: string;
+  payload: unknown;
+  /** Deliveries so far, this one included (claiming counts one). */
+  attempts: number;
+}
+
+export interface ClaimOptions {
+  topics: readonly string[];
+  limit: number;
+  /** Who holds the lease (one id per bus instance). */
+  owner: string;
+  leaseMs: number;
+}
+
+/**
+ * The storage under QueueBus: a durable table of jobs claimed with leases. Every change to a
+ * claimed job names its owner, so a consumer that lost its lease cannot touch it any more.
+ */
+export interface JobStore {
+  /** Durably adds a message; resolves once it is committed. */
+  insert(message: { topic: string; key: string; payload: unknown }): Promise<void>;
+  /**
+   * Leases up to `limit` available jobs of these topics (not parked, not delayed, no live lease)
+   * to `owner`, oldest first, counting one attempt each. Concurrent claimers never get the same job.
+   * Per key, order is kept: a job is not claimable while an older live job of its key (among
+   * these topics) exists.
+   */
+  claim(options: ClaimOptions): Promise<QueuedJob[]>;
+  /** Extends the lease; false when `owner` no longer holds it. */
+  renew(id: string, owner: string, leaseMs: number): Promise<boolean>;
+  /** The work is done: the job is removed. */
+  ack(id: string, owner: string): Promise<void>;
+  /** Handed back unfinished (a graceful stop): available at once, the attempt not counted. */
+  release(id: string, owner: string): Promise<void>;
+  /** Failed: available again after `delayMs`, with the error recorded. */
+  retry(id: string, owner: string, delayMs: number, error: string): Promise<void>;
+  /** Parked for good (dead letter): kept with its error, never delivered again. */
+  park(id: string, owner: string, error: string): Promise<void>;
+  /** Owners holding a lease now. */
+  leaseOwners(): Promise<string[]>;
+  /** Ends every lease of `owner` (a process known to be dead): its jobs are claimable at once. */
+  expireLeases(owner: string): Promise<number>;
+  /** True while a message with this key waits, runs or awaits a retry (parked ones excluded). */
+  hasPending(key: string): Promise<boolean>;
+  ping(): Promise<void>;
+}

@@ -1,0 +1,262 @@
+import type { Logger } from "pino";
+import type { EventPayloads } from "../events.js";
+import { type BusMessage, type Handler, type HandlerMap, type Topic, validatePayload } from "../events.js";
+import type { Bus, SubscribeOptions } from "./bus.js";
+import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy, errorText, retryDelayMs, sleep } from "./delivery-policy.js";
+import type { JobStore, QueuedJob } from "./job-store.js";
+import { isDeadLocalOwner, newOwnerId } from "./owner-id.js";
+
+export interface QueueBusOptions extends Partial<DeliveryPolicy> {
+  store: JobStore;
+  logger?: Logger;
+  /** A claimed job is redelivered when its consumer has not renewed the lease for this long. */
+  leaseMs?: number;
+  /** How often an idle consumer looks for new jobs (jobs published in this process wake it at once). */
+  pollMs?: number;
+  /** After a stop aborted a handler, how long to wait for it before handing its job back anyway. */
+  handbackTimeoutMs?: number;
+}
+
+interface Running {
+  ctrl: AbortController;
+  done: Promise<void>;
+}
+
+interface Consumer {
+  group: string;
+  handlers: HandlerMap;
+  topics: Topic[];
+  options: SubscribeOptions;
+  running: Map<string, Running>;
+  stopping: boolean;
+  timer: NodeJS.Timeout | null;
+  polling: Promise<void> | null;
+  again: boolean;
+}
+
+class LeaseLost extends Error {}
+class Stopping extends Error {}
+
+/**
+ * The bus over a durable job queue (the database in embedded mode). Publishing commits a row;
+ * consumers claim rows with a lease they renew while the handler runs, delete a row only after
+ * its handler resolved, and hand it back at once when they stop. A crashed consumer's lease
+ * expires and the job is claimed again. Each topic is consumed by one group (a queue, not a
+ * log): the catalogue has one consumer per topic.
+ */
+export class QueueBus implements Bus {
+  readonly owner = newOwnerId();
+  readonly #store: JobStore;
+  readonly #log: Logger | undefined;
+  readonly #policy: DeliveryPolicy;
+  readonly #leaseMs: number;
+  readonly #pollMs: number;
+  readonly #handbackTimeoutMs: number;
+  readonly #consumers = new Map<string, Consumer>();
+  #closed = false;
+  #recovered: Promise<void> | null = null;
+
+  constructor(options: QueueBusOptions) {
+    this.#store = options.store;
+    this.#log = options.logger;
+    this.#policy = {
+      maxAttempts: options.maxAttempts ?? DEFAULT_DELIVERY_POLICY.maxAttempts,
+      backoffMs: options.backoffMs ?? DEFAULT_DELIVERY_POLICY.backoffMs,
+      maxBackoffMs: options.maxBackoffMs ?? DEFAULT_DELIVERY_POLICY.maxBackoffMs,
+    };
+    this.#leaseMs = options.leaseMs ?? 30_000;
+    this.#pollMs = options.pollMs ?? 500;
+    this.#handbackTimeoutMs = options.handbackTimeoutMs ?? 5_000;
+  }
+
+  async publish<T extends Topic>(topic: T, payload: EventPayloads[T], key?: string): Promise<void> {
+    if (this.#closed) throw new Error("bus is closed");
+    validatePayload(topic, payload);
+    await this.#store.insert({ topic, key: key ?? payload.videoId, payload });
+    for (const c of this.#consumers.values()) if (c.topics.includes(topic)) this.#schedule(c, 0);
+  }
+
+  async subscribe(group: string, handlers: HandlerMap, options: SubscribeOptions = {}): Promise<void> {
+    if (this.#closed) throw new Error("bus is closed");
+    const topics = Object.keys(handlers) as Topic[];
+    for (const c of this.#consumers.values()) {
+      const taken = topics.find((t) => c.topics.includes(t));
+      if (taken) throw new Error(`group ${c.group} already has a handler for ${taken}`);
+    }
+    if (this.#consumers.has(group)) throw new Error(`group ${group} is already subscribed`);
+    const consumer: Consumer = {
+      group,
+      handlers,
+      topics,
+      options,
+      running: new Map(),
+      stopping: false,
+      timer: null,
+      polling: null,
+      again: false,
+    };
+    this.#consumers.set(group, consumer);
+    this.#recovered ??= this.#expireDeadLocalLeases();
+    await this.#recovered;
+    this.#schedule(consumer, 0);
+  }
+
+  async unsubscribe(group: string): Promise<void> {
+    const c = this.#consumers.get(group);
+    if (!c) return;
+    c.stopping = true;
+    if (c.timer) clearTimeout(c.timer);
+    c.timer = null;
+    await c.polling;
+    for (const r of c.running.values()) r.ctrl.abort(new Stopping("the consumer is stopping"));
+    const all = Promise.all([...c.running.values()].map((r) => r.done));
+    if (!(await Promise.race([all.then(() => true), sleep(this.#handbackTimeoutMs)]))) {
+      // A handler that ignores its signal must not keep its job from the next consumer.
+      this.#log?.warn({ group }, "a handler did not stop in time; handing its job back anyway");
+      await Promise.all([...c.running.keys()].map((id) => this.#store.release(id, this.owner).catch(() => {})));
+    }
+    this.#consumers.delete(group);
+  }
+
+  /**
+   * Leases of processes on this host that no longer exist (killed, crashed) end now instead of
+   * after their timeout, so a restarted server picks its interrupted jobs up at once.
+   */
+  async #expireDeadLocalLeases(): Promise<void> {
+    try {
+      for (const owner of await this.#store.leaseOwners()) {
+        if (!isDeadLocalOwner(owner)) continue;
+        const n = await this.#store.expireLeases(owner);
+        if (n > 0) this.#log?.info({ owner, jobs: n }, "took back the jobs of a process that died");
+      }
+    } catch (err) {
+      this.#log?.warn({ err }, "could not look for the leases of dead processes");
+    }
+  }
+
+  ping(): Promise<void> {
+    return this.#store.ping();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#consumers.keys()].map((g) => this.unsubscribe(g)));
+  }
+
+  #schedule(c: Consumer, delay: number): void {
+    if (c.stopping) return;
+    if (c.polling) {
+      // A poll is under way: look again right after it instead of waiting for the timer.
+      if (delay === 0) c.again = true;
+      return;
+    }
+    if (c.timer) {
+      if (delay > 0) return;
+      clearTimeout(c.timer);
+    }
+    c.timer = setTimeout(() => {
+      c.timer = null;
+      c.polling = this.#poll(c).finally(() => {
+        c.polling = null;
+        const again = c.again;
+        c.again = false;
+        this.#schedule(c, again ? 0 : this.#pollMs);
+      });
+    }, delay);
+    c.timer.unref();
+  }
+
+  async #poll(c: Consumer): Promise<void> {
+    const capacity = Math.max(1, c.options.concurrency ?? 1) - c.running.size;
+    if (capacity <= 0) return;
+    let jobs: QueuedJob[];
+    try {
+      jobs = await this.#store.claim({ topics: c.topics, limit: capacity, owner: this.owner, leaseMs: this.#leaseMs });
+    } catch (err) {
+      this.#log?.warn({ err, group: c.group }, "could not claim jobs");
+      return;
+    }
+    for (const job of jobs) {
+      const ctrl = new AbortController();
+      const done = this.#run(c, job, ctrl).finally(() => {
+        c.running.delete(job.id);
+        this.#schedule(c, 0);
+      });
+      c.running.set(job.id, { ctrl, done });
+    }
+    if (jobs.length === capacity) c.again = true;
+  }
+
+  async #run(c: Consumer, job: QueuedJob, ctrl: AbortController): Promise<void> {
+    const store = this.#store;
+    const log = this.#log?.child({
+      group: c.group,
+      topic: job.topic,
+      key: job.key,
+      jobId: job.id,
+      delivery: job.attempts,
+    });
+    const quietly = (what: string, p: Promise<unknown>) =>
+      p.catch((err) => log?.warn({ err }, `could not ${what} a job (its lease will expire)`));
+    if (c.stopping) return void (await quietly("hand back", store.release(job.id, this.owner)));
+
+    let payload: EventPayloads[Topic];
+    try {
+      payload = validatePayload(job.topic, job.payload);
+    } catch (err) {
+      log?.error({ err }, "parked a message that does not match its schema");
+      return void (await quietly("park", store.park(job.id, this.owner, errorText(err))));
+    }
+    const message = { topic: job.topic, key: job.key, payload } as BusMessage;
+    if (job.attempts > this.#policy.maxAttempts) {
+      // Earlier deliveries ended without an outcome (the consumer died each time).
+      return this.#park(c, message, job, `no outcome after ${job.attempts - 1} deliveries`, log);
+    }
+
+    const heartbeat = setInterval(
+      () => {
+        store.renew(job.id, this.owner, this.#leaseMs).then(
+          (held) => {
+            if (!held) ctrl.abort(new LeaseLost("the job's lease was lost"));
+          },
+          (err) => log?.warn({ err }, "could not renew a lease"),
+        );
+      },
+      Math.max(50, Math.floor(this.#leaseMs / 3)),
+    );
+    heartbeat.unref();
+    try {
+      const handler = c.handlers[job.topic as Topic] as Handler<Topic>;
+      await handler(payload, { signal: ctrl.signal, deliveryAttempt: job.attempts });
+      clearInterval(heartbeat);
+      await quietly("acknowledge", store.ack(job.id, this.owner));
+    } catch (err) {
+      clearInterval(heartbeat);
+      const reason = ctrl.signal.reason;
+      if (reason instanceof LeaseLost) {
+        log?.warn("lease lost: another consumer has the job now");
+      } else if (reason instanceof Stopping || c.stopping) {
+        log?.info("handed the job back (stopping)");
+        await quietly("hand back", store.release(job.id, this.owner));
+      } else if (job.attempts >= this.#policy.maxAttempts) {
+        await this.#park(c, message, job, errorText(err), log);
+      } else {
+        const delay = retryDelayMs(this.#policy, job.attempts);
+        log?.warn({ err, retryInMs: delay }, "handler failed; the job will be retried");
+        await quietly("reschedule", store.retry(job.id, this.owner, delay, errorText(err)));
+      }
+    }
+  }
+
+  async #park(c: Consumer, message: BusMessage, job: QueuedJob, error: string, log: Logger | undefined): Promise<void> {
+    log?.error({ error, attempts: job.attempts }, "parked a message after its last failed attempt");
+    try {
+      await c.options.onParked?.(message, error);
+    } catch (err) {
+      // Not parked: the next delivery (after the lease) tries again to tell the owner.
+      log?.error({ err }, "could not report a parked message");
+      return;
+    }
+    await this.#store.park(job.id, this.owner, error).catch((err) => log?.warn({ err }, "could not park a job"));
+  }
+}

@@ -1,0 +1,98 @@
+import type { ClaimOptions, JobStore, QueuedJob } from "@reelkit/core";
+import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
+
+/**
+ * The JobStore on the catalog database (embedded or external PostgreSQL), table `bus_job`. Claims are one
+ * statement: the oldest available rows are locked with FOR UPDATE SKIP LOCKED, so concurrent
+ * consumers (processes on one PostgreSQL) never get the same row, and leased to the claimer.
+ * Messages with the same key reach a group in order: a row waits while an older one of its
+ * key (same group's topics) is still queued, running or waiting for a retry.
+ */
+export class SqlJobStore implements JobStore {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async insert(message: { topic: string; key: string; payload: unknown }): Promise<void> {
+    await this.prisma.busJob.create({
+      data: { topic: message.topic, key: message.key, payload: message.payload as Prisma.InputJsonValue },
+    });
+  }
+
+  async claim({ topics, limit, owner, leaseMs }: ClaimOptions): Promise<QueuedJob[]> {
+    if (topics.length === 0 || limit <= 0) return [];
+    const rows = await this.prisma.$queryRaw<
+      { id: bigint; topic: string; key: string; payload: unknown; attempts: number }[]
+    >(Prisma.sql`
+      UPDATE bus_job
+         SET lease_owner = ${owner},
+             lease_until = now() + make_interval(secs => ${leaseMs / 1000}::double precision),
+             attempts = attempts + 1
+       WHERE id IN (
+         SELECT id FROM bus_job j
+          WHERE topic IN (${Prisma.join([...topics])})
+            AND parked_at IS NULL
+            AND available_at <= now()
+            AND (lease_until IS NULL OR lease_until < now())
+            AND NOT EXISTS (
+              SELECT 1 FROM bus_job o
+               WHERE o.key = j.key AND o.id < j.id AND o.parked_at IS NULL
+                 AND o.topic IN (${Prisma.join([...topics])}))
+          ORDER BY id
+          LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED)
+      RETURNING id, topic, key, payload, attempts`);
+    return rows
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .map((r) => ({ id: String(r.id), topic: r.topic, key: r.key, payload: r.payload, attempts: r.attempts }));
+  }
+
+  async renew(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    const n = await this.prisma.$executeRaw`
+      UPDATE bus_job SET lease_until = now() + make_interval(secs => ${leaseMs / 1000}::double precision)
+       WHERE id = ${BigInt(id)} AND lease_owner = ${owner} AND parked_at IS NULL`;
+    return n > 0;
+  }
+
+  async ack(id: string, owner: string): Promise<void> {
+    await this.prisma.$executeRaw`DELETE FROM bus_job WHERE id = ${BigInt(id)} AND lease_owner = ${owner}`;
+  }
+
+  async release(id: string, owner: string): Promise<void> {
+    await this.prisma.$executeRaw`
+      UPDATE bus_job SET lease_owner = NULL, lease_until = NULL, available_at = now(),
+                         attempts = GREATEST(attempts - 1, 0)
+       WHERE id = ${BigInt(id)} AND lease_owner = ${owner} AND parked_at IS NULL`;
+  }
+
+  async retry(id: string, owner: string, delayMs: number, error: string): Promise<void> {
+    await this.prisma.$executeRaw`
+      UPDATE bus_job SET lease_owner = NULL, lease_until = NULL, last_error = ${error},
+                         available_at = now() + make_interval(secs => ${delayMs / 1000}::double precision)
+       WHERE id = ${BigInt(id)} AND lease_owner = ${owner} AND parked_at IS NULL`;
+  }
+
+  async park(id: string, owner: string, error: string): Promise<void> {
+    await this.prisma.$executeRaw`
+      UPDATE bus_job SET lease_owner = NULL, lease_until = NULL, last_error = ${error}, parked_at = now()
+       WHERE id = ${BigInt(id)} AND lease_owner = ${owner} AND parked_at IS NULL`;
+  }
+
+  async leaseOwners(): Promise<string[]> {
+    const rows = await this.prisma.$queryRaw<{ lease_owner: string }[]>`
+      SELECT DISTINCT lease_owner FROM bus_job WHERE lease_owner IS NOT NULL AND lease_until > now()`;
+    return rows.map((r) => r.lease_owner);
+  }
+
+  async expireLeases(owner: string): Promise<number> {
+    return this.prisma.$executeRaw`
+      UPDATE bus_job SET lease_until = now() - interval '1 millisecond' WHERE lease_owner = ${owner} AND parked_at IS NULL`;
+  }
+
+  async hasPending(key: string): Promise<boolean> {
+    const row = await this.prisma.busJob.findFirst({ where: { key, parkedAt: null }, select: { id: true } });
+    return row !== null;
+  }
+
+  async ping(): Promise<void> {
+    await this.prisma.$queryRaw`SELECT 1`;
+  }
+}

@@ -1,0 +1,132 @@
+import { execFileSync, spawn } from "node:child_process";
+import path from "node:path";
+import { describe, expect, it, vi } from "vitest";
+import { FfmpegError, InterruptedError, runContained, runFfmpeg } from "./ffmpeg-runner.js";
+import { resolveBinaries } from "./probe.js";
+
+const bin = resolveBinaries({ ffmpegPath: null, ffprobePath: null });
+/** An encode that runs until it is stopped (10 minutes of generated video). */
+const ENDLESS = [
+  "-v",
+  "error",
+  "-re",
+  "-f",
+  "lavfi",
+  "-i",
+  "testsrc=size=160x120:rate=10:duration=600",
+  "-f",
+  "null",
+  "-",
+];
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Pids of the processes in group `pgid`. */
+function groupMembers(pgid: number): number[] {
+  return execFileSync("ps", ["-e", "-o", "pid=,pgid="], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/).map(Number))
+    .filter(([, g]) => g === pgid)
+    .map(([pid]) => pid as number);
+}
+
+/** The pid of the process running `name` in the process group `pgid`. */
+function memberOf(pgid: number, name: string): number | null {
+  const out = execFileSync("ps", ["-e", "-o", "pid=,pgid=,comm="], { encoding: "utf8" });
+  for (const line of out.trim().split("\n")) {
+    const [pid, group, comm] = line.trim().split(/\s+/);
+    if (Number(group) === pgid && comm === name) return Number(pid);
+  }
+  return null;
+}
+
+describe("ffmpeg in its own process group", () => {
+  it("resolves on success and reports a failure of the input as FfmpegError", async () => {
+    await runContained({
+      command: bin.ffmpeg,
+      args: ["-v", "error", "-f", "lavfi", "-i", "testsrc=duration=0.2", "-f", "null", "-"],
+    });
+    await expect(
+      runContained({ command: bin.ffmpeg, args: ["-v", "error", "-i", "/nonexistent/input.mp4", "-f", "null", "-"] }),
+    ).rejects.toBeInstanceOf(FfmpegError);
+  });
+
+  it("is not in the worker's process group, so a Ctrl-C to that group does not reach it", async () => {
+    const ctrl = new AbortController();
+    const run = runFfmpeg({ ffmpeg: bin.ffmpeg, args: ENDLESS, signal: ctrl.signal });
+    await vi.waitFor(() => {
+      const own = Number(execFileSync("ps", ["-o", "pgid=", "-p", String(process.pid)], { encoding: "utf8" }).trim());
+      const ffmpeg = execFileSync("ps", ["-e", "-o", "pgid=,comm="], { encoding: "utf8" })
+        .split("\n")
+        .map((l) => l.trim().split(/\s+/))
+        .filter(([, comm]) => comm === path.basename(bin.ffmpeg).slice(0, 15))
+        .map(([pgid]) => Number(pgid));
+      expect(ffmpeg.length).toBeGreaterThan(0);
+      expect(ffmpeg).not.toContain(own);
+    });
+    ctrl.abort(new Error("stop"));
+    await expect(run).rejects.toThrow("stop");
+  });
+
+  it.each(["SIGKILL", "SIGTERM"] as const)(
+    "reports an ffmpeg ended by %s (OOM killer, operator) as interrupted, never as a bad input",
+    async (signal) => {
+      const ctrl = new AbortController();
+      let group = 0;
+      const run = runContained({
+        command: bin.ffmpeg,
+        args: ENDLESS,
+        signal: ctrl.signal,
+        onSpawn: (pid) => (group = pid),
+      });
+      let ffmpeg: number | null = null;
+      await vi.waitFor(() => {
+        ffmpeg = group ? memberOf(group, path.basename(bin.ffmpeg).slice(0, 15)) : null;
+        expect(ffmpeg).not.toBeNull();
+      });
+      process.kill(ffmpeg as unknown as number, signal);
+      const err = await run.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InterruptedError);
+      expect(err).not.toBeInstanceOf(FfmpegError);
+    },
+  );
+
+  it("never outlives its worker, even when the worker is killed with SIGKILL", async () => {
+    const runner = path.join(import.meta.dirname, "ffmpeg-runner.ts");
+    const script = `
+      import { runContained } from ${JSON.stringify(runner)};
+      runContained({ command: ${JSON.stringify(bin.ffmpeg)}, args: ${JSON.stringify(ENDLESS)},
+        onSpawn: (pid) => console.log("group", pid) }).catch(() => {});`;
+    const worker = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const group = await new Promise<number>((resolve, reject) => {
+      worker.stdout.setEncoding("utf8").on("data", (d: string) => {
+        const m = /group (\d+)/.exec(d);
+        if (m) resolve(Number(m[1]));
+      });
+      worker.once("exit", () => reject(new Error("worker exited early")));
+    });
+    let ffmpeg: number | null = null;
+    await vi.waitFor(() => {
+      ffmpeg = memberOf(group, path.basename(bin.ffmpeg).slice(0, 15));
+      expect(ffmpeg).not.toBeNull();
+    });
+    worker.kill("SIGKILL");
+    await vi.waitFor(
+      () => {
+        expect(alive(ffmpeg as unknown as number)).toBe(false);
+        expect(groupMembers(group)).toEqual([]);
+      },
+      { timeout: 5000 },
+    );
+  });
+});

@@ -1,0 +1,57 @@
+import { type ChildProcessByStdio, spawn } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
+
+/**
+ * The watchdog every ffmpeg/ffprobe runs under: a POSIX shell that leads a process group of its
+ * own (so a Ctrl-C or a SIGTERM sent to the worker's group never reaches the encoder), starts
+ * the command in that group and waits for it. A background reader holds the pipe the worker
+ * keeps open on the shell's stdin; when the worker dies for any reason, even SIGKILL, the
+ * kernel closes that pipe, the read ends and the whole group is killed. ffmpeg itself reads
+ * nothing (stdin from /dev/null). The exit status of the command is passed through.
+ */
+const WATCHDOG = [
+  "exec 3<&0 0</dev/null",
+  '"$@" &',
+  "child=$!",
+  "(read -r _ <&3; kill -KILL 0) &",
+  "guard=$!",
+  "exec 3<&-",
+  'wait "$child"',
+  "status=$?",
+  'kill "$guard" 2>/dev/null',
+  'exit "$status"',
+].join("\n");
+
+export type ContainedChild = ChildProcessByStdio<Writable, Readable, Readable>;
+
+/** Spawns `command` in its own process group, tied to the life of this process. */
+export function spawnContained(command: string, args: readonly string[]): ContainedChild {
+  return spawn("/bin/sh", ["-c", WATCHDOG, "reelkit-watchdog", command, ...args], {
+    stdio: ["pipe", "pipe", "pipe"],
+    detached: true,
+  });
+}
+
+/** Stops the whole group: SIGTERM (ffmpeg ends its files), then SIGKILL when it lingers. */
+export function stopGroup(child: ContainedChild, graceMs = 3_000): void {
+  const kill = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, signal);
+    } catch {
+      // the group is gone already
+    }
+  };
+  kill("SIGTERM");
+  const timer = setTimeout(() => kill("SIGKILL"), graceMs);
+  timer.unref();
+  child.once("close", () => clearTimeout(timer));
+}
+
+/**
+ * True when the command did not exit by itself but was ended by a signal: the shell reports a
+ * signalled command as 128+N, and ffmpeg exits with 255 after a SIGTERM/SIGINT it handled.
+ * Such a run says nothing about the input and is retried, never reported as undecodable.
+ */
+export function endedBySignal(code: number | null, signal: NodeJS.Signals | null): boolean {
+  return signal !== null || (code !== null && code >= 128);
+}
