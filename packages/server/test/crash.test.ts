@@ -238,10 +238,13 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
         return s;
       });
 
+    // The uploads belong to a user signed up on the first server (the session outlives restarts).
+    let auth: Record<string, string> = {};
     const create = async (base: string, title: string) => {
       const res = await fetch(`${base}/api/uploads`, {
         method: "POST",
         headers: {
+          ...auth,
           "Tus-Resumable": "1.0.0",
           "Upload-Length": String(data.length),
           "Upload-Metadata": `filename ${Buffer.from(`${title}.mp4`).toString("base64")}`,
@@ -260,6 +263,7 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
         const req = http.request(`${base}${uploadPath}`, {
           method: "PATCH",
           headers: {
+            ...auth,
             "Tus-Resumable": "1.0.0",
             "Upload-Offset": "0",
             "Content-Type": "application/offset+octet-stream",
@@ -284,6 +288,7 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
           endpoint: `${base}/api/uploads`, // with it, a HEAD 404 would make tus-js-client upload again
           uploadUrl: `${base}${uploadPath}`,
           retryDelays: [],
+          headers: auth,
           onBeforeRequest: (req) => void methods.push(req.getMethod()),
           onAfterResponse: (req, res) => {
             if (req.getMethod() === "HEAD") videoIdHeader = res.getHeader("Reelkit-Video-Id") ?? null;
@@ -295,6 +300,7 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
 
     // 1. Killed the moment the last byte is sent: the finish hook may or may not have run.
     const first = await start();
+    auth = (await signUp(first.base)).bearer;
     const a = await create(first.base, "killed-at-last-byte");
     await patchAll(first.base, a.path, { onSent: () => void first.crash() });
     await first.crash();
@@ -309,7 +315,10 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
     expect(answered).toBe(204);
     await second.crash();
     const third = await start(first.port);
-    const head = await fetch(`${third.base}${b.path}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+    const head = await fetch(`${third.base}${b.path}`, {
+      method: "HEAD",
+      headers: { ...auth, "Tus-Resumable": "1.0.0" },
+    });
     expect(head.status).toBe(200);
     expect(Number(head.headers.get("upload-offset"))).toBe(data.length);
     expect(head.headers.get("reelkit-video-id")).toBe(b.id);

@@ -84,7 +84,7 @@ describe("tus uploads", () => {
     // learns from HEAD that it is complete, and for which video.
     const head = await fetch(`${base}/api/uploads/${videoId}`, {
       method: "HEAD",
-      headers: { "Tus-Resumable": "1.0.0" },
+      headers: { "Tus-Resumable": "1.0.0", ...auth() },
     });
     expect(head.status).toBe(200);
     expect(head.headers.get("upload-offset")).toBe("200000");
@@ -294,7 +294,8 @@ describe("tus uploads", () => {
   it("answers every tus error in the error shape, with codes of its own", async () => {
     const rec = recordingCatalog();
     const base = await start({}, rec.catalog);
-    const tusHeaders = { "Tus-Resumable": "1.0.0" };
+    // As the signed-in user: the tus checks come after authentication.
+    const tusHeaders = { "Tus-Resumable": "1.0.0", ...auth() };
     const expectError = async (res: Response, status: number, code: string) => {
       expect(res.status).toBe(status);
       expect(res.headers.get("content-type")).toMatch(/^application\/json/);
@@ -303,7 +304,10 @@ describe("tus uploads", () => {
       expect(typeof body.error.message).toBe("string");
       return body.error.message as string;
     };
-    const missingVersion = await fetch(`${base}/api/uploads`, { method: "POST", headers: { "Upload-Length": "4" } });
+    const missingVersion = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { ...auth(), "Upload-Length": "4" },
+    });
     await expectError(missingVersion, 412, "VALIDATION_FAILED");
     const noLength = await fetch(`${base}/api/uploads`, { method: "POST", headers: tusHeaders });
     await expectError(noLength, 400, "VALIDATION_FAILED");
@@ -313,8 +317,6 @@ describe("tus uploads", () => {
     });
     await expectError(badMetadata, 400, "VALIDATION_FAILED");
     const unknown = "00000000-0000-4000-8000-000000000000";
-    const head = await fetch(`${base}/api/uploads/${unknown}`, { method: "PATCH", headers: tusHeaders });
-    await expectError(head, 403, "VALIDATION_FAILED"); // Upload-Offset is required
     const patchUnknown = await fetch(`${base}/api/uploads/${unknown}`, {
       method: "PATCH",
       headers: { ...tusHeaders, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream" },
@@ -327,6 +329,8 @@ describe("tus uploads", () => {
       headers: { ...tusHeaders, "Upload-Length": "4" },
     });
     const id = created.headers.get("reelkit-video-id") as string;
+    const noOffset = await fetch(`${base}/api/uploads/${id}`, { method: "PATCH", headers: tusHeaders });
+    await expectError(noOffset, 403, "VALIDATION_FAILED"); // Upload-Offset is required
     const patch = (offset: number, body: string) =>
       fetch(`${base}/api/uploads/${id}`, {
         method: "PATCH",
@@ -370,7 +374,7 @@ describe("tus uploads", () => {
       }
       const created = await fetch(`${base}/api/uploads`, {
         method: "POST",
-        headers: { Origin: "https://site.example", "Tus-Resumable": "1.0.0", "Upload-Length": "4" },
+        headers: { ...auth(), Origin: "https://site.example", "Tus-Resumable": "1.0.0", "Upload-Length": "4" },
       });
       expect(created.status).toBe(201);
       expect(created.headers.get("access-control-allow-origin")).toMatch(/^(\*|https:\/\/site\.example)$/);
@@ -381,7 +385,7 @@ describe("tus uploads", () => {
       // An origin not on the list gets no CORS grant.
       const foreign = await fetch(`${base}/api/uploads`, {
         method: "POST",
-        headers: { Origin: "https://evil.example", "Tus-Resumable": "1.0.0", "Upload-Length": "4" },
+        headers: { ...auth(), Origin: "https://evil.example", "Tus-Resumable": "1.0.0", "Upload-Length": "4" },
       });
       if (origins !== "*") expect(foreign.headers.get("access-control-allow-origin")).toBeNull();
       // tus discovery (OPTIONS without a preflight) still tells the protocol version.
@@ -399,13 +403,14 @@ describe("tus uploads", () => {
     const base = await start({ REELKIT_UPLOAD_EXPIRY: "4s" }, rec.catalog);
     const created = await fetch(`${base}/api/uploads`, {
       method: "POST",
-      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "3" },
+      headers: { "Tus-Resumable": "1.0.0", ...auth(), "Upload-Length": "3" },
     });
     const id = created.headers.get("reelkit-video-id") as string;
     const patch = (offset: number) =>
       fetch(`${base}/api/uploads/${id}`, {
         method: "PATCH",
         headers: {
+          ...auth(),
           "Tus-Resumable": "1.0.0",
           "Upload-Offset": String(offset),
           "Content-Type": "application/offset+octet-stream",
