@@ -257,11 +257,12 @@ describe("/api/videos", () => {
 
   it("ends an upload whose video is deleted while it runs, and leaves no file behind", async () => {
     const head = (id: string) =>
-      fetch(`${base}/api/uploads/${id}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+      fetch(`${base}/api/uploads/${id}`, { method: "HEAD", headers: { ...owner.bearer, "Tus-Resumable": "1.0.0" } });
     const patch = (id: string, offset: number, body: Buffer) =>
       fetch(`${base}/api/uploads/${id}`, {
         method: "PATCH",
         headers: {
+          ...owner.bearer,
           "Tus-Resumable": "1.0.0",
           "Upload-Offset": String(offset),
           "Content-Type": "application/offset+octet-stream",
@@ -270,11 +271,11 @@ describe("/api/videos", () => {
       });
     const created = await fetch(`${base}/api/uploads`, {
       method: "POST",
-      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "8" },
+      headers: { ...owner.bearer, "Tus-Resumable": "1.0.0", "Upload-Length": "8" },
     });
     const id = created.headers.get("reelkit-video-id") as string;
     expect((await patch(id, 0, Buffer.from("half"))).status).toBe(204);
-    expect((await fetch(`${base}/api/videos/${id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await fetch(`${base}/api/videos/${id}`, { method: "DELETE", headers: owner.bearer })).status).toBe(204);
     // The rest of the upload is refused, and nothing reappears on disk.
     const rest = await patch(id, 4, Buffer.from("rest"));
     expect([404, 410]).toContain(rest.status);
@@ -290,10 +291,13 @@ describe("/api/videos", () => {
   it("deleting a finished video also removes its kept tus upload (no hard link holds its bytes)", async () => {
     const id = await uploadVideo("Kept upload", "");
     expect(await storage.stat(keys.upload(id))).not.toBeNull();
-    expect((await fetch(`${base}/api/videos/${id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await fetch(`${base}/api/videos/${id}`, { method: "DELETE", headers: owner.bearer })).status).toBe(204);
     expect(await storage.stat(keys.upload(id))).toBeNull();
     expect(await storage.stat(`${keys.upload(id)}.json`)).toBeNull();
-    const head = await fetch(`${base}/api/uploads/${id}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+    const head = await fetch(`${base}/api/uploads/${id}`, {
+      method: "HEAD",
+      headers: { ...owner.bearer, "Tus-Resumable": "1.0.0" },
+    });
     expect(head.status).toBe(404);
   });
 

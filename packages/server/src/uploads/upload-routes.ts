@@ -169,6 +169,10 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
     ]);
   };
 
+  // Uploads whose finish hook succeeded during the current request: on S3 their tus data is
+  // removed right after (POST_FINISH), which must not read as "deleted while uploading".
+  const finishedNow = new Set<string>();
+
   const tus = new TusServer({
     path: UPLOADS_PATH,
     datastore,
@@ -213,6 +217,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
         throw errors.uploadGone();
       }
       opts.metrics?.uploads.inc({ event: "finished" });
+      finishedNow.add(videoId);
       return {};
     },
     onResponseError: async (req, err) => {
@@ -298,12 +303,18 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
       if (!name.toLowerCase().startsWith(INTERNAL_PREFIX)) headers.append(name, raw.rawHeaders[i + 1] as string);
     }
     const id = request.method === "POST" ? randomUUID() : uploadIdOf(request.url);
+    let justFinished = false;
     if (request.method === "POST") headers.set(ID_HEADER, id as string);
     if (principal) {
       headers.set(OWNER_HEADER, actingUserId(principal));
       if (principal.kind === "upload-token") headers.set(TOKEN_HEADER, principal.tokenId);
     }
-    let response = await toJsonError(await tus.handleWeb(toWebRequest(raw, headers)));
+    let response: Response;
+    try {
+      response = await toJsonError(await tus.handleWeb(toWebRequest(raw, headers)));
+    } finally {
+      if (id) justFinished = finishedNow.delete(id);
+    }
 
     let abandoned = false;
     if (request.method === "POST" && id && response.status >= 400) {
@@ -321,6 +332,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
     if (
       request.method === "PATCH" &&
       id &&
+      !justFinished &&
       response.status === 204 &&
       !(await backend.uploads.getUpload(id).catch(() => null))
     ) {
