@@ -27,7 +27,7 @@ beforeAll(async () => {
     REELKIT_LOG_LEVEL: "silent",
     REELKIT_PUBLIC_URL: "https://cdn.example",
   });
-  const queue = createQueueBus(config, tdb.db);
+  const queue = await createQueueBus(config, tdb.db);
   bus = queue.bus as QueueBus;
   await bus.subscribe("test-transcoder", {
     "video.uploaded": async (e) => {
