@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Readable } from "node:stream";
-import type { PutOptions, Storage, StoredObject } from "@reelkit/core";
+import type { OpenedObject, PutOptions, Storage, StoredObject } from "@reelkit/core";
 
 /** Segments (and the init section) a playlist names, resolved to storage keys, with durations. */
 function named(key: string, text: string): { keys: string[]; segments: { uri: string; duration: number }[] } {
@@ -117,6 +117,9 @@ export class HlsAuditStorage implements Storage {
   }
   stat(key: string): Promise<StoredObject | null> {
     return this.inner.stat(key);
+  }
+  open(key: string): Promise<OpenedObject | null> {
+    return this.inner.open(key);
   }
   copy(fromKey: string, toKey: string): Promise<void> {
     return this.inner.copy(fromKey, toKey);
