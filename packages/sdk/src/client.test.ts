@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { sendJson, startServer, type TestServer } from "../test/http-server.js";
-import { createReelkitClient } from "./client.js";
+import { createReelkitClient, newViewSession } from "./client.js";
 import { ReelkitApiError } from "./errors.js";
 
 const video = (id: string, title = "A clip") => ({
@@ -89,6 +89,17 @@ describe("createReelkitClient", () => {
     ]);
     expect(server.requests[1]?.headers["content-type"]).toBe("application/json");
     expect(JSON.parse(server.requests[1]?.body ?? "")).toEqual({ title: "New" });
+  });
+
+  it("counts a view with its playback session, and makes a fresh random session id each time", async () => {
+    server = await startServer((_req, res) => sendJson(res, 202, null));
+    const client = createReelkitClient({ baseUrl: server.baseUrl });
+    const first = newViewSession();
+    expect(first).toMatch(/^[0-9a-f]{32}$/);
+    expect(newViewSession()).not.toBe(first);
+    await expect(client.recordView("v1", first)).resolves.toBeUndefined();
+    expect(`${server.requests[0]?.method} ${server.requests[0]?.url}`).toBe("POST /api/videos/v1/views");
+    expect(JSON.parse(server.requests[0]?.body ?? "")).toEqual({ session: first });
   });
 
   it("throws ReelkitApiError parsed from the error body", async () => {

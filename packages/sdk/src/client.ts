@@ -31,6 +31,11 @@ export interface ReelkitClient {
   get(id: string, options?: RequestOptions): Promise<Video>;
   update(id: string, patch: UpdateVideoBody, options?: RequestOptions): Promise<Video>;
   delete(id: string, options?: RequestOptions): Promise<void>;
+  /**
+   * Counts a view: one per playback session. `session` is a random id the player makes once per
+   * session (`newViewSession()`); the server counts repeats of it once.
+   */
+  recordView(id: string, session: string, options?: RequestOptions): Promise<void>;
   /** Absolute URL for a server path such as "/api/uploads". */
   url(path: string): string;
   /** Authorization headers for the current token (used by the uploader and the watcher). */
@@ -83,14 +88,24 @@ export function createReelkitClient(options: ReelkitClientOptions): ReelkitClien
     delete: async (id, opts = {}) => {
       await request<void>("DELETE", videoPath(id), opts);
     },
+    recordView: async (id, session, opts = {}) => {
+      await request<void>("POST", `${videoPath(id)}/views`, { ...opts, body: { session } });
+    },
   };
 }
 
-function toQueryString(query: Record<string, string | number | string[] | undefined>): string {
+/** A random playback-session id for `recordView` (works outside secure contexts too). */
+export function newViewSession(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function toQueryString(query: Record<string, string | number | boolean | string[] | undefined>): string {
   const params = new URLSearchParams();
   for (const [key, raw] of Object.entries(query)) {
     const value = Array.isArray(raw) ? raw.join(",") : raw;
-    if (value !== undefined && value !== "") params.set(key, String(value));
+    if (value === true) params.set(key, "1");
+    else if (value !== undefined && value !== "" && value !== false) params.set(key, String(value));
   }
   const text = params.toString();
   return text ? `?${text}` : "";

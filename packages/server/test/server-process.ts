@@ -24,6 +24,8 @@ export interface ServerProcessOptions {
    * answers there, so it may run with a log level that hides the "Server listening" line.
    */
   port?: number;
+  /** Receives every log line (stdout and stderr) as it arrives, beyond the recent ones kept. */
+  onLog?: (line: string) => void;
 }
 
 /** A port nothing listens on right now (the OS picks it). */
@@ -102,6 +104,7 @@ export class ServerProcess {
         for (const line of lines) {
           log.push(line);
           if (log.length > 200) log.shift();
+          opts.onLog?.(line);
           const m = /(?:Server|Transcoder) listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
           if (m) {
             clearTimeout(timer);

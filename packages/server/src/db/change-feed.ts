@@ -56,6 +56,8 @@ export class PostgresChangeFeed implements ChangeFeed {
   constructor(
     private readonly url: string,
     private readonly logger?: Logger,
+    /** The NOTIFY channel; another than the catalog's carries other news (the job queue's). */
+    private readonly channel: string = CHANGE_CHANNEL,
   ) {
     this.events.setMaxListeners(0);
   }
@@ -69,15 +71,15 @@ export class PostgresChangeFeed implements ChangeFeed {
     this.connecting ??= (async () => {
       const client = new pg.Client({ connectionString: this.url });
       client.on("notification", (msg) => {
-        if (msg.channel === CHANGE_CHANNEL && msg.payload) this.events.emit("change", msg.payload);
+        if (msg.channel === this.channel && msg.payload) this.events.emit("change", msg.payload);
       });
       client.on("error", (err) => {
-        this.logger?.warn({ err }, "catalog change feed connection failed; reconnecting");
+        this.logger?.warn({ err, channel: this.channel }, "LISTEN connection failed; reconnecting");
         this.reconnect(client);
       });
       client.on("end", () => this.reconnect(client));
       await client.connect();
-      await client.query(`LISTEN ${CHANGE_CHANNEL}`);
+      await client.query(`LISTEN ${this.channel}`);
       this.client = client;
     })().finally(() => {
       this.connecting = null;
@@ -104,7 +106,7 @@ export class PostgresChangeFeed implements ChangeFeed {
 
   async publish(id: string): Promise<void> {
     if (!this.client) await this.connect();
-    await this.client?.query("SELECT pg_notify($1, $2)", [CHANGE_CHANNEL, id]);
+    await this.client?.query("SELECT pg_notify($1, $2)", [this.channel, id]);
   }
 
   subscribe(listener: (id: string | null) => void): () => void {
