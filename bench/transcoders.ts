@@ -12,7 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { resolveBinaries } from "@reelkit/transcoder";
 import { createTestDatabase } from "../packages/server/src/db/test-databases.js";
-import { settled, waitForVideo } from "../packages/server/test/factories.js";
+import { settled, signUp, waitForVideo } from "../packages/server/test/factories.js";
 import { ServerProcess } from "../packages/server/test/server-process.js";
 import { uploadFile } from "../packages/server/test/tus-upload.js";
 import { fmt } from "./lib.js";
@@ -62,8 +62,9 @@ async function runOnce(
     }
     // Both workers in the group before the first job (a join rebalances the partitions).
     await new Promise((r) => setTimeout(r, 5_000));
+    const { bearer } = await signUp(server.base);
     const ids = await Promise.all(
-      Array.from({ length: opts.jobs }, (_, i) => uploadFile(server.base, clip, `bench-${transcoders}-${i}`)),
+      Array.from({ length: opts.jobs }, (_, i) => uploadFile(server.base, clip, `bench-${transcoders}-${i}`, bearer)),
     );
     const t0 = performance.now();
     for (const id of ids) {

@@ -8,7 +8,8 @@ import { describeWith, kafkaBrokers, kafkaMissing, s3TestEngine } from "../../..
 import { createTestBucket, type TestBucket } from "../../../test/s3.js";
 import { expectLadderInBucket } from "../../../test/s3-ladder.js";
 import { createTestDatabase, postgresMissing, type TestDatabase } from "../src/db/test-databases.js";
-import { settled, waitForVideo } from "./factories.js";
+import { TEST_SECRET } from "./auth.js";
+import { settled, signUp, type TestUser, waitForVideo } from "./factories.js";
 import { ServerProcess } from "./server-process.js";
 import { uploadFile } from "./tus-upload.js";
 
@@ -30,6 +31,8 @@ describeWith(engineName, missing, "two servers and two transcoders on Kafka, S3 
   let env: Record<string, string>;
   let small: Buffer;
   let long: Buffer;
+  /** Signed up on one server; its session works on both (they share the database and secret). */
+  let user: TestUser;
   const servers: ServerProcess[] = [];
   let transcoders: ServerProcess[] = [];
   const everyProcess: ServerProcess[] = [];
@@ -59,6 +62,7 @@ describeWith(engineName, missing, "two servers and two transcoders on Kafka, S3 
       REELKIT_TRANSCODER: "off",
       REELKIT_RUNGS: "360,180",
       REELKIT_JOB_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+      REELKIT_SECRET: TEST_SECRET,
     };
     const clip = (name: string, seconds: number) => {
       const file = path.join(work, name);
@@ -75,6 +79,7 @@ describeWith(engineName, missing, "two servers and two transcoders on Kafka, S3 
     servers.push(await start("source", "server-1"));
     servers.push(await start("source", "server-2"));
     transcoders = [await start("transcoder", "transcoder-1"), await start("transcoder", "transcoder-2")];
+    user = await signUp((servers[0] as ServerProcess).base);
   }, 300_000);
 
   afterAll(async () => {
@@ -86,7 +91,9 @@ describeWith(engineName, missing, "two servers and two transcoders on Kafka, S3 
 
   it("takes six uploads through both servers to READY with every object in the bucket", async () => {
     const ids = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => uploadFile((servers[i % 2] as ServerProcess).base, small, `six-${i}`)),
+      Array.from({ length: 6 }, (_, i) =>
+        uploadFile((servers[i % 2] as ServerProcess).base, small, `six-${i}`, user.bearer),
+      ),
     );
     for (const [i, id] of ids.entries()) {
       // Read back through the other server: the catalog is one.
@@ -113,7 +120,7 @@ describeWith(engineName, missing, "two servers and two transcoders on Kafka, S3 
   }, 400_000);
 
   it("lets a transcoder stopped with SIGTERM mid-job exit at once, and the other one finishes the job", async () => {
-    const id = await uploadFile((servers[0] as ServerProcess).base, long, "sigterm");
+    const id = await uploadFile((servers[0] as ServerProcess).base, long, "sigterm", user.bearer);
     let busy: ServerProcess | undefined;
     await vi.waitFor(
       () => {
@@ -140,7 +147,7 @@ describeWith(engineName, missing, "two servers and two transcoders on Kafka, S3 
   }, 400_000);
 
   it("parks a job that kills its transcoder each time after N deliveries, and its video is FAILED", async () => {
-    const id = await uploadFile((servers[1] as ServerProcess).base, long, "kills-its-worker");
+    const id = await uploadFile((servers[1] as ServerProcess).base, long, "kills-its-worker", user.bearer);
     // Whichever transcoder takes the job dies with it, as under an OOM killer; a new one replaces it.
     for (let kill = 1; kill <= MAX_ATTEMPTS; kill++) {
       let busy: ServerProcess | undefined;

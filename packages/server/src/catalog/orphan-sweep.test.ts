@@ -1,7 +1,7 @@
 import { KafkaBus } from "@reelkit/core";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { describeWith, kafkaBrokers, kafkaMissing } from "../../../../test/engines.js";
-import { makeQueuedVideo } from "../../test/factories.js";
+import { makeQueuedVideo, makeUser } from "../../test/factories.js";
 import { createTestDatabase, postgresMissing, type TestDatabase } from "../db/test-databases.js";
 import { type ServerWork, startServerWork } from "../server-work.js";
 import { CatalogService } from "./catalog-service.js";
@@ -31,8 +31,9 @@ describeWith(kafkaMissing ? "kafka" : "postgres", missing, "orphan sweep in Kafk
     const prisma = tdb.db.prisma;
     const catalog = new CatalogService(prisma);
     const outbox = new OutboxRepository(prisma);
-    const lost = await makeQueuedVideo(catalog, { title: "Its message was lost" });
-    const busy = await makeQueuedVideo(catalog, { title: "Still being worked on" });
+    const { id: ownerId } = await makeUser(prisma);
+    const lost = await makeQueuedVideo(catalog, { title: "Its message was lost", ownerId });
+    const busy = await makeQueuedVideo(catalog, { title: "Still being worked on", ownerId });
     // Both events were published; one video then heard nothing for 20 minutes (a transcoder's
     // commit went through without its outcome, a topic was deleted …), the other is in progress.
     await prisma.outbox.updateMany({ data: { publishedAt: new Date() } });
