@@ -30,6 +30,8 @@ export function makeVideo(patch: Partial<Video> = {}): Video {
     title: "Storybook sample",
     description: "testsrc2 + a 440 Hz tone, transcoded by Reelkit",
     filename: "sample.mp4",
+    ownerId: null,
+    visibility: "PUBLIC",
     status: "READY",
     progress: 100,
     failureReason: null,

@@ -13,6 +13,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { signUp } from "../packages/server/test/factories.js";
 import { ServerProcess } from "../packages/server/test/server-process.js";
 import { resolveBinaries } from "../packages/transcoder/src/index.js";
 import { fmt, verdict } from "./lib.js";
@@ -147,7 +148,8 @@ async function measureOne(
   file: string,
   dir: string,
 ): Promise<{ playable: number; ready: number; passthrough: boolean; steps: [string, number][] }> {
-  const id = await tusUpload(server.base, file, Number.POSITIVE_INFINITY);
+  const { bearer } = await signUp(server.base);
+  const id = await tusUpload(server.base, bearer, file, Number.POSITIVE_INFINITY);
   const t0 = performance.now();
   const responseAt = Date.now();
   const master = `/media/videos/${id}/hls/master.m3u8`;

@@ -13,6 +13,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import * as tus from "tus-js-client";
+import { signUp } from "../packages/server/test/factories.js";
 import { REPO_ROOT, ServerProcess } from "../packages/server/test/server-process.js";
 import { fmt, freshDatabase, type ProcessSample, rssMb, sampleProcess, verdict } from "./lib.js";
 
@@ -80,13 +81,14 @@ function rawPut(port: number, file: string, size: number): Promise<void> {
 }
 
 /** Resolves with the video id the server named in the creation response. */
-export function tusUpload(base: string, file: string, chunkMib: number): Promise<string> {
+export function tusUpload(base: string, auth: Record<string, string>, file: string, chunkMib: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let videoId: string | null = null;
     new tus.Upload(createReadStream(file), {
       endpoint: `${base}/api/uploads`,
       chunkSize: Number.isFinite(chunkMib) ? chunkMib * 1024 * 1024 : Number.POSITIVE_INFINITY,
       retryDelays: [],
+      headers: auth,
       metadata: { filename: "input.bin", title: "bench" },
       onAfterResponse: (req, res) => {
         if (req.getMethod() === "POST") videoId = res.getHeader("Reelkit-Video-Id") ?? null;
@@ -101,13 +103,13 @@ export function tusUpload(base: string, file: string, chunkMib: number): Promise
  * The random bytes fail to transcode right after the upload; wait for that, then delete the
  * video (and its 1 GiB source) so the next round starts from the same state.
  */
-async function removeVideo(base: string, id: string): Promise<void> {
+async function removeVideo(base: string, auth: Record<string, string>, id: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
     const video = (await (await fetch(`${base}/api/videos/${id}`)).json()) as { status: string };
     if (video.status === "FAILED" || video.status === "READY") break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  const res = await fetch(`${base}/api/videos/${id}`, { method: "DELETE" });
+  const res = await fetch(`${base}/api/videos/${id}`, { method: "DELETE", headers: auth });
   if (!res.ok) throw new Error(`DELETE video ${res.status}`);
 }
 
@@ -165,14 +167,22 @@ export async function runUploadBench(opts: UploadBenchOptions): Promise<UploadBe
         () => rawPut(raw.port, file, size),
         () => fs.rm(path.join(dir, "raw-upload"), { force: true }),
       );
-    const tusRound = (server: ServerProcess) => {
+    // Uploads need an account: one per server, signed up before the rounds.
+    const accounts = new Map<ServerProcess, Record<string, string>>();
+    const tusRound = async (server: ServerProcess) => {
+      let auth = accounts.get(server);
+      if (!auth) {
+        auth = (await signUp(server.base)).bearer;
+        accounts.set(server, auth);
+      }
+      const headers = auth;
       let id = "";
       return measure(
         server.pid,
         async () => {
-          id = await tusUpload(server.base, file, opts.chunkMib);
+          id = await tusUpload(server.base, headers, file, opts.chunkMib);
         },
-        () => removeVideo(server.base, id),
+        () => removeVideo(server.base, headers, id),
       );
     };
 

@@ -10,6 +10,7 @@ import react from "@vitejs/plugin-react";
 import type { Browser } from "playwright-core";
 import { build } from "vite";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { signUp } from "../../packages/server/test/factories.js";
 import { ServerProcess } from "../../packages/server/test/server-process.js";
 import { describeWith } from "../engines.js";
 import { artifactPath, chromiumMissing, launchChromium } from "./chromium.js";
@@ -70,6 +71,7 @@ describeWith("browser", chromiumMissing, "the kit on a third-party origin (CORS)
       },
     });
     servers.push(server);
+    const user = await signUp(server.base);
     const page = await (browser as Browser).newPage();
     const failed: string[] = [];
     const toServer: { method: string; url: string; status: number }[] = [];
@@ -87,7 +89,9 @@ describeWith("browser", chromiumMissing, "the kit on a third-party origin (CORS)
         toServer.push({ method: r.request().method(), url: r.url(), status: r.status() });
     });
     try {
-      await page.goto(`${pageOrigin}/?server=${encodeURIComponent(server.base)}`);
+      await page.goto(
+        `${pageOrigin}/?server=${encodeURIComponent(server.base)}&token=${encodeURIComponent(user.token)}`,
+      );
       await page.getByLabel("Choose a video file").setInputFiles(clip);
       await page.getByLabel("Title").fill("Across origins");
       await page.getByRole("button", { name: "Upload", exact: true }).click();

@@ -11,10 +11,13 @@ import { ServerProcess } from "../../packages/server/test/server-process.js";
 import { describeWith } from "../engines.js";
 import { artifactPath, chromiumMissing, launchChromium } from "./chromium.js";
 
-// The demo site in a real Chromium against a real `npm start`: upload through the upload page,
-// processing to READY, playback, a manual quality switch, search.
+// The demo site in a real Chromium against a real `npm start`: sign-up, upload through the upload
+// page as that user, processing to READY, playback, a manual quality switch, search, sign-out and
+// sign-in again with "My videos" from the server.
 
 const TITLE = "Harbour lighthouse at dawn";
+const EMAIL = "e2e-tester@example.test";
+const PASSWORD = "lighthouse keeper 42";
 
 let server: ServerProcess | null = null;
 let browser: Browser | null = null;
@@ -66,8 +69,22 @@ describeWith("browser", chromiumMissing, "demo site in Chromium", () => {
     if (dataDir) await fsp.rm(dataDir, { recursive: true, force: true });
   });
 
-  it("uploads a clip through the upload page, shows progress to 100% and processing to READY", async () => {
+  it("signs up, then uploads a clip through the upload page: progress to 100% and processing to READY", async () => {
+    // The upload page needs an account: it sends a signed-out visitor to sign in, and on.
     await page.goto(`${base}/upload`);
+    await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor({ timeout: 30_000 });
+    await page.getByRole("link", { name: "Create an account" }).click();
+    await page.getByLabel("Name").fill("E2E Tester");
+    await page.getByLabel("Email").fill(EMAIL);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByRole("heading", { level: 1, name: "Upload a video" }).waitFor({ timeout: 30_000 });
+    await page.getByRole("button", { name: "Sign out" }).waitFor();
+    // The session is an httpOnly cookie: the page's script cannot read it.
+    expect(await page.evaluate(() => document.cookie)).not.toContain("session_token");
+    const cookies = await page.context().cookies();
+    expect(cookies.find((c) => c.name === "reelkit.session_token")).toMatchObject({ httpOnly: true, sameSite: "Lax" });
+
     // Throttle the upload so progress renders more than once: 8 Mbit/s up.
     const cdp = await page.context().newCDPSession(page);
     await cdp.send("Network.emulateNetworkConditions", {
@@ -121,6 +138,7 @@ describeWith("browser", chromiumMissing, "demo site in Chromium", () => {
     const video = await getVideo(videoId);
     expect(video.status).toBe("READY");
     expect(video.title).toBe(TITLE);
+    expect(video.ownerId).not.toBeNull();
     expect(video.renditions.map((r) => r.height)).toEqual([480, 360, 180]);
   });
 
@@ -198,5 +216,63 @@ describeWith("browser", chromiumMissing, "demo site in Chromium", () => {
       .getByRole("link", { name: new RegExp(TITLE) })
       .first()
       .waitFor({ timeout: 30_000 });
+  });
+
+  it("signs out, signs back in and lists the upload under “My videos” from the server", async () => {
+    await page.goto(`${base}/mine`);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("link", { name: "Sign in" }).waitFor();
+    // Signed out, the session is gone on the server too: "My videos" asks to sign in.
+    await page.goto(`${base}/mine`);
+    await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor({ timeout: 30_000 });
+    await page.getByLabel("Email").fill(EMAIL);
+    await page.getByLabel("Password").fill("not my password");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page
+      .getByRole("alert")
+      .filter({ hasText: /invalid email or password/i })
+      .waitFor();
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.getByRole("heading", { level: 1, name: "My videos" }).waitFor({ timeout: 30_000 });
+    await page.getByRole("listitem", { name: TITLE }).waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: artifactPath("e2e", "my-videos.png"), fullPage: true });
+  });
+
+  it("makes the video private: it still plays for its owner, a signed-out browser cannot play it", async () => {
+    await page.goto(`${base}/mine`);
+    const row = page.getByRole("listitem", { name: TITLE });
+    await row.getByRole("button", { name: "Edit" }).click();
+    await row.getByLabel("Visibility").selectOption("PRIVATE");
+    await row.getByRole("button", { name: "Save" }).click();
+    await row.getByText(/^Private · Status/).waitFor({ timeout: 30_000 });
+
+    // The owner still plays it, through its signed media URLs.
+    await page.goto(`${base}/watch/${videoId}`);
+    await page.getByRole("heading", { level: 1, name: TITLE }).waitFor({ timeout: 30_000 });
+    const player = page.getByRole("application", { name: "Video player" });
+    await player.waitFor();
+    await player.focus();
+    await page.keyboard.press("k");
+    await page.waitForFunction(() => (document.querySelector("video")?.currentTime ?? 0) > 1, null, {
+      timeout: 30_000,
+    });
+
+    // A browser without the session: no such video, and its media are not there without a signature.
+    const stranger = await (browser as Browser).newContext();
+    try {
+      const other = await stranger.newPage();
+      await other.goto(`${base}/watch/${videoId}`);
+      await other.getByRole("heading", { level: 1, name: "Video not found" }).waitFor({ timeout: 30_000 });
+      expect(await other.locator("video").count()).toBe(0);
+      const master = await other.request.get(`${base}/media/videos/${videoId}/hls/master.m3u8`);
+      expect(master.status()).toBe(404);
+      await other.goto(`${base}/`);
+      await other.getByRole("heading", { level: 1 }).first().waitFor();
+      expect(await other.getByRole("link", { name: new RegExp(TITLE) }).count()).toBe(0);
+      await other.screenshot({ path: artifactPath("e2e", "private-signed-out.png"), fullPage: true });
+    } finally {
+      await stranger.close();
+    }
   });
 });

@@ -7,6 +7,7 @@ import type { Video } from "@reelkit/sdk/contract";
 import { resolveBinaries } from "@reelkit/transcoder";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { signUp, type TestUser } from "../../packages/server/test/factories.js";
 import { ServerProcess } from "../../packages/server/test/server-process.js";
 import { describeWith } from "../engines.js";
 import { artifactPath, chromiumMissing, launchChromium } from "./chromium.js";
@@ -23,6 +24,7 @@ let page: Page;
 let base = "";
 let dataDir = "";
 let clip = "";
+let uploader: TestUser;
 
 async function getVideo(id: string): Promise<Video> {
   const res = await fetch(`${base}/api/videos/${id}`);
@@ -70,6 +72,7 @@ async function upload(file: string, title: string): Promise<string> {
   const res = await fetch(`${base}/api/uploads`, {
     method: "POST",
     headers: {
+      ...uploader.bearer,
       "Tus-Resumable": "1.0.0",
       "Upload-Length": String(body.length),
       "Upload-Metadata": `title ${Buffer.from(title).toString("base64")},filename ${Buffer.from("camera.mp4").toString("base64")}`,
@@ -101,6 +104,7 @@ describeWith("browser", chromiumMissing, "instant playback in Chromium", () => {
       startTimeoutMs: 540_000,
     });
     base = server.base;
+    uploader = await signUp(base);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on("pageerror", (err) => console.error("page error:", err));

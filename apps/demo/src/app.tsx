@@ -2,12 +2,15 @@ import { ReelkitProvider } from "@reelkit/react";
 import type { ReelkitClient } from "@reelkit/sdk";
 import { Route, Routes } from "react-router";
 import { Layout } from "./components/layout.js";
+import { RequireUser } from "./components/require-user.js";
 import { HomePage } from "./pages/home-page.js";
 import { MyVideosPage } from "./pages/my-videos-page.js";
 import { NotFoundPage } from "./pages/not-found-page.js";
 import { SearchPage } from "./pages/search-page.js";
+import { SignInPage } from "./pages/sign-in-page.js";
 import { UploadPage } from "./pages/upload-page.js";
 import { WatchPage } from "./pages/watch-page.js";
+import { SessionProvider } from "./session.js";
 
 export interface AppProps {
   client: ReelkitClient;
@@ -19,16 +22,34 @@ export interface AppProps {
 export function App({ client, pageSize = 24 }: AppProps) {
   return (
     <ReelkitProvider client={client}>
-      <Routes>
-        <Route element={<Layout />}>
-          <Route index element={<HomePage pageSize={pageSize} />} />
-          <Route path="search" element={<SearchPage pageSize={pageSize} />} />
-          <Route path="watch/:id" element={<WatchPage />} />
-          <Route path="upload" element={<UploadPage />} />
-          <Route path="mine" element={<MyVideosPage />} />
-          <Route path="*" element={<NotFoundPage />} />
-        </Route>
-      </Routes>
+      <SessionProvider>
+        <Routes>
+          <Route element={<Layout />}>
+            <Route index element={<HomePage pageSize={pageSize} />} />
+            <Route path="search" element={<SearchPage pageSize={pageSize} />} />
+            <Route path="watch/:id" element={<WatchPage />} />
+            <Route
+              path="upload"
+              element={
+                <RequireUser>
+                  <UploadPage />
+                </RequireUser>
+              }
+            />
+            <Route
+              path="mine"
+              element={
+                <RequireUser>
+                  <MyVideosPage />
+                </RequireUser>
+              }
+            />
+            <Route path="sign-in" element={<SignInPage mode="sign-in" />} />
+            <Route path="sign-up" element={<SignInPage mode="sign-up" />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Route>
+        </Routes>
+      </SessionProvider>
     </ReelkitProvider>
   );
 }

@@ -10,11 +10,17 @@ import { createReelkitClient, type ReelkitClient } from "@reelkit/sdk";
 import { buildApp } from "../../../packages/server/src/app.js";
 import { CatalogService } from "../../../packages/server/src/catalog/catalog-service.js";
 import { createTestDatabase } from "../../../packages/server/src/db/test-databases.js";
-import { readyEvent } from "../../../packages/server/test/factories.js";
+import { testAuth } from "../../../packages/server/test/auth.js";
+import { readyEvent, signUp, type TestUser } from "../../../packages/server/test/factories.js";
 
 export interface DemoServer {
   baseUrl: string;
+  /** Signed in as `user` (a bearer token: jsdom keeps no cookies). */
   client: ReelkitClient;
+  /** Signed out. */
+  anonymousClient: ReelkitClient;
+  /** The signed-in user; the videos made below are theirs. */
+  user: TestUser;
   catalog: CatalogService;
   /** A video that finished uploading and waits for the transcoder (attempt 1). */
   makeQueuedVideo(input: VideoInput): Promise<string>;
@@ -33,20 +39,30 @@ export async function startDemoServer(): Promise<DemoServer> {
   const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
   const storage = new LocalStorage(path.join(tdb.dataDir, "media"));
   const catalog = new CatalogService(tdb.db.prisma);
-  const app = await buildApp({ config, storage, catalog });
+  const app = await buildApp({ config, storage, catalog, auth: testAuth(tdb.db.prisma, config) });
   // Fastify's listen resolves with the address it bound (http://127.0.0.1:<port>).
   const baseUrl = await app.listen({ port: 0, host: "127.0.0.1" });
+  const user = await signUp(baseUrl, { name: "Demo Tester" });
 
   const makeQueuedVideo = async ({ title, description = "" }: VideoInput) => {
     const videoId = randomUUID();
-    await catalog.createForUpload({ videoId, uploadId: videoId, title, description, filename: "clip.mp4" });
+    await catalog.createForUpload({
+      videoId,
+      uploadId: videoId,
+      title,
+      description,
+      filename: "clip.mp4",
+      ownerId: user.id,
+    });
     await catalog.finishUpload(videoId, { sourceKey: keys.source(videoId), sourceSize: 1024 });
     return videoId;
   };
 
   return {
     baseUrl,
-    client: createReelkitClient({ baseUrl }),
+    client: createReelkitClient({ baseUrl, getToken: () => user.token }),
+    anonymousClient: createReelkitClient({ baseUrl }),
+    user,
     catalog,
     makeQueuedVideo,
     async makeReadyVideo(input) {

@@ -69,6 +69,31 @@ export interface Config {
    * again by the sweep (the job queue knows exactly which jobs are owned and needs no timeout).
    */
   staleJobSeconds: number;
+  /** Signs sessions, tokens and media URLs; generated into `<dataDir>/secret` when null (never in production). */
+  secret: string | null;
+  /** The server's own public origin (sign-in callbacks); taken from each request's Host when null. */
+  baseUrl: string | null;
+  /** These e-mail addresses become admins when they sign up (lower-cased). */
+  adminEmails: string[];
+  /** Lifetime of the signed media URLs of PRIVATE videos, in seconds. */
+  mediaUrlTtlSeconds: number;
+  /** Lifetime of a sign-in session, in seconds. */
+  sessionTtlSeconds: number;
+  /** Sign-in and sign-up attempts allowed per client address and window. */
+  authRateLimit: RateLimit;
+  /** Upload creations allowed per caller and window. */
+  uploadRateLimit: RateLimit;
+  /** Unfinished uploads one user (or upload token owner) may have at once. */
+  maxUnfinishedUploads: number;
+  /** "Sign in with Google" when both are set. */
+  google: { clientId: string; clientSecret: string } | null;
+  /** Any OpenID Connect provider (discovery at `<issuer>/.well-known/openid-configuration`). */
+  oidc: { issuer: string; clientId: string; clientSecret: string; name: string } | null;
+}
+
+export interface RateLimit {
+  max: number;
+  windowSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -92,6 +117,14 @@ const KNOWN = new Set([
   "REELKIT_DEMO_DIR",
   "REELKIT_REQUIRE",
   "REELKIT_LOG_LEVEL",
+  "REELKIT_SECRET",
+  "REELKIT_BASE_URL",
+  "REELKIT_ADMIN_EMAILS",
+  "REELKIT_SESSION_TTL",
+  "REELKIT_MEDIA_URL_TTL",
+  "REELKIT_AUTH_RATE_LIMIT",
+  "REELKIT_UPLOAD_RATE_LIMIT",
+  "REELKIT_MAX_UNFINISHED_UPLOADS",
   "REELKIT_SEARCH_LANGUAGE",
   "REELKIT_TRANSCODER",
   "REELKIT_KAFKA_PARTITIONS",
@@ -155,6 +188,15 @@ export function parseDuration(variable: string, raw: string): number {
   const factor = { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? "s") as "s" | "m" | "h" | "d"];
   if (n <= 0) throw new ConfigError(variable, "must be greater than zero");
   return n * factor;
+}
+
+/** `10/1m`, `100/1h`: at most N per duration. */
+export function parseRateLimit(variable: string, raw: string): RateLimit {
+  const m = /^\s*(\d+)\s*\/\s*(.+)$/.exec(raw);
+  if (!m) throw new ConfigError(variable, `expected N/duration such as 10/1m, got ${JSON.stringify(raw)}`);
+  const max = Number(m[1]);
+  if (max <= 0) throw new ConfigError(variable, "must allow at least one request");
+  return { max, windowSeconds: parseDuration(variable, m[2] as string) };
 }
 
 function parseInteger(variable: string, raw: string, min: number, max: number): number {
@@ -262,6 +304,31 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const publicUrlRaw = get("REELKIT_PUBLIC_URL");
   const databaseUrl = get("DATABASE_URL");
 
+  const secret = get("REELKIT_SECRET") ?? null;
+  if (secret !== null && secret.length < 32) throw new ConfigError("REELKIT_SECRET", "must be at least 32 characters");
+  if (secret === null && env.NODE_ENV === "production") {
+    throw new ConfigError(
+      "REELKIT_SECRET",
+      "is required when NODE_ENV=production (e.g. the output of `openssl rand -base64 48`)",
+    );
+  }
+  const baseUrlRaw = get("REELKIT_BASE_URL");
+  const pair = <K extends string>(a: K, b: K): [string, string] | null => {
+    const [x, y] = [get(a), get(b)];
+    if (!x && !y) return null;
+    if (!x || !y) throw new ConfigError(x ? b : a, `must be set together with ${x ? a : b}`);
+    return [x, y];
+  };
+  const google = pair("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET");
+  const oidcClient = pair("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET");
+  const oidcIssuer = get("OIDC_ISSUER");
+  if (Boolean(oidcClient) !== Boolean(oidcIssuer)) {
+    throw new ConfigError(
+      oidcIssuer ? "OIDC_CLIENT_ID" : "OIDC_ISSUER",
+      "OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET go together",
+    );
+  }
+
   return {
     port,
     host: get("HOST") ?? "0.0.0.0",
@@ -288,6 +355,32 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ),
     logLevel: levelRaw as Config["logLevel"],
     demoDir: get("REELKIT_DEMO_DIR") ? path.resolve(cwd, get("REELKIT_DEMO_DIR") as string) : null,
+    secret,
+    baseUrl: baseUrlRaw ? new URL(parseUrl("REELKIT_BASE_URL", baseUrlRaw, ["http:", "https:"])).origin : null,
+    adminEmails: (get("REELKIT_ADMIN_EMAILS") ?? "")
+      .split(",")
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+    mediaUrlTtlSeconds: parseDuration("REELKIT_MEDIA_URL_TTL", get("REELKIT_MEDIA_URL_TTL") ?? "1h"),
+    sessionTtlSeconds: parseDuration("REELKIT_SESSION_TTL", get("REELKIT_SESSION_TTL") ?? "7d"),
+    authRateLimit: parseRateLimit("REELKIT_AUTH_RATE_LIMIT", get("REELKIT_AUTH_RATE_LIMIT") ?? "10/1m"),
+    uploadRateLimit: parseRateLimit("REELKIT_UPLOAD_RATE_LIMIT", get("REELKIT_UPLOAD_RATE_LIMIT") ?? "30/1m"),
+    maxUnfinishedUploads: parseInteger(
+      "REELKIT_MAX_UNFINISHED_UPLOADS",
+      get("REELKIT_MAX_UNFINISHED_UPLOADS") ?? "10",
+      1,
+      100_000,
+    ),
+    google: google ? { clientId: google[0], clientSecret: google[1] } : null,
+    oidc:
+      oidcIssuer && oidcClient
+        ? {
+            issuer: parseUrl("OIDC_ISSUER", oidcIssuer, ["http:", "https:"]).replace(/\/+$/, ""),
+            clientId: oidcClient[0],
+            clientSecret: oidcClient[1],
+            name: get("OIDC_NAME") ?? "OpenID Connect",
+          }
+        : null,
     searchLanguage,
     transcoder,
     kafkaBrokers,

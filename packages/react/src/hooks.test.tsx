@@ -42,6 +42,8 @@ function makeVideo(id: string, patch: Partial<Video> = {}): Video {
     title: `Video ${id}`,
     description: "",
     filename: null,
+    ownerId: null,
+    visibility: "PUBLIC",
     status: "READY",
     progress: 100,
     failureReason: null,

@@ -532,6 +532,8 @@ function catalogVideo(): Video {
     title: "Clip",
     description: "",
     filename: "clip.mp4",
+    ownerId: null,
+    visibility: "PUBLIC",
     status: "READY",
     progress: 100,
     failureReason: null,

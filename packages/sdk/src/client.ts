@@ -100,11 +100,12 @@ export function newViewSession(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function toQueryString(query: Record<string, string | number | string[] | undefined>): string {
+function toQueryString(query: Record<string, string | number | boolean | string[] | undefined>): string {
   const params = new URLSearchParams();
   for (const [key, raw] of Object.entries(query)) {
     const value = Array.isArray(raw) ? raw.join(",") : raw;
-    if (value !== undefined && value !== "") params.set(key, String(value));
+    if (value === true) params.set(key, "1");
+    else if (value !== undefined && value !== "" && value !== false) params.set(key, String(value));
   }
   const text = params.toString();
   return text ? `?${text}` : "";

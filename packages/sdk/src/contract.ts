@@ -31,6 +31,13 @@ export const Rendition = Type.Object(
 );
 export type Rendition = Static<typeof Rendition>;
 
+export const Visibility = Type.Union([Type.Literal("PUBLIC"), Type.Literal("UNLISTED"), Type.Literal("PRIVATE")], {
+  $id: "Visibility",
+  description:
+    "PUBLIC: listed and searchable; UNLISTED: plays by link; PRIVATE: only its owner, through signed media URLs",
+});
+export type Visibility = Static<typeof Visibility>;
+
 const Nullable = <T extends import("@sinclair/typebox").TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const Video = Type.Object(
@@ -39,6 +46,9 @@ export const Video = Type.Object(
     title: Type.String(),
     description: Type.String(),
     filename: Nullable(Type.String()),
+    /** The user who uploaded it; null for videos from before accounts existed. */
+    ownerId: Nullable(Type.String()),
+    visibility: Visibility,
     status: VideoStatus,
     /** 0..100: upload progress while UPLOADING, transcode progress while PROCESSING. */
     progress: Type.Number({ minimum: 0, maximum: 100 }),
@@ -127,6 +137,10 @@ export const ListVideosQuery = Type.Object(
     tags: Type.Optional(Type.String({ minLength: 1, maxLength: 500, pattern: NO_NUL })),
     /** Owner (account id) of the videos. */
     owner: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: NO_NUL })),
+    /** The signed-in caller's own videos, any status and visibility (needs a user). */
+    mine: Type.Optional(
+      Type.Union([Type.Literal("1"), Type.Literal("true"), Type.Literal("0"), Type.Literal("false")]),
+    ),
   },
   { additionalProperties: false },
 );
@@ -139,6 +153,7 @@ export const UpdateVideoBody = Type.Object(
   {
     title: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: NO_NUL })),
     description: Type.Optional(Type.String({ maxLength: 5000, pattern: NO_NUL })),
+    visibility: Type.Optional(Visibility),
     /** Replaces the video's tags (stored trimmed and lower-case, duplicates dropped). */
     tags: Type.Optional(Type.Array(Tag, { maxItems: 20 })),
   },
@@ -208,9 +223,14 @@ export const ERROR_CODES = [
   "NOT_IMPLEMENTED",
   "INVALID_MEDIA_PATH",
   "MEDIA_NOT_FOUND",
+  "MEDIA_URL_EXPIRED",
+  "MEDIA_URL_INVALID",
   "RANGE_NOT_SATISFIABLE",
   "UNAUTHORIZED",
   "FORBIDDEN",
+  "CSRF_REJECTED",
+  "RATE_LIMITED",
+  "UPLOAD_LIMIT_REACHED",
   "CONFLICT",
   "NOT_READY",
   "INTERNAL",

@@ -11,6 +11,8 @@ import {
 } from "@reelkit/core";
 import type { Locker } from "@tus/server";
 import Fastify, { type FastifyInstance } from "fastify";
+import { authRoutes } from "./auth/auth-routes.js";
+import type { AuthService } from "./auth/auth-service.js";
 import type { CatalogService } from "./catalog/catalog-service.js";
 import type { OutboxRepository } from "./catalog/outbox.js";
 import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_METHODS } from "./http/cors.js";
@@ -30,8 +32,10 @@ export interface AppDeps {
   logger?: Logger;
   /** Object storage; `createStorage(config)` when absent. */
   storage?: Storage;
-  /** The catalog; the upload and video routes are registered only when it is given. */
+  /** The catalog; the upload and video routes are registered only when it is given (with `auth`). */
   catalog?: CatalogService;
+  /** Accounts and access (`createAuthService`); required with `catalog`. */
+  auth?: AuthService;
   /** The bus, checked by `/readyz`; its consumers and the outbox relay are started by the runtime. */
   bus?: Bus;
   /** The outbox, for the queue-lag gauges of `/metrics`. */
@@ -72,11 +76,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerOpenApi(app);
   registerMetrics(app, metrics);
   await app.register(systemRoutes, { storage, database: deps.catalog, bus: deps.bus });
-  await app.register(mediaRoutes, { storage });
+  const catalogForMedia = deps.catalog;
+  await app.register(mediaRoutes, {
+    storage,
+    access:
+      deps.auth && catalogForMedia
+        ? { signer: deps.auth.mediaSigner, visibility: (id) => catalogForMedia.visibilityOf(id) }
+        : undefined,
+  });
+  if (deps.auth) await app.register(authRoutes, { auth: deps.auth });
   if (deps.catalog) {
     const catalog = deps.catalog;
-    await app.register(uploadRoutes, { config, storage, catalog, logger, locker: deps.uploadLocker, metrics });
-    await app.register(videoRoutes, { config, storage, catalog });
+    const auth = deps.auth;
+    if (!auth) throw new Error("buildApp: the catalog routes need `auth`");
+    await app.register(uploadRoutes, { config, storage, catalog, auth, logger, locker: deps.uploadLocker, metrics });
+    await app.register(videoRoutes, { config, storage, catalog, auth });
     if (deps.outbox) {
       const outbox = deps.outbox;
       registerGauge(metrics, {

@@ -10,6 +10,8 @@ import {
 import { createTranscoder, type Transcoder } from "@reelkit/transcoder";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
+import { AuthService } from "./auth/auth-service.js";
+import { resolveSecret } from "./auth/secret.js";
 import { createRuntimeBus, type RuntimeBus } from "./bus/create-bus.js";
 import { CatalogService } from "./catalog/catalog-service.js";
 import { OutboxRepository } from "./catalog/outbox.js";
@@ -23,6 +25,7 @@ export interface EmbeddedRuntime {
   db: Database;
   storage: Storage;
   catalog: CatalogService;
+  auth: AuthService;
   work: ServerWork;
   /** What `close()` is doing right now (for a forced exit's log line); null when not closing. */
   readonly closingStep: string | null;
@@ -84,7 +87,8 @@ export async function createEmbeddedRuntime(
     await transcoder.start();
   }
   const work = await startServerWork({ config, catalog, outbox, bus, busOwns: owns, logger: log });
-  const app = await buildApp({ config, logger: log, storage, catalog, bus, outbox, uploadLocker, metrics });
+  const auth = new AuthService({ config, prisma: db.prisma, secret: await resolveSecret(config), logger: log });
+  const app = await buildApp({ config, logger: log, storage, catalog, auth, bus, outbox, uploadLocker, metrics });
   let closingStep: string | null = null;
   let closing: Promise<void> | null = null;
   const step = async (name: string, fn: () => Promise<unknown>) => {
@@ -96,6 +100,7 @@ export async function createEmbeddedRuntime(
     db,
     storage,
     catalog,
+    auth,
     work,
     get closingStep() {
       return closingStep;

@@ -9,7 +9,8 @@ import { describeWith } from "../../../test/engines.js";
 import { buildApp } from "../src/app.js";
 import { CatalogService } from "../src/catalog/catalog-service.js";
 import { createTestDatabase, type TestDatabase } from "../src/db/test-databases.js";
-import { readyEvent } from "./factories.js";
+import { testAuth } from "./auth.js";
+import { readyEvent, signUp, type TestUser } from "./factories.js";
 
 // Property-based fuzzing of the JSON API from its own OpenAPI document with schemathesis (a
 // real external tool, from PyPI): every generated request, valid or not, must get a documented
@@ -37,16 +38,26 @@ describeWith("schemathesis", missing, "API fuzzing from the OpenAPI document (sc
   let app: FastifyInstance;
   let base = "";
   let videoId = "";
+  let owner: TestUser;
 
   beforeAll(async () => {
     tdb = await createTestDatabase("embedded");
     const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
     const catalog = new CatalogService(tdb.db.prisma);
-    app = await buildApp({ config, storage: new LocalStorage(path.join(tdb.dataDir, "media")), catalog });
+    const auth = testAuth(tdb.db.prisma, config);
+    app = await buildApp({ config, storage: new LocalStorage(path.join(tdb.dataDir, "media")), catalog, auth });
     base = await app.listen({ port: 0, host: "127.0.0.1" });
-    // A READY video, so the id routes answer 200 as well as 404.
+    owner = await signUp(base);
+    // A READY video of the signed-in owner, so the id routes answer 200 as well as 404.
     videoId = randomUUID();
-    await catalog.createForUpload({ videoId, uploadId: videoId, title: "Harbour", description: "", filename: null });
+    await catalog.createForUpload({
+      videoId,
+      uploadId: videoId,
+      title: "Harbour",
+      description: "",
+      filename: null,
+      ownerId: owner.id,
+    });
     await catalog.finishUpload(videoId, { sourceKey: keys.source(videoId), sourceSize: 1024 });
     await catalog.applyReady(readyEvent(videoId, 1));
   });
@@ -61,6 +72,8 @@ describeWith("schemathesis", missing, "API fuzzing from the OpenAPI document (sc
     fs.writeFileSync(configFile, `[parameters]\n"path.id" = "${videoId}"\n`);
     const args = [
       ...["--config-file", configFile, "run", `${base}/api/openapi.json`, "--url", base],
+      // As the video's owner, so the mutations get past authorization too.
+      ...["--header", `Authorization: Bearer ${owner.token}`],
       ...[
         "--checks",
         [

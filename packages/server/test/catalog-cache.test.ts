@@ -13,9 +13,11 @@ import { CatalogService } from "../src/catalog/catalog-service.js";
 import { VideoCache } from "../src/catalog/video-cache.js";
 import { type Database, openDatabase } from "../src/db/database.js";
 import { createTestDatabase, postgresMissing, type TestDatabase } from "../src/db/test-databases.js";
-import { makeQueuedVideo, makeReadyVideo } from "./factories.js";
+import { testAuth } from "./auth.js";
+import { makeQueuedVideo, makeReadyVideo, signUp, type TestUser } from "./factories.js";
 
 const PUBLIC = "public, max-age=5, stale-while-revalidate=30";
+const PERSONAL = "private, no-store";
 
 interface Instance {
   app: FastifyInstance;
@@ -29,7 +31,8 @@ async function startInstance(db: Database, dataDir: string): Promise<Instance> {
   const config = loadConfig({ REELKIT_DATA_DIR: dataDir, REELKIT_LOG_LEVEL: "silent" });
   const cache = new VideoCache();
   const catalog = new CatalogService(db.prisma, { cache, changes: db.changes });
-  const app = await buildApp({ config, storage: new LocalStorage(path.join(dataDir, "media")), catalog });
+  const storage = new LocalStorage(path.join(dataDir, "media"));
+  const app = await buildApp({ config, storage, catalog, auth: testAuth(db.prisma, config) });
   const base = await app.listen({ port: 0, host: "127.0.0.1" });
   return { app, base, catalog, cache };
 }
@@ -37,9 +40,11 @@ async function startInstance(db: Database, dataDir: string): Promise<Instance> {
 describe("HTTP caching of catalog reads (embedded database)", () => {
   let t: TestDatabase;
   let one: Instance;
+  let owner: TestUser;
   beforeAll(async () => {
     t = await createTestDatabase("embedded");
     one = await startInstance(t.db, t.dataDir);
+    owner = await signUp(one.base);
   }, 60_000);
   afterAll(async () => {
     await one?.app.close();
@@ -47,7 +52,7 @@ describe("HTTP caching of catalog reads (embedded database)", () => {
   });
 
   it("answers If-None-Match with 304 on video and list reads until the video changes", async () => {
-    const id = await makeReadyVideo(one.catalog, { title: "Etag me" });
+    const id = await makeReadyVideo(one.catalog, { title: "Etag me", ownerId: owner.id });
     for (const url of [
       `${one.base}/api/videos/${id}`,
       `${one.base}/api/videos?limit=5`,
@@ -65,7 +70,7 @@ describe("HTTP caching of catalog reads (embedded database)", () => {
     const before = (await fetch(`${one.base}/api/videos/${id}`)).headers.get("etag") ?? "";
     await fetch(`${one.base}/api/videos/${id}`, {
       method: "PATCH",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...owner.bearer },
       body: JSON.stringify({ title: "Etag changed" }),
     });
     const changed = await fetch(`${one.base}/api/videos/${id}`, { headers: { "if-none-match": before } });
@@ -75,8 +80,8 @@ describe("HTTP caching of catalog reads (embedded database)", () => {
   });
 
   it("lets shared caches keep public reads briefly, never credentialed ones or videos still changing", async () => {
-    const ready = await makeReadyVideo(one.catalog, { title: "Cacheable" });
-    const queued = await makeQueuedVideo(one.catalog, { title: "Still processing" });
+    const ready = await makeReadyVideo(one.catalog, { title: "Cacheable", ownerId: owner.id });
+    const queued = await makeQueuedVideo(one.catalog, { title: "Still processing", ownerId: owner.id });
     const header = async (url: string, headers: Record<string, string> = {}) =>
       (await fetch(`${one.base}${url}`, { headers })).headers.get("cache-control");
     expect(await header(`/api/videos/${ready}`)).toBe(PUBLIC);
@@ -85,12 +90,13 @@ describe("HTTP caching of catalog reads (embedded database)", () => {
     expect(await header("/api/videos/suggestions?q=cach")).toBe(PUBLIC);
     // A per-user request (a token or a session cookie) is for that user only.
     expect(await header(`/api/videos/${ready}`, { authorization: "Bearer x" })).toBe("private, no-cache");
+    expect(await header(`/api/videos/${ready}`, owner.bearer)).toBe("private, no-cache");
     expect(await header("/api/videos", { cookie: "session=1" })).toBe("private, no-cache");
     // Status and progress move while processing: always revalidate.
     expect(await header(`/api/videos/${queued}`)).toBe("no-cache");
     const patch = await fetch(`${one.base}/api/videos/${ready}`, {
       method: "PATCH",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...owner.bearer },
       body: JSON.stringify({ title: "Cacheable 2" }),
     });
     expect(patch.headers.get("cache-control")).toBe("no-store");
@@ -100,7 +106,7 @@ describe("HTTP caching of catalog reads (embedded database)", () => {
   });
 
   it("counts a view once per playback session", async () => {
-    const id = await makeReadyVideo(one.catalog, { title: "Watched" });
+    const id = await makeReadyVideo(one.catalog, { title: "Watched", ownerId: owner.id });
     const view = (session: string) =>
       fetch(`${one.base}/api/videos/${id}/views`, {
         method: "POST",
@@ -126,6 +132,68 @@ describe("HTTP caching of catalog reads (embedded database)", () => {
     expect(unknown.status).toBe(404);
     expect((await unknown.json()).error.code).toBe("VIDEO_NOT_FOUND");
   });
+
+  it("never serves an unlisted or private video, or a caller's own list, from a shared cache to another caller", async () => {
+    const other = await signUp(one.base);
+    const word = `borealis${randomUUID().slice(0, 8)}`;
+    const make = (title: string, visibility: "PUBLIC" | "UNLISTED" | "PRIVATE") =>
+      makeReadyVideo(one.catalog, { title: `${word} ${title}`, ownerId: owner.id, visibility });
+    const pub = await make("shared", "PUBLIC");
+    const unl = await make("unlisted", "UNLISTED");
+    const priv = await make("private", "PRIVATE");
+    const get = (url: string, headers: Record<string, string> = {}) => fetch(`${one.base}${url}`, { headers });
+    const ids = async (res: Response) => ((await res.json()) as { items: { id: string }[] }).items.map((v) => v.id);
+
+    // Lists, search, an owner filter and suggestions show PUBLIC videos only, whoever asks.
+    for (const headers of [{}, owner.bearer]) {
+      for (const url of ["/api/videos?limit=100", `/api/videos?q=${word}`, `/api/videos?owner=${owner.id}&limit=100`]) {
+        const listed = await ids(await get(url, headers));
+        expect(listed, url).toContain(pub);
+        expect(listed, url).not.toContain(unl);
+        expect(listed, url).not.toContain(priv);
+      }
+    }
+    expect((await (await get(`/api/videos/suggestions?q=${word}`)).json()).suggestions).toEqual([`${word} shared`]);
+
+    // mine=1 is the caller's own, every visibility, and no cache may keep it.
+    const mine = await get("/api/videos?mine=1", owner.bearer);
+    expect(mine.headers.get("cache-control")).toBe(PERSONAL);
+    expect(await ids(mine)).toEqual(expect.arrayContaining([pub, unl, priv]));
+    const othersMine = await get("/api/videos?mine=1", other.bearer);
+    expect(othersMine.headers.get("cache-control")).toBe(PERSONAL);
+    expect(await ids(othersMine)).toEqual([]);
+    const anonymousMine = await get("/api/videos?mine=1");
+    expect(anonymousMine.status).toBe(401);
+    expect(anonymousMine.headers.get("cache-control")).toBe("no-store");
+
+    // The owner reads the private video (now in the in-process cache): private, never stored.
+    const ownRead = await get(`/api/videos/${priv}`, owner.bearer);
+    expect(ownRead.status).toBe(200);
+    expect(ownRead.headers.get("cache-control")).toBe(PERSONAL);
+    const ownEtag = ownRead.headers.get("etag") ?? "";
+    expect(one.cache.size).toBeGreaterThan(0);
+    // Nobody else gets it from that cache, nor a 304 for the owner's ETag.
+    for (const headers of [{}, other.bearer, { "if-none-match": ownEtag }]) {
+      const res = await get(`/api/videos/${priv}`, headers);
+      expect(res.status).toBe(404);
+      expect(res.headers.get("cache-control")).toBe("no-store");
+    }
+    // An unlisted video plays by link, but no shared cache keeps it.
+    const unlisted = await get(`/api/videos/${unl}`);
+    expect(unlisted.status).toBe(200);
+    expect(unlisted.headers.get("cache-control")).toBe(PERSONAL);
+
+    // A public video cached in-process and then made private is gone for others at once.
+    expect((await get(`/api/videos/${pub}`)).headers.get("cache-control")).toBe(PUBLIC);
+    const hide = await fetch(`${one.base}/api/videos/${pub}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json", ...owner.bearer },
+      body: JSON.stringify({ visibility: "PRIVATE" }),
+    });
+    expect(hide.status).toBe(200);
+    expect((await get(`/api/videos/${pub}`)).status).toBe(404);
+    expect(await ids(await get(`/api/videos?q=${word}`))).toEqual([]);
+  });
 });
 
 describeWith("postgres", postgresMissing, "video cache across two server instances (PostgreSQL)", () => {
@@ -133,11 +201,13 @@ describeWith("postgres", postgresMissing, "video cache across two server instanc
   let secondDb: Database;
   let a: Instance;
   let b: Instance;
+  let owner: TestUser;
   beforeAll(async () => {
     t = await createTestDatabase("postgres");
     secondDb = await openDatabase({ dataDir: t.dataDir, databaseUrl: t.url });
     a = await startInstance(t.db, t.dataDir);
     b = await startInstance(secondDb, t.dataDir);
+    owner = await signUp(a.base);
   }, 60_000);
   afterAll(async () => {
     for (const i of [a, b]) await i?.app.close();
@@ -161,7 +231,7 @@ describeWith("postgres", postgresMissing, "video cache across two server instanc
   }
 
   it("an edit through one instance is seen through the other, which had the video cached", async () => {
-    const id = await makeReadyVideo(a.catalog, { title: "Before" });
+    const id = await makeReadyVideo(a.catalog, { title: "Before", ownerId: owner.id });
     // Creating the video announced changes too; let them reach B before it caches the video.
     await bHeardA();
     const read = async (i: Instance) => (await (await fetch(`${i.base}/api/videos/${id}`)).json()).title;
@@ -172,13 +242,26 @@ describeWith("postgres", postgresMissing, "video cache across two server instanc
     // ...but an edit through A reaches B's cache (LISTEN/NOTIFY) and B reads the new row.
     const patch = await fetch(`${a.base}/api/videos/${id}`, {
       method: "PATCH",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...owner.bearer },
       body: JSON.stringify({ title: "After" }),
     });
     expect(patch.status).toBe(200);
     await vi.waitFor(async () => expect(await read(b)).toBe("After"), { timeout: 5_000, interval: 50 });
+    // Made private through A: B, which has it cached as public, stops showing it to others.
+    const hide = await fetch(`${a.base}/api/videos/${id}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json", ...owner.bearer },
+      body: JSON.stringify({ visibility: "PRIVATE" }),
+    });
+    expect(hide.status).toBe(200);
+    await vi.waitFor(async () => expect((await fetch(`${b.base}/api/videos/${id}`)).status).toBe(404), {
+      timeout: 5_000,
+      interval: 50,
+    });
+    // The owner still reads it through B (the session lives in the shared database).
+    expect((await fetch(`${b.base}/api/videos/${id}`, { headers: owner.bearer })).status).toBe(200);
     // A delete through A is a 404 through B too.
-    expect((await fetch(`${a.base}/api/videos/${id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await fetch(`${a.base}/api/videos/${id}`, { method: "DELETE", headers: owner.bearer })).status).toBe(204);
     await vi.waitFor(async () => expect((await fetch(`${b.base}/api/videos/${id}`)).status).toBe(404), {
       timeout: 5_000,
       interval: 50,

@@ -9,6 +9,7 @@ import { resolveBinaries } from "@reelkit/transcoder";
 import HLS from "hls-parser";
 import * as tus from "tus-js-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { signUp } from "./factories.js";
 import { ServerProcess } from "./server-process.js";
 
 // Crash recovery with a real `reelkit-server` process (embedded mode: embedded PostgreSQL, local storage,
@@ -55,13 +56,14 @@ async function waitFor(
 }
 
 /** Uploads `data` in one go and resolves with the video id. */
-function uploadAll(base: string, data: Buffer, title: string): Promise<string> {
+function uploadAll(base: string, auth: Record<string, string>, data: Buffer, title: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let videoId: string | null = null;
     new tus.Upload(data, {
       endpoint: `${base}/api/uploads`,
       chunkSize: 8 * 1024 * 1024,
       retryDelays: [],
+      headers: auth,
       metadata: { filename: `${title}.mp4`, title },
       onAfterResponse: (req, res) => {
         if (req.getMethod() === "POST") videoId = res.getHeader("Reelkit-Video-Id") ?? null;
@@ -98,6 +100,7 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
     expect(data.length).toBeGreaterThan(20 * 1024 * 1024);
     const dataDir = path.join(work, "upload-crash");
     const first = await startServer(dataDir);
+    const user = await signUp(first.base);
 
     // Kill the server while a PATCH body is streaming, somewhere past 40 % of the file.
     let videoId: string | null = null;
@@ -107,6 +110,7 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
         endpoint: `${first.base}/api/uploads`,
         chunkSize: 16 * 1024 * 1024,
         retryDelays: [],
+        headers: user.bearer,
         metadata: { filename: "noise.mp4", title: "Crash during upload" },
         onAfterResponse: (req, res) => {
           if (req.getMethod() === "POST") videoId = res.getHeader("Reelkit-Video-Id") ?? null;
@@ -127,10 +131,11 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
     const id = videoId as unknown as string;
     const uploadPath = new URL(interrupted.url).pathname;
 
-    // Same data directory, same port: the upload URL the client holds is valid again.
+    // Same data directory, same port: the upload URL the client holds is valid again, and so is
+    // its session (the generated secret is kept in the data directory).
     const second = await startServer(dataDir, first.port);
     const url = `${second.base}${uploadPath}`;
-    const head = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+    const head = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", ...user.bearer } });
     expect(head.status).toBe(200);
     const offset = Number(head.headers.get("upload-offset"));
     expect(offset).toBeGreaterThan(0);
@@ -145,6 +150,7 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
         uploadUrl: url,
         chunkSize: 16 * 1024 * 1024,
         retryDelays: [],
+        headers: user.bearer,
         onBeforeRequest: (req) => {
           if (req.getMethod() === "PATCH") patchOffsets.push(Number(req.getHeader("Upload-Offset")));
         },
@@ -173,7 +179,8 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
     ]);
     const dataDir = path.join(work, "transcode-crash");
     const first = await startServer(dataDir);
-    const id = await uploadAll(first.base, await fs.readFile(clip), "Crash during transcode");
+    const user = await signUp(first.base);
+    const id = await uploadAll(first.base, user.bearer, await fs.readFile(clip), "Crash during transcode");
 
     const during = await waitFor(first.base, id, (v) => v.status === "READY" || v.progress >= 10, {
       timeoutMs: 30_000,
@@ -231,10 +238,13 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
         return s;
       });
 
+    // The uploads belong to a user signed up on the first server (the session outlives restarts).
+    let auth: Record<string, string> = {};
     const create = async (base: string, title: string) => {
       const res = await fetch(`${base}/api/uploads`, {
         method: "POST",
         headers: {
+          ...auth,
           "Tus-Resumable": "1.0.0",
           "Upload-Length": String(data.length),
           "Upload-Metadata": `filename ${Buffer.from(`${title}.mp4`).toString("base64")}`,
@@ -253,6 +263,7 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
         const req = http.request(`${base}${uploadPath}`, {
           method: "PATCH",
           headers: {
+            ...auth,
             "Tus-Resumable": "1.0.0",
             "Upload-Offset": "0",
             "Content-Type": "application/offset+octet-stream",
@@ -277,6 +288,7 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
           endpoint: `${base}/api/uploads`, // with it, a HEAD 404 would make tus-js-client upload again
           uploadUrl: `${base}${uploadPath}`,
           retryDelays: [],
+          headers: auth,
           onBeforeRequest: (req) => void methods.push(req.getMethod()),
           onAfterResponse: (req, res) => {
             if (req.getMethod() === "HEAD") videoIdHeader = res.getHeader("Reelkit-Video-Id") ?? null;
@@ -288,6 +300,7 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
 
     // 1. Killed the moment the last byte is sent: the finish hook may or may not have run.
     const first = await start();
+    auth = (await signUp(first.base)).bearer;
     const a = await create(first.base, "killed-at-last-byte");
     await patchAll(first.base, a.path, { onSent: () => void first.crash() });
     await first.crash();
@@ -302,7 +315,10 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
     expect(answered).toBe(204);
     await second.crash();
     const third = await start(first.port);
-    const head = await fetch(`${third.base}${b.path}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+    const head = await fetch(`${third.base}${b.path}`, {
+      method: "HEAD",
+      headers: { ...auth, "Tus-Resumable": "1.0.0" },
+    });
     expect(head.status).toBe(200);
     expect(Number(head.headers.get("upload-offset"))).toBe(data.length);
     expect(head.headers.get("reelkit-video-id")).toBe(b.id);

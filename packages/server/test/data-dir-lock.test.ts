@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { signUp, tusCreate } from "./factories.js";
 import { ServerProcess } from "./server-process.js";
 
 // One process per REELKIT_DATA_DIR, with real server processes: a second one refuses to start,
@@ -17,14 +18,8 @@ async function startServer(dataDir: string): Promise<ServerProcess> {
 }
 
 async function createVideo(base: string, title: string): Promise<string> {
-  const res = await fetch(`${base}/api/uploads`, {
-    method: "POST",
-    headers: {
-      "Tus-Resumable": "1.0.0",
-      "Upload-Length": "10",
-      "Upload-Metadata": `filename ${Buffer.from("a.mp4").toString("base64")},title ${Buffer.from(title).toString("base64")}`,
-    },
-  });
+  const user = await signUp(base);
+  const res = await tusCreate(base, { auth: user.bearer, metadata: { filename: "a.mp4", title }, length: 10 });
   expect(res.status).toBe(201);
   return res.headers.get("reelkit-video-id") as string;
 }

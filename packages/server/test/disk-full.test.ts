@@ -7,6 +7,8 @@ import { describeWith } from "../../../test/engines.js";
 import { buildApp } from "../src/app.js";
 import { CatalogService } from "../src/catalog/catalog-service.js";
 import { createTestDatabase, type TestDatabase } from "../src/db/test-databases.js";
+import { testAuth } from "./auth.js";
+import { signUp, type TestUser } from "./factories.js";
 import { mountTmpfs, type Tmpfs, tmpfsMissing } from "./tmpfs.js";
 
 // A full disk, for real: the media directory on a small tmpfs filled to the last byte.
@@ -16,14 +18,21 @@ describeWith("tmpfs", tmpfsMissing, "uploads on a full disk", () => {
   let tmpfs: Tmpfs;
   let app: FastifyInstance;
   let base = "";
+  let user: TestUser;
 
   beforeAll(async () => {
     tdb = await createTestDatabase("embedded");
     tmpfs = mountTmpfs(256);
     const storage = new LocalStorage(path.join(tmpfs.dir, "media"));
     const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
-    app = await buildApp({ config, storage, catalog: new CatalogService(tdb.db.prisma) });
+    app = await buildApp({
+      config,
+      storage,
+      catalog: new CatalogService(tdb.db.prisma),
+      auth: testAuth(tdb.db.prisma, config),
+    });
     base = await app.listen({ port: 0, host: "127.0.0.1" });
+    user = await signUp(base);
   }, 60_000);
 
   afterAll(async () => {
@@ -37,6 +46,7 @@ describeWith("tmpfs", tmpfsMissing, "uploads on a full disk", () => {
     const res = await fetch(`${base}/api/uploads`, {
       method: "POST",
       headers: {
+        ...user.bearer,
         "Tus-Resumable": "1.0.0",
         "Upload-Length": "1000",
         "Upload-Metadata": `title ${Buffer.from("Full disk").toString("base64")}`,

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../src/db/database.js";
+import { signUp } from "./factories.js";
 import { ServerProcess } from "./server-process.js";
 
 // The embedded database is a process of its own: it must not outlive a killed server, and a
@@ -41,9 +42,11 @@ describe("embedded database process", () => {
     const dataDir = path.join(work, "killed");
     const first = await ServerProcess.start({ env: { REELKIT_DATA_DIR: dataDir, PORT: "0" } });
     servers.push(first);
+    const user = await signUp(first.base);
     const res = await fetch(`${first.base}/api/uploads`, {
       method: "POST",
       headers: {
+        ...user.bearer,
         "Tus-Resumable": "1.0.0",
         "Upload-Length": "10",
         "Upload-Metadata": `filename ${Buffer.from("a.mp4").toString("base64")}`,

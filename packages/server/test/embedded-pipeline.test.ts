@@ -9,6 +9,7 @@ import HLS from "hls-parser";
 import * as tus from "tus-js-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmbeddedRuntime, type EmbeddedRuntime } from "../src/runtime.js";
+import { signUp, type TestUser } from "./factories.js";
 
 // The whole embedded default over real HTTP: tus upload -> catalog -> outbox -> in-process bus ->
 // real ffmpeg -> HLS in local storage -> catalog READY -> media delivery, search, delete.
@@ -19,6 +20,7 @@ let clip: string;
 let longClip: string;
 let runtime: EmbeddedRuntime | null = null;
 let base = "";
+let user: TestUser;
 
 async function start(): Promise<void> {
   const config = loadConfig({ REELKIT_DATA_DIR: dataDir, REELKIT_LOG_LEVEL: "silent" });
@@ -38,6 +40,7 @@ function upload(file: Buffer, metadata: Record<string, string>): Promise<string>
       endpoint: `${base}/api/uploads`,
       chunkSize: 256 * 1024,
       retryDelays: [],
+      headers: user.bearer,
       metadata,
       onAfterResponse: (req, res) => {
         if (req.getMethod() === "POST") videoId = res.getHeader("Reelkit-Video-Id") ?? null;
@@ -80,6 +83,7 @@ beforeAll(async () => {
     ...["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", longClip],
   ]);
   await start();
+  user = await signUp(base);
 }, 180_000);
 
 afterAll(async () => {
@@ -164,7 +168,7 @@ describe("embedded pipeline: upload -> transcode -> catalog -> HLS", () => {
   }, 300_000);
 
   it("deletes the video and every file it had", async () => {
-    const res = await fetch(`${base}/api/videos/${id}`, { method: "DELETE" });
+    const res = await fetch(`${base}/api/videos/${id}`, { method: "DELETE", headers: user.bearer });
     expect(res.status).toBeLessThan(300);
     expect((await fetch(`${base}/api/videos/${id}`)).status).toBe(404);
     expect((await fetch(`${base}/media/videos/${id}/hls/master.m3u8`)).status).toBe(404);

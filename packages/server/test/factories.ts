@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { keys, type TranscodePlayable, type TranscodeReady } from "@reelkit/core";
 import type { Video } from "@reelkit/sdk/contract";
 import type { CatalogService } from "../src/catalog/catalog-service.js";
+import type { PrismaClient } from "../src/generated/prisma/client.js";
 import type { UploadCatalog } from "../src/uploads/upload-routes.js";
 
 /** `video.transcode.playable` for the same single rung as `readyEvent`, with nominal rates. */
@@ -39,16 +40,146 @@ export function readyEvent(videoId: string, attempt: number): TranscodeReady {
   };
 }
 
+let userCounter = 0;
+
+/** A signed-in test user and the headers that authenticate as them. */
+export interface TestUser {
+  id: string;
+  email: string;
+  password: string;
+  role: string;
+  /** The session token (what `Authorization: Bearer` takes). */
+  token: string;
+  /** `name=value` of the session cookie. */
+  cookie: string;
+  /** Cookie authentication as a same-origin browser sends it (the cookie plus the server's Origin). */
+  headers: Record<string, string>;
+  /** Bearer authentication with the session token, as the SDK sends it. */
+  bearer: Record<string, string>;
+}
+
+export interface SignUpInput {
+  email?: string;
+  password?: string;
+  name?: string;
+}
+
+async function sessionFrom(base: string, res: Response, email: string, password: string): Promise<TestUser> {
+  const text = await res.text();
+  if (!res.ok) throw new Error(`sign-in as ${email} failed: ${res.status} ${text}`);
+  const body = JSON.parse(text) as { user: { id: string; role?: string } };
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0] as string)
+    .find((c) => c.startsWith("reelkit.session_token="));
+  const token = res.headers.get("set-auth-token");
+  if (!cookie || !token) throw new Error(`sign-in as ${email} set no session cookie or token`);
+  const origin = new URL(base).origin;
+  return {
+    id: body.user.id,
+    email,
+    password,
+    role: body.user.role ?? "user",
+    token,
+    cookie,
+    headers: { cookie, origin },
+    bearer: { authorization: `Bearer ${token}` },
+  };
+}
+
+/** Creates an account with email + password through the real `/api/auth` routes and signs in. */
+export async function signUp(base: string, input: SignUpInput = {}): Promise<TestUser> {
+  userCounter += 1;
+  const email = input.email ?? `user${userCounter}-${Math.random().toString(36).slice(2, 8)}@example.test`;
+  const password = input.password ?? "correct horse battery staple";
+  const res = await fetch(`${base}/api/auth/sign-up/email`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: new URL(base).origin },
+    body: JSON.stringify({ email, password, name: input.name ?? email.split("@")[0] }),
+  });
+  return sessionFrom(base, res, email, password);
+}
+
+/** Signs in an existing account: a new session. */
+export async function signIn(base: string, email: string, password: string): Promise<TestUser> {
+  const res = await fetch(`${base}/api/auth/sign-in/email`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: new URL(base).origin },
+    body: JSON.stringify({ email, password }),
+  });
+  return sessionFrom(base, res, email, password);
+}
+
+/** tus `Upload-Metadata` from plain strings. */
+export function tusMetadata(metadata: Record<string, string>): string {
+  return Object.entries(metadata)
+    .map(([k, v]) => `${k} ${Buffer.from(v).toString("base64")}`)
+    .join(",");
+}
+
+export interface TusCreateInput {
+  /** Authentication headers (a TestUser's `headers` or `bearer`, an upload token's). */
+  auth?: Record<string, string>;
+  metadata?: Record<string, string>;
+  /** Sent with the creation (creation-with-upload); the whole upload when it is `length` bytes. */
+  body?: string | Buffer;
+  length?: number;
+}
+
+/** `POST /api/uploads` (tus creation, optionally with the data); resolves with the raw response. */
+export function tusCreate(base: string, input: TusCreateInput = {}): Promise<Response> {
+  const body = input.body === undefined ? undefined : Buffer.from(input.body);
+  const headers: Record<string, string> = {
+    "Tus-Resumable": "1.0.0",
+    "Upload-Length": String(input.length ?? body?.length ?? 4),
+    ...input.auth,
+  };
+  if (input.metadata && Object.keys(input.metadata).length > 0)
+    headers["Upload-Metadata"] = tusMetadata(input.metadata);
+  if (body) headers["Content-Type"] = "application/offset+octet-stream";
+  return fetch(`${base}/api/uploads`, { method: "POST", headers, body });
+}
+
+/** A whole (small) upload in one request; resolves with the new video's id. */
+export async function uploadAs(
+  base: string,
+  auth: Record<string, string>,
+  metadata: Record<string, string> = {},
+  data = "data",
+): Promise<string> {
+  const res = await tusCreate(base, { auth, metadata, body: data });
+  if (res.status !== 201) throw new Error(`upload failed: ${res.status} ${await res.text()}`);
+  return res.headers.get("reelkit-video-id") as string;
+}
+
+/** A user row straight in the database (no password, no session): an owner for catalog-level tests. */
+export async function makeUser(
+  prisma: PrismaClient,
+  input: { id?: string; email?: string; role?: "admin" | "user" } = {},
+): Promise<{ id: string; email: string }> {
+  const id = input.id ?? randomUUID();
+  const email = input.email ?? `${id}@example.test`;
+  await prisma.user.create({ data: { id, email, name: email.split("@")[0] as string, role: input.role ?? "user" } });
+  return { id, email };
+}
+
 export interface VideoInput {
   title: string;
   description?: string;
+  /** Every video has an owner (a user row, e.g. from makeUser). */
+  ownerId: string;
+  visibility?: "PUBLIC" | "UNLISTED" | "PRIVATE";
 }
 
 /** A video that finished uploading and waits for the transcoder (attempt 1); returns its id. */
-export async function makeQueuedVideo(catalog: CatalogService, { title, description = "" }: VideoInput) {
+export async function makeQueuedVideo(
+  catalog: CatalogService,
+  { title, description = "", ownerId, visibility }: VideoInput,
+) {
   const videoId = randomUUID();
-  await catalog.createForUpload({ videoId, uploadId: videoId, title, description, filename: "clip.mp4" });
+  await catalog.createForUpload({ videoId, uploadId: videoId, title, description, filename: "clip.mp4", ownerId });
   await catalog.finishUpload(videoId, { sourceKey: keys.source(videoId), sourceSize: 1024 });
+  if (visibility && visibility !== "PUBLIC") await catalog.update(videoId, { visibility });
   return videoId;
 }
 
@@ -88,6 +219,12 @@ export function recordingCatalog() {
     cancelUpload: async (videoId) => {
       cancelled.push(videoId);
     },
+    uploadCreator: async (uploadId) => {
+      const c = created.find((x) => x.uploadId === uploadId);
+      return c ? { ownerId: c.ownerId, uploadTokenId: c.uploadTokenId } : null;
+    },
+    countUploading: async (ownerId) =>
+      created.filter((c) => c.ownerId === ownerId && !finished.some((f) => f.videoId === c.videoId)).length,
   };
   return { catalog, created, finished, cancelled, failed };
 }

@@ -7,7 +7,7 @@ import pg from "pg";
 import { afterAll, afterEach, beforeAll, expect, it, vi } from "vitest";
 import { describeWith } from "../../../test/engines.js";
 import { createTestDatabase, postgresMissing, type TestDatabase } from "../src/db/test-databases.js";
-import { getVideo, settled, waitForVideo } from "./factories.js";
+import { getVideo, settled, signUp, waitForVideo } from "./factories.js";
 import { groupAlive, ServerProcess } from "./server-process.js";
 import { uploadFile } from "./tus-upload.js";
 
@@ -49,7 +49,8 @@ describeWith("ffmpeg", null, "graceful stop of a real server process (embedded m
   it("hands the job back within seconds on SIGINT and on SIGTERM to the whole process group; the video ends READY", async () => {
     const dataDir = path.join(work, "embedded");
     let server = await startServer({ REELKIT_DATA_DIR: dataDir });
-    const id = await uploadFile(server.base, await fs.readFile(clip), "Stopped twice");
+    const user = await signUp(server.base);
+    const id = await uploadFile(server.base, await fs.readFile(clip), "Stopped twice", user.bearer);
 
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
       await waitForVideo(server.base, id, (v) => v.status === "READY" || v.progress >= 5, 60_000);
@@ -93,6 +94,7 @@ describeWith("postgres", postgresMissing, "crash between 'upload finished' and '
     const url = tdb.url as string;
     const env = { DATABASE_URL: url, REELKIT_DATA_DIR: path.join(work, "pg-crash") };
     const first = await startServer(env);
+    const user = await signUp(first.base);
     // Hold the job table: the relay's publish (an INSERT) waits, the upload itself goes through.
     const holder = new pg.Client({ connectionString: url });
     await holder.connect();
@@ -104,7 +106,7 @@ describeWith("postgres", postgresMissing, "crash between 'upload finished' and '
         ...["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=3"],
         ...["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", small],
       ]);
-      const id = await uploadFile(first.base, await fs.readFile(small), "Crash before publish");
+      const id = await uploadFile(first.base, await fs.readFile(small), "Crash before publish", user.bearer);
       expect((await getVideo(first.base, id)).status).toBe("QUEUED");
       // The relay has claimed the row and is inside publish.
       await vi.waitFor(

@@ -8,7 +8,7 @@ import { resolveBinaries } from "@reelkit/transcoder";
 import { afterAll, afterEach, beforeAll, expect, it, vi } from "vitest";
 import { describeWith, kafkaBrokers, kafkaMissing } from "../../../test/engines.js";
 import { createTestDatabase, postgresMissing, type TestDatabase } from "../src/db/test-databases.js";
-import { getVideo, settled, waitForVideo } from "./factories.js";
+import { getVideo, settled, signUp, waitForVideo } from "./factories.js";
 import { groupAlive, REPO_ROOT, ServerProcess } from "./server-process.js";
 import { uploadFile } from "./tus-upload.js";
 
@@ -87,7 +87,8 @@ describeWith("kafka", missing, "scale mode on Kafka and PostgreSQL (real process
     const env = scaleEnv(kafkaBrokers.join(","), `kill${Date.now()}.`);
     const server = await start("source", env);
     const transcoders = [await start("transcoder", env), await start("transcoder", env)];
-    const id = await uploadFile(server.base, await fs.readFile(clip), "Survives a dead transcoder");
+    const user = await signUp(server.base);
+    const id = await uploadFile(server.base, await fs.readFile(clip), "Survives a dead transcoder", user.bearer);
     await waitForVideo(server.base, id, (v) => v.status === "READY" || v.progress >= 5, 90_000);
     const busy = transcoders.find((t) => t.encoderGroups().length > 0);
     expect(busy, "one transcoder runs ffmpeg").toBeDefined();
@@ -124,16 +125,20 @@ describeWith("kafka", missing, "scale mode on Kafka and PostgreSQL (real process
         ...["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", small],
       ]);
       const data = await fs.readFile(small);
-      const ids = [await uploadFile(server.base, data, "before-1"), await uploadFile(server.base, data, "before-2")];
+      const user = await signUp(server.base);
+      const ids = [
+        await uploadFile(server.base, data, "before-1", user.bearer),
+        await uploadFile(server.base, data, "before-2", user.bearer),
+      ];
       await waitForVideo(server.base, ids[0] as string, (v) => v.status !== "QUEUED", 90_000);
 
       await run(engines, ["stop", "kafka"], { env: engineEnv, timeout: 60_000 });
       // Uploads go on while the broker is down: their events wait in the outbox.
-      ids.push(await uploadFile(server.base, data, "during"));
+      ids.push(await uploadFile(server.base, data, "during", user.bearer));
       expect((await getVideo(server.base, ids[2] as string)).status).toBe("QUEUED");
       await new Promise((r) => setTimeout(r, 3_000));
       await run(engines, ["start", "kafka"], { env: engineEnv, timeout: 180_000 });
-      ids.push(await uploadFile(server.base, data, "after"));
+      ids.push(await uploadFile(server.base, data, "after", user.bearer));
 
       for (const id of ids) {
         const video = await waitForVideo(server.base, id, settled, 240_000);

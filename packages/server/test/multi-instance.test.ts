@@ -10,6 +10,8 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWith, s3TestEngine } from "../../../test/engines.js";
 import { createTestBucket, type TestBucket } from "../../../test/s3.js";
 import { createTestDatabase, postgresMissing, type TestDatabase } from "../src/db/test-databases.js";
+import { TEST_SECRET } from "./auth.js";
+import { signUp } from "./factories.js";
 import { ServerProcess } from "./server-process.js";
 
 // Two reelkit-server processes on two ports sharing one PostgreSQL database and one S3 bucket,
@@ -20,7 +22,8 @@ const { engine, missing: s3Missing } = s3TestEngine();
 const missing = postgresMissing ?? s3Missing;
 const MiB = 1024 * 1024;
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-const TUS = { "Tus-Resumable": "1.0.0" };
+/** tus headers, with the bearer token of a user signed up on the first instance (valid on both). */
+const TUS: Record<string, string> = { "Tus-Resumable": "1.0.0" };
 
 describeWith(postgresMissing ? "postgres" : "s3", missing, "two server instances on PostgreSQL + S3", () => {
   let tdb: TestDatabase;
@@ -41,11 +44,14 @@ describeWith(postgresMissing ? "postgres" : "s3", missing, "two server instances
             PORT: "0",
             REELKIT_DATA_DIR: dataDir,
             DATABASE_URL: tdb.url as string,
+            // Instances sharing a database share the secret, so a session works on every one.
+            REELKIT_SECRET: TEST_SECRET,
           },
           startTimeoutMs: 120_000,
         }),
       );
     }
+    Object.assign(TUS, (await signUp((servers[0] as ServerProcess).base)).bearer);
   }, 180_000);
 
   afterAll(async () => {

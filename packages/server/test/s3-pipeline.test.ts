@@ -12,6 +12,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWith, s3TestEngine } from "../../../test/engines.js";
 import { createTestBucket, type TestBucket } from "../../../test/s3.js";
 import { createEmbeddedRuntime, type EmbeddedRuntime } from "../src/runtime.js";
+import { signUp, type TestUser } from "./factories.js";
 import { tusUpload } from "./tus-upload.js";
 
 // The embedded runtime (PGlite, in-process bus, inline transcoder) with every byte in an S3
@@ -26,6 +27,7 @@ describeWith("s3", missing, "embedded pipeline on S3 storage", () => {
   let dataDir: string;
   let runtime: EmbeddedRuntime | null = null;
   let base = "";
+  let user: TestUser;
   let id = "";
 
   beforeAll(async () => {
@@ -39,6 +41,7 @@ describeWith("s3", missing, "embedded pipeline on S3 storage", () => {
     });
     runtime = await createEmbeddedRuntime(config);
     base = await runtime.app.listen({ port: 0, host: "127.0.0.1" });
+    user = await signUp(base);
   }, 120_000);
 
   afterAll(async () => {
@@ -57,7 +60,8 @@ describeWith("s3", missing, "embedded pipeline on S3 storage", () => {
       ...["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", clip],
     ]);
     const bytes = await fs.readFile(clip);
-    id = (await tusUpload(base, bytes, { filename: "harbour.mp4" }, 5 * 1024 * 1024 + 7)).videoId as string;
+    id = (await tusUpload(base, bytes, { filename: "harbour.mp4" }, 5 * 1024 * 1024 + 7, user.bearer))
+      .videoId as string;
     const deadline = Date.now() + 120_000;
     let video = await getVideo(id);
     while (video.status !== "READY" && video.status !== "FAILED" && Date.now() < deadline) {
@@ -136,7 +140,7 @@ describeWith("s3", missing, "embedded pipeline on S3 storage", () => {
   }, 180_000);
 
   it("deletes the video and every object it had", async () => {
-    const res = await fetch(`${base}/api/videos/${id}`, { method: "DELETE" });
+    const res = await fetch(`${base}/api/videos/${id}`, { method: "DELETE", headers: user.bearer });
     expect(res.status).toBe(204);
     expect(await bucket.storage.list(`videos/${id}/`)).toEqual([]);
     expect((await fetch(`${base}/media/videos/${id}/hls/master.m3u8`)).status).toBe(404);

@@ -6,18 +6,27 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app.js";
 import { CatalogService } from "../src/catalog/catalog-service.js";
 import { createTestDatabase, type TestDatabase } from "../src/db/test-databases.js";
+import { testAuth } from "./auth.js";
+import { signUp, type TestUser } from "./factories.js";
 
 let tdb: TestDatabase;
 let app: FastifyInstance;
 let base: string;
 let storage: LocalStorage;
+let user: TestUser;
 
 beforeAll(async () => {
   tdb = await createTestDatabase("embedded");
   storage = new LocalStorage(path.join(tdb.dataDir, "media"));
   const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
-  app = await buildApp({ config, storage, catalog: new CatalogService(tdb.db.prisma) });
+  app = await buildApp({
+    config,
+    storage,
+    catalog: new CatalogService(tdb.db.prisma),
+    auth: testAuth(tdb.db.prisma, config),
+  });
   base = await app.listen({ port: 0, host: "127.0.0.1" });
+  user = await signUp(base);
 }, 60_000);
 afterAll(async () => {
   await app?.close();
@@ -34,6 +43,7 @@ describe("tus-js-client upload into the real catalog", () => {
         endpoint: `${base}/api/uploads`,
         chunkSize: 100_000,
         retryDelays: [],
+        headers: user.bearer,
         metadata: { filename: "clip.mp4", title: "Harbour", description: "Boats" },
         onAfterResponse: async (req, res) => {
           if (req.getMethod() === "POST") videoId = res.getHeader("Reelkit-Video-Id") ?? null;
@@ -52,6 +62,7 @@ describe("tus-js-client upload into the real catalog", () => {
     const video = await tdb.db.prisma.video.findUniqueOrThrow({ where: { id } });
     expect(video).toMatchObject({
       status: "QUEUED",
+      ownerId: user.id,
       title: "Harbour",
       description: "Boats",
       filename: "clip.mp4",

@@ -1,13 +1,16 @@
 // A third-party page that embeds the kit the way the README shows, talking to a Reelkit server
-// on another origin (named in `?server=`, so one build serves every test server).
+// on another origin (named in `?server=`, so one build serves every test server), as the user
+// whose bearer token is in `?token=` (a third-party site gets one from its own backend).
 import { ReelkitProvider, Uploader } from "@reelkit/react";
 import { createReelkitClient, type ReelkitClient } from "@reelkit/sdk";
 import "@reelkit/react/styles.css";
 import { createRoot } from "react-dom/client";
 
-const server = new URLSearchParams(window.location.search).get("server");
+const params = new URLSearchParams(window.location.search);
+const server = params.get("server");
 if (!server) throw new Error("?server= is required");
-const client = createReelkitClient({ baseUrl: server });
+const token = params.get("token");
+const client = createReelkitClient({ baseUrl: server, getToken: () => token });
 
 declare global {
   interface Window {

@@ -1,5 +1,6 @@
 import { Link, NavLink, Outlet } from "react-router";
 import { SearchBox } from "./search-box.js";
+import { UserMenu } from "./user-menu.js";
 
 /** Header (logo, search, navigation) around the current page. */
 export function Layout() {
@@ -20,8 +21,7 @@ export function Layout() {
           <NavLink to="/" end>
             Home
           </NavLink>
-          <NavLink to="/upload">Upload</NavLink>
-          <NavLink to="/mine">My videos</NavLink>
+          <UserMenu />
         </nav>
       </header>
       <main id="main" className="demo-main" tabIndex={-1}>

@@ -14,7 +14,7 @@ beforeAll(async () => {
   ids.trail = await server.makeReadyVideo({ title: "Mountain trail run", description: "Early morning" });
   ids.city = await server.makeReadyVideo({ title: "City lights timelapse", description: "Harbour bridge at night" });
   ids.queued = await server.makeQueuedVideo({ title: "Harbour clip still in the queue" });
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await server?.close();
@@ -40,15 +40,17 @@ describe("home page", () => {
     expect(screen.queryByText("Harbour clip still in the queue")).not.toBeInTheDocument();
   });
 
-  it("has a header with the search box and the three navigation links", async () => {
+  it("has a header with the search box, the navigation links and the signed-in user", async () => {
     const user = userEvent.setup();
     const app = renderApp(server.client, "/");
     const nav = screen.getByRole("navigation", { name: "Main" });
+    await within(nav).findByRole("button", { name: "Sign out" });
     expect(
       within(nav)
         .getAllByRole("link")
         .map((a) => a.textContent),
     ).toEqual(["Home", "Upload", "My videos"]);
+    expect(nav).toHaveTextContent("Demo Tester");
     expect(within(nav).getByRole("link", { name: "Home" })).toHaveAttribute("aria-current", "page");
     await user.click(screen.getByRole("link", { name: "My videos" }));
     expect(app.location()).toBe("/mine");
@@ -57,6 +59,17 @@ describe("home page", () => {
     expect(app.location()).toBe("/upload");
     await user.click(screen.getByRole("link", { name: "Home" }));
     expect(app.location()).toBe("/");
+    app.unmount();
+
+    // Signed out: sign-in and sign-up instead.
+    renderApp(server.anonymousClient, "/");
+    const anonymousNav = screen.getByRole("navigation", { name: "Main" });
+    await within(anonymousNav).findByRole("link", { name: "Sign in" });
+    expect(
+      within(anonymousNav)
+        .getAllByRole("link")
+        .map((a) => a.textContent),
+    ).toEqual(["Home", "Sign in", "Create account"]);
   });
 });
 

@@ -1,93 +1,149 @@
 import { useReelkitClient } from "@reelkit/react";
-import { ReelkitApiError, type Video } from "@reelkit/sdk";
-import { type FormEvent, useEffect, useId, useRef, useState } from "react";
+import { ReelkitApiError, type Video, type Visibility } from "@reelkit/sdk";
+import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from "react";
 import { Link } from "react-router";
 import { statusLabel } from "../format.js";
 import { mediaUrl } from "../media-url.js";
-import { useMyVideoIds } from "../my-videos-store.js";
 import { useDocumentTitle } from "../use-document-title.js";
 
 /** While a video is queued or processing its row re-reads it at this interval. */
 const REFRESH_MS = 3_000;
 
+const PAGE_SIZE = 50;
+
+const VISIBILITY_LABEL: Record<Visibility, string> = { PUBLIC: "Public", UNLISTED: "Unlisted", PRIVATE: "Private" };
+
+type ListState =
+  | { kind: "loading" }
+  | { kind: "loaded"; videos: Video[]; nextCursor: string | null }
+  | { kind: "error"; message: string };
+
+/** The signed-in user's videos, any status, from the server (`GET /api/videos?mine=1`). */
 export function MyVideosPage() {
   useDocumentTitle("My videos");
-  const { ids, forget } = useMyVideoIds();
+  const client = useReelkitClient();
+  const [state, setState] = useState<ListState>({ kind: "loading" });
+  const [more, setMore] = useState(false);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    client.list({ mine: "1", limit: PAGE_SIZE }, controller).then(
+      (page) => setState({ kind: "loaded", videos: page.items, nextCursor: page.nextCursor }),
+      (error: unknown) => {
+        if (!controller.signal.aborted) setState({ kind: "error", message: messageOf(error) });
+      },
+    );
+    return () => controller.abort();
+  }, [client]);
+
+  const loadMore = (cursor: string) => {
+    setMore(true);
+    client
+      .list({ mine: "1", limit: PAGE_SIZE, cursor })
+      .then(
+        (page) =>
+          setState((s) =>
+            s.kind === "loaded"
+              ? { kind: "loaded", videos: [...s.videos, ...page.items], nextCursor: page.nextCursor }
+              : s,
+          ),
+        (error: unknown) => setState({ kind: "error", message: messageOf(error) }),
+      )
+      .finally(() => setMore(false));
+  };
+  const forget = useCallback(
+    (id: string) => setState((s) => (s.kind === "loaded" ? { ...s, videos: s.videos.filter((v) => v.id !== id) } : s)),
+    [],
+  );
+
   return (
     <section aria-labelledby="mine-heading">
       <h1 id="mine-heading">My videos</h1>
-      <p className="demo-muted">Videos uploaded from this browser.</p>
-      {ids.length === 0 ? (
+      {state.kind === "loading" && (
+        <p role="status" className="demo-muted">
+          Loading…
+        </p>
+      )}
+      {state.kind === "error" && <p role="alert">Could not load your videos: {state.message}</p>}
+      {state.kind === "loaded" && state.videos.length === 0 && (
         <p>
           Nothing here yet. <Link to="/upload">Share your first video</Link>
         </p>
-      ) : (
+      )}
+      {state.kind === "loaded" && state.videos.length > 0 && (
         <ul className="demo-mine">
-          {ids.map((id) => (
-            <MyVideoRow key={id} id={id} onGone={forget} />
+          {state.videos.map((v) => (
+            <MyVideoRow key={v.id} initial={v} onGone={forget} />
           ))}
         </ul>
+      )}
+      {state.kind === "loaded" && state.nextCursor && (
+        <button
+          type="button"
+          className="demo-button demo-button--plain"
+          disabled={more}
+          onClick={() => loadMore(state.nextCursor as string)}
+        >
+          Load more
+        </button>
       )}
     </section>
   );
 }
 
-type RowState =
-  | { kind: "loading" }
-  | { kind: "loaded"; video: Video }
-  | { kind: "error"; message: string }
-  | { kind: "gone" };
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+type RowState = { kind: "loaded"; video: Video } | { kind: "error"; message: string } | { kind: "gone" };
 
 const isActive = (v: Video) => v.status !== "READY" && v.status !== "FAILED";
 
 /**
- * One video: plain reads (polled while processing) rather than a status stream per row, so a
- * long list cannot exhaust the browser's connections to the server.
+ * One video, re-read while it is processing: plain reads rather than a status stream per row,
+ * so a long list cannot exhaust the browser's connections to the server.
  */
-function useMyVideo(id: string): [RowState, (video: Video) => void] {
+function useMyVideo(initial: Video): [RowState, (video: Video) => void] {
   const client = useReelkitClient();
-  const [state, setState] = useState<RowState>({ kind: "loading" });
+  const [state, setState] = useState<RowState>({ kind: "loaded", video: initial });
+  const video = state.kind === "loaded" ? state.video : null;
+  const active = video !== null && isActive(video);
   const [tick, setTick] = useState(0);
   // biome-ignore lint/correctness/useExhaustiveDependencies: `tick` schedules the next read
   useEffect(() => {
+    if (!active) return;
     const controller = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    client.get(id, controller).then(
-      (video) => {
-        if (controller.signal.aborted) return;
-        setState({ kind: "loaded", video });
-        if (isActive(video)) timer = setTimeout(() => setTick((t) => t + 1), REFRESH_MS);
-      },
-      (error: unknown) => {
-        if (controller.signal.aborted) return;
-        if (error instanceof ReelkitApiError && error.status === 404) setState({ kind: "gone" });
-        else setState({ kind: "error", message: error instanceof Error ? error.message : String(error) });
-      },
-    );
+    const timer = setTimeout(() => {
+      client.get(initial.id, controller).then(
+        (v) => {
+          setState({ kind: "loaded", video: v });
+          setTick((t) => t + 1);
+        },
+        (error: unknown) => {
+          if (controller.signal.aborted) return;
+          if (error instanceof ReelkitApiError && error.status === 404) setState({ kind: "gone" });
+          else setState({ kind: "error", message: messageOf(error) });
+        },
+      );
+    }, REFRESH_MS);
     return () => {
       controller.abort();
       clearTimeout(timer);
     };
-  }, [client, id, tick]);
-  return [state, (video) => setState({ kind: "loaded", video })];
+  }, [client, initial.id, active, tick]);
+  return [state, (v) => setState({ kind: "loaded", video: v })];
 }
 
-function MyVideoRow({ id, onGone }: { id: string; onGone: (id: string) => void }) {
-  const [state, setVideo] = useMyVideo(id);
+function MyVideoRow({ initial, onGone }: { initial: Video; onGone: (id: string) => void }) {
+  const [state, setVideo] = useMyVideo(initial);
+  const id = initial.id;
   const gone = state.kind === "gone";
-  // A video deleted elsewhere (or by an admin) drops out of the list for good.
+  // A video deleted elsewhere (or by an admin) drops out of the list.
   useEffect(() => {
     if (gone) onGone(id);
   }, [gone, id, onGone]);
 
   if (state.kind === "gone") return null;
-  if (state.kind === "loading") {
-    return (
-      <li className="demo-mine-row demo-muted" aria-busy="true">
-        Loading…
-      </li>
-    );
-  }
   if (state.kind === "error") {
     return (
       <li className="demo-mine-row" role="alert">
@@ -116,6 +172,7 @@ function LoadedRow({
   const [error, setError] = useState<string | null>(null);
   const [title, setTitle] = useState(video.title);
   const [description, setDescription] = useState(video.description);
+  const [visibility, setVisibility] = useState<Visibility>(video.visibility);
   const poster = mediaUrl(client, video.posterUrl);
   // Move focus into the form or the confirmation that replaced the button just pressed.
   const titleInput = useRef<HTMLInputElement>(null);
@@ -139,13 +196,14 @@ function LoadedRow({
   const startEdit = () => {
     setTitle(video.title);
     setDescription(video.description);
+    setVisibility(video.visibility);
     setError(null);
     setMode("edit");
   };
   const save = (e: FormEvent) => {
     e.preventDefault();
     void act(async () => {
-      onChange(await client.update(video.id, { title: title.trim(), description }));
+      onChange(await client.update(video.id, { title: title.trim(), description, visibility }));
       setMode("view");
     });
   };
@@ -163,7 +221,7 @@ function LoadedRow({
           {video.title || "Untitled"}
         </Link>
         <p className="demo-mine-status">
-          Status: <strong>{statusLabel(video.status)}</strong>
+          {VISIBILITY_LABEL[video.visibility]} · Status: <strong>{statusLabel(video.status)}</strong>
           {video.status === "PROCESSING" && ` (${Math.floor(video.progress)}%)`}
           {video.status === "FAILED" && video.failureReason && ` — ${video.failureReason}`}
         </p>
@@ -188,6 +246,17 @@ function LoadedRow({
               value={description}
               onChange={(e) => setDescription(e.target.value)}
             />
+            <label htmlFor={`${ids}-edit-visibility`}>Visibility</label>
+            <select
+              id={`${ids}-edit-visibility`}
+              className="rk-input"
+              value={visibility}
+              onChange={(e) => setVisibility(e.target.value as Visibility)}
+            >
+              <option value="PUBLIC">Public: listed and searchable</option>
+              <option value="UNLISTED">Unlisted: anyone with the link</option>
+              <option value="PRIVATE">Private: only you</option>
+            </select>
             <div className="demo-actions">
               <button type="submit" className="demo-button" disabled={busy || !title.trim()}>
                 Save

@@ -4,13 +4,17 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { readyEvent } from "../../../../packages/server/test/factories.js";
 import { type DemoServer, startDemoServer } from "../../test/real-server.js";
 import { renderApp } from "../../test/render-app.js";
-import { readMyVideoIds } from "../my-videos-store.js";
 
 // The site's bundle gets tus-js-client's browser build (XMLHttpRequest, File); under vitest the
 // package resolves to its Node build, which cannot read a File. Load the browser build, as Vite does.
 vi.mock("tus-js-client", () => import("tus-js-client/lib.esm/browser/index.js"));
 
 let server: DemoServer;
+
+/** The signed-in user's videos as the server lists them ("My videos"), newest first. */
+async function myVideoIds(): Promise<string[]> {
+  return (await server.client.list({ mine: "1" })).items.map((v) => v.id);
+}
 
 /**
  * Watches the page's real XMLHttpRequests (the tus browser build uses XHR): records each
@@ -49,21 +53,27 @@ async function pickAndUpload(user: ReturnType<typeof userEvent.setup>, name: str
 
 beforeAll(async () => {
   server = await startDemoServer();
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await server?.close();
 });
 
 beforeEach(() => localStorage.clear());
+
+it("sends a signed-out visitor to sign in first", async () => {
+  const app = renderApp(server.anonymousClient, "/upload");
+  expect(await screen.findByRole("heading", { level: 1, name: "Sign in" })).toBeInTheDocument();
+  expect(app.location()).toBe(`/sign-in?next=${encodeURIComponent("/upload")}`);
+});
 afterEach(() => vi.restoreAllMocks());
 
 describe("upload page", () => {
-  it("uploads over tus, remembers the video and links to its watch page through processing", async () => {
+  it("uploads over tus as the signed-in user and links to its watch page through processing", async () => {
     const xhr = watchXhr();
     const user = userEvent.setup();
     const app = renderApp(server.client, "/upload");
-    expect(screen.getByRole("heading", { level: 1, name: "Upload a video" })).toBeInTheDocument();
+    expect(await screen.findByRole("heading", { level: 1, name: "Upload a video" })).toBeInTheDocument();
     const bytes = new Uint8Array(64 * 1024).map((_, i) => i % 251);
     await user.upload(
       screen.getByLabelText("Choose a video file"),
@@ -81,11 +91,16 @@ describe("upload page", () => {
     await screen.findByRole("button", { name: "Add another video" }, { timeout: 15_000 });
     expect(screen.getByText(/It plays as soon as processing is done\./)).toBeInTheDocument();
     expect(screen.getByRole("link", { name: "Watch" })).toBe(watch);
-    const [id] = readMyVideoIds();
+    const [id] = await myVideoIds();
     expect(id).toBeDefined();
     expect(watch).toHaveAttribute("href", `/watch/${id}`);
     const stored = await server.catalog.get(id as string);
-    expect(stored).toMatchObject({ title: "Beach day", description: "Waves", status: "QUEUED" });
+    expect(stored).toMatchObject({
+      title: "Beach day",
+      description: "Waves",
+      status: "QUEUED",
+      ownerId: server.user.id,
+    });
     expect(Number(stored?.sourceSize)).toBe(bytes.byteLength);
 
     // Still there once processing finishes.
@@ -104,14 +119,15 @@ describe("upload page", () => {
     expect(xhr.methods()).not.toContain("DELETE");
   }, 30_000);
 
-  it("remembers the video as soon as the upload is created, so one abandoned halfway is in “My videos”", async () => {
+  it("owns the video from the upload's creation, so one abandoned halfway is in “My videos”", async () => {
     watchXhr({ holdPatches: true });
     const user = userEvent.setup();
     const app = renderApp(server.client, "/upload");
+    await screen.findByLabelText("Choose a video file");
     await pickAndUpload(user, "half-way.mp4", new Uint8Array(4096));
 
     const watch = await screen.findByRole("link", { name: "Watch" }, { timeout: 15_000 });
-    const [id] = readMyVideoIds();
+    const [id] = await myVideoIds();
     expect(watch).toHaveAttribute("href", `/watch/${id}`);
     expect(await server.catalog.get(id as string)).toMatchObject({ title: "half-way", status: "UPLOADING" });
     // Still uploading: the uploader's own controls, not the next-upload button.
@@ -119,29 +135,31 @@ describe("upload page", () => {
     expect(screen.queryByRole("button", { name: "Add another video" })).not.toBeInTheDocument();
 
     app.unmount();
-    expect(readMyVideoIds()).toEqual([id]);
+    expect((await myVideoIds())[0]).toBe(id);
   }, 30_000);
 
-  it("hides the Watch link of a cancelled upload and keeps it in “My videos”", async () => {
+  it("hides the Watch link of a cancelled upload, and the server removes its video", async () => {
     const xhr = watchXhr({ holdPatches: true });
     const user = userEvent.setup();
     renderApp(server.client, "/upload");
+    await screen.findByLabelText("Choose a video file");
     await pickAndUpload(user, "oops.mp4", new Uint8Array(4096));
     await screen.findByRole("link", { name: "Watch" }, { timeout: 15_000 });
-    const ids = readMyVideoIds();
+    const [id] = await myVideoIds();
     await user.click(screen.getByRole("button", { name: "Cancel" }));
     expect(screen.queryByRole("link", { name: "Watch" })).not.toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Upload" })).toBeInTheDocument();
-    expect(readMyVideoIds()).toEqual(ids);
-    // Cancelling an unfinished upload does terminate it.
+    // Cancelling an unfinished upload terminates it (tus DELETE, by its creator): its video goes.
     await waitFor(() => expect(xhr.methods()).toContain("DELETE"));
+    await waitFor(async () => expect(await myVideoIds()).not.toContain(id));
   }, 30_000);
 
   it("starts over with an empty form for the next video", async () => {
     const user = userEvent.setup();
     renderApp(server.client, "/upload");
+    const before = (await myVideoIds()).length;
     await user.upload(
-      screen.getByLabelText("Choose a video file"),
+      await screen.findByLabelText("Choose a video file"),
       new File([new Uint8Array(1024)], "first.mp4", { type: "video/mp4" }),
     );
     await user.click(screen.getByRole("button", { name: "Upload" }));
@@ -149,6 +167,6 @@ describe("upload page", () => {
     expect(screen.queryByRole("link", { name: "Watch" })).not.toBeInTheDocument();
     expect(screen.getByLabelText("Title")).toHaveValue("");
     expect(screen.getByRole("button", { name: "Upload" })).toBeDisabled();
-    expect(readMyVideoIds()).toHaveLength(1);
+    expect(await myVideoIds()).toHaveLength(before + 1);
   }, 30_000);
 });

@@ -1,7 +1,6 @@
 import { Uploader } from "@reelkit/react";
 import { useCallback, useState } from "react";
 import { Link } from "react-router";
-import { rememberMyVideo } from "../my-videos-store.js";
 import { useDocumentTitle } from "../use-document-title.js";
 
 export function UploadPage() {
@@ -11,16 +10,13 @@ export function UploadPage() {
   const [ready, setReady] = useState(false);
   // A new key remounts <Uploader> empty for the next file.
   const [round, setRound] = useState(0);
-  // The server names the video when it creates the upload: remember it from then on, so that
-  // "My videos" also lists an upload abandoned halfway.
+  // The server names the video (owned by the signed-in user) when it creates the upload, so
+  // "My videos" lists it from then on, even an upload abandoned halfway.
   const onCreated = useCallback((id: string) => {
-    rememberMyVideo(id);
     setVideoId(id);
   }, []);
-  // Every byte is on the server (the video is queued). Remembered again in case the id could
-  // not be known at creation (an upload resumed from before the sdk reported it).
+  // Every byte is on the server (the video is queued).
   const onUploaded = useCallback((id: string) => {
-    rememberMyVideo(id);
     setVideoId(id);
     setUploaded(true);
   }, []);

@@ -56,11 +56,11 @@ const MAX_DURATION = 31_536_000;
 
 /**
  * A keyset position: the sort key `k` and id `i` of the last row of a page, for mode `m`
- * ("l" list, "s" search) and sort `s`. Validated against the ranges this service issues, so a
+ * ("l" list, "s" search, "m" the caller's own videos) and sort `s`. Validated against the ranges this service issues, so a
  * crafted cursor is an InvalidCursorError (400), never a database error.
  */
 export interface Cursor {
-  m: "l" | "s";
+  m: "l" | "s" | "m";
   s: SearchSort;
   k: number;
   i: string;
@@ -132,6 +132,8 @@ export const VIDEO_COLUMNS = Prisma.raw(
     `v."published_at" AS "publishedAt"`,
     `v."tags"`,
     `v."view_count" AS "viewCount"`,
+    `v."upload_token_id" AS "uploadTokenId"`,
+    `v."visibility"::text AS "visibility"`,
   ].join(", "),
 );
 
@@ -187,7 +189,7 @@ export interface ListQueryInput {
   take: number;
 }
 
-/** READY videos in `sort` order after the cursor: `(key, id) < (…)` over the (status, key, id) index. */
+/** READY PUBLIC videos in `sort` order after the cursor: `(key, id) < (…)` over the (status, key, id) index. */
 export function listQuery({ sort, filters, after, take }: ListQueryInput): Prisma.Sql {
   const { column, desc, param } = listKey(sort);
   const cmp = Prisma.raw(desc ? "<" : ">");
@@ -197,7 +199,7 @@ export function listQuery({ sort, filters, after, take }: ListQueryInput): Prism
     : Prisma.empty;
   return Prisma.sql`
     SELECT ${VIDEO_COLUMNS} FROM "video" v
-     WHERE v."status" = 'READY' AND ${column} IS NOT NULL${filterSql(filters)}${keyset}
+     WHERE v."status" = 'READY' AND v."visibility" = 'PUBLIC' AND ${column} IS NOT NULL${filterSql(filters)}${keyset}
      ORDER BY ${column} ${dir}, v."id" ${dir}
      LIMIT ${take}`;
 }
@@ -263,14 +265,14 @@ export function searchQuery({ q, sort, filters, after, take }: SearchQueryInput)
   return Prisma.sql`
     WITH fts AS MATERIALIZED (
       SELECT v."id" FROM "video" v
-       WHERE v."status" = 'READY' AND v."search" @@ ${tsq}${f}
+       WHERE v."status" = 'READY' AND v."visibility" = 'PUBLIC' AND v."search" @@ ${tsq}${f}
        ORDER BY v."published_at" DESC
        LIMIT ${SEARCH_CANDIDATES}
     ),
     typo AS MATERIALIZED (
       SELECT v."id" FROM "video" v
        WHERE (SELECT count(*) FROM fts) < ${TYPO_FALLBACK_BELOW}
-         AND v."status" = 'READY' AND v."title" %> ${q}::text${f}
+         AND v."status" = 'READY' AND v."visibility" = 'PUBLIC' AND v."title" %> ${q}::text${f}
        ORDER BY v."published_at" DESC
        LIMIT ${SEARCH_CANDIDATES}
     ),
@@ -285,7 +287,7 @@ export function searchQuery({ q, sort, filters, after, take }: SearchQueryInput)
      LIMIT ${take}`;
 }
 
-/** Typeahead: distinct READY titles starting with `prefix` (case-insensitive), most viewed first. */
+/** Typeahead: distinct READY PUBLIC titles starting with `prefix` (case-insensitive), most viewed first. */
 export function suggestionsQuery(prefix: string, take: number): Prisma.Sql {
   const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   return Prisma.sql`
@@ -293,7 +295,7 @@ export function suggestionsQuery(prefix: string, take: number): Prisma.Sql {
       SELECT v."title", max(v."view_count") AS views
         FROM (
           SELECT "title", "view_count" FROM "video"
-           WHERE "status" = 'READY' AND "title" ILIKE ${pattern}
+           WHERE "status" = 'READY' AND "visibility" = 'PUBLIC' AND "title" ILIKE ${pattern}
            LIMIT ${SEARCH_CANDIDATES}
         ) v
        GROUP BY v."title"

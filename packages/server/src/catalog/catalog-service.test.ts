@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { describeWith } from "../../../../test/engines.js";
-import { playableEvent, readyEvent } from "../../test/factories.js";
+import { makeUser, playableEvent, readyEvent } from "../../test/factories.js";
 import { createTestDatabase, postgresMissing, type TestDatabase, type TestEngine } from "../db/test-databases.js";
 import type { Video } from "../generated/prisma/client.js";
 import { CatalogService, InvalidCursorError, type Page } from "./catalog-service.js";
@@ -14,6 +14,7 @@ function suite(engine: TestEngine) {
 
   beforeAll(async () => {
     t = await createTestDatabase(engine);
+    await makeUser(t.db.prisma, { id: "user-1" });
   }, 60_000);
   afterAll(async () => {
     await t?.dispose();
@@ -289,6 +290,7 @@ function suite(engine: TestEngine) {
   });
 
   it("filters by duration bucket or range, publish dates, height, tags and owner", async () => {
+    await makeUser(t.db.prisma, { id: "ann" });
     const short = await makeReady({ title: "short clip", duration: 60, height: 480, tags: ["cats"], ownerId: "ann" });
     const medium = await makeReady({
       title: "medium clip",
@@ -380,6 +382,47 @@ function suite(engine: TestEngine) {
     // A valid cursor past the end is an empty page, not an error.
     const end = await catalog.list({ limit: 2, cursor: crafted({ m: "l", s: "newest", k: 0, i }) });
     expect(end.items).toEqual([]);
+  });
+
+  it("lists, searches and suggests PUBLIC videos only, over every keyset page; listMine pages through the owner's own", async () => {
+    await makeUser(t.db.prisma, { id: "user-2" });
+    const made: Video[] = [];
+    for (const [i, visibility] of (
+      ["PUBLIC", "UNLISTED", "PRIVATE", "PUBLIC", "PRIVATE", "PUBLIC"] as const
+    ).entries()) {
+      const v = await makeReady({ title: `Harbour walk ${i}`, publishedAt: new Date(Date.UTC(2026, 0, i + 1)) });
+      made.push(visibility === "PUBLIC" ? v : ((await catalog.update(v.id, { visibility })) as Video));
+    }
+    const others = await makeReady({ title: "Harbour walk elsewhere", ownerId: "user-2" });
+    await catalog.update(others.id, { visibility: "PRIVATE" });
+    const publicIds = made.filter((v) => v.visibility === "PUBLIC").map((v) => v.id);
+    for (const sort of ["newest", "oldest", "longest", "views"] as const) {
+      const listed = await allPages((cursor) => catalog.list({ limit: 1, cursor: cursor ?? undefined, sort }));
+      expect([...listed].sort(), sort).toEqual([...publicIds].sort());
+      const found = await allPages((cursor) =>
+        catalog.search({ q: "harbour", limit: 1, cursor: cursor ?? undefined, sort }),
+      );
+      expect([...found].sort(), sort).toEqual([...publicIds].sort());
+    }
+    // A typo goes through the trigram candidates: still PUBLIC only.
+    expect((await catalog.search({ q: "harbuor", limit: 20 })).items.map((v) => v.id).sort()).toEqual(
+      [...publicIds].sort(),
+    );
+    expect(await catalog.suggest("harbour walk", 20)).toEqual(
+      expect.arrayContaining(["Harbour walk 0", "Harbour walk 3", "Harbour walk 5"]),
+    );
+    expect(await catalog.suggest("harbour walk", 20)).toHaveLength(3);
+    // The owner's own, every visibility, newest created first; another owner's stay out.
+    const mine = await allPages((cursor) => catalog.listMine("user-1", { limit: 2, cursor: cursor ?? undefined }));
+    expect(mine).toEqual([...made].reverse().map((v) => v.id));
+    expect(await allPages((cursor) => catalog.listMine("user-2", { limit: 2, cursor: cursor ?? undefined }))).toEqual([
+      others.id,
+    ]);
+    // A list cursor is no cursor of listMine (and the other way round).
+    const listCursor = (await catalog.list({ limit: 1 })).nextCursor as string;
+    await expect(catalog.listMine("user-1", { limit: 1, cursor: listCursor })).rejects.toThrow("invalid cursor");
+    const mineCursor = (await catalog.listMine("user-1", { limit: 1 })).nextCursor as string;
+    await expect(catalog.list({ limit: 1, cursor: mineCursor })).rejects.toThrow("invalid cursor");
   });
 
   it("suggests READY titles by prefix, case-insensitively, most viewed first", async () => {

@@ -8,6 +8,7 @@ import type {
 } from "@reelkit/core";
 import { type ChangeFeed, InProcessChangeFeed } from "../db/change-feed.js";
 import { Prisma, type PrismaClient, type Video } from "../generated/prisma/client.js";
+import type { Visibility } from "../generated/prisma/enums.js";
 import {
   type CatalogFilters,
   type Cursor,
@@ -34,6 +35,14 @@ export interface CreateForUploadInput {
   description: string;
   filename: string | null;
   ownerId?: string | null;
+  /** The upload token the upload was created with, if any. */
+  uploadTokenId?: string | null;
+}
+
+/** Who created an upload: its owner, and the upload token used, if any. */
+export interface UploadCreator {
+  ownerId: string | null;
+  uploadTokenId: string | null;
 }
 
 export interface FinishUploadInput {
@@ -69,6 +78,7 @@ export interface Page {
 export interface UpdateInput {
   title?: string;
   description?: string;
+  visibility?: Visibility;
   tags?: string[];
 }
 
@@ -141,6 +151,7 @@ export class CatalogService {
         description: input.description,
         filename: input.filename,
         ownerId: input.ownerId ?? null,
+        uploadTokenId: input.uploadTokenId ?? null,
       },
       update: {},
     });
@@ -242,6 +253,48 @@ export class CatalogService {
     return count > 0;
   }
 
+  /** Owner and upload token of the video created for a tus upload; null when there is none. */
+  async uploadCreator(uploadId: string): Promise<UploadCreator | null> {
+    return this.prisma.video.findUnique({
+      where: { uploadId },
+      select: { ownerId: true, uploadTokenId: true },
+    });
+  }
+
+  /** A video's visibility (null: no such video), for media delivery. */
+  async visibilityOf(id: string): Promise<Visibility | null> {
+    if (!isUuid(id)) return null;
+    // Through the cache: every media request asks, and every change invalidates it.
+    return (await this.get(id))?.visibility ?? null;
+  }
+
+  /** How many uploads of this owner have not finished yet (the per-user cap). */
+  countUploading(ownerId: string): Promise<number> {
+    return this.prisma.video.count({ where: { ownerId, status: "UPLOADING" } });
+  }
+
+  /** Every video of one owner, any status, newest first, keyset-paginated on createdAt then id. */
+  async listMine(ownerId: string, options: { limit: number; cursor?: string }): Promise<Page> {
+    const where: Prisma.VideoWhereInput = { ownerId };
+    if (options.cursor) {
+      const c = decodeCursor(options.cursor, "m", "newest");
+      const at = new Date(c.k);
+      where.OR = [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: c.i } }];
+    }
+    const rows = await this.prisma.video.findMany({
+      where,
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      take: options.limit + 1,
+    });
+    const items = rows.slice(0, options.limit);
+    const last = items.at(-1);
+    const nextCursor =
+      rows.length > options.limit && last
+        ? encodeCursor({ m: "m", s: "newest", k: last.createdAt.getTime(), i: last.id })
+        : null;
+    return { items, nextCursor };
+  }
+
   /** One video by id (any status), through the cache when there is one; raw SQL, the hottest read. */
   async get(id: string): Promise<Video | null> {
     if (!isUuid(id)) return null;
@@ -316,6 +369,7 @@ export class CatalogService {
     const data: Prisma.VideoUpdateInput = {};
     if (input.title !== undefined) data.title = input.title;
     if (input.description !== undefined) data.description = input.description;
+    if (input.visibility !== undefined) data.visibility = input.visibility;
     if (input.tags !== undefined) data.tags = normalizeTags(input.tags);
     try {
       const video = await this.prisma.video.update({ where: { id }, data });

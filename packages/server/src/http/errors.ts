@@ -41,7 +41,17 @@ export const errors = {
   notImplemented: (message: string) => new ApiError(501, "NOT_IMPLEMENTED", message),
   invalidMediaPath: () => new ApiError(400, "INVALID_MEDIA_PATH", "Invalid media path"),
   mediaNotFound: () => new ApiError(404, "MEDIA_NOT_FOUND", "No such media file"),
+  mediaUrlExpired: () =>
+    new ApiError(403, "MEDIA_URL_EXPIRED", "This media URL has expired; get a fresh one from the API"),
+  mediaUrlInvalid: () => new ApiError(403, "MEDIA_URL_INVALID", "This media URL's signature is not valid"),
   rangeNotSatisfiable: () => new ApiError(416, "RANGE_NOT_SATISFIABLE", "Requested range not satisfiable"),
+  unauthorized: (message = "Sign in or send a valid token") => new ApiError(401, "UNAUTHORIZED", message),
+  forbidden: (message = "Not allowed") => new ApiError(403, "FORBIDDEN", message),
+  csrf: () => new ApiError(403, "CSRF_REJECTED", "Cross-site request refused: the Origin is not trusted"),
+  rateLimited: (retryAfterSeconds: number) =>
+    new ApiError(429, "RATE_LIMITED", `Too many requests; try again in ${retryAfterSeconds} s`),
+  uploadLimitReached: (max: number) =>
+    new ApiError(429, "UPLOAD_LIMIT_REACHED", `At most ${max} unfinished uploads at once; finish or cancel one first`),
   internal: () => new ApiError(500, "INTERNAL", "Internal server error"),
 };
 

@@ -3,6 +3,7 @@ import path from "node:path";
 import { LocalStorage, loadConfig } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { testAuth } from "../../test/auth.js";
 import { buildApp } from "../app.js";
 import { CatalogService } from "../catalog/catalog-service.js";
 import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
@@ -43,7 +44,11 @@ function routesOf(server: FastifyInstance): string[] {
 
 describe("/healthz and /readyz", () => {
   it("is live and ready when the database and storage answer", async () => {
-    app = await buildApp({ config: config(), catalog: new CatalogService(tdb.db.prisma) });
+    app = await buildApp({
+      config: config(),
+      catalog: new CatalogService(tdb.db.prisma),
+      auth: testAuth(tdb.db.prisma, config()),
+    });
     expect((await app.inject({ url: "/healthz" })).json()).toEqual({ status: "ok" });
     const ready = await app.inject({ url: "/readyz" });
     expect(ready.statusCode).toBe(200);
@@ -51,7 +56,11 @@ describe("/healthz and /readyz", () => {
   });
 
   it("answers 503 in the error shape, naming the database, when it stops answering", async () => {
-    app = await buildApp({ config: config(), catalog: new CatalogService(tdb.db.prisma) });
+    app = await buildApp({
+      config: config(),
+      catalog: new CatalogService(tdb.db.prisma),
+      auth: testAuth(tdb.db.prisma, config()),
+    });
     await tdb.db.close();
     dbClosed = true;
     const res = await app.inject({ url: "/readyz" });
@@ -67,7 +76,12 @@ describe("/healthz and /readyz", () => {
     const storage = new LocalStorage(path.join(tdb.dataDir, "media"));
     await fs.mkdir(storage.root, { recursive: true });
     await fs.writeFile(path.join(storage.root, "health"), "not a directory");
-    app = await buildApp({ config: config(), storage, catalog: new CatalogService(tdb.db.prisma) });
+    app = await buildApp({
+      config: config(),
+      storage,
+      catalog: new CatalogService(tdb.db.prisma),
+      auth: testAuth(tdb.db.prisma, config()),
+    });
     const res = await app.inject({ url: "/readyz" });
     expect(res.statusCode).toBe(503);
     expect(res.json().error.message).toMatch(/^Not ready \(storage: /);
@@ -77,7 +91,11 @@ describe("/healthz and /readyz", () => {
 
 describe("OpenAPI document", () => {
   it("is generated from the route schemas and lists every /api route", async () => {
-    app = await buildApp({ config: config(), catalog: new CatalogService(tdb.db.prisma) });
+    app = await buildApp({
+      config: config(),
+      catalog: new CatalogService(tdb.db.prisma),
+      auth: testAuth(tdb.db.prisma, config()),
+    });
     await app.ready();
     const res = await app.inject({ url: "/api/openapi.json" });
     expect(res.statusCode).toBe(200);
@@ -106,6 +124,7 @@ describe("OpenAPI document", () => {
       "maxDuration",
       "minDuration",
       "minHeight",
+      "mine",
       "owner",
       "publishedAfter",
       "publishedBefore",

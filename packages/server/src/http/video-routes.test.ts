@@ -3,7 +3,8 @@ import path from "node:path";
 import { keys, LocalStorage, loadConfig, type QueueBus, type VideoUploaded } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { playableEvent, readyEvent } from "../../test/factories.js";
+import { testAuth } from "../../test/auth.js";
+import { playableEvent, readyEvent, signUp, type TestUser, uploadAs } from "../../test/factories.js";
 import { buildApp } from "../app.js";
 import { createQueueBus } from "../bus/create-bus.js";
 import { CatalogService } from "../catalog/catalog-service.js";
@@ -18,6 +19,7 @@ let storage: LocalStorage;
 let bus: QueueBus;
 let work: ServerWork;
 const uploaded: VideoUploaded[] = [];
+let owner: TestUser;
 
 beforeAll(async () => {
   tdb = await createTestDatabase("embedded");
@@ -35,6 +37,7 @@ beforeAll(async () => {
     },
   });
   const catalog = new CatalogService(tdb.db.prisma);
+  const auth = testAuth(tdb.db.prisma, config);
   work = await startServerWork({
     config,
     catalog,
@@ -42,8 +45,9 @@ beforeAll(async () => {
     bus,
     busOwns: queue.owns,
   });
-  app = await buildApp({ config, storage, catalog, bus });
+  app = await buildApp({ config, storage, catalog, auth, bus });
   base = await app.listen({ port: 0, host: "127.0.0.1" });
+  owner = await signUp(base);
 }, 60_000);
 
 afterAll(async () => {
@@ -53,19 +57,8 @@ afterAll(async () => {
   await tdb?.dispose();
 });
 
-async function uploadVideo(title: string, description: string): Promise<string> {
-  const res = await fetch(`${base}/api/uploads`, {
-    method: "POST",
-    headers: {
-      "Tus-Resumable": "1.0.0",
-      "Upload-Length": "4",
-      "Upload-Metadata": `title ${Buffer.from(title).toString("base64")},description ${Buffer.from(description).toString("base64")}`,
-      "Content-Type": "application/offset+octet-stream",
-    },
-    body: "data",
-  });
-  expect(res.status).toBe(201);
-  return res.headers.get("reelkit-video-id") as string;
+function uploadVideo(title: string, description: string): Promise<string> {
+  return uploadAs(base, owner.headers, { title, description });
 }
 
 /** The transcoder's events: progress, playable (every rendition started), progress, ready. */
@@ -116,6 +109,8 @@ describe("/api/videos", () => {
       id,
       title: "Sunset over the harbour",
       description: "Boats at dusk",
+      ownerId: owner.id,
+      visibility: "PUBLIC",
       status: "READY",
       progress: 100,
       playable: true,
@@ -201,7 +196,7 @@ describe("/api/videos", () => {
     await transcode(id);
     const patched = await fetch(`${base}/api/videos/${id}`, {
       method: "PATCH",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...owner.headers },
       body: JSON.stringify({ tags: ["Street", "timelapse", "street"] }),
     });
     expect(patched.status).toBe(200);
@@ -225,14 +220,14 @@ describe("/api/videos", () => {
     const id = await uploadVideo("Old", "");
     const res = await fetch(`${base}/api/videos/${id}`, {
       method: "PATCH",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...owner.headers },
       body: JSON.stringify({ title: "New title" }),
     });
     expect(res.status).toBe(200);
     expect((await res.json()).title).toBe("New title");
     const bad = await fetch(`${base}/api/videos/${id}`, {
       method: "PATCH",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...owner.headers },
       body: JSON.stringify({ owner: "me" }),
     });
     expect(bad.status).toBe(400);
@@ -241,7 +236,7 @@ describe("/api/videos", () => {
     for (const body of [{ title: "a\u0000b" }, { description: "\u0000" }]) {
       const nul = await fetch(`${base}/api/videos/${id}`, {
         method: "PATCH",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...owner.headers },
         body: JSON.stringify(body),
       });
       expect(nul.status).toBe(400);
@@ -257,7 +252,7 @@ describe("/api/videos", () => {
     await vi.waitFor(() => expect(uploaded.map((e) => e.videoId)).toContain(id), { timeout: 5000 });
     await transcode(id);
     expect((await storage.list(keys.videoPrefix(id))).length).toBeGreaterThan(0);
-    const del = await fetch(`${base}/api/videos/${id}`, { method: "DELETE" });
+    const del = await fetch(`${base}/api/videos/${id}`, { method: "DELETE", headers: owner.bearer });
     expect(del.status).toBe(204);
     expect(await storage.list(keys.videoPrefix(id))).toEqual([]);
     const gone = await fetch(`${base}/api/videos/${id}`);
@@ -323,11 +318,12 @@ describe("/api/videos", () => {
 
   it("ends an upload whose video is deleted while it runs, and leaves no file behind", async () => {
     const head = (id: string) =>
-      fetch(`${base}/api/uploads/${id}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+      fetch(`${base}/api/uploads/${id}`, { method: "HEAD", headers: { ...owner.bearer, "Tus-Resumable": "1.0.0" } });
     const patch = (id: string, offset: number, body: Buffer) =>
       fetch(`${base}/api/uploads/${id}`, {
         method: "PATCH",
         headers: {
+          ...owner.bearer,
           "Tus-Resumable": "1.0.0",
           "Upload-Offset": String(offset),
           "Content-Type": "application/offset+octet-stream",
@@ -336,11 +332,11 @@ describe("/api/videos", () => {
       });
     const created = await fetch(`${base}/api/uploads`, {
       method: "POST",
-      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "8" },
+      headers: { ...owner.bearer, "Tus-Resumable": "1.0.0", "Upload-Length": "8" },
     });
     const id = created.headers.get("reelkit-video-id") as string;
     expect((await patch(id, 0, Buffer.from("half"))).status).toBe(204);
-    expect((await fetch(`${base}/api/videos/${id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await fetch(`${base}/api/videos/${id}`, { method: "DELETE", headers: owner.bearer })).status).toBe(204);
     // The rest of the upload is refused, and nothing reappears on disk.
     const rest = await patch(id, 4, Buffer.from("rest"));
     expect([404, 410]).toContain(rest.status);
@@ -356,10 +352,13 @@ describe("/api/videos", () => {
   it("deleting a finished video also removes its kept tus upload (no hard link holds its bytes)", async () => {
     const id = await uploadVideo("Kept upload", "");
     expect(await storage.stat(keys.upload(id))).not.toBeNull();
-    expect((await fetch(`${base}/api/videos/${id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await fetch(`${base}/api/videos/${id}`, { method: "DELETE", headers: owner.bearer })).status).toBe(204);
     expect(await storage.stat(keys.upload(id))).toBeNull();
     expect(await storage.stat(`${keys.upload(id)}.json`)).toBeNull();
-    const head = await fetch(`${base}/api/uploads/${id}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+    const head = await fetch(`${base}/api/uploads/${id}`, {
+      method: "HEAD",
+      headers: { ...owner.bearer, "Tus-Resumable": "1.0.0" },
+    });
     expect(head.status).toBe(404);
   });
 

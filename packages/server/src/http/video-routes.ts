@@ -15,6 +15,7 @@ import {
 } from "@reelkit/sdk/contract";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { AuthService } from "../auth/auth-service.js";
 import type { CatalogFilters } from "../catalog/catalog-query.js";
 import { type CatalogService, InvalidCursorError, normalizeTags } from "../catalog/catalog-service.js";
 import type { Video } from "../generated/prisma/client.js";
@@ -25,6 +26,7 @@ export interface VideoRoutesOptions {
   config: Pick<Config, "publicUrl" | "storage">;
   storage: Storage;
   catalog: CatalogService;
+  auth: AuthService;
 }
 
 const HEARTBEAT_MS = 15_000;
@@ -41,6 +43,8 @@ function statusEvent(v: Video): VideoStatusEvent {
 
 /** Shared caches (a CDN) may keep public reads briefly and serve them stale while refetching. */
 export const PUBLIC_CACHE = "public, max-age=5, stale-while-revalidate=30";
+/** Reads that depend on who asks (own lists, unlisted and private videos): no cache keeps them. */
+export const PERSONAL_NO_STORE = "private, no-store";
 
 /**
  * Cache-Control of a read: `public` only for a request without credentials (a token or a
@@ -87,7 +91,28 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
   const { catalog, storage, config } = opts;
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const mediaBase = mediaBaseUrl(config);
-  const map = (v: Video) => toApiVideo(v, mediaBase);
+  // Private media are served by this server (signed), whatever the public media base is.
+  const signed = { signer: opts.auth.mediaSigner, privateBase: `${config.publicUrl ?? ""}/media` };
+  const map = (v: Video) => toApiVideo(v, mediaBase, signed);
+
+  /** The video if the caller may see it: PRIVATE ones only for their owner or an admin (else 404). */
+  const viewable = async (request: FastifyRequest, id: string): Promise<Video> => {
+    const video = await catalog.get(id);
+    if (!video || !AuthService.canView(await opts.auth.principal(request), video)) throw errors.videoNotFound(id);
+    return video;
+  };
+
+  /** The video, if the signed-in caller may change it: its owner or an admin (else 401/403/404). */
+  const editable = async (request: FastifyRequest, id: string): Promise<Video> => {
+    const user = await opts.auth.requireUser(request);
+    const video = await catalog.get(id);
+    if (!video) throw errors.videoNotFound(id);
+    if (!user.isAdmin && video.ownerId !== user.userId) {
+      throw errors.forbidden("Only the video's owner or an admin can change it");
+    }
+    return video;
+  };
+
   // ETag from the body (these routes only): a matching If-None-Match is a 304 without a body.
   await app.register(etag);
   // Writes and errors are never stored by any cache; reads set their own policy below.
@@ -101,14 +126,21 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       schema: {
         summary: "List READY videos (newest first), or search them with q; filters and sorts apply to both",
         querystring: ListVideosQuery,
-        response: { 200: VideoList, 400: ErrorBody },
+        response: { 200: VideoList, 400: ErrorBody, 401: ErrorBody },
       },
     },
     async (request, reply) => {
-      const { q, limit = 20, cursor, sort } = request.query;
+      const { q, limit = 20, cursor, sort, mine } = request.query;
+      const owner = mine === "1" || mine === "true" ? (await opts.auth.requireUser(request)).userId : null;
       const filters = filtersOf(request.query);
       if (!q && sort === "relevance") throw errors.validation("sort=relevance needs a search query (q)");
       try {
+        if (owner) {
+          // The caller's own videos, private ones included: never stored by a shared cache.
+          const page = await catalog.listMine(owner, { limit, cursor });
+          reply.header("Cache-Control", PERSONAL_NO_STORE);
+          return { items: page.items.map(map), nextCursor: page.nextCursor };
+        }
         const page = q
           ? await catalog.search({ ...filters, q, limit, cursor, sort })
           : await catalog.list({ ...filters, limit, cursor, sort: sort === "relevance" ? undefined : sort });
@@ -141,12 +173,19 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
   r.get(
     "/api/videos/:id",
     {
-      schema: { summary: "One video, any status", params: VideoParams, response: { 200: VideoSchema, 404: ErrorBody } },
+      schema: {
+        summary: "One video, any status (a PRIVATE one only for its owner or an admin)",
+        params: VideoParams,
+        response: { 200: VideoSchema, 404: ErrorBody },
+      },
     },
     async (request, reply) => {
-      const video = await catalog.get(request.params.id);
-      if (!video) throw errors.videoNotFound(request.params.id);
-      cacheFor(request, reply, video.status === "READY" || video.status === "FAILED");
+      const video = await viewable(request, request.params.id);
+      // Only PUBLIC videos may sit in a shared cache: an UNLISTED one is for whoever has the
+      // link, a PRIVATE one carries signed media URLs for its owner.
+      if (video.visibility === "PUBLIC")
+        cacheFor(request, reply, video.status === "READY" || video.status === "FAILED");
+      else reply.header("Cache-Control", PERSONAL_NO_STORE);
       return map(video);
     },
   );
@@ -162,8 +201,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       },
     },
     async (request, reply) => {
-      const video = await catalog.get(request.params.id);
-      if (!video) throw errors.videoNotFound(request.params.id);
+      const video = await viewable(request, request.params.id);
       catalog.recordView(video.id, request.body.session);
       return reply.status(202).send(null);
     },
@@ -173,13 +211,14 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
     "/api/videos/:id",
     {
       schema: {
-        summary: "Change the title, description or tags",
+        summary: "Change the title, description, tags or visibility (its owner or an admin)",
         params: VideoParams,
         body: UpdateVideoBody,
-        response: { 200: VideoSchema, 400: ErrorBody, 404: ErrorBody },
+        response: { 200: VideoSchema, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
       },
     },
     async (request) => {
+      await editable(request, request.params.id);
       const video = await catalog.update(request.params.id, request.body);
       if (!video) throw errors.videoNotFound(request.params.id);
       return map(video);
@@ -190,12 +229,13 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
     "/api/videos/:id",
     {
       schema: {
-        summary: "Delete the video and every file it has",
+        summary: "Delete the video and every file it has (its owner or an admin)",
         params: VideoParams,
-        response: { 204: Type.Null(), 404: ErrorBody },
+        response: { 204: Type.Null(), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
       },
     },
     async (request, reply) => {
+      await editable(request, request.params.id);
       const video = await catalog.delete(request.params.id);
       if (!video) throw errors.videoNotFound(request.params.id);
       await storage.deletePrefix(keys.videoPrefix(video.id));
@@ -217,8 +257,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       },
     },
     async (request, reply) => {
-      const video = await catalog.get(request.params.id);
-      if (!video) throw errors.videoNotFound(request.params.id);
+      const video = await viewable(request, request.params.id);
       reply.hijack();
       const res = reply.raw;
       // CORS headers were set on the Fastify reply, which a hijacked response bypasses.

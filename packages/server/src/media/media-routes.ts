@@ -1,6 +1,7 @@
 import { CACHE_IMMUTABLE, CACHE_PLAYLIST, contentTypeFor, ObjectNotFoundError, type Storage } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import { errors } from "../http/errors.js";
+import { type MediaSigner, SIGNED_PREFIX } from "./media-signing.js";
 
 export { contentTypeFor };
 
@@ -47,8 +48,36 @@ export function parseRange(
   return { start, end };
 }
 
+export type MediaVisibility = "PUBLIC" | "UNLISTED" | "PRIVATE";
+
+/** Who may fetch a video's media: PRIVATE videos only through signed URLs. */
+export interface MediaAccess {
+  signer: MediaSigner;
+  /** The video's visibility; null when there is no such video. */
+  visibility(videoId: string): Promise<MediaVisibility | null>;
+}
+
 export interface MediaRoutesOptions {
   storage: Storage;
+  /** Without it every servable file is public (no catalog to ask). */
+  access?: MediaAccess;
+}
+
+/** Visibility lookups are cached this long: a segment request must not cost a query each. */
+const VISIBILITY_TTL_MS = 2_000;
+
+function cachedVisibility(access: MediaAccess): (videoId: string) => Promise<MediaVisibility | null> {
+  const cache = new Map<string, { at: number; value: Promise<MediaVisibility | null> }>();
+  return (videoId) => {
+    const now = Date.now();
+    const hit = cache.get(videoId);
+    if (hit && now - hit.at < VISIBILITY_TTL_MS) return hit.value;
+    if (cache.size > 10_000) cache.clear();
+    const value = access.visibility(videoId);
+    cache.set(videoId, { at: now, value });
+    value.catch(() => cache.delete(videoId));
+    return value;
+  };
 }
 
 /**
@@ -57,7 +86,8 @@ export interface MediaRoutesOptions {
  * `S3_PUBLIC_BASE_URL` instead.
  */
 export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions): Promise<void> {
-  const { storage } = opts;
+  const { storage, access } = opts;
+  const visibility = access ? cachedVisibility(access) : null;
   app.route({
     method: ["GET", "HEAD"],
     url: "/media/*",
@@ -70,15 +100,37 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
       const rawPath = request.url.split("?")[0] ?? "";
       // Reject encoded dots and slashes before decoding can turn them into traversal.
       if (/%2e|%2f|%5c|%00/i.test(rawPath)) throw errors.invalidMediaPath();
-      const key = mediaKey((request.params as { "*": string })["*"]);
+      let key = mediaKey((request.params as { "*": string })["*"]);
+      // `s/<token>/videos/<id>/…`: a signed URL of one video.
+      let token: string | null = null;
+      if (key.startsWith(`${SIGNED_PREFIX}/`)) {
+        const rest = key.slice(SIGNED_PREFIX.length + 1);
+        const slash = rest.indexOf("/");
+        if (slash < 0) throw errors.mediaNotFound();
+        token = rest.slice(0, slash);
+        key = rest.slice(slash + 1);
+      }
       if (!SERVABLE.test(key)) throw errors.mediaNotFound();
+      const videoId = key.split("/")[1] as string;
+      if (token !== null) {
+        if (!access) throw errors.mediaNotFound();
+        const check = access.signer.verify(videoId, token);
+        if (check === "expired") throw errors.mediaUrlExpired();
+        if (check === "invalid") throw errors.mediaUrlInvalid();
+      } else if (visibility && (await visibility(videoId)) === "PRIVATE") {
+        // A private video's files exist only under its signed URLs.
+        throw errors.mediaNotFound();
+      }
       const object = await storage.open(key);
       if (!object) throw errors.mediaNotFound();
       let reading = false;
       try {
         const size = object.size;
         reply.header("Content-Type", contentTypeFor(key));
-        reply.header("Cache-Control", key.endsWith(".m3u8") ? CACHE_PLAYLIST : CACHE_IMMUTABLE);
+        reply.header("X-Content-Type-Options", "nosniff");
+        // Signed (private) files: only the browser that holds the URL may keep them, never a shared cache.
+        const cache = key.endsWith(".m3u8") ? CACHE_PLAYLIST : CACHE_IMMUTABLE;
+        reply.header("Cache-Control", token === null ? cache : cache.replace("public", "private"));
         reply.header("Accept-Ranges", "bytes");
         reply.header("Last-Modified", object.modifiedAt.toUTCString());
         if (object.etag) reply.header("ETag", `"${object.etag}"`);

@@ -3,13 +3,15 @@ import { buffer } from "node:stream/consumers";
 import { ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
 import { keys, loadConfig } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
-import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from "vitest";
 import { describeWith, s3TestEngine } from "../../../../test/engines.js";
 import { createTestBucket, type TestBucket } from "../../../../test/s3.js";
-import { recordingCatalog } from "../../test/factories.js";
+import { testAuth } from "../../test/auth.js";
+import { recordingCatalog, signUp, type TestUser } from "../../test/factories.js";
 import { tusUpload } from "../../test/tus-upload.js";
 import { buildApp } from "../app.js";
 import type { CatalogService } from "../catalog/catalog-service.js";
+import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
 import type { UploadCatalog } from "./upload-routes.js";
 import { partSizeFor } from "./upload-store.js";
 
@@ -26,11 +28,29 @@ it("sizes parts so that 10,000 of them hold the largest upload", () => {
 describeWith("s3", missing, "tus uploads into S3 (@tus/s3-store)", () => {
   let bucket: TestBucket;
   let app: FastifyInstance | undefined;
+  // Accounts in a real database for the whole suite; the catalog is the recorder.
+  let accounts: TestDatabase;
+  let user: TestUser | undefined;
+  const TUS = (): Record<string, string> => ({ "Tus-Resumable": "1.0.0", ...user?.bearer });
+
+  beforeAll(async () => {
+    accounts = await createTestDatabase("embedded");
+  }, 180_000);
+  afterAll(async () => {
+    await accounts?.dispose();
+  });
 
   async function start(catalog: UploadCatalog, env: Record<string, string> = {}): Promise<string> {
     const config = loadConfig({ REELKIT_LOG_LEVEL: "silent", ...bucket.env, ...env });
-    app = await buildApp({ config, storage: bucket.storage, catalog: catalog as unknown as CatalogService });
-    return await app.listen({ port: 0, host: "127.0.0.1" });
+    app = await buildApp({
+      config,
+      storage: bucket.storage,
+      catalog: catalog as unknown as CatalogService,
+      auth: testAuth(accounts.db.prisma, config),
+    });
+    const base = await app.listen({ port: 0, host: "127.0.0.1" });
+    user ??= await signUp(base);
+    return base;
   }
   const multipartUploads = async () =>
     (await bucket.client.send(new ListMultipartUploadsCommand({ Bucket: bucket.name }))).Uploads ?? [];
@@ -49,7 +69,7 @@ describeWith("s3", missing, "tus uploads into S3 (@tus/s3-store)", () => {
     const base = await start(rec.catalog);
     // 3 MiB chunks: every PATCH ends inside a part, so the store carries incomplete parts over.
     const data = randomBytes(19 * MiB + 4321);
-    const { videoId } = await tusUpload(base, data, { filename: "harbour.mp4" }, 3 * MiB);
+    const { videoId } = await tusUpload(base, data, { filename: "harbour.mp4" }, 3 * MiB, user?.bearer);
     const id = videoId as string;
     expect(rec.finished).toEqual([{ videoId: id, sourceKey: keys.source(id), sourceSize: data.length }]);
     expect(sha256(await buffer(await bucket.storage.get(keys.source(id))))).toBe(sha256(data));
@@ -63,7 +83,7 @@ describeWith("s3", missing, "tus uploads into S3 (@tus/s3-store)", () => {
     const data = randomBytes(12 * MiB + 17);
     const created = await fetch(`${base}/api/uploads`, {
       method: "POST",
-      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": String(data.length) },
+      headers: { ...TUS(), "Upload-Length": String(data.length) },
     });
     expect(created.status).toBe(201);
     const location = created.headers.get("location") as string;
@@ -73,7 +93,7 @@ describeWith("s3", missing, "tus uploads into S3 (@tus/s3-store)", () => {
       fetch(new URL(location, b), {
         method: "PATCH",
         headers: {
-          "Tus-Resumable": "1.0.0",
+          ...TUS(),
           "Upload-Offset": String(offset),
           "Content-Type": "application/offset+octet-stream",
         },
@@ -83,7 +103,7 @@ describeWith("s3", missing, "tus uploads into S3 (@tus/s3-store)", () => {
     expect((await patch(base, 0, data.subarray(0, first))).status).toBe(204);
     await app?.close();
     base = await start(rec.catalog);
-    const head = await fetch(new URL(location, base), { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+    const head = await fetch(new URL(location, base), { method: "HEAD", headers: TUS() });
     expect(head.status).toBe(200);
     expect(head.headers.get("upload-offset")).toBe(String(first));
     expect(head.headers.get("upload-length")).toBe(String(data.length));
@@ -101,7 +121,7 @@ describeWith("s3", missing, "tus uploads into S3 (@tus/s3-store)", () => {
     const res = await fetch(`${base}/api/uploads`, {
       method: "POST",
       headers: {
-        "Tus-Resumable": "1.0.0",
+        ...TUS(),
         "Upload-Length": String(20 * MiB),
         "Content-Type": "application/offset+octet-stream",
       },
@@ -110,9 +130,9 @@ describeWith("s3", missing, "tus uploads into S3 (@tus/s3-store)", () => {
     expect(res.status).toBe(201);
     expect(await multipartUploads()).toHaveLength(1);
     const url = new URL(res.headers.get("location") as string, base);
-    const del = await fetch(url, { method: "DELETE", headers: { "Tus-Resumable": "1.0.0" } });
+    const del = await fetch(url, { method: "DELETE", headers: TUS() });
     expect(del.status).toBe(204);
-    const head = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+    const head = await fetch(url, { method: "HEAD", headers: TUS() });
     expect([404, 410]).toContain(head.status);
     await vi.waitFor(() => expect(rec.cancelled).toEqual([res.headers.get("reelkit-video-id")]));
     expect(await multipartUploads()).toEqual([]);
@@ -122,7 +142,7 @@ describeWith("s3", missing, "tus uploads into S3 (@tus/s3-store)", () => {
   it("answers 404 for upload ids the server never issued", async () => {
     const base = await start(recordingCatalog().catalog);
     for (const id of ["0b6c2f8e-2f39-4d0e-9a59-3c5d8a0d9f10", "..%2Fvideos", "a.info"]) {
-      const head = await fetch(`${base}/api/uploads/${id}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+      const head = await fetch(`${base}/api/uploads/${id}`, { method: "HEAD", headers: TUS() });
       expect([404, 410]).toContain(head.status);
     }
   });

@@ -5,6 +5,8 @@ import { type Config, keys, LocalStorage, loadConfig } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import * as tus from "tus-js-client";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { testAuth } from "../../test/auth.js";
+import { signUp, type TestUser } from "../../test/factories.js";
 import { buildApp } from "../app.js";
 import { CatalogService, type FinishUploadInput } from "../catalog/catalog-service.js";
 import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
@@ -21,15 +23,23 @@ let tdb: TestDatabase;
 let storage: LocalStorage;
 let config: Config;
 let app: FastifyInstance | undefined;
+let user: TestUser | undefined;
 
 async function start(catalog: CatalogService): Promise<string> {
-  app = await buildApp({ config, storage, catalog });
-  return await app.listen({ port: 0, host: "127.0.0.1" });
+  app = await buildApp({ config, storage, catalog, auth: testAuth(tdb.db.prisma, config) });
+  const base = await app.listen({ port: 0, host: "127.0.0.1" });
+  user = await signUp(base);
+  return base;
 }
 
 async function restart(): Promise<void> {
   await app?.close();
-  app = await buildApp({ config, storage, catalog: new CatalogService(tdb.db.prisma) });
+  app = await buildApp({
+    config,
+    storage,
+    catalog: new CatalogService(tdb.db.prisma),
+    auth: testAuth(tdb.db.prisma, config),
+  });
   await app.ready();
 }
 
@@ -41,6 +51,7 @@ function upload(base: string, data: Buffer, uploadSize?: number): Promise<{ vide
       endpoint: `${base}/api/uploads`,
       chunkSize: 64 * 1024,
       retryDelays: [],
+      headers: user?.bearer,
       uploadSize,
       metadata: { filename: "clip.mp4", title: "Crash window" },
       onAfterResponse: (req, res) => {
@@ -144,12 +155,14 @@ describe("uploads that can no longer finish", () => {
     const base = await start(new CatalogService(tdb.db.prisma));
     const res = await fetch(`${base}/api/uploads`, {
       method: "POST",
-      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "100" },
+      headers: { "Tus-Resumable": "1.0.0", ...user?.bearer, "Upload-Length": "100" },
     });
     const id = res.headers.get("reelkit-video-id") as string;
     expect(await statusOf(id)).toBe("UPLOADING");
     const url = new URL(res.headers.get("location") as string, base);
-    expect((await fetch(url, { method: "DELETE", headers: { "Tus-Resumable": "1.0.0" } })).status).toBe(204);
+    expect(
+      (await fetch(url, { method: "DELETE", headers: { "Tus-Resumable": "1.0.0", ...user?.bearer } })).status,
+    ).toBe(204);
     await vi.waitFor(async () => expect(await tdb.db.prisma.video.findUnique({ where: { id } })).toBeNull());
   });
 

@@ -4,24 +4,46 @@ import os from "node:os";
 import path from "node:path";
 import { type Config, keys, LocalStorage, loadConfig } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { recordingCatalog } from "../../test/factories.js";
-import { tusUpload as upload } from "../../test/tus-upload.js";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { testAuth } from "../../test/auth.js";
+import { recordingCatalog, signUp, type TestUser } from "../../test/factories.js";
+import { tusUpload } from "../../test/tus-upload.js";
 import { buildApp } from "../app.js";
 import type { CatalogService } from "../catalog/catalog-service.js";
+import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
 import { UPLOAD_EXPIRED_REASON } from "./upload-completion.js";
 import type { UploadCatalog } from "./upload-routes.js";
 
 let dir: string;
 let storage: LocalStorage;
 let app: FastifyInstance | undefined;
+// Accounts live in a real database for the whole file; the catalog is the recorder above.
+let accounts: TestDatabase;
+let user: TestUser | undefined;
+
+/** The uploading user's bearer header (signed up on the first start). */
+const auth = (): Record<string, string> => user?.bearer ?? {};
 
 async function start(env: Record<string, string>, catalog: UploadCatalog): Promise<string> {
   const config: Config = loadConfig({ REELKIT_DATA_DIR: dir, REELKIT_LOG_LEVEL: "silent", ...env });
   // Only the upload flow is exercised here; the video routes never see this recorder.
-  app = await buildApp({ config, storage, catalog: catalog as unknown as CatalogService });
-  return await app.listen({ port: 0, host: "127.0.0.1" });
+  app = await buildApp({
+    config,
+    storage,
+    catalog: catalog as unknown as CatalogService,
+    auth: testAuth(accounts.db.prisma, config),
+  });
+  const base = await app.listen({ port: 0, host: "127.0.0.1" });
+  user ??= await signUp(base);
+  return base;
 }
+
+beforeAll(async () => {
+  accounts = await createTestDatabase("embedded");
+}, 60_000);
+afterAll(async () => {
+  await accounts?.dispose();
+});
 
 beforeEach(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), "reelkit-uploads-"));
@@ -33,6 +55,10 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
+function upload(base: string, data: Buffer, metadata: Record<string, string>, chunkSize = 64 * 1024) {
+  return tusUpload(base, data, metadata, chunkSize, auth());
+}
+
 describe("tus uploads", () => {
   it("creates the video on creation, moves the file to its source key and finishes it", async () => {
     const rec = recordingCatalog();
@@ -41,7 +67,15 @@ describe("tus uploads", () => {
     const { videoId } = await upload(base, data, { filename: "cats.mp4", description: "Two cats" });
     expect(videoId).toMatch(/^[0-9a-f-]{36}$/);
     expect(rec.created).toEqual([
-      { videoId, uploadId: videoId, title: "cats", description: "Two cats", filename: "cats.mp4" },
+      {
+        videoId,
+        uploadId: videoId,
+        title: "cats",
+        description: "Two cats",
+        filename: "cats.mp4",
+        ownerId: user?.id,
+        uploadTokenId: null,
+      },
     ]);
     expect(rec.finished).toEqual([{ videoId, sourceKey: keys.source(videoId as string), sourceSize: 200_000 }]);
     const stored = await fs.readFile(storage.localPath(keys.source(videoId as string)));
@@ -50,7 +84,7 @@ describe("tus uploads", () => {
     // learns from HEAD that it is complete, and for which video.
     const head = await fetch(`${base}/api/uploads/${videoId}`, {
       method: "HEAD",
-      headers: { "Tus-Resumable": "1.0.0" },
+      headers: { "Tus-Resumable": "1.0.0", ...auth() },
     });
     expect(head.status).toBe(200);
     expect(head.headers.get("upload-offset")).toBe("200000");
@@ -65,6 +99,7 @@ describe("tus uploads", () => {
       method: "POST",
       headers: {
         "Tus-Resumable": "1.0.0",
+        ...auth(),
         "Upload-Length": "5",
         "Upload-Metadata": `title ${Buffer.from("My title").toString("base64")}`,
         "Content-Type": "application/offset+octet-stream",
@@ -86,6 +121,7 @@ describe("tus uploads", () => {
       method: "POST",
       headers: {
         "Tus-Resumable": "1.0.0",
+        ...auth(),
         "Upload-Length": "5",
         "Upload-Metadata": `title ${b64("Beach\u0000 day")},description ${b64("\u0000waves")},filename ${b64("a\u0000.mp4")}`,
       },
@@ -99,7 +135,7 @@ describe("tus uploads", () => {
     const base = await start({ REELKIT_MAX_UPLOAD_SIZE: "1000" }, rec.catalog);
     const res = await fetch(`${base}/api/uploads`, {
       method: "POST",
-      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "1001" },
+      headers: { "Tus-Resumable": "1.0.0", ...auth(), "Upload-Length": "1001" },
     });
     expect(res.status).toBe(413);
     const body = JSON.parse(await res.text());
@@ -113,12 +149,12 @@ describe("tus uploads", () => {
     const base = await start({}, rec.catalog);
     const res = await fetch(`${base}/api/uploads`, {
       method: "POST",
-      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "100" },
+      headers: { "Tus-Resumable": "1.0.0", ...auth(), "Upload-Length": "100" },
     });
     const url = new URL(res.headers.get("location") as string, base).toString();
-    const del = await fetch(url, { method: "DELETE", headers: { "Tus-Resumable": "1.0.0" } });
+    const del = await fetch(url, { method: "DELETE", headers: { "Tus-Resumable": "1.0.0", ...auth() } });
     expect(del.status).toBe(204);
-    const head = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+    const head = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", ...auth() } });
     expect([404, 410]).toContain(head.status);
     // The cancelled upload's video goes with it.
     await vi.waitFor(() => expect(rec.cancelled).toEqual([res.headers.get("reelkit-video-id")]));
@@ -130,7 +166,7 @@ describe("tus uploads", () => {
     const data = Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251));
     const created = await fetch(`${base}/api/uploads`, {
       method: "POST",
-      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "3000" },
+      headers: { "Tus-Resumable": "1.0.0", ...auth(), "Upload-Length": "3000" },
     });
     const location = created.headers.get("location") as string;
     const id = created.headers.get("reelkit-video-id") as string;
@@ -139,6 +175,7 @@ describe("tus uploads", () => {
         method: "PATCH",
         headers: {
           "Tus-Resumable": "1.0.0",
+          ...auth(),
           "Upload-Offset": String(offset),
           "Content-Type": "application/offset+octet-stream",
         },
@@ -147,7 +184,10 @@ describe("tus uploads", () => {
     expect((await patch(base, 0, data.subarray(0, 1000))).status).toBe(204);
     await app?.close();
     base = await start({}, rec.catalog);
-    const head = await fetch(new URL(location, base), { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+    const head = await fetch(new URL(location, base), {
+      method: "HEAD",
+      headers: { "Tus-Resumable": "1.0.0", ...auth() },
+    });
     expect(head.headers.get("upload-offset")).toBe("1000");
     expect((await patch(base, 1000, data.subarray(1000))).status).toBe(204);
     expect(rec.finished.map((f) => f.videoId)).toEqual([id]);
@@ -161,7 +201,7 @@ describe("tus uploads", () => {
     for (let i = 0; i < data.length; i++) data[i] = (i * 31) % 251;
     const created = await fetch(`${base}/api/uploads`, {
       method: "POST",
-      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": String(data.length) },
+      headers: { "Tus-Resumable": "1.0.0", ...auth(), "Upload-Length": String(data.length) },
     });
     expect(created.status).toBe(201);
     const url = new URL(created.headers.get("location") as string, base);
@@ -172,6 +212,7 @@ describe("tus uploads", () => {
         method: "PATCH",
         headers: {
           "Tus-Resumable": "1.0.0",
+          ...auth(),
           "Upload-Offset": "0",
           "Content-Type": "application/offset+octet-stream",
           "Content-Length": String(data.length),
@@ -182,7 +223,7 @@ describe("tus uploads", () => {
     });
     let offset = 0;
     await vi.waitFor(async () => {
-      const head = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+      const head = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", ...auth() } });
       offset = Number(head.headers.get("upload-offset"));
       expect(offset).toBe(half);
     });
@@ -190,6 +231,7 @@ describe("tus uploads", () => {
       method: "PATCH",
       headers: {
         "Tus-Resumable": "1.0.0",
+        ...auth(),
         "Upload-Offset": String(offset),
         "Content-Type": "application/offset+octet-stream",
       },
@@ -208,6 +250,7 @@ describe("tus uploads", () => {
       method: "POST",
       headers: {
         "Tus-Resumable": "1.0.0",
+        ...auth(),
         "Upload-Length": "10",
         "X-Reelkit-Internal-Video-Id": "00000000-0000-4000-8000-000000000000",
       },
@@ -234,6 +277,7 @@ describe("tus uploads", () => {
       method: "POST",
       headers: {
         "Tus-Resumable": "1.0.0",
+        ...auth(),
         "Upload-Length": String(data.length),
         "Content-Type": "application/offset+octet-stream",
       },
@@ -250,7 +294,8 @@ describe("tus uploads", () => {
   it("answers every tus error in the error shape, with codes of its own", async () => {
     const rec = recordingCatalog();
     const base = await start({}, rec.catalog);
-    const tusHeaders = { "Tus-Resumable": "1.0.0" };
+    // As the signed-in user: the tus checks come after authentication.
+    const tusHeaders = { "Tus-Resumable": "1.0.0", ...auth() };
     const expectError = async (res: Response, status: number, code: string) => {
       expect(res.status).toBe(status);
       expect(res.headers.get("content-type")).toMatch(/^application\/json/);
@@ -259,7 +304,10 @@ describe("tus uploads", () => {
       expect(typeof body.error.message).toBe("string");
       return body.error.message as string;
     };
-    const missingVersion = await fetch(`${base}/api/uploads`, { method: "POST", headers: { "Upload-Length": "4" } });
+    const missingVersion = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { ...auth(), "Upload-Length": "4" },
+    });
     await expectError(missingVersion, 412, "VALIDATION_FAILED");
     const noLength = await fetch(`${base}/api/uploads`, { method: "POST", headers: tusHeaders });
     await expectError(noLength, 400, "VALIDATION_FAILED");
@@ -269,8 +317,6 @@ describe("tus uploads", () => {
     });
     await expectError(badMetadata, 400, "VALIDATION_FAILED");
     const unknown = "00000000-0000-4000-8000-000000000000";
-    const head = await fetch(`${base}/api/uploads/${unknown}`, { method: "PATCH", headers: tusHeaders });
-    await expectError(head, 403, "VALIDATION_FAILED"); // Upload-Offset is required
     const patchUnknown = await fetch(`${base}/api/uploads/${unknown}`, {
       method: "PATCH",
       headers: { ...tusHeaders, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream" },
@@ -283,6 +329,8 @@ describe("tus uploads", () => {
       headers: { ...tusHeaders, "Upload-Length": "4" },
     });
     const id = created.headers.get("reelkit-video-id") as string;
+    const noOffset = await fetch(`${base}/api/uploads/${id}`, { method: "PATCH", headers: tusHeaders });
+    await expectError(noOffset, 403, "VALIDATION_FAILED"); // Upload-Offset is required
     const patch = (offset: number, body: string) =>
       fetch(`${base}/api/uploads/${id}`, {
         method: "PATCH",
@@ -326,7 +374,7 @@ describe("tus uploads", () => {
       }
       const created = await fetch(`${base}/api/uploads`, {
         method: "POST",
-        headers: { Origin: "https://site.example", "Tus-Resumable": "1.0.0", "Upload-Length": "4" },
+        headers: { ...auth(), Origin: "https://site.example", "Tus-Resumable": "1.0.0", "Upload-Length": "4" },
       });
       expect(created.status).toBe(201);
       expect(created.headers.get("access-control-allow-origin")).toMatch(/^(\*|https:\/\/site\.example)$/);
@@ -337,7 +385,7 @@ describe("tus uploads", () => {
       // An origin not on the list gets no CORS grant.
       const foreign = await fetch(`${base}/api/uploads`, {
         method: "POST",
-        headers: { Origin: "https://evil.example", "Tus-Resumable": "1.0.0", "Upload-Length": "4" },
+        headers: { ...auth(), Origin: "https://evil.example", "Tus-Resumable": "1.0.0", "Upload-Length": "4" },
       });
       if (origins !== "*") expect(foreign.headers.get("access-control-allow-origin")).toBeNull();
       // tus discovery (OPTIONS without a preflight) still tells the protocol version.
@@ -355,13 +403,14 @@ describe("tus uploads", () => {
     const base = await start({ REELKIT_UPLOAD_EXPIRY: "4s" }, rec.catalog);
     const created = await fetch(`${base}/api/uploads`, {
       method: "POST",
-      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "3" },
+      headers: { "Tus-Resumable": "1.0.0", ...auth(), "Upload-Length": "3" },
     });
     const id = created.headers.get("reelkit-video-id") as string;
     const patch = (offset: number) =>
       fetch(`${base}/api/uploads/${id}`, {
         method: "PATCH",
         headers: {
+          ...auth(),
           "Tus-Resumable": "1.0.0",
           "Upload-Offset": String(offset),
           "Content-Type": "application/offset+octet-stream",
@@ -389,7 +438,7 @@ describe("tus uploads", () => {
     const base = await start({ REELKIT_UPLOAD_EXPIRY: "1s" }, rec.catalog);
     const res = await fetch(`${base}/api/uploads`, {
       method: "POST",
-      headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "100" },
+      headers: { "Tus-Resumable": "1.0.0", ...auth(), "Upload-Length": "100" },
     });
     const id = res.headers.get("reelkit-video-id") as string;
     expect(await storage.stat(keys.upload(id))).not.toBeNull();

@@ -1,9 +1,13 @@
 import { randomUUID } from "node:crypto";
+import rateLimit from "@fastify/rate-limit";
 import { type Config, keys, type Logger, type Metrics, type Storage } from "@reelkit/core";
 import { UPLOADS_PATH, VIDEO_ID_HEADER } from "@reelkit/sdk/contract";
 import { EVENTS, type Locker, Server as TusServer } from "@tus/server";
 import { ERRORS, TUS_RESUMABLE } from "@tus/utils";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { AuthService } from "../auth/auth-service.js";
+import { actingUserId, type Principal } from "../auth/principal.js";
+import type { UploadCreator } from "../catalog/catalog-service.js";
 import { ApiError, errorBody, errors } from "../http/errors.js";
 import {
   type CompletionCatalog,
@@ -25,21 +29,41 @@ export interface UploadCatalog extends CompletionCatalog {
     title: string;
     description: string;
     filename: string | null;
+    ownerId: string | null;
+    uploadTokenId: string | null;
   }): Promise<unknown>;
+  /** Who created the upload (null: no such upload). */
+  uploadCreator(uploadId: string): Promise<UploadCreator | null>;
+  /** Unfinished uploads of one owner. */
+  countUploading(ownerId: string): Promise<number>;
 }
 
 export interface UploadRoutesOptions {
-  config: Pick<Config, "maxUploadSize" | "uploadExpirySeconds" | "storage">;
+  config: Pick<
+    Config,
+    "maxUploadSize" | "uploadExpirySeconds" | "storage" | "maxUnfinishedUploads" | "uploadRateLimit"
+  >;
   storage: Storage;
   catalog: UploadCatalog;
+  auth: Pick<AuthService, "require" | "principal">;
   logger?: Logger;
   /** Serialises requests to one upload; in-process when absent (one server instance). */
   locker?: Locker;
   metrics?: Metrics;
 }
 
-// Set by the Fastify route on creation requests so tus names the upload after the new video.
-const ID_HEADER = "x-reelkit-internal-video-id";
+// Set by the Fastify route on creation requests so tus names the upload after the new video
+// and records who created it; a client can never send these (every x-reelkit-internal-* is dropped).
+const INTERNAL_PREFIX = "x-reelkit-internal-";
+const ID_HEADER = `${INTERNAL_PREFIX}video-id`;
+const OWNER_HEADER = `${INTERNAL_PREFIX}owner`;
+const TOKEN_HEADER = `${INTERNAL_PREFIX}upload-token`;
+
+/** Whether `p` may resume, inspect or cancel an upload created by `creator`: only its creator can. */
+function isCreator(p: Principal, creator: UploadCreator): boolean {
+  if (creator.uploadTokenId) return p.kind === "upload-token" && p.tokenId === creator.uploadTokenId;
+  return p.kind === "user" && creator.ownerId !== null && p.userId === creator.ownerId;
+}
 // Uploads expire after `uploadExpirySeconds`, and a finished upload whose finish hook failed
 // (database down) is retried by the same sweep: every 5 minutes at most keeps both delays short.
 const MAX_SWEEP_INTERVAL_MS = 300_000;
@@ -161,9 +185,15 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
     generateUrl: (_req, { path, id }) => `${path}/${videoIdOf(id)}`,
     getFileIdFromRequest: (_req, lastPath) =>
       lastPath && /^[A-Za-z0-9_-]+$/.test(lastPath) ? backend.tusId(lastPath) : undefined,
-    onUploadCreate: async (_req, upload) => {
+    onUploadCreate: async (req, upload) => {
       const videoId = videoIdOf(upload.id);
-      await catalog.createForUpload({ videoId, uploadId: videoId, ...titleFrom(upload.metadata) });
+      await catalog.createForUpload({
+        videoId,
+        uploadId: videoId,
+        ...titleFrom(upload.metadata),
+        ownerId: req.headers.get(OWNER_HEADER),
+        uploadTokenId: req.headers.get(TOKEN_HEADER),
+      });
       opts.metrics?.uploads.inc({ event: "created" });
       return {};
     },
@@ -233,6 +263,25 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
   // tus reads the raw request body itself; Fastify must leave the stream untouched.
   app.addContentTypeParser("application/offset+octet-stream", (_req, _payload, done) => done(null));
 
+  /** Creation needs a user or an upload token, within the caller's cap of unfinished uploads. */
+  const authorizeCreation = async (request: FastifyRequest): Promise<Principal> => {
+    const p = await opts.auth.require(request);
+    const owner = actingUserId(p);
+    if ((await catalog.countUploading(owner)) >= config.maxUnfinishedUploads) {
+      throw errors.uploadLimitReached(config.maxUnfinishedUploads);
+    }
+    return p;
+  };
+
+  /** Every other tus request names one upload; only whoever created it may touch it. */
+  const authorizeExisting = async (request: FastifyRequest): Promise<void> => {
+    const p = await opts.auth.require(request);
+    const id = uploadIdOf(request.url);
+    const creator = id ? await catalog.uploadCreator(id) : null;
+    if (!creator) throw errors.uploadNotFound();
+    if (!isCreator(p, creator)) throw errors.forbidden("Only whoever created this upload can use it");
+  };
+
   // @fastify/cors answers OPTIONS (preflight or not) before the handler; add tus discovery.
   const extensions = datastore.extensions.join(",");
   app.addHook("onSend", async (request, reply) => {
@@ -244,18 +293,25 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
   });
 
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    let principal: Principal | null = null;
+    if (request.method === "POST") principal = await authorizeCreation(request);
+    else if (request.method !== "OPTIONS") await authorizeExisting(request);
     reply.hijack();
     const raw = request.raw;
-    // A client must never choose the id: drop any copy of the internal header it sent.
+    // A client must never choose the id or the owner: drop any copy of the internal headers it sent.
     const headers = new Headers();
     for (let i = 0; i + 1 < raw.rawHeaders.length; i += 2) {
       const name = raw.rawHeaders[i] as string;
-      if (name.toLowerCase() !== ID_HEADER) headers.append(name, raw.rawHeaders[i + 1] as string);
+      if (!name.toLowerCase().startsWith(INTERNAL_PREFIX)) headers.append(name, raw.rawHeaders[i + 1] as string);
     }
     const id = request.method === "POST" ? randomUUID() : uploadIdOf(request.url);
-    if (request.method === "POST") headers.set(ID_HEADER, id as string);
-    let response: Response;
     let justFinished = false;
+    if (request.method === "POST") headers.set(ID_HEADER, id as string);
+    if (principal) {
+      headers.set(OWNER_HEADER, actingUserId(principal));
+      if (principal.kind === "upload-token") headers.set(TOKEN_HEADER, principal.tokenId);
+    }
+    let response: Response;
     try {
       response = await toJsonError(await tus.handleWeb(toWebRequest(raw, headers)));
     } finally {
@@ -299,12 +355,29 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
     }
     await sendWebResponse(reply.raw, response, { omit: (name) => name.startsWith("access-control-") });
   };
-  // GET is no part of tus; PUT or GET on an upload is a 405.
-  const methods = ["HEAD", "POST", "PATCH", "DELETE", "OPTIONS"] as const;
+  // Creating uploads is rate-limited per caller (their user, else their address).
+  await app.register(rateLimit, { global: false });
+  const creationLimit = {
+    rateLimit: {
+      max: config.uploadRateLimit.max,
+      timeWindow: config.uploadRateLimit.windowSeconds * 1000,
+      hook: "preHandler" as const,
+      keyGenerator: async (request: FastifyRequest) => {
+        const p = await opts.auth.principal(request);
+        return p ? `user:${actingUserId(p)}` : `ip:${request.ip}`;
+      },
+      errorResponseBuilder: (_req: FastifyRequest, ctx: { after: string; ttl: number }) =>
+        errors.rateLimited(Math.max(1, Math.ceil(ctx.ttl / 1000))),
+    },
+  };
+  // GET is no part of tus; PUT or GET on an upload is a 405. POST (creation) is rate-limited.
+  const methods = ["HEAD", "PATCH", "DELETE", "OPTIONS"] as const;
   // tus is its own protocol (headers, not JSON bodies): the OpenAPI document names it in its
   // description instead of listing these routes.
   const schema = { hide: true };
+  app.route({ method: "POST", url: UPLOADS_PATH, schema, config: creationLimit, handler: handle });
   app.route({ method: [...methods], url: UPLOADS_PATH, schema, handler: handle });
+  app.route({ method: "POST", url: `${UPLOADS_PATH}/*`, schema, config: creationLimit, handler: handle });
   app.route({ method: [...methods], url: `${UPLOADS_PATH}/*`, schema, handler: handle });
 
   // Before the port opens: finish uploads whose last byte landed just before a crash.

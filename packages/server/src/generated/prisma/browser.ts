@@ -28,6 +28,36 @@ export type Video = Prisma.VideoModel
  */
 export type Outbox = Prisma.OutboxModel
 /**
+ * Model User
+ * 
+ */
+export type User = Prisma.UserModel
+/**
+ * Model Session
+ * 
+ */
+export type Session = Prisma.SessionModel
+/**
+ * Model Account
+ * A sign-in method of a user: "credential" (email + password) or an OAuth/OIDC identity.
+ */
+export type Account = Prisma.AccountModel
+/**
+ * Model Verification
+ * 
+ */
+export type Verification = Prisma.VerificationModel
+/**
+ * Model Jwks
+ * Signing keys of the short-lived API JWTs (Better Auth's jwt plugin; private keys encrypted with REELKIT_SECRET).
+ */
+export type Jwks = Prisma.JwksModel
+/**
+ * Model RateLimit
+ * Better Auth's rate-limit counters (sign-in, sign-up), shared by every server process.
+ */
+export type RateLimit = Prisma.RateLimitModel
+/**
  * Model BusJob
  * The embedded bus's durable job queue (see QueueBus): claimed with a lease, deleted once done.
  */

@@ -9,6 +9,15 @@
 * 🟢 You can import this file directly.
 */
 
+export const Visibility = {
+  PUBLIC: 'PUBLIC',
+  UNLISTED: 'UNLISTED',
+  PRIVATE: 'PRIVATE'
+} as const
+
+export type Visibility = (typeof Visibility)[keyof typeof Visibility]
+
+
 export const VideoStatus = {
   UPLOADING: 'UPLOADING',
   QUEUED: 'QUEUED',

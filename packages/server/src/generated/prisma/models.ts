@@ -10,5 +10,11 @@
  */
 export type * from './models/Video'
 export type * from './models/Outbox'
+export type * from './models/User'
+export type * from './models/Session'
+export type * from './models/Account'
+export type * from './models/Verification'
+export type * from './models/Jwks'
+export type * from './models/RateLimit'
 export type * from './models/BusJob'
 export type * from './commonInputTypes'

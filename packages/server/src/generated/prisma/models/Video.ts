@@ -72,6 +72,8 @@ export type VideoMinAggregateOutputType = {
   createdAt: Date | null
   updatedAt: Date | null
   publishedAt: Date | null
+  uploadTokenId: string | null
+  visibility: $Enums.Visibility | null
   viewCount: bigint | null
 }
 
@@ -99,6 +101,8 @@ export type VideoMaxAggregateOutputType = {
   createdAt: Date | null
   updatedAt: Date | null
   publishedAt: Date | null
+  uploadTokenId: string | null
+  visibility: $Enums.Visibility | null
   viewCount: bigint | null
 }
 
@@ -127,6 +131,8 @@ export type VideoCountAggregateOutputType = {
   createdAt: number
   updatedAt: number
   publishedAt: number
+  uploadTokenId: number
+  visibility: number
   tags: number
   viewCount: number
   _all: number
@@ -179,6 +185,8 @@ export type VideoMinAggregateInputType = {
   createdAt?: true
   updatedAt?: true
   publishedAt?: true
+  uploadTokenId?: true
+  visibility?: true
   viewCount?: true
 }
 
@@ -206,6 +214,8 @@ export type VideoMaxAggregateInputType = {
   createdAt?: true
   updatedAt?: true
   publishedAt?: true
+  uploadTokenId?: true
+  visibility?: true
   viewCount?: true
 }
 
@@ -234,6 +244,8 @@ export type VideoCountAggregateInputType = {
   createdAt?: true
   updatedAt?: true
   publishedAt?: true
+  uploadTokenId?: true
+  visibility?: true
   tags?: true
   viewCount?: true
   _all?: true
@@ -350,6 +362,8 @@ export type VideoGroupByOutputType = {
   createdAt: Date
   updatedAt: Date
   publishedAt: Date | null
+  uploadTokenId: string | null
+  visibility: $Enums.Visibility
   tags: string[]
   viewCount: bigint
   _count: VideoCountAggregateOutputType | null
@@ -402,8 +416,11 @@ export type VideoWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"Video"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Video"> | Date | string
   publishedAt?: Prisma.DateTimeNullableFilter<"Video"> | Date | string | null
+  uploadTokenId?: Prisma.StringNullableFilter<"Video"> | string | null
+  visibility?: Prisma.EnumVisibilityFilter<"Video"> | $Enums.Visibility
   tags?: Prisma.StringNullableListFilter<"Video">
   viewCount?: Prisma.BigIntFilter<"Video"> | bigint | number
+  owner?: Prisma.XOR<Prisma.UserNullableScalarRelationFilter, Prisma.UserWhereInput> | null
 }
 
 export type VideoOrderByWithRelationInput = {
@@ -431,8 +448,11 @@ export type VideoOrderByWithRelationInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  uploadTokenId?: Prisma.SortOrderInput | Prisma.SortOrder
+  visibility?: Prisma.SortOrder
   tags?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
+  owner?: Prisma.UserOrderByWithRelationInput
   _relevance?: Prisma.VideoOrderByRelevanceInput
 }
 
@@ -464,8 +484,11 @@ export type VideoWhereUniqueInput = Prisma.AtLeast<{
   createdAt?: Prisma.DateTimeFilter<"Video"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Video"> | Date | string
   publishedAt?: Prisma.DateTimeNullableFilter<"Video"> | Date | string | null
+  uploadTokenId?: Prisma.StringNullableFilter<"Video"> | string | null
+  visibility?: Prisma.EnumVisibilityFilter<"Video"> | $Enums.Visibility
   tags?: Prisma.StringNullableListFilter<"Video">
   viewCount?: Prisma.BigIntFilter<"Video"> | bigint | number
+  owner?: Prisma.XOR<Prisma.UserNullableScalarRelationFilter, Prisma.UserWhereInput> | null
 }, "id" | "uploadId">
 
 export type VideoOrderByWithAggregationInput = {
@@ -493,6 +516,8 @@ export type VideoOrderByWithAggregationInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  uploadTokenId?: Prisma.SortOrderInput | Prisma.SortOrder
+  visibility?: Prisma.SortOrder
   tags?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
   _count?: Prisma.VideoCountOrderByAggregateInput
@@ -530,6 +555,8 @@ export type VideoScalarWhereWithAggregatesInput = {
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Video"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Video"> | Date | string
   publishedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Video"> | Date | string | null
+  uploadTokenId?: Prisma.StringNullableWithAggregatesFilter<"Video"> | string | null
+  visibility?: Prisma.EnumVisibilityWithAggregatesFilter<"Video"> | $Enums.Visibility
   tags?: Prisma.StringNullableListFilter<"Video">
   viewCount?: Prisma.BigIntWithAggregatesFilter<"Video"> | bigint | number
 }
@@ -537,7 +564,6 @@ export type VideoScalarWhereWithAggregatesInput = {
 export type VideoCreateInput = {
   id: string
   uploadId?: string | null
-  ownerId?: string | null
   title?: string
   description?: string
   filename?: string | null
@@ -559,8 +585,11 @@ export type VideoCreateInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   publishedAt?: Date | string | null
+  uploadTokenId?: string | null
+  visibility?: $Enums.Visibility
   tags?: Prisma.VideoCreatetagsInput | string[]
   viewCount?: bigint | number
+  owner?: Prisma.UserCreateNestedOneWithoutVideosInput
 }
 
 export type VideoUncheckedCreateInput = {
@@ -588,6 +617,8 @@ export type VideoUncheckedCreateInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   publishedAt?: Date | string | null
+  uploadTokenId?: string | null
+  visibility?: $Enums.Visibility
   tags?: Prisma.VideoCreatetagsInput | string[]
   viewCount?: bigint | number
 }
@@ -595,7 +626,6 @@ export type VideoUncheckedCreateInput = {
 export type VideoUpdateInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   uploadId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  ownerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   title?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.StringFieldUpdateOperationsInput | string
   filename?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -617,8 +647,11 @@ export type VideoUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  owner?: Prisma.UserUpdateOneWithoutVideosNestedInput
 }
 
 export type VideoUncheckedUpdateInput = {
@@ -646,6 +679,8 @@ export type VideoUncheckedUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
 }
@@ -675,6 +710,8 @@ export type VideoCreateManyInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   publishedAt?: Date | string | null
+  uploadTokenId?: string | null
+  visibility?: $Enums.Visibility
   tags?: Prisma.VideoCreatetagsInput | string[]
   viewCount?: bigint | number
 }
@@ -682,7 +719,6 @@ export type VideoCreateManyInput = {
 export type VideoUpdateManyMutationInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   uploadId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  ownerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   title?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.StringFieldUpdateOperationsInput | string
   filename?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -704,6 +740,8 @@ export type VideoUpdateManyMutationInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
 }
@@ -733,6 +771,8 @@ export type VideoUncheckedUpdateManyInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
 }
@@ -776,6 +816,8 @@ export type VideoCountOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrder
+  uploadTokenId?: Prisma.SortOrder
+  visibility?: Prisma.SortOrder
   tags?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
 }
@@ -815,6 +857,8 @@ export type VideoMaxOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrder
+  uploadTokenId?: Prisma.SortOrder
+  visibility?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
 }
 
@@ -842,6 +886,8 @@ export type VideoMinOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   publishedAt?: Prisma.SortOrder
+  uploadTokenId?: Prisma.SortOrder
+  visibility?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
 }
 
@@ -854,6 +900,16 @@ export type VideoSumOrderByAggregateInput = {
   height?: Prisma.SortOrder
   frameRate?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
+}
+
+export type VideoListRelationFilter = {
+  every?: Prisma.VideoWhereInput
+  some?: Prisma.VideoWhereInput
+  none?: Prisma.VideoWhereInput
+}
+
+export type VideoOrderByRelationAggregateInput = {
+  _count?: Prisma.SortOrder
 }
 
 export type VideoCreatetagsInput = {
@@ -920,6 +976,10 @@ export type NullableDateTimeFieldUpdateOperationsInput = {
   set?: Date | string | null
 }
 
+export type EnumVisibilityFieldUpdateOperationsInput = {
+  set?: $Enums.Visibility
+}
+
 export type VideoUpdatetagsInput = {
   set?: string[]
   push?: string | string[]
@@ -931,6 +991,288 @@ export type BigIntFieldUpdateOperationsInput = {
   decrement?: bigint | number
   multiply?: bigint | number
   divide?: bigint | number
+}
+
+export type VideoCreateNestedManyWithoutOwnerInput = {
+  create?: Prisma.XOR<Prisma.VideoCreateWithoutOwnerInput, Prisma.VideoUncheckedCreateWithoutOwnerInput> | Prisma.VideoCreateWithoutOwnerInput[] | Prisma.VideoUncheckedCreateWithoutOwnerInput[]
+  connectOrCreate?: Prisma.VideoCreateOrConnectWithoutOwnerInput | Prisma.VideoCreateOrConnectWithoutOwnerInput[]
+  createMany?: Prisma.VideoCreateManyOwnerInputEnvelope
+  connect?: Prisma.VideoWhereUniqueInput | Prisma.VideoWhereUniqueInput[]
+}
+
+export type VideoUncheckedCreateNestedManyWithoutOwnerInput = {
+  create?: Prisma.XOR<Prisma.VideoCreateWithoutOwnerInput, Prisma.VideoUncheckedCreateWithoutOwnerInput> | Prisma.VideoCreateWithoutOwnerInput[] | Prisma.VideoUncheckedCreateWithoutOwnerInput[]
+  connectOrCreate?: Prisma.VideoCreateOrConnectWithoutOwnerInput | Prisma.VideoCreateOrConnectWithoutOwnerInput[]
+  createMany?: Prisma.VideoCreateManyOwnerInputEnvelope
+  connect?: Prisma.VideoWhereUniqueInput | Prisma.VideoWhereUniqueInput[]
+}
+
+export type VideoUpdateManyWithoutOwnerNestedInput = {
+  create?: Prisma.XOR<Prisma.VideoCreateWithoutOwnerInput, Prisma.VideoUncheckedCreateWithoutOwnerInput> | Prisma.VideoCreateWithoutOwnerInput[] | Prisma.VideoUncheckedCreateWithoutOwnerInput[]
+  connectOrCreate?: Prisma.VideoCreateOrConnectWithoutOwnerInput | Prisma.VideoCreateOrConnectWithoutOwnerInput[]
+  upsert?: Prisma.VideoUpsertWithWhereUniqueWithoutOwnerInput | Prisma.VideoUpsertWithWhereUniqueWithoutOwnerInput[]
+  createMany?: Prisma.VideoCreateManyOwnerInputEnvelope
+  set?: Prisma.VideoWhereUniqueInput | Prisma.VideoWhereUniqueInput[]
+  disconnect?: Prisma.VideoWhereUniqueInput | Prisma.VideoWhereUniqueInput[]
+  delete?: Prisma.VideoWhereUniqueInput | Prisma.VideoWhereUniqueInput[]
+  connect?: Prisma.VideoWhereUniqueInput | Prisma.VideoWhereUniqueInput[]
+  update?: Prisma.VideoUpdateWithWhereUniqueWithoutOwnerInput | Prisma.VideoUpdateWithWhereUniqueWithoutOwnerInput[]
+  updateMany?: Prisma.VideoUpdateManyWithWhereWithoutOwnerInput | Prisma.VideoUpdateManyWithWhereWithoutOwnerInput[]
+  deleteMany?: Prisma.VideoScalarWhereInput | Prisma.VideoScalarWhereInput[]
+}
+
+export type VideoUncheckedUpdateManyWithoutOwnerNestedInput = {
+  create?: Prisma.XOR<Prisma.VideoCreateWithoutOwnerInput, Prisma.VideoUncheckedCreateWithoutOwnerInput> | Prisma.VideoCreateWithoutOwnerInput[] | Prisma.VideoUncheckedCreateWithoutOwnerInput[]
+  connectOrCreate?: Prisma.VideoCreateOrConnectWithoutOwnerInput | Prisma.VideoCreateOrConnectWithoutOwnerInput[]
+  upsert?: Prisma.VideoUpsertWithWhereUniqueWithoutOwnerInput | Prisma.VideoUpsertWithWhereUniqueWithoutOwnerInput[]
+  createMany?: Prisma.VideoCreateManyOwnerInputEnvelope
+  set?: Prisma.VideoWhereUniqueInput | Prisma.VideoWhereUniqueInput[]
+  disconnect?: Prisma.VideoWhereUniqueInput | Prisma.VideoWhereUniqueInput[]
+  delete?: Prisma.VideoWhereUniqueInput | Prisma.VideoWhereUniqueInput[]
+  connect?: Prisma.VideoWhereUniqueInput | Prisma.VideoWhereUniqueInput[]
+  update?: Prisma.VideoUpdateWithWhereUniqueWithoutOwnerInput | Prisma.VideoUpdateWithWhereUniqueWithoutOwnerInput[]
+  updateMany?: Prisma.VideoUpdateManyWithWhereWithoutOwnerInput | Prisma.VideoUpdateManyWithWhereWithoutOwnerInput[]
+  deleteMany?: Prisma.VideoScalarWhereInput | Prisma.VideoScalarWhereInput[]
+}
+
+export type VideoCreateWithoutOwnerInput = {
+  id: string
+  uploadId?: string | null
+  title?: string
+  description?: string
+  filename?: string | null
+  status?: $Enums.VideoStatus
+  failureReason?: string | null
+  progress?: number
+  attempt?: number
+  sourceKey?: string | null
+  sourceSize?: bigint | number | null
+  duration?: number | null
+  width?: number | null
+  height?: number | null
+  frameRate?: number | null
+  renditions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  masterKey?: string | null
+  posterKey?: string | null
+  storyboardKey?: string | null
+  storyboardVttKey?: string | null
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  publishedAt?: Date | string | null
+  uploadTokenId?: string | null
+  visibility?: $Enums.Visibility
+  tags?: Prisma.VideoCreatetagsInput | string[]
+  viewCount?: bigint | number
+}
+
+export type VideoUncheckedCreateWithoutOwnerInput = {
+  id: string
+  uploadId?: string | null
+  title?: string
+  description?: string
+  filename?: string | null
+  status?: $Enums.VideoStatus
+  failureReason?: string | null
+  progress?: number
+  attempt?: number
+  sourceKey?: string | null
+  sourceSize?: bigint | number | null
+  duration?: number | null
+  width?: number | null
+  height?: number | null
+  frameRate?: number | null
+  renditions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  masterKey?: string | null
+  posterKey?: string | null
+  storyboardKey?: string | null
+  storyboardVttKey?: string | null
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  publishedAt?: Date | string | null
+  uploadTokenId?: string | null
+  visibility?: $Enums.Visibility
+  tags?: Prisma.VideoCreatetagsInput | string[]
+  viewCount?: bigint | number
+}
+
+export type VideoCreateOrConnectWithoutOwnerInput = {
+  where: Prisma.VideoWhereUniqueInput
+  create: Prisma.XOR<Prisma.VideoCreateWithoutOwnerInput, Prisma.VideoUncheckedCreateWithoutOwnerInput>
+}
+
+export type VideoCreateManyOwnerInputEnvelope = {
+  data: Prisma.VideoCreateManyOwnerInput | Prisma.VideoCreateManyOwnerInput[]
+  skipDuplicates?: boolean
+}
+
+export type VideoUpsertWithWhereUniqueWithoutOwnerInput = {
+  where: Prisma.VideoWhereUniqueInput
+  update: Prisma.XOR<Prisma.VideoUpdateWithoutOwnerInput, Prisma.VideoUncheckedUpdateWithoutOwnerInput>
+  create: Prisma.XOR<Prisma.VideoCreateWithoutOwnerInput, Prisma.VideoUncheckedCreateWithoutOwnerInput>
+}
+
+export type VideoUpdateWithWhereUniqueWithoutOwnerInput = {
+  where: Prisma.VideoWhereUniqueInput
+  data: Prisma.XOR<Prisma.VideoUpdateWithoutOwnerInput, Prisma.VideoUncheckedUpdateWithoutOwnerInput>
+}
+
+export type VideoUpdateManyWithWhereWithoutOwnerInput = {
+  where: Prisma.VideoScalarWhereInput
+  data: Prisma.XOR<Prisma.VideoUpdateManyMutationInput, Prisma.VideoUncheckedUpdateManyWithoutOwnerInput>
+}
+
+export type VideoScalarWhereInput = {
+  AND?: Prisma.VideoScalarWhereInput | Prisma.VideoScalarWhereInput[]
+  OR?: Prisma.VideoScalarWhereInput[]
+  NOT?: Prisma.VideoScalarWhereInput | Prisma.VideoScalarWhereInput[]
+  id?: Prisma.UuidFilter<"Video"> | string
+  uploadId?: Prisma.StringNullableFilter<"Video"> | string | null
+  ownerId?: Prisma.StringNullableFilter<"Video"> | string | null
+  title?: Prisma.StringFilter<"Video"> | string
+  description?: Prisma.StringFilter<"Video"> | string
+  filename?: Prisma.StringNullableFilter<"Video"> | string | null
+  status?: Prisma.EnumVideoStatusFilter<"Video"> | $Enums.VideoStatus
+  failureReason?: Prisma.StringNullableFilter<"Video"> | string | null
+  progress?: Prisma.FloatFilter<"Video"> | number
+  attempt?: Prisma.IntFilter<"Video"> | number
+  sourceKey?: Prisma.StringNullableFilter<"Video"> | string | null
+  sourceSize?: Prisma.BigIntNullableFilter<"Video"> | bigint | number | null
+  duration?: Prisma.FloatNullableFilter<"Video"> | number | null
+  width?: Prisma.IntNullableFilter<"Video"> | number | null
+  height?: Prisma.IntNullableFilter<"Video"> | number | null
+  frameRate?: Prisma.FloatNullableFilter<"Video"> | number | null
+  renditions?: Prisma.JsonFilter<"Video">
+  masterKey?: Prisma.StringNullableFilter<"Video"> | string | null
+  posterKey?: Prisma.StringNullableFilter<"Video"> | string | null
+  storyboardKey?: Prisma.StringNullableFilter<"Video"> | string | null
+  storyboardVttKey?: Prisma.StringNullableFilter<"Video"> | string | null
+  createdAt?: Prisma.DateTimeFilter<"Video"> | Date | string
+  updatedAt?: Prisma.DateTimeFilter<"Video"> | Date | string
+  publishedAt?: Prisma.DateTimeNullableFilter<"Video"> | Date | string | null
+  uploadTokenId?: Prisma.StringNullableFilter<"Video"> | string | null
+  visibility?: Prisma.EnumVisibilityFilter<"Video"> | $Enums.Visibility
+  tags?: Prisma.StringNullableListFilter<"Video">
+  viewCount?: Prisma.BigIntFilter<"Video"> | bigint | number
+}
+
+export type VideoCreateManyOwnerInput = {
+  id: string
+  uploadId?: string | null
+  title?: string
+  description?: string
+  filename?: string | null
+  status?: $Enums.VideoStatus
+  failureReason?: string | null
+  progress?: number
+  attempt?: number
+  sourceKey?: string | null
+  sourceSize?: bigint | number | null
+  duration?: number | null
+  width?: number | null
+  height?: number | null
+  frameRate?: number | null
+  renditions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  masterKey?: string | null
+  posterKey?: string | null
+  storyboardKey?: string | null
+  storyboardVttKey?: string | null
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  publishedAt?: Date | string | null
+  uploadTokenId?: string | null
+  visibility?: $Enums.Visibility
+  tags?: Prisma.VideoCreatetagsInput | string[]
+  viewCount?: bigint | number
+}
+
+export type VideoUpdateWithoutOwnerInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  uploadId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  title?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  filename?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  status?: Prisma.EnumVideoStatusFieldUpdateOperationsInput | $Enums.VideoStatus
+  failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  progress?: Prisma.FloatFieldUpdateOperationsInput | number
+  attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  sourceKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  sourceSize?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  duration?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  width?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  height?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  frameRate?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  renditions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  masterKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  posterKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  storyboardKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  storyboardVttKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+  tags?: Prisma.VideoUpdatetagsInput | string[]
+  viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+}
+
+export type VideoUncheckedUpdateWithoutOwnerInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  uploadId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  title?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  filename?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  status?: Prisma.EnumVideoStatusFieldUpdateOperationsInput | $Enums.VideoStatus
+  failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  progress?: Prisma.FloatFieldUpdateOperationsInput | number
+  attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  sourceKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  sourceSize?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  duration?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  width?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  height?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  frameRate?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  renditions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  masterKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  posterKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  storyboardKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  storyboardVttKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+  tags?: Prisma.VideoUpdatetagsInput | string[]
+  viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+}
+
+export type VideoUncheckedUpdateManyWithoutOwnerInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  uploadId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  title?: Prisma.StringFieldUpdateOperationsInput | string
+  description?: Prisma.StringFieldUpdateOperationsInput | string
+  filename?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  status?: Prisma.EnumVideoStatusFieldUpdateOperationsInput | $Enums.VideoStatus
+  failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  progress?: Prisma.FloatFieldUpdateOperationsInput | number
+  attempt?: Prisma.IntFieldUpdateOperationsInput | number
+  sourceKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  sourceSize?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  duration?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  width?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  height?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  frameRate?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  renditions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  masterKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  posterKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  storyboardKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  storyboardVttKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  uploadTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+  tags?: Prisma.VideoUpdatetagsInput | string[]
+  viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
 }
 
 
@@ -960,8 +1302,11 @@ export type VideoSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   createdAt?: boolean
   updatedAt?: boolean
   publishedAt?: boolean
+  uploadTokenId?: boolean
+  visibility?: boolean
   tags?: boolean
   viewCount?: boolean
+  owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }, ExtArgs["result"]["video"]>
 
 export type VideoSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -989,8 +1334,11 @@ export type VideoSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   createdAt?: boolean
   updatedAt?: boolean
   publishedAt?: boolean
+  uploadTokenId?: boolean
+  visibility?: boolean
   tags?: boolean
   viewCount?: boolean
+  owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }, ExtArgs["result"]["video"]>
 
 export type VideoSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -1018,8 +1366,11 @@ export type VideoSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   createdAt?: boolean
   updatedAt?: boolean
   publishedAt?: boolean
+  uploadTokenId?: boolean
+  visibility?: boolean
   tags?: boolean
   viewCount?: boolean
+  owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }, ExtArgs["result"]["video"]>
 
 export type VideoSelectScalar = {
@@ -1047,15 +1398,28 @@ export type VideoSelectScalar = {
   createdAt?: boolean
   updatedAt?: boolean
   publishedAt?: boolean
+  uploadTokenId?: boolean
+  visibility?: boolean
   tags?: boolean
   viewCount?: boolean
 }
 
-export type VideoOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "uploadId" | "ownerId" | "title" | "description" | "filename" | "status" | "failureReason" | "progress" | "attempt" | "sourceKey" | "sourceSize" | "duration" | "width" | "height" | "frameRate" | "renditions" | "masterKey" | "posterKey" | "storyboardKey" | "storyboardVttKey" | "createdAt" | "updatedAt" | "publishedAt" | "tags" | "viewCount", ExtArgs["result"]["video"]>
+export type VideoOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "uploadId" | "ownerId" | "title" | "description" | "filename" | "status" | "failureReason" | "progress" | "attempt" | "sourceKey" | "sourceSize" | "duration" | "width" | "height" | "frameRate" | "renditions" | "masterKey" | "posterKey" | "storyboardKey" | "storyboardVttKey" | "createdAt" | "updatedAt" | "publishedAt" | "uploadTokenId" | "visibility" | "tags" | "viewCount", ExtArgs["result"]["video"]>
+export type VideoInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
+}
+export type VideoIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
+}
+export type VideoIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
+}
 
 export type $VideoPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "Video"
-  objects: {}
+  objects: {
+    owner: Prisma.$UserPayload<ExtArgs> | null
+  }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
     uploadId: string | null
@@ -1081,6 +1445,11 @@ export type $VideoPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs 
     createdAt: Date
     updatedAt: Date
     publishedAt: Date | null
+    /**
+     * The upload token the upload was created with (only that token may resume or cancel it).
+     */
+    uploadTokenId: string | null
+    visibility: $Enums.Visibility
     tags: string[]
     viewCount: bigint
   }, ExtArgs["result"]["video"]>
@@ -1477,6 +1846,7 @@ readonly fields: VideoFieldRefs;
  */
 export interface Prisma__VideoClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
+  owner<T extends Prisma.Video$ownerArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Video$ownerArgs<ExtArgs>>): Prisma.Prisma__UserClient<runtime.Types.Result.GetResult<Prisma.$UserPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1530,6 +1900,8 @@ export interface VideoFieldRefs {
   readonly createdAt: Prisma.FieldRef<"Video", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Video", 'DateTime'>
   readonly publishedAt: Prisma.FieldRef<"Video", 'DateTime'>
+  readonly uploadTokenId: Prisma.FieldRef<"Video", 'String'>
+  readonly visibility: Prisma.FieldRef<"Video", 'Visibility'>
   readonly tags: Prisma.FieldRef<"Video", 'String[]'>
   readonly viewCount: Prisma.FieldRef<"Video", 'BigInt'>
 }
@@ -1549,6 +1921,10 @@ export type VideoFindUniqueArgs<ExtArgs extends runtime.Types.Extensions.Interna
    */
   omit?: Prisma.VideoOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoInclude<ExtArgs> | null
+  /**
    * Filter, which Video to fetch.
    */
   where: Prisma.VideoWhereUniqueInput
@@ -1567,6 +1943,10 @@ export type VideoFindUniqueOrThrowArgs<ExtArgs extends runtime.Types.Extensions.
    */
   omit?: Prisma.VideoOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoInclude<ExtArgs> | null
+  /**
    * Filter, which Video to fetch.
    */
   where: Prisma.VideoWhereUniqueInput
@@ -1584,6 +1964,10 @@ export type VideoFindFirstArgs<ExtArgs extends runtime.Types.Extensions.Internal
    * Omit specific fields from the Video
    */
   omit?: Prisma.VideoOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoInclude<ExtArgs> | null
   /**
    * Filter, which Video to fetch.
    */
@@ -1633,6 +2017,10 @@ export type VideoFindFirstOrThrowArgs<ExtArgs extends runtime.Types.Extensions.I
    */
   omit?: Prisma.VideoOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoInclude<ExtArgs> | null
+  /**
    * Filter, which Video to fetch.
    */
   where?: Prisma.VideoWhereInput
@@ -1680,6 +2068,10 @@ export type VideoFindManyArgs<ExtArgs extends runtime.Types.Extensions.InternalA
    * Omit specific fields from the Video
    */
   omit?: Prisma.VideoOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoInclude<ExtArgs> | null
   /**
    * Filter, which Videos to fetch.
    */
@@ -1729,6 +2121,10 @@ export type VideoCreateArgs<ExtArgs extends runtime.Types.Extensions.InternalArg
    */
   omit?: Prisma.VideoOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoInclude<ExtArgs> | null
+  /**
    * The data needed to create a Video.
    */
   data: Prisma.XOR<Prisma.VideoCreateInput, Prisma.VideoUncheckedCreateInput>
@@ -1762,6 +2158,10 @@ export type VideoCreateManyAndReturnArgs<ExtArgs extends runtime.Types.Extension
    */
   data: Prisma.VideoCreateManyInput | Prisma.VideoCreateManyInput[]
   skipDuplicates?: boolean
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoIncludeCreateManyAndReturn<ExtArgs> | null
 }
 
 /**
@@ -1776,6 +2176,10 @@ export type VideoUpdateArgs<ExtArgs extends runtime.Types.Extensions.InternalArg
    * Omit specific fields from the Video
    */
   omit?: Prisma.VideoOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoInclude<ExtArgs> | null
   /**
    * The data needed to update a Video.
    */
@@ -1828,6 +2232,10 @@ export type VideoUpdateManyAndReturnArgs<ExtArgs extends runtime.Types.Extension
    * Limit how many Videos to update.
    */
   limit?: number
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoIncludeUpdateManyAndReturn<ExtArgs> | null
 }
 
 /**
@@ -1842,6 +2250,10 @@ export type VideoUpsertArgs<ExtArgs extends runtime.Types.Extensions.InternalArg
    * Omit specific fields from the Video
    */
   omit?: Prisma.VideoOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoInclude<ExtArgs> | null
   /**
    * The filter to search for the Video to update in case it exists.
    */
@@ -1869,6 +2281,10 @@ export type VideoDeleteArgs<ExtArgs extends runtime.Types.Extensions.InternalArg
    */
   omit?: Prisma.VideoOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoInclude<ExtArgs> | null
+  /**
    * Filter which Video to delete.
    */
   where: Prisma.VideoWhereUniqueInput
@@ -1889,6 +2305,25 @@ export type VideoDeleteManyArgs<ExtArgs extends runtime.Types.Extensions.Interna
 }
 
 /**
+ * Video.owner
+ */
+export type Video$ownerArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the User
+   */
+  select?: Prisma.UserSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the User
+   */
+  omit?: Prisma.UserOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.UserInclude<ExtArgs> | null
+  where?: Prisma.UserWhereInput
+}
+
+/**
  * Video without action
  */
 export type VideoDefaultArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1900,4 +2335,8 @@ export type VideoDefaultArgs<ExtArgs extends runtime.Types.Extensions.InternalAr
    * Omit specific fields from the Video
    */
   omit?: Prisma.VideoOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.VideoInclude<ExtArgs> | null
 }

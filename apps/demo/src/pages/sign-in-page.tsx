@@ -1,0 +1,103 @@
+import { type FormEvent, useId, useState } from "react";
+import { Link, useNavigate, useSearchParams } from "react-router";
+import { useSession } from "../session.js";
+import { useDocumentTitle } from "../use-document-title.js";
+
+/** Only paths on this site: a `next` pointing elsewhere is ignored. */
+function safeNext(next: string | null): string {
+  return next?.startsWith("/") && !next.startsWith("//") ? next : "/mine";
+}
+
+export function SignInPage({ mode }: { mode: "sign-in" | "sign-up" }) {
+  const signUp = mode === "sign-up";
+  useDocumentTitle(signUp ? "Create an account" : "Sign in");
+  const session = useSession();
+  const navigate = useNavigate();
+  const [params] = useSearchParams();
+  const next = safeNext(params.get("next"));
+  const ids = useId();
+  const [name, setName] = useState("");
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      if (signUp) await session.signUp({ name: name.trim() || email.split("@")[0] || email, email, password });
+      else await session.signIn({ email, password });
+      navigate(next);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const heading = signUp ? "Create an account" : "Sign in";
+  return (
+    <section aria-labelledby={`${ids}-heading`} className="demo-auth">
+      <h1 id={`${ids}-heading`}>{heading}</h1>
+      <form className="demo-edit" onSubmit={submit} aria-label={heading}>
+        {signUp && (
+          <>
+            <label htmlFor={`${ids}-name`}>Name</label>
+            <input
+              id={`${ids}-name`}
+              className="rk-input"
+              autoComplete="name"
+              maxLength={100}
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+            />
+          </>
+        )}
+        <label htmlFor={`${ids}-email`}>Email</label>
+        <input
+          id={`${ids}-email`}
+          className="rk-input"
+          type="email"
+          autoComplete="email"
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+        />
+        <label htmlFor={`${ids}-password`}>Password</label>
+        <input
+          id={`${ids}-password`}
+          className="rk-input"
+          type="password"
+          autoComplete={signUp ? "new-password" : "current-password"}
+          required
+          minLength={8}
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+        <div className="demo-actions">
+          <button type="submit" className="demo-button" disabled={busy}>
+            {signUp ? "Create account" : "Sign in"}
+          </button>
+        </div>
+        {error && (
+          <p role="alert" className="demo-error">
+            {error}
+          </p>
+        )}
+      </form>
+      <p className="demo-muted">
+        {signUp ? (
+          <>
+            Already have an account? <Link to={`/sign-in?next=${encodeURIComponent(next)}`}>Sign in</Link>
+          </>
+        ) : (
+          <>
+            New here? <Link to={`/sign-up?next=${encodeURIComponent(next)}`}>Create an account</Link>
+          </>
+        )}
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,117 @@
+import type { Config, Logger } from "@reelkit/core";
+import type { FastifyRequest } from "fastify";
+import type { PrismaClient } from "../generated/prisma/client.js";
+import { errors } from "../http/errors.js";
+import { MediaSigner } from "../media/media-signing.js";
+import { createBetterAuth, type ReelkitBetterAuth } from "./better-auth.js";
+import type { Principal, UserPrincipal } from "./principal.js";
+
+export interface AuthServiceOptions {
+  config: Config;
+  prisma: PrismaClient;
+  secret: string;
+  logger?: Logger;
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** Request headers as a web `Headers` (what Better Auth reads). */
+export function toHeaders(raw: FastifyRequest["headers"]): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+  }
+  return headers;
+}
+
+/**
+ * Accounts and access: Better Auth for users and sessions, plus the resolution of a request to
+ * the principal behind it (session cookie, bearer token).
+ */
+export class AuthService {
+  readonly betterAuth: ReelkitBetterAuth;
+  /** Signs the media URLs of PRIVATE videos with the same secret. */
+  readonly mediaSigner: MediaSigner;
+  private readonly resolved = new WeakMap<FastifyRequest, Promise<Principal | null>>();
+  private readonly trustedOrigins: string[];
+
+  constructor(private readonly opts: AuthServiceOptions) {
+    this.betterAuth = createBetterAuth(opts);
+    this.mediaSigner = new MediaSigner(opts.secret, opts.config.mediaUrlTtlSeconds);
+    this.trustedOrigins = opts.config.corsOrigins.filter((o) => o !== "*");
+  }
+
+  /** The principal of a request, or null when it carries no valid credential; cached per request. */
+  principal(request: FastifyRequest): Promise<Principal | null> {
+    let p = this.resolved.get(request);
+    if (!p) {
+      p = this.resolve(request);
+      this.resolved.set(request, p);
+    }
+    return p;
+  }
+
+  /** The principal, or 401 UNAUTHORIZED; a cookie-authenticated mutation from a foreign origin is 403. */
+  async require(request: FastifyRequest): Promise<Principal> {
+    const p = await this.principal(request);
+    if (!p) throw errors.unauthorized();
+    if (p.kind === "user" && p.via === "cookie" && !SAFE_METHODS.has(request.method)) this.checkOrigin(request);
+    return p;
+  }
+
+  /** Whether the principal may see a video of this owner and visibility (PRIVATE: owner or admin). */
+  static canView(p: Principal | null, video: { ownerId: string | null; visibility: string }): boolean {
+    if (video.visibility !== "PRIVATE") return true;
+    if (p?.kind !== "user") return false;
+    return p.isAdmin || (video.ownerId !== null && video.ownerId === p.userId);
+  }
+
+  /** A signed-in user (not an upload token), or 401/403. */
+  async requireUser(request: FastifyRequest): Promise<UserPrincipal> {
+    const p = await this.require(request);
+    if (p.kind !== "user") throw errors.forbidden("An upload token can only create uploads");
+    return p;
+  }
+
+  /**
+   * CSRF defence for cookie-authenticated mutations: the browser's Origin (or Referer) must be
+   * this server's own origin or one of REELKIT_CORS_ORIGINS. SameSite=Lax already keeps the
+   * cookie off cross-site subresource and form POSTs; this also covers same-site origins.
+   */
+  private checkOrigin(request: FastifyRequest): void {
+    const origin = request.headers.origin ?? originOf(request.headers.referer);
+    if (!origin || origin === "null") throw errors.csrf();
+    const own = [`${request.protocol}://${request.host}`];
+    if (this.opts.config.baseUrl) own.push(this.opts.config.baseUrl);
+    if (!own.includes(origin) && !this.trustedOrigins.includes(origin)) throw errors.csrf();
+  }
+
+  private async resolve(request: FastifyRequest): Promise<Principal | null> {
+    const authorization = request.headers.authorization;
+    const bearer = /^bearer\s+(.+)$/i.exec(authorization ?? "")?.[1]?.trim();
+    if (authorization && !bearer) return null;
+    const headers = toHeaders(request.headers);
+    if (bearer) headers.delete("cookie");
+    const session = await this.betterAuth.api.getSession({ headers, query: { disableRefresh: true } }).catch((err) => {
+      this.opts.logger?.warn({ err }, "session lookup failed");
+      return null;
+    });
+    if (!session) return null;
+    return {
+      kind: "user",
+      userId: session.user.id,
+      isAdmin: (session.user as { role?: string }).role === "admin",
+      via: bearer ? "bearer" : "cookie",
+    };
+  }
+}
+
+function originOf(url: string | undefined): string | null {
+  if (!url) return null;
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,93 @@
+import type { Config, Logger } from "@reelkit/core";
+import { betterAuth } from "better-auth";
+import { prismaAdapter } from "better-auth/adapters/prisma";
+import { bearer } from "better-auth/plugins/bearer";
+import type { PrismaClient } from "../generated/prisma/client.js";
+
+/** Set by the auth routes from the socket address; any copy a client sends is dropped. */
+export const CLIENT_IP_HEADER = "x-reelkit-client-ip";
+export const AUTH_BASE_PATH = "/api/auth";
+export const COOKIE_PREFIX = "reelkit";
+
+export interface BetterAuthOptions {
+  config: Pick<
+    Config,
+    "baseUrl" | "corsOrigins" | "adminEmails" | "sessionTtlSeconds" | "authRateLimit" | "google" | "oidc"
+  >;
+  prisma: PrismaClient;
+  secret: string;
+  logger?: Logger;
+}
+
+/**
+ * Better Auth on Reelkit's own Prisma client: email + password (scrypt), database sessions in
+ * an httpOnly SameSite=Lax cookie (Secure behind https), bearer session tokens, rate-limited
+ * sign-in and sign-up. Its tables are declared in schema.prisma and created by Reelkit's
+ * migrations.
+ */
+export function createBetterAuth(opts: BetterAuthOptions) {
+  const { config, prisma, logger } = opts;
+  const adminEmails = new Set(config.adminEmails);
+  const trustedOrigins = config.corsOrigins.filter((o) => o !== "*");
+  const { max, windowSeconds } = config.authRateLimit;
+  return betterAuth({
+    appName: "Reelkit",
+    basePath: AUTH_BASE_PATH,
+    // The configured origin, else whatever origin the request came to (its own origin is then
+    // the trusted one for the CSRF origin check).
+    baseURL: config.baseUrl ?? { allowedHosts: ["*"], protocol: "auto" },
+    secret: opts.secret,
+    database: prismaAdapter(prisma, { provider: "postgresql" }),
+    trustedOrigins,
+    telemetry: { enabled: false },
+    emailAndPassword: { enabled: true, minPasswordLength: 8, maxPasswordLength: 128, autoSignIn: true },
+    session: {
+      expiresIn: config.sessionTtlSeconds,
+      updateAge: Math.min(86_400, Math.floor(config.sessionTtlSeconds / 2)),
+    },
+    user: {
+      additionalFields: {
+        role: { type: "string", required: false, defaultValue: "user", input: false },
+      },
+    },
+    databaseHooks: {
+      user: {
+        create: {
+          // The first user of a fresh installation, and every listed address, is an admin.
+          before: async (user) => {
+            const first = (await prisma.user.count()) === 0;
+            const listed = adminEmails.has(String(user.email).toLowerCase());
+            return { data: { ...user, role: first || listed ? "admin" : "user" } };
+          },
+        },
+      },
+    },
+    rateLimit: {
+      enabled: true,
+      storage: "database",
+      window: 60,
+      max: 600,
+      customRules: {
+        "/sign-in/*": { window: windowSeconds, max },
+        "/sign-up/*": { window: windowSeconds, max },
+      },
+    },
+    advanced: {
+      cookiePrefix: COOKIE_PREFIX,
+      trustedProxyHeaders: true,
+      ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
+      defaultCookieAttributes: { httpOnly: true, sameSite: "lax" },
+    },
+    logger: {
+      log: (level, message, ...args) => {
+        const log = logger?.child({ name: "better-auth" });
+        if (!log) return;
+        const fn = level === "error" ? log.error : level === "warn" ? log.warn : log.debug;
+        fn.call(log, { args: args.length ? args : undefined }, message);
+      },
+    },
+    plugins: [bearer()],
+  });
+}
+
+export type ReelkitBetterAuth = ReturnType<typeof createBetterAuth>;
