@@ -143,7 +143,10 @@ describeWith(engineName, missing, "two servers and two transcoders on Kafka, S3 
     expect(video.failureReason).toBeNull();
     expect(video.status).toBe("READY");
     const survivor = transcoders.find((t) => t !== victim) as ServerProcess;
-    expect(survivor.recentLog()).toMatch(new RegExp(`"videoId":"${id}".*transcode ready`));
+    // It logs "transcode ready" after publishing the event the server made READY from: wait for it.
+    await vi.waitFor(() => expect(survivor.recentLog()).toMatch(new RegExp(`"videoId":"${id}".*transcode ready`)), {
+      timeout: 15_000,
+    });
     await expectLadderInBucket(bucket, id, { variants: 2, audio: true });
     transcoders = [survivor, await start("transcoder", "transcoder-3")];
   }, 400_000);

@@ -103,7 +103,8 @@ describeWith("kafka", missing, "scale mode on Kafka and PostgreSQL (real process
     expect(video.status).toBe("READY");
     expect(video.renditions.map((r) => r.height)).toEqual([480, 360, 180]);
     const survivor = transcoders.find((t) => t !== victim) as ServerProcess;
-    expect(survivor.recentLog()).toMatch(/transcode ready/);
+    // It logs "transcode ready" after publishing the event the server made READY from: wait for it.
+    await vi.waitFor(() => expect(survivor.recentLog()).toMatch(/transcode ready/), { timeout: 15_000 });
   }, 300_000);
 
   it("loses nothing and leaves nothing stuck when the broker restarts mid-run", async () => {
