@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AuthTestServer, startAuthTestServer } from "../../test/auth.js";
-import { tusCreate } from "../../test/factories.js";
+import { signUp, tusCreate } from "../../test/factories.js";
 import {
   authorizeWithOidc,
   CookieJar,
@@ -100,6 +100,15 @@ describe("sign-in with an OpenID Connect issuer (a real oidc-provider)", () => {
     expect(await s.prisma.user.count({ where: { email: "bob@idp.test" } })).toBe(1);
     expect(await s.prisma.account.count({ where: { providerId: "oidc", accountId: "bob" } })).toBe(1);
     expect(await sessionsOf(s, "bob@idp.test")).toBe(2);
+
+    // A password account whose address nobody verified is not joined by an IdP identity with
+    // the same e-mail (it may have been registered by someone else to wait for its owner).
+    const grace = await signUp(s.base, { email: "grace@idp.test" });
+    const { jar, callback } = await authorizeWithOidc(s.base, "grace");
+    const refused = await finishOidcSignIn(s.base, jar, callback);
+    expect(refused.location?.searchParams.get("error")).toBe("account_not_linked");
+    expect(refused.sessionCookie).toBeUndefined();
+    expect(await s.prisma.account.count({ where: { userId: grace.id } })).toBe(1);
 
     const other = await signIn("carol");
     expect(other?.id).not.toBe(first?.id);
