@@ -157,7 +157,8 @@ export async function authorizeWithOidc(
   const start = await browse(jar, `${base}/api/auth/sign-in/social`, {
     method: "POST",
     headers: { "content-type": "application/json", origin: base },
-    body: JSON.stringify({ provider: "oidc", callbackURL: "/mine", errorCallbackURL: "/sign-in" }),
+    // Absolute URLs on Reelkit's own origin, as the demo sends them.
+    body: JSON.stringify({ provider: "oidc", callbackURL: `${base}/mine`, errorCallbackURL: `${base}/sign-in` }),
   });
   if (start.status !== 200) throw new Error(`sign-in/social answered ${start.status}: ${await start.text()}`);
   const authorizationUrl = new URL(((await start.json()) as { url: string }).url);

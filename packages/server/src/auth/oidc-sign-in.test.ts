@@ -107,6 +107,8 @@ describe("sign-in with an OpenID Connect issuer (a real oidc-provider)", () => {
     const { jar, callback } = await authorizeWithOidc(s.base, "grace");
     const refused = await finishOidcSignIn(s.base, jar, callback);
     expect(refused.location?.searchParams.get("error")).toBe("account_not_linked");
+    // Back to the page the sign-in started from (the demo's), with the reason.
+    expect(refused.location?.pathname).toBe("/sign-in");
     expect(refused.sessionCookie).toBeUndefined();
     expect(await s.prisma.account.count({ where: { userId: grace.id } })).toBe(1);
 
@@ -158,6 +160,7 @@ describe("sign-in with an OpenID Connect issuer (a real oidc-provider)", () => {
     const refused = await finishOidcSignIn(s.base, attacker.jar, injected);
     expect(refused.status).toBe(302);
     expect(refused.location?.searchParams.get("error")).toBe("invalid_code");
+    expect(refused.location?.pathname).toBe("/sign-in");
     expect(refused.sessionCookie).toBeUndefined();
     expect(idp.events.slice(before)).toEqual([
       expect.objectContaining({ type: "grant.error", error: "invalid_grant" }),
@@ -173,6 +176,7 @@ describe("sign-in with an OpenID Connect issuer (a real oidc-provider)", () => {
       const refused = await finishOidcSignIn(s.base, jar, callback);
       expect(refused.status).toBe(302);
       expect(refused.location?.searchParams.get("error")).toBe("unable_to_get_user_info");
+      expect(refused.location?.pathname).toBe("/sign-in");
       expect(refused.sessionCookie).toBeUndefined();
       expect(await sessionUser(s.base, jar)).toBeNull();
       expect(await s.prisma.user.count({ where: { email: "frank@idp.test" } })).toBe(0);
