@@ -119,10 +119,6 @@ export class CookieJar {
     const jar = this.byOrigin.get(new URL(url).origin);
     return jar ? [...jar].map(([k, v]) => `${k}=${v}`).join("; ") : "";
   }
-
-  get(url: string | URL, name: string): string | undefined {
-    return this.byOrigin.get(new URL(url).origin)?.get(name);
-  }
 }
 
 /** fetch without following redirects, carrying and keeping the jar's cookies. */

@@ -152,7 +152,8 @@ describe("sign-in with an OpenID Connect issuer (a real oidc-provider)", () => {
     }
 
     // The stolen code slipped into a sign-in of one's own (a valid state of that browser): the
-    // provider refuses to exchange it (it is spent, and bound to the victim's PKCE verifier).
+    // provider refuses to exchange it. It is spent as well, but the provider checks first that it
+    // is bound to the victim's PKCE verifier, which only the victim's sign-in state holds.
     const attacker = await authorizeWithOidc(s.base, "mallory");
     const injected = new URL(attacker.callback);
     injected.searchParams.set("code", victim.callback.searchParams.get("code") as string);
@@ -163,7 +164,11 @@ describe("sign-in with an OpenID Connect issuer (a real oidc-provider)", () => {
     expect(refused.location?.pathname).toBe("/sign-in");
     expect(refused.sessionCookie).toBeUndefined();
     expect(idp.events.slice(before)).toEqual([
-      expect.objectContaining({ type: "grant.error", error: "invalid_grant" }),
+      expect.objectContaining({
+        type: "grant.error",
+        error: "invalid_grant",
+        detail: "code_verifier does not match code_challenge",
+      }),
     ]);
     expect(await sessionsOf(s, "erin@idp.test")).toBe(1);
     expect(await s.prisma.user.count({ where: { email: "mallory@idp.test" } })).toBe(0);
