@@ -30,7 +30,8 @@ export interface BetterAuthOptions {
 /**
  * Better Auth on Reelkit's own Prisma client: email + password (scrypt), database sessions in
  * an httpOnly SameSite=Lax cookie (Secure behind https), bearer session tokens, rate-limited
- * sign-in and sign-up. Its tables are declared in schema.prisma and created by Reelkit's
+ * sign-in and sign-up; Google, any OpenID Connect issuer and short-lived JWTs when configured
+ * (sign-in-providers.ts). Its tables are declared in schema.prisma and created by Reelkit's
  * migrations.
  */
 export function createBetterAuth(opts: BetterAuthOptions) {
