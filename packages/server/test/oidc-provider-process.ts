@@ -6,7 +6,8 @@
  * `<name>@idp.test` (verified).
  *
  * Its clock can be moved (`{ type: "clock", offsetSeconds }` over IPC): an issuer whose clock is
- * behind issues ID tokens that are already expired for everyone else.
+ * behind issues ID tokens that are already expired for everyone else. It can be taken down and
+ * up again (`{ type: "availability", up }`).
  */
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import http from "node:http";
@@ -27,11 +28,14 @@ const realNow = Date.now.bind(Date);
 // oidc-provider reads the time through Date.now (iat, exp, expiry of codes and sessions).
 Date.now = () => realNow() + offsetMs;
 
-let handler: http.RequestListener = (_req, res) => {
+const unavailable: http.RequestListener = (_req, res) => {
   res.statusCode = 503;
   res.end();
 };
-const server = http.createServer((req, res) => handler(req, res));
+let handler = unavailable;
+// `{ type: "availability", up: false }`: answers 503 to everything, as an issuer that is down.
+let up = true;
+const server = http.createServer((req, res) => (up ? handler : unavailable)(req, res));
 server.listen(0, "127.0.0.1", () => {
   const { port } = server.address() as AddressInfo;
   const issuer = `http://127.0.0.1:${port}`;
@@ -66,6 +70,10 @@ server.listen(0, "127.0.0.1", () => {
 });
 
 process.on("message", (message: { type?: string; offsetSeconds?: number }) => {
+  if (message.type === "availability") {
+    up = (message as { up?: boolean }).up !== false;
+    process.send?.({ type: "availability-set" });
+  }
   if (message.type === "clock") {
     offsetMs = (message.offsetSeconds ?? 0) * 1000;
     process.send?.({ type: "clock-set" });

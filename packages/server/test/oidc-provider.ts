@@ -18,6 +18,8 @@ export interface TestOidcProvider {
   events: OidcProviderEvent[];
   /** Moves the provider's clock (seconds; negative: behind). */
   setClockOffset(seconds: number): Promise<void>;
+  /** Down: the provider answers 503 to every request (discovery included) until it is up again. */
+  setAvailable(up: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -65,20 +67,23 @@ export async function startOidcProvider(): Promise<TestOidcProvider> {
       reject(new Error(`OIDC provider exited (${code}): ${stderr}`));
     });
   });
+  /** Sends the provider a message and waits for its acknowledgement. */
+  const request = (message: object, ack: string) =>
+    new Promise<void>((resolve) => {
+      const done = (m: { type: string }) => {
+        if (m.type !== ack) return;
+        child.off("message", done);
+        resolve();
+      };
+      child.on("message", done);
+      child.send(message);
+    });
   return {
     issuer,
     env: { OIDC_ISSUER: issuer, OIDC_CLIENT_ID: OIDC_TEST_CLIENT.id, OIDC_CLIENT_SECRET: OIDC_TEST_CLIENT.secret },
     events,
-    setClockOffset: (offsetSeconds) =>
-      new Promise<void>((resolve) => {
-        const done = (m: { type: string }) => {
-          if (m.type !== "clock-set") return;
-          child.off("message", done);
-          resolve();
-        };
-        child.on("message", done);
-        child.send({ type: "clock", offsetSeconds });
-      }),
+    setClockOffset: (offsetSeconds) => request({ type: "clock", offsetSeconds }, "clock-set"),
+    setAvailable: (up) => request({ type: "availability", up }, "availability-set"),
     close: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once("exit", resolve));

@@ -243,3 +243,34 @@ describe("a server with no external provider", () => {
     expect((await res.json()).error.code).toBe("PROVIDER_NOT_FOUND");
   });
 });
+
+describe("an issuer that is down when the server starts", () => {
+  let idp: TestOidcProvider;
+  let s: AuthTestServer;
+  beforeAll(async () => {
+    idp = await startOidcProvider();
+    await idp.setAvailable(false);
+    s = await startAuthTestServer({ ...idp.env });
+  }, 180_000);
+  afterAll(async () => {
+    await s?.close();
+    await idp?.close();
+  });
+
+  it("does not stop the server; sign-in with it works once it answers", async () => {
+    const listed = await fetch(`${s.base}/api/auth/providers`);
+    expect((await listed.json()).providers).toEqual([{ id: "oidc", name: "OpenID Connect" }]);
+    const early = await fetch(`${s.base}/api/auth/sign-in/social`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: s.base },
+      body: JSON.stringify({ provider: "oidc", callbackURL: `${s.base}/mine` }),
+    });
+    expect(early.status).toBe(404);
+    expect((await early.json()).error.code).toBe("PROVIDER_NOT_FOUND");
+
+    await idp.setAvailable(true);
+    const { jar, callback } = await authorizeWithOidc(s.base, "late");
+    expect((await finishOidcSignIn(s.base, jar, callback)).sessionCookie).toBeDefined();
+    expect((await sessionUser(s.base, jar))?.email).toBe("late@idp.test");
+  });
+});
