@@ -47,6 +47,8 @@ export function makeVideo(patch: Partial<Video> = {}): Video {
     createdAt: now,
     updatedAt: now,
     publishedAt: now,
+    tags: [],
+    viewCount: 0,
     ...patch,
   };
 }

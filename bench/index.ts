@@ -4,7 +4,9 @@
  *
  *   npm run bench                              1 GiB upload, catalog read load, 30 s 1080p30 transcode
  *   npm run bench -- --upload-mib 256 --seconds 10 --height 720    a quicker run
- *   npm run bench -- --only upload             (or --only read-load, --only instant, --only transcode, --only s3)
+ *   npm run bench -- --only upload             (or --only read-load, --only media, --only instant, --only transcode, --only s3)
+
+ *   npm run bench -- --only catalog            1M-video catalog (seeded once, kept), not in the default run
  *
  * Options: --upload-mib N (1024), --rounds N (3, median reported; upload and read load), --chunk-mib N (tus client chunk
  * size; default: one PATCH, tus-js-client's default), --seconds N (30), --height N (1080),
@@ -13,14 +15,19 @@
  * --instant-seconds N (60: the clips of the time-to-playable benchmark),
  * --no-build (use the existing packages/server/dist), --postgres URL (default DATABASE_URL_TEST;
  * start one with `eval "$(scripts/engines.sh start)"`; `--postgres off` skips it), --clients N (50,
- * read load), --read-seconds N (15, read load), --s3-mib N (1024: the S3 upload; the S3 benchmarks
+ * read load and media), --read-seconds N (15, read load), --media-seconds N (10 per round, media delivery), --s3-mib N (1024: the S3 upload; the S3 benchmarks
  * run when S3_ENDPOINT_TEST is set, `eval "$(scripts/engines.sh start s3)"`).
+ * Catalog: --catalog-rows N (1000000, PostgreSQL), --catalog-embedded-rows N (100000, the embedded
+ * database), --catalog-seconds N (10 per scenario), --clients N (50), --reseed (seed again even when
+ * the kept bench database already holds the catalog).
  */
 import { execFileSync } from "node:child_process";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "../packages/server/test/server-process.js";
+import { printCatalogResult, runCatalogBench } from "./catalog.js";
 import { printInstantResult, runInstantBench } from "./instant.js";
+import { printMediaResult, runMediaBench } from "./media.js";
 import { printReadLoadResult, runReadLoadBench } from "./read-load.js";
 import { printS3TranscodeResult, printS3UploadResult, runS3TranscodeBench, runS3UploadBench } from "./s3.js";
 import { printTranscodeResult, runTranscodeBench } from "./transcode.js";
@@ -38,8 +45,13 @@ const { values } = parseArgs({
     "instant-seconds": { type: "string", default: "60" },
     "no-build": { type: "boolean", default: false },
     postgres: { type: "string" },
+    "catalog-rows": { type: "string", default: "1000000" },
+    "catalog-embedded-rows": { type: "string", default: "100000" },
+    "catalog-seconds": { type: "string", default: "10" },
+    reseed: { type: "boolean", default: false },
     clients: { type: "string", default: "50" },
     "read-seconds": { type: "string", default: "15" },
+    "media-seconds": { type: "string", default: "10" },
     "s3-mib": { type: "string", default: "1024" },
   },
 });
@@ -50,12 +62,13 @@ function positive(name: string, raw: string | undefined): number {
   return n;
 }
 
-const BENCHES = ["upload", "read-load", "instant", "transcode", "s3"] as const;
+const BENCHES = ["upload", "read-load", "media", "instant", "transcode", "s3", "catalog"] as const;
 const only = values.only;
 if (only !== undefined && !(BENCHES as readonly string[]).includes(only)) {
   throw new Error(`--only must be one of ${BENCHES.join(", ")}, got ${only}`);
 }
-const runs = (name: (typeof BENCHES)[number]) => only === undefined || only === name;
+// The catalog benchmark seeds a million rows: it runs only when asked for.
+const runs = (name: (typeof BENCHES)[number]) => (only === undefined && name !== "catalog") || only === name;
 const postgresFlag = values.postgres ?? process.env.DATABASE_URL_TEST ?? null;
 const postgresUrl = postgresFlag === "off" ? null : postgresFlag;
 
@@ -67,11 +80,26 @@ console.log(
       .join(" ")}`,
 );
 
-if ((runs("upload") || runs("read-load") || runs("instant") || runs("s3")) && !values["no-build"]) {
+if (
+  (runs("upload") || runs("read-load") || runs("media") || runs("instant") || runs("s3") || runs("catalog")) &&
+  !values["no-build"]
+) {
   console.log("building the server packages (the benchmarks run packages/server/dist/bin.js) ...");
-  for (const workspace of ["@reelkit/core", "@reelkit/transcoder", "@reelkit/server"]) {
+  for (const workspace of ["@reelkit/core", "@reelkit/sdk", "@reelkit/transcoder", "@reelkit/server"]) {
     execFileSync("npm", ["run", "build", "--workspace", workspace], { cwd: REPO_ROOT, stdio: "ignore" });
   }
+}
+
+if (runs("catalog")) {
+  const results = await runCatalogBench({
+    postgresUrl,
+    postgresRows: positive("catalog-rows", values["catalog-rows"]),
+    embeddedRows: positive("catalog-embedded-rows", values["catalog-embedded-rows"]),
+    seconds: positive("catalog-seconds", values["catalog-seconds"]),
+    connections: positive("clients", values.clients),
+    reseed: values.reseed ?? false,
+  });
+  printCatalogResult(results);
 }
 
 if (runs("upload")) {
@@ -98,6 +126,15 @@ if (runs("read-load")) {
   };
   printReadLoadResult(opts, await runReadLoadBench(opts));
   if (!postgresUrl) console.log("(PostgreSQL run skipped: set DATABASE_URL_TEST to compare)");
+}
+
+if (runs("media")) {
+  const opts = {
+    clients: positive("clients", values.clients),
+    seconds: positive("media-seconds", values["media-seconds"]),
+    rounds: positive("rounds", values.rounds),
+  };
+  printMediaResult(await runMediaBench(opts), opts);
 }
 
 if (runs("instant")) {

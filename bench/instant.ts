@@ -1,6 +1,6 @@
 /**
  * Time to first playable and time to READY after the last upload byte, on the embedded
- * defaults (`packages/server/dist/bin.js`: PGlite, local storage, in-process transcoder, default
+ * defaults (`packages/server/dist/bin.js`: embedded PostgreSQL, local storage, in-process transcoder, default
  * rungs): a 60 s 1080p30 H.264 camera-like clip (passes through) and a 60 s HEVC phone-like clip
  * (10-bit hvc1 in .mov, portrait, 48 kHz AAC: encoded path).
  *
@@ -26,6 +26,67 @@ export interface InstantBenchResult {
   ready: number;
   passthrough: boolean;
   expectedPlayable: number;
+  /** Where the time went: [step, ms after the server's "upload finished"] in order. */
+  steps: [string, number][];
+}
+
+/** A server log line (pino JSON) of one video's way to playable. */
+interface StepLine {
+  time: number;
+  msg: string;
+  videoId?: string;
+  key?: string;
+  probedMs?: number | null;
+  ffmpegStartedMs?: number | null;
+  firstSegmentMs?: Record<string, number | null>;
+}
+
+/** Collects the log lines the server writes on a video's way to playable (see breakdown()). */
+class StepLog {
+  readonly lines: StepLine[] = [];
+  add(line: string): void {
+    if (!line.startsWith("{")) return;
+    try {
+      const l = JSON.parse(line) as StepLine;
+      if (typeof l.time === "number" && (l.videoId || l.key)) this.lines.push(l);
+    } catch {
+      // not a log line
+    }
+  }
+
+  /**
+   * Milliseconds after the server's "upload finished" for each step the log shows: queued
+   * (source linked, outbox row committed), the event on the bus, the job picked up, ffprobe
+   * done, ffmpeg started, each rendition's first segment stored and listed, master + playable
+   * event, the catalog turned playable; plus what the client saw (its upload response, the
+   * first moment it could fetch everything).
+   */
+  breakdown(id: string, client: { response: number; playable: number }): [string, number][] {
+    const of = this.lines.filter((l) => l.videoId === id || l.key === id);
+    const at = (msg: string) => of.find((l) => l.msg === msg)?.time ?? null;
+    const origin = at("upload finished");
+    if (origin === null) return [];
+    const started = at("transcode started");
+    const playable = of.find((l) => l.msg === "transcode playable");
+    const steps: [string, number | null][] = [
+      ["queued", at("video queued")],
+      ["bus", at("outbox event published")],
+      ["client: upload response", client.response],
+      ["job start", started],
+    ];
+    // The transcoder's own milestones are relative to the job start (its clock is the same).
+    const jobStart = playable && started !== null ? playable.time - ((playable as { ms?: number }).ms ?? 0) : null;
+    const rel = (ms: number | null | undefined) => (jobStart !== null && ms != null ? jobStart + ms : null);
+    steps.push(["probed", rel(playable?.probedMs)], ["ffmpeg", rel(playable?.ffmpegStartedMs)]);
+    const firsts = Object.entries(playable?.firstSegmentMs ?? {}).sort((a, b) => (a[1] ?? 0) - (b[1] ?? 0));
+    for (const [name, ms] of firsts) steps.push([`1st ${name}`, rel(ms)]);
+    steps.push(
+      ["master + event", playable?.time ?? null],
+      ["catalog", at("video playable")],
+      ["client: playable", client.playable],
+    );
+    return steps.filter((s): s is [string, number] => s[1] !== null).map(([n, t]) => [n, t - origin]);
+  }
 }
 
 const POLL_MS = 25;
@@ -83,12 +144,14 @@ async function topRungCopied(base: string, id: string, source: string, dir: stri
 
 async function measureOne(
   server: ServerProcess,
+  steps: StepLog,
   file: string,
   dir: string,
-): Promise<{ playable: number; ready: number; passthrough: boolean }> {
+): Promise<{ playable: number; ready: number; passthrough: boolean; steps: [string, number][] }> {
   const { bearer } = await signUp(server.base);
   const id = await tusUpload(server.base, bearer, file, Number.POSITIVE_INFINITY);
   const t0 = performance.now();
+  const responseAt = Date.now();
   const master = `/media/videos/${id}/hls/master.m3u8`;
   let playable = 0;
   let ready = 0;
@@ -103,40 +166,56 @@ async function measureOne(
     else await new Promise((r) => setTimeout(r, POLL_MS));
   }
   const passthrough = await topRungCopied(server.base, id, file, dir);
-  return { playable: playable || ready, ready, passthrough };
+  const client = { response: responseAt, playable: responseAt + (playable || ready) * 1000 };
+  return { playable: playable || ready, ready, passthrough, steps: steps.breakdown(id, client) };
 }
 
 export async function runInstantBench(opts: { seconds: number }): Promise<InstantBenchResult[]> {
   const s = opts.seconds;
   const { ffmpeg } = resolveBinaries({ ffmpegPath: process.env.FFMPEG_PATH ?? null, ffprobePath: null });
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "reelkit-bench-instant-"));
+  // Generating the clips takes minutes on two cores: they are kept (by length) for the next run.
+  const clips = path.join(os.tmpdir(), "reelkit-bench-instant-clips");
+  await fs.mkdir(clips, { recursive: true });
+  const clip = async (name: string, make: (file: string) => void) => {
+    const file = path.join(clips, name);
+    if (await fs.stat(file).catch(() => null)) return file;
+    const partial = path.join(clips, `partial-${process.pid}-${name}`);
+    make(partial);
+    await fs.rename(partial, file);
+    return file;
+  };
   try {
-    const camera = path.join(dir, "camera.mp4");
-    execFileSync(ffmpeg, [
-      ...["-v", "error", "-y", "-f", "lavfi", "-i", `testsrc2=size=1920x1080:rate=30:duration=${s}`],
-      ...["-f", "lavfi", "-i", `sine=duration=${s}`],
-      ...["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-b:v", "15M", "-bf", "3", "-g", "30"],
-      ...["-pix_fmt", "yuv420p", "-c:a", "aac", camera],
-    ]);
-    const phone = path.join(dir, "phone.mov");
-    execFileSync(ffmpeg, [
-      ...["-v", "error", "-y", "-f", "lavfi", "-i", `testsrc2=size=1080x1920:rate=30:duration=${s}`],
-      ...["-f", "lavfi", "-i", `sine=duration=${s}:sample_rate=48000`],
-      ...["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error", "-b:v", "10M"],
-      ...["-pix_fmt", "yuv420p10le", "-tag:v", "hvc1", "-c:a", "aac", "-ac", "2", phone],
-    ]);
+    const camera = await clip(`camera-${s}s.mp4`, (file) =>
+      execFileSync(ffmpeg, [
+        ...["-v", "error", "-y", "-f", "lavfi", "-i", `testsrc2=size=1920x1080:rate=30:duration=${s}`],
+        ...["-f", "lavfi", "-i", `sine=duration=${s}`],
+        ...["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-b:v", "15M", "-bf", "3", "-g", "30"],
+        ...["-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "mp4", file],
+      ]),
+    );
+    const phone = await clip(`phone-${s}s.mov`, (file) =>
+      execFileSync(ffmpeg, [
+        ...["-v", "error", "-y", "-f", "lavfi", "-i", `testsrc2=size=1080x1920:rate=30:duration=${s}`],
+        ...["-f", "lavfi", "-i", `sine=duration=${s}:sample_rate=48000`],
+        ...["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error", "-b:v", "10M"],
+        ...["-pix_fmt", "yuv420p10le", "-tag:v", "hvc1", "-c:a", "aac", "-ac", "2", "-f", "mov", file],
+      ]),
+    );
     const results: InstantBenchResult[] = [];
     for (const [source, file, expectedPlayable] of [
       [`H.264 1080p30 High, 1 s GOP, 15 Mbit/s, ${s} s (camera)`, camera, 2],
       [`HEVC Main10 1080x1920 hvc1 .mov, ${s} s (phone)`, phone, 6],
     ] as const) {
       // A fresh server for each clip: nothing else in its queue, a cold start as after a deploy.
+      const steps = new StepLog();
       const server = await ServerProcess.start({
         entry: "built",
         env: { PORT: "0", REELKIT_DATA_DIR: path.join(dir, `data-${results.length}`) },
+        onLog: (line) => steps.add(line),
       });
       try {
-        results.push({ source, expectedPlayable, ...(await measureOne(server, file, dir)) });
+        results.push({ source, expectedPlayable, ...(await measureOne(server, steps, file, dir)) });
       } finally {
         await server.destroy();
       }
@@ -155,6 +234,9 @@ export function printInstantResult(results: readonly InstantBenchResult[]): void
         `${verdict(r.playable <= r.expectedPlayable)}), READY ${fmt(r.ready, 2)} s, ` +
         `${r.passthrough ? "top rung passed through (same packets as the source)" : "every rung encoded"}`,
     );
+    if (r.steps.length > 0) {
+      console.log(`  ms after the server's "upload finished": ${r.steps.map(([n, ms]) => `${n} ${ms}`).join(", ")}`);
+    }
   }
 }
 

@@ -144,7 +144,7 @@ S3_PORT="${REELKIT_S3_PORT:-57070}"
 S3_ACCESS_KEY=reelkit-test
 S3_SECRET_KEY=reelkit-test-secret
 S3_TEST_BUCKET=reelkit-test
-CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/reelkit"
+CACHE_DIR="${REELKIT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/reelkit}"
 
 install_versitygw() {
   local bin="$CACHE_DIR/versitygw-$VERSITYGW_VERSION"

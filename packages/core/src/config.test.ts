@@ -56,6 +56,17 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ REELKIT_JOB_MAX_ATTEMPTS: "0" })).toThrow(/^REELKIT_JOB_MAX_ATTEMPTS: /);
   });
 
+  it("accepts the names the project's scripts read (engine ports, caches) beside the server's own", () => {
+    const env = {
+      REELKIT_PG_PORT: "54339",
+      REELKIT_KAFKA_PORT: "59192",
+      REELKIT_S3_PORT: "57170",
+      REELKIT_CACHE_DIR: "/tmp/c",
+    };
+    expect(() => loadConfig(env)).not.toThrow();
+    expect(() => loadConfig({ ...env, REELKIT_PG_PROT: "1" })).toThrow(/^REELKIT_PG_PROT: unknown variable/);
+  });
+
   it("reads the S3 storage settings", () => {
     const config = loadConfig({
       REELKIT_STORAGE: "s3",

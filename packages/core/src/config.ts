@@ -23,7 +23,7 @@ export interface S3StorageConfig {
 export interface Config {
   port: number;
   host: string;
-  /** Root of all local state: `db/` (the embedded PostgreSQL), `media/`. */
+  /** Root of all local state: `db/` (the embedded PostgreSQL), `media/`, `reelkit.lock`. */
   dataDir: string;
   /** Object storage: `<dataDir>/media` by default, S3 with `REELKIT_STORAGE=s3`. */
   storage: StorageConfig;
@@ -46,6 +46,8 @@ export interface Config {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Directory of the built demo site served at `/`; none when null. */
   demoDir: string | null;
+  /** PostgreSQL text-search configuration (language) of catalog search, e.g. `simple`, `english`. */
+  searchLanguage: string;
   /** `inline`: reelkit-server also runs the transcoder; `off`: separate reelkit-transcoder processes do. */
   transcoder: "inline" | "off";
   /** Kafka bootstrap brokers (`host:port`); the job queue in the database when empty. */
@@ -126,6 +128,7 @@ const KNOWN = new Set([
   "REELKIT_AUTH_RATE_LIMIT",
   "REELKIT_UPLOAD_RATE_LIMIT",
   "REELKIT_MAX_UNFINISHED_UPLOADS",
+  "REELKIT_SEARCH_LANGUAGE",
   "REELKIT_TRANSCODER",
   "REELKIT_KAFKA_PARTITIONS",
   "REELKIT_KAFKA_REPLICATION_FACTOR",
@@ -140,6 +143,12 @@ const KNOWN = new Set([
   "REELKIT_TOKEN",
   // read by the demo site's Vite dev server, not by the server
   "REELKIT_DEV_SERVER",
+  // read by scripts/engines.sh and scripts/node.sh (test engines, Node builds), not by the server
+  "REELKIT_PG_PORT",
+  "REELKIT_KAFKA_PORT",
+  "REELKIT_KAFKA_DIR",
+  "REELKIT_S3_PORT",
+  "REELKIT_CACHE_DIR",
 ]);
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -274,6 +283,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
 
+  const searchLanguage = (get("REELKIT_SEARCH_LANGUAGE") ?? "simple").toLowerCase();
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(searchLanguage)) {
+    throw new ConfigError(
+      "REELKIT_SEARCH_LANGUAGE",
+      `expected a text search configuration name such as english, got ${JSON.stringify(searchLanguage)}`,
+    );
+  }
   const transcoder = (get("REELKIT_TRANSCODER") ?? "inline").toLowerCase();
   if (transcoder !== "inline" && transcoder !== "off") {
     throw new ConfigError("REELKIT_TRANSCODER", `expected inline or off, got ${JSON.stringify(transcoder)}`);
@@ -369,6 +385,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             name: get("OIDC_NAME") ?? "OpenID Connect",
           }
         : null,
+    searchLanguage,
     transcoder,
     kafkaBrokers,
     kafkaPartitions: parseInteger("REELKIT_KAFKA_PARTITIONS", get("REELKIT_KAFKA_PARTITIONS") ?? "6", 1, 10_000),

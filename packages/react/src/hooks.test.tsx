@@ -59,6 +59,8 @@ function makeVideo(id: string, patch: Partial<Video> = {}): Video {
     createdAt: new Date(0).toISOString(),
     updatedAt: new Date(0).toISOString(),
     publishedAt: null,
+    tags: [],
+    viewCount: 0,
     ...patch,
   };
 }

@@ -9,5 +9,5 @@ export {
   useUpload,
 } from "./use-upload.js";
 export { type UseVideoOptions, type UseVideoResult, useVideo } from "./use-video.js";
-export { type UseVideosResult, useVideos } from "./use-videos.js";
+export { type UseVideosQuery, type UseVideosResult, useVideos } from "./use-videos.js";
 export { type CaptionSource, VideoPlayer, type VideoPlayerProps } from "./video-player.js";

@@ -1,4 +1,4 @@
-import type { ListVideosQuery, Video } from "@reelkit/sdk";
+import type { SearchOptions, Video } from "@reelkit/sdk";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useReelkitClient } from "./context.js";
 
@@ -11,8 +11,14 @@ export interface UseVideosResult {
   reload(): void;
 }
 
-/** Lists (or, with `q`, searches) videos with cursor pagination. */
-export function useVideos(query: ListVideosQuery = {}): UseVideosResult {
+/** What useVideos takes: the list query (sort, filters, limit) and, to search, `q`. */
+export type UseVideosQuery = Omit<SearchOptions, "q" | "cursor"> & { q?: string };
+
+/**
+ * Lists (or, with `q`, searches) videos with cursor pagination; sorts and filters (duration,
+ * publish dates, minimum height, tags, owner) pass through to the API.
+ */
+export function useVideos(query: UseVideosQuery = {}): UseVideosResult {
   const client = useReelkitClient();
   const key = JSON.stringify(query);
   const [videos, setVideos] = useState<Video[]>([]);
@@ -27,11 +33,11 @@ export function useVideos(query: ListVideosQuery = {}): UseVideosResult {
       inFlight.current?.abort();
       const controller = new AbortController();
       inFlight.current = controller;
-      const q = JSON.parse(key) as ListVideosQuery;
-      const params = { ...q, ...(after ? { cursor: after } : {}) };
+      const { q, ...rest } = JSON.parse(key) as UseVideosQuery;
+      const params = { ...rest, ...(after ? { cursor: after } : {}) };
       setLoading(true);
       setError(null);
-      const request = q.q ? client.search({ ...params, q: q.q }, controller) : client.list(params, controller);
+      const request = q ? client.search({ ...params, q }, controller) : client.list(params, controller);
       request.then(
         (page) => {
           if (controller.signal.aborted) return;

@@ -526,31 +526,37 @@ describe("<VideoPlayer> teardown", () => {
   });
 });
 
+function catalogVideo(): Video {
+  return {
+    id: "0b7c2f4e-8d7a-4a9e-9a57-1c1f6f0f3a10",
+    title: "Clip",
+    description: "",
+    filename: "clip.mp4",
+    ownerId: null,
+    visibility: "PUBLIC",
+    status: "READY",
+    progress: 100,
+    failureReason: null,
+    duration: 30,
+    width: 640,
+    height: 360,
+    renditions: [],
+    playable: true,
+    playbackUrl: "/media/videos/v1/hls/master.m3u8",
+    posterUrl: "/media/videos/v1/poster.jpg",
+    storyboardUrl: "/media/videos/v1/storyboard.jpg",
+    storyboardVttUrl: "/media/videos/v1/storyboard.vtt",
+    createdAt: new Date(0).toISOString(),
+    updatedAt: new Date(0).toISOString(),
+    publishedAt: null,
+    tags: [],
+    viewCount: 0,
+  };
+}
+
 describe("<VideoPlayer videoId>", () => {
   it("plays the catalog video, resolving its server-relative media URLs against the API server", async () => {
-    const video: Video = {
-      id: "0b7c2f4e-8d7a-4a9e-9a57-1c1f6f0f3a10",
-      title: "Clip",
-      description: "",
-      filename: "clip.mp4",
-      ownerId: null,
-      visibility: "PUBLIC",
-      status: "READY",
-      progress: 100,
-      failureReason: null,
-      duration: 30,
-      width: 640,
-      height: 360,
-      renditions: [],
-      playable: true,
-      playbackUrl: "/media/videos/v1/hls/master.m3u8",
-      posterUrl: "/media/videos/v1/poster.jpg",
-      storyboardUrl: "/media/videos/v1/storyboard.jpg",
-      storyboardVttUrl: "/media/videos/v1/storyboard.vtt",
-      createdAt: new Date(0).toISOString(),
-      updatedAt: new Date(0).toISOString(),
-      publishedAt: null,
-    };
+    const video = catalogVideo();
     const client = createReelkitClient({
       baseUrl: "http://api.reelkit.test",
       fetch: async (input) =>
@@ -584,5 +590,54 @@ describe("<VideoPlayer videoId>", () => {
       expect(tile?.style.backgroundImage).toBe('url("http://api.reelkit.test/media/videos/v1/storyboard.jpg")');
       expect(tile?.style.backgroundPosition).toBe("-1440px -180px");
     });
+  });
+
+  it("counts one view when playback first starts, not on replays, and none with countViews={false}", async () => {
+    const video = { ...catalogVideo(), id: "5d1e6c1a-0c55-4a4e-8f0a-52a1f1f3b8c2" };
+    const views: string[] = [];
+    const client = createReelkitClient({
+      baseUrl: "http://api.reelkit.test",
+      fetch: async (input, init) => {
+        if (String(input) === `http://api.reelkit.test/api/videos/${video.id}/views`) {
+          views.push(JSON.parse(String(init?.body)).session);
+          return new Response("null", { status: 202, headers: { "content-type": "application/json" } });
+        }
+        return String(input) === `http://api.reelkit.test/api/videos/${video.id}`
+          ? new Response(JSON.stringify(video), { headers: { "content-type": "application/json" } })
+          : new Response("{}", { status: 404 });
+      },
+    });
+    serveStoryboard(storyboardVtt(30));
+    const { attach, log } = fakeAttach([rung(0, 360)]);
+    const { unmount } = render(
+      <ReelkitProvider client={client}>
+        <VideoPlayer videoId={video.id} attach={attach} />
+      </ReelkitProvider>,
+    );
+    await waitFor(() => expect(log[0]).toMatch(/^attach /));
+    const media = screen.getByRole("application", { name: "Video player" }).querySelector("video") as HTMLVideoElement;
+    expect(views).toEqual([]);
+    fireEvent.playing(media);
+    await waitFor(() => expect(views).toHaveLength(1));
+    fireEvent.waiting(media);
+    fireEvent.playing(media);
+    fireEvent.ended(media);
+    fireEvent.playing(media);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(views).toHaveLength(1);
+    expect(views[0]).toMatch(/^[0-9a-f]{32}$/);
+    unmount();
+
+    const quiet = fakeAttach([rung(0, 360)]);
+    render(
+      <ReelkitProvider client={client}>
+        <VideoPlayer videoId={video.id} attach={quiet.attach} countViews={false} />
+      </ReelkitProvider>,
+    );
+    await waitFor(() => expect(quiet.log[0]).toMatch(/^attach /));
+    const second = screen.getByRole("application", { name: "Video player" }).querySelector("video") as HTMLVideoElement;
+    fireEvent.playing(second);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(views).toHaveLength(1);
   });
 });

@@ -1,4 +1,10 @@
-import { type AttachPlayerOptions, attachPlayer, type PlayerHandle, type PlayerLevel } from "@reelkit/sdk";
+import {
+  type AttachPlayerOptions,
+  attachPlayer,
+  newViewSession,
+  type PlayerHandle,
+  type PlayerLevel,
+} from "@reelkit/sdk";
 import { type KeyboardEvent, type SyntheticEvent, useCallback, useEffect, useRef, useState } from "react";
 import { useReelkitClient } from "./context.js";
 import { formatTime } from "./player/format-time.js";
@@ -33,6 +39,11 @@ export interface VideoPlayerProps {
   /** Injected player factory; defaults to the sdk's `attachPlayer`. */
   attach?: typeof attachPlayer;
   playerOptions?: AttachPlayerOptions;
+  /**
+   * With `videoId`: count a view in the catalog when playback first starts, once per mounted
+   * player and video (its most-viewed sort). Default true.
+   */
+  countViews?: boolean;
 }
 
 /**
@@ -47,6 +58,14 @@ export function VideoPlayer(props: VideoPlayerProps) {
 function CatalogPlayer(props: VideoPlayerProps & { videoId: string }) {
   const client = useReelkitClient();
   const { video, error } = useVideo(props.videoId);
+  // One playback session per mounted player and video: the first `playing` counts, replays,
+  // seeks and stalls do not. A view that cannot be counted never troubles playback.
+  const counted = useRef<string | null>(null);
+  const countView = () => {
+    if (props.countViews === false || counted.current === props.videoId) return;
+    counted.current = props.videoId;
+    client.recordView(props.videoId, newViewSession()).catch(() => {});
+  };
   // A processing video plays from the start once every rendition has begun (`playable`).
   const notReady = video && !video.playable ? `This video is ${video.status.toLowerCase()}` : null;
   // Without a public media URL the catalog hands out server-relative paths ("/media/…"): they are
@@ -64,12 +83,15 @@ function CatalogPlayer(props: VideoPlayerProps & { videoId: string }) {
         error?.message ?? (video?.status === "FAILED" ? (video.failureReason ?? "Processing failed") : null)
       }
       waitingMessage={notReady}
+      onPlaying={countView}
     />
   );
 }
 
 interface HlsPlayerProps extends Omit<VideoPlayerProps, "src"> {
   src: string | null;
+  /** Called on every `playing` event (the catalog player counts the first). */
+  onPlaying?: () => void;
   durationHint?: number;
   externalError?: string | null;
   waitingMessage?: string | null;
@@ -92,6 +114,8 @@ function HlsPlayer({
   attach = attachPlayer,
   playerOptions,
   durationHint,
+  onPlaying,
+  countViews: _countViews,
   ...rest
 }: HlsPlayerProps) {
   const root = useRef<HTMLDivElement>(null);
@@ -321,7 +345,10 @@ function HlsPlayer({
         }}
         onLoadedData={() => setLoading(false)}
         onWaiting={() => setLoading(true)}
-        onPlaying={() => setLoading(false)}
+        onPlaying={() => {
+          setLoading(false);
+          onPlaying?.();
+        }}
         onPlay={() => setPaused(false)}
         onPause={() => setPaused(true)}
         onEnded={() => setPaused(true)}

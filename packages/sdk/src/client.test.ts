@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { sendJson, startServer, type TestServer } from "../test/http-server.js";
-import { createReelkitClient } from "./client.js";
+import { createReelkitClient, newViewSession } from "./client.js";
 import { ReelkitApiError } from "./errors.js";
 
 const video = (id: string, title = "A clip") => ({
@@ -23,6 +23,8 @@ const video = (id: string, title = "A clip") => ({
   createdAt: "2026-01-01T00:00:00.000Z",
   updatedAt: "2026-01-01T00:00:00.000Z",
   publishedAt: null,
+  tags: [],
+  viewCount: 0,
 });
 
 describe("createReelkitClient", () => {
@@ -53,6 +55,23 @@ describe("createReelkitClient", () => {
     expect(server.requests[0]?.headers.authorization).toBeUndefined();
   });
 
+  it("sends sorts and filters (tags as a comma-separated list) and asks for suggestions", async () => {
+    server = await startServer((req, res) =>
+      req.url?.startsWith("/api/videos/suggestions")
+        ? sendJson(res, 200, { suggestions: ["Cooking pasta"] })
+        : sendJson(res, 200, { items: [], nextCursor: null }),
+    );
+    const client = createReelkitClient({ baseUrl: server.baseUrl });
+    await client.search({ q: "pasta", sort: "views", duration: "short", minHeight: 720, tags: ["food", "italy"] });
+    await client.list({ publishedAfter: "2026-01-01", owner: "u1", minDuration: 60 });
+    expect(await client.suggest("cook", 5)).toEqual(["Cooking pasta"]);
+    expect(server.requests.map((r) => r.url)).toEqual([
+      "/api/videos?q=pasta&sort=views&duration=short&minHeight=720&tags=food%2Citaly",
+      "/api/videos?publishedAfter=2026-01-01&owner=u1&minDuration=60",
+      "/api/videos/suggestions?q=cook&limit=5",
+    ]);
+  });
+
   it("gets, updates with a JSON body and deletes", async () => {
     server = await startServer((req, res, body) => {
       if (req.method === "GET") return sendJson(res, 200, video("a/b"));
@@ -70,6 +89,17 @@ describe("createReelkitClient", () => {
     ]);
     expect(server.requests[1]?.headers["content-type"]).toBe("application/json");
     expect(JSON.parse(server.requests[1]?.body ?? "")).toEqual({ title: "New" });
+  });
+
+  it("counts a view with its playback session, and makes a fresh random session id each time", async () => {
+    server = await startServer((_req, res) => sendJson(res, 202, null));
+    const client = createReelkitClient({ baseUrl: server.baseUrl });
+    const first = newViewSession();
+    expect(first).toMatch(/^[0-9a-f]{32}$/);
+    expect(newViewSession()).not.toBe(first);
+    await expect(client.recordView("v1", first)).resolves.toBeUndefined();
+    expect(`${server.requests[0]?.method} ${server.requests[0]?.url}`).toBe("POST /api/videos/v1/views");
+    expect(JSON.parse(server.requests[0]?.body ?? "")).toEqual({ session: first });
   });
 
   it("throws ReelkitApiError parsed from the error body", async () => {

@@ -2,7 +2,7 @@
  * Typed client for the Reelkit catalog API. Request and response types come from the TypeBox
  * schemas in `contract.ts`, the same ones the server validates with.
  */
-import type { ListVideosQuery, UpdateVideoBody, Video, VideoList } from "./contract.js";
+import type { ListVideosQuery, Suggestions, UpdateVideoBody, Video, VideoList } from "./contract.js";
 import { ReelkitApiError } from "./errors.js";
 
 export interface ReelkitClientOptions {
@@ -14,8 +14,9 @@ export interface ReelkitClientOptions {
   fetch?: typeof fetch;
 }
 
-export type ListOptions = Omit<ListVideosQuery, "q">;
-export type SearchOptions = ListVideosQuery & { q: string };
+/** List query: sort, cursor, limit and filters; `tags` may be an array (sent comma-separated). */
+export type ListOptions = Omit<ListVideosQuery, "q" | "tags"> & { tags?: string | string[] };
+export type SearchOptions = ListOptions & { q: string };
 
 export interface RequestOptions {
   signal?: AbortSignal;
@@ -25,9 +26,16 @@ export interface ReelkitClient {
   readonly baseUrl: string;
   list(query?: ListOptions, options?: RequestOptions): Promise<VideoList>;
   search(query: SearchOptions, options?: RequestOptions): Promise<VideoList>;
+  /** Search-box typeahead: titles starting with `prefix`. */
+  suggest(prefix: string, limit?: number, options?: RequestOptions): Promise<string[]>;
   get(id: string, options?: RequestOptions): Promise<Video>;
   update(id: string, patch: UpdateVideoBody, options?: RequestOptions): Promise<Video>;
   delete(id: string, options?: RequestOptions): Promise<void>;
+  /**
+   * Counts a view: one per playback session. `session` is a random id the player makes once per
+   * session (`newViewSession()`); the server counts repeats of it once.
+   */
+  recordView(id: string, session: string, options?: RequestOptions): Promise<void>;
   /** Absolute URL for a server path such as "/api/uploads". */
   url(path: string): string;
   /** Authorization headers for the current token (used by the uploader and the watcher). */
@@ -72,17 +80,30 @@ export function createReelkitClient(options: ReelkitClientOptions): ReelkitClien
     authHeaders,
     list: (query = {}, opts = {}) => request<VideoList>("GET", `/api/videos${toQueryString(query)}`, opts),
     search: (query, opts = {}) => request<VideoList>("GET", `/api/videos${toQueryString(query)}`, opts),
+    suggest: async (prefix, limit, opts = {}) =>
+      (await request<Suggestions>("GET", `/api/videos/suggestions${toQueryString({ q: prefix, limit })}`, opts))
+        .suggestions,
     get: (id, opts = {}) => request<Video>("GET", videoPath(id), opts),
     update: (id, patch, opts = {}) => request<Video>("PATCH", videoPath(id), { ...opts, body: patch }),
     delete: async (id, opts = {}) => {
       await request<void>("DELETE", videoPath(id), opts);
     },
+    recordView: async (id, session, opts = {}) => {
+      await request<void>("POST", `${videoPath(id)}/views`, { ...opts, body: { session } });
+    },
   };
 }
 
-function toQueryString(query: Record<string, string | number | boolean | undefined>): string {
+/** A random playback-session id for `recordView` (works outside secure contexts too). */
+export function newViewSession(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function toQueryString(query: Record<string, string | number | boolean | string[] | undefined>): string {
   const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
+  for (const [key, raw] of Object.entries(query)) {
+    const value = Array.isArray(raw) ? raw.join(",") : raw;
     if (value === true) params.set(key, "1");
     else if (value !== undefined && value !== "" && value !== false) params.set(key, String(value));
   }

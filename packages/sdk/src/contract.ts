@@ -68,6 +68,9 @@ export const Video = Type.Object(
     createdAt: Type.String({ format: "date-time" }),
     updatedAt: Type.String({ format: "date-time" }),
     publishedAt: Nullable(Type.String({ format: "date-time" })),
+    tags: Type.Array(Type.String()),
+    /** Playback sessions counted for this video (see POST /api/videos/:id/views). */
+    viewCount: Type.Integer({ minimum: 0 }),
   },
   { $id: "Video" },
 );
@@ -89,14 +92,52 @@ export type VideoList = Static<typeof VideoList>;
  */
 const NO_NUL = "^[^\\u0000]*$";
 
+/** List orders; `relevance` (the default with `q`) only applies to a search. */
+export const VideoSort = Type.Union(
+  [
+    Type.Literal("relevance"),
+    Type.Literal("newest"),
+    Type.Literal("oldest"),
+    Type.Literal("longest"),
+    Type.Literal("views"),
+  ],
+  {
+    description:
+      "relevance (search only, its default), newest (the list default), oldest, longest, views (most viewed)",
+  },
+);
+export type VideoSort = Static<typeof VideoSort>;
+
+/** short: under 4 minutes, medium: 4 to 20 minutes, long: over 20 minutes. */
+export const DurationFilter = Type.Union([Type.Literal("short"), Type.Literal("medium"), Type.Literal("long")]);
+export type DurationFilter = Static<typeof DurationFilter>;
+
+/** A tag: 1–40 characters, stored lower-case. */
+const Tag = Type.String({ minLength: 1, maxLength: 40, pattern: "^[^\\u0000,]*$" });
+
 export const ListVideosQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
     cursor: Type.Optional(Type.String({ maxLength: 512, pattern: NO_NUL })),
     /** Full-text search on title and description, typo-tolerant; results ranked by relevance. */
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: NO_NUL })),
-    sort: Type.Optional(Type.Union([Type.Literal("newest"), Type.Literal("oldest")])),
-    /** The signed-in caller's own videos, any status and visibility, newest first (needs a user). */
+    sort: Type.Optional(VideoSort),
+    duration: Type.Optional(DurationFilter),
+    /** Seconds, inclusive. */
+    minDuration: Type.Optional(Type.Number({ minimum: 0, maximum: 31_536_000 })),
+    /** Seconds, exclusive. */
+    maxDuration: Type.Optional(Type.Number({ minimum: 0, maximum: 31_536_000 })),
+    /** ISO 8601 date or date-time: published at or after. */
+    publishedAfter: Type.Optional(Type.String({ maxLength: 40, pattern: NO_NUL })),
+    /** ISO 8601 date or date-time: published before. */
+    publishedBefore: Type.Optional(Type.String({ maxLength: 40, pattern: NO_NUL })),
+    /** Minimum video height in pixels (720 for HD). */
+    minHeight: Type.Optional(Type.Integer({ minimum: 1, maximum: 8640 })),
+    /** Comma-separated tags; a video must have every one. */
+    tags: Type.Optional(Type.String({ minLength: 1, maxLength: 500, pattern: NO_NUL })),
+    /** Owner (account id) of the videos. */
+    owner: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: NO_NUL })),
+    /** The signed-in caller's own videos, any status and visibility (needs a user). */
     mine: Type.Optional(
       Type.Union([Type.Literal("1"), Type.Literal("true"), Type.Literal("0"), Type.Literal("false")]),
     ),
@@ -113,10 +154,38 @@ export const UpdateVideoBody = Type.Object(
     title: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: NO_NUL })),
     description: Type.Optional(Type.String({ maxLength: 5000, pattern: NO_NUL })),
     visibility: Type.Optional(Visibility),
+    /** Replaces the video's tags (stored trimmed and lower-case, duplicates dropped). */
+    tags: Type.Optional(Type.Array(Tag, { maxItems: 20 })),
   },
   { additionalProperties: false, minProperties: 1 },
 );
 export type UpdateVideoBody = Static<typeof UpdateVideoBody>;
+
+/** `POST /api/videos/:id/views`: one playback session started watching. */
+export const RecordViewBody = Type.Object(
+  {
+    /** A random id the player makes once per playback session; repeats of it count once. */
+    session: Type.String({ minLength: 8, maxLength: 100, pattern: "^[A-Za-z0-9_-]+$" }),
+  },
+  { additionalProperties: false },
+);
+export type RecordViewBody = Static<typeof RecordViewBody>;
+
+export const SuggestionsQuery = Type.Object(
+  {
+    /** The start of a title, as typed so far. */
+    q: Type.String({ minLength: 1, maxLength: 100, pattern: NO_NUL }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 8 })),
+  },
+  { additionalProperties: false },
+);
+export type SuggestionsQuery = Static<typeof SuggestionsQuery>;
+
+export const Suggestions = Type.Object(
+  { suggestions: Type.Array(Type.String(), { description: "Distinct READY titles, most viewed first" }) },
+  { $id: "Suggestions" },
+);
+export type Suggestions = Static<typeof Suggestions>;
 
 /** Server-Sent Event `status` on `/api/videos/:id/events`. */
 export const VideoStatusEvent = Type.Object(

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { createLogger, loadConfig } from "@reelkit/core";
+import { lockDataDir } from "./data-dir-lock.js";
 import { createEmbeddedRuntime } from "./runtime.js";
 
 /** A graceful stop takes seconds; past this the process exits anyway and says what hung. */
@@ -8,7 +9,15 @@ const FORCED_EXIT_MS = 10_000;
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config, "reelkit-server");
-  const runtime = await createEmbeddedRuntime(config, { logger });
+  // Before anything touches the data directory: a second process on it refuses to start.
+  const lock = await lockDataDir(config.dataDir);
+  let runtime: Awaited<ReturnType<typeof createEmbeddedRuntime>>;
+  try {
+    runtime = await createEmbeddedRuntime(config, { logger });
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
   const { app } = runtime;
   await app.listen({ port: config.port, host: config.host });
 
@@ -26,16 +35,19 @@ async function main(): Promise<void> {
       process.exit(1);
     }, FORCED_EXIT_MS);
     timer.unref();
-    runtime.close().then(
-      () => {
-        logger.info({ ms: Date.now() - started }, "stopped");
-        process.exit(0);
-      },
-      (err) => {
-        logger.error({ err, step: runtime.closingStep }, "shutdown failed");
-        process.exit(1);
-      },
-    );
+    runtime
+      .close()
+      .then(() => lock.release())
+      .then(
+        () => {
+          logger.info({ ms: Date.now() - started }, "stopped");
+          process.exit(0);
+        },
+        (err) => {
+          logger.error({ err, step: runtime.closingStep }, "shutdown failed");
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));

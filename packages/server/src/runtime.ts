@@ -15,6 +15,7 @@ import { resolveSecret } from "./auth/secret.js";
 import { createRuntimeBus, type RuntimeBus } from "./bus/create-bus.js";
 import { CatalogService } from "./catalog/catalog-service.js";
 import { OutboxRepository } from "./catalog/outbox.js";
+import { VideoCache } from "./catalog/video-cache.js";
 import { type Database, openDatabase } from "./db/database.js";
 import { type ServerWork, startServerWork } from "./server-work.js";
 import { PostgresLocker } from "./uploads/postgres-locker.js";
@@ -34,6 +35,9 @@ export interface EmbeddedRuntime {
    */
   close(): Promise<void>;
 }
+
+/** How often pending view counts are written. */
+const VIEW_FLUSH_MS = 5_000;
 
 export interface RuntimeOptions {
   logger?: Logger;
@@ -57,7 +61,12 @@ export async function createEmbeddedRuntime(
   const storage = createStorage(config);
   const db = await openDatabase(config, log);
   const { bus, owns } = await (opts.createBus ?? createRuntimeBus)(config, db, log);
-  const catalog = new CatalogService(db.prisma);
+  const catalog = new CatalogService(db.prisma, { cache: new VideoCache(), changes: db.changes });
+  // View counts are written in batches; the last batch at shutdown.
+  const flushViews = () =>
+    catalog.flushViews().catch((err: unknown) => log.warn({ err }, "writing view counts failed; retried"));
+  const viewTimer = setInterval(flushViews, VIEW_FLUSH_MS);
+  viewTimer.unref();
   const outbox = new OutboxRepository(db.prisma);
   // On PostgreSQL several instances may serve one upload: its lock lives in the database.
   // The embedded database serves one process (its data directory is locked to it): tus's
@@ -107,6 +116,10 @@ export async function createEmbeddedRuntime(
           clearTimeout(grace);
         });
         await step("closing the upload locker", async () => uploadLocker?.close());
+        await step("writing pending view counts", async () => {
+          clearInterval(viewTimer);
+          await flushViews();
+        });
         await step("stopping the outbox relay and the event consumer", () => work.stop());
         await step("closing the bus", () => bus.close());
         await step("closing the database", () => db.close());

@@ -45,7 +45,9 @@ export async function startServerWork(opts: ServerWorkOptions): Promise<ServerWo
     SERVER_GROUP,
     {
       "video.transcode.progress": async (e) => void (await catalog.applyProgress(e)),
-      "video.transcode.playable": async (e) => void (await catalog.applyPlayable(e)),
+      "video.transcode.playable": async (e) => {
+        if (await catalog.applyPlayable(e)) logger?.info({ videoId: e.videoId, attempt: e.attempt }, "video playable");
+      },
       "video.transcode.ready": async (e) => void (await catalog.applyReady(e)),
       "video.transcode.failed": async (e) => void (await catalog.applyFailed(e)),
     },

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { keys, type TranscodePlayable, type TranscodeReady } from "@reelkit/core";
 import type { Video } from "@reelkit/sdk/contract";
+import type { CatalogService } from "../src/catalog/catalog-service.js";
 import type { PrismaClient } from "../src/generated/prisma/client.js";
 import type { UploadCatalog } from "../src/uploads/upload-routes.js";
 
@@ -160,6 +161,33 @@ export async function makeUser(
   const email = input.email ?? `${id}@example.test`;
   await prisma.user.create({ data: { id, email, name: email.split("@")[0] as string, role: input.role ?? "user" } });
   return { id, email };
+}
+
+export interface VideoInput {
+  title: string;
+  description?: string;
+  /** Every video has an owner (a user row, e.g. from makeUser). */
+  ownerId: string;
+  visibility?: "PUBLIC" | "UNLISTED" | "PRIVATE";
+}
+
+/** A video that finished uploading and waits for the transcoder (attempt 1); returns its id. */
+export async function makeQueuedVideo(
+  catalog: CatalogService,
+  { title, description = "", ownerId, visibility }: VideoInput,
+) {
+  const videoId = randomUUID();
+  await catalog.createForUpload({ videoId, uploadId: videoId, title, description, filename: "clip.mp4", ownerId });
+  await catalog.finishUpload(videoId, { sourceKey: keys.source(videoId), sourceSize: 1024 });
+  if (visibility && visibility !== "PUBLIC") await catalog.update(videoId, { visibility });
+  return videoId;
+}
+
+/** A published video with a 3 s, one-rung ladder; returns its id. */
+export async function makeReadyVideo(catalog: CatalogService, input: VideoInput) {
+  const videoId = await makeQueuedVideo(catalog, input);
+  await catalog.applyReady(readyEvent(videoId, 1));
+  return videoId;
 }
 
 /** Records what the upload flow asks of the catalog; videos not finished, cancelled or failed are UPLOADING. */

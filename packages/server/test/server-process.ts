@@ -1,5 +1,8 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import net from "node:net";
 import path from "node:path";
+import { processTable } from "../../../test/process-table.js";
 
 /** Repository root (the server's working directory in tests and benchmarks). */
 export const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
@@ -16,6 +19,22 @@ export interface ServerProcessOptions {
   entry?: "source" | "built" | "npm-start" | "transcoder";
   /** How long to wait for the "Server listening" log line. */
   startTimeoutMs?: number;
+  /**
+   * A free port to listen on (passed as PORT): the server counts as started once `/healthz`
+   * answers there, so it may run with a log level that hides the "Server listening" line.
+   */
+  port?: number;
+  /** Receives every log line (stdout and stderr) as it arrives, beyond the recent ones kept. */
+  onLog?: (line: string) => void;
+}
+
+/** A port nothing listens on right now (the OS picks it). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /**
@@ -33,6 +52,8 @@ export class ServerProcess {
     port: number,
     log: string[],
     exit: Promise<number | null>,
+    /** `<REELKIT_DATA_DIR>/db` when the server runs the embedded database, else null. */
+    private readonly embeddedDbDir: string | null,
   ) {
     this.port = port;
     this.base = `http://127.0.0.1:${port}`;
@@ -58,7 +79,13 @@ export class ServerProcess {
     }[opts.entry ?? "source"];
     const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
-      env: { ...process.env, HOST: "127.0.0.1", REELKIT_LOG_LEVEL: "info", ...opts.env },
+      env: {
+        ...process.env,
+        HOST: "127.0.0.1",
+        REELKIT_LOG_LEVEL: "info",
+        ...opts.env,
+        ...(opts.port ? { PORT: String(opts.port) } : {}),
+      },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
@@ -77,6 +104,7 @@ export class ServerProcess {
         for (const line of lines) {
           log.push(line);
           if (log.length > 200) log.shift();
+          opts.onLog?.(line);
           const m = /(?:Server|Transcoder) listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
           if (m) {
             clearTimeout(timer);
@@ -86,22 +114,39 @@ export class ServerProcess {
       };
       child.stdout?.on("data", onData);
       child.stderr?.on("data", onData);
+      if (opts.port) {
+        const port = opts.port;
+        const poll = async () => {
+          while (child.exitCode === null) {
+            const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+              (r) => r.ok,
+              () => false,
+            );
+            if (ok) {
+              clearTimeout(timer);
+              resolve(port);
+              return;
+            }
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        };
+        void poll();
+      }
       exit.then((code) => {
         clearTimeout(timer);
         reject(new Error(`server exited with ${code} before listening:\n${log.join("\n")}`));
       });
     });
-    return new ServerProcess(child, port, log, exit);
+    const env = { ...process.env, ...opts.env };
+    const embeddedDbDir = env.DATABASE_URL ? null : path.resolve(REPO_ROOT, env.REELKIT_DATA_DIR ?? "data", "db");
+    return new ServerProcess(child, port, log, exit, embeddedDbDir);
   }
 
   /** Process groups led by a watchdog this process spawned: one per running ffmpeg/ffprobe. */
   encoderGroups(): number[] {
-    return execFileSync("ps", ["-e", "-o", "pid=,ppid=,pgid="], { encoding: "utf8" })
-      .trim()
-      .split("\n")
-      .map((l) => l.trim().split(/\s+/).map(Number))
-      .filter(([pid, ppid, pgid]) => ppid === this.pid && pid === pgid)
-      .map(([pid]) => pid as number);
+    return processTable()
+      .filter((p) => p.ppid === this.pid && p.pid === p.pgid)
+      .map((p) => p.pid);
   }
 
   /** SIGKILL: no shutdown hook runs, nothing is flushed by the process itself. */
@@ -110,7 +155,11 @@ export class ServerProcess {
     await this.exitPromise;
   }
 
-  /** Ends the server and everything it spawned, whatever state it is in. */
+  /**
+   * Ends the server and everything it spawned, whatever state it is in; resolves once its
+   * embedded database (a process group of its own, stopped by its watchdog when the server dies)
+   * has exited too, so the data directory can be removed.
+   */
   async destroy(): Promise<void> {
     try {
       process.kill(-this.pid, "SIGKILL");
@@ -118,6 +167,26 @@ export class ServerProcess {
       // the group is already gone
     }
     await this.exitPromise;
+    await this.databaseEnded();
+  }
+
+  private async databaseEnded(): Promise<void> {
+    if (!this.embeddedDbDir) return;
+    let pid: number;
+    try {
+      pid = Number(readFileSync(path.join(this.embeddedDbDir, "postmaster.pid"), "utf8").split("\n")[0]);
+    } catch {
+      return; // never started, or shut down cleanly
+    }
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 600 && alive(); i++) await new Promise((r) => setTimeout(r, 50));
   }
 
   /**

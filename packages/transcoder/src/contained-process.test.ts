@@ -1,6 +1,7 @@
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { processTable } from "../../../test/process-table.js";
 import { FfmpegError, InterruptedError, runContained, runFfmpeg } from "./ffmpeg-runner.js";
 import { resolveBinaries } from "./probe.js";
 
@@ -30,22 +31,14 @@ function alive(pid: number): boolean {
 
 /** Pids of the processes in group `pgid`. */
 function groupMembers(pgid: number): number[] {
-  return execFileSync("ps", ["-e", "-o", "pid=,pgid="], { encoding: "utf8" })
-    .trim()
-    .split("\n")
-    .map((l) => l.trim().split(/\s+/).map(Number))
-    .filter(([, g]) => g === pgid)
-    .map(([pid]) => pid as number);
+  return processTable()
+    .filter((p) => p.pgid === pgid)
+    .map((p) => p.pid);
 }
 
 /** The pid of the process running `name` in the process group `pgid`. */
 function memberOf(pgid: number, name: string): number | null {
-  const out = execFileSync("ps", ["-e", "-o", "pid=,pgid=,comm="], { encoding: "utf8" });
-  for (const line of out.trim().split("\n")) {
-    const [pid, group, comm] = line.trim().split(/\s+/);
-    if (Number(group) === pgid && comm === name) return Number(pid);
-  }
-  return null;
+  return processTable().find((p) => p.pgid === pgid && p.comm === name)?.pid ?? null;
 }
 
 describe("ffmpeg in its own process group", () => {
@@ -63,12 +56,9 @@ describe("ffmpeg in its own process group", () => {
     const ctrl = new AbortController();
     const run = runFfmpeg({ ffmpeg: bin.ffmpeg, args: ENDLESS, signal: ctrl.signal });
     await vi.waitFor(() => {
-      const own = Number(execFileSync("ps", ["-o", "pgid=", "-p", String(process.pid)], { encoding: "utf8" }).trim());
-      const ffmpeg = execFileSync("ps", ["-e", "-o", "pgid=,comm="], { encoding: "utf8" })
-        .split("\n")
-        .map((l) => l.trim().split(/\s+/))
-        .filter(([, comm]) => comm === path.basename(bin.ffmpeg).slice(0, 15))
-        .map(([pgid]) => Number(pgid));
+      const table = processTable();
+      const own = table.find((p) => p.pid === process.pid)?.pgid;
+      const ffmpeg = table.filter((p) => p.comm === path.basename(bin.ffmpeg).slice(0, 15)).map((p) => p.pgid);
       expect(ffmpeg.length).toBeGreaterThan(0);
       expect(ffmpeg).not.toContain(own);
     });

@@ -12,11 +12,11 @@ const r360: Rung = {
 };
 const r180: Rung = { name: "180p", width: 320, height: 180, videoBitrate: 300_000, maxrate: 450_000, bufsize: 900_000 };
 
-const hls = (dir: string) => [
+const hls = (dir: string, cutEvery = "1") => [
   "-f",
   "hls",
   "-hls_time",
-  "2",
+  cutEvery,
   "-hls_segment_type",
   "fmp4",
   "-hls_playlist_type",
@@ -29,7 +29,9 @@ const hls = (dir: string) => [
   `${dir}/seg-%03d.m4s`,
   `${dir}/index.m3u8`,
 ];
-const video = (i: number, rung: Rung, level: string, gop: string, gopSeconds = 2) => [
+/** Keys at 0 and 1 s, then every 2 s: a one-second first segment. */
+const SHORT_FIRST = "expr:if(lt(n_forced,2),gte(t,n_forced*1),gte(t,(n_forced-1)*2))";
+const video = (i: number, rung: Rung, level: string, gop: string, keys = SHORT_FIRST) => [
   "-map",
   `[v${i}]`,
   "-an",
@@ -56,7 +58,7 @@ const video = (i: number, rung: Rung, level: string, gop: string, gopSeconds = 2
   "-sc_threshold",
   "0",
   "-force_key_frames",
-  `expr:gte(t,n_forced*${gopSeconds})`,
+  keys,
 ];
 const head = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats"];
 
@@ -107,8 +109,9 @@ describe("buildHlsArgs", () => {
       "in",
       "-filter_complex",
       "[0:v:0]fps=29.97,split=1[s0];[s0]scale=320:180,setsar=1[v0]",
-      ...video(0, r180, "3.0", "30", 1),
-      ...hls("o/180p").map((a) => (a === "2" ? "4" : a)),
+      // A GOP shorter than a segment: segments of several GOPs, no short first one.
+      ...video(0, r180, "3.0", "30", "expr:gte(t,n_forced*1)"),
+      ...hls("o/180p", "4"),
     ]);
     expect(args).not.toContain("-var_stream_map");
   });

@@ -12,6 +12,8 @@ export interface HlsJob {
   frameRate: number;
   hasAudio: boolean;
   segmentSeconds?: number;
+  /** Length of the first video segments (see FIRST_SEGMENT_SECONDS); used when the GOP is one segment. */
+  firstSegmentSeconds?: number;
   gopSeconds?: number;
   audioBitrate?: number;
   /**
@@ -27,6 +29,15 @@ export interface HlsJob {
  * of it. Two seconds makes a video playable as soon as two seconds of every rung exist.
  */
 export const SEGMENT_SECONDS = 2;
+
+/**
+ * The first video segment of the encoded path is this short, so a player can start once one
+ * second of every rung is encoded instead of two. The HLS muxer ends its n-th segment at the
+ * first keyframe at or past `n × hls_time`; with `hls_time` this short and one GOP per segment
+ * the keyframes alone decide the cuts: 0, 1, 2, 4, 6 … s on the encoded path, the source's own
+ * keyframes (at least this far apart) on the passthrough path; audio is cut every second.
+ */
+export const FIRST_SEGMENT_SECONDS = 1;
 
 export const AUDIO_BITRATE = 128_000;
 export const AUDIO_CODEC = "mp4a.40.2";
@@ -117,6 +128,15 @@ export function forcedKeyframeTimes(keyframes: readonly number[]): string {
 export function buildHlsArgs(job: HlsJob): string[] {
   const segmentSeconds = job.segmentSeconds ?? SEGMENT_SECONDS;
   const gopSeconds = job.gopSeconds ?? 2;
+  // A short first segment needs a cut at every keyframe, so one GOP per segment.
+  const firstSeconds = job.firstSegmentSeconds ?? FIRST_SEGMENT_SECONDS;
+  const shortFirst = firstSeconds < segmentSeconds && gopSeconds === segmentSeconds;
+  const cutEvery = shortFirst ? firstSeconds : segmentSeconds;
+  // Keys at 0, the first cut, then every GOP (the n-th forced keyframe is the first frame at or
+  // past its time).
+  const fixedKeys = shortFirst
+    ? `expr:if(lt(n_forced,2),gte(t,n_forced*${firstSeconds}),gte(t,(n_forced-1)*${gopSeconds}))`
+    : `expr:gte(t,n_forced*${gopSeconds})`;
   if (job.ladder.length === 0) throw new RangeError("the ladder has no rungs");
   const copied = job.passthrough ? job.ladder.slice(0, 1) : [];
   const encoded = job.passthrough ? job.ladder.slice(1) : job.ladder;
@@ -130,7 +150,7 @@ export function buildHlsArgs(job: HlsJob): string[] {
       }
     : {
         gop: String(Math.max(1, Math.round(job.frameRate * gopSeconds))),
-        force: `expr:gte(t,n_forced*${gopSeconds})`,
+        force: fixedKeys,
         minGop: ["-keyint_min", String(Math.max(1, Math.round(job.frameRate * gopSeconds)))],
       };
   const n = encoded.length;
@@ -142,7 +162,7 @@ export function buildHlsArgs(job: HlsJob): string[] {
   args.push("-i", job.input);
   if (n > 0) args.push("-filter_complex", filter);
   for (const r of copied) {
-    args.push("-map", "0:v:0", "-an", "-c:v", "copy", ...hlsOutput(`${job.outDir}/${r.name}`, segmentSeconds));
+    args.push("-map", "0:v:0", "-an", "-c:v", "copy", ...hlsOutput(`${job.outDir}/${r.name}`, cutEvery));
   }
   encoded.forEach((r, i) => {
     args.push(
@@ -172,7 +192,7 @@ export function buildHlsArgs(job: HlsJob): string[] {
       "0",
       "-force_key_frames",
       keying.force,
-      ...hlsOutput(`${job.outDir}/${r.name}`, segmentSeconds),
+      ...hlsOutput(`${job.outDir}/${r.name}`, cutEvery),
     );
   });
   if (job.hasAudio) {
@@ -190,7 +210,7 @@ export function buildHlsArgs(job: HlsJob): string[] {
       "2",
       "-ar",
       "48000",
-      ...hlsOutput(`${job.outDir}/audio`, segmentSeconds),
+      ...hlsOutput(`${job.outDir}/audio`, cutEvery),
     );
   }
   return args;

@@ -19,6 +19,8 @@ interface RenditionState {
   /** How many segments the stored playlist names (from an earlier delivery too). */
   listed: number;
   initStored: boolean;
+  /** Date.now() when its first segment was listed in storage (null until then). */
+  firstListedAt: number | null;
 }
 
 async function readText(stream: Readable): Promise<string> {
@@ -51,7 +53,8 @@ export class HlsPublisher {
       renditions: readonly PublishedRendition[];
     },
   ) {
-    for (const r of opts.renditions) this.state.set(r.name, { segments: [], stored: 0, listed: 0, initStored: false });
+    for (const r of opts.renditions)
+      this.state.set(r.name, { segments: [], stored: 0, listed: 0, initStored: false, firstListedAt: null });
   }
 
   /** Reads how many segments the playlists stored by an earlier delivery of the job name. */
@@ -70,6 +73,11 @@ export class HlsPublisher {
   /** True once every rendition has its init section and first segment stored and listed. */
   started(): boolean {
     return [...this.state.values()].every((s) => s.stored > 0 && s.listed > 0);
+  }
+
+  /** When each rendition's first segment was first named by a stored playlist (ms epoch). */
+  firstListedAt(): Record<string, number | null> {
+    return Object.fromEntries([...this.state].map(([name, s]) => [name, s.firstListedAt]));
   }
 
   /** Every key this publisher has written. */
@@ -121,5 +129,6 @@ export class HlsPublisher {
     await this.opts.storage.put(this.playlistKey(r.name), body);
     this.written.add(this.playlistKey(r.name));
     st.listed = Math.max(st.listed, st.stored);
+    st.firstListedAt ??= Date.now();
   }
 }

@@ -15,6 +15,7 @@ import {
 import HLS from "hls-parser";
 
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { HlsAuditStorage } from "../../../test/hls-audit.js";
 import { resolveBinaries } from "./probe.js";
 import { createTranscoder } from "./transcoder.js";
 
@@ -148,7 +149,8 @@ describe("transcoder (real ffmpeg, QueueBus on the memory store, LocalStorage)",
       expect(await storage.stat(`videos/v1/hls/${rendition}/init.mp4`)).not.toBeNull();
     }
 
-    // Keyframes every ~2 s (50 frames at 25 fps) at the same frames in every rung.
+    // Keyframes at 0, 1 s (a short first segment), then every 2 s (25, 50 frames at 25 fps),
+    // at the same frames in every rung.
     const keyframes = async (rung: string) => {
       const rdir = path.dirname(storage.localPath(`videos/v1/hls/${rung}/init.mp4`));
       const segs = (await fs.readdir(rdir)).filter((f) => f.endsWith(".m4s")).sort();
@@ -172,8 +174,9 @@ describe("transcoder (real ffmpeg, QueueBus on the memory store, LocalStorage)",
     };
     const k180 = await keyframes("180p");
     expect(k180[0]).toBe(0);
-    expect(k180).toHaveLength(2);
-    expect(Math.abs((k180[1] ?? 0) - 50)).toBeLessThanOrEqual(1);
+    expect(k180).toHaveLength(3);
+    expect(Math.abs((k180[1] ?? 0) - 25)).toBeLessThanOrEqual(1);
+    expect(Math.abs((k180[2] ?? 0) - 50)).toBeLessThanOrEqual(1);
     expect(await keyframes("120p")).toEqual(k180);
 
     expect((await storage.stat(keys.poster("v1")))?.size).toBeGreaterThan(0);
@@ -260,8 +263,8 @@ describe("transcoder (real ffmpeg, QueueBus on the memory store, LocalStorage)",
       expect(media.endlist).toBe(true);
       return media.segments.map((seg) => seg.duration);
     };
-    // Cut at the first keyframe past every 2 s: 2.8, 4.6, 6.4.
-    expect(await durations("180p")).toEqual([2.8, 1.8, 1.8, 0.6]);
+    // The n-th segment ends at the first keyframe at or past n seconds: 1, 2.8, 3.6, 4.6, 5.4, 6.4.
+    expect(await durations("180p")).toEqual([1, 1.8, 0.8, 1, 0.8, 1, 0.6]);
     expect(await durations("120p")).toEqual(await durations("180p"));
   }, 60_000);
 
@@ -397,4 +400,75 @@ describe("transcoder work directories", () => {
       await fs.rm(root, { recursive: true, force: true });
     }
   });
+});
+
+describe("a failed delivery's published playlists (real ffmpeg, audited storage)", () => {
+  let dir: string;
+  let storage: HlsAuditStorage;
+  let bus: QueueBus;
+  const events: { topic: string; videoId: string; code?: string }[] = [];
+  const seen = (topic: string, videoId: string) => events.filter((e) => e.topic === topic && e.videoId === videoId);
+
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), "reelkit-transcoder-fail-test-"));
+    storage = new HlsAuditStorage(new LocalStorage(path.join(dir, "media")));
+    bus = new QueueBus({ store: new MemoryJobStore(), pollMs: 20, backoffMs: 50, maxAttempts: 2 });
+    const record = async (p: { videoId: string }, topic: string) => {
+      events.push({ topic, videoId: p.videoId, code: (p as { code?: string }).code });
+    };
+    await bus.subscribe("observer", {
+      "video.transcode.playable": (p) => record(p, "playable"),
+      "video.transcode.ready": (p) => record(p, "ready"),
+      "video.transcode.failed": (p) => record(p, "failed"),
+    });
+    const config = loadConfig({ REELKIT_DATA_DIR: dir, REELKIT_RUNGS: "180,120" } as NodeJS.ProcessEnv);
+    await createTranscoder({ config, storage, bus, logger: createLogger({ logLevel: "silent" }) }).start();
+    const clip = path.join(dir, "clip.mp4");
+    makeClip(clip, { audio: true, seconds: 7 });
+    for (const id of ["retried", "parked"]) await storage.put(keys.source(id), await fs.readFile(clip));
+  });
+  afterAll(async () => {
+    await bus.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  async function run(videoId: string, outcome: "ready" | "failed"): Promise<void> {
+    await bus.publish("video.uploaded", { videoId, attempt: 1, sourceKey: keys.source(videoId) }, videoId);
+    await vi.waitFor(() => expect(seen(outcome, videoId)).toHaveLength(1), { timeout: 90_000, interval: 50 });
+  }
+
+  it("rebuilds the same playlists on the next delivery, never naming a missing segment", async () => {
+    // Storage fails once, on a segment written after the video became playable.
+    let failed = false;
+    storage.failPut = (key) => {
+      if (failed || !key.startsWith("videos/retried/hls/180p/seg-003")) return false;
+      failed = true;
+      return true;
+    };
+    await run("retried", "ready");
+    storage.failPut = null;
+    expect(storage.failedPuts).toEqual(["videos/retried/hls/180p/seg-003.m4s"]);
+    // Playable in the failed delivery (master stored before the failure), then again and READY.
+    expect(seen("playable", "retried").length).toBeGreaterThanOrEqual(2);
+    expect(storage.violations).toEqual([]);
+    for (const rendition of ["180p", "120p", "audio"]) {
+      const text = await fs.readFile(storage.localPath(`videos/retried/hls/${rendition}/index.m3u8`) as string, "utf8");
+      const media = HLS.parse(text) as HLS.types.MediaPlaylist;
+      expect(media.endlist).toBe(true);
+      expect(media.segments.reduce((s, seg) => s + seg.duration, 0)).toBeCloseTo(7, 0);
+    }
+  }, 120_000);
+
+  it("removes the partial output of a job that ends FAILED: master, then playlists, then segments", async () => {
+    // Every delivery fails after the first segments are listed (the master is stored by then).
+    storage.failPut = (key) => key.startsWith("videos/parked/hls/180p/seg-002");
+    await run("parked", "failed");
+    storage.failPut = null;
+    expect(storage.failedPuts.filter((k) => k.startsWith("videos/parked/"))).toHaveLength(2);
+    expect(seen("playable", "parked").length).toBeGreaterThanOrEqual(1);
+    expect(seen("failed", "parked")[0]?.code).toBe("TRANSCODE_ERROR");
+    await vi.waitFor(async () => expect(await storage.list("videos/parked/hls/")).toEqual([]));
+    expect(await storage.stat(keys.source("parked"))).not.toBeNull();
+    expect(storage.violations).toEqual([]);
+  }, 120_000);
 });

@@ -1,3 +1,4 @@
+import { type FSWatcher, watch } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -46,8 +47,59 @@ export interface TranscoderDeps {
 }
 
 const WORK_DIR_PREFIX = "reelkit-transcode-";
-/** How often new segments are looked for while ffmpeg writes them. */
-const PUBLISH_POLL_MS = 150;
+/**
+ * New segments are looked for whenever ffmpeg rewrites a playlist (inotify), and at least this
+ * often in case a change notification is lost.
+ */
+const PUBLISH_FALLBACK_MS = 1_000;
+
+/** Wakes the publishing loop whenever ffmpeg writes one of its playlists (index.m3u8). */
+class PlaylistWatch {
+  #changed = false;
+  #wake: (() => void) | null = null;
+  #closed = false;
+  readonly #watchers: FSWatcher[] = [];
+
+  constructor(dirs: readonly string[]) {
+    for (const dir of dirs) {
+      try {
+        const w = watch(dir, (_event, name) => {
+          if (name?.startsWith("index.m3u8")) this.#fire();
+        });
+        w.on("error", () => {}); // the fallback interval still finds the segments
+        this.#watchers.push(w);
+      } catch {
+        // no inotify here: the fallback interval finds the segments
+      }
+    }
+  }
+
+  #fire(): void {
+    this.#changed = true;
+    this.#wake?.();
+  }
+
+  /** Resolves at the next playlist change since the last call (at once if there was one), or after `maxMs`. */
+  async next(maxMs: number): Promise<void> {
+    if (!this.#changed && !this.#closed) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, maxMs);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.#wake = null;
+    this.#changed = false;
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const w of this.#watchers) w.close();
+    this.#wake?.();
+  }
+}
 
 function isAlive(pid: number): boolean {
   try {
@@ -103,6 +155,19 @@ async function measure(dir: string): Promise<MeasuredStream> {
 }
 
 /**
+ * Takes down what a job that ended FAILED had published while it ran (EVENT playlists that would
+ * never end): the master first, so no new player starts, then the media playlists, then the
+ * segments they named, so no playlist ever names a segment that is gone.
+ */
+export async function removePublishedOutput(storage: Storage, videoId: string): Promise<void> {
+  const prefix = keys.hlsPrefix(videoId);
+  await storage.delete(keys.master(videoId));
+  const objects = await storage.list(prefix);
+  await Promise.all(objects.filter((o) => o.key.endsWith(".m3u8")).map((o) => storage.delete(o.key)));
+  await storage.deletePrefix(prefix);
+}
+
+/**
  * The bus consumer: `video.uploaded` in, HLS ladder + images in storage, progress/ready/failed
  * out. Never touches the catalog. Same video id -> same keys, so a redelivery overwrites.
  */
@@ -123,7 +188,8 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
         .publish("video.transcode.progress", { videoId, attempt, percent: p, stage }, videoId)
         .catch((err) => logger.warn({ err, videoId }, "could not publish progress"));
     };
-    await progress("probing", 0);
+    // Progress events go out in order, without holding up the work (each is a committed row).
+    let pending = progress("probing", 0);
     const stat = await storage.stat(ev.sourceKey);
     if (!stat) throw new JobFailure("SOURCE_MISSING", "The uploaded file could not be found.");
     if (stat.size === 0) throw new JobFailure("EMPTY_SOURCE", "The uploaded file is empty.");
@@ -135,12 +201,24 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
       await storage.getToFile(ev.sourceKey, source);
     }
     const bin = resolveBinaries(config);
-    const probe = await probeFile(bin.ffprobe, source, signal);
+    // Keyframes (read from the packet index, no decoding) matter only for sources that may pass
+    // through; they are read beside the probe and the read is stopped for the others.
+    const keyframeRead = new AbortController();
+    const keyframesRead = probeKeyframes(bin.ffprobe, source, AbortSignal.any([signal, keyframeRead.signal])).catch(
+      () => [] as number[],
+    );
+    let keyframes: number[] = [];
+    let probe: Awaited<ReturnType<typeof probeFile>>;
+    try {
+      probe = await probeFile(bin.ffprobe, source, signal);
+      if (isStreamableCoding(probe) === null) keyframes = await keyframesRead;
+    } finally {
+      keyframeRead.abort(new Error("keyframes not needed"));
+      await keyframesRead;
+    }
     const ladder = planLadder(probe, config.rungs);
-    // Keyframes are read (from the packet index, no decoding) only for sources that may pass through.
-    const keyframes =
-      isStreamableCoding(probe) === null ? await probeKeyframes(bin.ffprobe, source, signal).catch(() => []) : [];
     const plan = planPassthrough({ probe, ladder, keyframes });
+    const probedAt = Date.now();
     const passthrough = plan.passthrough ? plan : undefined;
     if (!plan.passthrough) log.debug({ reason: plan.reason }, "encoding every rung");
     const out = path.join(work, "hls");
@@ -218,23 +296,40 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
         },
         videoId,
       );
-      log.info({ ms: Date.now() - jobStarted, passthrough: passthrough !== undefined }, "transcode playable");
+      // Where the time to playable went (ms since the job started), for operators and the benchmark.
+      const since = (t: number | null) => (t === null ? null : t - jobStarted);
+      log.info(
+        {
+          ms: Date.now() - jobStarted,
+          probedMs: since(probedAt),
+          ffmpegStartedMs: since(ffmpegStartedAt),
+          firstSegmentMs: Object.fromEntries(
+            Object.entries(publisher.firstListedAt()).map(([name, t]) => [name, since(t)]),
+          ),
+          passthrough: passthrough !== undefined,
+        },
+        "transcode playable",
+      );
     };
 
-    await progress("encoding", 2);
-    let pending = Promise.resolve();
-    // Segments go to storage while ffmpeg runs; a failed store fails the job once ffmpeg is done.
+    pending = pending.then(() => progress("encoding", 2));
+    const ffmpegStartedAt = Date.now();
+    // Segments go to storage while ffmpeg runs, as soon as it lists them.
     let publishError: unknown = null;
     let encoding = true;
+    // A failed store stops ffmpeg at once: the delivery fails and is retried from the start.
+    const encoder = new AbortController();
+    const watching = new PlaylistWatch(renditionNames.map((name) => path.join(out, name)));
     const publishing = (async () => {
       while (encoding && publishError === null) {
-        await new Promise((r) => setTimeout(r, PUBLISH_POLL_MS));
+        await watching.next(PUBLISH_FALLBACK_MS);
         if (!encoding) break;
         await publisher
           .sync({ final: false })
           .then(announcePlayable)
           .catch((err) => {
             publishError = err;
+            encoder.abort(err);
           });
       }
     })();
@@ -250,7 +345,7 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
           passthrough,
         }),
         durationSec: probe.durationSec,
-        signal,
+        signal: AbortSignal.any([signal, encoder.signal]),
         onProgress: (p) => {
           pending = pending.then(() => progress("encoding", 2 + p * 0.88)).catch(() => {});
         },
@@ -269,6 +364,7 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
       });
     } finally {
       encoding = false;
+      watching.close();
       await publishing;
     }
     if (publishError !== null) throw publishError;
@@ -336,6 +432,7 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
     const log = logger.child({ videoId: ev.videoId, attempt: ev.attempt, delivery: ctx.deliveryAttempt });
     try {
       const started = Date.now();
+      log.info("transcode started");
       await transcode(ev, ctx.signal, work, log);
       log.info({ ms: Date.now() - started }, "transcode ready");
     } catch (err) {
@@ -353,9 +450,20 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
         { videoId: ev.videoId, attempt: ev.attempt, code: err.code, reason: err.message },
         ev.videoId,
       );
+      await removeFailedOutput(ev.videoId, log);
     } finally {
       await fs.rm(work, { recursive: true, force: true, maxRetries: 3 });
     }
+  }
+
+  /**
+   * A FAILED video is never played: once the catalog has been told (it stops handing out the
+   * playback URL), its partial output goes. Best effort: deleting the video removes it too.
+   */
+  async function removeFailedOutput(videoId: string, log: Logger): Promise<void> {
+    await removePublishedOutput(storage, videoId).catch((err) =>
+      log.warn({ err }, "could not remove the partial output of a failed transcode"),
+    );
   }
 
   /** After the last attempt the bus parks the job; the owner then reads why. */
@@ -373,6 +481,7 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
       videoId,
     );
     logger.error({ videoId, attempt, error }, "transcode parked after its last attempt");
+    await removeFailedOutput(videoId, logger.child({ videoId, attempt }));
   }
 
   return {

@@ -92,6 +92,21 @@ describe("search page", () => {
     await waitFor(() => expect(cardTitles()).toEqual(["Mountain trail run"]));
   });
 
+  it("keeps sort and filters in the URL and applies them", async () => {
+    const user = userEvent.setup();
+    const app = renderApp(server.client, "/search?q=harbour&sort=oldest");
+    const sort = screen.getByRole("combobox", { name: "Sort by" });
+    expect(sort).toHaveValue("oldest");
+    await waitFor(() => expect(cardTitles()).toEqual(["Sunset over the harbour", "City lights timelapse"]));
+    await user.selectOptions(sort, "newest");
+    expect(app.location()).toBe("/search?q=harbour&sort=newest");
+    await waitFor(() => expect(cardTitles()).toEqual(["City lights timelapse", "Sunset over the harbour"]));
+    // The fixtures are 180p: a 720p minimum leaves nothing.
+    await user.selectOptions(screen.getByRole("combobox", { name: "Quality" }), "720");
+    expect(app.location()).toBe("/search?q=harbour&sort=newest&quality=720");
+    expect(await screen.findByText("No videos match “harbour”.")).toBeInTheDocument();
+  });
+
   it("says so when nothing matches", async () => {
     renderApp(server.client, "/search?q=zebra");
     expect(await screen.findByText("No videos match “zebra”.")).toBeInTheDocument();

@@ -1,7 +1,60 @@
-import { useVideos } from "@reelkit/react";
+import { type UseVideosQuery, useVideos } from "@reelkit/react";
+import type { DurationFilter, VideoSort } from "@reelkit/sdk";
+import { useMemo } from "react";
 import { useSearchParams } from "react-router";
 import { VideoGrid } from "../components/video-grid.js";
 import { useDocumentTitle } from "../use-document-title.js";
+
+const SORTS: { value: VideoSort; label: string }[] = [
+  { value: "relevance", label: "Relevance" },
+  { value: "newest", label: "Newest" },
+  { value: "oldest", label: "Oldest" },
+  { value: "longest", label: "Longest" },
+  { value: "views", label: "Most viewed" },
+];
+const DURATIONS: { value: DurationFilter; label: string }[] = [
+  { value: "short", label: "Under 4 minutes" },
+  { value: "medium", label: "4–20 minutes" },
+  { value: "long", label: "Over 20 minutes" },
+];
+const UPLOADED = { day: 1, week: 7, month: 31, year: 366 } as const;
+type Uploaded = keyof typeof UPLOADED;
+const QUALITIES = [
+  { value: "720", label: "HD (720p+)" },
+  { value: "1080", label: "Full HD (1080p+)" },
+  { value: "2160", label: "4K" },
+];
+
+const pick = <T extends string>(raw: string | null, allowed: readonly T[]): T | undefined =>
+  allowed.find((a) => a === raw);
+
+/** Filters and sort as they stand in the URL (`/search?q=…&sort=…&duration=…&uploaded=…&quality=…&tags=…`). */
+function queryFromUrl(params: URLSearchParams, q: string, pageSize: number): UseVideosQuery {
+  const uploaded = pick(params.get("uploaded"), Object.keys(UPLOADED) as Uploaded[]);
+  const quality = pick(
+    params.get("quality"),
+    QUALITIES.map((x) => x.value),
+  );
+  const tags = params.get("tags")?.trim();
+  return {
+    q,
+    limit: pageSize,
+    sort: pick(
+      params.get("sort"),
+      SORTS.map((s) => s.value),
+    ),
+    duration: pick(
+      params.get("duration"),
+      DURATIONS.map((d) => d.value),
+    ),
+    // Whole days, so the query (and its cache key) stays the same for the whole day.
+    publishedAfter: uploaded
+      ? new Date(Math.floor(Date.now() / 86_400_000 - UPLOADED[uploaded]) * 86_400_000).toISOString()
+      : undefined,
+    minHeight: quality ? Number(quality) : undefined,
+    tags: tags || undefined,
+  };
+}
 
 export function SearchPage({ pageSize }: { pageSize: number }) {
   const [params] = useSearchParams();
@@ -19,11 +72,76 @@ export function SearchPage({ pageSize }: { pageSize: number }) {
 }
 
 function SearchResults({ q, pageSize }: { q: string; pageSize: number }) {
-  const result = useVideos({ q, limit: pageSize });
+  const [params] = useSearchParams();
+  const key = params.toString();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the URL's query string is the key
+  const query = useMemo(() => queryFromUrl(params, q, pageSize), [key, q, pageSize]);
+  const result = useVideos(query);
   return (
     <section aria-labelledby="search-heading">
       <h1 id="search-heading">Results for “{q}”</h1>
+      <SearchFilters />
       <VideoGrid result={result} empty={`No videos match “${q}”.`} />
     </section>
+  );
+}
+
+/** Sort and filter controls; each change rewrites the URL, which drives the search. */
+function SearchFilters() {
+  const [params, setParams] = useSearchParams();
+  const set = (name: string, value: string) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    setParams(next);
+  };
+  const select = (name: string, label: string, options: { value: string; label: string }[], anyLabel: string) => (
+    <label className="demo-filter">
+      {label}
+      <select value={params.get(name) ?? ""} onChange={(e) => set(name, e.target.value)}>
+        <option value="">{anyLabel}</option>
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+  return (
+    // biome-ignore lint/a11y/useSemanticElements: a group of live filters, not a form that submits
+    <div role="group" aria-label="Search filters" className="demo-filters">
+      {select(
+        "sort",
+        "Sort by",
+        SORTS.filter((s) => s.value !== "relevance"),
+        "Relevance",
+      )}
+      {select("duration", "Duration", DURATIONS, "Any length")}
+      {select(
+        "uploaded",
+        "Upload date",
+        [
+          { value: "day", label: "Today" },
+          { value: "week", label: "This week" },
+          { value: "month", label: "This month" },
+          { value: "year", label: "This year" },
+        ],
+        "Any time",
+      )}
+      {select("quality", "Quality", QUALITIES, "Any quality")}
+      <label className="demo-filter">
+        Tags
+        <input
+          type="text"
+          defaultValue={params.get("tags") ?? ""}
+          placeholder="e.g. cats,funny"
+          onBlur={(e) => set("tags", e.target.value.trim())}
+          onKeyDown={(e) => {
+            if (e.key === "Enter") set("tags", e.currentTarget.value.trim());
+          }}
+        />
+      </label>
+    </div>
   );
 }

@@ -48,3 +48,14 @@ export interface JobStore {
   hasPending(key: string): Promise<boolean>;
   ping(): Promise<void>;
 }
+
+/**
+ * Tells a QueueBus that jobs of a topic became available in another process (PostgreSQL
+ * LISTEN/NOTIFY: a publish or a hand-back by another instance), so a waiting consumer claims at
+ * once instead of at its next poll.
+ */
+export interface JobWakeups {
+  /** `listener` gets the topic, or null when any topic may have jobs (notifications were missed). */
+  subscribe(listener: (topic: string | null) => void): () => void;
+  close(): Promise<void>;
+}

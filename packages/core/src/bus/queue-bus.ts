@@ -3,7 +3,7 @@ import type { EventPayloads } from "../events.js";
 import { type BusMessage, type Handler, type HandlerMap, type Topic, validatePayload } from "../events.js";
 import type { Bus, SubscribeOptions } from "./bus.js";
 import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy, errorText, retryDelayMs, sleep } from "./delivery-policy.js";
-import type { JobStore, QueuedJob } from "./job-store.js";
+import type { JobStore, JobWakeups, QueuedJob } from "./job-store.js";
 import { isDeadLocalOwner, newOwnerId } from "./owner-id.js";
 
 export interface QueueBusOptions extends Partial<DeliveryPolicy> {
@@ -11,8 +11,14 @@ export interface QueueBusOptions extends Partial<DeliveryPolicy> {
   logger?: Logger;
   /** A claimed job is redelivered when its consumer has not renewed the lease for this long. */
   leaseMs?: number;
-  /** How often an idle consumer looks for new jobs (jobs published in this process wake it at once). */
+  /**
+   * How often an idle consumer looks for new jobs. Jobs published through this bus wake it at
+   * once, and so do `wakeups` for jobs published elsewhere; the poll finds the rest (retries
+   * whose delay ran out, a lost notification).
+   */
   pollMs?: number;
+  /** Notifications of jobs published by other processes; the bus closes them when it closes. */
+  wakeups?: JobWakeups;
   /** After a stop aborted a handler, how long to wait for it before handing its job back anyway. */
   handbackTimeoutMs?: number;
 }
@@ -55,6 +61,8 @@ export class QueueBus implements Bus {
   readonly #consumers = new Map<string, Consumer>();
   #closed = false;
   #recovered: Promise<void> | null = null;
+  readonly #wakeups: JobWakeups | undefined;
+  readonly #stopWakeups: (() => void) | undefined;
 
   constructor(options: QueueBusOptions) {
     this.#store = options.store;
@@ -67,6 +75,12 @@ export class QueueBus implements Bus {
     this.#leaseMs = options.leaseMs ?? 30_000;
     this.#pollMs = options.pollMs ?? 500;
     this.#handbackTimeoutMs = options.handbackTimeoutMs ?? 5_000;
+    this.#wakeups = options.wakeups;
+    this.#stopWakeups = options.wakeups?.subscribe((topic) => {
+      for (const c of this.#consumers.values()) {
+        if (topic === null || c.topics.includes(topic as Topic)) this.#schedule(c, 0);
+      }
+    });
   }
 
   async publish<T extends Topic>(topic: T, payload: EventPayloads[T], key?: string): Promise<void> {
@@ -140,7 +154,9 @@ export class QueueBus implements Bus {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#stopWakeups?.();
     await Promise.all([...this.#consumers.keys()].map((g) => this.unsubscribe(g)));
+    await this.#wakeups?.close();
   }
 
   #schedule(c: Consumer, delay: number): void {

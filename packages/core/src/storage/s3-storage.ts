@@ -21,7 +21,14 @@ import {
 import { Upload } from "@aws-sdk/lib-storage";
 import type { S3StorageConfig } from "../config.js";
 import { objectHeaders } from "./object-headers.js";
-import { assertValidKey, ObjectNotFoundError, type PutOptions, type Storage, type StoredObject } from "./storage.js";
+import {
+  assertValidKey,
+  ObjectNotFoundError,
+  type OpenedObject,
+  type PutOptions,
+  type Storage,
+  type StoredObject,
+} from "./storage.js";
 
 /** Multipart part size for streamed writes: memory per write is about partSize × queueSize. */
 const PART_SIZE = 8 * 1024 * 1024;
@@ -169,6 +176,12 @@ export class S3Storage implements Storage {
       if (isNotFound(err)) return null;
       throw err;
     }
+  }
+
+  async open(key: string): Promise<OpenedObject | null> {
+    const object = await this.stat(key);
+    if (!object) return null;
+    return { ...object, read: (range) => this.get(key, range), close: async () => {} };
   }
 
   async copy(fromKey: string, toKey: string): Promise<void> {

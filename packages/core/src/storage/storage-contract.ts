@@ -51,6 +51,23 @@ export function storageContract(open: () => Promise<{ storage: Storage; close():
     expect(await storage.list("videos/")).toEqual([]);
   });
 
+  it("opens an object for reading: metadata first, then its bytes or a range, absent as null", async () => {
+    await storage.put("videos/a/hls/720p/seg-000.m4s", "0123456789");
+    const whole = await storage.open("videos/a/hls/720p/seg-000.m4s");
+    expect(whole).toMatchObject({ key: "videos/a/hls/720p/seg-000.m4s", size: 10 });
+    expect(whole?.etag).toBe((await storage.stat("videos/a/hls/720p/seg-000.m4s"))?.etag);
+    expect(await text(await (whole as NonNullable<typeof whole>).read())).toBe("0123456789");
+    const ranged = await storage.open("videos/a/hls/720p/seg-000.m4s");
+    expect(await text(await (ranged as NonNullable<typeof ranged>).read({ start: 2, end: 4 }))).toBe("234");
+    // Opened and let go without reading (a HEAD): nothing is held, the object can go.
+    const unread = await storage.open("videos/a/hls/720p/seg-000.m4s");
+    await unread?.close();
+    await storage.delete("videos/a/hls/720p/seg-000.m4s");
+    expect(await storage.open("videos/a/hls/720p/seg-000.m4s")).toBeNull();
+    await storage.put("videos/a/hls/720p/seg-001.m4s", "x");
+    expect(await storage.open("videos/a/hls/720p")).toBeNull();
+  });
+
   it("does not mistake a key that shares a prefix's characters for one under it", async () => {
     await storage.put("videos/ab/poster.jpg", "x");
     await storage.put("videos/a/poster.jpg", "y");

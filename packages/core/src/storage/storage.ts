@@ -8,6 +8,17 @@ export interface StoredObject {
   etag?: string;
 }
 
+/**
+ * An object opened for reading: its metadata now, its bytes when asked. Whoever opens it either
+ * reads it (the stream releases what it holds when it ends or is destroyed) or closes it.
+ */
+export interface OpenedObject extends StoredObject {
+  /** The bytes, optionally a range (inclusive end); call at most once. */
+  read(range?: { start: number; end?: number }): Promise<Readable>;
+  /** Releases the object without reading it (a HEAD, an unsatisfiable range). */
+  close(): Promise<void>;
+}
+
 /** Headers an object is stored with; derived from the key (`objectHeaders`) when absent. */
 export interface PutOptions {
   contentType?: string;
@@ -29,6 +40,11 @@ export interface Storage {
   /** Downloads an object to a local file (ffmpeg needs a seekable input). */
   getToFile(key: string, localPath: string): Promise<void>;
   stat(key: string): Promise<StoredObject | null>;
+  /**
+   * Metadata and bytes of one object in one step, null when absent (media delivery: on disk one
+   * open file descriptor, so the size sent is the size read even if the file is replaced).
+   */
+  open(key: string): Promise<OpenedObject | null>;
   /** Copies an object to a new key, replacing it (a hard link on disk, a server-side copy in S3). */
   copy(fromKey: string, toKey: string): Promise<void>;
   /** Moves an object to a new key (a rename on disk, copy + delete in S3). */

@@ -1,6 +1,7 @@
 import { type Bus, type Config, KafkaBus, type Logger, QueueBus } from "@reelkit/core";
+import { PostgresChangeFeed } from "../db/change-feed.js";
 import type { Database } from "../db/database.js";
-import { SqlJobStore } from "./sql-job-store.js";
+import { JOB_CHANNEL, SqlJobStore } from "./sql-job-store.js";
 
 export interface RuntimeBus {
   bus: Bus;
@@ -8,25 +9,33 @@ export interface RuntimeBus {
   owns: ((videoId: string) => Promise<boolean>) | null;
 }
 
-/** The job queue in the catalog database (embedded default). */
-export function createQueueBus(
+/**
+ * The job queue in the catalog database (embedded default). Consumers hear of jobs published by
+ * other instances on the same database through LISTEN/NOTIFY (one connection), so none waits
+ * for its poll; resolves once that connection listens (without it, consumers poll).
+ */
+export async function createQueueBus(
   config: Pick<Config, "jobMaxAttempts" | "jobBackoffMs" | "jobLeaseMs">,
   db: Database,
   logger?: Logger,
-): RuntimeBus {
+): Promise<RuntimeBus> {
   const store = new SqlJobStore(db.prisma);
+  const log = logger?.child({ name: "reelkit-bus" });
+  const wakeups = new PostgresChangeFeed(db.url, log, JOB_CHANNEL);
+  await wakeups.start().catch((err) => log?.warn({ err }, "could not listen for jobs; consumers poll for them"));
   const bus = new QueueBus({
     store,
-    logger: logger?.child({ name: "reelkit-bus" }),
+    logger: log,
     maxAttempts: config.jobMaxAttempts,
     backoffMs: config.jobBackoffMs,
     leaseMs: config.jobLeaseMs,
+    wakeups,
   });
   return { bus, owns: (videoId) => store.hasPending(videoId) };
 }
 
 /** Kafka when KAFKA_BROKERS is set, else the job queue in the catalog database. */
-export function createRuntimeBus(config: Config, db: Database, logger?: Logger): RuntimeBus {
+export async function createRuntimeBus(config: Config, db: Database, logger?: Logger): Promise<RuntimeBus> {
   if (config.kafkaBrokers.length === 0) return createQueueBus(config, db, logger);
   const bus = new KafkaBus({
     brokers: config.kafkaBrokers,

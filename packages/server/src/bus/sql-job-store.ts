@@ -1,6 +1,9 @@
 import type { ClaimOptions, JobStore, QueuedJob } from "@reelkit/core";
 import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
 
+/** NOTIFY channel of `bus_job`: the payload is the topic of a job that became claimable. */
+export const JOB_CHANNEL = "reelkit_jobs";
+
 /**
  * The JobStore on the catalog database (embedded or external PostgreSQL), table `bus_job`. Claims are one
  * statement: the oldest available rows are locked with FOR UPDATE SKIP LOCKED, so concurrent
@@ -11,10 +14,14 @@ import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
 export class SqlJobStore implements JobStore {
   constructor(private readonly prisma: PrismaClient) {}
 
+  /** The row and its notification commit together: listeners hear of it once it is claimable. */
   async insert(message: { topic: string; key: string; payload: unknown }): Promise<void> {
-    await this.prisma.busJob.create({
-      data: { topic: message.topic, key: message.key, payload: message.payload as Prisma.InputJsonValue },
-    });
+    await this.prisma.$transaction([
+      this.prisma.busJob.create({
+        data: { topic: message.topic, key: message.key, payload: message.payload as Prisma.InputJsonValue },
+      }),
+      this.prisma.$executeRaw`SELECT pg_notify(${JOB_CHANNEL}, ${message.topic})`,
+    ]);
   }
 
   async claim({ topics, limit, owner, leaseMs }: ClaimOptions): Promise<QueuedJob[]> {
@@ -56,11 +63,15 @@ export class SqlJobStore implements JobStore {
     await this.prisma.$executeRaw`DELETE FROM bus_job WHERE id = ${BigInt(id)} AND lease_owner = ${owner}`;
   }
 
+  /** Handed back jobs are claimable at once: other instances are told (NOTIFY, on commit). */
   async release(id: string, owner: string): Promise<void> {
     await this.prisma.$executeRaw`
-      UPDATE bus_job SET lease_owner = NULL, lease_until = NULL, available_at = now(),
-                         attempts = GREATEST(attempts - 1, 0)
-       WHERE id = ${BigInt(id)} AND lease_owner = ${owner} AND parked_at IS NULL`;
+      WITH released AS (
+        UPDATE bus_job SET lease_owner = NULL, lease_until = NULL, available_at = now(),
+                           attempts = GREATEST(attempts - 1, 0)
+         WHERE id = ${BigInt(id)} AND lease_owner = ${owner} AND parked_at IS NULL
+        RETURNING topic)
+      SELECT pg_notify(${JOB_CHANNEL}, topic) FROM released`;
   }
 
   async retry(id: string, owner: string, delayMs: number, error: string): Promise<void> {

@@ -4,7 +4,7 @@ import { describeWith } from "../../../../test/engines.js";
 import { makeUser, playableEvent, readyEvent } from "../../test/factories.js";
 import { createTestDatabase, postgresMissing, type TestDatabase, type TestEngine } from "../db/test-databases.js";
 import type { Video } from "../generated/prisma/client.js";
-import { CatalogService, InvalidCursorError } from "./catalog-service.js";
+import { CatalogService, InvalidCursorError, type Page } from "./catalog-service.js";
 import { OutboxRepository } from "./outbox.js";
 
 function suite(engine: TestEngine) {
@@ -38,13 +38,52 @@ function suite(engine: TestEngine) {
     });
   }
 
-  async function makeReady(overrides: { title?: string; description?: string } = {}): Promise<Video> {
+  interface ReadyOverrides {
+    title?: string;
+    description?: string;
+    ownerId?: string;
+    duration?: number;
+    height?: number;
+    publishedAt?: Date;
+    viewCount?: number;
+    tags?: string[];
+  }
+
+  async function makeReady(overrides: ReadyOverrides = {}): Promise<Video> {
     const v = await makeVideo(overrides);
     const finished = await catalog.finishUpload(v.id, { sourceKey: `videos/${v.id}/source`, sourceSize: 1234 });
-    const ready = await catalog.applyReady(readyEvent(v.id, finished?.video.attempt ?? 0));
+    const event = readyEvent(v.id, finished?.video.attempt ?? 0);
+    if (overrides.duration !== undefined) event.durationSec = overrides.duration;
+    if (overrides.height !== undefined) event.height = overrides.height;
+    const ready = await catalog.applyReady(event);
     if (!ready) throw new Error("not ready");
+    if (overrides.publishedAt || overrides.viewCount !== undefined || overrides.tags) {
+      return t.db.prisma.video.update({
+        where: { id: v.id },
+        data: {
+          publishedAt: overrides.publishedAt,
+          viewCount: overrides.viewCount === undefined ? undefined : BigInt(overrides.viewCount),
+          tags: overrides.tags,
+        },
+      });
+    }
     return ready;
   }
+
+  /** Every page of a list/search, following nextCursor. */
+  async function allPages(fetchPage: (cursor: string | null) => Promise<Page>): Promise<string[]> {
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    for (let i = 0; i < 50; i++) {
+      const page = await fetchPage(cursor);
+      ids.push(...page.items.map((v) => v.id));
+      cursor = page.nextCursor;
+      if (!cursor) return ids;
+    }
+    throw new Error("too many pages");
+  }
+
+  const crafted = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 
   it("createForUpload makes an UPLOADING row and is idempotent", async () => {
     const v = await makeVideo({ title: "First" });
@@ -216,6 +255,194 @@ function suite(engine: TestEngine) {
 
     expect((await catalog.search({ q: "zzzzqqq", limit: 10 })).items).toEqual([]);
     expect((await catalog.search({ q: "  ", limit: 10 })).items).toEqual([]);
+  });
+
+  it("get reads every column exactly as Prisma does (the raw column list has not drifted)", async () => {
+    const v = await makeReady({ title: "Raw", tags: ["a", "b"], viewCount: 7 });
+    expect(await catalog.get(v.id)).toEqual(await t.db.prisma.video.findUnique({ where: { id: v.id } }));
+    const page = await catalog.list({ limit: 1 });
+    expect(page.items[0]).toEqual(await t.db.prisma.video.findUnique({ where: { id: v.id } }));
+  });
+
+  it("sorts by newest, oldest, longest and most viewed with keyset pages, ties broken by id", async () => {
+    const day = (d: number) => new Date(Date.UTC(2026, 0, d));
+    const vids = [
+      await makeReady({ title: "a", duration: 30, viewCount: 5, publishedAt: day(3) }),
+      await makeReady({ title: "b", duration: 600, viewCount: 5, publishedAt: day(1) }),
+      await makeReady({ title: "c", duration: 600, viewCount: 900, publishedAt: day(2) }),
+      await makeReady({ title: "d", duration: 3000, viewCount: 0, publishedAt: day(2) }),
+      await makeReady({ title: "e", duration: 5, viewCount: 1, publishedAt: day(5) }),
+    ];
+    await makeVideo({ title: "not ready" });
+    const byId = (a: Video, b: Video) => (a.id < b.id ? 1 : -1);
+    const expected = {
+      newest: [...vids].sort((a, b) => (b.publishedAt?.getTime() ?? 0) - (a.publishedAt?.getTime() ?? 0) || byId(a, b)),
+      oldest: [...vids].sort(
+        (a, b) => (a.publishedAt?.getTime() ?? 0) - (b.publishedAt?.getTime() ?? 0) || -byId(a, b),
+      ),
+      longest: [...vids].sort((a, b) => (b.duration ?? 0) - (a.duration ?? 0) || byId(a, b)),
+      views: [...vids].sort((a, b) => Number(b.viewCount - a.viewCount) || byId(a, b)),
+    };
+    for (const [sort, order] of Object.entries(expected)) {
+      const ids = await allPages((cursor) => catalog.list({ limit: 2, cursor, sort: sort as keyof typeof expected }));
+      expect(ids, sort).toEqual(order.map((v) => v.id));
+    }
+  });
+
+  it("filters by duration bucket or range, publish dates, height, tags and owner", async () => {
+    await makeUser(t.db.prisma, { id: "ann" });
+    const short = await makeReady({ title: "short clip", duration: 60, height: 480, tags: ["cats"], ownerId: "ann" });
+    const medium = await makeReady({
+      title: "medium clip",
+      duration: 600,
+      height: 1080,
+      tags: ["cats", "funny"],
+      publishedAt: new Date("2025-06-01T00:00:00Z"),
+    });
+    const long = await makeReady({ title: "long clip", duration: 3600, height: 720, tags: ["funny"] });
+    const ids = async (f: Parameters<CatalogService["list"]>[0]) =>
+      (await catalog.list(f)).items.map((v) => v.title).sort();
+    expect(await ids({ limit: 10, duration: "short" })).toEqual(["short clip"]);
+    expect(await ids({ limit: 10, duration: "medium" })).toEqual(["medium clip"]);
+    expect(await ids({ limit: 10, duration: "long" })).toEqual(["long clip"]);
+    expect(await ids({ limit: 10, minDuration: 60, maxDuration: 3600 })).toEqual(["medium clip", "short clip"]);
+    expect(await ids({ limit: 10, minHeight: 720 })).toEqual(["long clip", "medium clip"]);
+    expect(await ids({ limit: 10, tags: ["cats"] })).toEqual(["medium clip", "short clip"]);
+    expect(await ids({ limit: 10, tags: ["cats", "funny"] })).toEqual(["medium clip"]);
+    expect(await ids({ limit: 10, ownerId: "ann" })).toEqual(["short clip"]);
+    expect(await ids({ limit: 10, publishedBefore: new Date("2026-01-01T00:00:00Z") })).toEqual(["medium clip"]);
+    expect(await ids({ limit: 10, publishedAfter: new Date("2026-01-01T00:00:00Z") })).toEqual([
+      "long clip",
+      "short clip",
+    ]);
+    // The same filters narrow a search.
+    const found = await catalog.search({ q: "clip", limit: 10, tags: ["funny"], minHeight: 1000 });
+    expect(found.items.map((v) => v.id)).toEqual([medium.id]);
+    expect((await catalog.search({ q: "clip", limit: 10, duration: "short" })).items.map((v) => v.id)).toEqual([
+      short.id,
+    ]);
+    expect((await catalog.search({ q: "clip", limit: 10, sort: "longest" })).items.map((v) => v.id)).toEqual([
+      long.id,
+      medium.id,
+      short.id,
+    ]);
+  });
+
+  it("search ranks title matches above description matches and pages by keyset", async () => {
+    const inTitle = await makeReady({ title: "Guitar lesson", description: "strings" });
+    const inDesc = await makeReady({ title: "Evening jam", description: "a guitar and a piano" });
+    const both = await makeReady({ title: "Guitar guitar", description: "more guitar solos" });
+    await makeReady({ title: "Piano only", description: "keys" });
+    const ranked = await catalog.search({ q: "guitar", limit: 10 });
+    expect(ranked.items.map((v) => v.id)).toEqual([both.id, inTitle.id, inDesc.id]);
+    const paged = await allPages((cursor) => catalog.search({ q: "guitar", limit: 1, cursor }));
+    expect(paged).toEqual([both.id, inTitle.id, inDesc.id]);
+    // Every word matching (full text) ranks first; a phrase keeps word order. Fewer full-text
+    // matches than a page bring in close titles (typo tolerance) below them.
+    expect((await catalog.search({ q: "guitar piano", limit: 10 })).items[0]?.id).toBe(inDesc.id);
+    expect((await catalog.search({ q: '"guitar lesson"', limit: 10 })).items[0]?.id).toBe(inTitle.id);
+    const newest = await allPages((cursor) => catalog.search({ q: "guitar", limit: 2, cursor, sort: "oldest" }));
+    expect(newest).toEqual([inTitle.id, inDesc.id, both.id]);
+  });
+
+  it("rejects every cursor it did not issue (InvalidCursorError, never a database error)", async () => {
+    const v = await makeReady({ title: "cursor target" });
+    const i = v.id;
+    const listCursors = [
+      "garbage!",
+      crafted({ o: 1e21 }),
+      crafted({ o: 2 ** 63 }),
+      crafted({ m: "l", s: "newest", k: Date.UTC(0, 0, 1) - 1900 * 365.25 * 864e5, i }),
+      crafted({ m: "l", s: "newest", k: new Date("0000-01-01T00:00:00Z").getTime(), i }),
+      crafted({ m: "l", s: "newest", k: -62198755200000, i }),
+      crafted({ m: "l", s: "newest", k: 1e21, i }),
+      crafted({ m: "l", s: "newest", k: 1.5, i }),
+      crafted({ m: "l", s: "newest", k: 0, i: "not-a-uuid" }),
+      crafted({ m: "l", s: "oldest", k: 0, i }),
+      crafted({ m: "s", s: "newest", k: 0, i }),
+      crafted({ m: "l", s: "newest", k: 0, i, extra: 1 }),
+      crafted({ p: "-000001-01-01T00:00:00.000Z", i }),
+      crafted({ p: "0000-01-01T00:00:00.000Z", i }),
+      crafted([1, 2]),
+      crafted(null),
+    ];
+    for (const cursor of listCursors) {
+      await expect(catalog.list({ limit: 2, cursor }), cursor).rejects.toBeInstanceOf(InvalidCursorError);
+    }
+    await expect(
+      catalog.list({ limit: 2, sort: "views", cursor: crafted({ m: "l", s: "views", k: 2 ** 63, i }) }),
+    ).rejects.toBeInstanceOf(InvalidCursorError);
+    for (const cursor of [
+      crafted({ o: 1e21 }),
+      crafted({ m: "s", s: "relevance", k: 1e21, i }),
+      crafted({ m: "l", s: "relevance", k: 1, i }),
+    ]) {
+      await expect(catalog.search({ q: "x", limit: 2, cursor }), cursor).rejects.toBeInstanceOf(InvalidCursorError);
+    }
+    // A valid cursor past the end is an empty page, not an error.
+    const end = await catalog.list({ limit: 2, cursor: crafted({ m: "l", s: "newest", k: 0, i }) });
+    expect(end.items).toEqual([]);
+  });
+
+  it("lists, searches and suggests PUBLIC videos only, over every keyset page; listMine pages through the owner's own", async () => {
+    await makeUser(t.db.prisma, { id: "user-2" });
+    const made: Video[] = [];
+    for (const [i, visibility] of (
+      ["PUBLIC", "UNLISTED", "PRIVATE", "PUBLIC", "PRIVATE", "PUBLIC"] as const
+    ).entries()) {
+      const v = await makeReady({ title: `Harbour walk ${i}`, publishedAt: new Date(Date.UTC(2026, 0, i + 1)) });
+      made.push(visibility === "PUBLIC" ? v : ((await catalog.update(v.id, { visibility })) as Video));
+    }
+    const others = await makeReady({ title: "Harbour walk elsewhere", ownerId: "user-2" });
+    await catalog.update(others.id, { visibility: "PRIVATE" });
+    const publicIds = made.filter((v) => v.visibility === "PUBLIC").map((v) => v.id);
+    for (const sort of ["newest", "oldest", "longest", "views"] as const) {
+      const listed = await allPages((cursor) => catalog.list({ limit: 1, cursor: cursor ?? undefined, sort }));
+      expect([...listed].sort(), sort).toEqual([...publicIds].sort());
+      const found = await allPages((cursor) =>
+        catalog.search({ q: "harbour", limit: 1, cursor: cursor ?? undefined, sort }),
+      );
+      expect([...found].sort(), sort).toEqual([...publicIds].sort());
+    }
+    // A typo goes through the trigram candidates: still PUBLIC only.
+    expect((await catalog.search({ q: "harbuor", limit: 20 })).items.map((v) => v.id).sort()).toEqual(
+      [...publicIds].sort(),
+    );
+    expect(await catalog.suggest("harbour walk", 20)).toEqual(
+      expect.arrayContaining(["Harbour walk 0", "Harbour walk 3", "Harbour walk 5"]),
+    );
+    expect(await catalog.suggest("harbour walk", 20)).toHaveLength(3);
+    // The owner's own, every visibility, newest created first; another owner's stay out.
+    const mine = await allPages((cursor) => catalog.listMine("user-1", { limit: 2, cursor: cursor ?? undefined }));
+    expect(mine).toEqual([...made].reverse().map((v) => v.id));
+    expect(await allPages((cursor) => catalog.listMine("user-2", { limit: 2, cursor: cursor ?? undefined }))).toEqual([
+      others.id,
+    ]);
+    // A list cursor is no cursor of listMine (and the other way round).
+    const listCursor = (await catalog.list({ limit: 1 })).nextCursor as string;
+    await expect(catalog.listMine("user-1", { limit: 1, cursor: listCursor })).rejects.toThrow("invalid cursor");
+    const mineCursor = (await catalog.listMine("user-1", { limit: 1 })).nextCursor as string;
+    await expect(catalog.list({ limit: 1, cursor: mineCursor })).rejects.toThrow("invalid cursor");
+  });
+
+  it("suggests READY titles by prefix, case-insensitively, most viewed first", async () => {
+    await makeReady({ title: "Cooking pasta", viewCount: 3 });
+    await makeReady({ title: "cooking rice", viewCount: 10 });
+    await makeReady({ title: "Cooking pasta", viewCount: 1 });
+    await makeReady({ title: "Baking 100% bread" });
+    await makeVideo({ title: "Cooking in progress" });
+    expect(await catalog.suggest("cook", 8)).toEqual(["cooking rice", "Cooking pasta"]);
+    expect(await catalog.suggest("COOKING P", 8)).toEqual(["Cooking pasta"]);
+    expect(await catalog.suggest("baking 100%", 8)).toEqual(["Baking 100% bread"]);
+    expect(await catalog.suggest("%", 8)).toEqual([]);
+    expect(await catalog.suggest("zzz", 8)).toEqual([]);
+  });
+
+  it("update stores tags trimmed, lower-case and without duplicates", async () => {
+    const v = await makeReady({ title: "Tagged" });
+    const u = await catalog.update(v.id, { tags: [" Cats ", "cats", "Funny", ""] });
+    expect(u?.tags).toEqual(["cats", "funny"]);
+    expect((await catalog.list({ limit: 5, tags: ["funny"] })).items.map((x) => x.id)).toEqual([v.id]);
   });
 
   it("update changes title/description; delete returns the row once", async () => {

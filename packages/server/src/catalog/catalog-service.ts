@@ -6,14 +6,27 @@ import type {
   TranscodeReady,
   VideoUploaded,
 } from "@reelkit/core";
+import { type ChangeFeed, InProcessChangeFeed } from "../db/change-feed.js";
 import { Prisma, type PrismaClient, type Video } from "../generated/prisma/client.js";
 import type { Visibility } from "../generated/prisma/enums.js";
+import {
+  type CatalogFilters,
+  type Cursor,
+  decodeCursor,
+  encodeCursor,
+  isUuid,
+  keyOf,
+  type ListSort,
+  listQuery,
+  type SearchSort,
+  searchQuery,
+  suggestionsQuery,
+  VIDEO_COLUMNS,
+} from "./catalog-query.js";
+import type { VideoCache } from "./video-cache.js";
+import { ViewCounter } from "./view-counter.js";
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(id: string): boolean {
-  return UUID_RE.test(id);
-}
+export { InvalidCursorError, isUuid } from "./catalog-query.js";
 
 export interface CreateForUploadInput {
   videoId: string;
@@ -43,16 +56,18 @@ export interface FinishUploadResult {
   queued: boolean;
 }
 
-export interface ListOptions {
+export interface ListOptions extends CatalogFilters {
   limit: number;
   cursor?: string | null;
-  sort?: "newest" | "oldest";
+  sort?: ListSort;
 }
 
-export interface SearchOptions {
+export interface SearchOptions extends CatalogFilters {
   q: string;
   limit: number;
   cursor?: string | null;
+  /** Default relevance. */
+  sort?: SearchSort;
 }
 
 export interface Page {
@@ -64,56 +79,22 @@ export interface UpdateInput {
   title?: string;
   description?: string;
   visibility?: Visibility;
+  tags?: string[];
 }
 
 export type CatalogChangeListener = (video: Video) => void;
 
-/** Thrown for a cursor that this service did not produce. */
-export class InvalidCursorError extends Error {
-  constructor() {
-    super("invalid cursor");
-    this.name = "InvalidCursorError";
-  }
+export interface CatalogServiceOptions {
+  /** Caches hot video reads; invalidated through `changes`. None when absent. */
+  cache?: VideoCache;
+  /** Changes every instance hears (PostgreSQL LISTEN/NOTIFY); in-process when absent. */
+  changes?: ChangeFeed;
+  /** Playback-session view counting; one with default limits when absent. */
+  views?: ViewCounter;
 }
-
-function encodeCursor(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString("base64url");
-}
-
-function decodeCursor<T>(cursor: string, check: (v: unknown) => v is T): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  } catch {
-    throw new InvalidCursorError();
-  }
-  if (!check(value)) throw new InvalidCursorError();
-  return value;
-}
-
-interface ListCursor {
-  p: string;
-  i: string;
-}
-const isListCursor = (v: unknown): v is ListCursor =>
-  typeof v === "object" &&
-  v !== null &&
-  typeof (v as ListCursor).p === "string" &&
-  !Number.isNaN(Date.parse((v as ListCursor).p)) &&
-  typeof (v as ListCursor).i === "string" &&
-  isUuid((v as ListCursor).i);
-
-interface SearchCursor {
-  o: number;
-}
-const isSearchCursor = (v: unknown): v is SearchCursor =>
-  typeof v === "object" && v !== null && Number.isInteger((v as SearchCursor).o) && (v as SearchCursor).o >= 0;
 
 /** Only these statuses may still change through transcoder events; READY/FAILED are final. */
 const ACTIVE = ["QUEUED", "PROCESSING"] as const;
-
-/** Minimum pg_trgm word similarity for a title to match a (possibly misspelt) query. */
-const TRGM_THRESHOLD = 0.4;
 
 /**
  * The video catalog: the only code that writes the `video` and `outbox` tables. Status changes
@@ -121,9 +102,29 @@ const TRGM_THRESHOLD = 0.4;
  */
 export class CatalogService {
   private readonly events = new EventEmitter();
+  private readonly cache: VideoCache | null;
+  private readonly changes: ChangeFeed;
+  private readonly views: ViewCounter;
 
-  constructor(private readonly prisma: PrismaClient) {
+  constructor(
+    private readonly prisma: PrismaClient,
+    options: CatalogServiceOptions = {},
+  ) {
     this.events.setMaxListeners(0);
+    this.cache = options.cache ?? null;
+    this.changes = options.changes ?? new InProcessChangeFeed();
+    this.views = options.views ?? new ViewCounter(prisma);
+    const cache = this.cache;
+    if (cache) this.changes.subscribe((id) => cache.invalidate(id));
+  }
+
+  /**
+   * Drops `id` from this instance's cache at once and tells every other instance. A failed
+   * announcement is not the writer's error: the other caches' TTL bounds the staleness.
+   */
+  private async changed(id: string): Promise<void> {
+    this.cache?.invalidate(id);
+    await this.changes.publish(id).catch(() => {});
   }
 
   /** Subscribes to every status/progress change; returns the unsubscribe function. */
@@ -135,6 +136,7 @@ export class CatalogService {
   }
 
   private emit(video: Video): void {
+    void this.changed(video.id);
     this.events.emit("change", video);
   }
 
@@ -247,6 +249,7 @@ export class CatalogService {
   async cancelUpload(videoId: string): Promise<boolean> {
     if (!isUuid(videoId)) return false;
     const { count } = await this.prisma.video.deleteMany({ where: { id: videoId, status: "UPLOADING" } });
+    if (count > 0) await this.changed(videoId);
     return count > 0;
   }
 
@@ -261,8 +264,8 @@ export class CatalogService {
   /** A video's visibility (null: no such video), for media delivery. */
   async visibilityOf(id: string): Promise<Visibility | null> {
     if (!isUuid(id)) return null;
-    const row = await this.prisma.video.findUnique({ where: { id }, select: { visibility: true } });
-    return row?.visibility ?? null;
+    // Through the cache: every media request asks, and every change invalidates it.
+    return (await this.get(id))?.visibility ?? null;
   }
 
   /** How many uploads of this owner have not finished yet (the per-user cap). */
@@ -271,11 +274,11 @@ export class CatalogService {
   }
 
   /** Every video of one owner, any status, newest first, keyset-paginated on createdAt then id. */
-  async listMine(ownerId: string, options: Omit<ListOptions, "sort">): Promise<Page> {
+  async listMine(ownerId: string, options: { limit: number; cursor?: string }): Promise<Page> {
     const where: Prisma.VideoWhereInput = { ownerId };
     if (options.cursor) {
-      const c = decodeCursor(options.cursor, isListCursor);
-      const at = new Date(c.p);
+      const c = decodeCursor(options.cursor, "m", "newest");
+      const at = new Date(c.k);
       where.OR = [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: c.i } }];
     }
     const rows = await this.prisma.video.findMany({
@@ -287,69 +290,78 @@ export class CatalogService {
     const last = items.at(-1);
     const nextCursor =
       rows.length > options.limit && last
-        ? encodeCursor({ p: last.createdAt.toISOString(), i: last.id } satisfies ListCursor)
+        ? encodeCursor({ m: "m", s: "newest", k: last.createdAt.getTime(), i: last.id })
         : null;
     return { items, nextCursor };
   }
 
-  get(id: string): Promise<Video | null> {
-    if (!isUuid(id)) return Promise.resolve(null);
-    return this.prisma.video.findUnique({ where: { id } });
+  /** One video by id (any status), through the cache when there is one; raw SQL, the hottest read. */
+  async get(id: string): Promise<Video | null> {
+    if (!isUuid(id)) return null;
+    const load = async () => {
+      const rows = await this.prisma.$queryRaw<Video[]>(
+        Prisma.sql`SELECT ${VIDEO_COLUMNS} FROM "video" v WHERE v."id" = ${id}::uuid`,
+      );
+      return rows[0] ?? null;
+    };
+    return this.cache ? this.cache.getOrLoad(id, load) : load();
   }
 
-  /** READY videos by publishedAt then id (newest first by default), keyset-paginated. */
+  /** Counts a view of `id` for playback session `session` (once per session); written by flushViews. */
+  recordView(id: string, session: string): boolean {
+    return this.views.record(id, session);
+  }
+
+  /** Writes the pending view counts in one statement. */
+  async flushViews(): Promise<void> {
+    const ids = await this.views.flush();
+    // Counts change constantly: cached rows keep theirs until evicted, except here, in-process.
+    for (const id of ids) this.cache?.invalidate(id);
+  }
+
+  /**
+   * READY videos in `sort` order (newest first by default), keyset-paginated over the
+   * matching (status, key, id) index: every page costs what the first one does.
+   */
   async list(options: ListOptions): Promise<Page> {
-    const desc = (options.sort ?? "newest") === "newest";
-    // Lists show PUBLIC videos only: UNLISTED plays by link, PRIVATE only for its owner.
-    const where: Prisma.VideoWhereInput = { status: "READY", visibility: "PUBLIC" };
-    if (options.cursor) {
-      const c = decodeCursor(options.cursor, isListCursor);
-      const at = new Date(c.p);
-      where.OR = desc
-        ? [{ publishedAt: { lt: at } }, { publishedAt: at, id: { lt: c.i } }]
-        : [{ publishedAt: { gt: at } }, { publishedAt: at, id: { gt: c.i } }];
-    }
-    const dir = desc ? "desc" : "asc";
-    const rows = await this.prisma.video.findMany({
-      where,
-      orderBy: [{ publishedAt: dir }, { id: dir }],
-      take: options.limit + 1,
-    });
+    const sort = options.sort ?? "newest";
+    const after = options.cursor ? decodeCursor(options.cursor, "l", sort) : null;
+    const rows = await this.prisma.$queryRaw<Video[]>(
+      listQuery({ sort, filters: options, after, take: options.limit + 1 }),
+    );
     const items = rows.slice(0, options.limit);
     const last = items.at(-1);
     const nextCursor =
-      rows.length > options.limit && last?.publishedAt
-        ? encodeCursor({ p: last.publishedAt.toISOString(), i: last.id } satisfies ListCursor)
-        : null;
+      rows.length > options.limit && last ? encodeCursor({ m: "l", s: sort, k: keyOf(sort, last), i: last.id }) : null;
     return { items, nextCursor };
   }
 
   /**
-   * Full-text search over title + description (ranked with ts_rank) plus trigram word
-   * similarity on the title, so a misspelt word still finds the video. READY only.
+   * Full-text search over the weighted title + description vector, plus trigram word
+   * similarity on titles so a misspelt word still finds its video; READY only. Candidates come
+   * from the indexes and only they are ranked (see searchQuery).
    */
   async search(options: SearchOptions): Promise<Page> {
+    const sort = options.sort ?? "relevance";
+    const after: Cursor | null = options.cursor ? decodeCursor(options.cursor, "s", sort) : null;
     const q = options.q.trim();
     if (!q) return { items: [], nextCursor: null };
-    const offset = options.cursor ? decodeCursor(options.cursor, isSearchCursor).o : 0;
-    const rows = await this.prisma.$queryRaw<{ id: string }[]>(Prisma.sql`
-      SELECT id::text AS id FROM (
-        SELECT id,
-               ts_rank(to_tsvector('simple', title || ' ' || description), websearch_to_tsquery('simple', ${q})) AS rank,
-               to_tsvector('simple', title || ' ' || description) @@ websearch_to_tsquery('simple', ${q}) AS fts,
-               word_similarity(lower(${q}), lower(title)) AS sim
-          FROM video
-         WHERE status = 'READY' AND visibility = 'PUBLIC'
-      ) s
-      WHERE fts OR sim >= ${TRGM_THRESHOLD}
-      ORDER BY (CASE WHEN fts THEN 1 ELSE 0 END) + rank + sim DESC, id DESC
-      OFFSET ${offset} LIMIT ${options.limit + 1}`);
-    const ids = rows.slice(0, options.limit).map((r) => r.id);
-    const videos = await this.prisma.video.findMany({ where: { id: { in: ids } } });
-    const byId = new Map(videos.map((v) => [v.id, v]));
-    const items = ids.map((id) => byId.get(id)).filter((v): v is Video => v !== undefined);
-    const nextCursor = rows.length > options.limit ? encodeCursor({ o: offset + options.limit }) : null;
+    const rows = await this.prisma.$queryRaw<(Video & { sortKey: number })[]>(
+      searchQuery({ q, sort, filters: options, after, take: options.limit + 1 }),
+    );
+    const items = rows.slice(0, options.limit).map(({ sortKey: _k, ...v }) => v as Video);
+    const last = rows[options.limit - 1];
+    const nextCursor =
+      rows.length > options.limit && last ? encodeCursor({ m: "s", s: sort, k: last.sortKey, i: last.id }) : null;
     return { items, nextCursor };
+  }
+
+  /** Up to `limit` distinct READY titles starting with `prefix` (search-box typeahead). */
+  async suggest(prefix: string, limit: number): Promise<string[]> {
+    const p = prefix.trim();
+    if (!p) return [];
+    const rows = await this.prisma.$queryRaw<{ title: string }[]>(suggestionsQuery(p, limit));
+    return rows.map((r) => r.title);
   }
 
   async update(id: string, input: UpdateInput): Promise<Video | null> {
@@ -358,8 +370,11 @@ export class CatalogService {
     if (input.title !== undefined) data.title = input.title;
     if (input.description !== undefined) data.description = input.description;
     if (input.visibility !== undefined) data.visibility = input.visibility;
+    if (input.tags !== undefined) data.tags = normalizeTags(input.tags);
     try {
-      return await this.prisma.video.update({ where: { id }, data });
+      const video = await this.prisma.video.update({ where: { id }, data });
+      await this.changed(id);
+      return video;
     } catch (err) {
       if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2025") return null;
       throw err;
@@ -370,7 +385,9 @@ export class CatalogService {
   async delete(id: string): Promise<Video | null> {
     if (!isUuid(id)) return null;
     try {
-      return await this.prisma.video.delete({ where: { id } });
+      const video = await this.prisma.video.delete({ where: { id } });
+      await this.changed(id);
+      return video;
     } catch (err) {
       if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2025") return null;
       throw err;
@@ -448,4 +465,9 @@ export class CatalogService {
     if (video) this.emit(video);
     return video;
   }
+}
+
+/** Tags as stored: trimmed, lower-case, without duplicates or empties, in the given order. */
+export function normalizeTags(tags: string[]): string[] {
+  return [...new Set(tags.map((t) => t.trim().toLowerCase()).filter(Boolean))];
 }

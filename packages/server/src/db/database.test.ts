@@ -32,6 +32,22 @@ describe("openDatabase (embedded PostgreSQL)", () => {
       );
       expect(rows[0]?.n).toBe(migrationCount());
       await second.close();
+
+      // A new search language rewrites the stored vectors: English stems "running" to "run".
+      const english = await openDatabase({ dataDir, databaseUrl: null, searchLanguage: "english" });
+      const hits = await english.prisma.$queryRawUnsafe<{ id: string }[]>(
+        `UPDATE video SET description = 'running dogs' WHERE id = $1::uuid RETURNING id::text`,
+        id,
+      );
+      expect(hits).toHaveLength(1);
+      const found = await english.prisma.$queryRawUnsafe<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM video WHERE search @@ websearch_to_tsquery(reelkit_search_language(), 'runs kept')`,
+      );
+      expect(found[0]?.n).toBe(1);
+      await english.close();
+      await expect(openDatabase({ dataDir, databaseUrl: null, searchLanguage: "klingon" })).rejects.toThrow(
+        /REELKIT_SEARCH_LANGUAGE/,
+      );
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }

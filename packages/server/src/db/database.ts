@@ -3,8 +3,10 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import type { Config, Logger } from "@reelkit/core";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
+import { type ChangeFeed, PostgresChangeFeed } from "./change-feed.js";
 import { startEmbeddedPostgres } from "./embedded-postgres.js";
 import { migrate } from "./migrate.js";
+import { applySearchLanguage, TRGM_SESSION_SETTINGS } from "./search-settings.js";
 import { pgRunner } from "./sql-runner.js";
 
 export interface Database {
@@ -13,6 +15,8 @@ export interface Database {
   kind: "embedded" | "postgres";
   /** The connection URL (the embedded one is a Unix socket only this user can open). */
   url: string;
+  /** Catalog changes every instance on this database hears (LISTEN/NOTIFY). */
+  changes: ChangeFeed;
   close(): Promise<void>;
 }
 
@@ -21,15 +25,32 @@ export interface OpenDatabaseOptions {
   migrationsDir?: string;
 }
 
-async function migrateAt(url: string, logger: Logger | undefined, migrationsDir: string | undefined): Promise<void> {
+interface PrepareOptions {
+  logger: Logger | undefined;
+  migrationsDir: string | undefined;
+  searchLanguage: string;
+}
+
+/** Migrates, then makes the stored search vectors use the configured language. */
+async function prepareAt(url: string, { logger, migrationsDir, searchLanguage }: PrepareOptions): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { applied } = await migrate(pgRunner(client), migrationsDir);
+    const runner = pgRunner(client);
+    const { applied } = await migrate(runner, migrationsDir);
     if (applied.length) logger?.info({ applied }, "database migrated");
+    await applySearchLanguage(runner, searchLanguage, logger);
   } finally {
     await client.end();
   }
+}
+
+/** A Prisma client whose every pooled connection starts with the search settings (no extra round trip). */
+function prismaAt(url: string): PrismaClient {
+  const options = Object.entries(TRGM_SESSION_SETTINGS)
+    .map(([name, value]) => `-c ${name}=${value}`)
+    .join(" ");
+  return new PrismaClient({ adapter: new PrismaPg({ connectionString: url, options }) });
 }
 
 /**
@@ -38,37 +59,46 @@ async function migrateAt(url: string, logger: Logger | undefined, migrationsDir:
  * Both are reached through `@prisma/adapter-pg`.
  */
 export async function openDatabase(
-  config: Pick<Config, "dataDir" | "databaseUrl">,
+  config: Pick<Config, "dataDir" | "databaseUrl"> & Partial<Pick<Config, "searchLanguage">>,
   logger?: Logger,
   options: OpenDatabaseOptions = {},
 ): Promise<Database> {
+  const prepare = { logger, migrationsDir: options.migrationsDir, searchLanguage: config.searchLanguage ?? "simple" };
   if (config.databaseUrl === null) {
     const server = await startEmbeddedPostgres({ dir: path.join(config.dataDir, "db"), logger });
     try {
-      await migrateAt(server.url, logger, options.migrationsDir);
+      await prepareAt(server.url, prepare);
     } catch (err) {
       await server.stop();
       throw err;
     }
-    const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: server.url }) });
+    const prisma = prismaAt(server.url);
+    const changes = new PostgresChangeFeed(server.url, logger);
+    await changes.start();
     return {
       prisma,
       kind: "embedded",
       url: server.url,
+      changes,
       async close() {
+        await changes.close();
         await prisma.$disconnect();
         await server.stop();
       },
     };
   }
   const url = config.databaseUrl;
-  await migrateAt(url, logger, options.migrationsDir);
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+  await prepareAt(url, prepare);
+  const prisma = prismaAt(url);
+  const changes = new PostgresChangeFeed(url, logger);
+  await changes.start();
   return {
     prisma,
     kind: "postgres",
     url,
+    changes,
     async close() {
+      await changes.close();
       await prisma.$disconnect();
     },
   };

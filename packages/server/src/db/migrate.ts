@@ -52,7 +52,7 @@ const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations"
 )`;
 
 /** Arbitrary constant key for pg_advisory_lock, shared by every Reelkit process. */
-const LOCK_KEY = 7_246_115_301;
+export const MIGRATION_LOCK_KEY = 7_246_115_301;
 
 interface AppliedRow {
   migration_name: string;
@@ -73,7 +73,7 @@ export interface MigrateResult {
  */
 export async function migrate(runner: SqlRunner, migrationsDir = defaultMigrationsDir()): Promise<MigrateResult> {
   const migrations = await readMigrations(migrationsDir);
-  await runner.query("SELECT pg_advisory_lock($1)", [LOCK_KEY]);
+  await runner.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
   try {
     await runner.exec(CREATE_MIGRATIONS_TABLE);
     const rows = await runner.query<AppliedRow>(
@@ -112,6 +112,6 @@ export async function migrate(runner: SqlRunner, migrationsDir = defaultMigratio
     }
     return { applied };
   } finally {
-    await runner.query("SELECT pg_advisory_unlock($1)", [LOCK_KEY]);
+    await runner.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
   }
 }

@@ -53,18 +53,19 @@ function parseSchema(source: string): ExpectedTable[] {
     for (const raw of body.split("\n")) {
       const line = raw.replace(/\/\/.*$/, "").trim();
       if (!line || line.startsWith("@@")) continue;
-      const f = /^(\w+)\s+(\w+)(\?|\[\])?\s*(.*)$/.exec(line);
+      const f = /^(\w+)\s+(\w+)(?:\("([^"]+)"\))?(\[\])?(\?)?\s*(.*)$/.exec(line);
       if (!f) continue;
       // Relation fields (another model, or a list of one) are no columns; their foreign key is.
       if (models.has(g(f, 2))) continue;
-      const [field, type, optional, attrs] = [g(f, 1), g(f, 2), f[3], g(f, 4)];
+      const [field, type, unsupported, list, optional, attrs] = [g(f, 1), g(f, 2), f[3], f[4], f[5], g(f, 6)];
       const name = /@map\("([^"]+)"\)/.exec(attrs)?.[1] ?? field;
       dbName.set(field, name);
-      let pgType = enums.has(type) ? type : (SCALARS[type] ?? `unknown ${type}`);
+      let pgType = unsupported ?? (enums.has(type) ? type : (SCALARS[type] ?? `unknown ${type}`));
+      if (list) pgType = `${pgType}[]`;
       if (/@db\.Uuid/.test(attrs)) pgType = "uuid";
       const tz = /@db\.Timestamptz\((\d+)\)/.exec(attrs);
       if (tz) pgType = `timestamp(${tz[1]}) with time zone`;
-      columns.push({ name, type: pgType, nullable: optional === "?" });
+      columns.push({ name, type: pgType, nullable: optional === "?" && !list });
       if (/@id\b/.test(attrs)) indexes.push({ name: `${table}_pkey`, unique: true, method: "btree", columns: name });
       if (/@unique\b/.test(attrs))
         indexes.push({ name: `${table}_${name}_key`, unique: true, method: "btree", columns: name });

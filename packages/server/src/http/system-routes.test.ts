@@ -119,10 +119,18 @@ describe("OpenAPI document", () => {
     const list = doc.paths["/api/videos"].get;
     expect(list.parameters.map((p: { name: string }) => p.name).sort()).toEqual([
       "cursor",
+      "duration",
       "limit",
+      "maxDuration",
+      "minDuration",
+      "minHeight",
       "mine",
+      "owner",
+      "publishedAfter",
+      "publishedBefore",
       "q",
       "sort",
+      "tags",
     ]);
     expect(list.responses["200"].content["application/json"].schema.properties.items.items.$ref).toBe(
       "#/components/schemas/Video",

@@ -62,5 +62,7 @@ export function toApiVideo(
     createdAt: v.createdAt.toISOString(),
     updatedAt: v.updatedAt.toISOString(),
     publishedAt: v.publishedAt ? v.publishedAt.toISOString() : null,
+    tags: v.tags,
+    viewCount: Number(v.viewCount),
   };
 }

@@ -29,7 +29,7 @@ beforeAll(async () => {
     REELKIT_LOG_LEVEL: "silent",
     REELKIT_PUBLIC_URL: "https://cdn.example",
   });
-  const queue = createQueueBus(config, tdb.db);
+  const queue = await createQueueBus(config, tdb.db);
   bus = queue.bus as QueueBus;
   await bus.subscribe("test-transcoder", {
     "video.uploaded": async (e) => {
@@ -153,6 +153,67 @@ describe("/api/videos", () => {
     const bad = await fetch(`${base}/api/videos?limit=101`);
     expect(bad.status).toBe(400);
     expect((await bad.json()).error.code).toBe("VALIDATION_FAILED");
+  });
+
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const someId = "0b7c2f4e-8d7a-4a9e-9a57-1c1f6f0f3a10";
+  it.each([
+    ["a search offset of 1e21", "?q=x&cursor=eyJvIjoxZTIxfQ"],
+    ["a search offset of 2^63", `?q=x&cursor=${b64({ o: 2 ** 63 })}`],
+    ["a list cursor dated year 0", `?cursor=${b64({ p: "0000-01-01T00:00:00.000Z", i: someId })}`],
+    ["a list cursor dated year -1", `?cursor=${b64({ p: "-000001-01-01T00:00:00.000Z", i: someId })}`],
+    ["a keyset cursor dated year 0", `?cursor=${b64({ m: "l", s: "newest", k: -62167219200000, i: someId })}`],
+    ["a keyset cursor dated year -1", `?cursor=${b64({ m: "l", s: "newest", k: -62198755200000, i: someId })}`],
+    ["a keyset cursor beyond year 9999", `?cursor=${b64({ m: "l", s: "newest", k: 1e21, i: someId })}`],
+    ["a view-count cursor of 2^63", `?sort=views&cursor=${b64({ m: "l", s: "views", k: 2 ** 63, i: someId })}`],
+    ["a search score cursor of 1e21", `?q=x&cursor=${b64({ m: "s", s: "relevance", k: 1e21, i: someId })}`],
+    ["a list cursor used for a search", `?q=x&cursor=${b64({ m: "l", s: "newest", k: 0, i: someId })}`],
+    ["a cursor of another sort", `?sort=oldest&cursor=${b64({ m: "l", s: "newest", k: 0, i: someId })}`],
+    ["a cursor that is not base64url JSON", "?cursor=%7B%7D"],
+  ])("a cursor the server did not issue (%s) is a 400 VALIDATION_FAILED", async (_name, query) => {
+    const res = await fetch(`${base}/api/videos${query}`);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: { code: "VALIDATION_FAILED", message: "Invalid cursor" } });
+  });
+
+  it.each([
+    ["an unparsable date", "?publishedAfter=yesterday"],
+    ["a date before the epoch", "?publishedBefore=0000-01-01"],
+    ["an unknown duration bucket", "?duration=epic"],
+    ["a negative minimum duration", "?minDuration=-1"],
+    ["relevance without a query", "?sort=relevance"],
+    ["an unknown sort", "?sort=random"],
+    ["too many tags", `?tags=${Array.from({ length: 21 }, (_, i) => `t${i}`).join(",")}`],
+  ])("a bad filter (%s) is a 400 VALIDATION_FAILED", async (_name, query) => {
+    const res = await fetch(`${base}/api/videos${query}`);
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.code).toBe("VALIDATION_FAILED");
+  });
+
+  it("filters and sorts through the query string, edits tags and suggests titles", async () => {
+    const id = await uploadVideo("Zebra crossing timelapse", "Traffic in Tokyo");
+    await vi.waitFor(() => expect(uploaded.map((e) => e.videoId)).toContain(id), { timeout: 5000 });
+    await transcode(id);
+    const patched = await fetch(`${base}/api/videos/${id}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json", ...owner.headers },
+      body: JSON.stringify({ tags: ["Street", "timelapse", "street"] }),
+    });
+    expect(patched.status).toBe(200);
+    expect(await patched.json()).toMatchObject({ tags: ["street", "timelapse"], viewCount: 0 });
+    const ids = async (query: string) =>
+      ((await (await fetch(`${base}/api/videos${query}`)).json()) as { items: { id: string }[] }).items.map(
+        (v) => v.id,
+      );
+    expect(await ids("?tags=street,timelapse&duration=short&minHeight=180")).toEqual([id]);
+    expect(await ids("?q=zebra&tags=street&publishedAfter=2020-01-01&sort=newest")).toEqual([id]);
+    expect(await ids("?tags=street&minHeight=1080")).toEqual([]);
+    expect(await ids("?q=zebra&publishedBefore=2020-01-01T00:00:00Z")).toEqual([]);
+    const suggest = await fetch(`${base}/api/videos/suggestions?q=zebra%20c`);
+    expect(suggest.status).toBe(200);
+    expect(await suggest.json()).toEqual({ suggestions: ["Zebra crossing timelapse"] });
+    const empty = await fetch(`${base}/api/videos/suggestions`);
+    expect(empty.status).toBe(400);
   });
 
   it("patches title/description and validates the body", async () => {

@@ -1,8 +1,12 @@
+import etag from "@fastify/etag";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { type Config, keys, type Storage } from "@reelkit/core";
 import {
   ErrorBody,
   ListVideosQuery,
+  RecordViewBody,
+  Suggestions,
+  SuggestionsQuery,
   UpdateVideoBody,
   VideoList,
   VideoParams,
@@ -10,9 +14,10 @@ import {
   type VideoStatusEvent,
 } from "@reelkit/sdk/contract";
 import { Type } from "@sinclair/typebox";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { AuthService } from "../auth/auth-service.js";
-import { type CatalogService, InvalidCursorError } from "../catalog/catalog-service.js";
+import type { CatalogFilters } from "../catalog/catalog-query.js";
+import { type CatalogService, InvalidCursorError, normalizeTags } from "../catalog/catalog-service.js";
 import type { Video } from "../generated/prisma/client.js";
 import { errors } from "./errors.js";
 import { isPlayable, mediaBaseUrl, toApiVideo } from "./video-mapper.js";
@@ -33,6 +38,45 @@ function statusEvent(v: Video): VideoStatusEvent {
     progress: v.progress,
     failureReason: v.failureReason,
     playable: isPlayable(v),
+  };
+}
+
+/** Shared caches (a CDN) may keep public reads briefly and serve them stale while refetching. */
+export const PUBLIC_CACHE = "public, max-age=5, stale-while-revalidate=30";
+/** Reads that depend on who asks (own lists, unlisted and private videos): no cache keeps them. */
+export const PERSONAL_NO_STORE = "private, no-store";
+
+/**
+ * Cache-Control of a read: `public` only for a request without credentials (a token or a
+ * session cookie may make the answer per-user) about something that is not still changing.
+ */
+function cacheFor(request: FastifyRequest, reply: FastifyReply, settled = true): void {
+  const personal = request.headers.authorization !== undefined || request.headers.cookie !== undefined;
+  reply.header("Cache-Control", personal ? "private, no-cache" : settled ? PUBLIC_CACHE : "no-cache");
+}
+
+/** An ISO 8601 date or date-time query parameter; anything else is a 400. */
+function parseDate(name: string, raw: string | undefined): Date | undefined {
+  if (raw === undefined) return undefined;
+  const ms = /^\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/.test(raw) ? Date.parse(raw) : Number.NaN;
+  // The epoch to year 9999: what PostgreSQL's timestamptz and the cursors hold.
+  if (!(ms >= 0 && ms <= 253_402_300_799_999)) throw errors.validation(`${name} must be an ISO 8601 date or date-time`);
+  return new Date(ms);
+}
+
+/** The filters of a list/search query, validated. */
+export function filtersOf(query: ListVideosQuery): CatalogFilters {
+  const tags = query.tags === undefined ? undefined : normalizeTags(query.tags.split(","));
+  if (tags && tags.length > 20) throw errors.validation("tags: at most 20");
+  return {
+    duration: query.duration,
+    minDuration: query.minDuration,
+    maxDuration: query.maxDuration,
+    publishedAfter: parseDate("publishedAfter", query.publishedAfter),
+    publishedBefore: parseDate("publishedBefore", query.publishedBefore),
+    minHeight: query.minHeight,
+    tags,
+    ownerId: query.owner,
   };
 }
 
@@ -69,29 +113,60 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
     return video;
   };
 
+  // ETag from the body (these routes only): a matching If-None-Match is a 304 without a body.
+  await app.register(etag);
+  // Writes and errors are never stored by any cache; reads set their own policy below.
+  app.addHook("onRequest", async (_request, reply) => {
+    reply.header("Cache-Control", "no-store");
+  });
+
   r.get(
     "/api/videos",
     {
       schema: {
-        summary: "List READY videos (newest first), or search them with q",
+        summary: "List READY videos (newest first), or search them with q; filters and sorts apply to both",
         querystring: ListVideosQuery,
         response: { 200: VideoList, 400: ErrorBody, 401: ErrorBody },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { q, limit = 20, cursor, sort, mine } = request.query;
       const owner = mine === "1" || mine === "true" ? (await opts.auth.requireUser(request)).userId : null;
+      const filters = filtersOf(request.query);
+      if (!q && sort === "relevance") throw errors.validation("sort=relevance needs a search query (q)");
       try {
-        const page = owner
-          ? await catalog.listMine(owner, { limit, cursor })
-          : q
-            ? await catalog.search({ q, limit, cursor })
-            : await catalog.list({ limit, cursor, sort });
+        if (owner) {
+          // The caller's own videos, private ones included: never stored by a shared cache.
+          const page = await catalog.listMine(owner, { limit, cursor });
+          reply.header("Cache-Control", PERSONAL_NO_STORE);
+          return { items: page.items.map(map), nextCursor: page.nextCursor };
+        }
+        const page = q
+          ? await catalog.search({ ...filters, q, limit, cursor, sort })
+          : await catalog.list({ ...filters, limit, cursor, sort: sort === "relevance" ? undefined : sort });
+        cacheFor(request, reply);
         return { items: page.items.map(map), nextCursor: page.nextCursor };
       } catch (err) {
         if (err instanceof InvalidCursorError) throw errors.validation("Invalid cursor");
         throw err;
       }
+    },
+  );
+
+  r.get(
+    "/api/videos/suggestions",
+    {
+      schema: {
+        summary: "Search-box typeahead: READY titles starting with q",
+        querystring: SuggestionsQuery,
+        response: { 200: Suggestions, 400: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { q, limit = 8 } = request.query;
+      const suggestions = await catalog.suggest(q, limit);
+      cacheFor(request, reply);
+      return { suggestions };
     },
   );
 
@@ -104,14 +179,39 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
         response: { 200: VideoSchema, 404: ErrorBody },
       },
     },
-    async (request) => map(await viewable(request, request.params.id)),
+    async (request, reply) => {
+      const video = await viewable(request, request.params.id);
+      // Only PUBLIC videos may sit in a shared cache: an UNLISTED one is for whoever has the
+      // link, a PRIVATE one carries signed media URLs for its owner.
+      if (video.visibility === "PUBLIC")
+        cacheFor(request, reply, video.status === "READY" || video.status === "FAILED");
+      else reply.header("Cache-Control", PERSONAL_NO_STORE);
+      return map(video);
+    },
+  );
+
+  r.post(
+    "/api/videos/:id/views",
+    {
+      schema: {
+        summary: "Count a view: once per playback session (the body's session id)",
+        params: VideoParams,
+        body: RecordViewBody,
+        response: { 202: Type.Null(), 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const video = await viewable(request, request.params.id);
+      catalog.recordView(video.id, request.body.session);
+      return reply.status(202).send(null);
+    },
   );
 
   r.patch(
     "/api/videos/:id",
     {
       schema: {
-        summary: "Change the title, description or visibility (its owner or an admin)",
+        summary: "Change the title, description, tags or visibility (its owner or an admin)",
         params: VideoParams,
         body: UpdateVideoBody,
         response: { 200: VideoSchema, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },

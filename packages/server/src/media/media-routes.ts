@@ -93,6 +93,9 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
     url: "/media/*",
     // Files, not JSON: the playback URLs the API hands out point here.
     schema: { hide: true },
+    // A player fetches a segment every couple of seconds: two log lines per file would cost more
+    // than serving it. Failures are still logged (warn and above).
+    logLevel: "warn",
     handler: async (request, reply) => {
       const rawPath = request.url.split("?")[0] ?? "";
       // Reject encoded dots and slashes before decoding can turn them into traversal.
@@ -118,38 +121,43 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
         // A private video's files exist only under its signed URLs.
         throw errors.mediaNotFound();
       }
-      const stat = await storage.stat(key);
-      if (!stat) throw errors.mediaNotFound();
-
-      const size = stat.size;
-      reply.header("Content-Type", contentTypeFor(key));
-      reply.header("X-Content-Type-Options", "nosniff");
-      // Signed (private) files: only the browser that holds the URL may keep them, never a shared cache.
-      const cache = key.endsWith(".m3u8") ? CACHE_PLAYLIST : CACHE_IMMUTABLE;
-      reply.header("Cache-Control", token === null ? cache : cache.replace("public", "private"));
-      reply.header("Accept-Ranges", "bytes");
-      reply.header("Last-Modified", stat.modifiedAt.toUTCString());
-      if (stat.etag) reply.header("ETag", `"${stat.etag}"`);
-
-      const range = parseRange(request.headers.range, size);
-      if (range === "invalid") {
-        reply.header("Content-Range", `bytes */${size}`);
-        throw errors.rangeNotSatisfiable();
-      }
-      if (range) {
-        reply.status(206);
-        reply.header("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
-        reply.header("Content-Length", range.end - range.start + 1);
-      } else {
-        reply.header("Content-Length", size);
-      }
-      if (request.method === "HEAD") return reply.send();
+      const object = await storage.open(key);
+      if (!object) throw errors.mediaNotFound();
+      let reading = false;
       try {
-        return reply.send(await storage.get(key, range ?? undefined));
+        const size = object.size;
+        reply.header("Content-Type", contentTypeFor(key));
+        reply.header("X-Content-Type-Options", "nosniff");
+        // Signed (private) files: only the browser that holds the URL may keep them, never a shared cache.
+        const cache = key.endsWith(".m3u8") ? CACHE_PLAYLIST : CACHE_IMMUTABLE;
+        reply.header("Cache-Control", token === null ? cache : cache.replace("public", "private"));
+        reply.header("Accept-Ranges", "bytes");
+        reply.header("Last-Modified", object.modifiedAt.toUTCString());
+        if (object.etag) reply.header("ETag", `"${object.etag}"`);
+
+        const range = parseRange(request.headers.range, size);
+        if (range === "invalid") {
+          reply.header("Content-Range", `bytes */${size}`);
+          throw errors.rangeNotSatisfiable();
+        }
+        if (range) {
+          reply.status(206);
+          reply.header("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
+          reply.header("Content-Length", range.end - range.start + 1);
+        } else {
+          reply.header("Content-Length", size);
+        }
+        if (request.method === "HEAD") return reply.send();
+        const body = await object.read(range ?? undefined);
+        reading = true;
+        return reply.send(body);
       } catch (err) {
-        // Deleted between the stat and the read.
+        // Deleted between the metadata and the read (S3 reads in two requests).
         if (err instanceof ObjectNotFoundError) throw errors.mediaNotFound();
         throw err;
+      } finally {
+        // The stream releases the file when it ends or is destroyed; otherwise release it here.
+        if (!reading) await object.close();
       }
     },
   });

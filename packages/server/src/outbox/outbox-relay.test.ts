@@ -63,7 +63,7 @@ describe("OutboxRelay", () => {
 
     // A fresh relay, as after a restart, publishes what the first one could not — to the job
     // queue, where a consumer receives it.
-    const { bus } = createQueueBus(config, tdb.db);
+    const { bus } = await createQueueBus(config, tdb.db);
     const got: VideoUploaded[] = [];
     await bus.subscribe("t", {
       "video.uploaded": async (e) => {

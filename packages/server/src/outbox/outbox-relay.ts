@@ -98,6 +98,7 @@ export class OutboxRelay {
       if (!isTopic(row.topic)) throw new Error(`unknown topic ${row.topic}`);
       // The bus validates the payload against the topic's schema.
       await this.opts.bus.publish(row.topic, row.payload as never, row.key);
+      this.opts.logger?.info({ topic: row.topic, key: row.key }, "outbox event published");
       await this.opts.outbox.markPublished(row.id);
       return true;
     } catch (err) {

@@ -202,6 +202,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
       // response was lost that it is complete; its source is a hard link to the same bytes.
       // A crash between the copy and finishUpload is repaired by the sweeps below.
       const videoId = videoIdOf(upload.id);
+      opts.logger?.info({ videoId }, "upload finished");
       let sourceKey: string;
       try {
         sourceKey = await linkUploadToSource(storage, videoId, videoId);
@@ -216,6 +217,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
         await removeUploadAndVideoFiles(videoId);
         throw errors.uploadGone();
       }
+      opts.logger?.info({ videoId }, "video queued");
       opts.metrics?.uploads.inc({ event: "finished" });
       finishedNow.add(videoId);
       return {};

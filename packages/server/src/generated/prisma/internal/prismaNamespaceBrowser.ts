@@ -104,7 +104,9 @@ export const VideoScalarFieldEnum = {
   updatedAt: 'updatedAt',
   publishedAt: 'publishedAt',
   uploadTokenId: 'uploadTokenId',
-  visibility: 'visibility'
+  visibility: 'visibility',
+  tags: 'tags',
+  viewCount: 'viewCount'
 } as const
 
 export type VideoScalarFieldEnum = (typeof VideoScalarFieldEnum)[keyof typeof VideoScalarFieldEnum]
@@ -278,7 +280,8 @@ export const VideoOrderByRelevanceFieldEnum = {
   posterKey: 'posterKey',
   storyboardKey: 'storyboardKey',
   storyboardVttKey: 'storyboardVttKey',
-  uploadTokenId: 'uploadTokenId'
+  uploadTokenId: 'uploadTokenId',
+  tags: 'tags'
 } as const
 
 export type VideoOrderByRelevanceFieldEnum = (typeof VideoOrderByRelevanceFieldEnum)[keyof typeof VideoOrderByRelevanceFieldEnum]

@@ -34,6 +34,7 @@ export type VideoAvgAggregateOutputType = {
   width: number | null
   height: number | null
   frameRate: number | null
+  viewCount: number | null
 }
 
 export type VideoSumAggregateOutputType = {
@@ -44,6 +45,7 @@ export type VideoSumAggregateOutputType = {
   width: number | null
   height: number | null
   frameRate: number | null
+  viewCount: bigint | null
 }
 
 export type VideoMinAggregateOutputType = {
@@ -72,6 +74,7 @@ export type VideoMinAggregateOutputType = {
   publishedAt: Date | null
   uploadTokenId: string | null
   visibility: $Enums.Visibility | null
+  viewCount: bigint | null
 }
 
 export type VideoMaxAggregateOutputType = {
@@ -100,6 +103,7 @@ export type VideoMaxAggregateOutputType = {
   publishedAt: Date | null
   uploadTokenId: string | null
   visibility: $Enums.Visibility | null
+  viewCount: bigint | null
 }
 
 export type VideoCountAggregateOutputType = {
@@ -129,6 +133,8 @@ export type VideoCountAggregateOutputType = {
   publishedAt: number
   uploadTokenId: number
   visibility: number
+  tags: number
+  viewCount: number
   _all: number
 }
 
@@ -141,6 +147,7 @@ export type VideoAvgAggregateInputType = {
   width?: true
   height?: true
   frameRate?: true
+  viewCount?: true
 }
 
 export type VideoSumAggregateInputType = {
@@ -151,6 +158,7 @@ export type VideoSumAggregateInputType = {
   width?: true
   height?: true
   frameRate?: true
+  viewCount?: true
 }
 
 export type VideoMinAggregateInputType = {
@@ -179,6 +187,7 @@ export type VideoMinAggregateInputType = {
   publishedAt?: true
   uploadTokenId?: true
   visibility?: true
+  viewCount?: true
 }
 
 export type VideoMaxAggregateInputType = {
@@ -207,6 +216,7 @@ export type VideoMaxAggregateInputType = {
   publishedAt?: true
   uploadTokenId?: true
   visibility?: true
+  viewCount?: true
 }
 
 export type VideoCountAggregateInputType = {
@@ -236,6 +246,8 @@ export type VideoCountAggregateInputType = {
   publishedAt?: true
   uploadTokenId?: true
   visibility?: true
+  tags?: true
+  viewCount?: true
   _all?: true
 }
 
@@ -352,6 +364,8 @@ export type VideoGroupByOutputType = {
   publishedAt: Date | null
   uploadTokenId: string | null
   visibility: $Enums.Visibility
+  tags: string[]
+  viewCount: bigint
   _count: VideoCountAggregateOutputType | null
   _avg: VideoAvgAggregateOutputType | null
   _sum: VideoSumAggregateOutputType | null
@@ -404,6 +418,8 @@ export type VideoWhereInput = {
   publishedAt?: Prisma.DateTimeNullableFilter<"Video"> | Date | string | null
   uploadTokenId?: Prisma.StringNullableFilter<"Video"> | string | null
   visibility?: Prisma.EnumVisibilityFilter<"Video"> | $Enums.Visibility
+  tags?: Prisma.StringNullableListFilter<"Video">
+  viewCount?: Prisma.BigIntFilter<"Video"> | bigint | number
   owner?: Prisma.XOR<Prisma.UserNullableScalarRelationFilter, Prisma.UserWhereInput> | null
 }
 
@@ -434,6 +450,8 @@ export type VideoOrderByWithRelationInput = {
   publishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   uploadTokenId?: Prisma.SortOrderInput | Prisma.SortOrder
   visibility?: Prisma.SortOrder
+  tags?: Prisma.SortOrder
+  viewCount?: Prisma.SortOrder
   owner?: Prisma.UserOrderByWithRelationInput
   _relevance?: Prisma.VideoOrderByRelevanceInput
 }
@@ -468,6 +486,8 @@ export type VideoWhereUniqueInput = Prisma.AtLeast<{
   publishedAt?: Prisma.DateTimeNullableFilter<"Video"> | Date | string | null
   uploadTokenId?: Prisma.StringNullableFilter<"Video"> | string | null
   visibility?: Prisma.EnumVisibilityFilter<"Video"> | $Enums.Visibility
+  tags?: Prisma.StringNullableListFilter<"Video">
+  viewCount?: Prisma.BigIntFilter<"Video"> | bigint | number
   owner?: Prisma.XOR<Prisma.UserNullableScalarRelationFilter, Prisma.UserWhereInput> | null
 }, "id" | "uploadId">
 
@@ -498,6 +518,8 @@ export type VideoOrderByWithAggregationInput = {
   publishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   uploadTokenId?: Prisma.SortOrderInput | Prisma.SortOrder
   visibility?: Prisma.SortOrder
+  tags?: Prisma.SortOrder
+  viewCount?: Prisma.SortOrder
   _count?: Prisma.VideoCountOrderByAggregateInput
   _avg?: Prisma.VideoAvgOrderByAggregateInput
   _max?: Prisma.VideoMaxOrderByAggregateInput
@@ -535,6 +557,8 @@ export type VideoScalarWhereWithAggregatesInput = {
   publishedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Video"> | Date | string | null
   uploadTokenId?: Prisma.StringNullableWithAggregatesFilter<"Video"> | string | null
   visibility?: Prisma.EnumVisibilityWithAggregatesFilter<"Video"> | $Enums.Visibility
+  tags?: Prisma.StringNullableListFilter<"Video">
+  viewCount?: Prisma.BigIntWithAggregatesFilter<"Video"> | bigint | number
 }
 
 export type VideoCreateInput = {
@@ -563,6 +587,8 @@ export type VideoCreateInput = {
   publishedAt?: Date | string | null
   uploadTokenId?: string | null
   visibility?: $Enums.Visibility
+  tags?: Prisma.VideoCreatetagsInput | string[]
+  viewCount?: bigint | number
   owner?: Prisma.UserCreateNestedOneWithoutVideosInput
 }
 
@@ -593,6 +619,8 @@ export type VideoUncheckedCreateInput = {
   publishedAt?: Date | string | null
   uploadTokenId?: string | null
   visibility?: $Enums.Visibility
+  tags?: Prisma.VideoCreatetagsInput | string[]
+  viewCount?: bigint | number
 }
 
 export type VideoUpdateInput = {
@@ -621,6 +649,8 @@ export type VideoUpdateInput = {
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   uploadTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+  tags?: Prisma.VideoUpdatetagsInput | string[]
+  viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   owner?: Prisma.UserUpdateOneWithoutVideosNestedInput
 }
 
@@ -651,6 +681,8 @@ export type VideoUncheckedUpdateInput = {
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   uploadTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+  tags?: Prisma.VideoUpdatetagsInput | string[]
+  viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
 }
 
 export type VideoCreateManyInput = {
@@ -680,6 +712,8 @@ export type VideoCreateManyInput = {
   publishedAt?: Date | string | null
   uploadTokenId?: string | null
   visibility?: $Enums.Visibility
+  tags?: Prisma.VideoCreatetagsInput | string[]
+  viewCount?: bigint | number
 }
 
 export type VideoUpdateManyMutationInput = {
@@ -708,6 +742,8 @@ export type VideoUpdateManyMutationInput = {
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   uploadTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+  tags?: Prisma.VideoUpdatetagsInput | string[]
+  viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
 }
 
 export type VideoUncheckedUpdateManyInput = {
@@ -737,6 +773,16 @@ export type VideoUncheckedUpdateManyInput = {
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   uploadTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+  tags?: Prisma.VideoUpdatetagsInput | string[]
+  viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+}
+
+export type StringNullableListFilter<$PrismaModel = never> = {
+  equals?: string[] | Prisma.ListStringFieldRefInput<$PrismaModel> | null
+  has?: string | Prisma.StringFieldRefInput<$PrismaModel> | null
+  hasEvery?: string[] | Prisma.ListStringFieldRefInput<$PrismaModel>
+  hasSome?: string[] | Prisma.ListStringFieldRefInput<$PrismaModel>
+  isEmpty?: boolean
 }
 
 export type VideoOrderByRelevanceInput = {
@@ -772,6 +818,8 @@ export type VideoCountOrderByAggregateInput = {
   publishedAt?: Prisma.SortOrder
   uploadTokenId?: Prisma.SortOrder
   visibility?: Prisma.SortOrder
+  tags?: Prisma.SortOrder
+  viewCount?: Prisma.SortOrder
 }
 
 export type VideoAvgOrderByAggregateInput = {
@@ -782,6 +830,7 @@ export type VideoAvgOrderByAggregateInput = {
   width?: Prisma.SortOrder
   height?: Prisma.SortOrder
   frameRate?: Prisma.SortOrder
+  viewCount?: Prisma.SortOrder
 }
 
 export type VideoMaxOrderByAggregateInput = {
@@ -810,6 +859,7 @@ export type VideoMaxOrderByAggregateInput = {
   publishedAt?: Prisma.SortOrder
   uploadTokenId?: Prisma.SortOrder
   visibility?: Prisma.SortOrder
+  viewCount?: Prisma.SortOrder
 }
 
 export type VideoMinOrderByAggregateInput = {
@@ -838,6 +888,7 @@ export type VideoMinOrderByAggregateInput = {
   publishedAt?: Prisma.SortOrder
   uploadTokenId?: Prisma.SortOrder
   visibility?: Prisma.SortOrder
+  viewCount?: Prisma.SortOrder
 }
 
 export type VideoSumOrderByAggregateInput = {
@@ -848,6 +899,7 @@ export type VideoSumOrderByAggregateInput = {
   width?: Prisma.SortOrder
   height?: Prisma.SortOrder
   frameRate?: Prisma.SortOrder
+  viewCount?: Prisma.SortOrder
 }
 
 export type VideoListRelationFilter = {
@@ -858,6 +910,10 @@ export type VideoListRelationFilter = {
 
 export type VideoOrderByRelationAggregateInput = {
   _count?: Prisma.SortOrder
+}
+
+export type VideoCreatetagsInput = {
+  set: string[]
 }
 
 export type StringFieldUpdateOperationsInput = {
@@ -922,6 +978,19 @@ export type NullableDateTimeFieldUpdateOperationsInput = {
 
 export type EnumVisibilityFieldUpdateOperationsInput = {
   set?: $Enums.Visibility
+}
+
+export type VideoUpdatetagsInput = {
+  set?: string[]
+  push?: string | string[]
+}
+
+export type BigIntFieldUpdateOperationsInput = {
+  set?: bigint | number
+  increment?: bigint | number
+  decrement?: bigint | number
+  multiply?: bigint | number
+  divide?: bigint | number
 }
 
 export type VideoCreateNestedManyWithoutOwnerInput = {
@@ -992,6 +1061,8 @@ export type VideoCreateWithoutOwnerInput = {
   publishedAt?: Date | string | null
   uploadTokenId?: string | null
   visibility?: $Enums.Visibility
+  tags?: Prisma.VideoCreatetagsInput | string[]
+  viewCount?: bigint | number
 }
 
 export type VideoUncheckedCreateWithoutOwnerInput = {
@@ -1020,6 +1091,8 @@ export type VideoUncheckedCreateWithoutOwnerInput = {
   publishedAt?: Date | string | null
   uploadTokenId?: string | null
   visibility?: $Enums.Visibility
+  tags?: Prisma.VideoCreatetagsInput | string[]
+  viewCount?: bigint | number
 }
 
 export type VideoCreateOrConnectWithoutOwnerInput = {
@@ -1078,6 +1151,8 @@ export type VideoScalarWhereInput = {
   publishedAt?: Prisma.DateTimeNullableFilter<"Video"> | Date | string | null
   uploadTokenId?: Prisma.StringNullableFilter<"Video"> | string | null
   visibility?: Prisma.EnumVisibilityFilter<"Video"> | $Enums.Visibility
+  tags?: Prisma.StringNullableListFilter<"Video">
+  viewCount?: Prisma.BigIntFilter<"Video"> | bigint | number
 }
 
 export type VideoCreateManyOwnerInput = {
@@ -1106,6 +1181,8 @@ export type VideoCreateManyOwnerInput = {
   publishedAt?: Date | string | null
   uploadTokenId?: string | null
   visibility?: $Enums.Visibility
+  tags?: Prisma.VideoCreatetagsInput | string[]
+  viewCount?: bigint | number
 }
 
 export type VideoUpdateWithoutOwnerInput = {
@@ -1134,6 +1211,8 @@ export type VideoUpdateWithoutOwnerInput = {
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   uploadTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+  tags?: Prisma.VideoUpdatetagsInput | string[]
+  viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
 }
 
 export type VideoUncheckedUpdateWithoutOwnerInput = {
@@ -1162,6 +1241,8 @@ export type VideoUncheckedUpdateWithoutOwnerInput = {
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   uploadTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+  tags?: Prisma.VideoUpdatetagsInput | string[]
+  viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
 }
 
 export type VideoUncheckedUpdateManyWithoutOwnerInput = {
@@ -1190,6 +1271,8 @@ export type VideoUncheckedUpdateManyWithoutOwnerInput = {
   publishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   uploadTokenId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+  tags?: Prisma.VideoUpdatetagsInput | string[]
+  viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
 }
 
 
@@ -1221,6 +1304,8 @@ export type VideoSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   publishedAt?: boolean
   uploadTokenId?: boolean
   visibility?: boolean
+  tags?: boolean
+  viewCount?: boolean
   owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }, ExtArgs["result"]["video"]>
 
@@ -1251,6 +1336,8 @@ export type VideoSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   publishedAt?: boolean
   uploadTokenId?: boolean
   visibility?: boolean
+  tags?: boolean
+  viewCount?: boolean
   owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }, ExtArgs["result"]["video"]>
 
@@ -1281,6 +1368,8 @@ export type VideoSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   publishedAt?: boolean
   uploadTokenId?: boolean
   visibility?: boolean
+  tags?: boolean
+  viewCount?: boolean
   owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }, ExtArgs["result"]["video"]>
 
@@ -1311,9 +1400,11 @@ export type VideoSelectScalar = {
   publishedAt?: boolean
   uploadTokenId?: boolean
   visibility?: boolean
+  tags?: boolean
+  viewCount?: boolean
 }
 
-export type VideoOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "uploadId" | "ownerId" | "title" | "description" | "filename" | "status" | "failureReason" | "progress" | "attempt" | "sourceKey" | "sourceSize" | "duration" | "width" | "height" | "frameRate" | "renditions" | "masterKey" | "posterKey" | "storyboardKey" | "storyboardVttKey" | "createdAt" | "updatedAt" | "publishedAt" | "uploadTokenId" | "visibility", ExtArgs["result"]["video"]>
+export type VideoOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "uploadId" | "ownerId" | "title" | "description" | "filename" | "status" | "failureReason" | "progress" | "attempt" | "sourceKey" | "sourceSize" | "duration" | "width" | "height" | "frameRate" | "renditions" | "masterKey" | "posterKey" | "storyboardKey" | "storyboardVttKey" | "createdAt" | "updatedAt" | "publishedAt" | "uploadTokenId" | "visibility" | "tags" | "viewCount", ExtArgs["result"]["video"]>
 export type VideoInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }
@@ -1359,6 +1450,8 @@ export type $VideoPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs 
      */
     uploadTokenId: string | null
     visibility: $Enums.Visibility
+    tags: string[]
+    viewCount: bigint
   }, ExtArgs["result"]["video"]>
   composites: {}
 }
@@ -1809,6 +1902,8 @@ export interface VideoFieldRefs {
   readonly publishedAt: Prisma.FieldRef<"Video", 'DateTime'>
   readonly uploadTokenId: Prisma.FieldRef<"Video", 'String'>
   readonly visibility: Prisma.FieldRef<"Video", 'Visibility'>
+  readonly tags: Prisma.FieldRef<"Video", 'String[]'>
+  readonly viewCount: Prisma.FieldRef<"Video", 'BigInt'>
 }
     
 
