@@ -85,7 +85,7 @@ class StepLog {
       ["catalog", at("video playable")],
       ["client: playable", client.playable],
     );
-    return steps.filter((s): s is [string, number] => s[1] !== null).map(([n, t]) => [n, t - origin]);
+    return steps.filter((s): s is [string, number] => s[1] !== null).map(([n, t]) => [n, Math.round(t - origin)]);
   }
 }
 

@@ -13,6 +13,7 @@ import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { Worker } from "node:worker_threads";
 import autocannon from "autocannon";
 import { openDatabase } from "../packages/server/src/db/database.js";
 import { REPO_ROOT, ServerProcess } from "../packages/server/test/server-process.js";
@@ -100,6 +101,28 @@ async function seed(dataDir: string, databaseUrl: string | null, videos: number)
   }
 }
 
+/** `/healthz` every 20 ms until told to stop; posts the latencies (ms; a timeout counts 10 s). */
+const PROBE = `
+const { parentPort, workerData } = require("node:worker_threads");
+let probing = true;
+const latencies = [];
+parentPort.once("message", () => { probing = false; });
+(async () => {
+  while (probing) {
+    const t0 = performance.now();
+    try {
+      const res = await fetch(workerData.url, { signal: AbortSignal.timeout(10_000) });
+      await res.arrayBuffer();
+      latencies.push(performance.now() - t0);
+    } catch {
+      latencies.push(10_000);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  parentPort.postMessage(latencies);
+})();
+`;
+
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
@@ -115,21 +138,13 @@ async function measure(server: ServerProcess, opts: ReadLoadOptions, rssFresh: n
   await autocannon({ url, connections: 10, duration: 3 });
   const rssWarm = rssMb(server.pid);
 
-  const latencies: number[] = [];
-  let probing = true;
-  const probe = (async () => {
-    while (probing) {
-      const t0 = performance.now();
-      try {
-        const res = await fetch(`${server.base}/healthz`, { signal: AbortSignal.timeout(10_000) });
-        await res.arrayBuffer();
-        latencies.push(performance.now() - t0);
-      } catch {
-        latencies.push(10_000);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
+  // The probe runs on a thread of its own: on the load generator's event loop (autocannon's 50
+  // connections) it would time that loop, not the server.
+  const probe = new Worker(PROBE, { eval: true, workerData: { url: `${server.base}/healthz` } });
+  const latencies = new Promise<number[]>((resolve, reject) => {
+    probe.once("message", resolve);
+    probe.once("error", reject);
+  });
   let rssPeak = rssWarm;
   let childPssPeak = 0;
   const sampler = setInterval(() => {
@@ -137,19 +152,19 @@ async function measure(server: ServerProcess, opts: ReadLoadOptions, rssFresh: n
     childPssPeak = Math.max(childPssPeak, descendantsPssMb(server.pid));
   }, 200);
   const result = await autocannon({ url, connections: opts.clients, duration: opts.seconds, timeout: 10 });
-  probing = false;
-  await probe;
+  probe.postMessage("stop");
+  const probed = (await latencies).sort((a, b) => a - b);
+  await probe.terminate();
   clearInterval(sampler);
-  latencies.sort((a, b) => a - b);
   return {
     listRps: result.requests.average,
     listP50: result.latency.p50,
     listP99: result.latency.p99,
     listErrors: result.errors + result.timeouts + result.non2xx,
-    healthzP50: quantile(latencies, 0.5),
-    healthzP99: quantile(latencies, 0.99),
-    healthzMax: latencies.at(-1) ?? Number.NaN,
-    healthzCount: latencies.length,
+    healthzP50: quantile(probed, 0.5),
+    healthzP99: quantile(probed, 0.99),
+    healthzMax: probed.at(-1) ?? Number.NaN,
+    healthzCount: probed.length,
     rssFresh,
     rssWarm,
     rssPeak,

@@ -37,6 +37,8 @@ export interface Config {
   publicUrl: string | null;
   /** Allowed CORS origins; `*` allows any. */
   corsOrigins: string[];
+  /** CSP `frame-ancestors` sources: who may frame Reelkit's pages (`*` any, `'self'`, origins). */
+  frameAncestors: string[];
   ffmpegPath: string | null;
   ffprobePath: string | null;
   /** Ladder rung heights, largest first. */
@@ -114,6 +116,7 @@ const KNOWN = new Set([
   "REELKIT_UPLOAD_EXPIRY",
   "REELKIT_PUBLIC_URL",
   "REELKIT_CORS_ORIGINS",
+  "REELKIT_FRAME_ANCESTORS",
   "REELKIT_RUNGS",
   "REELKIT_TRANSCODE_CONCURRENCY",
   "REELKIT_DEMO_DIR",
@@ -207,6 +210,19 @@ function parseInteger(variable: string, raw: string, min: number, max: number): 
   const n = Number(raw);
   if (n < min || n > max) throw new ConfigError(variable, `must be between ${min} and ${max}, got ${n}`);
   return n;
+}
+
+/** `*`, `'self'`, `'none'` or http(s) origins, comma-separated; anything else would be CSP syntax injected. */
+function parseFrameAncestors(raw: string): string[] {
+  const sources = raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (sources.length === 0) throw new ConfigError("REELKIT_FRAME_ANCESTORS", "expected at least one source");
+  return sources.map((s) => {
+    if (s === "*" || s === "'self'" || s === "'none'") return s;
+    return new URL(parseUrl("REELKIT_FRAME_ANCESTORS", s, ["http:", "https:"])).origin;
+  });
 }
 
 function parseUrl(variable: string, raw: string, protocols: string[]): string {
@@ -347,6 +363,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean),
+    frameAncestors: parseFrameAncestors(get("REELKIT_FRAME_ANCESTORS") ?? "*"),
     ffmpegPath: get("FFMPEG_PATH") ?? null,
     ffprobePath: get("FFPROBE_PATH") ?? null,
     rungs,

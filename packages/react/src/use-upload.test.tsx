@@ -7,7 +7,12 @@ import { useUpload } from "./use-upload.js";
 
 /** An uploader whose creation and completion the test triggers; it records the signals it got. */
 function controlledUploader() {
-  const runs: { create(id: string): void; finish(id: string): void; signal?: AbortSignal }[] = [];
+  const runs: {
+    create(id: string): void;
+    finish(id: string): void;
+    signal?: AbortSignal;
+    getToken?: () => unknown;
+  }[] = [];
   const upload: typeof uploadVideo = (_client, _file, opts = {}) => {
     let resolve!: (r: { videoId: string; uploadUrl: string }) => void;
     const done = new Promise<{ videoId: string; uploadUrl: string }>((res) => {
@@ -17,6 +22,7 @@ function controlledUploader() {
       create: (id) => opts.onCreated?.(id),
       finish: (id) => resolve({ videoId: id, uploadUrl: `http://reelkit.test/api/uploads/${id}` }),
       signal: opts.signal,
+      getToken: opts.getToken,
     });
     const handle: UploadHandle = { done, pause: async () => {}, resume: () => {}, abort: async () => {} };
     return handle;
@@ -72,5 +78,26 @@ describe("useUpload onCreated", () => {
     act(() => runs[1]?.create("v2"));
     expect(second).toHaveBeenCalledTimes(1);
     expect(result.current).toMatchObject({ phase: "idle", videoId: null });
+  });
+});
+
+describe("useUpload getToken", () => {
+  it("hands the uploader the latest token getter (an upload token from the site's backend)", async () => {
+    const { upload, runs } = controlledUploader();
+    const { result, rerender } = renderHook(({ token }) => useUpload({ upload, getToken: async () => token }), {
+      wrapper,
+      initialProps: { token: "rkut_first" },
+    });
+    act(() => void result.current.start(new Blob(["x"])));
+    expect(await runs[0]?.getToken?.()).toBe("rkut_first");
+    rerender({ token: "rkut_second" });
+    expect(await runs[0]?.getToken?.()).toBe("rkut_second");
+  });
+
+  it("leaves the client's own token to the uploader when none is given", () => {
+    const { upload, runs } = controlledUploader();
+    const { result } = renderHook(() => useUpload({ upload }), { wrapper });
+    act(() => void result.current.start(new Blob(["x"])));
+    expect(runs[0]?.getToken).toBeUndefined();
   });
 });

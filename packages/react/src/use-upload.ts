@@ -29,6 +29,11 @@ export interface UseUploadOptions {
    * keep the id here to find an upload that is abandoned halfway.
    */
   onCreated?: (videoId: string) => void;
+  /**
+   * The token the upload sends (e.g. an upload token your backend minted): asked before each
+   * request. The provider's client and its own token getter are used when absent.
+   */
+  getToken?: () => string | null | undefined | Promise<string | null | undefined>;
 }
 
 const initial: UploadState = { phase: "idle", progress: null, processingProgress: 0, videoId: null, error: null };
@@ -43,6 +48,10 @@ export function useUpload(options: UseUploadOptions = {}) {
   const last = useRef<{ file: UploadSource; opts: StartUploadOptions } | null>(null);
   const upload = options.upload ?? uploadVideo;
   const { pollIntervalMs } = options;
+  const getToken = useRef(options.getToken);
+  useEffect(() => {
+    getToken.current = options.getToken;
+  }, [options.getToken]);
   // The latest callback, without restarting `start` whenever the caller passes a new function.
   const onCreated = useRef(options.onCreated);
   useEffect(() => {
@@ -63,6 +72,7 @@ export function useUpload(options: UseUploadOptions = {}) {
         const h = upload(client, file, {
           ...opts,
           signal,
+          ...(getToken.current ? { getToken: () => getToken.current?.() } : {}),
           onCreated: (videoId) => {
             if (signal.aborted) return;
             setState((s) => ({ ...s, videoId }));

@@ -231,6 +231,7 @@ export const ERROR_CODES = [
   "CSRF_REJECTED",
   "RATE_LIMITED",
   "UPLOAD_LIMIT_REACHED",
+  "UPLOAD_TOKEN_USED",
   "CONFLICT",
   "NOT_READY",
   "INTERNAL",
@@ -252,3 +253,63 @@ export type ErrorBody = Static<typeof ErrorBody>;
 export const VIDEO_ID_HEADER = "Reelkit-Video-Id";
 /** tus endpoint path, relative to the server's base URL. */
 export const UPLOADS_PATH = "/api/uploads";
+
+export const CreateApiKeyBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 100, pattern: NO_NUL }) },
+  { additionalProperties: false },
+);
+export type CreateApiKeyBody = Static<typeof CreateApiKeyBody>;
+
+/** An API key as listed: never the key itself, only its first characters. */
+export const ApiKey = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    /** The key's first characters (`rk_…`), to tell keys apart. */
+    prefix: Type.String(),
+    createdAt: Type.String({ format: "date-time" }),
+    lastUsedAt: Nullable(Type.String({ format: "date-time" })),
+    revokedAt: Nullable(Type.String({ format: "date-time" })),
+  },
+  { $id: "ApiKey" },
+);
+export type ApiKey = Static<typeof ApiKey>;
+
+/** A new API key: `key` is shown this once and never again. */
+export const CreatedApiKey = Type.Object(
+  {
+    ...ApiKey.properties,
+    /** The key itself: shown in this response only. */
+    key: Type.String(),
+  },
+  { $id: "CreatedApiKey" },
+);
+export type CreatedApiKey = Static<typeof CreatedApiKey>;
+
+export const ApiKeyList = Type.Object({ items: Type.Array(ApiKey) });
+export type ApiKeyList = Static<typeof ApiKeyList>;
+
+export const CreateUploadTokenBody = Type.Object(
+  {
+    /** Who owns the video (account id); the API key's own user when absent (another user: admin keys only). */
+    owner: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: NO_NUL })),
+    /** Largest upload in bytes; the server's REELKIT_MAX_UPLOAD_SIZE when absent (never more). */
+    maxSize: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** Seconds the token stays valid for creating and continuing its upload (default 3600, at most 86400). */
+    expiresIn: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
+    /** The video's title (replaces what the browser sends). */
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: NO_NUL })),
+  },
+  { additionalProperties: false },
+);
+export type CreateUploadTokenBody = Static<typeof CreateUploadTokenBody>;
+
+/** An upload token for one browser upload (`Authorization: Bearer rkut_…` on tus requests). */
+export const UploadToken = Type.Object({
+  token: Type.String(),
+  owner: Type.String(),
+  maxSize: Type.Integer(),
+  expiresAt: Type.String({ format: "date-time" }),
+  title: Nullable(Type.String()),
+});
+export type UploadToken = Static<typeof UploadToken>;

@@ -50,6 +50,11 @@ export interface UploadVideoOptions {
   retryDelays?: number[];
   /** Size in bytes; only needed for a Node stream that is not a file stream. */
   size?: number;
+  /**
+   * The bearer token for this upload's requests, asked before each one: typically an upload
+   * token (`rkut_…`) your backend minted with its API key. The client's own `getToken` when absent.
+   */
+  getToken?: () => string | null | undefined | Promise<string | null | undefined>;
 }
 
 export interface UploadResult {
@@ -100,8 +105,13 @@ export function uploadVideo(
 ): UploadHandle {
   const endpoint =
     typeof target === "string" ? `${target.replace(/\/+$/, "")}${UPLOADS_PATH}` : target.url(UPLOADS_PATH);
-  const authHeaders = (): Promise<Record<string, string>> =>
-    typeof target === "string" ? Promise.resolve({}) : target.authHeaders();
+  const authHeaders = async (): Promise<Record<string, string>> => {
+    if (options.getToken) {
+      const token = await options.getToken();
+      return token ? { authorization: `Bearer ${token}` } : {};
+    }
+    return typeof target === "string" ? {} : target.authHeaders();
+  };
 
   let upload: Upload | undefined;
   let aborted = false;

@@ -1,4 +1,5 @@
 import cors from "@fastify/cors";
+import helmet from "@fastify/helmet";
 import {
   type Bus,
   type Config,
@@ -15,6 +16,7 @@ import { authRoutes } from "./auth/auth-routes.js";
 import type { AuthService } from "./auth/auth-service.js";
 import type { CatalogService } from "./catalog/catalog-service.js";
 import type { OutboxRepository } from "./catalog/outbox.js";
+import { apiKeyRoutes } from "./http/api-key-routes.js";
 import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_METHODS } from "./http/cors.js";
 import { demoRoutes } from "./http/demo-routes.js";
 import { BODY_LIMIT, errorShapeOptions, registerErrorHandlers } from "./http/errors.js";
@@ -60,6 +62,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
 
   registerErrorHandlers(app);
+  // Security headers on every reply (nosniff, HSTS behind https, referrer policy…) that still
+  // let other sites embed the player: frame-ancestors from REELKIT_FRAME_ANCESTORS instead of
+  // X-Frame-Options (which cannot name several origins), and media/API readable cross-origin.
+  await app.register(helmet, {
+    // Only framing is restricted: a default-src for the demo's pages would have to list every
+    // media and API origin of a deployment (S3, CDN), so it is left to the front server.
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: helmet.contentSecurityPolicy.dangerouslyDisableDefaultSrc,
+        frameAncestors: config.frameAncestors,
+      },
+    },
+    xFrameOptions: false,
+    crossOriginResourcePolicy: { policy: "cross-origin" },
+    // "Sign in with Google" opens the provider in a popup that reports back to its opener.
+    crossOriginOpenerPolicy: { policy: "same-origin-allow-popups" },
+    strictTransportSecurity: { maxAge: 15_552_000, includeSubDomains: false },
+  });
   // @fastify/cors answers every OPTIONS request in its onRequest hook, tus uploads included
   // (preflights must allow everything the kit sends; the upload routes add the tus discovery
   // headers), and puts the CORS headers on every reply, hijacked tus replies included.
@@ -91,6 +112,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (!auth) throw new Error("buildApp: the catalog routes need `auth`");
     await app.register(uploadRoutes, { config, storage, catalog, auth, logger, locker: deps.uploadLocker, metrics });
     await app.register(videoRoutes, { config, storage, catalog, auth });
+    await app.register(apiKeyRoutes, { config, auth, apiKeys: auth.apiKeys });
     if (deps.outbox) {
       const outbox = deps.outbox;
       registerGauge(metrics, {

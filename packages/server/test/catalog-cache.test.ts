@@ -9,7 +9,7 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { describeWith } from "../../../test/engines.js";
 import { buildApp } from "../src/app.js";
-import { CatalogService } from "../src/catalog/catalog-service.js";
+import { CatalogService, type Page } from "../src/catalog/catalog-service.js";
 import { VideoCache } from "../src/catalog/video-cache.js";
 import { type Database, openDatabase } from "../src/db/database.js";
 import { createTestDatabase, postgresMissing, type TestDatabase } from "../src/db/test-databases.js";
@@ -23,13 +23,14 @@ interface Instance {
   app: FastifyInstance;
   base: string;
   catalog: CatalogService;
-  cache: VideoCache;
+  cache: VideoCache<Page>;
 }
 
 /** One server instance as the runtime wires it: the database's change feed drives its cache. */
 async function startInstance(db: Database, dataDir: string): Promise<Instance> {
   const config = loadConfig({ REELKIT_DATA_DIR: dataDir, REELKIT_LOG_LEVEL: "silent" });
-  const cache = new VideoCache();
+  // Pages kept long enough that only an invalidation, never the TTL, changes them within a test.
+  const cache = new VideoCache<Page>({ pageTtlMs: 60_000 });
   const catalog = new CatalogService(db.prisma, { cache, changes: db.changes });
   const storage = new LocalStorage(path.join(dataDir, "media"));
   const app = await buildApp({ config, storage, catalog, auth: testAuth(db.prisma, config) });
@@ -229,6 +230,39 @@ describeWith("postgres", postgresMissing, "video cache across two server instanc
     await t.db.changes.publish(sentinel);
     await heard;
   }
+
+  it("a public page cached by one instance changes when a video changes through the other", async () => {
+    const word = `aurora${randomUUID().slice(0, 8)}`;
+    const id = await makeReadyVideo(a.catalog, { title: `${word} before`, ownerId: owner.id });
+    await bHeardA();
+    const titles = async (i: Instance, url: string) =>
+      ((await (await fetch(`${i.base}${url}`)).json()) as { items: { title: string }[] }).items.map((v) => v.title);
+    for (const url of [`/api/videos?q=${word}`, "/api/videos?limit=100"]) {
+      expect(await titles(b, url)).toContain(`${word} before`);
+    }
+    // B serves both pages from its cache: a change behind the catalog's back is not seen...
+    await secondDb.prisma.$executeRaw`UPDATE "video" SET "title" = ${`${word} behind`} WHERE "id" = ${id}::uuid`;
+    expect(await titles(b, `/api/videos?q=${word}`)).toEqual([`${word} before`]);
+    expect(await titles(b, "/api/videos?limit=100")).toContain(`${word} before`);
+    // ...an edit through A drops every page B holds, and a new public video shows up too.
+    const patch = await fetch(`${a.base}/api/videos/${id}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json", ...owner.bearer },
+      body: JSON.stringify({ title: `${word} after` }),
+    });
+    expect(patch.status).toBe(200);
+    await vi.waitFor(async () => expect(await titles(b, `/api/videos?q=${word}`)).toEqual([`${word} after`]), {
+      timeout: 5_000,
+      interval: 50,
+    });
+    expect(await titles(b, "/api/videos?limit=100")).toContain(`${word} after`);
+    const second = await makeReadyVideo(a.catalog, { title: `${word} second`, ownerId: owner.id });
+    await vi.waitFor(
+      async () => expect(await titles(b, `/api/videos?q=${word}`)).toEqual(expect.arrayContaining([`${word} second`])),
+      { timeout: 5_000, interval: 50 },
+    );
+    expect(second).toBeTruthy();
+  });
 
   it("an edit through one instance is seen through the other, which had the video cached", async () => {
     const id = await makeReadyVideo(a.catalog, { title: "Before", ownerId: owner.id });

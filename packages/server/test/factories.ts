@@ -253,3 +253,35 @@ export async function waitForVideo(
 }
 
 export const settled = (v: Video) => v.status === "READY" || v.status === "FAILED";
+
+/** A new API key of `user` (created through `POST /api/api-keys` with their session). */
+export async function createApiKey(
+  base: string,
+  user: TestUser,
+  name = "test key",
+): Promise<{ id: string; key: string }> {
+  const res = await fetch(`${base}/api/api-keys`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...user.bearer },
+    body: JSON.stringify({ name }),
+  });
+  const text = await res.text();
+  if (res.status !== 201) throw new Error(`creating an API key failed: ${res.status} ${text}`);
+  return JSON.parse(text) as { id: string; key: string };
+}
+
+/** An upload token minted with `apiKey` (`POST /api/upload-tokens`). */
+export async function mintUploadToken(
+  base: string,
+  apiKey: string,
+  body: { owner?: string; maxSize?: number; expiresIn?: number; title?: string } = {},
+): Promise<{ token: string; owner: string; maxSize: number; expiresAt: string; title: string | null }> {
+  const res = await fetch(`${base}/api/upload-tokens`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status !== 201) throw new Error(`minting an upload token failed: ${res.status} ${text}`);
+  return JSON.parse(text);
+}

@@ -3,6 +3,7 @@ import type { FastifyRequest } from "fastify";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { errors } from "../http/errors.js";
 import { MediaSigner } from "../media/media-signing.js";
+import { API_KEY_PREFIX, ApiKeyService, UPLOAD_TOKEN_PREFIX } from "./api-keys.js";
 import { createBetterAuth, type ReelkitBetterAuth } from "./better-auth.js";
 import type { Principal, UserPrincipal } from "./principal.js";
 
@@ -35,12 +36,15 @@ export class AuthService {
   readonly betterAuth: ReelkitBetterAuth;
   /** Signs the media URLs of PRIVATE videos with the same secret. */
   readonly mediaSigner: MediaSigner;
+  /** API keys and upload tokens (Reelkit's own tables). */
+  readonly apiKeys: ApiKeyService;
   private readonly resolved = new WeakMap<FastifyRequest, Promise<Principal | null>>();
   private readonly trustedOrigins: string[];
 
   constructor(private readonly opts: AuthServiceOptions) {
     this.betterAuth = createBetterAuth(opts);
     this.mediaSigner = new MediaSigner(opts.secret, opts.config.mediaUrlTtlSeconds);
+    this.apiKeys = new ApiKeyService(opts.prisma);
     this.trustedOrigins = opts.config.corsOrigins.filter((o) => o !== "*");
   }
 
@@ -117,6 +121,10 @@ export class AuthService {
     const authorization = request.headers.authorization;
     const bearer = /^bearer\s+(.+)$/i.exec(authorization ?? "")?.[1]?.trim();
     if (authorization && !bearer) return null;
+    // Reelkit's own credentials say what they are by their prefix, a JWT by its shape; anything
+    // else is a session.
+    if (bearer?.startsWith(API_KEY_PREFIX)) return this.apiKeys.verify(bearer);
+    if (bearer?.startsWith(UPLOAD_TOKEN_PREFIX)) return this.apiKeys.verifyUploadToken(bearer);
     const headers = toHeaders(request.headers);
     if (bearer && JWT_SHAPE.test(bearer)) return this.resolveJwt(bearer, headers);
     if (bearer) headers.delete("cookie");

@@ -7,6 +7,8 @@ export interface UserPrincipal {
   isAdmin: boolean;
   /** How the request proved it: a cookie is the only one that needs the CSRF origin check. */
   via: "cookie" | "bearer" | "jwt" | "api-key";
+  /** The API key that authenticated the request (via "api-key"). */
+  apiKeyId?: string;
 }
 
 /** A third-party site's browser, uploading on behalf of `ownerId` with a token minted by an API key. */

@@ -85,8 +85,8 @@ export interface UpdateInput {
 export type CatalogChangeListener = (video: Video) => void;
 
 export interface CatalogServiceOptions {
-  /** Caches hot video reads; invalidated through `changes`. None when absent. */
-  cache?: VideoCache;
+  /** Caches hot video reads and public pages; invalidated through `changes`. None when absent. */
+  cache?: VideoCache<Page>;
   /** Changes every instance hears (PostgreSQL LISTEN/NOTIFY); in-process when absent. */
   changes?: ChangeFeed;
   /** Playback-session view counting; one with default limits when absent. */
@@ -102,7 +102,7 @@ const ACTIVE = ["QUEUED", "PROCESSING"] as const;
  */
 export class CatalogService {
   private readonly events = new EventEmitter();
-  private readonly cache: VideoCache | null;
+  private readonly cache: VideoCache<Page> | null;
   private readonly changes: ChangeFeed;
   private readonly views: ViewCounter;
 
@@ -324,6 +324,10 @@ export class CatalogService {
    * matching (status, key, id) index: every page costs what the first one does.
    */
   async list(options: ListOptions): Promise<Page> {
+    return this.cachedPage({ m: "l", ...options }, () => this.loadList(options));
+  }
+
+  private async loadList(options: ListOptions): Promise<Page> {
     const sort = options.sort ?? "newest";
     const after = options.cursor ? decodeCursor(options.cursor, "l", sort) : null;
     const rows = await this.prisma.$queryRaw<Video[]>(
@@ -342,6 +346,15 @@ export class CatalogService {
    * from the indexes and only they are ranked (see searchQuery).
    */
   async search(options: SearchOptions): Promise<Page> {
+    return this.cachedPage({ m: "s", ...options }, () => this.loadSearch(options));
+  }
+
+  /** Public pages are the same for every caller: the hottest of them come from the cache. */
+  private cachedPage(query: object, load: () => Promise<Page>): Promise<Page> {
+    return this.cache ? this.cache.getOrLoadPage(JSON.stringify(query), load) : load();
+  }
+
+  private async loadSearch(options: SearchOptions): Promise<Page> {
     const sort = options.sort ?? "relevance";
     const after: Cursor | null = options.cursor ? decodeCursor(options.cursor, "s", sort) : null;
     const q = options.q.trim();

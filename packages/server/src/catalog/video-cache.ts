@@ -6,20 +6,28 @@ export interface VideoCacheOptions {
   max?: number;
   /** Longest a video stays cached, in ms: a backstop should an invalidation be lost. */
   ttlMs?: number;
+  /** List and search pages kept. */
+  maxPages?: number;
+  /** Longest a page stays cached, in ms (view counts move without an invalidation per view). */
+  pageTtlMs?: number;
 }
 
 /**
- * The in-process cache of hot video reads, kept correct by invalidation: every change to a video,
- * made by this instance or another (see ChangeFeed), drops it. A read that overlapped an
- * invalidation is not stored, so a stale row read before the change cannot be cached after it.
+ * The in-process cache of hot reads — videos by id, and the public list and search pages (the
+ * same for every caller: PUBLIC videos only) — kept correct by invalidation: every change to a
+ * video, made by this instance or another (see ChangeFeed), drops it and every page, as any
+ * change may move a video onto or off any page. A read that overlapped an invalidation is not
+ * stored, so a stale row read before the change cannot be cached after it.
  */
-export class VideoCache {
+export class VideoCache<Page extends object = object> {
   private readonly lru: LRUCache<string, Video>;
+  private readonly pages: LRUCache<string, Page>;
   /** Bumped by every invalidation; a read stores its row only if this did not move meanwhile. */
   private generation = 0;
 
   constructor(options: VideoCacheOptions = {}) {
     this.lru = new LRUCache({ max: options.max ?? 10_000, ttl: options.ttlMs ?? 60_000 });
+    this.pages = new LRUCache({ max: options.maxPages ?? 1_000, ttl: options.pageTtlMs ?? 2_000 });
   }
 
   /** The cached video, or loads it (caching the result when no invalidation raced the load). */
@@ -32,9 +40,20 @@ export class VideoCache {
     return video;
   }
 
-  /** Drops one video, or everything when `id` is null. */
+  /** The cached page under `key` (its query), or loads it, as `getOrLoad` does for videos. */
+  async getOrLoadPage(key: string, load: () => Promise<Page>): Promise<Page> {
+    const hit = this.pages.get(key);
+    if (hit) return hit;
+    const generation = this.generation;
+    const page = await load();
+    if (generation === this.generation) this.pages.set(key, page);
+    return page;
+  }
+
+  /** Drops one video (and every page), or everything when `id` is null. */
   invalidate(id: string | null): void {
     this.generation++;
+    this.pages.clear();
     if (id === null) this.lru.clear();
     else this.lru.delete(id);
   }

@@ -107,6 +107,7 @@ function suite(engine: TestEngine) {
 
   it("parses every model from schema.prisma", () => {
     expect(expected.map((e) => e.table).sort()).toEqual([
+      "api_key",
       "auth_account",
       "auth_jwks",
       "auth_rate_limit",
@@ -115,6 +116,7 @@ function suite(engine: TestEngine) {
       "auth_verification",
       "bus_job",
       "outbox",
+      "upload_token",
       "video",
     ]);
   });

@@ -13,6 +13,30 @@ describe("buildApp", () => {
     await app?.close();
   });
 
+  it("sends security headers that still let other sites embed the player and read media", async () => {
+    app = await buildApp({ config });
+    for (const url of ["/healthz", "/media/videos/abc/poster.jpg", "/nope"]) {
+      const res = await app.inject({ method: "GET", url });
+      expect(res.headers["x-content-type-options"], url).toBe("nosniff");
+      expect(res.headers["x-frame-options"], url).toBeUndefined();
+      expect(res.headers["content-security-policy"], url).toBe("frame-ancestors *");
+      expect(res.headers["cross-origin-resource-policy"], url).toBe("cross-origin");
+      expect(res.headers["referrer-policy"], url).toBe("no-referrer");
+    }
+    await app.close();
+    const strict = loadConfig({
+      REELKIT_DATA_DIR: "/tmp/reelkit-app-test",
+      REELKIT_LOG_LEVEL: "silent",
+      REELKIT_FRAME_ANCESTORS: "'self', https://blog.example/post",
+    });
+    app = await buildApp({ config: strict });
+    const res = await app.inject({ method: "GET", url: "/healthz" });
+    expect(res.headers["content-security-policy"]).toBe("frame-ancestors 'self' https://blog.example");
+    expect(() => loadConfig({ REELKIT_FRAME_ANCESTORS: "https://a.example; script-src *" })).toThrow(
+      /REELKIT_FRAME_ANCESTORS/,
+    );
+  });
+
   it("answers /healthz", async () => {
     app = await buildApp({ config });
     const res = await app.inject({ method: "GET", url: "/healthz" });

@@ -50,6 +50,10 @@ export const errors = {
   csrf: () => new ApiError(403, "CSRF_REJECTED", "Cross-site request refused: the Origin is not trusted"),
   rateLimited: (retryAfterSeconds: number) =>
     new ApiError(429, "RATE_LIMITED", `Too many requests; try again in ${retryAfterSeconds} s`),
+  uploadTokenTooLarge: (max: number) =>
+    new ApiError(413, "UPLOAD_TOO_LARGE", `This upload token allows uploads of at most ${max} bytes`),
+  uploadTokenUsed: () =>
+    new ApiError(409, "UPLOAD_TOKEN_USED", "This upload token has already created its upload; mint a new one"),
   uploadLimitReached: (max: number) =>
     new ApiError(429, "UPLOAD_LIMIT_REACHED", `At most ${max} unfinished uploads at once; finish or cancel one first`),
   internal: () => new ApiError(500, "INTERNAL", "Internal server error"),

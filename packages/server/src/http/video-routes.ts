@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import etag from "@fastify/etag";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { type Config, keys, type Storage } from "@reelkit/core";
@@ -17,7 +18,7 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { AuthService } from "../auth/auth-service.js";
 import type { CatalogFilters } from "../catalog/catalog-query.js";
-import { type CatalogService, InvalidCursorError, normalizeTags } from "../catalog/catalog-service.js";
+import { type CatalogService, InvalidCursorError, normalizeTags, type Page } from "../catalog/catalog-service.js";
 import type { Video } from "../generated/prisma/client.js";
 import { errors } from "./errors.js";
 import { isPlayable, mediaBaseUrl, toApiVideo } from "./video-mapper.js";
@@ -91,6 +92,8 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
   const { catalog, storage, config } = opts;
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const mediaBase = mediaBaseUrl(config);
+  /** Public list and search pages as sent (body and ETag), for as long as the catalog caches the page. */
+  const rendered = new WeakMap<Page, { body: string; etag: string }>();
   // Private media are served by this server (signed), whatever the public media base is.
   const signed = { signer: opts.auth.mediaSigner, privateBase: `${config.publicUrl ?? ""}/media` };
   const map = (v: Video) => toApiVideo(v, mediaBase, signed);
@@ -145,7 +148,20 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
           ? await catalog.search({ ...filters, q, limit, cursor, sort })
           : await catalog.list({ ...filters, limit, cursor, sort: sort === "relevance" ? undefined : sort });
         cacheFor(request, reply);
-        return { items: page.items.map(map), nextCursor: page.nextCursor };
+        // A public page is the same for everyone: rendered once while the catalog keeps it.
+        let out = rendered.get(page);
+        if (!out) {
+          // The route's own response serializer (its schema), as Fastify would have used.
+          const serialize = reply.getSerializationFunction("200") ?? JSON.stringify;
+          const body = serialize({ items: page.items.map(map), nextCursor: page.nextCursor });
+          out = { body, etag: `"${createHash("sha1").update(body).digest("base64")}"` };
+          rendered.set(page, out);
+        }
+        // Already serialized by the route's serializer: Fastify sends a string body as it is.
+        return reply
+          .header("ETag", out.etag)
+          .type("application/json; charset=utf-8")
+          .send(out.body as never);
       } catch (err) {
         if (err instanceof InvalidCursorError) throw errors.validation("Invalid cursor");
         throw err;

@@ -45,7 +45,7 @@ export interface UploadRoutesOptions {
   >;
   storage: Storage;
   catalog: UploadCatalog;
-  auth: Pick<AuthService, "require" | "principal">;
+  auth: Pick<AuthService, "require" | "principal" | "apiKeys">;
   logger?: Logger;
   /** Serialises requests to one upload; in-process when absent (one server instance). */
   locker?: Locker;
@@ -58,6 +58,7 @@ const INTERNAL_PREFIX = "x-reelkit-internal-";
 const ID_HEADER = `${INTERNAL_PREFIX}video-id`;
 const OWNER_HEADER = `${INTERNAL_PREFIX}owner`;
 const TOKEN_HEADER = `${INTERNAL_PREFIX}upload-token`;
+const TITLE_HEADER = `${INTERNAL_PREFIX}title`;
 
 /** Whether `p` may resume, inspect or cancel an upload created by `creator`: only its creator can. */
 function isCreator(p: Principal, creator: UploadCreator): boolean {
@@ -187,10 +188,14 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
       lastPath && /^[A-Za-z0-9_-]+$/.test(lastPath) ? backend.tusId(lastPath) : undefined,
     onUploadCreate: async (req, upload) => {
       const videoId = videoIdOf(upload.id);
+      // An upload token's title replaces the one the browser sent.
+      const tokenTitle = req.headers.get(TITLE_HEADER);
+      const named = titleFrom(upload.metadata);
       await catalog.createForUpload({
         videoId,
         uploadId: videoId,
-        ...titleFrom(upload.metadata),
+        ...named,
+        title: tokenTitle ? decodeURIComponent(tokenTitle) : named.title,
         ownerId: req.headers.get(OWNER_HEADER),
         uploadTokenId: req.headers.get(TOKEN_HEADER),
       });
@@ -267,8 +272,20 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
   const authorizeCreation = async (request: FastifyRequest): Promise<Principal> => {
     const p = await opts.auth.require(request);
     const owner = actingUserId(p);
+    if (p.kind === "upload-token") {
+      // The token's size cap needs the length up front (no deferred length).
+      const length = Number(request.headers["upload-length"]);
+      if (!Number.isSafeInteger(length) || length < 0) {
+        throw errors.validation("An upload with an upload token declares its Upload-Length");
+      }
+      if (length > p.maxSize) throw errors.uploadTokenTooLarge(p.maxSize);
+    }
     if ((await catalog.countUploading(owner)) >= config.maxUnfinishedUploads) {
       throw errors.uploadLimitReached(config.maxUnfinishedUploads);
+    }
+    // One upload per token: claimed before tus creates it.
+    if (p.kind === "upload-token" && !(await opts.auth.apiKeys.claimUploadToken(p.tokenId))) {
+      throw errors.uploadTokenUsed();
     }
     return p;
   };
@@ -309,7 +326,10 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
     if (request.method === "POST") headers.set(ID_HEADER, id as string);
     if (principal) {
       headers.set(OWNER_HEADER, actingUserId(principal));
-      if (principal.kind === "upload-token") headers.set(TOKEN_HEADER, principal.tokenId);
+      if (principal.kind === "upload-token") {
+        headers.set(TOKEN_HEADER, principal.tokenId);
+        if (principal.title) headers.set(TITLE_HEADER, encodeURIComponent(principal.title));
+      }
     }
     let response: Response;
     try {

@@ -86,3 +86,13 @@ export type RateLimit = Prisma.RateLimitModel
  * The embedded bus's durable job queue (see QueueBus): claimed with a lease, deleted once done.
  */
 export type BusJob = Prisma.BusJobModel
+/**
+ * Model ApiKey
+ * A key for server-to-server calls (`Authorization: Bearer rk_…`); only its SHA-256 is stored.
+ */
+export type ApiKey = Prisma.ApiKeyModel
+/**
+ * Model UploadToken
+ * One browser upload on behalf of `ownerId`, minted with an API key (`Bearer rkut_…`); only its SHA-256 is stored.
+ */
+export type UploadToken = Prisma.UploadTokenModel

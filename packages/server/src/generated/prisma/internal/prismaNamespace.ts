@@ -405,7 +405,9 @@ export const ModelName = {
   Verification: 'Verification',
   Jwks: 'Jwks',
   RateLimit: 'RateLimit',
-  BusJob: 'BusJob'
+  BusJob: 'BusJob',
+  ApiKey: 'ApiKey',
+  UploadToken: 'UploadToken'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -421,7 +423,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "video" | "outbox" | "user" | "session" | "account" | "verification" | "jwks" | "rateLimit" | "busJob"
+    modelProps: "video" | "outbox" | "user" | "session" | "account" | "verification" | "jwks" | "rateLimit" | "busJob" | "apiKey" | "uploadToken"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1091,6 +1093,154 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    ApiKey: {
+      payload: Prisma.$ApiKeyPayload<ExtArgs>
+      fields: Prisma.ApiKeyFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.ApiKeyFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiKeyPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.ApiKeyFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiKeyPayload>
+        }
+        findFirst: {
+          args: Prisma.ApiKeyFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiKeyPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.ApiKeyFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiKeyPayload>
+        }
+        findMany: {
+          args: Prisma.ApiKeyFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiKeyPayload>[]
+        }
+        create: {
+          args: Prisma.ApiKeyCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiKeyPayload>
+        }
+        createMany: {
+          args: Prisma.ApiKeyCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.ApiKeyCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiKeyPayload>[]
+        }
+        delete: {
+          args: Prisma.ApiKeyDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiKeyPayload>
+        }
+        update: {
+          args: Prisma.ApiKeyUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiKeyPayload>
+        }
+        deleteMany: {
+          args: Prisma.ApiKeyDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.ApiKeyUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.ApiKeyUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiKeyPayload>[]
+        }
+        upsert: {
+          args: Prisma.ApiKeyUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ApiKeyPayload>
+        }
+        aggregate: {
+          args: Prisma.ApiKeyAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateApiKey>
+        }
+        groupBy: {
+          args: Prisma.ApiKeyGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ApiKeyGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.ApiKeyCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ApiKeyCountAggregateOutputType> | number
+        }
+      }
+    }
+    UploadToken: {
+      payload: Prisma.$UploadTokenPayload<ExtArgs>
+      fields: Prisma.UploadTokenFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.UploadTokenFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadTokenPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.UploadTokenFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadTokenPayload>
+        }
+        findFirst: {
+          args: Prisma.UploadTokenFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadTokenPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.UploadTokenFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadTokenPayload>
+        }
+        findMany: {
+          args: Prisma.UploadTokenFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadTokenPayload>[]
+        }
+        create: {
+          args: Prisma.UploadTokenCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadTokenPayload>
+        }
+        createMany: {
+          args: Prisma.UploadTokenCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.UploadTokenCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadTokenPayload>[]
+        }
+        delete: {
+          args: Prisma.UploadTokenDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadTokenPayload>
+        }
+        update: {
+          args: Prisma.UploadTokenUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadTokenPayload>
+        }
+        deleteMany: {
+          args: Prisma.UploadTokenDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.UploadTokenUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.UploadTokenUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadTokenPayload>[]
+        }
+        upsert: {
+          args: Prisma.UploadTokenUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadTokenPayload>
+        }
+        aggregate: {
+          args: Prisma.UploadTokenAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateUploadToken>
+        }
+        groupBy: {
+          args: Prisma.UploadTokenGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.UploadTokenGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.UploadTokenCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.UploadTokenCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -1279,6 +1429,35 @@ export const BusJobScalarFieldEnum = {
 export type BusJobScalarFieldEnum = (typeof BusJobScalarFieldEnum)[keyof typeof BusJobScalarFieldEnum]
 
 
+export const ApiKeyScalarFieldEnum = {
+  id: 'id',
+  userId: 'userId',
+  name: 'name',
+  prefix: 'prefix',
+  hash: 'hash',
+  createdAt: 'createdAt',
+  lastUsedAt: 'lastUsedAt',
+  revokedAt: 'revokedAt'
+} as const
+
+export type ApiKeyScalarFieldEnum = (typeof ApiKeyScalarFieldEnum)[keyof typeof ApiKeyScalarFieldEnum]
+
+
+export const UploadTokenScalarFieldEnum = {
+  id: 'id',
+  hash: 'hash',
+  apiKeyId: 'apiKeyId',
+  ownerId: 'ownerId',
+  maxSize: 'maxSize',
+  title: 'title',
+  expiresAt: 'expiresAt',
+  usedAt: 'usedAt',
+  createdAt: 'createdAt'
+} as const
+
+export type UploadTokenScalarFieldEnum = (typeof UploadTokenScalarFieldEnum)[keyof typeof UploadTokenScalarFieldEnum]
+
+
 export const SortOrder = {
   asc: 'asc',
   desc: 'desc'
@@ -1422,6 +1601,28 @@ export const BusJobOrderByRelevanceFieldEnum = {
 } as const
 
 export type BusJobOrderByRelevanceFieldEnum = (typeof BusJobOrderByRelevanceFieldEnum)[keyof typeof BusJobOrderByRelevanceFieldEnum]
+
+
+export const ApiKeyOrderByRelevanceFieldEnum = {
+  id: 'id',
+  userId: 'userId',
+  name: 'name',
+  prefix: 'prefix',
+  hash: 'hash'
+} as const
+
+export type ApiKeyOrderByRelevanceFieldEnum = (typeof ApiKeyOrderByRelevanceFieldEnum)[keyof typeof ApiKeyOrderByRelevanceFieldEnum]
+
+
+export const UploadTokenOrderByRelevanceFieldEnum = {
+  id: 'id',
+  hash: 'hash',
+  apiKeyId: 'apiKeyId',
+  ownerId: 'ownerId',
+  title: 'title'
+} as const
+
+export type UploadTokenOrderByRelevanceFieldEnum = (typeof UploadTokenOrderByRelevanceFieldEnum)[keyof typeof UploadTokenOrderByRelevanceFieldEnum]
 
 
 
@@ -1708,6 +1909,8 @@ export type GlobalOmitConfig = {
   jwks?: Prisma.JwksOmit
   rateLimit?: Prisma.RateLimitOmit
   busJob?: Prisma.BusJobOmit
+  apiKey?: Prisma.ApiKeyOmit
+  uploadToken?: Prisma.UploadTokenOmit
 }
 
 /* Types for Logging */

@@ -59,7 +59,9 @@ export const ModelName = {
   Verification: 'Verification',
   Jwks: 'Jwks',
   RateLimit: 'RateLimit',
-  BusJob: 'BusJob'
+  BusJob: 'BusJob',
+  ApiKey: 'ApiKey',
+  UploadToken: 'UploadToken'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -227,6 +229,35 @@ export const BusJobScalarFieldEnum = {
 export type BusJobScalarFieldEnum = (typeof BusJobScalarFieldEnum)[keyof typeof BusJobScalarFieldEnum]
 
 
+export const ApiKeyScalarFieldEnum = {
+  id: 'id',
+  userId: 'userId',
+  name: 'name',
+  prefix: 'prefix',
+  hash: 'hash',
+  createdAt: 'createdAt',
+  lastUsedAt: 'lastUsedAt',
+  revokedAt: 'revokedAt'
+} as const
+
+export type ApiKeyScalarFieldEnum = (typeof ApiKeyScalarFieldEnum)[keyof typeof ApiKeyScalarFieldEnum]
+
+
+export const UploadTokenScalarFieldEnum = {
+  id: 'id',
+  hash: 'hash',
+  apiKeyId: 'apiKeyId',
+  ownerId: 'ownerId',
+  maxSize: 'maxSize',
+  title: 'title',
+  expiresAt: 'expiresAt',
+  usedAt: 'usedAt',
+  createdAt: 'createdAt'
+} as const
+
+export type UploadTokenScalarFieldEnum = (typeof UploadTokenScalarFieldEnum)[keyof typeof UploadTokenScalarFieldEnum]
+
+
 export const SortOrder = {
   asc: 'asc',
   desc: 'desc'
@@ -370,4 +401,26 @@ export const BusJobOrderByRelevanceFieldEnum = {
 } as const
 
 export type BusJobOrderByRelevanceFieldEnum = (typeof BusJobOrderByRelevanceFieldEnum)[keyof typeof BusJobOrderByRelevanceFieldEnum]
+
+
+export const ApiKeyOrderByRelevanceFieldEnum = {
+  id: 'id',
+  userId: 'userId',
+  name: 'name',
+  prefix: 'prefix',
+  hash: 'hash'
+} as const
+
+export type ApiKeyOrderByRelevanceFieldEnum = (typeof ApiKeyOrderByRelevanceFieldEnum)[keyof typeof ApiKeyOrderByRelevanceFieldEnum]
+
+
+export const UploadTokenOrderByRelevanceFieldEnum = {
+  id: 'id',
+  hash: 'hash',
+  apiKeyId: 'apiKeyId',
+  ownerId: 'ownerId',
+  title: 'title'
+} as const
+
+export type UploadTokenOrderByRelevanceFieldEnum = (typeof UploadTokenOrderByRelevanceFieldEnum)[keyof typeof UploadTokenOrderByRelevanceFieldEnum]
 

@@ -1,0 +1,130 @@
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import type { PrismaClient } from "../generated/prisma/client.js";
+import type { UploadTokenPrincipal, UserPrincipal } from "./principal.js";
+
+/** Every API key starts with this, so a bearer token says what it is (and secret scanners see it). */
+export const API_KEY_PREFIX = "rk_";
+/** Every upload token starts with this. */
+export const UPLOAD_TOKEN_PREFIX = "rkut_";
+/** How much of a key is kept in clear to tell keys apart in a list. */
+const SHOWN_PREFIX_LENGTH = API_KEY_PREFIX.length + 6;
+/** lastUsedAt is written at most this often per key: a busy key costs no write per request. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** 256 random bits after the prefix: too many to guess, so a fast hash is enough at rest. */
+function newSecret(prefix: string): string {
+  return `${prefix}${randomBytes(32).toString("base64url")}`;
+}
+
+export function sha256(secret: string): string {
+  return createHash("sha256").update(secret).digest("hex");
+}
+
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export interface MintUploadTokenInput {
+  apiKeyId: string;
+  ownerId: string;
+  maxSize: number;
+  expiresAt: Date;
+  title: string | null;
+}
+
+const INFO = { id: true, name: true, prefix: true, createdAt: true, lastUsedAt: true, revokedAt: true } as const;
+
+/** API keys and the upload tokens minted with them, in Reelkit's own tables. */
+export class ApiKeyService {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  /** A new key for `userId`: the key itself is in the result only, never stored. */
+  async create(userId: string, name: string): Promise<{ key: string; info: ApiKeyInfo }> {
+    const key = newSecret(API_KEY_PREFIX);
+    const info = await this.prisma.apiKey.create({
+      data: { id: randomUUID(), userId, name, prefix: key.slice(0, SHOWN_PREFIX_LENGTH), hash: sha256(key) },
+      select: INFO,
+    });
+    return { key, info };
+  }
+
+  /** The user's keys, newest first, revoked ones included (with their revocation time). */
+  list(userId: string): Promise<ApiKeyInfo[]> {
+    return this.prisma.apiKey.findMany({ where: { userId }, orderBy: { createdAt: "desc" }, select: INFO });
+  }
+
+  /** Revokes one of the user's keys (and with it the upload tokens it minted); false: no such key. */
+  async revoke(userId: string, id: string): Promise<boolean> {
+    const key = await this.prisma.apiKey.findFirst({ where: { id, userId }, select: { revokedAt: true } });
+    if (!key) return false;
+    if (!key.revokedAt) await this.prisma.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+    return true;
+  }
+
+  /** The user a live key acts for, or null (unknown or revoked); records when it was last used. */
+  async verify(key: string): Promise<(UserPrincipal & { apiKeyId: string }) | null> {
+    if (!key.startsWith(API_KEY_PREFIX)) return null;
+    const row = await this.prisma.apiKey.findUnique({
+      where: { hash: sha256(key) },
+      select: { id: true, userId: true, revokedAt: true, lastUsedAt: true, user: { select: { role: true } } },
+    });
+    if (!row || row.revokedAt) return null;
+    const now = new Date();
+    if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+      await this.prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: now } });
+    }
+    return { kind: "user", userId: row.userId, isAdmin: row.user.role === "admin", via: "api-key", apiKeyId: row.id };
+  }
+
+  async userExists(id: string): Promise<boolean> {
+    return (await this.prisma.user.count({ where: { id } })) > 0;
+  }
+
+  async mintUploadToken(input: MintUploadTokenInput): Promise<{ token: string; id: string }> {
+    const token = newSecret(UPLOAD_TOKEN_PREFIX);
+    const id = randomUUID();
+    await this.prisma.uploadToken.create({
+      data: {
+        id,
+        hash: sha256(token),
+        apiKeyId: input.apiKeyId,
+        ownerId: input.ownerId,
+        maxSize: BigInt(input.maxSize),
+        expiresAt: input.expiresAt,
+        title: input.title,
+      },
+    });
+    return { token, id };
+  }
+
+  /** The upload token's principal while it is unexpired and its API key is not revoked, else null. */
+  async verifyUploadToken(token: string): Promise<UploadTokenPrincipal | null> {
+    if (!token.startsWith(UPLOAD_TOKEN_PREFIX)) return null;
+    const row = await this.prisma.uploadToken.findUnique({
+      where: { hash: sha256(token) },
+      include: { apiKey: { select: { revokedAt: true } } },
+    });
+    if (!row || row.apiKey.revokedAt || row.expiresAt.getTime() <= Date.now()) return null;
+    return {
+      kind: "upload-token",
+      tokenId: row.id,
+      ownerId: row.ownerId,
+      maxSize: Number(row.maxSize),
+      title: row.title,
+    };
+  }
+
+  /** Marks the token used by an upload creation; false when it had created one already. */
+  async claimUploadToken(id: string): Promise<boolean> {
+    const { count } = await this.prisma.uploadToken.updateMany({
+      where: { id, usedAt: null },
+      data: { usedAt: new Date() },
+    });
+    return count === 1;
+  }
+}

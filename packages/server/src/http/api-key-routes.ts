@@ -1,0 +1,138 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import type { Config } from "@reelkit/core";
+import {
+  type ApiKey,
+  ApiKeyList,
+  CreateApiKeyBody,
+  CreatedApiKey,
+  CreateUploadTokenBody,
+  ErrorBody,
+  UploadToken,
+  VideoParams,
+} from "@reelkit/sdk/contract";
+import { Type } from "@sinclair/typebox";
+import type { FastifyInstance } from "fastify";
+import type { ApiKeyInfo, ApiKeyService } from "../auth/api-keys.js";
+import type { AuthService } from "../auth/auth-service.js";
+import { errors } from "./errors.js";
+
+export interface ApiKeyRoutesOptions {
+  config: Pick<Config, "maxUploadSize">;
+  auth: AuthService;
+  apiKeys: ApiKeyService;
+}
+
+const DEFAULT_TOKEN_SECONDS = 3600;
+
+function toApiKey(k: ApiKeyInfo): ApiKey {
+  return {
+    id: k.id,
+    name: k.name,
+    prefix: k.prefix,
+    createdAt: k.createdAt.toISOString(),
+    lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+    revokedAt: k.revokedAt?.toISOString() ?? null,
+  };
+}
+
+/**
+ * `/api/api-keys` (a signed-in user's keys: create, list, revoke) and `/api/upload-tokens`
+ * (a third-party backend, authenticated by its API key, mints a token for one browser upload).
+ */
+export async function apiKeyRoutes(app: FastifyInstance, opts: ApiKeyRoutesOptions): Promise<void> {
+  const { auth, apiKeys, config } = opts;
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  app.addHook("onRequest", async (_request, reply) => {
+    reply.header("Cache-Control", "no-store");
+  });
+
+  /** Keys are managed by a signed-in person (session), not by another key. */
+  const requireSessionUser = async (request: Parameters<AuthService["requireUser"]>[0]) => {
+    const user = await auth.requireUser(request);
+    if (user.via === "api-key") throw errors.forbidden("API keys are managed by a signed-in user, not by a key");
+    return user;
+  };
+
+  r.post(
+    "/api/api-keys",
+    {
+      schema: {
+        summary: "Create an API key for the signed-in user; the key is in this response only",
+        body: CreateApiKeyBody,
+        response: { 201: CreatedApiKey, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const user = await requireSessionUser(request);
+      const { key, info } = await apiKeys.create(user.userId, request.body.name);
+      return reply.status(201).send({ ...toApiKey(info), key });
+    },
+  );
+
+  r.get(
+    "/api/api-keys",
+    {
+      schema: {
+        summary: "The signed-in user's API keys (never the keys themselves), newest first",
+        response: { 200: ApiKeyList, 401: ErrorBody, 403: ErrorBody },
+      },
+    },
+    async (request) => {
+      const user = await requireSessionUser(request);
+      return { items: (await apiKeys.list(user.userId)).map(toApiKey) };
+    },
+  );
+
+  r.delete(
+    "/api/api-keys/:id",
+    {
+      schema: {
+        summary: "Revoke one of the signed-in user's API keys (its upload tokens stop working too)",
+        params: VideoParams,
+        response: { 204: Type.Null(), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const user = await requireSessionUser(request);
+      if (!(await apiKeys.revoke(user.userId, request.params.id))) throw errors.notFound("No such API key");
+      return reply.status(204).send(null);
+    },
+  );
+
+  r.post(
+    "/api/upload-tokens",
+    {
+      schema: {
+        summary: "Mint an upload token (API key only): one tus upload by a browser, for an owner, size and expiry",
+        body: CreateUploadTokenBody,
+        response: { 201: UploadToken, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const caller = await auth.require(request);
+      if (caller.kind !== "user" || caller.via !== "api-key" || !caller.apiKeyId) {
+        throw errors.forbidden("Upload tokens are minted with an API key (Authorization: Bearer rk_…)");
+      }
+      const body = request.body;
+      const owner = body.owner ?? caller.userId;
+      if (owner !== caller.userId) {
+        if (!caller.isAdmin) throw errors.forbidden("Only an admin's API key mints upload tokens for another user");
+        if (!(await apiKeys.userExists(owner))) throw errors.validation(`owner: no user ${owner}`);
+      }
+      if (body.maxSize !== undefined && body.maxSize > config.maxUploadSize) {
+        throw errors.validation(`maxSize: at most ${config.maxUploadSize} bytes (REELKIT_MAX_UPLOAD_SIZE)`);
+      }
+      const maxSize = body.maxSize ?? config.maxUploadSize;
+      const expiresAt = new Date(Date.now() + (body.expiresIn ?? DEFAULT_TOKEN_SECONDS) * 1000);
+      const title = body.title ?? null;
+      const { token } = await apiKeys.mintUploadToken({
+        apiKeyId: caller.apiKeyId,
+        ownerId: owner,
+        maxSize,
+        expiresAt,
+        title,
+      });
+      return reply.status(201).send({ token, owner, maxSize, expiresAt: expiresAt.toISOString(), title });
+    },
+  );
+}
