@@ -4,7 +4,8 @@
  *
  *   npm run bench                              1 GiB upload, catalog read load, 30 s 1080p30 transcode
  *   npm run bench -- --upload-mib 256 --seconds 10 --height 720    a quicker run
- *   npm run bench -- --only upload             (or --only read-load, --only media, --only instant, --only transcode, --only s3)
+ *   npm run bench -- --only upload             (or --only read-load, --only media, --only instant, --only transcode, --only s3,
+ *                                              --only transcoders)
 
  *   npm run bench -- --only catalog            1M-video catalog (seeded once, kept), not in the default run
  *
@@ -17,6 +18,8 @@
  * start one with `eval "$(scripts/engines.sh start)"`; `--postgres off` skips it), --clients N (50,
  * read load and media), --read-seconds N (15, read load), --media-seconds N (10 per round, media delivery), --s3-mib N (1024: the S3 upload; the S3 benchmarks
  * run when S3_ENDPOINT_TEST is set, `eval "$(scripts/engines.sh start s3)"`).
+ * Transcoders (jobs per minute with one vs two reelkit-transcoder processes; needs KAFKA_BROKERS_TEST
+ * and PostgreSQL): --jobs N (8 per run), --job-seconds N (10: each clip's length).
  * Catalog: --catalog-rows N (1000000, PostgreSQL), --catalog-embedded-rows N (100000, the embedded
  * database), --catalog-seconds N (10 per scenario), --clients N (50), --reseed (seed again even when
  * the kept bench database already holds the catalog).
@@ -31,6 +34,7 @@ import { printMediaResult, runMediaBench } from "./media.js";
 import { printReadLoadResult, runReadLoadBench } from "./read-load.js";
 import { printS3TranscodeResult, printS3UploadResult, runS3TranscodeBench, runS3UploadBench } from "./s3.js";
 import { printTranscodeResult, runTranscodeBench } from "./transcode.js";
+import { printTranscodersResult, runTranscodersBench } from "./transcoders.js";
 import { printUploadResult, runUploadBench } from "./upload.js";
 
 const { values } = parseArgs({
@@ -53,6 +57,8 @@ const { values } = parseArgs({
     "read-seconds": { type: "string", default: "15" },
     "media-seconds": { type: "string", default: "10" },
     "s3-mib": { type: "string", default: "1024" },
+    jobs: { type: "string", default: "8" },
+    "job-seconds": { type: "string", default: "10" },
   },
 });
 
@@ -62,7 +68,7 @@ function positive(name: string, raw: string | undefined): number {
   return n;
 }
 
-const BENCHES = ["upload", "read-load", "media", "instant", "transcode", "s3", "catalog"] as const;
+const BENCHES = ["upload", "read-load", "media", "instant", "transcode", "s3", "transcoders", "catalog"] as const;
 const only = values.only;
 if (only !== undefined && !(BENCHES as readonly string[]).includes(only)) {
   throw new Error(`--only must be one of ${BENCHES.join(", ")}, got ${only}`);
@@ -80,10 +86,8 @@ console.log(
       .join(" ")}`,
 );
 
-if (
-  (runs("upload") || runs("read-load") || runs("media") || runs("instant") || runs("s3") || runs("catalog")) &&
-  !values["no-build"]
-) {
+const builds = ["upload", "read-load", "media", "instant", "s3", "transcoders", "catalog"] as const;
+if (builds.some((name) => runs(name)) && !values["no-build"]) {
   console.log("building the server packages (the benchmarks run packages/server/dist/bin.js) ...");
   for (const workspace of ["@reelkit/core", "@reelkit/sdk", "@reelkit/transcoder", "@reelkit/server"]) {
     execFileSync("npm", ["run", "build", "--workspace", workspace], { cwd: REPO_ROOT, stdio: "ignore" });
@@ -170,5 +174,21 @@ if (runs("transcode")) {
       source,
     });
     printTranscodeResult(result);
+  }
+}
+
+if (runs("transcoders")) {
+  const brokers = (process.env.KAFKA_BROKERS_TEST ?? "").split(",").filter(Boolean);
+  if (brokers.length === 0 || !process.env.DATABASE_URL_TEST) {
+    console.log(
+      '\n(transcoder scale-out benchmark skipped: set KAFKA_BROKERS_TEST and DATABASE_URL_TEST, e.g. eval "$(scripts/engines.sh start)")',
+    );
+  } else {
+    const opts = {
+      jobs: positive("jobs", values.jobs),
+      seconds: positive("job-seconds", values["job-seconds"]),
+      brokers,
+    };
+    printTranscodersResult(opts, await runTranscodersBench(opts));
   }
 }

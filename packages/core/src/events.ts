@@ -157,6 +157,8 @@ export interface DeliveryContext {
   signal: AbortSignal;
   /** 1 for the first delivery, counting redeliveries after crashes and failures. */
   deliveryAttempt: number;
+  /** When the message was published (the broker's timestamp, the job's row), when known. */
+  enqueuedAt?: Date;
 }
 
 /**

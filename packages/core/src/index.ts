@@ -1,4 +1,5 @@
 export * from "./bus/bus.js";
+export * from "./bus/delivery-ledger.js";
 export * from "./bus/delivery-policy.js";
 export * from "./bus/job-store.js";
 export { DEAD_LETTER_TOPIC, KafkaBus, type KafkaBusOptions } from "./bus/kafka-bus.js";

@@ -69,6 +69,8 @@ describe("metrics", () => {
     await queue.close();
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/reelkit_transcode_job_duration_seconds_count\{process="test",outcome="failed"\} 2/);
+    // Every delivery's wait since the job was queued.
+    expect(text).toMatch(/reelkit_transcode_queue_wait_seconds_count\{process="test"\} 4\n/);
     expect(text).toContain("reelkit_process_resident_memory_bytes");
   });
 

@@ -17,6 +17,11 @@ export interface Metrics {
   jobs: Counter<"outcome">;
   /** `reelkit_transcode_job_duration_seconds{outcome}`: from taking a job to its outcome. */
   jobDuration: Histogram<"outcome">;
+  /**
+   * `reelkit_transcode_queue_wait_seconds`: from `video.uploaded` being published to a
+   * transcoder starting it (each delivery), the queue lag as the transcoders see it.
+   */
+  queueWait: Histogram;
 }
 
 export function createMetrics(opts: { process: string }): Metrics {
@@ -49,6 +54,12 @@ export function createMetrics(opts: { process: string }): Metrics {
       help: "Transcode job duration by outcome",
       labelNames: ["outcome"],
       buckets: [1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 3600],
+      registers: [registry],
+    }),
+    queueWait: new Histogram({
+      name: "reelkit_transcode_queue_wait_seconds",
+      help: "Time from a job being queued to a transcoder starting it, per delivery",
+      buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
       registers: [registry],
     }),
   };
@@ -96,6 +107,9 @@ export function instrumentTranscoderBus(bus: Bus, metrics: Metrics): Bus {
         {
           ...handlers,
           "video.uploaded": async (event, ctx) => {
+            if (ctx.enqueuedAt) {
+              metrics.queueWait.observe(Math.max(0, (Date.now() - ctx.enqueuedAt.getTime()) / 1000));
+            }
             const stop = metrics.jobDuration.startTimer();
             outcomes.delete(event.videoId);
             let threw = false;

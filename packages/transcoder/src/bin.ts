@@ -1,6 +1,16 @@
 #!/usr/bin/env node
 import http from "node:http";
-import { type Bus, createLogger, createStorage, KafkaBus, loadConfig, type Storage } from "@reelkit/core";
+import {
+  type Bus,
+  createLogger,
+  createMetrics,
+  createStorage,
+  instrumentTranscoderBus,
+  KafkaBus,
+  loadConfig,
+  type Metrics,
+  type Storage,
+} from "@reelkit/core";
 import { createTranscoder } from "./transcoder.js";
 
 /** A graceful stop takes seconds; past this the process exits anyway and says what hung. */
@@ -12,8 +22,11 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-/** `/healthz` (the process is up) and `/readyz` (the bus answers, storage accepts a write). */
-function healthServer(bus: Bus, storage: Storage): http.Server {
+/**
+ * `/healthz` (the process is up), `/readyz` (the bus answers, storage accepts a write) and
+ * `/metrics` (Prometheus: jobs by outcome, job duration, queue wait, process).
+ */
+function healthServer(bus: Bus, storage: Storage, metrics: Metrics): http.Server {
   const checks: Record<string, () => Promise<unknown>> = {
     bus: () => bus.ping(),
     storage: () => storage.put("health/readyz-transcoder", "ok"),
@@ -24,6 +37,17 @@ function healthServer(bus: Bus, storage: Storage): http.Server {
       return json(res, 405, { error: { code: "METHOD_NOT_ALLOWED", message: "Only GET is supported." } });
     }
     if (url.pathname === "/healthz") return json(res, 200, { status: "ok" });
+    if (url.pathname === "/metrics") {
+      void metrics.registry.metrics().then(
+        (body) => {
+          res.writeHead(200, { "Content-Type": metrics.registry.contentType, "Cache-Control": "no-store" });
+          res.end(body);
+        },
+        (err: unknown) =>
+          json(res, 500, { error: { code: "METRICS_FAILED", message: `Metrics failed: ${String(err)}` } }),
+      );
+      return;
+    }
     if (url.pathname !== "/readyz") return json(res, 404, { error: { code: "NOT_FOUND", message: "Not found." } });
     void Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
@@ -72,9 +96,10 @@ async function main(): Promise<void> {
     backoffMs: config.jobBackoffMs,
     logger: logger.child({ name: "reelkit-bus" }),
   });
-  const transcoder = createTranscoder({ config, storage, bus, logger });
+  const metrics = createMetrics({ process: "reelkit-transcoder" });
+  const transcoder = createTranscoder({ config, storage, bus: instrumentTranscoderBus(bus, metrics), logger });
   await transcoder.start();
-  const server = healthServer(bus, storage);
+  const server = healthServer(bus, storage, metrics);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;

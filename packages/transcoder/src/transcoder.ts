@@ -11,6 +11,7 @@ import {
   type Logger,
   type Rendition,
   type Storage,
+  StorageDeliveryLedger,
   type TranscodeFailed,
   type VideoUploaded,
 } from "@reelkit/core";
@@ -490,7 +491,13 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
       await bus.subscribe(
         CONSUMER_GROUP,
         { "video.uploaded": handle },
-        { concurrency: Math.max(1, config.transcodeConcurrency), onParked: parked },
+        {
+          concurrency: Math.max(1, config.transcodeConcurrency),
+          onParked: parked,
+          // A job can kill its process (ffmpeg eating the memory, a crash): its deliveries are
+          // counted in storage, so it is parked after N whichever transcoders tried.
+          deliveryLedger: new StorageDeliveryLedger(storage),
+        },
       );
     },
     /** Stops ffmpeg and hands every running job back to the bus (for the next transcoder). */

@@ -1,4 +1,5 @@
 import type { BusMessage, EventPayloads, HandlerMap, Topic } from "../events.js";
+import type { DeliveryLedger } from "./delivery-ledger.js";
 
 export interface SubscribeOptions {
   /** Messages this group handles at once in this process. */
@@ -9,6 +10,13 @@ export interface SubscribeOptions {
    * A message that fails validation is parked without this call (nothing in it can be trusted).
    */
   onParked?: (message: BusMessage, error: string) => Promise<void>;
+  /**
+   * Kafka: where deliveries are counted, so that a message whose handler kills its process is
+   * parked after the configured number of deliveries whichever processes made them (e.g. a
+   * StorageDeliveryLedger). Without one the count is per process. The job queue counts in its
+   * own rows and ignores this.
+   */
+  deliveryLedger?: DeliveryLedger;
 }
 
 /**

@@ -6,6 +6,8 @@ export interface QueuedJob {
   payload: unknown;
   /** Deliveries so far, this one included (claiming counts one). */
   attempts: number;
+  /** When the message was inserted. */
+  createdAt: Date;
 }
 
 export interface ClaimOptions {

@@ -1,9 +1,13 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { Consumer, stringDeserializers } from "@platformatic/kafka";
 import { afterEach, expect, it, vi } from "vitest";
 import { describeWith, kafkaBrokers, kafkaMissing } from "../../../../test/engines.js";
 import type { VideoUploaded } from "../events.js";
+import { LocalStorage } from "../storage/local-storage.js";
+import { StorageDeliveryLedger } from "./delivery-ledger.js";
 import { DEAD_LETTER_TOPIC, KafkaBus, type KafkaBusOptions } from "./kafka-bus.js";
 
 // The delivery model on a real Apache Kafka broker. Every test uses its own topics and groups
@@ -30,7 +34,38 @@ function harness(options: Partial<KafkaBusOptions> = {}) {
 }
 const uploaded = (videoId: string): VideoUploaded => ({ videoId, attempt: 1, sourceKey: `videos/${videoId}/source` });
 
+/**
+ * A KafkaBus consumer in a child process running `handler` (the body of an async function of
+ * `p`, the payload, and `ctx`) in group "g", printing "subscribed" once it is in the group.
+ */
+function consumerProcess(opts: { prefix: string; handler: string; ledgerDir?: string; maxAttempts?: number }) {
+  const script = `
+    import { KafkaBus } from ${JSON.stringify(path.join(import.meta.dirname, "kafka-bus.ts"))};
+    import { StorageDeliveryLedger } from ${JSON.stringify(path.join(import.meta.dirname, "delivery-ledger.ts"))};
+    import { LocalStorage } from ${JSON.stringify(path.join(import.meta.dirname, "../storage/local-storage.ts"))};
+    const bus = new KafkaBus({ brokers: ${JSON.stringify(kafkaBrokers)}, prefix: ${JSON.stringify(opts.prefix)},
+      partitions: 1, sessionTimeoutMs: 6000, maxAttempts: ${opts.maxAttempts ?? 5} });
+    const ledgerDir = ${JSON.stringify(opts.ledgerDir ?? null)};
+    await bus.subscribe("g", { "video.uploaded": async (p, ctx) => { ${opts.handler} } },
+      ledgerDir ? { deliveryLedger: new StorageDeliveryLedger(new LocalStorage(ledgerDir)) } : {});
+    console.log("subscribed");`;
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  children.push(child);
+  const proc = { child, out: "", exited: new Promise<void>((resolve) => child.once("exit", () => resolve())) };
+  child.stdout?.setEncoding("utf8").on("data", (d: string) => {
+    proc.out += d;
+  });
+  return proc;
+}
+const children: ChildProcess[] = [];
+
 afterEach(async () => {
+  for (const c of children.splice(0)) {
+    c.kill("SIGCONT");
+    c.kill("SIGKILL");
+  }
   await Promise.all(open.splice(0).map((b) => b.close()));
 });
 
@@ -165,4 +200,74 @@ describeWith("kafka", kafkaMissing, "KafkaBus on a real broker", () => {
       child.kill("SIGKILL");
     }
   }, 90_000);
+
+  it("parks a message whose handler kills its process, after N deliveries by different processes", async () => {
+    const { prefix, make } = harness({ partitions: 1, maxAttempts: 2 });
+    const ledgerDir = await fs.mkdtemp(path.join(os.tmpdir(), "reelkit-ledger-"));
+    try {
+      await make().publish("video.uploaded", uploaded("kills-its-consumer"));
+      // Each process takes the message and dies in its handler, as an OOM-killed worker does.
+      for (let i = 0; i < 2; i++) {
+        const proc = consumerProcess({
+          prefix,
+          ledgerDir,
+          maxAttempts: 2,
+          handler: `console.log("delivery", ctx.deliveryAttempt); process.kill(process.pid, "SIGKILL");`,
+        });
+        await proc.exited;
+        expect(proc.out).toContain(`delivery ${i + 1}`);
+      }
+      // The next consumer parks it without running its handler again, and says why.
+      const handled: string[] = [];
+      const parked: string[] = [];
+      await make().subscribe(
+        "g",
+        { "video.uploaded": async (p) => void handled.push(p.videoId) },
+        {
+          deliveryLedger: new StorageDeliveryLedger(new LocalStorage(ledgerDir)),
+          onParked: async (_m, error) => void parked.push(error),
+        },
+      );
+      await vi.waitFor(() => expect(parked).toEqual(["no outcome after 2 deliveries"]), { timeout: 40_000 });
+      expect(handled).toEqual([]);
+      // Nothing left in the ledger once the message is parked and committed.
+      await vi.waitFor(async () => expect(await new LocalStorage(ledgerDir).list("bus/")).toEqual([]), {
+        timeout: 10_000,
+      });
+    } finally {
+      await fs.rm(ledgerDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it("stops a running handler whose partition a rebalance gave to another member, and does not commit it", async () => {
+    const { prefix, make } = harness({ partitions: 1 });
+    const frozen = consumerProcess({
+      prefix,
+      handler: `
+        console.log("handling", p.videoId);
+        await new Promise((resolve, reject) => {
+          ctx.signal.addEventListener("abort", () => {
+            console.log("aborted:", String(ctx.signal.reason));
+            reject(ctx.signal.reason);
+          });
+          // Told to finish: only a handler still running would.
+          process.once("SIGUSR2", () => { if (!ctx.signal.aborted) { console.log("finished"); resolve(); } });
+        });`,
+    });
+    await vi.waitFor(() => expect(frozen.out).toContain("subscribed"), { timeout: 30_000 });
+    await make().publish("video.uploaded", uploaded("revoked"));
+    await vi.waitFor(() => expect(frozen.out).toContain("handling revoked"), { timeout: 20_000 });
+    // A long pause (a stalled VM, a stop-the-world GC): the group gives its partition away.
+    frozen.child.kill("SIGSTOP");
+    const got: string[] = [];
+    await make().subscribe("g", { "video.uploaded": async (p) => void got.push(p.videoId) });
+    await vi.waitFor(() => expect(got).toEqual(["revoked"]), { timeout: 60_000 });
+    frozen.child.kill("SIGCONT");
+    // Back, it learns its partition is gone and stops the handler instead of finishing it.
+    await vi.waitFor(() => expect(frozen.out).toMatch(/aborted:.*revoked/), { timeout: 30_000 });
+    frozen.child.kill("SIGUSR2");
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(frozen.out).not.toContain("finished");
+    expect(got).toEqual(["revoked"]);
+  }, 150_000);
 });

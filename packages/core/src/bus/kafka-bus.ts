@@ -18,6 +18,7 @@ import {
   validatePayload,
 } from "../events.js";
 import type { Bus, SubscribeOptions } from "./bus.js";
+import { type DeliveryLedger, type DeliveryRecord, MemoryDeliveryLedger } from "./delivery-ledger.js";
 import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy, errorText, retryDelayMs, sleep } from "./delivery-policy.js";
 import { newOwnerId } from "./owner-id.js";
 
@@ -42,6 +43,8 @@ interface Member {
   consumer: Consumer<string, string, string, string> | null;
   stream: MessagesStream<string, string, string, string> | null;
   current: AbortController | null;
+  /** Where the running handler's message came from (and which member took it). */
+  taken: { memberId: string | null; topic: string; partition: number } | null;
   loop: Promise<void>;
 }
 
@@ -52,17 +55,23 @@ interface Group {
   stopping: boolean;
   /** Aborted on unsubscribe: ends backoff waits at once. */
   stop: AbortController;
+  /** Counts deliveries when the subscriber gives no durable ledger (per process). */
+  ledger: DeliveryLedger;
 }
 
 class Stopping extends Error {}
+class Revoked extends Error {}
 
 /**
  * The bus on Apache Kafka (`@platformatic/kafka`). Messages are keyed by video id, so one
  * video's events stay in order on one partition; the producer is idempotent and waits for every
  * in-sync replica. Each subscribed group runs `concurrency` consumers in the Kafka consumer
  * group; each handles its partitions one message at a time and commits an offset only after
- * the handler resolved, so a crash or a rebalance redelivers unfinished work. Failures are
- * retried in place with backoff, then the message goes to the dead-letter topic.
+ * the handler resolved, so a crash or a rebalance redelivers unfinished work; a rebalance that
+ * takes the partition of a running handler aborts it (no commit), so its new owner is the only
+ * one working on it. Failures are retried in place with backoff, then the message goes to the
+ * dead-letter topic. Deliveries are counted in the subscriber's `deliveryLedger` (durable: a
+ * message whose handler kills its process is parked after N deliveries, whoever made them).
  */
 export class KafkaBus implements Bus {
   readonly #opts: KafkaBusOptions;
@@ -156,14 +165,21 @@ export class KafkaBus implements Bus {
     if (this.#groups.has(group)) throw new Error(`group ${group} is already subscribed`);
     await this.ensureTopics();
     const topics = Object.keys(handlers) as Topic[];
-    const g: Group = { name: group, topics, members: [], stopping: false, stop: new AbortController() };
+    const g: Group = {
+      name: group,
+      topics,
+      members: [],
+      stopping: false,
+      stop: new AbortController(),
+      ledger: new MemoryDeliveryLedger(),
+    };
     this.#groups.set(group, g);
     const count = Math.max(1, options.concurrency ?? 1);
     for (let i = 0; i < count; i++) g.members.push(await this.#startMember(g, handlers, options));
   }
 
   async #startMember(g: Group, handlers: HandlerMap, options: SubscribeOptions): Promise<Member> {
-    const member: Member = { consumer: null, stream: null, current: null, loop: Promise.resolve() };
+    const member: Member = { consumer: null, stream: null, current: null, taken: null, loop: Promise.resolve() };
     await this.#connect(g, member);
     member.loop = (async () => {
       // A consumer that fails (the brokers were unreachable longer than its retries) is replaced:
@@ -202,6 +218,10 @@ export class KafkaBus implements Bus {
       rebalanceTimeout: 30_000,
     });
     member.consumer = consumer;
+    const check = () => this.#checkRevoked(member);
+    consumer.on("consumer:group:join", check);
+    consumer.on("consumer:group:rebalance", check);
+    consumer.on("consumer:group:leave", check);
     try {
       member.stream = await consumer.consume({
         topics: g.topics.map((t) => this.topicName(t)),
@@ -240,6 +260,11 @@ export class KafkaBus implements Bus {
       partition: message.partition,
       offset: String(message.offset),
     });
+    const taken = { memberId: member.consumer?.memberId ?? null, topic: message.topic, partition: message.partition };
+    if (!this.#owns(member, taken)) {
+      // Fetched before a rebalance took its partition: its new owner delivers it.
+      return log?.info("skipped a message of a partition this consumer no longer owns");
+    }
     let payload: EventPayloads[Topic];
     try {
       payload = validatePayload(topic, JSON.parse(message.value));
@@ -249,32 +274,88 @@ export class KafkaBus implements Bus {
       return this.#commit(message, log);
     }
     const handler = handlers[topic] as Handler<Topic>;
-    for (let attempt = 1; ; attempt++) {
+    const ledger = options.deliveryLedger ?? g.ledger;
+    const id = `${g.name}/${message.topic}/${message.partition}/${message.offset}`;
+    const park = async (error: string, attempts: number) => {
+      log?.error({ error, attempts }, "parked a message after its last failed attempt");
+      await this.#deadLetter(message, error, attempts);
+      await options.onParked?.({ topic, key: message.key, payload } as BusMessage, error);
+      await this.#commit(message, log);
+      await ledger.forget(id).catch((err) => log?.warn({ err }, "could not clear a delivery record"));
+    };
+    for (let failures = 0; ; ) {
+      let record: DeliveryRecord;
+      try {
+        record = await ledger.begin(id);
+      } catch (err) {
+        // Not counted, not run: tried again (the handler would need the same storage anyway).
+        log?.warn({ err }, "could not record a delivery; retrying");
+        if (!(await sleep(retryDelayMs(this.#policy, ++failures), g.stop.signal))) return;
+        continue;
+      }
+      if (record.attempts > this.#policy.maxAttempts) {
+        // Earlier deliveries ended without an outcome: their consumers died (a crash, a kill).
+        return park(record.lastError ?? `no outcome after ${record.attempts - 1} deliveries`, record.attempts - 1);
+      }
       const ctrl = new AbortController();
       member.current = ctrl;
+      member.taken = taken;
       try {
-        await handler(payload, { signal: ctrl.signal, deliveryAttempt: attempt });
+        await handler(payload, {
+          signal: ctrl.signal,
+          deliveryAttempt: record.attempts,
+          enqueuedAt: message.timestamp > 0n ? new Date(Number(message.timestamp)) : undefined,
+        });
         member.current = null;
-        return this.#commit(message, log);
+        if (!this.#owns(member, taken)) {
+          // Its new owner runs it again (handlers are idempotent); a commit now could skip its work.
+          return log?.warn("finished a message whose partition was revoked meanwhile; not committed");
+        }
+        await this.#commit(message, log);
+        await ledger.forget(id).catch((err) => log?.warn({ err }, "could not clear a delivery record"));
+        return;
       } catch (err) {
         member.current = null;
-        // Not committed: the next member of the group gets the message.
-        if (g.stopping) return log?.info("handed the job back (stopping)");
-        if (attempt >= this.#policy.maxAttempts) {
-          const error = errorText(err);
-          log?.error({ error, attempts: attempt }, "parked a message after its last failed attempt");
-          await this.#deadLetter(message, error, attempt);
-          await options.onParked?.({ topic, key: message.key, payload } as BusMessage, error);
-          return this.#commit(message, log);
+        if (ctrl.signal.reason instanceof Revoked) {
+          return log?.warn("stopped: the partition was revoked; its new owner runs the message");
         }
-        const delay = retryDelayMs(this.#policy, attempt);
+        // Not committed: the next member of the group gets the message.
+        if (g.stopping) {
+          await ledger.handBack(id).catch((e) => log?.warn({ err: e }, "could not hand a delivery back"));
+          return log?.info("handed the job back (stopping)");
+        }
+        const error = errorText(err);
+        if (record.attempts >= this.#policy.maxAttempts) return park(error, record.attempts);
+        await ledger.failed(id, error).catch((e) => log?.warn({ err: e }, "could not record a failed delivery"));
+        const delay = retryDelayMs(this.#policy, record.attempts);
         log?.warn({ err, retryInMs: delay }, "handler failed; the message will be retried");
-        const stop = new AbortController();
-        member.current = stop;
-        const waited = await sleep(delay, stop.signal);
+        const wait = new AbortController();
+        member.current = wait;
+        const waited = await sleep(delay, wait.signal);
         member.current = null;
         if (!waited || g.stopping) return log?.info("handed the job back (stopping)");
       }
+    }
+  }
+
+  /** Whether the consumer still owns the partition it took a message from, as the same member. */
+  #owns(member: Member, taken: { memberId: string | null; topic: string; partition: number }): boolean {
+    const consumer = member.consumer;
+    if (!consumer || consumer.memberId !== taken.memberId) return false;
+    const assignments = consumer.assignments;
+    // Mid-rejoin there is no assignment yet: keep going until the group decides.
+    if (assignments === null) return true;
+    return assignments.some((a) => a.topic === taken.topic && a.partitions.includes(taken.partition));
+  }
+
+  /** After a rebalance: a running handler whose partition went to another member is stopped. */
+  #checkRevoked(member: Member): void {
+    if (member.current && member.taken && !this.#owns(member, member.taken)) {
+      this.#log?.warn(
+        { topic: member.taken.topic, partition: member.taken.partition },
+        "a rebalance revoked the partition of a running handler; stopping it",
+      );
+      member.current.abort(new Revoked("the partition was revoked"));
     }
   }
 

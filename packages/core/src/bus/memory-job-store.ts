@@ -26,6 +26,7 @@ export class MemoryJobStore implements JobStore {
       key: message.key,
       payload,
       attempts: 0,
+      createdAt: new Date(),
       availableAt: 0,
       leaseOwner: null,
       leaseUntil: 0,
@@ -49,7 +50,14 @@ export class MemoryJobStore implements JobStore {
       row.leaseOwner = owner;
       row.leaseUntil = now + leaseMs;
       row.attempts++;
-      out.push({ id: row.id, topic: row.topic, key: row.key, payload: row.payload, attempts: row.attempts });
+      out.push({
+        id: row.id,
+        topic: row.topic,
+        key: row.key,
+        payload: row.payload,
+        attempts: row.attempts,
+        createdAt: row.createdAt,
+      });
     }
     return out;
   }

@@ -243,7 +243,7 @@ export class QueueBus implements Bus {
     heartbeat.unref();
     try {
       const handler = c.handlers[job.topic as Topic] as Handler<Topic>;
-      await handler(payload, { signal: ctrl.signal, deliveryAttempt: job.attempts });
+      await handler(payload, { signal: ctrl.signal, deliveryAttempt: job.attempts, enqueuedAt: job.createdAt });
       clearInterval(heartbeat);
       await quietly("acknowledge", store.ack(job.id, this.owner));
     } catch (err) {

@@ -27,7 +27,7 @@ export class SqlJobStore implements JobStore {
   async claim({ topics, limit, owner, leaseMs }: ClaimOptions): Promise<QueuedJob[]> {
     if (topics.length === 0 || limit <= 0) return [];
     const rows = await this.prisma.$queryRaw<
-      { id: bigint; topic: string; key: string; payload: unknown; attempts: number }[]
+      { id: bigint; topic: string; key: string; payload: unknown; attempts: number; created_at: Date }[]
     >(Prisma.sql`
       UPDATE bus_job
          SET lease_owner = ${owner},
@@ -46,10 +46,17 @@ export class SqlJobStore implements JobStore {
           ORDER BY id
           LIMIT ${limit}
           FOR UPDATE SKIP LOCKED)
-      RETURNING id, topic, key, payload, attempts`);
+      RETURNING id, topic, key, payload, attempts, created_at`);
     return rows
       .sort((a, b) => (a.id < b.id ? -1 : 1))
-      .map((r) => ({ id: String(r.id), topic: r.topic, key: r.key, payload: r.payload, attempts: r.attempts }));
+      .map((r) => ({
+        id: String(r.id),
+        topic: r.topic,
+        key: r.key,
+        payload: r.payload,
+        attempts: r.attempts,
+        createdAt: new Date(r.created_at),
+      }));
   }
 
   async renew(id: string, owner: string, leaseMs: number): Promise<boolean> {
