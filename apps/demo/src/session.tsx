@@ -1,5 +1,6 @@
 import { useReelkitClient } from "@reelkit/react";
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from "react";
+import { leavePage } from "./leave-page.js";
 
 /** The signed-in user as Reelkit's `/api/auth` reports it. */
 export interface SessionUser {
@@ -9,10 +10,20 @@ export interface SessionUser {
   role: string;
 }
 
+/** An identity provider the server offers (Google, an OpenID Connect issuer). */
+export interface SignInProvider {
+  id: string;
+  name: string;
+}
+
 export interface Session {
   /** null: signed out; undefined: not known yet. */
   user: SessionUser | null | undefined;
+  /** The identity providers the server offers besides e-mail + password. */
+  providers: SignInProvider[];
   signIn(input: { email: string; password: string }): Promise<void>;
+  /** Leaves for the provider's sign-in page; the server brings the browser back to `next`. */
+  signInWith(provider: string, next: string): Promise<void>;
   signUp(input: { name: string; email: string; password: string }): Promise<void>;
   signOut(): Promise<void>;
 }
@@ -37,6 +48,7 @@ export class AuthError extends Error {
 export function SessionProvider({ children }: { children: ReactNode }) {
   const client = useReelkitClient();
   const [user, setUser] = useState<SessionUser | null | undefined>(undefined);
+  const [providers, setProviders] = useState<SignInProvider[]>([]);
 
   const call = useCallback(
     async (path: string, body?: unknown): Promise<unknown> => {
@@ -65,6 +77,10 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       (s) => live && setUser((s as { user?: SessionUser } | null)?.user ?? null),
       () => live && setUser(null),
     );
+    call("/providers").then(
+      (r) => live && setProviders((r as { providers?: SignInProvider[] } | null)?.providers ?? []),
+      () => live && setProviders([]),
+    );
     return () => {
       live = false;
     };
@@ -73,9 +89,20 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const value = useMemo<Session>(
     () => ({
       user,
+      providers,
       async signIn(input) {
         const r = (await call("/sign-in/email", input)) as { user: SessionUser };
         setUser(r.user);
+      },
+      async signInWith(provider, next) {
+        // Absolute URLs on this page's origin (the server accepts its own and its CORS origins).
+        const here = (path: string) => new URL(path, window.location.origin).toString();
+        const r = (await call("/sign-in/social", {
+          provider,
+          callbackURL: here(next),
+          errorCallbackURL: here(`/sign-in?next=${encodeURIComponent(next)}`),
+        })) as { url: string };
+        leavePage.to(r.url);
       },
       async signUp(input) {
         const r = (await call("/sign-up/email", input)) as { user: SessionUser };
@@ -86,7 +113,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         setUser(null);
       },
     }),
-    [call, user],
+    [call, user, providers],
   );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

@@ -34,9 +34,10 @@ export interface VideoInput {
   description?: string;
 }
 
-export async function startDemoServer(): Promise<DemoServer> {
+/** `env`: more server configuration (e.g. sign-in providers). */
+export async function startDemoServer(options: { env?: Record<string, string> } = {}): Promise<DemoServer> {
   const tdb = await createTestDatabase("embedded");
-  const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
+  const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent", ...options.env });
   const storage = new LocalStorage(path.join(tdb.dataDir, "media"));
   const catalog = new CatalogService(tdb.db.prisma);
   const app = await buildApp({ config, storage, catalog, auth: testAuth(tdb.db.prisma, config) });

@@ -124,6 +124,30 @@ describe("loadConfig", () => {
     expect(config.ffmpegPath).toBe("/opt/ffmpeg");
   });
 
+  it("reads the sign-in providers and the JWT lifetime", () => {
+    expect(loadConfig({})).toMatchObject({ google: null, oidc: null, jwtTtlSeconds: 900 });
+    const config = loadConfig({
+      GOOGLE_CLIENT_ID: "g-id",
+      GOOGLE_CLIENT_SECRET: "g-secret",
+      OIDC_ISSUER: "https://id.example.com/realms/main/",
+      OIDC_CLIENT_ID: "reelkit",
+      OIDC_CLIENT_SECRET: "s3cret",
+      OIDC_NAME: "Example ID",
+      REELKIT_JWT_TTL: "5m",
+    });
+    expect(config.google).toEqual({ clientId: "g-id", clientSecret: "g-secret" });
+    expect(config.oidc).toEqual({
+      issuer: "https://id.example.com/realms/main",
+      clientId: "reelkit",
+      clientSecret: "s3cret",
+      name: "Example ID",
+    });
+    expect(config.jwtTtlSeconds).toBe(300);
+    expect(
+      loadConfig({ OIDC_ISSUER: "https://id.example", OIDC_CLIENT_ID: "a", OIDC_CLIENT_SECRET: "b" }).oidc?.name,
+    ).toBe("OpenID Connect");
+  });
+
   it.each([
     [{ PORT: "http" }, "PORT"],
     [{ PORT: "70000" }, "PORT"],
@@ -140,6 +164,11 @@ describe("loadConfig", () => {
     [{ REELKIT_STORAGE: "s3", S3_BUCKET: "media", S3_FORCE_PATH_STYLE: "maybe" }, "S3_FORCE_PATH_STYLE"],
     [{ REELKIT_STORAGE: "s3", S3_BUCKET: "media", S3_PUBLIC_BASE_URL: "cdn" }, "S3_PUBLIC_BASE_URL"],
     [{ REELKIT_TYPO: "1" }, "REELKIT_TYPO"],
+    [{ GOOGLE_CLIENT_ID: "g-id" }, "GOOGLE_CLIENT_SECRET"],
+    [{ OIDC_ISSUER: "https://id.example" }, "OIDC_CLIENT_ID"],
+    [{ OIDC_CLIENT_ID: "a", OIDC_CLIENT_SECRET: "b" }, "OIDC_ISSUER"],
+    [{ OIDC_ISSUER: "id.example", OIDC_CLIENT_ID: "a", OIDC_CLIENT_SECRET: "b" }, "OIDC_ISSUER"],
+    [{ REELKIT_JWT_TTL: "0" }, "REELKIT_JWT_TTL"],
   ])("rejects %o naming the variable", (env, variable) => {
     let error: unknown;
     try {

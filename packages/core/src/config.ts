@@ -81,6 +81,8 @@ export interface Config {
   mediaUrlTtlSeconds: number;
   /** Lifetime of a sign-in session, in seconds. */
   sessionTtlSeconds: number;
+  /** Lifetime of the signed JWTs handed out at `/api/auth/token`, in seconds. */
+  jwtTtlSeconds: number;
   /** Sign-in and sign-up attempts allowed per client address and window. */
   authRateLimit: RateLimit;
   /** Upload creations allowed per caller and window. */
@@ -124,6 +126,7 @@ const KNOWN = new Set([
   "REELKIT_BASE_URL",
   "REELKIT_ADMIN_EMAILS",
   "REELKIT_SESSION_TTL",
+  "REELKIT_JWT_TTL",
   "REELKIT_MEDIA_URL_TTL",
   "REELKIT_AUTH_RATE_LIMIT",
   "REELKIT_UPLOAD_RATE_LIMIT",
@@ -380,6 +383,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .filter(Boolean),
     mediaUrlTtlSeconds: parseDuration("REELKIT_MEDIA_URL_TTL", get("REELKIT_MEDIA_URL_TTL") ?? "1h"),
     sessionTtlSeconds: parseDuration("REELKIT_SESSION_TTL", get("REELKIT_SESSION_TTL") ?? "7d"),
+    jwtTtlSeconds: parseDuration("REELKIT_JWT_TTL", get("REELKIT_JWT_TTL") ?? "15m"),
     authRateLimit: parseRateLimit("REELKIT_AUTH_RATE_LIMIT", get("REELKIT_AUTH_RATE_LIMIT") ?? "10/1m"),
     uploadRateLimit: parseRateLimit("REELKIT_UPLOAD_RATE_LIMIT", get("REELKIT_UPLOAD_RATE_LIMIT") ?? "30/1m"),
     maxUnfinishedUploads: parseInteger(

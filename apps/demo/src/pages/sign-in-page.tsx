@@ -1,5 +1,6 @@
 import { type FormEvent, useId, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
+import { ProviderButtons, providerErrorMessage } from "../components/provider-buttons.js";
 import { useSession } from "../session.js";
 import { useDocumentTitle } from "../use-document-title.js";
 
@@ -15,6 +16,8 @@ export function SignInPage({ mode }: { mode: "sign-in" | "sign-up" }) {
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const next = safeNext(params.get("next"));
+  // Set when an identity provider's sign-in came back refused.
+  const providerError = params.get("error");
   const ids = useId();
   const [name, setName] = useState("");
   const [email, setEmail] = useState("");
@@ -41,6 +44,12 @@ export function SignInPage({ mode }: { mode: "sign-in" | "sign-up" }) {
   return (
     <section aria-labelledby={`${ids}-heading`} className="demo-auth">
       <h1 id={`${ids}-heading`}>{heading}</h1>
+      {providerError && (
+        <p role="alert" className="demo-error">
+          {providerErrorMessage(providerError)}
+        </p>
+      )}
+      <ProviderButtons next={next} />
       <form className="demo-edit" onSubmit={submit} aria-label={heading}>
         {signUp && (
           <>

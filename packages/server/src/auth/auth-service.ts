@@ -15,6 +15,8 @@ export interface AuthServiceOptions {
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** A compact JWS (header.payload.signature); session tokens have no such shape. */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** Request headers as a web `Headers` (what Better Auth reads). */
 export function toHeaders(raw: FastifyRequest["headers"]): Headers {
@@ -91,14 +93,40 @@ export class AuthService {
     if (!own.includes(origin) && !this.trustedOrigins.includes(origin)) throw errors.csrf();
   }
 
+  /**
+   * A JWT from `/api/auth/token`: its signature, issuer, audience and expiry checked against
+   * this server's own keys (the ones `/api/auth/jwks` publishes), and its session still live,
+   * so signing out ends its JWTs here at once (other verifiers of the JWKS accept one until it
+   * expires). The role comes from the database, not from the token.
+   */
+  private async resolveJwt(token: string, headers: Headers): Promise<Principal | null> {
+    try {
+      // The headers only let Better Auth resolve this server's origin when it is not configured.
+      const verified = await this.betterAuth.api.verifyJWT({ body: { token }, headers });
+      const payload = verified?.payload;
+      if (!payload?.sub || typeof payload.sid !== "string") return null;
+      const session = await this.opts.prisma.session.findUnique({
+        where: { id: payload.sid },
+        select: { userId: true, expiresAt: true, user: { select: { role: true } } },
+      });
+      if (!session || session.userId !== payload.sub || session.expiresAt.getTime() <= Date.now()) return null;
+      return { kind: "user", userId: session.userId, isAdmin: session.user.role === "admin", via: "jwt" };
+    } catch (err) {
+      this.opts.logger?.warn({ err }, "JWT lookup failed");
+      return null;
+    }
+  }
+
   private async resolve(request: FastifyRequest): Promise<Principal | null> {
     const authorization = request.headers.authorization;
     const bearer = /^bearer\s+(.+)$/i.exec(authorization ?? "")?.[1]?.trim();
     if (authorization && !bearer) return null;
-    // Reelkit's own credentials say what they are by their prefix; anything else is a session.
+    // Reelkit's own credentials say what they are by their prefix, a JWT by its shape; anything
+    // else is a session.
     if (bearer?.startsWith(API_KEY_PREFIX)) return this.apiKeys.verify(bearer);
     if (bearer?.startsWith(UPLOAD_TOKEN_PREFIX)) return this.apiKeys.verifyUploadToken(bearer);
     const headers = toHeaders(request.headers);
+    if (bearer && JWT_SHAPE.test(bearer)) return this.resolveJwt(bearer, headers);
     if (bearer) headers.delete("cookie");
     const session = await this.betterAuth.api.getSession({ headers, query: { disableRefresh: true } }).catch((err) => {
       this.opts.logger?.warn({ err }, "session lookup failed");

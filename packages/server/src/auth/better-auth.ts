@@ -3,6 +3,7 @@ import { betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
 import { bearer } from "better-auth/plugins/bearer";
 import type { PrismaClient } from "../generated/prisma/client.js";
+import { jwtPlugin, oidcPlugin, providersPlugin, socialProviders } from "./sign-in-providers.js";
 
 /** Set by the auth routes from the socket address; any copy a client sends is dropped. */
 export const CLIENT_IP_HEADER = "x-reelkit-client-ip";
@@ -12,7 +13,14 @@ export const COOKIE_PREFIX = "reelkit";
 export interface BetterAuthOptions {
   config: Pick<
     Config,
-    "baseUrl" | "corsOrigins" | "adminEmails" | "sessionTtlSeconds" | "authRateLimit" | "google" | "oidc"
+    | "baseUrl"
+    | "corsOrigins"
+    | "adminEmails"
+    | "sessionTtlSeconds"
+    | "jwtTtlSeconds"
+    | "authRateLimit"
+    | "google"
+    | "oidc"
   >;
   prisma: PrismaClient;
   secret: string;
@@ -22,7 +30,8 @@ export interface BetterAuthOptions {
 /**
  * Better Auth on Reelkit's own Prisma client: email + password (scrypt), database sessions in
  * an httpOnly SameSite=Lax cookie (Secure behind https), bearer session tokens, rate-limited
- * sign-in and sign-up. Its tables are declared in schema.prisma and created by Reelkit's
+ * sign-in and sign-up; Google, any OpenID Connect issuer and short-lived JWTs when configured
+ * (sign-in-providers.ts). Its tables are declared in schema.prisma and created by Reelkit's
  * migrations.
  */
 export function createBetterAuth(opts: BetterAuthOptions) {
@@ -41,6 +50,9 @@ export function createBetterAuth(opts: BetterAuthOptions) {
     trustedOrigins,
     telemetry: { enabled: false },
     emailAndPassword: { enabled: true, minPasswordLength: 8, maxPasswordLength: 128, autoSignIn: true },
+    // Google and the OIDC issuer (see sign-in-providers.ts); an identity (provider + subject) is
+    // one account row of one user (a unique key in the schema).
+    socialProviders: socialProviders(config),
     session: {
       expiresIn: config.sessionTtlSeconds,
       updateAge: Math.min(86_400, Math.floor(config.sessionTtlSeconds / 2)),
@@ -86,7 +98,7 @@ export function createBetterAuth(opts: BetterAuthOptions) {
         fn.call(log, { args: args.length ? args : undefined }, message);
       },
     },
-    plugins: [bearer()],
+    plugins: [bearer(), jwtPlugin(config), oidcPlugin(config), providersPlugin(config)],
   });
 }
 
