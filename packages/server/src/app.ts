@@ -27,6 +27,7 @@ import { buildValidator } from "./http/validation.js";
 import { videoRoutes } from "./http/video-routes.js";
 import { mediaRoutes } from "./media/media-routes.js";
 import { uploadRoutes } from "./uploads/upload-routes.js";
+import { createUploadBackend } from "./uploads/upload-store.js";
 
 export interface AppDeps {
   config: Config;
@@ -110,8 +111,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const catalog = deps.catalog;
     const auth = deps.auth;
     if (!auth) throw new Error("buildApp: the catalog routes need `auth`");
-    await app.register(uploadRoutes, { config, storage, catalog, auth, logger, locker: deps.uploadLocker, metrics });
-    await app.register(videoRoutes, { config, storage, catalog, auth });
+    // One tus store for both: deleting a video mid-upload aborts its upload.
+    const backend = createUploadBackend({ config, storage });
+    await app.register(uploadRoutes, {
+      config,
+      storage,
+      catalog,
+      auth,
+      logger,
+      locker: deps.uploadLocker,
+      metrics,
+      backend,
+    });
+    await app.register(videoRoutes, { config, storage, catalog, auth, uploads: backend });
     await app.register(apiKeyRoutes, { config, auth, apiKeys: auth.apiKeys });
     if (deps.outbox) {
       const outbox = deps.outbox;

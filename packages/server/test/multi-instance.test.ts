@@ -4,6 +4,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { buffer } from "node:stream/consumers";
+import { ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
 import { keys } from "@reelkit/core";
 import type { Video } from "@reelkit/sdk/contract";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -151,5 +152,26 @@ describeWith(postgresMissing ? "postgres" : "s3", missing, "two server instances
     }
     expect(sha256(await sourceOf(id))).toBe(sha256(data));
     expect(await status(b, id)).not.toBe("UPLOADING");
+  }, 120_000);
+
+  it("aborts the multipart upload of a video deleted mid-upload through the other server at once", async () => {
+    const [a, b] = servers as [ServerProcess, ServerProcess];
+    const data = randomBytes(20 * MiB);
+    const { id, location } = await create(a, data.length);
+    // Two parts stored in S3, the upload unfinished.
+    expect((await patch(a, location, 0, data.subarray(0, 17 * MiB))).status).toBe(204);
+    const key = keys.upload(id);
+    const open = async () =>
+      ((await bucket.client.send(new ListMultipartUploadsCommand({ Bucket: bucket.name, Prefix: key }))).Uploads ?? [])
+        .map((u) => u.Key)
+        .filter((k) => k === key);
+    expect(await open()).toEqual([key]);
+    expect((await fetch(`${b.base}/api/videos/${id}`, { method: "DELETE", headers: TUS })).status).toBe(204);
+    // Not left for the expiry sweep: its parts are gone now, and so is every object of the upload.
+    expect(await open()).toEqual([]);
+    expect((await bucket.storage.list(key)).map((o) => o.key)).toEqual([]);
+    // The client's next PATCH finds nothing to write to.
+    const late = await patch(a, location, 17 * MiB, data.subarray(17 * MiB));
+    expect([404, 410]).toContain(late.status);
   }, 120_000);
 });

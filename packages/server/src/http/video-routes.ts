@@ -20,6 +20,7 @@ import { AuthService } from "../auth/auth-service.js";
 import type { CatalogFilters } from "../catalog/catalog-query.js";
 import { type CatalogService, InvalidCursorError, normalizeTags, type Page } from "../catalog/catalog-service.js";
 import type { Video } from "../generated/prisma/client.js";
+import type { UploadBackend } from "../uploads/upload-store.js";
 import { errors } from "./errors.js";
 import { isPlayable, mediaBaseUrl, toApiVideo } from "./video-mapper.js";
 
@@ -28,6 +29,8 @@ export interface VideoRoutesOptions {
   storage: Storage;
   catalog: CatalogService;
   auth: AuthService;
+  /** The tus store: a video deleted while uploading takes its unfinished upload with it. */
+  uploads: Pick<UploadBackend, "discard">;
 }
 
 const HEARTBEAT_MS = 15_000;
@@ -255,9 +258,9 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       const video = await catalog.delete(request.params.id);
       if (!video) throw errors.videoNotFound(request.params.id);
       await storage.deletePrefix(keys.videoPrefix(video.id));
-      // What an unfinished upload left (tus data and its metadata, on disk or in S3).
-      const upload = keys.upload(video.uploadId ?? video.id);
-      await Promise.all(["", ".json", ".info", ".part"].map((ext) => storage.delete(`${upload}${ext}`)));
+      // What an upload left (tus data and its metadata, on disk or in S3; an unfinished
+      // multipart upload is aborted).
+      await opts.uploads.discard(video.uploadId ?? video.id);
       return reply.status(204).send(null);
     },
   );

@@ -16,7 +16,7 @@ import {
   isNotFoundError,
   linkUploadToSource,
 } from "./upload-completion.js";
-import { createUploadBackend } from "./upload-store.js";
+import { createUploadBackend, type UploadBackend } from "./upload-store.js";
 import { sendWebResponse, toWebRequest } from "./web-request.js";
 
 /** What the upload flow needs from the catalog (CatalogService satisfies it). */
@@ -50,6 +50,8 @@ export interface UploadRoutesOptions {
   /** Serialises requests to one upload; in-process when absent (one server instance). */
   locker?: Locker;
   metrics?: Metrics;
+  /** The tus store; made from `config` and `storage` when absent. */
+  backend?: UploadBackend;
 }
 
 // Set by the Fastify route on creation requests so tus names the upload after the new video
@@ -156,7 +158,7 @@ function uploadIdOf(url: string): string | null {
 /** tus 1.0 at `/api/uploads`: creation, creation-with-upload, termination, expiration. */
 export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptions): Promise<void> {
   const { config, storage, catalog } = opts;
-  const backend = createUploadBackend({ config, storage });
+  const backend = opts.backend ?? createUploadBackend({ config, storage });
   const { datastore } = backend;
   // Every id tus hands to a hook was issued by `namingFunction`, so it maps back to a video.
   const videoIdOf = (tusId: string) => backend.videoId(tusId) ?? tusId;

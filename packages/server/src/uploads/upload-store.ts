@@ -51,6 +51,11 @@ export interface UploadBackend {
   uploads: UploadStore;
   /** Removes what is left of a finished upload once its source is stored. */
   removeFinished(videoId: string): Promise<void>;
+  /**
+   * Removes an upload at once whatever its state (its video was deleted): an unfinished S3
+   * multipart upload is aborted, so its stored parts are freed now rather than at expiry.
+   */
+  discard(videoId: string): Promise<void>;
 }
 
 export function createUploadBackend(opts: {
@@ -89,6 +94,11 @@ export function createUploadBackend(opts: {
         remove: removeFinished,
       },
       removeFinished,
+      async discard(videoId) {
+        // Aborts the multipart upload and deletes its `.info`; a finished or unknown one throws.
+        await datastore.remove(tusId(videoId)).catch(() => undefined);
+        await removeFinished(videoId);
+      },
     };
   }
   const directory = storage.localPath("uploads");
@@ -103,5 +113,9 @@ export function createUploadBackend(opts: {
     // On disk a finished upload stays until it expires (its data is a hard link to the source):
     // a client that lost the last response learns from HEAD that it is complete.
     removeFinished: async () => undefined,
+    async discard(videoId) {
+      const file = keys.upload(videoId);
+      await Promise.all(["", ".json"].map((ext) => storage.delete(`${file}${ext}`)));
+    },
   };
 }
