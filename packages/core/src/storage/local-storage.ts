@@ -127,10 +127,11 @@ export class LocalStorage implements Storage {
       etag: etagOf(s.size, s.mtimeMs),
       read: async (range) => {
         const start = range?.start ?? 0;
-        const end = range?.end ?? s.size - 1;
+        const length = (range?.end ?? s.size - 1) - start + 1;
         // Never a read buffer larger than what is sent: a playlist costs its own size, not 64 KiB.
-        const highWaterMark = Math.max(1, Math.min(READ_CHUNK, end - start + 1));
-        return createReadStream(file, { fd, start, end, highWaterMark, autoClose: true });
+        const highWaterMark = Math.max(1, Math.min(READ_CHUNK, length));
+        // Without a range it reads to the end (an empty file included).
+        return createReadStream(file, { fd, start, end: range?.end, highWaterMark, autoClose: true });
       },
       close: release,
     };

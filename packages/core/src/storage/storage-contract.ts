@@ -66,6 +66,10 @@ export function storageContract(open: () => Promise<{ storage: Storage; close():
     expect(await storage.open("videos/a/hls/720p/seg-000.m4s")).toBeNull();
     await storage.put("videos/a/hls/720p/seg-001.m4s", "x");
     expect(await storage.open("videos/a/hls/720p")).toBeNull();
+    await storage.put("videos/a/storyboard.vtt", "");
+    const empty = await storage.open("videos/a/storyboard.vtt");
+    expect(empty?.size).toBe(0);
+    expect(await text(await (empty as NonNullable<typeof empty>).read())).toBe("");
   });
 
   it("does not mistake a key that shares a prefix's characters for one under it", async () => {
