@@ -165,7 +165,9 @@ describeWith("kafka", kafkaMissing, "KafkaBus on a real broker", () => {
     const t0 = Date.now();
     await first.unsubscribe("g");
     expect(Date.now() - t0).toBeLessThan(5_000);
-    expect(String(abortedBy)).toMatch(/stopping/);
+    // Stopped by the stop, or already when the second member's join moved the one partition to it
+    // (a revoked partition aborts its running job too): handed back either way, nothing committed.
+    expect(String(abortedBy)).toMatch(/stopping|the partition was revoked/);
     await vi.waitFor(() => expect(got).toEqual(["handed-back"]), { timeout: 30_000 });
   });
 
