@@ -2,7 +2,7 @@ export * from "./bus/bus.js";
 export * from "./bus/delivery-ledger.js";
 export * from "./bus/delivery-policy.js";
 export * from "./bus/job-store.js";
-export { DEAD_LETTER_TOPIC, KafkaBus, type KafkaBusOptions } from "./bus/kafka-bus.js";
+export { DEAD_LETTER_TOPIC, KafkaBus, type KafkaBusOptions, kafkaBusFromConfig } from "./bus/kafka-bus.js";
 export { MemoryJobStore } from "./bus/memory-job-store.js";
 export * from "./bus/owner-id.js";
 export { QueueBus, type QueueBusOptions } from "./bus/queue-bus.js";

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { mkdir, open, readFile, rmdir, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { isProcessAlive } from "@reelkit/core";
 
 /**
  * One process per data directory: two servers on the same `REELKIT_DATA_DIR` would each run a
@@ -47,11 +48,7 @@ function startTimeOf(pid: number): string | null {
 
 function isAlive(holder: Holder): boolean {
   if (holder.pid === process.pid) return false; // a previous life of this pid (e.g. pid 1 in a restarted container)
-  try {
-    process.kill(holder.pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
+  if (!isProcessAlive(holder.pid)) return false;
   if (holder.startTime === null) return true;
   const now = startTimeOf(holder.pid);
   return now === null || now === holder.startTime;

@@ -256,12 +256,11 @@ describeWith("postgres", postgresMissing, "video cache across two server instanc
       interval: 50,
     });
     expect(await titles(b, "/api/videos?limit=100")).toContain(`${word} after`);
-    const second = await makeReadyVideo(a.catalog, { title: `${word} second`, ownerId: owner.id });
+    await makeReadyVideo(a.catalog, { title: `${word} second`, ownerId: owner.id });
     await vi.waitFor(
       async () => expect(await titles(b, `/api/videos?q=${word}`)).toEqual(expect.arrayContaining([`${word} second`])),
       { timeout: 5_000, interval: 50 },
     );
-    expect(second).toBeTruthy();
   });
 
   it("an edit through one instance is seen through the other, which had the video cached", async () => {

@@ -6,7 +6,7 @@ import {
   createMetrics,
   createStorage,
   instrumentTranscoderBus,
-  KafkaBus,
+  kafkaBusFromConfig,
   loadConfig,
   type Metrics,
   type Storage,
@@ -87,15 +87,7 @@ async function main(): Promise<void> {
     throw new Error("KAFKA_BROKERS: reelkit-transcoder consumes from Kafka; set the brokers (host:port,…)");
   }
   const storage = createStorage(config);
-  const bus = new KafkaBus({
-    brokers: config.kafkaBrokers,
-    partitions: config.kafkaPartitions,
-    replicationFactor: config.kafkaReplicationFactor,
-    prefix: config.kafkaTopicPrefix,
-    maxAttempts: config.jobMaxAttempts,
-    backoffMs: config.jobBackoffMs,
-    logger: logger.child({ name: "reelkit-bus" }),
-  });
+  const bus = kafkaBusFromConfig(config, logger);
   const metrics = createMetrics({ process: "reelkit-transcoder" });
   const transcoder = createTranscoder({ config, storage, bus: instrumentTranscoderBus(bus, metrics), logger });
   await transcoder.start();

@@ -7,6 +7,7 @@ import {
   type BusMessage,
   type Config,
   type DeliveryContext,
+  isProcessAlive,
   keys,
   type Logger,
   type Rendition,
@@ -102,16 +103,6 @@ class PlaylistWatch {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: alive, owned by someone else.
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * Work directories are named after the process that owns them; those of processes that died
  * (a crash mid-job) are removed at start. A live owner's directory is never touched.
@@ -121,7 +112,7 @@ async function removeStaleWorkDirs(root: string, logger: Logger): Promise<void> 
   for (const name of names) {
     const m = new RegExp(`^${WORK_DIR_PREFIX}(\\d+)-`).exec(name);
     const pid = Number(m?.[1]);
-    if (!m || pid === process.pid || isAlive(pid)) continue;
+    if (!m || pid === process.pid || isProcessAlive(pid)) continue;
     await fs
       .rm(path.join(root, name), { recursive: true, force: true, maxRetries: 3 })
       .then(() => logger.info({ dir: name }, "removed the work directory of a crashed transcode"))

@@ -6,7 +6,8 @@ export function newOwnerId(): string {
   return `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 }
 
-function isAlive(pid: number): boolean {
+/** True while a process with this pid exists (EPERM: it does, owned by another user). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -24,5 +25,5 @@ export function isDeadLocalOwner(owner: string): boolean {
   const prefix = `${os.hostname()}:`;
   if (!owner.startsWith(prefix)) return false;
   const pid = Number(owner.slice(prefix.length).split(":")[0]);
-  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid);
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isProcessAlive(pid);
 }

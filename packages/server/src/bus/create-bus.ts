@@ -1,4 +1,4 @@
-import { type Bus, type Config, KafkaBus, type Logger, QueueBus } from "@reelkit/core";
+import { type Bus, type Config, kafkaBusFromConfig, type Logger, QueueBus } from "@reelkit/core";
 import { PostgresChangeFeed } from "../db/change-feed.js";
 import type { Database } from "../db/database.js";
 import { JOB_CHANNEL, SqlJobStore } from "./sql-job-store.js";
@@ -37,14 +37,5 @@ export async function createQueueBus(
 /** Kafka when KAFKA_BROKERS is set, else the job queue in the catalog database. */
 export async function createRuntimeBus(config: Config, db: Database, logger?: Logger): Promise<RuntimeBus> {
   if (config.kafkaBrokers.length === 0) return createQueueBus(config, db, logger);
-  const bus = new KafkaBus({
-    brokers: config.kafkaBrokers,
-    partitions: config.kafkaPartitions,
-    replicationFactor: config.kafkaReplicationFactor,
-    prefix: config.kafkaTopicPrefix,
-    maxAttempts: config.jobMaxAttempts,
-    backoffMs: config.jobBackoffMs,
-    logger: logger?.child({ name: "reelkit-bus" }),
-  });
-  return { bus, owns: null };
+  return { bus: kafkaBusFromConfig(config, logger), owns: null };
 }

@@ -5,7 +5,7 @@ import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "@reelkit/core";
+import { isProcessAlive, type Logger } from "@reelkit/core";
 import pg from "pg";
 
 /**
@@ -165,15 +165,6 @@ async function initCluster(dir: string, bin: Binaries, runAs: RunAs | null, logg
   await rename(staging, dir);
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * A postmaster may still run on this directory: the previous server process was killed and its
  * database is still shutting down. Callers hold the data-directory lock, so it is ours to end.
@@ -186,7 +177,7 @@ async function endPreviousPostmaster(dir: string, logger?: Logger): Promise<void
   } catch {
     return;
   }
-  if (!(pid > 0) || !pidAlive(pid)) return;
+  if (!(pid > 0) || !isProcessAlive(pid)) return;
   if (process.platform === "linux") {
     try {
       if ((await readlink(`/proc/${pid}/cwd`)) !== (await realpath(dir))) return;
@@ -200,9 +191,9 @@ async function endPreviousPostmaster(dir: string, logger?: Logger): Promise<void
   } catch {
     return;
   }
-  for (let i = 0; i < 600 && pidAlive(pid); i++) await sleep(50);
-  if (pidAlive(pid)) process.kill(pid, "SIGQUIT");
-  for (let i = 0; i < 100 && pidAlive(pid); i++) await sleep(50);
+  for (let i = 0; i < 600 && isProcessAlive(pid); i++) await sleep(50);
+  if (isProcessAlive(pid)) process.kill(pid, "SIGQUIT");
+  for (let i = 0; i < 100 && isProcessAlive(pid); i++) await sleep(50);
 }
 
 async function freePort(): Promise<number> {
@@ -370,7 +361,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
         else child.stdin?.end();
         const timer = setTimeout(() => {
           // A shutdown that hangs (e.g. a stuck client): immediate shutdown, recovered by WAL at next start.
-          if (pidAlive(pid)) process.kill(pid, "SIGQUIT");
+          if (isProcessAlive(pid)) process.kill(pid, "SIGQUIT");
         }, 15_000);
         await exit;
         clearTimeout(timer);
