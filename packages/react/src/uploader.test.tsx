@@ -91,7 +91,8 @@ describe("<Uploader>", () => {
     fireEvent.click(screen.getByRole("button", { name: "Upload" }));
     control.fail?.(new Error("offline"));
     expect(await screen.findByRole("alert")).toHaveTextContent("offline");
-    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ message: "offline" }));
+    // onError runs in an effect after the commit that shows the alert: wait for it.
+    await waitFor(() => expect(onError).toHaveBeenCalledWith(expect.objectContaining({ message: "offline" })));
     fireEvent.click(screen.getByRole("button", { name: "Retry" }));
     expect(await screen.findByLabelText("Upload progress")).toBeInTheDocument();
   });
