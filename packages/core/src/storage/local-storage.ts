@@ -3,10 +3,8 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { READ_CHUNK, writeFileRange } from "./file-writer.js";
 import { assertValidKey, ObjectNotFoundError, type OpenedObject, type Storage, type StoredObject } from "./storage.js";
-
-/** Read chunks of media files: four times Node's default, a quarter of the thread-pool trips. */
-const READ_CHUNK = 256 * 1024;
 
 /**
  * Objects as files under one root directory; writes go to a temp file and are renamed in.
@@ -133,6 +131,8 @@ export class LocalStorage implements Storage {
         // Without a range it reads to the end (an empty file included).
         return createReadStream(file, { fd, start, end: range?.end, highWaterMark, autoClose: true });
       },
+      writeTo: (target, range) =>
+        writeFileRange(fd, target, range?.start ?? 0, Math.min(range?.end ?? s.size - 1, s.size - 1)),
       close: release,
     };
   }

@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 
 export interface StoredObject {
   key: string;
@@ -13,8 +13,15 @@ export interface StoredObject {
  * reads it (the stream releases what it holds when it ends or is destroyed) or closes it.
  */
 export interface OpenedObject extends StoredObject {
-  /** The bytes, optionally a range (inclusive end); call at most once. */
+  /** The bytes, optionally a range (inclusive end); call at most once (or `writeTo` once). */
   read(range?: { start: number; end?: number }): Promise<Readable>;
+  /**
+   * When the backend can: writes the bytes (or a range) into `target` itself with reused read
+   * buffers instead of a stream that allocates one per chunk (local files). Resolves once
+   * everything was written — the caller then ends `target` — or once `target` closed early;
+   * rejects when the object cannot be read. Releases the object in every case.
+   */
+  writeTo?(target: Writable, range?: { start: number; end?: number }): Promise<void>;
   /** Releases the object without reading it (a HEAD, an unsatisfiable range). */
   close(): Promise<void>;
 }

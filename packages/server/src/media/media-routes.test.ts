@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
@@ -12,6 +13,8 @@ let app: FastifyInstance;
 let base: string;
 const id = "0b9f3c1e-2f4d-4a7b-9c1d-1234567890ab";
 const segment = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 256));
+/** Several read buffers long (and not a multiple of one), like a real 1 s 1080p segment. */
+const large = randomBytes(700 * 1024 + 123);
 
 /** Raw GET so the path reaches the server exactly as written (fetch would normalise `..`). */
 function rawGet(p: string, headers: Record<string, string> = {}) {
@@ -33,6 +36,7 @@ beforeAll(async () => {
   await storage.put(`videos/${id}/hls/master.m3u8`, Buffer.from("#EXTM3U\n"));
   await storage.put(`videos/${id}/hls/720p/seg_0.m4s`, segment);
   await storage.put(`videos/${id}/hls/720p/init.mp4`, Buffer.from("init"));
+  await storage.put(`videos/${id}/hls/1080p/seg_0.m4s`, large);
   await storage.put(`videos/${id}/poster.jpg`, Buffer.from("jpeg"));
   await storage.put(`videos/${id}/storyboard.vtt`, Buffer.from("WEBVTT\n"));
   await storage.put(`videos/${id}/source`, Buffer.from("secret source"));
@@ -87,6 +91,72 @@ describe("/media", () => {
     expect(bad.status).toBe(416);
     expect(bad.headers.get("content-range")).toBe("bytes */1000");
     expect((await bad.json()).error.code).toBe("RANGE_NOT_SATISFIABLE");
+  });
+
+  it("writes large segments byte-exact, whole and ranged, with this route's, CORS and helmet's headers", async () => {
+    const url = `${base}/media/videos/${id}/hls/1080p/seg_0.m4s`;
+    const whole = await fetch(url, { headers: { origin: "https://a.example" } });
+    expect(whole.status).toBe(200);
+    expect(Object.fromEntries(whole.headers)).toMatchObject({
+      "content-type": "video/iso.segment",
+      "content-length": String(large.length),
+      "cache-control": "public, max-age=31536000, immutable",
+      "accept-ranges": "bytes",
+      etag: expect.stringMatching(/^"[0-9a-f]+-[0-9a-f]+"$/),
+      "last-modified": expect.any(String),
+      "x-content-type-options": "nosniff",
+      "cross-origin-resource-policy": "cross-origin",
+      "access-control-allow-origin": expect.any(String),
+    });
+    expect(Buffer.from(await whole.arrayBuffer()).equals(large)).toBe(true);
+    // Across the boundary between the first and second read buffer.
+    const ranged = await fetch(url, { headers: { range: "bytes=262000-530000" } });
+    expect(ranged.status).toBe(206);
+    expect(ranged.headers.get("content-range")).toBe(`bytes 262000-530000/${large.length}`);
+    expect(ranged.headers.get("content-length")).toBe("268001");
+    expect(ranged.headers.get("etag")).toBe(whole.headers.get("etag"));
+    expect(Buffer.from(await ranged.arrayBuffer()).equals(large.subarray(262_000, 530_001))).toBe(true);
+    const head = await fetch(url, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-length")).toBe(String(large.length));
+    expect(await head.text()).toBe("");
+  });
+
+  it("counts the files it writes in /metrics under the route template", async () => {
+    await fetch(`${base}/media/videos/${id}/hls/1080p/seg_0.m4s`, { headers: { range: "bytes=0-9" } }).then((r) =>
+      r.arrayBuffer(),
+    );
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(
+      /reelkit_http_request_duration_seconds_count\{[^}]*route="\/media\/\*"[^}]*status_code="206"[^}]*\} [1-9]/,
+    );
+  });
+
+  it("keeps no file open for clients that go away mid-download, and goes on serving", async () => {
+    const file = path.join(dir, "media", "videos", id, "hls", "1080p", "seg_0.m4s");
+    const openOnFile = async () => {
+      let n = 0;
+      for (const fd of await fs.readdir("/proc/self/fd")) {
+        if ((await fs.readlink(`/proc/self/fd/${fd}`).catch(() => "")) === file) n++;
+      }
+      return n;
+    };
+    const u = new URL(base);
+    await Promise.all(
+      Array.from(
+        { length: 5 },
+        () =>
+          new Promise<void>((resolve) => {
+            const req = http.get({ host: u.hostname, port: u.port, path: `/media/videos/${id}/hls/1080p/seg_0.m4s` });
+            req.on("response", (res) => res.once("data", () => req.destroy()));
+            req.on("close", resolve);
+            req.on("error", () => undefined);
+          }),
+      ),
+    );
+    await expect.poll(openOnFile, { timeout: 5_000 }).toBe(0);
+    const res = await fetch(`${base}/media/videos/${id}/hls/1080p/seg_0.m4s`);
+    expect(Buffer.from(await res.arrayBuffer()).equals(large)).toBe(true);
   });
 
   it("never serves sources or uploads", async () => {

@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from "node:http";
 import { CACHE_IMMUTABLE, CACHE_PLAYLIST, contentTypeFor, ObjectNotFoundError, type Storage } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import { errors } from "../http/errors.js";
@@ -148,6 +149,24 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
           reply.header("Content-Length", size);
         }
         if (request.method === "HEAD") return reply.send();
+        if (object.writeTo) {
+          // Local files: written straight into the response with reused buffers (see
+          // writeFileRange). Hijacked, so the headers set so far (this route's, CORS, helmet's)
+          // are written here; onResponse hooks (metrics) still run when the response finishes.
+          reading = true;
+          reply.hijack();
+          const res = reply.raw;
+          res.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
+          try {
+            await object.writeTo(res, range ?? undefined);
+            res.end();
+          } catch (err) {
+            // The headers are out: the only way left to say "failed" is to cut the connection.
+            request.log.error({ err, key }, "reading a media file failed");
+            res.destroy();
+          }
+          return;
+        }
         const body = await object.read(range ?? undefined);
         reading = true;
         return reply.send(body);
