@@ -6,6 +6,7 @@ const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 // Workspace packages resolve to their TypeScript sources, so tests never need a build first.
 export const alias = [
   { find: /^@reelkit\/sdk\/(.*)$/, replacement: src("./packages/sdk/src/$1.ts") },
+  { find: /^@reelkit\/core\/(kafka|s3)$/, replacement: src("./packages/core/src/$1.ts") },
   { find: /^@reelkit\/core$/, replacement: src("./packages/core/src/index.ts") },
   { find: /^@reelkit\/sdk$/, replacement: src("./packages/sdk/src/index.ts") },
   { find: /^@reelkit\/react$/, replacement: src("./packages/react/src/index.ts") },

@@ -10,7 +10,7 @@ const videoId = process.env.VIDEO_ID as string;
 const bus: Bus = new QueueBus({ store: new MemoryJobStore(), pollMs: 20 });
 const transcoder = createTranscoder({
   config,
-  storage: createStorage(config),
+  storage: await createStorage(config),
   bus,
   logger: createLogger({ ...config, logLevel: "warn" }, "bench-transcoder"),
 });

@@ -8,7 +8,8 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { S3Storage, type S3StorageConfig, s3ClientConfig } from "@reelkit/core";
+import type { S3StorageConfig } from "@reelkit/core";
+import { S3Storage, s3ClientConfig } from "@reelkit/core/s3";
 import type { S3TestEngine } from "./engines.js";
 
 /** A fresh bucket on the test S3 server, and a way to empty and remove it. */

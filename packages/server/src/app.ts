@@ -52,7 +52,7 @@ export interface AppDeps {
 /** Builds the Reelkit HTTP app with every route registered and no port bound. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, logger } = deps;
-  const storage = deps.storage ?? createStorage(config);
+  const storage = deps.storage ?? (await createStorage(config));
   const metrics = deps.metrics ?? createMetrics({ process: "reelkit-server" });
   // The pino instance narrows Fastify's logger type; routes only need the base logger API.
   const app = Fastify({
@@ -112,7 +112,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const auth = deps.auth;
     if (!auth) throw new Error("buildApp: the catalog routes need `auth`");
     // One tus store for both: deleting a video mid-upload aborts its upload.
-    const backend = createUploadBackend({ config, storage });
+    const backend = await createUploadBackend({ config, storage });
     await app.register(uploadRoutes, {
       config,
       storage,

@@ -58,7 +58,7 @@ export async function createEmbeddedRuntime(
 ): Promise<EmbeddedRuntime> {
   const opts: RuntimeOptions = "info" in options ? { logger: options as Logger } : (options as RuntimeOptions);
   const log = opts.logger ?? createLogger(config, "reelkit-server");
-  const storage = createStorage(config);
+  const storage = await createStorage(config);
   const db = await openDatabase(config, log);
   const { bus, owns } = await (opts.createBus ?? createRuntimeBus)(config, db, log);
   const catalog = new CatalogService(db.prisma, { cache: new VideoCache(), changes: db.changes });

@@ -86,8 +86,8 @@ async function main(): Promise<void> {
   if (config.kafkaBrokers.length === 0) {
     throw new Error("KAFKA_BROKERS: reelkit-transcoder consumes from Kafka; set the brokers (host:port,…)");
   }
-  const storage = createStorage(config);
-  const bus = kafkaBusFromConfig(config, logger);
+  const storage = await createStorage(config);
+  const bus = await kafkaBusFromConfig(config, logger);
   const metrics = createMetrics({ process: "reelkit-transcoder" });
   const transcoder = createTranscoder({ config, storage, bus: instrumentTranscoderBus(bus, metrics), logger });
   await transcoder.start();

@@ -8,7 +8,6 @@ import {
   stringSerializers,
 } from "@platformatic/kafka";
 import type { Logger } from "pino";
-import type { Config } from "../config.js";
 import {
   type BusMessage,
   type EventPayloads,
@@ -74,19 +73,6 @@ class Revoked extends Error {}
  * dead-letter topic. Deliveries are counted in the subscriber's `deliveryLedger` (durable: a
  * message whose handler kills its process is parked after N deliveries, whoever made them).
  */
-/** The KafkaBus a Reelkit process runs on: brokers, topics and delivery policy from its config. */
-export function kafkaBusFromConfig(config: Config, logger?: Logger): KafkaBus {
-  return new KafkaBus({
-    brokers: config.kafkaBrokers,
-    partitions: config.kafkaPartitions,
-    replicationFactor: config.kafkaReplicationFactor,
-    prefix: config.kafkaTopicPrefix,
-    maxAttempts: config.jobMaxAttempts,
-    backoffMs: config.jobBackoffMs,
-    logger: logger?.child({ name: "reelkit-bus" }),
-  });
-}
-
 export class KafkaBus implements Bus {
   readonly #opts: KafkaBusOptions;
   readonly #policy: DeliveryPolicy;

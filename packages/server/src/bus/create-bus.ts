@@ -37,5 +37,5 @@ export async function createQueueBus(
 /** Kafka when KAFKA_BROKERS is set, else the job queue in the catalog database. */
 export async function createRuntimeBus(config: Config, db: Database, logger?: Logger): Promise<RuntimeBus> {
   if (config.kafkaBrokers.length === 0) return createQueueBus(config, db, logger);
-  return { bus: kafkaBusFromConfig(config, logger), owns: null };
+  return { bus: await kafkaBusFromConfig(config, logger), owns: null };
 }

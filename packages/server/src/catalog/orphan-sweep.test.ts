@@ -1,4 +1,4 @@
-import { KafkaBus } from "@reelkit/core";
+import { KafkaBus } from "@reelkit/core/kafka";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { describeWith, kafkaBrokers, kafkaMissing } from "../../../../test/engines.js";
 import { makeQueuedVideo, makeUser } from "../../test/factories.js";

@@ -12,8 +12,8 @@ import { tusUpload } from "../../test/tus-upload.js";
 import { buildApp } from "../app.js";
 import type { CatalogService } from "../catalog/catalog-service.js";
 import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
+import { partSizeFor } from "./s3-upload-store.js";
 import type { UploadCatalog } from "./upload-routes.js";
-import { partSizeFor } from "./upload-store.js";
 
 const { engine, missing } = s3TestEngine();
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");

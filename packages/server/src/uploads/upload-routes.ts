@@ -158,7 +158,7 @@ function uploadIdOf(url: string): string | null {
 /** tus 1.0 at `/api/uploads`: creation, creation-with-upload, termination, expiration. */
 export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptions): Promise<void> {
   const { config, storage, catalog } = opts;
-  const backend = opts.backend ?? createUploadBackend({ config, storage });
+  const backend = opts.backend ?? (await createUploadBackend({ config, storage }));
   const { datastore } = backend;
   // Every id tus hands to a hook was issued by `namingFunction`, so it maps back to a video.
   const videoIdOf = (tusId: string) => backend.videoId(tusId) ?? tusId;
