@@ -9,6 +9,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
@@ -28,6 +29,8 @@ export interface MediaRun {
   p50: number;
   p99: number;
   errors: number;
+  /** The server process's CPU time (every thread: GC, thread pool) per request; null without /proc. */
+  cpuMsPerRequest: number | null;
 }
 
 export interface MediaResult {
@@ -85,7 +88,12 @@ server.listen(0, "127.0.0.1", () => console.log(String(server.address().port)));
 `;
 
 async function startPlain(root: string): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, ["-e", PLAIN_SERVER, root], { stdio: ["ignore", "pipe", "inherit"] });
+  // Detached like the reelkit server (ServerProcess): its own session, so a scheduler that shares
+  // CPU between sessions (Linux autogroup) treats both servers alike, apart from the load generator.
+  const child = spawn(process.execPath, ["-e", PLAIN_SERVER, root], {
+    stdio: ["ignore", "pipe", "inherit"],
+    detached: true,
+  });
   const port = await new Promise<string>((resolve, reject) => {
     child.stdout?.once("data", (d: Buffer) => resolve(d.toString().trim()));
     child.once("exit", (code) => reject(new Error(`plain file server exited with ${code}`)));
@@ -142,10 +150,23 @@ async function hammer(base: string, paths: string[], clients: number, seconds: n
     p50: q(0.5),
     p99: q(0.99),
     errors,
+    cpuMsPerRequest: null,
   };
 }
 
-async function load(base: string, paths: string[], opts: MediaOptions): Promise<MediaRun> {
+/** CPU time (user + system, every thread) a process has used so far, in ms; null without /proc. */
+function cpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime, in clock ticks (USER_HZ, 100 on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+async function load(base: string, paths: string[], opts: MediaOptions, pid: number): Promise<MediaRun> {
   // Every file answers 200 with its bytes before the load starts.
   for (const p of paths) {
     const res = await fetch(base + p);
@@ -153,7 +174,12 @@ async function load(base: string, paths: string[], opts: MediaOptions): Promise<
     if (res.status !== 200) throw new Error(`GET ${base}${p} answered ${res.status}`);
   }
   await hammer(base, paths, 10, 2);
-  return hammer(base, paths, opts.clients, opts.seconds);
+  const before = cpuMs(pid);
+  const run = await hammer(base, paths, opts.clients, opts.seconds);
+  const after = cpuMs(pid);
+  const requests = run.rps * opts.seconds;
+  run.cpuMsPerRequest = before === null || after === null || requests === 0 ? null : (after - before) / requests;
+  return run;
 }
 
 function median(runs: MediaRun[], pick: (r: MediaRun) => number): number {
@@ -168,6 +194,7 @@ function medianRun(runs: MediaRun[]): MediaRun {
     p50: median(runs, (r) => r.p50),
     p99: median(runs, (r) => r.p99),
     errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    cpuMsPerRequest: runs.some((r) => r.cpuMsPerRequest === null) ? null : median(runs, (r) => r.cpuMsPerRequest ?? 0),
   };
 }
 
@@ -191,8 +218,8 @@ export async function runMediaBench(opts: MediaOptions): Promise<MediaResult> {
   const plainRuns: MediaRun[] = [];
   try {
     for (let round = 0; round < opts.rounds; round++) {
-      reelkitRuns.push(await load(server.base, paths, opts));
-      plainRuns.push(await load(plain.base, paths, opts));
+      reelkitRuns.push(await load(server.base, paths, opts, server.pid));
+      plainRuns.push(await load(plain.base, paths, opts, plain.child.pid as number));
     }
   } finally {
     plain.child.kill();
@@ -211,17 +238,23 @@ export function printMediaResult(r: MediaResult, opts: MediaOptions): void {
   console.log(
     `${r.files} files (playlists, init and 180 KiB–1.3 MiB segments of 4 videos), ${fmt(r.bytes / 2 ** 20)} MiB`,
   );
-  console.log("| server | req/s | MiB/s | p50 ms | p99 ms | errors |");
-  console.log("|---|---:|---:|---:|---:|---:|");
+  console.log("| server | req/s | MiB/s | p50 ms | p99 ms | errors | server CPU ms/req |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|");
   for (const [name, run] of [
     ["reelkit /media", r.reelkit],
     ["plain node http + fs.createReadStream", r.plain],
   ] as const) {
     console.log(
-      `| ${name} | ${fmt(run.rps, 0)} | ${fmt(run.mibPerSecond)} | ${run.p50} | ${run.p99} | ${run.errors} |`,
+      `| ${name} | ${fmt(run.rps, 0)} | ${fmt(run.mibPerSecond)} | ${run.p50} | ${run.p99} | ${run.errors} | ${run.cpuMsPerRequest === null ? "—" : fmt(run.cpuMsPerRequest, 3)} |`,
     );
   }
   console.log(`ratio reelkit / plain node: ${fmt(ratio, 2)}× (expected ≥1.0) ${verdict(ratio >= 1)}`);
+  // req/s moves with whatever else the machine runs; CPU time per request much less so.
+  if (r.reelkit.cpuMsPerRequest !== null && r.plain.cpuMsPerRequest !== null) {
+    console.log(
+      `server CPU per request, plain node / reelkit: ${fmt(r.plain.cpuMsPerRequest / r.reelkit.cpuMsPerRequest, 2)}× (≥1.0: reelkit costs no more per file)`,
+    );
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
