@@ -2,7 +2,9 @@
  * Full ladder in ONE ffmpeg process (decode once, split) vs one ffmpeg process per rung, with
  * the same argument builder (identical encoder settings), in the same invocation; and, for a
  * source that passes through (the camera one), the ladder as the transcoder makes it: top rung
- * copied, lower rungs encoded in one process.
+ * copied (with the audio) and lower rungs encoded, two processes side by side (buildHlsRuns).
+ * Every encode here uses the passthrough path's x264 tuning (`lowLatency`), so the three lines
+ * compare the same encoder settings.
  * Standalone: npx tsx bench/transcode.ts [seconds=30] [height=1080] [light|camera]
  * Prints wall and CPU seconds (the ffmpeg children's user+sys from /proc) and the ratios.
  */
@@ -12,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import {
   buildHlsArgs,
+  buildHlsRuns,
   planLadder,
   planPassthrough,
   probeFile,
@@ -43,7 +46,7 @@ export interface TranscodeBenchResult {
   ffmpeg: string;
   single: Timing;
   perRung: Timing;
-  /** Top rung copied + lower rungs in one process; null when the source does not pass through. */
+  /** Top rung copied + lower rungs encoded, side by side; null when the source does not pass through. */
   passthrough: Timing | null;
 }
 
@@ -81,7 +84,7 @@ export async function runTranscodeBench(opts: TranscodeBenchOptions): Promise<Tr
     const single = await measure(() =>
       runFfmpeg({
         ffmpeg: bin.ffmpeg,
-        args: buildHlsArgs({ input: src, outDir: one, ladder, frameRate: 30, hasAudio: true }),
+        args: buildHlsArgs({ input: src, outDir: one, ladder, frameRate: 30, hasAudio: true, lowLatency: true }),
       }),
     );
     const many = path.join(dir, "many");
@@ -89,7 +92,14 @@ export async function runTranscodeBench(opts: TranscodeBenchOptions): Promise<Tr
     const perRung = await measure(async () => {
       for (const [i, rung] of ladder.entries()) {
         // The audio rendition is encoded once, with the first rung.
-        const args = buildHlsArgs({ input: src, outDir: many, ladder: [rung], frameRate: 30, hasAudio: i === 0 });
+        const args = buildHlsArgs({
+          input: src,
+          outDir: many,
+          ladder: [rung],
+          frameRate: 30,
+          hasAudio: i === 0,
+          lowLatency: true,
+        });
         await runFfmpeg({ ffmpeg: bin.ffmpeg, args });
       }
     });
@@ -99,12 +109,17 @@ export async function runTranscodeBench(opts: TranscodeBenchOptions): Promise<Tr
     if (plan.passthrough) {
       const copied = path.join(dir, "passthrough");
       await prepare(copied);
-      passthrough = await measure(() =>
-        runFfmpeg({
-          ffmpeg: bin.ffmpeg,
-          args: buildHlsArgs({ input: src, outDir: copied, ladder, frameRate: 30, hasAudio: true, passthrough: plan }),
-        }),
-      );
+      const runs = buildHlsRuns({
+        input: src,
+        outDir: copied,
+        ladder,
+        frameRate: 30,
+        hasAudio: true,
+        passthrough: plan,
+      });
+      passthrough = await measure(async () => {
+        await Promise.all(runs.map((args) => runFfmpeg({ ffmpeg: bin.ffmpeg, args })));
+      });
     }
     return {
       passthrough,

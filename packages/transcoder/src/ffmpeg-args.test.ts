@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { buildHlsArgs, forcedKeyframeTimes, h264Codec, h264Level, h264SourceCodec } from "./ffmpeg-args.js";
+import {
+  buildHlsArgs,
+  buildHlsRuns,
+  forcedKeyframeTimes,
+  h264Codec,
+  h264Level,
+  h264SourceCodec,
+} from "./ffmpeg-args.js";
 import type { Rung } from "./ladder.js";
 
 const r360: Rung = {
@@ -157,6 +164,69 @@ describe("buildHlsArgs", () => {
     expect(() => buildHlsArgs({ input: "i", outDir: "o", ladder: [], frameRate: 30, hasAudio: true })).toThrow(
       RangeError,
     );
+  });
+});
+
+const AUDIO = [
+  "-map",
+  "0:a:0",
+  "-vn",
+  "-c:a",
+  "aac",
+  "-profile:a",
+  "aac_low",
+  "-b:a",
+  "128000",
+  "-ac",
+  "2",
+  "-ar",
+  "48000",
+];
+
+describe("buildHlsRuns", () => {
+  it("runs an encoded job as one process", () => {
+    const job = { input: "in", outDir: "o", ladder: [r360, r180], frameRate: 30, hasAudio: true };
+    expect(buildHlsRuns(job)).toEqual([buildHlsArgs(job)]);
+  });
+
+  it("splits a passthrough job: the copy with the audio, and the lower rungs encoded for low latency", () => {
+    const runs = buildHlsRuns({
+      input: "in",
+      outDir: "o",
+      ladder: [r360, r180],
+      frameRate: 25,
+      hasAudio: true,
+      passthrough: { keyframes: [0, 1, 1.8, 2.84], maxGapSec: 1.04 },
+    });
+    const encoded = video(0, r180, "3.0", "51");
+    encoded.splice(encoded.indexOf("-keyint_min"), 2);
+    encoded[encoded.length - 1] = "0.000,1.000,1.800,2.840";
+    // The same keys as in one process, with x264's latency tuning after the preset.
+    encoded.splice(encoded.indexOf("veryfast") + 1, 0, "-tune", "zerolatency");
+    expect(runs).toEqual([
+      [...head, "-i", "in", ...["-map", "0:v:0", "-an", "-c:v", "copy", ...hls("o/360p")], ...AUDIO, ...hls("o/audio")],
+      [
+        ...head,
+        "-i",
+        "in",
+        "-filter_complex",
+        "[0:v:0]fps=25,split=1[s0];[s0]scale=320:180,setsar=1[v0]",
+        ...encoded,
+        ...hls("o/180p"),
+      ],
+    ]);
+  });
+
+  it("needs only the copy for a one-rung passthrough ladder", () => {
+    const runs = buildHlsRuns({
+      input: "in",
+      outDir: "o",
+      ladder: [r180],
+      frameRate: 30,
+      hasAudio: false,
+      passthrough: { keyframes: [0], maxGapSec: 3 },
+    });
+    expect(runs).toEqual([[...head, "-i", "in", "-map", "0:v:0", "-an", "-c:v", "copy", ...hls("o/180p")]]);
   });
 });
 

@@ -19,7 +19,7 @@ import {
 import {
   AUDIO_BITRATE,
   AUDIO_CODEC,
-  buildHlsArgs,
+  buildHlsRuns,
   h264Codec,
   h264SourceCodec,
   SEGMENT_SECONDS,
@@ -325,23 +325,40 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
           });
       }
     })();
+    // One process, or two side by side for a passthrough source (the copy and the encode, see
+    // buildHlsRuns); progress comes from the last, the longest. Any failure stops the others.
+    const runs = buildHlsRuns({
+      input: source,
+      outDir: out,
+      ladder,
+      frameRate: probe.frameRate,
+      hasAudio: probe.hasAudio,
+      passthrough,
+    });
+    const failed = new AbortController();
     try {
-      await runFfmpeg({
-        ffmpeg: bin.ffmpeg,
-        args: buildHlsArgs({
-          input: source,
-          outDir: out,
-          ladder,
-          frameRate: probe.frameRate,
-          hasAudio: probe.hasAudio,
-          passthrough,
-        }),
-        durationSec: probe.durationSec,
-        signal: AbortSignal.any([signal, encoder.signal]),
-        onProgress: (p) => {
-          pending = pending.then(() => progress("encoding", 2 + p * 0.88)).catch(() => {});
-        },
-      }).catch((err) => {
+      const settled = await Promise.allSettled(
+        runs.map((args, i) =>
+          runFfmpeg({
+            ffmpeg: bin.ffmpeg,
+            args,
+            durationSec: probe.durationSec,
+            signal: AbortSignal.any([signal, encoder.signal, failed.signal]),
+            onProgress:
+              i === runs.length - 1
+                ? (p) => {
+                    pending = pending.then(() => progress("encoding", 2 + p * 0.88)).catch(() => {});
+                  }
+                : undefined,
+          }).catch((err) => {
+            // The first failure stops the other runs; they then reject with the same reason.
+            failed.abort(err);
+            throw err;
+          }),
+        ),
+      );
+      const err = failed.signal.aborted ? failed.signal.reason : settled.find((r) => r.status === "rejected")?.reason;
+      if (err !== undefined) {
         // Only an ffmpeg that exited by itself says something about the input; one ended by a
         // signal (InterruptedError) or by our stop (the abort reason) is retried.
         if (err instanceof FfmpegError) {
@@ -353,7 +370,7 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
           throw failure;
         }
         throw err;
-      });
+      }
     } finally {
       encoding = false;
       watching.close();
