@@ -4,7 +4,7 @@ import type { PrismaClient } from "../generated/prisma/client.js";
 import { errors } from "../http/errors.js";
 import { MediaSigner } from "../media/media-signing.js";
 import { API_KEY_PREFIX, ApiKeyService, UPLOAD_TOKEN_PREFIX } from "./api-keys.js";
-import { createBetterAuth, type ReelkitBetterAuth } from "./better-auth.js";
+import { COOKIE_PREFIX, createBetterAuth, type ReelkitBetterAuth } from "./better-auth.js";
 import type { Principal, UserPrincipal } from "./principal.js";
 
 export interface AuthServiceOptions {
@@ -17,6 +17,8 @@ export interface AuthServiceOptions {
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 /** A compact JWS (header.payload.signature); session tokens have no such shape. */
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** Better Auth's session cookie (`reelkit.session_token`, `__Secure-` prefixed behind https). */
+const SESSION_COOKIE = `${COOKIE_PREFIX}.session_token=`;
 
 /** Request headers as a web `Headers` (what Better Auth reads). */
 export function toHeaders(raw: FastifyRequest["headers"]): Headers {
@@ -125,6 +127,9 @@ export class AuthService {
     // else is a session.
     if (bearer?.startsWith(API_KEY_PREFIX)) return this.apiKeys.verify(bearer);
     if (bearer?.startsWith(UPLOAD_TOKEN_PREFIX)) return this.apiKeys.verifyUploadToken(bearer);
+    // No credential at all (most public reads): nothing to look up. Better Auth's session
+    // lookup builds a whole endpoint context first, about a tenth of an anonymous read's CPU.
+    if (!bearer && !request.headers.cookie?.includes(SESSION_COOKIE)) return null;
     const headers = toHeaders(request.headers);
     if (bearer && JWT_SHAPE.test(bearer)) return this.resolveJwt(bearer, headers);
     if (bearer) headers.delete("cookie");

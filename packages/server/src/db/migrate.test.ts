@@ -73,6 +73,29 @@ describe("migrate (embedded PostgreSQL)", () => {
     expect(cols).toHaveLength(1);
   });
 
+  it("gives the planner statistics for a column a migration adds to a table with rows", async () => {
+    const runner = runnerOf();
+    const migrations = path.join(dir, "migrations");
+    await migrate(runner, migrations);
+    await runner.exec(`CREATE TABLE "t" ("id" INT); INSERT INTO "t" SELECT generate_series(1, 1000); ANALYZE "t"`);
+    await cp(path.join(migrations, "20261121000000_init"), path.join(migrations, "20991231000000_kind"), {
+      recursive: true,
+    });
+    await writeFile(
+      path.join(migrations, "20991231000000_kind", "migration.sql"),
+      `ALTER TABLE "t" ADD COLUMN "kind" TEXT NOT NULL DEFAULT 'a';`,
+    );
+    const stats = () =>
+      runner.query<{ n_distinct: number }>(
+        `SELECT n_distinct FROM pg_stats WHERE tablename = 't' AND attname = 'kind'`,
+      );
+    // Without an ANALYZE the new column has none (the planner would guess).
+    await runner.exec(`ALTER TABLE "t" ADD COLUMN "probe" INT DEFAULT 0`);
+    expect(await runner.query(`SELECT 1 FROM pg_stats WHERE tablename = 't' AND attname = 'probe'`)).toHaveLength(0);
+    await migrate(runner, migrations);
+    expect((await stats()).map((r) => Number(r.n_distinct))).toEqual([1]);
+  });
+
   it("refuses to start when an applied migration was edited", async () => {
     const runner = runnerOf();
     await migrate(runner, path.join(dir, "migrations"));

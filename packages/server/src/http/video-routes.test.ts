@@ -209,6 +209,14 @@ describe("/api/videos", () => {
     expect(await ids("?q=zebra&tags=street&publishedAfter=2020-01-01&sort=newest")).toEqual([id]);
     expect(await ids("?tags=street&minHeight=1080")).toEqual([]);
     expect(await ids("?q=zebra&publishedBefore=2020-01-01T00:00:00Z")).toEqual([]);
+    // The caller's own list takes none of them (it would answer them unfiltered).
+    for (const query of ["q=zebra", "tags=street", "sort=oldest", "minHeight=720"]) {
+      const mine = await fetch(`${base}/api/videos?mine=1&${query}`, { headers: owner.headers });
+      expect(mine.status, query).toBe(400);
+      expect(((await mine.json()) as { error: { code: string } }).error.code).toBe("VALIDATION_FAILED");
+    }
+    const mine = await fetch(`${base}/api/videos?mine=1`, { headers: owner.headers });
+    expect(((await mine.json()) as { items: { id: string }[] }).items.map((v) => v.id)).toContain(id);
     const suggest = await fetch(`${base}/api/videos/suggestions?q=zebra%20c`);
     expect(suggest.status).toBe(200);
     expect(await suggest.json()).toEqual({ suggestions: ["Zebra crossing timelapse"] });

@@ -139,6 +139,10 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       const { q, limit = 20, cursor, sort, mine } = request.query;
       const owner = mine === "1" || mine === "true" ? (await opts.auth.requireUser(request)).userId : null;
       const filters = filtersOf(request.query);
+      if (owner && (q || sort || Object.values(filters).some((v) => v !== undefined))) {
+        // Never a silently unfiltered answer to a filtered question.
+        throw errors.validation("mine lists your own videos newest first; it takes no q, filters or sort");
+      }
       if (!q && sort === "relevance") throw errors.validation("sort=relevance needs a search query (q)");
       try {
         if (owner) {
