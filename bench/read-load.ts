@@ -17,6 +17,7 @@ import { Worker } from "node:worker_threads";
 import autocannon from "autocannon";
 import { openDatabase } from "../packages/server/src/db/database.js";
 import { REPO_ROOT, ServerProcess } from "../packages/server/test/server-process.js";
+import { serverNodeOptions } from "../scripts/server-node-options.mjs";
 import { descendantsPssMb, fmt, freshDatabase, rssMb, verdict } from "./lib.js";
 
 export interface ReadLoadOptions {
@@ -210,6 +211,8 @@ export async function runReadLoadBench(opts: ReadLoadOptions): Promise<ReadLoadR
         PORT: "0",
         REELKIT_DATA_DIR: dataDir,
         REELKIT_DEMO_DIR: "",
+        // The V8 heap bounds `npm start` gives the server (NODE_OPTIONS set here wins).
+        NODE_OPTIONS: serverNodeOptions(process.env.NODE_OPTIONS),
         ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       },
     });

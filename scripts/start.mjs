@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // `npm start`: build what is missing or stale, then run the server on the embedded defaults
-// (PGlite in ./data/db, media in ./data/media, in-process bus and transcoder) with the demo
+// (PostgreSQL in ./data/db, media in ./data/media, in-process bus and transcoder) with the demo
 // site from apps/demo/dist at `/`.
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { serverNodeOptions } from "./server-node-options.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const bin = path.join(root, "packages/server/dist/bin.js");
@@ -56,7 +57,12 @@ if (built < sources) {
 if (process.argv.includes("--build-only")) process.exit(0);
 
 // Serve the demo unless the caller chose a directory (an empty REELKIT_DEMO_DIR turns it off).
-const env = { ...process.env, REELKIT_DEMO_DIR: process.env.REELKIT_DEMO_DIR ?? demoDist };
+// V8 heap bounds (see server-node-options.mjs) unless NODE_OPTIONS sets its own.
+const env = {
+  ...process.env,
+  REELKIT_DEMO_DIR: process.env.REELKIT_DEMO_DIR ?? demoDist,
+  NODE_OPTIONS: serverNodeOptions(process.env.NODE_OPTIONS),
+};
 const child = spawn(process.execPath, [bin], { cwd: root, stdio: "inherit", env });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

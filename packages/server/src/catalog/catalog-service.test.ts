@@ -6,6 +6,7 @@ import { createTestDatabase, postgresMissing, type TestDatabase, type TestEngine
 import type { Video } from "../generated/prisma/client.js";
 import { CatalogService, InvalidCursorError, type Page } from "./catalog-service.js";
 import { OutboxRepository } from "./outbox.js";
+import { ViewCounter } from "./view-counter.js";
 
 function suite(engine: TestEngine) {
   let t: TestDatabase;
@@ -436,6 +437,25 @@ function suite(engine: TestEngine) {
     expect(await catalog.suggest("baking 100%", 8)).toEqual(["Baking 100% bread"]);
     expect(await catalog.suggest("%", 8)).toEqual([]);
     expect(await catalog.suggest("zzz", 8)).toEqual([]);
+  });
+
+  it("counts a view once per session, forgets the oldest sessions past maxSessions, and writes the counts", async () => {
+    const [a, b, c] = [
+      await makeReady({ title: "a" }),
+      await makeReady({ title: "b" }),
+      await makeReady({ title: "c" }),
+    ];
+    const views = new CatalogService(t.db.prisma, { views: new ViewCounter(t.db.prisma, { maxSessions: 2 }) });
+    expect(views.recordView(a.id, "s1")).toBe(true);
+    expect(views.recordView(a.id, "s1")).toBe(false);
+    expect(views.recordView(b.id, "s2")).toBe(true);
+    // A third session pushes out the least recently seen one (a/s1), which then counts again.
+    expect(views.recordView(c.id, "s3")).toBe(true);
+    expect(views.recordView(a.id, "s1")).toBe(true);
+    expect(views.recordView(c.id, "s3")).toBe(false);
+    await views.flushViews();
+    const counts = await Promise.all([a, b, c].map(async (v) => Number((await catalog.get(v.id))?.viewCount)));
+    expect(counts).toEqual([2, 1, 1]);
   });
 
   it("update stores tags trimmed, lower-case and without duplicates", async () => {

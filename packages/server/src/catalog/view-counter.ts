@@ -23,7 +23,13 @@ export class ViewCounter {
     private readonly prisma: PrismaClient,
     options: ViewCounterOptions = {},
   ) {
-    this.seen = new LRUCache({ max: options.maxSessions ?? 1_000_000, ttl: options.sessionTtlMs ?? 6 * 3600_000 });
+    // Bounded by size (one per entry) rather than `max`: lru-cache allocates its arrays for `max`
+    // entries up front (≈ 40 MB for a million), while this way memory follows the sessions seen.
+    this.seen = new LRUCache({
+      maxSize: options.maxSessions ?? 1_000_000,
+      sizeCalculation: () => 1,
+      ttl: options.sessionTtlMs ?? 6 * 3600_000,
+    });
   }
 
   /** Records a view; false when this session was already counted for this video. */
