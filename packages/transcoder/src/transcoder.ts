@@ -337,7 +337,7 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
     });
     const failed = new AbortController();
     try {
-      const settled = await Promise.allSettled(
+      await Promise.all(
         runs.map((args, i) =>
           runFfmpeg({
             ffmpeg: bin.ffmpeg,
@@ -351,14 +351,14 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
                   }
                 : undefined,
           }).catch((err) => {
-            // The first failure stops the other runs; they then reject with the same reason.
+            // The first failure stops the other runs; they then fail with the same reason.
             failed.abort(err);
-            throw err;
           }),
         ),
       );
-      const err = failed.signal.aborted ? failed.signal.reason : settled.find((r) => r.status === "rejected")?.reason;
-      if (err !== undefined) {
+      // Every run has ended; a failure is the abort reason, the first one.
+      if (failed.signal.aborted) {
+        const err: unknown = failed.signal.reason;
         // Only an ffmpeg that exited by itself says something about the input; one ended by a
         // signal (InterruptedError) or by our stop (the abort reason) is retried.
         if (err instanceof FfmpegError) {

@@ -133,15 +133,36 @@ describe("/media", () => {
   });
 
   it("keeps no file open for clients that go away mid-download, and goes on serving", async () => {
-    const file = path.join(dir, "media", "videos", id, "hls", "1080p", "seg_0.m4s");
-    const openOnFile = async () => {
+    const file = await fs.realpath(path.join(dir, "media", "videos", id, "hls", "1080p", "seg_0.m4s"));
+    const u = new URL(base);
+    // The probe sees a file held open by a download in progress (else the zero below proves
+    // nothing): a client that stops reading a file larger than the loopback socket buffers.
+    const held = `videos/${id}/hls/1080p/seg_held.m4s`;
+    await fs.writeFile(path.join(dir, "media", held), randomBytes(32 * 1024 * 1024));
+    const heldFile = await fs.realpath(path.join(dir, "media", held));
+    const openOn = async (target: string) => {
       let n = 0;
       for (const fd of await fs.readdir("/proc/self/fd")) {
-        if ((await fs.readlink(`/proc/self/fd/${fd}`).catch(() => "")) === file) n++;
+        if ((await fs.readlink(`/proc/self/fd/${fd}`).catch(() => "")) === target) n++;
       }
       return n;
     };
-    const u = new URL(base);
+    await new Promise<void>((resolve, reject) => {
+      const req = http.get({ host: u.hostname, port: u.port, path: `/media/${held}` });
+      req.on("response", (res) =>
+        res.once("data", () => {
+          res.pause();
+          expect
+            .poll(() => openOn(heldFile), { timeout: 5_000 })
+            .toBe(1)
+            .catch(reject)
+            .finally(() => req.destroy());
+        }),
+      );
+      req.on("close", resolve);
+      req.on("error", () => undefined);
+    });
+    await expect.poll(() => openOn(heldFile), { timeout: 5_000 }).toBe(0);
     await Promise.all(
       Array.from(
         { length: 5 },
@@ -154,7 +175,7 @@ describe("/media", () => {
           }),
       ),
     );
-    await expect.poll(openOnFile, { timeout: 5_000 }).toBe(0);
+    await expect.poll(() => openOn(file), { timeout: 5_000 }).toBe(0);
     const res = await fetch(`${base}/media/videos/${id}/hls/1080p/seg_0.m4s`);
     expect(Buffer.from(await res.arrayBuffer()).equals(large)).toBe(true);
   });
