@@ -1,8 +1,13 @@
-import pino, { type Logger } from "pino";
+import pino, { type DestinationStream, type Logger } from "pino";
 import type { Config } from "./config.js";
 
-export type { Logger };
+export type { DestinationStream, Logger };
 
-export function createLogger(config: Pick<Config, "logLevel">, name = "reelkit"): Logger {
-  return pino({ name, level: config.logLevel });
+/** JSON lines on stdout, or on `destination` (tests read them from a stream). */
+export function createLogger(
+  config: Pick<Config, "logLevel">,
+  name = "reelkit",
+  destination?: DestinationStream,
+): Logger {
+  return destination ? pino({ name, level: config.logLevel }, destination) : pino({ name, level: config.logLevel });
 }

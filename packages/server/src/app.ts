@@ -1,5 +1,4 @@
 import cors from "@fastify/cors";
-import helmet from "@fastify/helmet";
 import {
   type Bus,
   type Config,
@@ -12,16 +11,19 @@ import {
 } from "@reelkit/core";
 import type { Locker } from "@tus/server";
 import Fastify, { type FastifyInstance } from "fastify";
+import { contentSecurityPolicy } from "helmet";
 import { authRoutes } from "./auth/auth-routes.js";
 import type { AuthService } from "./auth/auth-service.js";
 import type { CatalogService } from "./catalog/catalog-service.js";
 import type { OutboxRepository } from "./catalog/outbox.js";
+import { AccessLog } from "./http/access-log.js";
 import { apiKeyRoutes } from "./http/api-key-routes.js";
 import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_METHODS } from "./http/cors.js";
 import { demoRoutes } from "./http/demo-routes.js";
 import { BODY_LIMIT, errorShapeOptions, registerErrorHandlers } from "./http/errors.js";
 import { registerMetrics } from "./http/metrics-routes.js";
 import { registerOpenApi } from "./http/openapi.js";
+import { registerSecurityHeaders } from "./http/security-headers.js";
 import { systemRoutes } from "./http/system-routes.js";
 import { buildValidator } from "./http/validation.js";
 import { videoRoutes } from "./http/video-routes.js";
@@ -57,6 +59,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // The pino instance narrows Fastify's logger type; routes only need the base logger API.
   const app = Fastify({
     loggerInstance: logger,
+    logController: new AccessLog(),
     bodyLimit: BODY_LIMIT,
     ...errorShapeOptions,
     schemaController: { compilersFactory: { buildValidator } },
@@ -66,13 +69,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Security headers on every reply (nosniff, HSTS behind https, referrer policy…) that still
   // let other sites embed the player: frame-ancestors from REELKIT_FRAME_ANCESTORS instead of
   // X-Frame-Options (which cannot name several origins), and media/API readable cross-origin.
-  await app.register(helmet, {
+  registerSecurityHeaders(app, {
     // Only framing is restricted: a default-src for the demo's pages would have to list every
     // media and API origin of a deployment (S3, CDN), so it is left to the front server.
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
-        defaultSrc: helmet.contentSecurityPolicy.dangerouslyDisableDefaultSrc,
+        defaultSrc: contentSecurityPolicy.dangerouslyDisableDefaultSrc,
         frameAncestors: config.frameAncestors,
       },
     },

@@ -1,5 +1,6 @@
 import net from "node:net";
-import { loadConfig } from "@reelkit/core";
+import { Writable } from "node:stream";
+import { createLogger, loadConfig } from "@reelkit/core";
 import { Type } from "@sinclair/typebox";
 import { afterEach, describe, expect, it } from "vitest";
 import { buildApp } from "../app.js";
@@ -22,6 +23,8 @@ describe("buildApp", () => {
       expect(res.headers["content-security-policy"], url).toBe("frame-ancestors *");
       expect(res.headers["cross-origin-resource-policy"], url).toBe("cross-origin");
       expect(res.headers["referrer-policy"], url).toBe("no-referrer");
+      expect(res.headers["strict-transport-security"], url).toBe("max-age=15552000");
+      expect(res.headers["cross-origin-opener-policy"], url).toBe("same-origin-allow-popups");
     }
     await app.close();
     const strict = loadConfig({
@@ -35,6 +38,43 @@ describe("buildApp", () => {
     expect(() => loadConfig({ REELKIT_FRAME_ANCESTORS: "https://a.example; script-src *" })).toThrow(
       /REELKIT_FRAME_ANCESTORS/,
     );
+  });
+
+  it("writes one access-log line per request, when it completes", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger(
+      { logLevel: "info" },
+      "reelkit-server",
+      new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(JSON.parse(String(chunk)));
+          done();
+        },
+      }),
+    );
+    app = await buildApp({ config, logger });
+    app.get("/boom", async () => {
+      throw new Error("secret internals");
+    });
+    await app.inject({ method: "GET", url: "/healthz?probe=1", remoteAddress: "203.0.113.9" });
+    await app.inject({ method: "GET", url: "/boom" });
+    const requests = lines.filter((l) => typeof l.reqId === "string");
+    const healthz = requests.filter((l) => l.reqId === requests[0]?.reqId);
+    expect(healthz).toEqual([
+      expect.objectContaining({
+        level: 30,
+        msg: "request completed",
+        method: "GET",
+        url: "/healthz?probe=1",
+        statusCode: 200,
+        remoteAddress: "203.0.113.9",
+        responseTime: expect.any(Number),
+      }),
+    ]);
+    expect(lines.filter((l) => l.url === "/boom")).toEqual([
+      expect.objectContaining({ msg: "request completed", statusCode: 500 }),
+    ]);
+    expect(lines.some((l) => l.msg === "incoming request")).toBe(false);
   });
 
   it("answers /healthz", async () => {
