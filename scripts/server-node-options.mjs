@@ -1,7 +1,7 @@
 // V8 heap settings for the reelkit-server process that `npm start` runs (and the read-load
 // benchmark measures). V8 sizes its heap for throughput by default: under steady request load
 // the young generation grows to 64 MiB per semi-space and the old generation's first limits are
-// set from the machine's memory (gigabytes), so a server whose live heap is ≈ 50 MB held 400–580
+// set from the machine's memory (gigabytes), so a server whose live heap was ≈ 50 MB held 400–580
 // MB of RSS at its peak, mostly garbage not yet collected. These bound both; the operator's own
 // NODE_OPTIONS setting either flag (or --max-heap-size) wins. Heap sizes cannot be changed once
 // the process runs (v8.setFlagsFromString is too late), so they are passed at spawn.

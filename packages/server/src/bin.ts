@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { createLogger, loadConfig } from "@reelkit/core";
 import { lockDataDir } from "./data-dir-lock.js";
+import { releaseMemoryWhenIdle } from "./idle-memory.js";
 import { createEmbeddedRuntime } from "./runtime.js";
 
 /** A graceful stop takes seconds; past this the process exits anyway and says what hung. */
@@ -20,11 +21,14 @@ async function main(): Promise<void> {
   }
   const { app } = runtime;
   await app.listen({ port: config.port, host: config.host });
+  // After a burst of work, the memory V8 grew for it goes back to the system (see idle-memory.ts).
+  const idleMemory = releaseMemoryWhenIdle({ logger });
 
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
+    idleMemory.stop();
     const started = Date.now();
     logger.info({ signal }, "shutting down");
     const timer = setTimeout(() => {
