@@ -24,9 +24,9 @@ if (stubDir) fs.rmSync(stubDir, { recursive: true, force: true });
 if (result.status !== 0) process.exit(result.status ?? 1);
 
 // The generated client gets its query compiler from a module whose one export is the WebAssembly
-// binary as a base64 string literal (2.3 MB for the "small" build). An imported module is never
+// binary as a base64 string literal (4.4 MB for the "fast" build). An imported module is never
 // unloaded, so the server kept that text twice (the module's source and the string) for its whole
-// life: 4.6 MB of heap. Reading the same file instead leaves both to the garbage collector once the
+// life: 8.7 MB of heap. Reading the same file instead leaves both to the garbage collector once the
 // module is compiled. Without the expected lines (a Prisma upgrade changed them), fail loudly: the
 // client would still work, but the memory the server's RSS budget counts on would silently return.
 const classFile = path.resolve(import.meta.dirname, "../packages/server/src/generated/prisma/internal/class.ts");

@@ -38,7 +38,8 @@ function exposedGc(): GcFunction {
  * of RSS for as long as it then stayed idle, against ≈ 135 MB fresh. A memory-reducing ("last
  * resort") full collection returns those pages, but it holds the event loop for ≈ 50 ms, so it
  * runs only when the loop has been quiet for `quietMs` and RSS has grown by `growthBytes` since
- * the last time: once per burst, never under load, never for a liveness probe.
+ * the last time (start-up counts as a burst): once per burst, never under load, never for a
+ * liveness probe.
  */
 export function releaseMemoryWhenIdle(options: IdleMemoryOptions = {}): { stop(): void } {
   const quietMs = options.quietMs ?? 10_000;
@@ -52,7 +53,9 @@ export function releaseMemoryWhenIdle(options: IdleMemoryOptions = {}): { stop()
       gc({ type: "major", execution: "sync", flavor: "last-resort" });
     });
   const intervalMs = Math.max(50, Math.floor(quietMs / 5));
-  let baseline = rss();
+  // Starting up is a burst of work too (migrations, compiling Prisma's query compiler): the first
+  // quiet spell after it gives back what it left.
+  let baseline = 0;
   let quietFor = 0;
   let last = performance.eventLoopUtilization();
   const timer = setInterval(() => {
