@@ -35,7 +35,7 @@ function exposedGc(): GcFunction {
  *
  * Under load V8 grows its heap for throughput, and afterwards it keeps the freed pages pooled for
  * reuse instead of returning them: a server that answered 15 s of 50-client reads sat at ≈ 180 MB
- * of RSS for as long as it then stayed idle, against ≈ 135 MB fresh. A memory-reducing ("last
+ * of RSS for as long as it then stayed idle, against ≈ 140 MB as it started. A memory-reducing ("last
  * resort") full collection returns those pages, but it holds the event loop for ≈ 50 ms, so it
  * runs only when the loop has been quiet for `quietMs` and RSS has grown by `growthBytes` since
  * the last time (start-up counts as a burst): once per burst, never under load, never for a
@@ -46,10 +46,11 @@ export function releaseMemoryWhenIdle(options: IdleMemoryOptions = {}): { stop()
   const growth = options.growthBytes ?? 16 * 1024 * 1024;
   const quietUtilization = options.quietUtilization ?? 0.05;
   const rss = options.rss ?? (() => process.memoryUsage.rss());
+  let gc: GcFunction | undefined;
   const collect =
     options.collect ??
     (() => {
-      const gc = exposedGc();
+      gc ??= exposedGc();
       gc({ type: "major", execution: "sync", flavor: "last-resort" });
     });
   const intervalMs = Math.max(50, Math.floor(quietMs / 5));
