@@ -7,8 +7,8 @@
  * Standalone: npx tsx bench/read-load.ts [seconds=15] [clients=50]   (run `npm run build` first)
  * The server's RSS is reported fresh (as it starts listening), idle after start-up, warm (after a
  * 3 s warm-up), at its peak under load and idle after the load (idle: once the server has given
- * back the memory the work grew, see packages/server/src/idle-memory.ts); the embedded database's processes separately, as PSS
- * (shared buffers counted once).
+ * back the memory the work grew, see packages/server/src/idle-memory.ts); the embedded
+ * database's processes separately, as PSS (shared buffers counted once).
  */
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";

@@ -2,8 +2,9 @@ import { type FastifyReply, type FastifyRequest, LogController } from "fastify";
 
 /**
  * One access-log line per request, written when it completes: method, path, status, time and
- * client address. Fastify's default writes two (received, completed), and under read load those
- * lines were a third of the server's allocations and a quarter of its throughput.
+ * client address. Fastify's default writes two (received, completed): under read load they were
+ * a third of the server's allocations and a quarter of its throughput, and one line costs about
+ * half of that.
  */
 export class AccessLog extends LogController {
   override incomingRequest(): void {}

@@ -25,7 +25,10 @@ export function securityHeaders(options: Readonly<HelmetOptions>): Readonly<Reco
   return Object.freeze(headers);
 }
 
-/** Puts helmet's headers for `options` on every reply, hijacked ones included (set on arrival). */
+/**
+ * Puts helmet's headers for `options` on every reply, as it arrives; the routes that hijack their
+ * reply (media, tus, the event stream) write `reply.getHeaders()`, these included.
+ */
 export function registerSecurityHeaders(app: FastifyInstance, options: Readonly<HelmetOptions>): void {
   const headers = securityHeaders(options);
   app.addHook("onRequest", (_request, reply, done) => {
