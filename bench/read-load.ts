@@ -135,12 +135,14 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
-async function measure(
-  server: ServerProcess,
-  opts: ReadLoadOptions,
-  rssFresh: number,
-  rssIdleBefore: number,
-): Promise<ReadLoadRun> {
+/** A started server and its RSS before any load (MB). */
+interface Started {
+  server: ServerProcess;
+  rssFresh: number;
+  rssIdleBefore: number;
+}
+
+async function measure({ server, rssFresh, rssIdleBefore }: Started, opts: ReadLoadOptions): Promise<ReadLoadRun> {
   const url = `${server.base}/api/videos`;
   const first = await fetch(url);
   const body = (await first.json()) as { items?: unknown[] };
@@ -189,16 +191,12 @@ async function measure(
 }
 
 /**
- * The server's RSS once it has sat idle (after start-up or the load): sampled for 20 s (it gives
- * memory back after 10 s without work), the last sample.
+ * The server's RSS once it has sat idle for 20 s, after start-up or the load (it gives memory back
+ * after 10 s without work).
  */
 async function idleRss(pid: number): Promise<number> {
-  let rss = rssMb(pid);
-  for (let waited = 0; waited < 20_000; waited += 500) {
-    await new Promise((r) => setTimeout(r, 500));
-    rss = rssMb(pid);
-  }
-  return rss;
+  await new Promise((r) => setTimeout(r, 20_000));
+  return rssMb(pid);
 }
 
 /** Per figure, the median of the rounds (memory: the highest). */
@@ -232,7 +230,7 @@ export async function runReadLoadBench(opts: ReadLoadOptions): Promise<ReadLoadR
   }
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "reelkit-read-bench-"));
   const stops: (() => Promise<unknown>)[] = [];
-  const start = async (name: string, databaseUrl: string | null) => {
+  const start = async (name: string, databaseUrl: string | null): Promise<Started> => {
     const dataDir = path.join(dir, name);
     await seed(dataDir, databaseUrl, opts.videos);
     const server = await ServerProcess.start({
@@ -252,7 +250,7 @@ export async function runReadLoadBench(opts: ReadLoadOptions): Promise<ReadLoadR
   };
   try {
     const embedded = await start("embedded", null);
-    let postgres: Awaited<ReturnType<typeof start>> | null = null;
+    let postgres: Started | null = null;
     if (opts.postgresUrl) {
       const db = await freshDatabase(opts.postgresUrl);
       stops.push(() => db.drop());
@@ -261,8 +259,8 @@ export async function runReadLoadBench(opts: ReadLoadOptions): Promise<ReadLoadR
     // Rounds alternate between the modes, so a change in the machine's load hits both alike.
     const runs: { embedded: ReadLoadRun[]; postgres: ReadLoadRun[] } = { embedded: [], postgres: [] };
     for (let round = 0; round < opts.rounds; round++) {
-      runs.embedded.push(await measure(embedded.server, opts, embedded.rssFresh, embedded.rssIdleBefore));
-      if (postgres) runs.postgres.push(await measure(postgres.server, opts, postgres.rssFresh, postgres.rssIdleBefore));
+      runs.embedded.push(await measure(embedded, opts));
+      if (postgres) runs.postgres.push(await measure(postgres, opts));
     }
     return { embedded: combine(runs.embedded), postgres: postgres ? combine(runs.postgres) : null };
   } finally {

@@ -9,5 +9,5 @@ export function createLogger(
   name = "reelkit",
   destination?: DestinationStream,
 ): Logger {
-  return destination ? pino({ name, level: config.logLevel }, destination) : pino({ name, level: config.logLevel });
+  return pino({ name, level: config.logLevel }, destination);
 }
