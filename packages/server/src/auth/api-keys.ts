@@ -127,4 +127,9 @@ export class ApiKeyService {
     });
     return count === 1;
   }
+
+  /** Gives a claimed token back when the upload it was claimed for was never created. */
+  async releaseUploadToken(id: string): Promise<void> {
+    await this.prisma.uploadToken.updateMany({ where: { id, usedAt: { not: null } }, data: { usedAt: null } });
+  }
 }

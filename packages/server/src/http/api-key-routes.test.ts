@@ -137,6 +137,31 @@ describe("upload tokens", () => {
     expect((await fetch(`${base}/api/upload-tokens`, json(auth, {}))).status).toBe(403);
   });
 
+  it("are spent only by an upload that was created", async () => {
+    const { key } = await createApiKey(base, user);
+    const auth = bearer((await mintUploadToken(base, key)).token);
+    const creation = { "Tus-Resumable": "1.0.0", "Upload-Length": "4", ...auth };
+    // Refused by tus after the token was checked: a metadata value that is not base64, no Tus-Resumable.
+    const badMetadata = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { ...creation, "Upload-Metadata": "filename !!!not-base64!!!" },
+    });
+    expect(badMetadata.status).toBe(400);
+    const noVersion = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { ...auth, "Upload-Length": "4" },
+    });
+    expect(noVersion.status).toBe(412);
+    const id = await uploadAs(base, auth, {}, "data");
+    expect((await fetch(`${base}/api/videos/${id}`, { headers: user.bearer })).status).toBe(200);
+    // Nothing left behind by the refused ones: the one video of this token is the created one.
+    const token = await tdb.db.prisma.uploadToken.findFirstOrThrow({
+      where: { hash: sha256(auth.authorization.slice(7)) },
+    });
+    expect(await tdb.db.prisma.video.count({ where: { uploadTokenId: token.id } })).toBe(1);
+    expect((await tusCreate(base, { auth, length: 4 })).status).toBe(409);
+  });
+
   it("are what the SDK uploads with (getToken), beside a client that holds no token", async () => {
     const { key } = await createApiKey(base, user);
     const { token } = await mintUploadToken(base, key, { title: "Through the SDK" });

@@ -26,6 +26,12 @@ export const errors = {
   uploadLengthExceeded: () =>
     new ApiError(413, "UPLOAD_LENGTH_EXCEEDED", "The request body goes past the upload's declared Upload-Length"),
   uploadNotFound: () => new ApiError(404, "UPLOAD_NOT_FOUND", "No such upload"),
+  invalidUploadUrl: () =>
+    new ApiError(
+      400,
+      "INVALID_UPLOAD_URL",
+      "An upload's URL is /api/uploads/<id> as the server returned it: no query string, no further path",
+    ),
   uploadGone: () =>
     new ApiError(410, "UPLOAD_GONE", "The upload no longer exists (expired, cancelled or its video deleted)"),
   uploadOffsetMismatch: () =>

@@ -61,6 +61,8 @@ const ID_HEADER = `${INTERNAL_PREFIX}video-id`;
 const OWNER_HEADER = `${INTERNAL_PREFIX}owner`;
 const TOKEN_HEADER = `${INTERNAL_PREFIX}upload-token`;
 const TITLE_HEADER = `${INTERNAL_PREFIX}title`;
+// The upload a HEAD, PATCH or DELETE acts on, as authorized: tus reads it from here, never from the URL.
+const UPLOAD_ID_HEADER = `${INTERNAL_PREFIX}upload-id`;
 
 /** Whether `p` may resume, inspect or cancel an upload created by `creator`: only its creator can. */
 function isCreator(p: Principal, creator: UploadCreator): boolean {
@@ -143,16 +145,20 @@ function jsonResponse(status: number, body: unknown, from?: Headers): Response {
   return new Response(JSON.stringify(body), { status, headers });
 }
 
-/** The upload id in `/api/uploads/<id>` (the same as its video's id), else null. */
-function uploadIdOf(url: string): string | null {
-  const path = url.split("?")[0] ?? "";
-  const rest = path.startsWith(`${UPLOADS_PATH}/`) ? path.slice(UPLOADS_PATH.length + 1) : "";
-  if (!rest || rest.includes("/")) return null;
-  try {
-    return decodeURIComponent(rest);
-  } catch {
-    return null;
-  }
+/** An upload's URL, exactly: no query, no further segment, no encoded character. */
+const UPLOAD_URL = new RegExp(`^${UPLOADS_PATH}/([A-Za-z0-9_-]{1,64})$`);
+
+/**
+ * The upload a tus request acts on, read once from the raw URL: `null` for the creation URL
+ * itself, else the id in `/api/uploads/<id>` (the same as its video's id). Any other form —
+ * a query string, a trailing or doubled slash, encoded characters, more segments — is refused
+ * before anything is authorized: the id that is checked and the id tus acts on must be one value.
+ */
+export function tusTarget(method: string, rawUrl: string): { uploadId: string | null } {
+  if (rawUrl === UPLOADS_PATH && (method === "POST" || method === "OPTIONS")) return { uploadId: null };
+  const match = method === "POST" ? null : UPLOAD_URL.exec(rawUrl);
+  if (!match) throw errors.invalidUploadUrl();
+  return { uploadId: match[1] as string };
 }
 
 /** tus 1.0 at `/api/uploads`: creation, creation-with-upload, termination, expiration. */
@@ -182,12 +188,16 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
     locker: opts.locker,
     maxSize: config.maxUploadSize,
     relativeLocation: true,
-    respectForwardedHeaders: true,
+    // Locations are relative (generateUrl): the Host and X-Forwarded-* headers play no part.
+    respectForwardedHeaders: false,
     namingFunction: (req) => backend.tusId(req.headers.get(ID_HEADER) ?? randomUUID()),
     // URLs name the video id; the store may key the upload differently (S3: `uploads/<id>`).
     generateUrl: (_req, { path, id }) => `${path}/${videoIdOf(id)}`,
-    getFileIdFromRequest: (_req, lastPath) =>
-      lastPath && /^[A-Za-z0-9_-]+$/.test(lastPath) ? backend.tusId(lastPath) : undefined,
+    // Not from the URL: tus would take its last `/`-segment, query included.
+    getFileIdFromRequest: (req) => {
+      const id = req.headers.get(UPLOAD_ID_HEADER);
+      return id ? backend.tusId(id) : undefined;
+    },
     onUploadCreate: async (req, upload) => {
       const videoId = videoIdOf(upload.id);
       // An upload token's title replaces the one the browser sent.
@@ -233,7 +243,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
       let mapped = err instanceof ApiError ? err : fromTusError(err, config.maxUploadSize);
       if (!mapped && err === ERRORS.ERR_SIZE_EXCEEDED) {
         // More bytes than the upload declared, or (length deferred) than the server accepts.
-        const id = uploadIdOf(new URL(req.url).pathname);
+        const id = req.headers.get(UPLOAD_ID_HEADER);
         const upload = id ? await backend.uploads.getUpload(id).catch(() => null) : null;
         mapped =
           upload?.size === undefined ? errors.uploadTooLarge(config.maxUploadSize) : errors.uploadLengthExceeded();
@@ -293,10 +303,9 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
   };
 
   /** Every other tus request names one upload; only whoever created it may touch it. */
-  const authorizeExisting = async (request: FastifyRequest): Promise<void> => {
+  const authorizeExisting = async (request: FastifyRequest, uploadId: string): Promise<void> => {
     const p = await opts.auth.require(request);
-    const id = uploadIdOf(request.url);
-    const creator = id ? await catalog.uploadCreator(id) : null;
+    const creator = await catalog.uploadCreator(uploadId);
     if (!creator) throw errors.uploadNotFound();
     if (!isCreator(p, creator)) throw errors.forbidden("Only whoever created this upload can use it");
   };
@@ -312,9 +321,12 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
   });
 
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    const target = tusTarget(request.method, request.raw.url ?? "");
     let principal: Principal | null = null;
     if (request.method === "POST") principal = await authorizeCreation(request);
-    else if (request.method !== "OPTIONS") await authorizeExisting(request);
+    else if (target.uploadId !== null && request.method !== "OPTIONS") {
+      await authorizeExisting(request, target.uploadId);
+    }
     reply.hijack();
     const raw = request.raw;
     // A client must never choose the id or the owner: drop any copy of the internal headers it sent.
@@ -323,9 +335,10 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
       const name = raw.rawHeaders[i] as string;
       if (!name.toLowerCase().startsWith(INTERNAL_PREFIX)) headers.append(name, raw.rawHeaders[i + 1] as string);
     }
-    const id = request.method === "POST" ? randomUUID() : uploadIdOf(request.url);
+    const id = request.method === "POST" ? randomUUID() : target.uploadId;
     let justFinished = false;
     if (request.method === "POST") headers.set(ID_HEADER, id as string);
+    else if (id) headers.set(UPLOAD_ID_HEADER, id);
     if (principal) {
       headers.set(OWNER_HEADER, actingUserId(principal));
       if (principal.kind === "upload-token") {
@@ -335,7 +348,9 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
     }
     let response: Response;
     try {
-      response = await toJsonError(await tus.handleWeb(toWebRequest(raw, headers)));
+      // tus sees the canonical URL of the upload it acts on, whatever the client sent.
+      const url = id && request.method !== "POST" ? `${UPLOADS_PATH}/${id}` : UPLOADS_PATH;
+      response = await toJsonError(await tus.handleWeb(toWebRequest(raw, headers, url)));
     } finally {
       if (id) justFinished = finishedNow.delete(id);
     }
@@ -351,6 +366,12 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
           .cancelUpload(id)
           .catch((err) => opts.logger?.warn({ err, videoId: id }, "could not remove the video of a failed upload"));
         await removeUploadAndVideoFiles(id).catch(() => undefined);
+        // The token was claimed for this upload, which does not exist: the site may try again.
+        if (principal?.kind === "upload-token") {
+          await opts.auth.apiKeys
+            .releaseUploadToken(principal.tokenId)
+            .catch((err) => opts.logger?.warn({ err, videoId: id }, "could not release an upload token"));
+        }
       }
     }
     if (

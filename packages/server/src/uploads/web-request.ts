@@ -62,13 +62,13 @@ function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
 
 /**
  * A web `Request` for @tus/server's `handleWeb`, built from the Node request with the given
- * headers. Unlike @tus/server's own adapter it sets no `runtime.node`: with it, tus aborts the
+ * headers, at `path` (the request's own URL unless given). Unlike @tus/server's own adapter it sets no `runtime.node`: with it, tus aborts the
  * write as soon as the client disconnects and drops the bytes still queued in the body stream,
  * whereas this body stream ends after delivering every byte received, which tus then stores.
  */
-export function toWebRequest(req: IncomingMessage, headers: Headers): Request {
+export function toWebRequest(req: IncomingMessage, headers: Headers, path = req.url ?? "/"): Request {
   const hasBody = req.method !== "GET" && req.method !== "HEAD" && req.method !== "OPTIONS";
-  const url = `http://${headers.get("host") ?? "localhost"}${req.url ?? "/"}`;
+  const url = `http://${headers.get("host") ?? "localhost"}${path}`;
   return new Request(url, {
     method: req.method,
     headers,
