@@ -33,6 +33,9 @@ type Action =
   | "HEAD token's upload"
   | "PATCH token's upload"
   | "DELETE token's upload"
+  | "HEAD owner's upload behind another id"
+  | "PATCH owner's upload behind another id"
+  | "DELETE owner's upload behind another id"
   | "edit video"
   | "delete video"
   | "list"
@@ -65,6 +68,10 @@ const EXPECTED: Record<Action, number[]> = {
   "HEAD token's upload": [401, 403, 403, 403, 403, 200, 401, 401],
   "PATCH token's upload": [401, 403, 403, 403, 403, 204, 401, 401],
   "DELETE token's upload": [401, 403, 403, 403, 403, 204, 401, 401],
+  // `/api/uploads/<caller's own>?/<owner's>`: a URL naming two uploads is refused before anything else.
+  "HEAD owner's upload behind another id": [400, 400, 400, 400, 400, 400, 400, 400],
+  "PATCH owner's upload behind another id": [400, 400, 400, 400, 400, 400, 400, 400],
+  "DELETE owner's upload behind another id": [400, 400, 400, 400, 400, 400, 400, 400],
   "edit video": [401, 200, 403, 200, 200, 403, 401, 401],
   "delete video": [401, 204, 403, 204, 204, 403, 401, 401],
   list: [200, 200, 200, 200, 200, 200, 200, 200],
@@ -227,6 +234,21 @@ async function perform(action: Action, caller: Caller): Promise<number> {
         return (await tusRequest(tusMethod, created.url, bearer(created.token))).status;
       }
       return (await tusRequest(tusMethod, created.url, auth)).status;
+    }
+    case "HEAD owner's upload behind another id":
+    case "PATCH owner's upload behind another id":
+    case "DELETE owner's upload behind another id": {
+      const victim = await upload(owner.bearer);
+      const auth = await credentials(caller);
+      // The caller's own upload where it may make one, else an id of nothing.
+      const own = await tusCreate(base, { auth, length: UPLOAD_LENGTH, body: "half" });
+      const ownId = own.status === 201 ? (own.headers.get("reelkit-video-id") as string) : "no-such-upload";
+      const status = (await tusRequest(tusMethod, `${base}/api/uploads/${ownId}?/${victim.split("/").pop()}`, auth))
+        .status;
+      // The owner's upload is as it was: 4 of 8 bytes.
+      const head = await tusRequest("HEAD", victim, owner.bearer);
+      expect(head.headers.get("upload-offset"), `${action} as ${caller}`).toBe("4");
+      return status;
     }
     case "edit video": {
       const id = await makeReadyVideo(catalog, { title: "editable", ownerId: owner.id });
