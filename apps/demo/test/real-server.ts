@@ -8,7 +8,7 @@ import path from "node:path";
 import { keys, LocalStorage, loadConfig } from "@reelkit/core";
 import { createReelkitClient, type ReelkitClient } from "@reelkit/sdk";
 import { buildApp } from "../../../packages/server/src/app.js";
-import { CatalogService } from "../../../packages/server/src/catalog/catalog-service.js";
+import { type Catalog, createCatalog } from "../../../packages/server/src/catalog/catalog.js";
 import { createTestDatabase } from "../../../packages/server/src/db/test-databases.js";
 import { testAuth } from "../../../packages/server/test/auth.js";
 import { readyEvent, signUp, type TestUser } from "../../../packages/server/test/factories.js";
@@ -21,7 +21,7 @@ export interface DemoServer {
   anonymousClient: ReelkitClient;
   /** The signed-in user; the videos made below are theirs. */
   user: TestUser;
-  catalog: CatalogService;
+  catalog: Catalog;
   /** A video that finished uploading and waits for the transcoder (attempt 1). */
   makeQueuedVideo(input: VideoInput): Promise<string>;
   /** A published video with a 3 s, one-rung ladder. */
@@ -39,7 +39,7 @@ export async function startDemoServer(options: { env?: Record<string, string> } 
   const tdb = await createTestDatabase("embedded");
   const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent", ...options.env });
   const storage = new LocalStorage(path.join(tdb.dataDir, "media"));
-  const catalog = new CatalogService(tdb.db.prisma);
+  const catalog = createCatalog(tdb.db.prisma);
   const app = await buildApp({ config, storage, catalog, auth: testAuth(tdb.db.prisma, config) });
   // Fastify's listen resolves with the address it bound (http://127.0.0.1:<port>).
   const baseUrl = await app.listen({ port: 0, host: "127.0.0.1" });
@@ -47,7 +47,7 @@ export async function startDemoServer(options: { env?: Record<string, string> } 
 
   const makeQueuedVideo = async ({ title, description = "" }: VideoInput) => {
     const videoId = randomUUID();
-    await catalog.createForUpload({
+    await catalog.uploads.createForUpload({
       videoId,
       uploadId: videoId,
       title,
@@ -55,7 +55,7 @@ export async function startDemoServer(options: { env?: Record<string, string> } 
       filename: "clip.mp4",
       ownerId: user.id,
     });
-    await catalog.finishUpload(videoId, { sourceKey: keys.source(videoId), sourceSize: 1024 });
+    await catalog.uploads.finishUpload(videoId, { sourceKey: keys.source(videoId), sourceSize: 1024 });
     return videoId;
   };
 
@@ -68,7 +68,7 @@ export async function startDemoServer(options: { env?: Record<string, string> } 
     makeQueuedVideo,
     async makeReadyVideo(input) {
       const videoId = await makeQueuedVideo(input);
-      await catalog.applyReady(readyEvent(videoId, 1));
+      await catalog.transcodes.applyReady(readyEvent(videoId, 1));
       return videoId;
     },
     async close() {

@@ -14,7 +14,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { contentSecurityPolicy } from "helmet";
 import { authRoutes } from "./auth/auth-routes.js";
 import type { AuthService } from "./auth/auth-service.js";
-import type { CatalogService } from "./catalog/catalog-service.js";
+import type { Catalog } from "./catalog/catalog.js";
 import type { OutboxRepository } from "./catalog/outbox.js";
 import { AccessLog } from "./http/access-log.js";
 import { apiKeyRoutes } from "./http/api-key-routes.js";
@@ -38,7 +38,7 @@ export interface AppDeps {
   /** Object storage; `createStorage(config)` when absent. */
   storage?: Storage;
   /** The catalog; the upload and video routes are registered only when it is given (with `auth`). */
-  catalog?: CatalogService;
+  catalog?: Catalog;
   /** Accounts and access (`createAuthService`); required with `catalog`. */
   auth?: AuthService;
   /** The bus, checked by `/readyz`; its consumers and the outbox relay are started by the runtime. */
@@ -106,7 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     storage,
     access:
       deps.auth && catalogForMedia
-        ? { signer: deps.auth.mediaSigner, visibility: (id) => catalogForMedia.visibilityOf(id) }
+        ? { signer: deps.auth.mediaSigner, visibility: (id) => catalogForMedia.queries.visibilityOf(id) }
         : undefined,
   });
   if (deps.auth) await app.register(authRoutes, { auth: deps.auth });
@@ -119,7 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(uploadRoutes, {
       config,
       storage,
-      catalog,
+      catalog: catalog.uploads,
       auth,
       logger,
       locker: deps.uploadLocker,

@@ -13,7 +13,7 @@ import { buildApp } from "./app.js";
 import { AuthService } from "./auth/auth-service.js";
 import { resolveSecret } from "./auth/secret.js";
 import { createRuntimeBus, type RuntimeBus } from "./bus/create-bus.js";
-import { CatalogService } from "./catalog/catalog-service.js";
+import { type Catalog, createCatalog } from "./catalog/catalog.js";
 import { OutboxRepository } from "./catalog/outbox.js";
 import { VideoCache } from "./catalog/video-cache.js";
 import { type Database, openDatabase } from "./db/database.js";
@@ -24,7 +24,7 @@ export interface EmbeddedRuntime {
   app: FastifyInstance;
   db: Database;
   storage: Storage;
-  catalog: CatalogService;
+  catalog: Catalog;
   auth: AuthService;
   work: ServerWork;
   /** What `close()` is doing right now (for a forced exit's log line); null when not closing. */
@@ -61,10 +61,10 @@ export async function createEmbeddedRuntime(
   const storage = await createStorage(config);
   const db = await openDatabase(config, log);
   const { bus, owns } = await (opts.createBus ?? createRuntimeBus)(config, db, log);
-  const catalog = new CatalogService(db.prisma, { cache: new VideoCache(), changes: db.changes });
+  const catalog = createCatalog(db.prisma, { cache: new VideoCache(), feed: db.changes });
   // View counts are written in batches; the last batch at shutdown.
   const flushViews = () =>
-    catalog.flushViews().catch((err: unknown) => log.warn({ err }, "writing view counts failed; retried"));
+    catalog.queries.flushViews().catch((err: unknown) => log.warn({ err }, "writing view counts failed; retried"));
   const viewTimer = setInterval(flushViews, VIEW_FLUSH_MS);
   viewTimer.unref();
   const outbox = new OutboxRepository(db.prisma);

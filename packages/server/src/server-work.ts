@@ -1,5 +1,5 @@
 import type { Bus, Config, Logger } from "@reelkit/core";
-import type { CatalogService } from "./catalog/catalog-service.js";
+import type { Catalog } from "./catalog/catalog.js";
 import { requeueOrphans } from "./catalog/orphan-sweep.js";
 import type { OutboxRepository } from "./catalog/outbox.js";
 import { OutboxRelay } from "./outbox/outbox-relay.js";
@@ -12,7 +12,7 @@ const OWNED_GRACE_MS = 30_000;
 
 export interface ServerWorkOptions {
   config: Pick<Config, "staleJobSeconds">;
-  catalog: CatalogService;
+  catalog: Pick<Catalog, "transcodes" | "changes">;
   outbox: OutboxRepository;
   bus: Bus;
   /** See OrphanSweepOptions.busOwns. */
@@ -38,18 +38,22 @@ export interface ServerWork {
 export async function startServerWork(opts: ServerWorkOptions): Promise<ServerWork> {
   const { catalog, bus, logger } = opts;
   const relay = new OutboxRelay({ outbox: opts.outbox, bus, logger, intervalMs: opts.relayIntervalMs });
-  const stopKick = catalog.onChange((v) => {
-    if (v.status === "QUEUED") relay.kick();
+  // A queued video has a new outbox row (written by any instance); missed changes may hide one too.
+  const stopKick = catalog.changes.subscribe((change) => {
+    if (change === null || change.status === "QUEUED") relay.kick();
   });
+  const { transcodes } = catalog;
   await bus.subscribe(
     SERVER_GROUP,
     {
-      "video.transcode.progress": async (e) => void (await catalog.applyProgress(e)),
+      "video.transcode.progress": async (e) => void (await transcodes.applyProgress(e)),
       "video.transcode.playable": async (e) => {
-        if (await catalog.applyPlayable(e)) logger?.info({ videoId: e.videoId, attempt: e.attempt }, "video playable");
+        if (await transcodes.applyPlayable(e)) {
+          logger?.info({ videoId: e.videoId, attempt: e.attempt }, "video playable");
+        }
       },
-      "video.transcode.ready": async (e) => void (await catalog.applyReady(e)),
-      "video.transcode.failed": async (e) => void (await catalog.applyFailed(e)),
+      "video.transcode.ready": async (e) => void (await transcodes.applyReady(e)),
+      "video.transcode.failed": async (e) => void (await transcodes.applyFailed(e)),
     },
     {
       concurrency: 8,
@@ -62,7 +66,7 @@ export async function startServerWork(opts: ServerWorkOptions): Promise<ServerWo
 
   const sweep = () =>
     requeueOrphans({
-      catalog,
+      catalog: transcodes,
       outbox: opts.outbox,
       busOwns: opts.busOwns,
       staleBefore: new Date(Date.now() - (opts.busOwns ? OWNED_GRACE_MS : opts.config.staleJobSeconds * 1000)),

@@ -7,7 +7,7 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWith } from "../../../test/engines.js";
 import { buildApp } from "../src/app.js";
-import { CatalogService } from "../src/catalog/catalog-service.js";
+import { createCatalog } from "../src/catalog/catalog.js";
 import { createTestDatabase, type TestDatabase } from "../src/db/test-databases.js";
 import { testAuth } from "./auth.js";
 import { readyEvent, signUp, type TestUser } from "./factories.js";
@@ -43,14 +43,14 @@ describeWith("schemathesis", missing, "API fuzzing from the OpenAPI document (sc
   beforeAll(async () => {
     tdb = await createTestDatabase("embedded");
     const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
-    const catalog = new CatalogService(tdb.db.prisma);
+    const catalog = createCatalog(tdb.db.prisma);
     const auth = testAuth(tdb.db.prisma, config);
     app = await buildApp({ config, storage: new LocalStorage(path.join(tdb.dataDir, "media")), catalog, auth });
     base = await app.listen({ port: 0, host: "127.0.0.1" });
     owner = await signUp(base);
     // A READY video of the signed-in owner, so the id routes answer 200 as well as 404.
     videoId = randomUUID();
-    await catalog.createForUpload({
+    await catalog.uploads.createForUpload({
       videoId,
       uploadId: videoId,
       title: "Harbour",
@@ -58,8 +58,8 @@ describeWith("schemathesis", missing, "API fuzzing from the OpenAPI document (sc
       filename: null,
       ownerId: owner.id,
     });
-    await catalog.finishUpload(videoId, { sourceKey: keys.source(videoId), sourceSize: 1024 });
-    await catalog.applyReady(readyEvent(videoId, 1));
+    await catalog.uploads.finishUpload(videoId, { sourceKey: keys.source(videoId), sourceSize: 1024 });
+    await catalog.transcodes.applyReady(readyEvent(videoId, 1));
   });
 
   afterAll(async () => {

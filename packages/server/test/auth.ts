@@ -3,7 +3,7 @@ import { type Config, LocalStorage, loadConfig } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../src/app.js";
 import { AuthService } from "../src/auth/auth-service.js";
-import { CatalogService } from "../src/catalog/catalog-service.js";
+import { createCatalog } from "../src/catalog/catalog.js";
 import { createTestDatabase, type TestDatabase } from "../src/db/test-databases.js";
 import type { PrismaClient } from "../src/generated/prisma/client.js";
 
@@ -32,7 +32,7 @@ export async function startAuthTestServer(env: Record<string, string> = {}): Pro
   const app = await buildApp({
     config,
     storage: new LocalStorage(path.join(tdb.dataDir, "media")),
-    catalog: new CatalogService(tdb.db.prisma),
+    catalog: createCatalog(tdb.db.prisma),
     auth,
   });
   const base = await app.listen({ port: 0, host: "127.0.0.1" });

@@ -9,7 +9,7 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app.js";
 import { sha256 } from "../src/auth/api-keys.js";
-import { CatalogService } from "../src/catalog/catalog-service.js";
+import { type Catalog, createCatalog } from "../src/catalog/catalog.js";
 import { createTestDatabase, type TestDatabase } from "../src/db/test-databases.js";
 import { MediaSigner } from "../src/media/media-signing.js";
 import { TEST_SECRET, testAuth } from "./auth.js";
@@ -89,7 +89,7 @@ let tdb: TestDatabase;
 let app: FastifyInstance;
 let base: string;
 let storage: LocalStorage;
-let catalog: CatalogService;
+let catalog: Catalog;
 let admin: TestUser;
 let owner: TestUser;
 let other: TestUser;
@@ -111,7 +111,7 @@ beforeAll(async () => {
     REELKIT_MAX_UNFINISHED_UPLOADS: "100000",
     REELKIT_UPLOAD_RATE_LIMIT: "100000/1m",
   });
-  catalog = new CatalogService(tdb.db.prisma);
+  catalog = createCatalog(tdb.db.prisma);
   app = await buildApp({ config, storage, catalog, auth: testAuth(tdb.db.prisma, config) });
   base = await app.listen({ port: 0, host: "127.0.0.1" });
   admin = await signUp(base);

@@ -9,7 +9,7 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { describeWith } from "../../../test/engines.js";
 import { buildApp } from "../src/app.js";
-import { CatalogService, type Page } from "../src/catalog/catalog-service.js";
+import { type Catalog, createCatalog, type Page } from "../src/catalog/catalog.js";
 import { VideoCache } from "../src/catalog/video-cache.js";
 import { type Database, openDatabase } from "../src/db/database.js";
 import { createTestDatabase, postgresMissing, type TestDatabase } from "../src/db/test-databases.js";
@@ -22,7 +22,7 @@ const PERSONAL = "private, no-store";
 interface Instance {
   app: FastifyInstance;
   base: string;
-  catalog: CatalogService;
+  catalog: Catalog;
   cache: VideoCache<Page>;
 }
 
@@ -31,7 +31,7 @@ async function startInstance(db: Database, dataDir: string): Promise<Instance> {
   const config = loadConfig({ REELKIT_DATA_DIR: dataDir, REELKIT_LOG_LEVEL: "silent" });
   // Pages kept long enough that only an invalidation, never the TTL, changes them within a test.
   const cache = new VideoCache<Page>({ pageTtlMs: 60_000 });
-  const catalog = new CatalogService(db.prisma, { cache, changes: db.changes });
+  const catalog = createCatalog(db.prisma, { cache, feed: db.changes });
   const storage = new LocalStorage(path.join(dataDir, "media"));
   const app = await buildApp({ config, storage, catalog, auth: testAuth(db.prisma, config) });
   const base = await app.listen({ port: 0, host: "127.0.0.1" });
@@ -117,7 +117,7 @@ describe("HTTP caching of catalog reads (embedded database)", () => {
     expect((await view("session-aaaa")).status).toBe(202);
     expect((await view("session-aaaa")).status).toBe(202);
     expect((await view("session-bbbb")).status).toBe(202);
-    await one.catalog.flushViews();
+    await one.catalog.queries.flushViews();
     expect((await (await fetch(`${one.base}/api/videos/${id}`)).json()).viewCount).toBe(2);
     const bad = await fetch(`${one.base}/api/videos/${id}/views`, {
       method: "POST",

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { keys, type TranscodePlayable, type TranscodeReady } from "@reelkit/core";
 import type { Video } from "@reelkit/sdk/contract";
-import type { CatalogService } from "../src/catalog/catalog-service.js";
+import type { Catalog } from "../src/catalog/catalog.js";
 import type { PrismaClient } from "../src/generated/prisma/client.js";
 import type { UploadCatalog } from "../src/uploads/upload-routes.js";
 
@@ -172,21 +172,25 @@ export interface VideoInput {
 }
 
 /** A video that finished uploading and waits for the transcoder (attempt 1); returns its id. */
-export async function makeQueuedVideo(
-  catalog: CatalogService,
-  { title, description = "", ownerId, visibility }: VideoInput,
-) {
+export async function makeQueuedVideo(catalog: Catalog, { title, description = "", ownerId, visibility }: VideoInput) {
   const videoId = randomUUID();
-  await catalog.createForUpload({ videoId, uploadId: videoId, title, description, filename: "clip.mp4", ownerId });
-  await catalog.finishUpload(videoId, { sourceKey: keys.source(videoId), sourceSize: 1024 });
-  if (visibility && visibility !== "PUBLIC") await catalog.update(videoId, { visibility });
+  await catalog.uploads.createForUpload({
+    videoId,
+    uploadId: videoId,
+    title,
+    description,
+    filename: "clip.mp4",
+    ownerId,
+  });
+  await catalog.uploads.finishUpload(videoId, { sourceKey: keys.source(videoId), sourceSize: 1024 });
+  if (visibility && visibility !== "PUBLIC") await catalog.edits.update(videoId, { visibility });
   return videoId;
 }
 
 /** A published video with a 3 s, one-rung ladder; returns its id. */
-export async function makeReadyVideo(catalog: CatalogService, input: VideoInput) {
+export async function makeReadyVideo(catalog: Catalog, input: VideoInput) {
   const videoId = await makeQueuedVideo(catalog, input);
-  await catalog.applyReady(readyEvent(videoId, 1));
+  await catalog.transcodes.applyReady(readyEvent(videoId, 1));
   return videoId;
 }
 

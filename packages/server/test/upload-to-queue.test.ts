@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import * as tus from "tus-js-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app.js";
-import { CatalogService } from "../src/catalog/catalog-service.js";
+import { createCatalog } from "../src/catalog/catalog.js";
 import { createTestDatabase, type TestDatabase } from "../src/db/test-databases.js";
 import { testAuth } from "./auth.js";
 import { signUp, type TestUser } from "./factories.js";
@@ -22,7 +22,7 @@ beforeAll(async () => {
   app = await buildApp({
     config,
     storage,
-    catalog: new CatalogService(tdb.db.prisma),
+    catalog: createCatalog(tdb.db.prisma),
     auth: testAuth(tdb.db.prisma, config),
   });
   base = await app.listen({ port: 0, host: "127.0.0.1" });

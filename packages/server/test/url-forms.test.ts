@@ -9,7 +9,7 @@ import path from "node:path";
 import { text } from "node:stream/consumers";
 import { LocalStorage } from "@reelkit/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CatalogService } from "../src/catalog/catalog-service.js";
+import { type Catalog, createCatalog } from "../src/catalog/catalog.js";
 import { MediaSigner } from "../src/media/media-signing.js";
 import { type AuthTestServer, startAuthTestServer, TEST_SECRET } from "./auth.js";
 import { createApiKey, makeReadyVideo, mintUploadToken, signUp, type TestUser, tusCreate } from "./factories.js";
@@ -85,7 +85,7 @@ function forms(prefix: string, mine: string, yours: string, suffix = ""): string
 let server: AuthTestServer;
 let base: string;
 let storage: LocalStorage;
-let catalog: CatalogService;
+let catalog: Catalog;
 let alice: TestUser;
 let mallory: TestUser;
 
@@ -101,7 +101,7 @@ beforeAll(async () => {
   });
   base = server.base;
   storage = new LocalStorage(path.join(server.tdb.dataDir, "media"));
-  catalog = new CatalogService(server.prisma);
+  catalog = createCatalog(server.prisma);
   alice = await signUp(base);
   mallory = await signUp(base);
 }, 180_000);

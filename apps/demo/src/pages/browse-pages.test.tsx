@@ -125,7 +125,7 @@ describe("watch page", () => {
 
   it("shows status and progress while processing, then the player once READY", async () => {
     const id = await server.makeQueuedVideo({ title: "Fresh upload", description: "Not ready yet" });
-    await server.catalog.applyProgress({ videoId: id, attempt: 1, percent: 40, stage: "encoding" });
+    await server.catalog.transcodes.applyProgress({ videoId: id, attempt: 1, percent: 40, stage: "encoding" });
     renderApp(server.client, `/watch/${id}`);
     expect(await screen.findByRole("heading", { level: 1, name: "Fresh upload" })).toBeInTheDocument();
     expect(screen.getByRole("status")).toHaveTextContent("Processing — 40%");
@@ -133,16 +133,16 @@ describe("watch page", () => {
     expect(screen.queryByRole("application", { name: "Video player" })).not.toBeInTheDocument();
 
     // The page follows the server's status stream.
-    await server.catalog.applyProgress({ videoId: id, attempt: 1, percent: 75, stage: "encoding" });
+    await server.catalog.transcodes.applyProgress({ videoId: id, attempt: 1, percent: 75, stage: "encoding" });
     await waitFor(() => expect(screen.getByRole("status")).toHaveTextContent("Processing — 75%"), { timeout: 10_000 });
     const { readyEvent } = await import("../../../../packages/server/test/factories.js");
-    await server.catalog.applyReady(readyEvent(id, 1));
+    await server.catalog.transcodes.applyReady(readyEvent(id, 1));
     expect(await screen.findByRole("application", { name: "Video player" }, { timeout: 10_000 })).toBeInTheDocument();
   });
 
   it("shows the failure reason of a FAILED video", async () => {
     const id = await server.makeQueuedVideo({ title: "Broken file" });
-    await server.catalog.applyFailed({
+    await server.catalog.transcodes.applyFailed({
       videoId: id,
       attempt: 1,
       code: "NO_VIDEO_STREAM",

@@ -16,7 +16,7 @@ afterAll(async () => {
 
 /** Starts each test with no videos: "My videos" lists everything the user owns. */
 beforeEach(async () => {
-  for (const v of (await server.client.list({ mine: "1", limit: 100 })).items) await server.catalog.delete(v.id);
+  for (const v of (await server.client.list({ mine: "1", limit: 100 })).items) await server.catalog.edits.delete(v.id);
 });
 
 const row = (title: string) => screen.getByRole("listitem", { name: title });
@@ -25,7 +25,7 @@ describe("my videos page", () => {
   it("lists the signed-in user's videos from the server, any status, newest first", async () => {
     const ready = await server.makeReadyVideo({ title: "Harbour walk", description: "Gulls" });
     const busy = await server.makeQueuedVideo({ title: "Long lecture" });
-    await server.catalog.applyProgress({ videoId: busy, attempt: 1, percent: 30, stage: "encoding" });
+    await server.catalog.transcodes.applyProgress({ videoId: busy, attempt: 1, percent: 30, stage: "encoding" });
 
     renderApp(server.client, "/mine");
     await screen.findByRole("listitem", { name: "Harbour walk" });
@@ -60,7 +60,7 @@ describe("my videos page", () => {
 
     expect(await screen.findByRole("link", { name: "Harbour at night" })).toBeInTheDocument();
     expect(screen.queryByRole("form")).not.toBeInTheDocument();
-    const stored = await server.catalog.get(id);
+    const stored = await server.catalog.queries.get(id);
     expect(stored).toMatchObject({ title: "Harbour at night", description: "Lights on the water" });
   }, 30_000);
 
@@ -71,7 +71,7 @@ describe("my videos page", () => {
     await user.click(
       within(await screen.findByRole("listitem", { name: "Soon deleted" })).getByRole("button", { name: "Edit" }),
     );
-    await server.catalog.delete(id);
+    await server.catalog.edits.delete(id);
     await user.type(screen.getByLabelText("Title"), " (edited)");
     await user.click(screen.getByRole("button", { name: "Save" }));
     expect(await screen.findByRole("alert")).toHaveTextContent(id);
@@ -88,13 +88,13 @@ describe("my videos page", () => {
     expect(within(target).getByRole("group", { name: /Delete “Blurry test shot” for good\?/ })).toBeInTheDocument();
     // Backing out keeps it.
     await user.click(within(target).getByRole("button", { name: "Keep it" }));
-    expect(await server.catalog.get(drop)).not.toBeNull();
+    expect(await server.catalog.queries.get(drop)).not.toBeNull();
 
     await user.click(within(target).getByRole("button", { name: "Delete" }));
     await user.click(within(target).getByRole("button", { name: "Yes, delete" }));
     await waitFor(() => expect(screen.queryByRole("listitem", { name: "Blurry test shot" })).not.toBeInTheDocument());
-    expect(await server.catalog.get(drop)).toBeNull();
-    expect(await server.catalog.get(keep)).not.toBeNull();
+    expect(await server.catalog.queries.get(drop)).toBeNull();
+    expect(await server.catalog.queries.get(keep)).not.toBeNull();
     expect(row("Keeper")).toBeInTheDocument();
   }, 30_000);
 

@@ -94,7 +94,7 @@ describe("upload page", () => {
     const [id] = await myVideoIds();
     expect(id).toBeDefined();
     expect(watch).toHaveAttribute("href", `/watch/${id}`);
-    const stored = await server.catalog.get(id as string);
+    const stored = await server.catalog.queries.get(id as string);
     expect(stored).toMatchObject({
       title: "Beach day",
       description: "Waves",
@@ -104,7 +104,7 @@ describe("upload page", () => {
     expect(Number(stored?.sourceSize)).toBe(bytes.byteLength);
 
     // Still there once processing finishes.
-    await server.catalog.applyReady(readyEvent(id as string, 1));
+    await server.catalog.transcodes.applyReady(readyEvent(id as string, 1));
     expect(await screen.findByText("Your video is ready.", {}, { timeout: 10_000 })).toBeInTheDocument();
     // onReady reaches the page right after the uploader shows it.
     expect(await screen.findByText(/It is ready to play\./)).toBeInTheDocument();
@@ -129,7 +129,7 @@ describe("upload page", () => {
     const watch = await screen.findByRole("link", { name: "Watch" }, { timeout: 15_000 });
     const [id] = await myVideoIds();
     expect(watch).toHaveAttribute("href", `/watch/${id}`);
-    expect(await server.catalog.get(id as string)).toMatchObject({ title: "half-way", status: "UPLOADING" });
+    expect(await server.catalog.queries.get(id as string)).toMatchObject({ title: "half-way", status: "UPLOADING" });
     // Still uploading: the uploader's own controls, not the next-upload button.
     expect(screen.getByLabelText("Upload progress")).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Add another video" })).not.toBeInTheDocument();

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testAuth } from "../../test/auth.js";
 import { signIn, signUp, type TestUser, tusCreate, uploadAs } from "../../test/factories.js";
 import { buildApp } from "../app.js";
-import { CatalogService } from "../catalog/catalog-service.js";
+import { createCatalog } from "../catalog/catalog.js";
 import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
 import { resolveSecret } from "./secret.js";
 
@@ -23,7 +23,7 @@ async function startServer(env: Record<string, string> = {}): Promise<Server> {
   const app = await buildApp({
     config,
     storage: new LocalStorage(path.join(tdb.dataDir, "media")),
-    catalog: new CatalogService(tdb.db.prisma),
+    catalog: createCatalog(tdb.db.prisma),
     auth: testAuth(tdb.db.prisma, config),
   });
   const base = await app.listen({ port: 0, host: "127.0.0.1" });

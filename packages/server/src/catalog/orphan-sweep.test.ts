@@ -4,7 +4,7 @@ import { describeWith, kafkaBrokers, kafkaMissing } from "../../../../test/engin
 import { makeQueuedVideo, makeUser } from "../../test/factories.js";
 import { createTestDatabase, postgresMissing, type TestDatabase } from "../db/test-databases.js";
 import { type ServerWork, startServerWork } from "../server-work.js";
-import { CatalogService } from "./catalog-service.js";
+import { createCatalog } from "./catalog.js";
 import { OutboxRepository } from "./outbox.js";
 
 // Kafka cannot say whether a message still waits or runs somewhere, so in Kafka mode the sweep
@@ -29,7 +29,7 @@ describeWith(kafkaMissing ? "kafka" : "postgres", missing, "orphan sweep in Kafk
 
   it("queues again a video whose work nobody owned for the stale period, and leaves recent ones", async () => {
     const prisma = tdb.db.prisma;
-    const catalog = new CatalogService(prisma);
+    const catalog = createCatalog(prisma);
     const outbox = new OutboxRepository(prisma);
     const { id: ownerId } = await makeUser(prisma);
     const lost = await makeQueuedVideo(catalog, { title: "Its message was lost", ownerId });

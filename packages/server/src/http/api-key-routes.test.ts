@@ -7,7 +7,7 @@ import { testAuth } from "../../test/auth.js";
 import { createApiKey, mintUploadToken, signUp, type TestUser, tusCreate, uploadAs } from "../../test/factories.js";
 import { buildApp } from "../app.js";
 import { sha256 } from "../auth/api-keys.js";
-import { CatalogService } from "../catalog/catalog-service.js";
+import { createCatalog } from "../catalog/catalog.js";
 import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
 
 let tdb: TestDatabase;
@@ -29,7 +29,7 @@ beforeAll(async () => {
   app = await buildApp({
     config,
     storage,
-    catalog: new CatalogService(tdb.db.prisma),
+    catalog: createCatalog(tdb.db.prisma),
     auth: testAuth(tdb.db.prisma, config),
   });
   base = await app.listen({ port: 0, host: "127.0.0.1" });

@@ -5,7 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { testAuth } from "../../test/auth.js";
 import { buildApp } from "../app.js";
-import { CatalogService } from "../catalog/catalog-service.js";
+import { createCatalog } from "../catalog/catalog.js";
 import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
 
 let tdb: TestDatabase;
@@ -46,7 +46,7 @@ describe("/healthz and /readyz", () => {
   it("is live and ready when the database and storage answer", async () => {
     app = await buildApp({
       config: config(),
-      catalog: new CatalogService(tdb.db.prisma),
+      catalog: createCatalog(tdb.db.prisma),
       auth: testAuth(tdb.db.prisma, config()),
     });
     expect((await app.inject({ url: "/healthz" })).json()).toEqual({ status: "ok" });
@@ -58,7 +58,7 @@ describe("/healthz and /readyz", () => {
   it("answers 503 in the error shape, naming the database, when it stops answering", async () => {
     app = await buildApp({
       config: config(),
-      catalog: new CatalogService(tdb.db.prisma),
+      catalog: createCatalog(tdb.db.prisma),
       auth: testAuth(tdb.db.prisma, config()),
     });
     await tdb.db.close();
@@ -79,7 +79,7 @@ describe("/healthz and /readyz", () => {
     app = await buildApp({
       config: config(),
       storage,
-      catalog: new CatalogService(tdb.db.prisma),
+      catalog: createCatalog(tdb.db.prisma),
       auth: testAuth(tdb.db.prisma, config()),
     });
     const res = await app.inject({ url: "/readyz" });
@@ -93,7 +93,7 @@ describe("OpenAPI document", () => {
   it("is generated from the route schemas and lists every /api route", async () => {
     app = await buildApp({
       config: config(),
-      catalog: new CatalogService(tdb.db.prisma),
+      catalog: createCatalog(tdb.db.prisma),
       auth: testAuth(tdb.db.prisma, config()),
     });
     await app.ready();

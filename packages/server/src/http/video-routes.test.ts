@@ -7,7 +7,7 @@ import { testAuth } from "../../test/auth.js";
 import { playableEvent, readyEvent, signUp, type TestUser, uploadAs } from "../../test/factories.js";
 import { buildApp } from "../app.js";
 import { createQueueBus } from "../bus/create-bus.js";
-import { CatalogService } from "../catalog/catalog-service.js";
+import { createCatalog } from "../catalog/catalog.js";
 import { OutboxRepository } from "../catalog/outbox.js";
 import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
 import { type ServerWork, startServerWork } from "../server-work.js";
@@ -36,7 +36,7 @@ beforeAll(async () => {
       uploaded.push(e);
     },
   });
-  const catalog = new CatalogService(tdb.db.prisma);
+  const catalog = createCatalog(tdb.db.prisma);
   const auth = testAuth(tdb.db.prisma, config);
   work = await startServerWork({
     config,

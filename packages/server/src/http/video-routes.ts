@@ -17,8 +17,8 @@ import {
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { AuthService } from "../auth/auth-service.js";
+import { type Catalog, InvalidCursorError, normalizeTags, type Page } from "../catalog/catalog.js";
 import type { CatalogFilters } from "../catalog/catalog-query.js";
-import { type CatalogService, InvalidCursorError, normalizeTags, type Page } from "../catalog/catalog-service.js";
 import type { Video } from "../generated/prisma/client.js";
 import type { UploadBackend } from "../uploads/upload-store.js";
 import { errors } from "./errors.js";
@@ -27,7 +27,7 @@ import { isPlayable, mediaBaseUrl, toApiVideo } from "./video-mapper.js";
 export interface VideoRoutesOptions {
   config: Pick<Config, "publicUrl" | "storage">;
   storage: Storage;
-  catalog: CatalogService;
+  catalog: Pick<Catalog, "queries" | "edits" | "changes">;
   auth: AuthService;
   /** The tus store: a video deleted while uploading takes its unfinished upload with it. */
   uploads: Pick<UploadBackend, "discard">;
@@ -103,7 +103,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
 
   /** The video if the caller may see it: PRIVATE ones only for their owner or an admin (else 404). */
   const viewable = async (request: FastifyRequest, id: string): Promise<Video> => {
-    const video = await catalog.get(id);
+    const video = await catalog.queries.get(id);
     if (!video || !AuthService.canView(await opts.auth.principal(request), video)) throw errors.videoNotFound(id);
     return video;
   };
@@ -111,7 +111,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
   /** The video, if the signed-in caller may change it: its owner or an admin (else 401/403/404). */
   const editable = async (request: FastifyRequest, id: string): Promise<Video> => {
     const user = await opts.auth.requireUser(request);
-    const video = await catalog.get(id);
+    const video = await catalog.queries.get(id);
     if (!video) throw errors.videoNotFound(id);
     if (!user.isAdmin && video.ownerId !== user.userId) {
       throw errors.forbidden("Only the video's owner or an admin can change it");
@@ -147,13 +147,13 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       try {
         if (owner) {
           // The caller's own videos, private ones included: never stored by a shared cache.
-          const page = await catalog.listMine(owner, { limit, cursor });
+          const page = await catalog.queries.listMine(owner, { limit, cursor });
           reply.header("Cache-Control", PERSONAL_NO_STORE);
           return { items: page.items.map(map), nextCursor: page.nextCursor };
         }
         const page = q
-          ? await catalog.search({ ...filters, q, limit, cursor, sort })
-          : await catalog.list({ ...filters, limit, cursor, sort: sort === "relevance" ? undefined : sort });
+          ? await catalog.queries.search({ ...filters, q, limit, cursor, sort })
+          : await catalog.queries.list({ ...filters, limit, cursor, sort: sort === "relevance" ? undefined : sort });
         cacheFor(request, reply);
         // A public page is the same for everyone: rendered once while the catalog keeps it.
         let out = rendered.get(page);
@@ -187,7 +187,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
     },
     async (request, reply) => {
       const { q, limit = 8 } = request.query;
-      const suggestions = await catalog.suggest(q, limit);
+      const suggestions = await catalog.queries.suggest(q, limit);
       cacheFor(request, reply);
       return { suggestions };
     },
@@ -225,7 +225,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
     },
     async (request, reply) => {
       const video = await viewable(request, request.params.id);
-      catalog.recordView(video.id, request.body.session);
+      catalog.queries.recordView(video.id, request.body.session);
       return reply.status(202).send(null);
     },
   );
@@ -242,7 +242,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
     },
     async (request) => {
       await editable(request, request.params.id);
-      const video = await catalog.update(request.params.id, request.body);
+      const video = await catalog.edits.update(request.params.id, request.body);
       if (!video) throw errors.videoNotFound(request.params.id);
       return map(video);
     },
@@ -259,7 +259,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
     },
     async (request, reply) => {
       await editable(request, request.params.id);
-      const video = await catalog.delete(request.params.id);
+      const video = await catalog.edits.delete(request.params.id);
       if (!video) throw errors.videoNotFound(request.params.id);
       await storage.deletePrefix(keys.videoPrefix(video.id));
       // What an upload left (tus data and its metadata, on disk or in S3; an unfinished
@@ -308,14 +308,28 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
         // Terminal states end the stream; clients stop reconnecting on a clean close.
         if (v.status === "READY" || v.status === "FAILED") finish();
       };
-      const unsubscribe = catalog.onChange((v) => {
-        if (v.id === video.id) send(v);
+      // Changes made on any instance arrive here (the change stream); each is re-read through
+      // the cache, which the same stream invalidated first. Reads run one at a time, so the
+      // stream never goes back to an older state.
+      let reading = Promise.resolve();
+      const reread = () => {
+        reading = reading
+          .then(async () => {
+            if (done) return;
+            const current = await catalog.queries.get(video.id);
+            if (current) send(current);
+            else finish();
+          })
+          .catch((err) => request.log.warn({ err, videoId: video.id }, "reading a changed video failed"));
+      };
+      const unsubscribe = catalog.changes.subscribe((change) => {
+        if (change === null || change.id === video.id) reread();
       });
       const heartbeat = setInterval(() => res.write(": keep-alive\n\n"), HEARTBEAT_MS);
       request.raw.on("close", finish);
       streams.add(finish);
       // Re-read after subscribing so a change between the first read and here is not missed.
-      send((await catalog.get(video.id)) ?? video);
+      reread();
     },
   );
 }

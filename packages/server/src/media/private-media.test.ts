@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_SECRET, testAuth } from "../../test/auth.js";
 import { readyEvent, signUp, type TestUser, uploadAs } from "../../test/factories.js";
 import { buildApp } from "../app.js";
-import { CatalogService } from "../catalog/catalog-service.js";
+import { type Catalog, createCatalog } from "../catalog/catalog.js";
 import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
 import { MediaSigner } from "./media-signing.js";
 
@@ -16,7 +16,7 @@ let tdb: TestDatabase;
 let app: FastifyInstance;
 let base: string;
 let storage: LocalStorage;
-let catalog: CatalogService;
+let catalog: Catalog;
 let admin: TestUser;
 let owner: TestUser;
 let other: TestUser;
@@ -34,7 +34,7 @@ const FILES = [
 async function publishedVideo(title: string, visibility: "PUBLIC" | "UNLISTED" | "PRIVATE"): Promise<string> {
   const id = await uploadAs(base, owner.bearer, { title });
   for (const f of FILES) await storage.put(`videos/${id}/${f}`, Buffer.from(`${f} of ${id}`));
-  await catalog.applyReady(readyEvent(id, 1));
+  await catalog.transcodes.applyReady(readyEvent(id, 1));
   const res = await fetch(`${base}/api/videos/${id}`, {
     method: "PATCH",
     headers: { ...owner.bearer, "content-type": "application/json" },
@@ -50,7 +50,7 @@ beforeAll(async () => {
   tdb = await createTestDatabase("embedded");
   storage = new LocalStorage(path.join(tdb.dataDir, "media"));
   const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
-  catalog = new CatalogService(tdb.db.prisma);
+  catalog = createCatalog(tdb.db.prisma);
   app = await buildApp({ config, storage, catalog, auth: testAuth(tdb.db.prisma, config) });
   base = await app.listen({ port: 0, host: "127.0.0.1" });
   admin = await signUp(base);

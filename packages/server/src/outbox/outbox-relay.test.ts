@@ -2,19 +2,19 @@ import { randomUUID } from "node:crypto";
 import type { Bus, VideoUploaded } from "@reelkit/core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createQueueBus } from "../bus/create-bus.js";
-import { CatalogService } from "../catalog/catalog-service.js";
+import { type Catalog, createCatalog } from "../catalog/catalog.js";
 import { OutboxRepository } from "../catalog/outbox.js";
 import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
 import { OutboxRelay } from "./outbox-relay.js";
 
 let tdb: TestDatabase;
-let catalog: CatalogService;
+let catalog: Catalog;
 let outbox: OutboxRepository;
 const config = { jobMaxAttempts: 5, jobBackoffMs: 1000, jobLeaseMs: 30_000 };
 
 beforeAll(async () => {
   tdb = await createTestDatabase("embedded");
-  catalog = new CatalogService(tdb.db.prisma);
+  catalog = createCatalog(tdb.db.prisma);
   outbox = new OutboxRepository(tdb.db.prisma);
 }, 60_000);
 afterAll(async () => {
@@ -23,8 +23,8 @@ afterAll(async () => {
 
 async function finishedUpload(): Promise<string> {
   const videoId = randomUUID();
-  await catalog.createForUpload({ videoId, uploadId: videoId, title: "t", description: "", filename: null });
-  await catalog.finishUpload(videoId, { sourceKey: `videos/${videoId}/source`, sourceSize: 1 });
+  await catalog.uploads.createForUpload({ videoId, uploadId: videoId, title: "t", description: "", filename: null });
+  await catalog.uploads.finishUpload(videoId, { sourceKey: `videos/${videoId}/source`, sourceSize: 1 });
   return videoId;
 }
 

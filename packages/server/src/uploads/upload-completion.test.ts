@@ -8,15 +8,17 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { testAuth } from "../../test/auth.js";
 import { signUp, type TestUser } from "../../test/factories.js";
 import { buildApp } from "../app.js";
-import { CatalogService, type FinishUploadInput } from "../catalog/catalog-service.js";
+import { type Catalog, createCatalog, type FinishUploadInput } from "../catalog/catalog.js";
 import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
 import { failExpiredUploads, finishInterruptedUploads, UPLOAD_EXPIRED_REASON } from "./upload-completion.js";
 
 /** The real catalog, except that the process "dies" right before the upload is queued. */
-class CrashBeforeQueueCatalog extends CatalogService {
-  override async finishUpload(_videoId: string, _input: FinishUploadInput): Promise<never> {
+function crashBeforeQueueCatalog(prisma: TestDatabase["db"]["prisma"]): Catalog {
+  const catalog = createCatalog(prisma);
+  catalog.uploads.finishUpload = async (_videoId: string, _input: FinishUploadInput): Promise<never> => {
     throw new Error("simulated crash between linking the source and queueing the video");
-  }
+  };
+  return catalog;
 }
 
 let tdb: TestDatabase;
@@ -25,7 +27,7 @@ let config: Config;
 let app: FastifyInstance | undefined;
 let user: TestUser | undefined;
 
-async function start(catalog: CatalogService): Promise<string> {
+async function start(catalog: Catalog): Promise<string> {
   app = await buildApp({ config, storage, catalog, auth: testAuth(tdb.db.prisma, config) });
   const base = await app.listen({ port: 0, host: "127.0.0.1" });
   user = await signUp(base);
@@ -37,7 +39,7 @@ async function restart(): Promise<void> {
   app = await buildApp({
     config,
     storage,
-    catalog: new CatalogService(tdb.db.prisma),
+    catalog: createCatalog(tdb.db.prisma),
     auth: testAuth(tdb.db.prisma, config),
   });
   await app.ready();
@@ -80,7 +82,7 @@ afterEach(async () => {
 describe("start-up sweep of uploads interrupted before they were queued", () => {
   it("queues a complete upload whose process died after linking its source, exactly once", async () => {
     const data = Buffer.alloc(200_000, 7);
-    const base = await start(new CrashBeforeQueueCatalog(tdb.db.prisma));
+    const base = await start(crashBeforeQueueCatalog(tdb.db.prisma));
     const { videoId, ok } = await upload(base, data);
     // The crash window: every byte stored and linked, the video still UPLOADING, no event.
     expect(ok).toBe(false);
@@ -90,9 +92,11 @@ describe("start-up sweep of uploads interrupted before they were queued", () => 
     expect(await outboxRows(videoId)).toEqual([]);
 
     // The periodic sweep leaves an upload written after its cut-off alone (it may be finishing).
-    const catalog = new CatalogService(tdb.db.prisma);
+    const catalog = createCatalog(tdb.db.prisma);
     const uploads = { getUpload: async () => ({ offset: data.length, size: data.length }) };
-    expect(await finishInterruptedUploads({ uploads, storage, catalog, settledBefore: new Date(0) })).toEqual([]);
+    expect(
+      await finishInterruptedUploads({ uploads, storage, catalog: catalog.uploads, settledBefore: new Date(0) }),
+    ).toEqual([]);
     expect(await statusOf(videoId)).toBe("UPLOADING");
 
     await restart();
@@ -114,9 +118,9 @@ describe("start-up sweep of uploads interrupted before they were queued", () => 
   });
 
   it("queues an UPLOADING video whose source is already in storage when the tus upload is gone", async () => {
-    const catalog = new CatalogService(tdb.db.prisma);
+    const catalog = createCatalog(tdb.db.prisma);
     const videoId = randomUUID();
-    await catalog.createForUpload({ videoId, uploadId: videoId, title: "t", description: "", filename: null });
+    await catalog.uploads.createForUpload({ videoId, uploadId: videoId, title: "t", description: "", filename: null });
     await storage.put(keys.source(videoId), Buffer.alloc(1234, 1));
     await restart();
     const video = await tdb.db.prisma.video.findUniqueOrThrow({ where: { id: videoId } });
@@ -126,7 +130,7 @@ describe("start-up sweep of uploads interrupted before they were queued", () => 
   });
 
   it("leaves unfinished uploads resumable and untouched", async () => {
-    const base = await start(new CatalogService(tdb.db.prisma));
+    const base = await start(createCatalog(tdb.db.prisma));
     // Announce more bytes than are sent: the upload stops half-way.
     const { videoId, ok } = await upload(base, Buffer.alloc(100_000, 3), 200_000);
     expect(ok).toBe(false);
@@ -134,7 +138,7 @@ describe("start-up sweep of uploads interrupted before they were queued", () => 
     expect(partial).toBeGreaterThan(0);
     expect(partial).toBeLessThan(200_000);
     const stillUploading = randomUUID();
-    await new CatalogService(tdb.db.prisma).createForUpload({
+    await createCatalog(tdb.db.prisma).uploads.createForUpload({
       videoId: stillUploading,
       uploadId: stillUploading,
       title: "no bytes yet",
@@ -152,7 +156,7 @@ describe("start-up sweep of uploads interrupted before they were queued", () => 
 
 describe("uploads that can no longer finish", () => {
   it("removes the video of an upload its client cancelled (tus DELETE)", async () => {
-    const base = await start(new CatalogService(tdb.db.prisma));
+    const base = await start(createCatalog(tdb.db.prisma));
     const res = await fetch(`${base}/api/uploads`, {
       method: "POST",
       headers: { "Tus-Resumable": "1.0.0", ...user?.bearer, "Upload-Length": "100" },
@@ -167,24 +171,31 @@ describe("uploads that can no longer finish", () => {
   });
 
   it("fails UPLOADING videos whose upload expired, and only those", async () => {
-    const catalog = new CatalogService(tdb.db.prisma);
+    const catalog = createCatalog(tdb.db.prisma);
     const make = async () => {
       const id = randomUUID();
-      await catalog.createForUpload({ videoId: id, uploadId: id, title: "t", description: "", filename: null });
+      await catalog.uploads.createForUpload({ videoId: id, uploadId: id, title: "t", description: "", filename: null });
       return id;
     };
     const expired = await make();
     const queued = await make();
-    await catalog.finishUpload(queued, { sourceKey: keys.source(queued), sourceSize: 1 });
+    await catalog.uploads.finishUpload(queued, { sourceKey: keys.source(queued), sourceSize: 1 });
     const withSource = await make();
     await storage.put(keys.source(withSource), "x");
     const datastore = { getUpload: async () => Promise.reject(new Error("gone")), remove: async () => {} };
 
     // Not yet past the expiry period: untouched.
-    const early = await failExpiredUploads({ uploads: datastore, storage, catalog, createdBefore: new Date(0) });
+    const early = await failExpiredUploads({
+      uploads: datastore,
+      storage,
+      catalog: catalog.uploads,
+      createdBefore: new Date(0),
+    });
     expect(early).toEqual([]);
     const late = new Date(Date.now() + 1000);
-    expect(await failExpiredUploads({ uploads: datastore, storage, catalog, createdBefore: late })).toEqual([expired]);
+    expect(
+      await failExpiredUploads({ uploads: datastore, storage, catalog: catalog.uploads, createdBefore: late }),
+    ).toEqual([expired]);
     const video = await tdb.db.prisma.video.findUniqueOrThrow({ where: { id: expired } });
     expect(video).toMatchObject({ status: "FAILED", failureReason: UPLOAD_EXPIRED_REASON });
     expect(await statusOf(queued)).toBe("QUEUED");

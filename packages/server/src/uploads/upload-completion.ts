@@ -1,6 +1,6 @@
 import { keys, type Logger, ObjectNotFoundError, type Storage } from "@reelkit/core";
 
-/** What finishing an upload needs from the catalog (CatalogService satisfies it). */
+/** What finishing an upload needs from the catalog (UploadLifecycle satisfies it). */
 export interface CompletionCatalog {
   /**
    * Moves the video to QUEUED and writes its outbox row in one transaction; a no-op when

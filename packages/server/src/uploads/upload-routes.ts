@@ -7,7 +7,7 @@ import { ERRORS, TUS_RESUMABLE } from "@tus/utils";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AuthService } from "../auth/auth-service.js";
 import { actingUserId, type Principal } from "../auth/principal.js";
-import type { UploadCreator } from "../catalog/catalog-service.js";
+import type { UploadCreator } from "../catalog/upload-lifecycle.js";
 import { ApiError, errorBody, errors } from "../http/errors.js";
 import {
   type CompletionCatalog,
@@ -19,7 +19,7 @@ import {
 import { createUploadBackend, type UploadBackend } from "./upload-store.js";
 import { sendWebResponse, toWebRequest } from "./web-request.js";
 
-/** What the upload flow needs from the catalog (CatalogService satisfies it). */
+/** What the upload flow needs from the catalog (UploadLifecycle satisfies it). */
 export interface UploadCatalog extends CompletionCatalog {
   /** The client terminated the upload (tus DELETE): its video goes too. */
   cancelUpload(videoId: string): Promise<unknown>;

@@ -4,13 +4,13 @@ import { describeWith } from "../../../../test/engines.js";
 import { makeUser, playableEvent, readyEvent } from "../../test/factories.js";
 import { createTestDatabase, postgresMissing, type TestDatabase, type TestEngine } from "../db/test-databases.js";
 import type { Video } from "../generated/prisma/client.js";
-import { CatalogService, InvalidCursorError, type Page } from "./catalog-service.js";
+import { type Catalog, createCatalog, InvalidCursorError, type Page } from "./catalog.js";
 import { OutboxRepository } from "./outbox.js";
 import { ViewCounter } from "./view-counter.js";
 
 function suite(engine: TestEngine) {
   let t: TestDatabase;
-  let catalog: CatalogService;
+  let catalog: Catalog;
   let outbox: OutboxRepository;
 
   beforeAll(async () => {
@@ -23,13 +23,13 @@ function suite(engine: TestEngine) {
   beforeEach(async () => {
     await t.db.prisma.outbox.deleteMany();
     await t.db.prisma.video.deleteMany();
-    catalog = new CatalogService(t.db.prisma);
+    catalog = createCatalog(t.db.prisma);
     outbox = new OutboxRepository(t.db.prisma);
   });
 
   async function makeVideo(overrides: { title?: string; description?: string; ownerId?: string } = {}) {
     const videoId = randomUUID();
-    return catalog.createForUpload({
+    return catalog.uploads.createForUpload({
       videoId,
       uploadId: `up-${videoId}`,
       title: overrides.title ?? "A video",
@@ -52,11 +52,11 @@ function suite(engine: TestEngine) {
 
   async function makeReady(overrides: ReadyOverrides = {}): Promise<Video> {
     const v = await makeVideo(overrides);
-    const finished = await catalog.finishUpload(v.id, { sourceKey: `videos/${v.id}/source`, sourceSize: 1234 });
+    const finished = await catalog.uploads.finishUpload(v.id, { sourceKey: `videos/${v.id}/source`, sourceSize: 1234 });
     const event = readyEvent(v.id, finished?.video.attempt ?? 0);
     if (overrides.duration !== undefined) event.durationSec = overrides.duration;
     if (overrides.height !== undefined) event.height = overrides.height;
-    const ready = await catalog.applyReady(event);
+    const ready = await catalog.transcodes.applyReady(event);
     if (!ready) throw new Error("not ready");
     if (overrides.publishedAt || overrides.viewCount !== undefined || overrides.tags) {
       return t.db.prisma.video.update({
@@ -91,7 +91,7 @@ function suite(engine: TestEngine) {
     expect(v.status).toBe("UPLOADING");
     expect(v.attempt).toBe(0);
     expect(v.ownerId).toBe("user-1");
-    const again = await catalog.createForUpload({
+    const again = await catalog.uploads.createForUpload({
       videoId: v.id,
       uploadId: v.uploadId ?? "",
       title: "Other",
@@ -104,12 +104,12 @@ function suite(engine: TestEngine) {
 
   it("finishUpload queues the video and writes one outbox row, once", async () => {
     const v = await makeVideo();
-    const res = await catalog.finishUpload(v.id, { sourceKey: `videos/${v.id}/source`, sourceSize: 4096 });
+    const res = await catalog.uploads.finishUpload(v.id, { sourceKey: `videos/${v.id}/source`, sourceSize: 4096 });
     expect(res?.queued).toBe(true);
     expect(res?.video.status).toBe("QUEUED");
     expect(res?.video.attempt).toBe(1);
     expect(res?.video.sourceSize).toBe(4096n);
-    const again = await catalog.finishUpload(v.id, { sourceKey: `videos/${v.id}/source`, sourceSize: 4096 });
+    const again = await catalog.uploads.finishUpload(v.id, { sourceKey: `videos/${v.id}/source`, sourceSize: 4096 });
     expect(again?.queued).toBe(false);
     expect(again?.video.attempt).toBe(1);
     const rows = await outbox.pending(10);
@@ -117,13 +117,13 @@ function suite(engine: TestEngine) {
     expect(rows[0]?.topic).toBe("video.uploaded");
     expect(rows[0]?.key).toBe(v.id);
     expect(rows[0]?.payload).toEqual({ videoId: v.id, attempt: 1, sourceKey: `videos/${v.id}/source` });
-    expect(await catalog.finishUpload(randomUUID(), { sourceKey: "x", sourceSize: 1 })).toBeNull();
-    expect(await catalog.finishUpload("nope", { sourceKey: "x", sourceSize: 1 })).toBeNull();
+    expect(await catalog.uploads.finishUpload(randomUUID(), { sourceKey: "x", sourceSize: 1 })).toBeNull();
+    expect(await catalog.uploads.finishUpload("nope", { sourceKey: "x", sourceSize: 1 })).toBeNull();
   });
 
   it("outbox: markFailed keeps a row pending with its error, markPublished removes it", async () => {
     const v = await makeVideo();
-    await catalog.finishUpload(v.id, { sourceKey: "k", sourceSize: 1 });
+    await catalog.uploads.finishUpload(v.id, { sourceKey: "k", sourceSize: 1 });
     const [row] = await outbox.pending(10);
     if (!row) throw new Error("no outbox row");
     await outbox.markFailed(row.id, "broker down");
@@ -138,63 +138,75 @@ function suite(engine: TestEngine) {
 
   it("get returns null for a non-uuid or unknown id", async () => {
     const v = await makeVideo();
-    expect((await catalog.get(v.id))?.id).toBe(v.id);
-    expect(await catalog.get("not-a-uuid")).toBeNull();
-    expect(await catalog.get(randomUUID())).toBeNull();
+    expect((await catalog.queries.get(v.id))?.id).toBe(v.id);
+    expect(await catalog.queries.get("not-a-uuid")).toBeNull();
+    expect(await catalog.queries.get(randomUUID())).toBeNull();
   });
 
   it("progress, ready and failed ignore stale attempts and never move backwards", async () => {
-    const changes: string[] = [];
-    const off = catalog.onChange((v) => changes.push(`${v.status}:${v.progress}`));
+    const changes: { id: string; status: string | null }[] = [];
+    // The change stream carries each committed change with the status after it.
+    const off = catalog.changes.subscribe((c) => c && changes.push(c));
     const v = await makeVideo();
-    await catalog.finishUpload(v.id, { sourceKey: "k", sourceSize: 1 });
-    expect(await catalog.applyProgress({ videoId: v.id, attempt: 0, percent: 50, stage: "encoding" })).toBeNull();
-    const p = await catalog.applyProgress({ videoId: v.id, attempt: 1, percent: 40, stage: "encoding" });
+    await catalog.uploads.finishUpload(v.id, { sourceKey: "k", sourceSize: 1 });
+    expect(
+      await catalog.transcodes.applyProgress({ videoId: v.id, attempt: 0, percent: 50, stage: "encoding" }),
+    ).toBeNull();
+    const p = await catalog.transcodes.applyProgress({ videoId: v.id, attempt: 1, percent: 40, stage: "encoding" });
     expect(p?.status).toBe("PROCESSING");
     expect(p?.progress).toBe(40);
     // An out-of-order older progress report does not lower the percent.
-    expect(await catalog.applyProgress({ videoId: v.id, attempt: 1, percent: 20, stage: "encoding" })).toBeNull();
-    expect(await catalog.applyReady(readyEvent(v.id, 2))).toBeNull();
-    const ready = await catalog.applyReady(readyEvent(v.id, 1));
+    expect(
+      await catalog.transcodes.applyProgress({ videoId: v.id, attempt: 1, percent: 20, stage: "encoding" }),
+    ).toBeNull();
+    expect(await catalog.transcodes.applyReady(readyEvent(v.id, 2))).toBeNull();
+    const ready = await catalog.transcodes.applyReady(readyEvent(v.id, 1));
     expect(ready?.status).toBe("READY");
     expect(ready?.progress).toBe(100);
     expect(ready?.publishedAt).toBeInstanceOf(Date);
     expect(ready?.renditions).toEqual(readyEvent(v.id, 1).renditions);
     expect(ready?.masterKey).toBe(`videos/${v.id}/hls/master.m3u8`);
     // READY is final: late progress, a duplicate ready and a failure are all ignored.
-    expect(await catalog.applyProgress({ videoId: v.id, attempt: 1, percent: 90, stage: "finalizing" })).toBeNull();
-    expect(await catalog.applyReady(readyEvent(v.id, 1))).toBeNull();
     expect(
-      await catalog.applyFailed({ videoId: v.id, attempt: 1, code: "TRANSCODE_ERROR", reason: "boom" }),
+      await catalog.transcodes.applyProgress({ videoId: v.id, attempt: 1, percent: 90, stage: "finalizing" }),
     ).toBeNull();
-    expect((await catalog.get(v.id))?.status).toBe("READY");
+    expect(await catalog.transcodes.applyReady(readyEvent(v.id, 1))).toBeNull();
+    expect(
+      await catalog.transcodes.applyFailed({ videoId: v.id, attempt: 1, code: "TRANSCODE_ERROR", reason: "boom" }),
+    ).toBeNull();
+    expect((await catalog.queries.get(v.id))?.status).toBe("READY");
     off();
-    await catalog.applyProgress({ videoId: v.id, attempt: 1, percent: 100, stage: "finalizing" });
-    expect(changes).toEqual(["UPLOADING:0", "QUEUED:0", "PROCESSING:40", "READY:100"]);
+    await catalog.transcodes.applyProgress({ videoId: v.id, attempt: 1, percent: 100, stage: "finalizing" });
+    expect(changes.filter((c) => c.id === v.id).map((c) => c.status)).toEqual([
+      "UPLOADING",
+      "QUEUED",
+      "PROCESSING",
+      "READY",
+    ]);
   });
 
   it("playable sets the master and nominal renditions while PROCESSING; ready then measures them", async () => {
     const v = await makeVideo();
-    await catalog.finishUpload(v.id, { sourceKey: "k", sourceSize: 1 });
-    expect(await catalog.applyPlayable(playableEvent(v.id, 2))).toBeNull();
-    const playable = await catalog.applyPlayable(playableEvent(v.id, 1));
+    await catalog.uploads.finishUpload(v.id, { sourceKey: "k", sourceSize: 1 });
+    expect(await catalog.transcodes.applyPlayable(playableEvent(v.id, 2))).toBeNull();
+    const playable = await catalog.transcodes.applyPlayable(playableEvent(v.id, 1));
     expect(playable).toMatchObject({ status: "PROCESSING", masterKey: `videos/${v.id}/hls/master.m3u8`, duration: 3 });
     expect(playable?.renditions).toEqual(playableEvent(v.id, 1).renditions);
     expect(playable?.publishedAt).toBeNull();
     // Progress goes on, and keeps the master.
-    const later = await catalog.applyProgress({ videoId: v.id, attempt: 1, percent: 60, stage: "encoding" });
+    const later = await catalog.transcodes.applyProgress({ videoId: v.id, attempt: 1, percent: 60, stage: "encoding" });
     expect(later).toMatchObject({ status: "PROCESSING", progress: 60, masterKey: playable?.masterKey });
-    const ready = await catalog.applyReady(readyEvent(v.id, 1));
+    const ready = await catalog.transcodes.applyReady(readyEvent(v.id, 1));
     expect(ready?.renditions).toEqual(readyEvent(v.id, 1).renditions);
     // A late (redelivered) playable event cannot take a READY video back to PROCESSING.
-    expect(await catalog.applyPlayable(playableEvent(v.id, 1))).toBeNull();
-    expect((await catalog.get(v.id))?.status).toBe("READY");
+    expect(await catalog.transcodes.applyPlayable(playableEvent(v.id, 1))).toBeNull();
+    expect((await catalog.queries.get(v.id))?.status).toBe("READY");
   });
 
   it("applyFailed records the reason and FAILED stays final", async () => {
     const v = await makeVideo();
-    await catalog.finishUpload(v.id, { sourceKey: "k", sourceSize: 1 });
-    const failed = await catalog.applyFailed({
+    await catalog.uploads.finishUpload(v.id, { sourceKey: "k", sourceSize: 1 });
+    const failed = await catalog.transcodes.applyFailed({
       videoId: v.id,
       attempt: 1,
       code: "UNDECODABLE",
@@ -202,9 +214,11 @@ function suite(engine: TestEngine) {
     });
     expect(failed?.status).toBe("FAILED");
     expect(failed?.failureReason).toBe("The file is not a video.");
-    expect(await catalog.applyReady(readyEvent(v.id, 1))).toBeNull();
-    expect(await catalog.applyProgress({ videoId: v.id, attempt: 1, percent: 99, stage: "encoding" })).toBeNull();
-    expect((await catalog.get(v.id))?.status).toBe("FAILED");
+    expect(await catalog.transcodes.applyReady(readyEvent(v.id, 1))).toBeNull();
+    expect(
+      await catalog.transcodes.applyProgress({ videoId: v.id, attempt: 1, percent: 99, stage: "encoding" }),
+    ).toBeNull();
+    expect((await catalog.queries.get(v.id))?.status).toBe("FAILED");
   });
 
   it("list pages READY videos newest first with an opaque cursor, and oldest first on request", async () => {
@@ -218,7 +232,7 @@ function suite(engine: TestEngine) {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const page = await catalog.list({ limit: 2, cursor });
+      const page = await catalog.queries.list({ limit: 2, cursor });
       seen.push(...page.items.map((v) => v.id));
       cursor = page.nextCursor;
       pages++;
@@ -226,10 +240,10 @@ function suite(engine: TestEngine) {
     } while (cursor && pages < 10);
     expect(pages).toBe(3);
     expect(seen).toEqual(expected);
-    const oldest = await catalog.list({ limit: 10, sort: "oldest" });
+    const oldest = await catalog.queries.list({ limit: 10, sort: "oldest" });
     expect(oldest.items.map((v) => v.id)).toEqual([...expected].reverse());
     expect(oldest.nextCursor).toBeNull();
-    await expect(catalog.list({ limit: 2, cursor: "garbage!" })).rejects.toBeInstanceOf(InvalidCursorError);
+    await expect(catalog.queries.list({ limit: 2, cursor: "garbage!" })).rejects.toBeInstanceOf(InvalidCursorError);
   });
 
   it("search ranks full-text matches, tolerates a misspelling and skips non-READY videos", async () => {
@@ -238,30 +252,30 @@ function suite(engine: TestEngine) {
     await makeReady({ title: "Cooking pasta", description: "italian dinner" });
     await makeVideo({ title: "Kitten upload in progress" });
 
-    const exact = await catalog.search({ q: "kitten", limit: 10 });
+    const exact = await catalog.queries.search({ q: "kitten", limit: 10 });
     expect(exact.items.map((v) => v.id)).toEqual([kitten.id, surf.id]);
 
-    const misspelt = await catalog.search({ q: "kiten", limit: 10 });
+    const misspelt = await catalog.queries.search({ q: "kiten", limit: 10 });
     expect(misspelt.items.map((v) => v.id)).toContain(kitten.id);
     expect(misspelt.items.map((v) => v.title)).not.toContain("Cooking pasta");
 
-    const desc = await catalog.search({ q: "waves", limit: 10 });
+    const desc = await catalog.queries.search({ q: "waves", limit: 10 });
     expect(desc.items.map((v) => v.id)).toEqual([surf.id]);
 
-    const paged = await catalog.search({ q: "kitten", limit: 1 });
+    const paged = await catalog.queries.search({ q: "kitten", limit: 1 });
     expect(paged.items.map((v) => v.id)).toEqual([kitten.id]);
-    const next = await catalog.search({ q: "kitten", limit: 1, cursor: paged.nextCursor });
+    const next = await catalog.queries.search({ q: "kitten", limit: 1, cursor: paged.nextCursor });
     expect(next.items.map((v) => v.id)).toEqual([surf.id]);
     expect(next.nextCursor).toBeNull();
 
-    expect((await catalog.search({ q: "zzzzqqq", limit: 10 })).items).toEqual([]);
-    expect((await catalog.search({ q: "  ", limit: 10 })).items).toEqual([]);
+    expect((await catalog.queries.search({ q: "zzzzqqq", limit: 10 })).items).toEqual([]);
+    expect((await catalog.queries.search({ q: "  ", limit: 10 })).items).toEqual([]);
   });
 
   it("get reads every column exactly as Prisma does (the raw column list has not drifted)", async () => {
     const v = await makeReady({ title: "Raw", tags: ["a", "b"], viewCount: 7 });
-    expect(await catalog.get(v.id)).toEqual(await t.db.prisma.video.findUnique({ where: { id: v.id } }));
-    const page = await catalog.list({ limit: 1 });
+    expect(await catalog.queries.get(v.id)).toEqual(await t.db.prisma.video.findUnique({ where: { id: v.id } }));
+    const page = await catalog.queries.list({ limit: 1 });
     expect(page.items[0]).toEqual(await t.db.prisma.video.findUnique({ where: { id: v.id } }));
   });
 
@@ -285,7 +299,9 @@ function suite(engine: TestEngine) {
       views: [...vids].sort((a, b) => Number(b.viewCount - a.viewCount) || byId(a, b)),
     };
     for (const [sort, order] of Object.entries(expected)) {
-      const ids = await allPages((cursor) => catalog.list({ limit: 2, cursor, sort: sort as keyof typeof expected }));
+      const ids = await allPages((cursor) =>
+        catalog.queries.list({ limit: 2, cursor, sort: sort as keyof typeof expected }),
+      );
       expect(ids, sort).toEqual(order.map((v) => v.id));
     }
   });
@@ -301,8 +317,8 @@ function suite(engine: TestEngine) {
       publishedAt: new Date("2025-06-01T00:00:00Z"),
     });
     const long = await makeReady({ title: "long clip", duration: 3600, height: 720, tags: ["funny"] });
-    const ids = async (f: Parameters<CatalogService["list"]>[0]) =>
-      (await catalog.list(f)).items.map((v) => v.title).sort();
+    const ids = async (f: Parameters<Catalog["queries"]["list"]>[0]) =>
+      (await catalog.queries.list(f)).items.map((v) => v.title).sort();
     expect(await ids({ limit: 10, duration: "short" })).toEqual(["short clip"]);
     expect(await ids({ limit: 10, duration: "medium" })).toEqual(["medium clip"]);
     expect(await ids({ limit: 10, duration: "long" })).toEqual(["long clip"]);
@@ -317,12 +333,12 @@ function suite(engine: TestEngine) {
       "short clip",
     ]);
     // The same filters narrow a search.
-    const found = await catalog.search({ q: "clip", limit: 10, tags: ["funny"], minHeight: 1000 });
+    const found = await catalog.queries.search({ q: "clip", limit: 10, tags: ["funny"], minHeight: 1000 });
     expect(found.items.map((v) => v.id)).toEqual([medium.id]);
-    expect((await catalog.search({ q: "clip", limit: 10, duration: "short" })).items.map((v) => v.id)).toEqual([
+    expect((await catalog.queries.search({ q: "clip", limit: 10, duration: "short" })).items.map((v) => v.id)).toEqual([
       short.id,
     ]);
-    expect((await catalog.search({ q: "clip", limit: 10, sort: "longest" })).items.map((v) => v.id)).toEqual([
+    expect((await catalog.queries.search({ q: "clip", limit: 10, sort: "longest" })).items.map((v) => v.id)).toEqual([
       long.id,
       medium.id,
       short.id,
@@ -334,15 +350,17 @@ function suite(engine: TestEngine) {
     const inDesc = await makeReady({ title: "Evening jam", description: "a guitar and a piano" });
     const both = await makeReady({ title: "Guitar guitar", description: "more guitar solos" });
     await makeReady({ title: "Piano only", description: "keys" });
-    const ranked = await catalog.search({ q: "guitar", limit: 10 });
+    const ranked = await catalog.queries.search({ q: "guitar", limit: 10 });
     expect(ranked.items.map((v) => v.id)).toEqual([both.id, inTitle.id, inDesc.id]);
-    const paged = await allPages((cursor) => catalog.search({ q: "guitar", limit: 1, cursor }));
+    const paged = await allPages((cursor) => catalog.queries.search({ q: "guitar", limit: 1, cursor }));
     expect(paged).toEqual([both.id, inTitle.id, inDesc.id]);
     // Every word matching (full text) ranks first; a phrase keeps word order. Fewer full-text
     // matches than a page bring in close titles (typo tolerance) below them.
-    expect((await catalog.search({ q: "guitar piano", limit: 10 })).items[0]?.id).toBe(inDesc.id);
-    expect((await catalog.search({ q: '"guitar lesson"', limit: 10 })).items[0]?.id).toBe(inTitle.id);
-    const newest = await allPages((cursor) => catalog.search({ q: "guitar", limit: 2, cursor, sort: "oldest" }));
+    expect((await catalog.queries.search({ q: "guitar piano", limit: 10 })).items[0]?.id).toBe(inDesc.id);
+    expect((await catalog.queries.search({ q: '"guitar lesson"', limit: 10 })).items[0]?.id).toBe(inTitle.id);
+    const newest = await allPages((cursor) =>
+      catalog.queries.search({ q: "guitar", limit: 2, cursor, sort: "oldest" }),
+    );
     expect(newest).toEqual([inTitle.id, inDesc.id, both.id]);
   });
 
@@ -368,20 +386,22 @@ function suite(engine: TestEngine) {
       crafted(null),
     ];
     for (const cursor of listCursors) {
-      await expect(catalog.list({ limit: 2, cursor }), cursor).rejects.toBeInstanceOf(InvalidCursorError);
+      await expect(catalog.queries.list({ limit: 2, cursor }), cursor).rejects.toBeInstanceOf(InvalidCursorError);
     }
     await expect(
-      catalog.list({ limit: 2, sort: "views", cursor: crafted({ m: "l", s: "views", k: 2 ** 63, i }) }),
+      catalog.queries.list({ limit: 2, sort: "views", cursor: crafted({ m: "l", s: "views", k: 2 ** 63, i }) }),
     ).rejects.toBeInstanceOf(InvalidCursorError);
     for (const cursor of [
       crafted({ o: 1e21 }),
       crafted({ m: "s", s: "relevance", k: 1e21, i }),
       crafted({ m: "l", s: "relevance", k: 1, i }),
     ]) {
-      await expect(catalog.search({ q: "x", limit: 2, cursor }), cursor).rejects.toBeInstanceOf(InvalidCursorError);
+      await expect(catalog.queries.search({ q: "x", limit: 2, cursor }), cursor).rejects.toBeInstanceOf(
+        InvalidCursorError,
+      );
     }
     // A valid cursor past the end is an empty page, not an error.
-    const end = await catalog.list({ limit: 2, cursor: crafted({ m: "l", s: "newest", k: 0, i }) });
+    const end = await catalog.queries.list({ limit: 2, cursor: crafted({ m: "l", s: "newest", k: 0, i }) });
     expect(end.items).toEqual([]);
   });
 
@@ -392,38 +412,42 @@ function suite(engine: TestEngine) {
       ["PUBLIC", "UNLISTED", "PRIVATE", "PUBLIC", "PRIVATE", "PUBLIC"] as const
     ).entries()) {
       const v = await makeReady({ title: `Harbour walk ${i}`, publishedAt: new Date(Date.UTC(2026, 0, i + 1)) });
-      made.push(visibility === "PUBLIC" ? v : ((await catalog.update(v.id, { visibility })) as Video));
+      made.push(visibility === "PUBLIC" ? v : ((await catalog.edits.update(v.id, { visibility })) as Video));
     }
     const others = await makeReady({ title: "Harbour walk elsewhere", ownerId: "user-2" });
-    await catalog.update(others.id, { visibility: "PRIVATE" });
+    await catalog.edits.update(others.id, { visibility: "PRIVATE" });
     const publicIds = made.filter((v) => v.visibility === "PUBLIC").map((v) => v.id);
     for (const sort of ["newest", "oldest", "longest", "views"] as const) {
-      const listed = await allPages((cursor) => catalog.list({ limit: 1, cursor: cursor ?? undefined, sort }));
+      const listed = await allPages((cursor) => catalog.queries.list({ limit: 1, cursor: cursor ?? undefined, sort }));
       expect([...listed].sort(), sort).toEqual([...publicIds].sort());
       const found = await allPages((cursor) =>
-        catalog.search({ q: "harbour", limit: 1, cursor: cursor ?? undefined, sort }),
+        catalog.queries.search({ q: "harbour", limit: 1, cursor: cursor ?? undefined, sort }),
       );
       expect([...found].sort(), sort).toEqual([...publicIds].sort());
     }
     // A typo goes through the trigram candidates: still PUBLIC only.
-    expect((await catalog.search({ q: "harbuor", limit: 20 })).items.map((v) => v.id).sort()).toEqual(
+    expect((await catalog.queries.search({ q: "harbuor", limit: 20 })).items.map((v) => v.id).sort()).toEqual(
       [...publicIds].sort(),
     );
-    expect(await catalog.suggest("harbour walk", 20)).toEqual(
+    expect(await catalog.queries.suggest("harbour walk", 20)).toEqual(
       expect.arrayContaining(["Harbour walk 0", "Harbour walk 3", "Harbour walk 5"]),
     );
-    expect(await catalog.suggest("harbour walk", 20)).toHaveLength(3);
+    expect(await catalog.queries.suggest("harbour walk", 20)).toHaveLength(3);
     // The owner's own, every visibility, newest created first; another owner's stay out.
-    const mine = await allPages((cursor) => catalog.listMine("user-1", { limit: 2, cursor: cursor ?? undefined }));
+    const mine = await allPages((cursor) =>
+      catalog.queries.listMine("user-1", { limit: 2, cursor: cursor ?? undefined }),
+    );
     expect(mine).toEqual([...made].reverse().map((v) => v.id));
-    expect(await allPages((cursor) => catalog.listMine("user-2", { limit: 2, cursor: cursor ?? undefined }))).toEqual([
-      others.id,
-    ]);
+    expect(
+      await allPages((cursor) => catalog.queries.listMine("user-2", { limit: 2, cursor: cursor ?? undefined })),
+    ).toEqual([others.id]);
     // A list cursor is no cursor of listMine (and the other way round).
-    const listCursor = (await catalog.list({ limit: 1 })).nextCursor as string;
-    await expect(catalog.listMine("user-1", { limit: 1, cursor: listCursor })).rejects.toThrow("invalid cursor");
-    const mineCursor = (await catalog.listMine("user-1", { limit: 1 })).nextCursor as string;
-    await expect(catalog.list({ limit: 1, cursor: mineCursor })).rejects.toThrow("invalid cursor");
+    const listCursor = (await catalog.queries.list({ limit: 1 })).nextCursor as string;
+    await expect(catalog.queries.listMine("user-1", { limit: 1, cursor: listCursor })).rejects.toThrow(
+      "invalid cursor",
+    );
+    const mineCursor = (await catalog.queries.listMine("user-1", { limit: 1 })).nextCursor as string;
+    await expect(catalog.queries.list({ limit: 1, cursor: mineCursor })).rejects.toThrow("invalid cursor");
   });
 
   it("suggests READY titles by prefix, case-insensitively, most viewed first", async () => {
@@ -432,11 +456,11 @@ function suite(engine: TestEngine) {
     await makeReady({ title: "Cooking pasta", viewCount: 1 });
     await makeReady({ title: "Baking 100% bread" });
     await makeVideo({ title: "Cooking in progress" });
-    expect(await catalog.suggest("cook", 8)).toEqual(["cooking rice", "Cooking pasta"]);
-    expect(await catalog.suggest("COOKING P", 8)).toEqual(["Cooking pasta"]);
-    expect(await catalog.suggest("baking 100%", 8)).toEqual(["Baking 100% bread"]);
-    expect(await catalog.suggest("%", 8)).toEqual([]);
-    expect(await catalog.suggest("zzz", 8)).toEqual([]);
+    expect(await catalog.queries.suggest("cook", 8)).toEqual(["cooking rice", "Cooking pasta"]);
+    expect(await catalog.queries.suggest("COOKING P", 8)).toEqual(["Cooking pasta"]);
+    expect(await catalog.queries.suggest("baking 100%", 8)).toEqual(["Baking 100% bread"]);
+    expect(await catalog.queries.suggest("%", 8)).toEqual([]);
+    expect(await catalog.queries.suggest("zzz", 8)).toEqual([]);
   });
 
   it("counts a view once per session, forgets the oldest sessions past maxSessions, and writes the counts", async () => {
@@ -445,39 +469,39 @@ function suite(engine: TestEngine) {
       await makeReady({ title: "b" }),
       await makeReady({ title: "c" }),
     ];
-    const views = new CatalogService(t.db.prisma, { views: new ViewCounter(t.db.prisma, { maxSessions: 2 }) });
-    expect(views.recordView(a.id, "s1")).toBe(true);
-    expect(views.recordView(a.id, "s1")).toBe(false);
-    expect(views.recordView(b.id, "s2")).toBe(true);
+    const views = createCatalog(t.db.prisma, { views: new ViewCounter(t.db.prisma, { maxSessions: 2 }) });
+    expect(views.queries.recordView(a.id, "s1")).toBe(true);
+    expect(views.queries.recordView(a.id, "s1")).toBe(false);
+    expect(views.queries.recordView(b.id, "s2")).toBe(true);
     // A third session pushes out the least recently seen one (a/s1), which then counts again.
-    expect(views.recordView(c.id, "s3")).toBe(true);
-    expect(views.recordView(a.id, "s1")).toBe(true);
-    expect(views.recordView(c.id, "s3")).toBe(false);
-    await views.flushViews();
-    const counts = await Promise.all([a, b, c].map(async (v) => Number((await catalog.get(v.id))?.viewCount)));
+    expect(views.queries.recordView(c.id, "s3")).toBe(true);
+    expect(views.queries.recordView(a.id, "s1")).toBe(true);
+    expect(views.queries.recordView(c.id, "s3")).toBe(false);
+    await views.queries.flushViews();
+    const counts = await Promise.all([a, b, c].map(async (v) => Number((await catalog.queries.get(v.id))?.viewCount)));
     expect(counts).toEqual([2, 1, 1]);
   });
 
   it("update stores tags trimmed, lower-case and without duplicates", async () => {
     const v = await makeReady({ title: "Tagged" });
-    const u = await catalog.update(v.id, { tags: [" Cats ", "cats", "Funny", ""] });
+    const u = await catalog.edits.update(v.id, { tags: [" Cats ", "cats", "Funny", ""] });
     expect(u?.tags).toEqual(["cats", "funny"]);
-    expect((await catalog.list({ limit: 5, tags: ["funny"] })).items.map((x) => x.id)).toEqual([v.id]);
+    expect((await catalog.queries.list({ limit: 5, tags: ["funny"] })).items.map((x) => x.id)).toEqual([v.id]);
   });
 
   it("update changes title/description; delete returns the row once", async () => {
     const v = await makeVideo({ title: "Old" });
-    const u = await catalog.update(v.id, { title: "New" });
+    const u = await catalog.edits.update(v.id, { title: "New" });
     expect(u?.title).toBe("New");
     expect(u?.description).toBe("");
-    expect(await catalog.update(randomUUID(), { title: "x" })).toBeNull();
-    expect(await catalog.update("bad", { title: "x" })).toBeNull();
-    const d = await catalog.delete(v.id);
+    expect(await catalog.edits.update(randomUUID(), { title: "x" })).toBeNull();
+    expect(await catalog.edits.update("bad", { title: "x" })).toBeNull();
+    const d = await catalog.edits.delete(v.id);
     expect(d?.id).toBe(v.id);
-    expect(await catalog.delete(v.id)).toBeNull();
-    expect(await catalog.get(v.id)).toBeNull();
+    expect(await catalog.edits.delete(v.id)).toBeNull();
+    expect(await catalog.queries.get(v.id)).toBeNull();
   });
 }
 
-describe("CatalogService (embedded PostgreSQL)", () => suite("embedded"));
-describeWith("postgres", postgresMissing, "CatalogService (PostgreSQL)", () => suite("postgres"));
+describe("Catalog (embedded PostgreSQL)", () => suite("embedded"));
+describeWith("postgres", postgresMissing, "Catalog (PostgreSQL)", () => suite("postgres"));

@@ -1,0 +1,138 @@
+import type { Prisma, Video } from "../generated/prisma/client.js";
+import type { Visibility } from "../generated/prisma/enums.js";
+import {
+  type CatalogFilters,
+  type Cursor,
+  decodeCursor,
+  encodeCursor,
+  isUuid,
+  keyOf,
+  type ListSort,
+  listQuery,
+  type SearchSort,
+  searchQuery,
+  suggestionsQuery,
+} from "./catalog-query.js";
+import type { Page, VideoRepository } from "./video-repository.js";
+import type { ViewCounter } from "./view-counter.js";
+
+export interface ListOptions extends CatalogFilters {
+  limit: number;
+  cursor?: string | null;
+  sort?: ListSort;
+}
+
+export interface SearchOptions extends CatalogFilters {
+  q: string;
+  limit: number;
+  cursor?: string | null;
+  /** Default relevance. */
+  sort?: SearchSort;
+}
+
+/** Reads of the catalog — list, search, suggestions, one video, an owner's videos — and view counts. */
+export class CatalogQueries {
+  constructor(
+    private readonly videos: VideoRepository,
+    private readonly views: ViewCounter,
+  ) {}
+
+  /** One video by id (any status), through the cache. */
+  get(id: string): Promise<Video | null> {
+    return this.videos.get(id);
+  }
+
+  /** A video's visibility (null: no such video), for media delivery. */
+  async visibilityOf(id: string): Promise<Visibility | null> {
+    if (!isUuid(id)) return null;
+    // Through the cache: every media request asks, and every change invalidates it.
+    return (await this.videos.get(id))?.visibility ?? null;
+  }
+
+  /** Every video of one owner, any status, newest first, keyset-paginated on createdAt then id. */
+  async listMine(ownerId: string, options: { limit: number; cursor?: string }): Promise<Page> {
+    const where: Prisma.VideoWhereInput = { ownerId };
+    if (options.cursor) {
+      const c = decodeCursor(options.cursor, "m", "newest");
+      const at = new Date(c.k);
+      where.OR = [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: c.i } }];
+    }
+    const rows = await this.videos.prisma.video.findMany({
+      where,
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      take: options.limit + 1,
+    });
+    const items = rows.slice(0, options.limit);
+    const last = items.at(-1);
+    const nextCursor =
+      rows.length > options.limit && last
+        ? encodeCursor({ m: "m", s: "newest", k: last.createdAt.getTime(), i: last.id })
+        : null;
+    return { items, nextCursor };
+  }
+
+  /**
+   * READY videos in `sort` order (newest first by default), keyset-paginated over the
+   * matching (status, key, id) index: every page costs what the first one does.
+   */
+  list(options: ListOptions): Promise<Page> {
+    return this.videos.page({ m: "l", ...options }, () => this.loadList(options));
+  }
+
+  private async loadList(options: ListOptions): Promise<Page> {
+    const sort = options.sort ?? "newest";
+    const after = options.cursor ? decodeCursor(options.cursor, "l", sort) : null;
+    const rows = await this.videos.prisma.$queryRaw<Video[]>(
+      listQuery({ sort, filters: options, after, take: options.limit + 1 }),
+    );
+    const items = rows.slice(0, options.limit);
+    const last = items.at(-1);
+    const nextCursor =
+      rows.length > options.limit && last ? encodeCursor({ m: "l", s: sort, k: keyOf(sort, last), i: last.id }) : null;
+    return { items, nextCursor };
+  }
+
+  /**
+   * Full-text search over the weighted title + description vector, plus trigram word
+   * similarity on titles so a misspelt word still finds its video; READY only. Candidates come
+   * from the indexes and only they are ranked (see searchQuery).
+   */
+  search(options: SearchOptions): Promise<Page> {
+    return this.videos.page({ m: "s", ...options }, () => this.loadSearch(options));
+  }
+
+  private async loadSearch(options: SearchOptions): Promise<Page> {
+    const sort = options.sort ?? "relevance";
+    const after: Cursor | null = options.cursor ? decodeCursor(options.cursor, "s", sort) : null;
+    const q = options.q.trim();
+    if (!q) return { items: [], nextCursor: null };
+    const rows = await this.videos.prisma.$queryRaw<(Video & { sortKey: number })[]>(
+      searchQuery({ q, sort, filters: options, after, take: options.limit + 1 }),
+    );
+    const items = rows.slice(0, options.limit).map(({ sortKey: _k, ...v }) => v as Video);
+    const last = rows[options.limit - 1];
+    const nextCursor =
+      rows.length > options.limit && last ? encodeCursor({ m: "s", s: sort, k: last.sortKey, i: last.id }) : null;
+    return { items, nextCursor };
+  }
+
+  /** Up to `limit` distinct READY titles starting with `prefix` (search-box typeahead). */
+  async suggest(prefix: string, limit: number): Promise<string[]> {
+    const p = prefix.trim();
+    if (!p) return [];
+    const rows = await this.videos.prisma.$queryRaw<{ title: string }[]>(suggestionsQuery(p, limit));
+    return rows.map((r) => r.title);
+  }
+
+  /** Counts a view of `id` for playback session `session` (once per session); written by flushViews. */
+  recordView(id: string, session: string): boolean {
+    return this.views.record(id, session);
+  }
+
+  /** Writes the pending view counts in one statement. */
+  async flushViews(): Promise<void> {
+    const ids = await this.views.flush();
+    // Counts change constantly: cached rows keep theirs until evicted, except here, in-process.
+    for (const id of ids) this.videos.forget(id);
+  }
+}

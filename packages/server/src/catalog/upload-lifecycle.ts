@@ -1,0 +1,125 @@
+import type { VideoUploaded } from "@reelkit/core";
+import type { Video } from "../generated/prisma/client.js";
+import { isUuid } from "./catalog-query.js";
+import type { VideoRepository } from "./video-repository.js";
+
+export interface CreateForUploadInput {
+  videoId: string;
+  uploadId: string;
+  title: string;
+  description: string;
+  filename: string | null;
+  ownerId?: string | null;
+  /** The upload token the upload was created with, if any. */
+  uploadTokenId?: string | null;
+}
+
+/** Who created an upload: its owner, and the upload token used, if any. */
+export interface UploadCreator {
+  ownerId: string | null;
+  uploadTokenId: string | null;
+}
+
+export interface FinishUploadInput {
+  sourceKey: string;
+  sourceSize: bigint | number;
+}
+
+export interface FinishUploadResult {
+  video: Video;
+  /** False when the video had already left UPLOADING (a repeated finish): nothing was queued. */
+  queued: boolean;
+}
+
+/**
+ * A video's life while its bytes arrive: created with its tus upload (UPLOADING), finished into
+ * the queue with its `video.uploaded` outbox row in one transaction, failed when it expires,
+ * removed when its client cancels. The upload routes and the completion sweeps need only this.
+ */
+export class UploadLifecycle {
+  constructor(private readonly videos: VideoRepository) {}
+
+  private get prisma() {
+    return this.videos.prisma;
+  }
+
+  /** Creates the UPLOADING row for a new tus upload; repeating it returns the existing row. */
+  async createForUpload(input: CreateForUploadInput): Promise<Video> {
+    const video = await this.prisma.video.upsert({
+      where: { id: input.videoId },
+      create: {
+        id: input.videoId,
+        uploadId: input.uploadId,
+        title: input.title,
+        description: input.description,
+        filename: input.filename,
+        ownerId: input.ownerId ?? null,
+        uploadTokenId: input.uploadTokenId ?? null,
+      },
+      update: {},
+    });
+    await this.videos.changed(video);
+    return video;
+  }
+
+  /**
+   * UPLOADING -> QUEUED with a new attempt and its `video.uploaded` outbox row, in one
+   * transaction, so a finished upload always gets its event. Repeating it changes nothing.
+   */
+  async finishUpload(videoId: string, input: FinishUploadInput): Promise<FinishUploadResult | null> {
+    if (!isUuid(videoId)) return null;
+    const result = await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.video.updateMany({
+        where: { id: videoId, status: "UPLOADING" },
+        data: {
+          status: "QUEUED",
+          attempt: { increment: 1 },
+          progress: 0,
+          sourceKey: input.sourceKey,
+          sourceSize: BigInt(input.sourceSize),
+          failureReason: null,
+        },
+      });
+      const video = await tx.video.findUnique({ where: { id: videoId } });
+      if (!video) return null;
+      if (count === 0) return { video, queued: false };
+      const payload: VideoUploaded = { videoId, attempt: video.attempt, sourceKey: input.sourceKey };
+      await tx.outbox.create({ data: { topic: "video.uploaded", key: videoId, payload: { ...payload } } });
+      return { video, queued: true };
+    });
+    if (result?.queued) await this.videos.changed(result.video);
+    return result;
+  }
+
+  /** UPLOADING -> FAILED with a reason (an upload that can no longer finish); null when not UPLOADING. */
+  failUpload(videoId: string, reason: string): Promise<Video | null> {
+    return this.videos.updateWhere(videoId, { status: "UPLOADING" }, { status: "FAILED", failureReason: reason });
+  }
+
+  /** Removes the video of an upload its client cancelled; a video past UPLOADING is kept. */
+  async cancelUpload(videoId: string): Promise<boolean> {
+    if (!isUuid(videoId)) return false;
+    const { count } = await this.prisma.video.deleteMany({ where: { id: videoId, status: "UPLOADING" } });
+    if (count > 0) await this.videos.changed({ id: videoId, status: null });
+    return count > 0;
+  }
+
+  /** Owner and upload token of the video created for a tus upload; null when there is none. */
+  uploadCreator(uploadId: string): Promise<UploadCreator | null> {
+    return this.prisma.video.findUnique({ where: { uploadId }, select: { ownerId: true, uploadTokenId: true } });
+  }
+
+  /** How many uploads of this owner have not finished yet (the per-user cap). */
+  countUploading(ownerId: string): Promise<number> {
+    return this.prisma.video.count({ where: { ownerId, status: "UPLOADING" } });
+  }
+
+  /** Videos still waiting for their upload to finish (id, tus upload id, creation time), oldest first. */
+  listUploading(): Promise<{ id: string; uploadId: string | null; createdAt: Date }[]> {
+    return this.prisma.video.findMany({
+      where: { status: "UPLOADING" },
+      select: { id: true, uploadId: true, createdAt: true },
+      orderBy: { createdAt: "asc" },
+    });
+  }
+}

@@ -1,0 +1,54 @@
+import { Prisma, type Video } from "../generated/prisma/client.js";
+import type { Visibility } from "../generated/prisma/enums.js";
+import { isUuid } from "./catalog-query.js";
+import type { VideoRepository } from "./video-repository.js";
+
+export interface UpdateInput {
+  title?: string;
+  description?: string;
+  visibility?: Visibility;
+  tags?: string[];
+}
+
+/** An owner's edits: details and visibility, and deletion (the caller removes the media). */
+export class VideoEdits {
+  constructor(private readonly videos: VideoRepository) {}
+
+  async update(id: string, input: UpdateInput): Promise<Video | null> {
+    if (!isUuid(id)) return null;
+    const data: Prisma.VideoUpdateInput = {};
+    if (input.title !== undefined) data.title = input.title;
+    if (input.description !== undefined) data.description = input.description;
+    if (input.visibility !== undefined) data.visibility = input.visibility;
+    if (input.tags !== undefined) data.tags = normalizeTags(input.tags);
+    return this.orNullWhenMissing(async () => {
+      const video = await this.videos.prisma.video.update({ where: { id }, data });
+      await this.videos.changed(video);
+      return video;
+    });
+  }
+
+  /** Deletes the row; returns what was deleted (the caller removes its media) or null. */
+  async delete(id: string): Promise<Video | null> {
+    if (!isUuid(id)) return null;
+    return this.orNullWhenMissing(async () => {
+      const video = await this.videos.prisma.video.delete({ where: { id } });
+      await this.videos.changed({ id, status: null });
+      return video;
+    });
+  }
+
+  private async orNullWhenMissing(write: () => Promise<Video>): Promise<Video | null> {
+    try {
+      return await write();
+    } catch (err) {
+      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2025") return null;
+      throw err;
+    }
+  }
+}
+
+/** Tags as stored: trimmed, lower-case, without duplicates or empties, in the given order. */
+export function normalizeTags(tags: string[]): string[] {
+  return [...new Set(tags.map((t) => t.trim().toLowerCase()).filter(Boolean))];
+}

@@ -1,0 +1,82 @@
+import { Prisma, type PrismaClient, type Video } from "../generated/prisma/client.js";
+import { isUuid, VIDEO_COLUMNS } from "./catalog-query.js";
+import type { VideoCache } from "./video-cache.js";
+import type { VideoChange, VideoChanges } from "./video-changes.js";
+
+/** One page of a list or search, with the cursor of the next one. */
+export interface Page {
+  items: Video[];
+  nextCursor: string | null;
+}
+
+/** Only these statuses may still change through transcoder events; READY/FAILED are final. */
+export const ACTIVE = ["QUEUED", "PROCESSING"] as const;
+
+/**
+ * Prisma access to the `video` table, shared by the catalog's parts: the cached read by id, the
+ * cached public pages, and conditional updates that return the row. Every write made through it
+ * is published on the change stream once it has committed; the cache listens there, so a write
+ * on any instance drops what every instance cached.
+ */
+export class VideoRepository {
+  constructor(
+    readonly prisma: PrismaClient,
+    private readonly changes: VideoChanges,
+    private readonly cache: VideoCache<Page> | null = null,
+  ) {
+    if (cache) changes.subscribe((change) => cache.invalidate(change?.id ?? null));
+  }
+
+  /** One video by id (any status), through the cache when there is one; raw SQL, the hottest read. */
+  async get(id: string): Promise<Video | null> {
+    if (!isUuid(id)) return null;
+    const load = async () => {
+      const rows = await this.prisma.$queryRaw<Video[]>(
+        Prisma.sql`SELECT ${VIDEO_COLUMNS} FROM "video" v WHERE v."id" = ${id}::uuid`,
+      );
+      return rows[0] ?? null;
+    };
+    return this.cache ? this.cache.getOrLoad(id, load) : load();
+  }
+
+  /** Public pages are the same for every caller: the hottest of them come from the cache. */
+  page(query: object, load: () => Promise<Page>): Promise<Page> {
+    return this.cache ? this.cache.getOrLoadPage(JSON.stringify(query), load) : load();
+  }
+
+  /**
+   * `data` on video `id` where `where` also holds (a status or attempt guard, so duplicate and
+   * stale events are no-ops): the row after it, published, or null when nothing matched.
+   */
+  async updateWhere(
+    id: string,
+    where: Prisma.VideoWhereInput,
+    data: Prisma.VideoUpdateManyMutationInput,
+  ): Promise<Video | null> {
+    if (!isUuid(id)) return null;
+    const { count } = await this.prisma.video.updateMany({ where: { ...where, id }, data });
+    if (count === 0) return null;
+    const video = await this.prisma.video.findUnique({ where: { id } });
+    if (video) await this.changed(video);
+    return video;
+  }
+
+  /**
+   * Announces a committed change: drops the video from this instance's cache at once (its own
+   * next read must not wait for the round trip) and tells every instance, this one included.
+   */
+  async changed(change: VideoChange): Promise<void> {
+    this.cache?.invalidate(change.id);
+    await this.changes.publish({ id: change.id, status: change.status });
+  }
+
+  /** Drops a video from this instance's cache only (view counts, which change too often to announce). */
+  forget(id: string): void {
+    this.cache?.invalidate(id);
+  }
+
+  /** Resolves when the database answers a query (readiness). */
+  async ping(): Promise<void> {
+    await this.prisma.$queryRaw`SELECT 1`;
+  }
+}
