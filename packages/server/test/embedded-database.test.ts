@@ -142,6 +142,34 @@ describe("embedded database process", () => {
     expect((await fetch(`${server.base}/readyz`)).status).toBe(200);
   }, 180_000);
 
+  it("fails /healthz, then exits non-zero, when its database cannot come back", async () => {
+    const dataDir = path.join(work, "unrecoverable");
+    const server = await ServerProcess.start({ env: { REELKIT_DATA_DIR: dataDir, PORT: "0" } });
+    servers.push(server);
+    const exited = new Promise<number | null>((resolve) => server.child.once("exit", (code) => resolve(code)));
+    process.kill(await postmasterPid(dataDir), "SIGKILL");
+    // No longer a data directory: every restart fails.
+    await fs.rm(path.join(dataDir, "db", "PG_VERSION"));
+
+    let health: { status: number; body: { error?: { code: string } } } | null = null;
+    const deadline = Date.now() + 40_000;
+    while (Date.now() < deadline) {
+      const res = await fetch(`${server.base}/healthz`).catch(() => null);
+      if (res && res.status !== 200) {
+        health = { status: res.status, body: await res.json() };
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(health, server.recentLog()).toMatchObject({
+      status: 503,
+      body: { error: { code: "DATABASE_UNAVAILABLE" } },
+    });
+    expect(await exited).toBe(1);
+    expect(server.recentLog()).toContain("could not be restarted");
+    expect(server.recentLog()).not.toContain("forced exit");
+  }, 120_000);
+
   it("refuses a catalog written by the former PGlite engine, naming the directory", async () => {
     const dataDir = path.join(work, "pglite");
     await fs.mkdir(path.join(dataDir, "db"), { recursive: true });
