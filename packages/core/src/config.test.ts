@@ -27,6 +27,19 @@ describe("loadConfig", () => {
     });
   });
 
+  it("reads REELKIT_METRICS_TOKEN (unset: null) and rejects a short or spaced one", () => {
+    expect(loadConfig({}).metricsToken).toBeNull();
+    expect(loadConfig({ REELKIT_METRICS_TOKEN: "s3cr3t-metrics-token-0123" }).metricsToken).toBe(
+      "s3cr3t-metrics-token-0123",
+    );
+    expect(() => loadConfig({ REELKIT_METRICS_TOKEN: "short" })).toThrow(
+      new ConfigError("REELKIT_METRICS_TOKEN", "must be at least 16 characters"),
+    );
+    expect(() => loadConfig({ REELKIT_METRICS_TOKEN: "with a space in the token" })).toThrow(
+      "REELKIT_METRICS_TOKEN: must be printable ASCII without spaces",
+    );
+  });
+
   it("reads the delivery settings and rejects bad ones naming the variable", () => {
     const config = loadConfig({
       REELKIT_TRANSCODER: "off",

@@ -71,6 +71,11 @@ export interface Config {
    * again by the sweep (the job queue knows exactly which jobs are owned and needs no timeout).
    */
   staleJobSeconds: number;
+  /**
+   * Bearer token `/metrics` requires (of every client, loopback included) when set; when null,
+   * `/metrics` answers loopback clients only.
+   */
+  metricsToken: string | null;
   /** Signs sessions, tokens and media URLs; generated into `<dataDir>/secret` when null (never in production). */
   secret: string | null;
   /** The server's own public origin (sign-in callbacks); taken from each request's Host when null. */
@@ -140,6 +145,7 @@ const KNOWN = new Set([
   "REELKIT_JOB_BACKOFF",
   "REELKIT_JOB_LEASE",
   "REELKIT_STALE_JOB_AFTER",
+  "REELKIT_METRICS_TOKEN",
   "REELKIT_STORAGE",
   // read by the `reelkit` CLI of @reelkit/sdk, not by the server
   "REELKIT_URL",
@@ -153,6 +159,16 @@ const KNOWN = new Set([
   "REELKIT_S3_PORT",
   "REELKIT_CACHE_DIR",
 ]);
+
+/** A bearer token: long enough not to be guessed, and only characters a header carries as-is. */
+function parseMetricsToken(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  if (raw.length < 16) throw new ConfigError("REELKIT_METRICS_TOKEN", "must be at least 16 characters");
+  if (!/^[\x21-\x7e]+$/.test(raw)) {
+    throw new ConfigError("REELKIT_METRICS_TOKEN", "must be printable ASCII without spaces");
+  }
+  return raw;
+}
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -426,5 +442,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jobBackoffMs: parseDuration("REELKIT_JOB_BACKOFF", get("REELKIT_JOB_BACKOFF") ?? "2s") * 1000,
     jobLeaseMs: parseDuration("REELKIT_JOB_LEASE", get("REELKIT_JOB_LEASE") ?? "30s") * 1000,
     staleJobSeconds: parseDuration("REELKIT_STALE_JOB_AFTER", get("REELKIT_STALE_JOB_AFTER") ?? "15m"),
+    metricsToken: parseMetricsToken(get("REELKIT_METRICS_TOKEN")),
   };
 }

@@ -14,4 +14,5 @@ export * from "./config.js";
 export * from "./events.js";
 export * from "./logger.js";
 export * from "./metrics.js";
+export * from "./metrics-access.js";
 export * from "./storage/index.js";

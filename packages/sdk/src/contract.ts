@@ -235,6 +235,7 @@ export const ERROR_CODES = [
   "UPLOAD_TOKEN_USED",
   "CONFLICT",
   "NOT_READY",
+  "DATABASE_UNAVAILABLE",
   "INTERNAL",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

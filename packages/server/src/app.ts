@@ -19,12 +19,13 @@ import type { OutboxRepository } from "./catalog/outbox.js";
 import { AccessLog } from "./http/access-log.js";
 import { apiKeyRoutes } from "./http/api-key-routes.js";
 import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_METHODS } from "./http/cors.js";
+import { registerDatabaseGate } from "./http/database-gate.js";
 import { demoRoutes } from "./http/demo-routes.js";
 import { BODY_LIMIT, errorShapeOptions, registerErrorHandlers } from "./http/errors.js";
 import { registerMetrics } from "./http/metrics-routes.js";
 import { registerOpenApi } from "./http/openapi.js";
 import { registerSecurityHeaders } from "./http/security-headers.js";
-import { systemRoutes } from "./http/system-routes.js";
+import { type DatabaseState, systemRoutes } from "./http/system-routes.js";
 import { buildValidator } from "./http/validation.js";
 import { videoRoutes } from "./http/video-routes.js";
 import { mediaRoutes } from "./media/media-routes.js";
@@ -49,6 +50,8 @@ export interface AppDeps {
   uploadLocker?: Locker;
   /** Prometheus metrics served at `/metrics`; a fresh registry when absent. */
   metrics?: Metrics;
+  /** The supervised embedded database's state: API requests get 503 at once while it restarts. */
+  databaseState?: DatabaseState;
 }
 
 /** Builds the Reelkit HTTP app with every route registered and no port bound. */
@@ -98,9 +101,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     strictPreflight: false,
   });
 
+  if (deps.databaseState) registerDatabaseGate(app, deps.databaseState);
+
   await registerOpenApi(app);
-  registerMetrics(app, metrics);
-  await app.register(systemRoutes, { storage, database: deps.catalog, bus: deps.bus });
+  registerMetrics(app, metrics, config.metricsToken);
+  await app.register(systemRoutes, {
+    storage,
+    database: deps.catalog,
+    bus: deps.bus,
+    databaseState: deps.databaseState,
+  });
   const catalogForMedia = deps.catalog;
   await app.register(mediaRoutes, {
     storage,

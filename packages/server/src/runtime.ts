@@ -17,6 +17,7 @@ import { type Catalog, createCatalog } from "./catalog/catalog.js";
 import { OutboxRepository } from "./catalog/outbox.js";
 import { VideoCache } from "./catalog/video-cache.js";
 import { type Database, openDatabase } from "./db/database.js";
+import type { RestartPolicy } from "./db/restart-policy.js";
 import { type ServerWork, startServerWork } from "./server-work.js";
 import { PostgresLocker } from "./uploads/postgres-locker.js";
 
@@ -45,6 +46,13 @@ export interface RuntimeOptions {
   createBus?: (config: Config, db: Database, logger: Logger) => Promise<RuntimeBus> | RuntimeBus;
   /** In-flight requests get this long to finish after a stop before their connections are closed. */
   requestGraceMs?: number;
+  /**
+   * The embedded database exited and could not be restarted: the process should exit non-zero
+   * so that its service manager restarts it (see `bin.ts`).
+   */
+  onDatabaseLost?: (err: Error) => void;
+  /** Restarts of the embedded database after an unexpected exit (default DEFAULT_RESTART_POLICY). */
+  databaseRestart?: RestartPolicy | false;
 }
 
 /**
@@ -59,7 +67,10 @@ export async function createEmbeddedRuntime(
   const opts: RuntimeOptions = "info" in options ? { logger: options as Logger } : (options as RuntimeOptions);
   const log = opts.logger ?? createLogger(config, "reelkit-server");
   const storage = await createStorage(config);
-  const db = await openDatabase(config, log);
+  const db = await openDatabase(config, log, {
+    restart: opts.databaseRestart,
+    onDatabaseLost: opts.onDatabaseLost,
+  });
   const { bus, owns } = await (opts.createBus ?? createRuntimeBus)(config, db, log);
   const catalog = createCatalog(db.prisma, { cache: new VideoCache(), feed: db.changes });
   // View counts are written in batches; the last batch at shutdown.
@@ -88,7 +99,18 @@ export async function createEmbeddedRuntime(
   }
   const work = await startServerWork({ config, catalog, outbox, bus, busOwns: owns, logger: log });
   const auth = new AuthService({ config, prisma: db.prisma, secret: await resolveSecret(config), logger: log });
-  const app = await buildApp({ config, logger: log, storage, catalog, auth, bus, outbox, uploadLocker, metrics });
+  const app = await buildApp({
+    config,
+    logger: log,
+    storage,
+    catalog,
+    auth,
+    bus,
+    outbox,
+    uploadLocker,
+    metrics,
+    databaseState: db,
+  });
   let closingStep: string | null = null;
   let closing: Promise<void> | null = null;
   const step = async (name: string, fn: () => Promise<unknown>) => {

@@ -22,7 +22,9 @@ export async function createQueueBus(
   const store = new SqlJobStore(db.prisma);
   const log = logger?.child({ name: "reelkit-bus" });
   const wakeups = new PostgresChangeFeed(db.url, log, JOB_CHANNEL);
-  await wakeups.start().catch((err) => log?.warn({ err }, "could not listen for jobs; consumers poll for them"));
+  await wakeups
+    .start()
+    .catch((err) => log?.warn({ err }, "could not listen for jobs yet; consumers poll for them until it does"));
   const bus = new QueueBus({
     store,
     logger: log,

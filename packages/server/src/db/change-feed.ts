@@ -40,6 +40,8 @@ export class InProcessChangeFeed implements ChangeFeed {
 }
 
 export const CHANGE_CHANNEL = "reelkit_catalog";
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5_000;
 
 /**
  * PostgreSQL LISTEN/NOTIFY on one dedicated connection: NOTIFY reaches every listening session
@@ -52,6 +54,8 @@ export class PostgresChangeFeed implements ChangeFeed {
   private closed = false;
   private connecting: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** Whether a connection listened before: a later one may have missed changes. */
+  private listenedBefore = false;
 
   constructor(
     private readonly url: string,
@@ -62,9 +66,17 @@ export class PostgresChangeFeed implements ChangeFeed {
     this.events.setMaxListeners(0);
   }
 
-  /** Connects and listens; resolves once NOTIFYs are being received. */
+  /**
+   * Connects and listens; resolves once NOTIFYs are being received. When that fails, rejects
+   * and keeps trying in the background (listeners hear `null` once it listens).
+   */
   async start(): Promise<void> {
-    await this.connect();
+    try {
+      await this.connect();
+    } catch (err) {
+      this.retry(RETRY_FIRST_MS);
+      throw err;
+    }
   }
 
   private connect(): Promise<void> {
@@ -78,9 +90,22 @@ export class PostgresChangeFeed implements ChangeFeed {
         this.reconnect(client);
       });
       client.on("end", () => this.reconnect(client));
-      await client.connect();
-      await client.query(`LISTEN ${this.channel}`);
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${this.channel}`);
+      } catch (err) {
+        client.removeAllListeners("end");
+        await client.end().catch(() => {});
+        throw err;
+      }
+      if (this.closed) {
+        await client.end().catch(() => {});
+        return;
+      }
       this.client = client;
+      // Whatever was announced while no connection listened was not heard.
+      if (this.listenedBefore) this.events.emit("change", null);
+      this.listenedBefore = true;
     })().finally(() => {
       this.connecting = null;
     });
@@ -92,16 +117,19 @@ export class PostgresChangeFeed implements ChangeFeed {
     this.client = null;
     dead.removeAllListeners("end");
     dead.end().catch(() => {});
-    const attempt = (delay: number) => {
-      this.retryTimer = setTimeout(() => {
-        if (this.closed) return;
-        this.connect().then(
-          () => this.events.emit("change", null),
-          () => attempt(Math.min(delay * 2, 5_000)),
-        );
-      }, delay);
-    };
-    attempt(100);
+    this.retry(RETRY_FIRST_MS);
+  }
+
+  /** Tries to listen again after `delay`, backing off, until it listens or the feed is closed. */
+  private retry(delay: number): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      // Reconnected in the meantime (by `publish`): one connection is enough.
+      if (this.closed || this.client) return;
+      this.connect().catch(() => this.retry(Math.min(delay * 2, RETRY_MAX_MS)));
+    }, delay);
+    this.retryTimer.unref();
   }
 
   async publish(id: string): Promise<void> {

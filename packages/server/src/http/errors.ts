@@ -3,6 +3,7 @@ import type { Socket } from "node:net";
 import type { ErrorCode } from "@reelkit/sdk/contract";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import FindMyWay from "find-my-way";
+import { isDatabaseUnreachable } from "../db/database-errors.js";
 
 /** An error that the API shows to clients as `{ error: { code, message } }` with its status. */
 export class ApiError extends Error {
@@ -10,11 +11,16 @@ export class ApiError extends Error {
     readonly statusCode: number,
     readonly code: ErrorCode,
     message: string,
+    /** Sent as `Retry-After`: when trying again makes sense. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = "ApiError";
   }
 }
+
+/** How long a client should wait before retrying a request the database could not serve. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
 
 /** The error catalogue: one named constructor per client-visible failure. */
 export const errors = {
@@ -62,6 +68,13 @@ export const errors = {
     new ApiError(409, "UPLOAD_TOKEN_USED", "This upload token has already created its upload; mint a new one"),
   uploadLimitReached: (max: number) =>
     new ApiError(429, "UPLOAD_LIMIT_REACHED", `At most ${max} unfinished uploads at once; finish or cancel one first`),
+  databaseUnavailable: () =>
+    new ApiError(
+      503,
+      "DATABASE_UNAVAILABLE",
+      "The database is unavailable for a moment; try again shortly",
+      DATABASE_RETRY_AFTER_SECONDS,
+    ),
   internal: () => new ApiError(500, "INTERNAL", "Internal server error"),
 };
 
@@ -151,6 +164,7 @@ export function registerErrorHandlers(app: FastifyInstance): void {
     // as QUERY): the missing route or method is the answer, not the body.
     if (request.is404) return notFound(request, reply);
     if (err instanceof ApiError) {
+      if (err.retryAfterSeconds !== undefined) reply.header("retry-after", String(err.retryAfterSeconds));
       return reply.status(err.statusCode).send(errorBody(err.code, err.message));
     }
     const fe = err as FastifyError;
@@ -158,6 +172,13 @@ export function registerErrorHandlers(app: FastifyInstance): void {
       return reply.status(400).send(errorBody("VALIDATION_FAILED", fe.message));
     }
     const status = typeof fe.statusCode === "number" ? fe.statusCode : 500;
+    if (status >= 500 && isDatabaseUnreachable(err)) {
+      // Down or restarting (embedded or DATABASE_URL): a retry later may well succeed.
+      request.log.warn({ err: { message: fe.message, code: fe.code } }, "database unavailable");
+      const unavailable = errors.databaseUnavailable();
+      reply.header("retry-after", String(unavailable.retryAfterSeconds));
+      return reply.status(503).send(errorBody(unavailable.code, unavailable.message));
+    }
     if (status >= 500) {
       request.log.error({ err }, "request failed");
       return reply.status(500).send(errorBody("INTERNAL", "Internal server error"));

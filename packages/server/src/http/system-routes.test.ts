@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { LocalStorage, loadConfig } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { testAuth } from "../../test/auth.js";
 import { buildApp } from "../app.js";
 import { createCatalog } from "../catalog/catalog.js";
@@ -86,6 +86,96 @@ describe("/healthz and /readyz", () => {
     expect(res.statusCode).toBe(503);
     expect(res.json().error.message).toMatch(/^Not ready \(storage: /);
     expect(res.json().error.message).not.toMatch(/database/);
+  });
+});
+
+describe("/readyz caching", () => {
+  it("probes storage once for calls within its window, again after it", async () => {
+    const storage = new LocalStorage(path.join(tdb.dataDir, "media"));
+    const put = storage.put.bind(storage);
+    let puts = 0;
+    storage.put = (...args: Parameters<typeof put>) => {
+      puts++;
+      return put(...args);
+    };
+    app = await buildApp({
+      config: config(),
+      storage,
+      catalog: createCatalog(tdb.db.prisma),
+      auth: testAuth(tdb.db.prisma, config()),
+    });
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const [a, b] = await Promise.all([app.inject({ url: "/readyz" }), app.inject({ url: "/readyz" })]);
+      const c = await app.inject({ url: "/readyz" });
+      expect([a.statusCode, b.statusCode, c.statusCode]).toEqual([200, 200, 200]);
+      expect(puts).toBe(1);
+      vi.advanceTimersByTime(5_000);
+      expect((await app.inject({ url: "/readyz" })).statusCode).toBe(200);
+      expect(puts).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe("a supervised database that is down", () => {
+  const downFor = (ms: number) => ({ downSince: Date.now() - ms });
+
+  it("keeps /healthz at 200 within the grace, saying the database is restarting", async () => {
+    app = await buildApp({
+      config: config(),
+      catalog: createCatalog(tdb.db.prisma),
+      auth: testAuth(tdb.db.prisma, config()),
+      databaseState: downFor(1_000),
+    });
+    const health = await app.inject({ url: "/healthz" });
+    expect(health.statusCode).toBe(200);
+    expect(health.json()).toEqual({ status: "ok", database: "restarting" });
+    const ready = await app.inject({ url: "/readyz" });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json().error.message).toMatch(/^Not ready \(database: the embedded database is restarting/);
+  });
+
+  it("fails /healthz once the outage outlasts the grace", async () => {
+    app = await buildApp({
+      config: config(),
+      catalog: createCatalog(tdb.db.prisma),
+      auth: testAuth(tdb.db.prisma, config()),
+      databaseState: downFor(20_000),
+    });
+    const health = await app.inject({ url: "/healthz" });
+    expect(health.statusCode).toBe(503);
+    expect(health.json()).toEqual({
+      error: {
+        code: "DATABASE_UNAVAILABLE",
+        message: "The embedded database has been down for 20 s; it is being restarted",
+      },
+    });
+  });
+
+  it("answers API requests 503 with Retry-After at once, and serves them again once it is back", async () => {
+    const state: { downSince: number | null } = { downSince: Date.now() };
+    app = await buildApp({
+      config: config(),
+      catalog: createCatalog(tdb.db.prisma),
+      auth: testAuth(tdb.db.prisma, config()),
+      databaseState: state,
+    });
+    for (const [method, url] of [
+      ["GET", "/api/videos"],
+      ["POST", "/api/auth/sign-in/email"],
+    ] as const) {
+      const res = await app.inject({ method, url, headers: { origin: "http://localhost" } });
+      expect(res.statusCode, url).toBe(503);
+      expect(res.headers["retry-after"]).toBe("2");
+      expect(res.json().error.code).toBe("DATABASE_UNAVAILABLE");
+      // CORS headers are there: a page on another origin can read the answer.
+      expect(res.headers["access-control-allow-origin"]).toBeDefined();
+    }
+    expect((await app.inject({ url: "/metrics" })).statusCode).toBe(200);
+    state.downSince = null;
+    expect((await app.inject({ url: "/api/videos" })).statusCode).toBe(200);
   });
 });
 

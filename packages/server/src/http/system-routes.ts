@@ -11,12 +11,36 @@ export interface SystemRoutesOptions {
   database?: { ping(): Promise<void> };
   /** Answers when the bus backend answers (the job queue's database, the Kafka brokers). */
   bus?: { ping(): Promise<void> };
+  /** The supervised embedded database: when it went down, while it is being restarted. */
+  databaseState?: DatabaseState;
+  /** How long `/readyz` reuses its last result (default 5 s): storage is written at most once per window. */
+  readyCacheMs?: number;
+  /** How long the embedded database may be down before `/healthz` fails (default 15 s). */
+  healthGraceMs?: number;
+}
+
+export interface DatabaseState {
+  /** ms since the epoch when the database went down; null while it runs. */
+  readonly downSince: number | null;
+}
+
+const READY_CACHE_MS = 5_000;
+const HEALTH_GRACE_MS = 15_000;
+
+interface CheckResult {
+  name: string;
+  error: string | null;
 }
 
 /** Where readiness writes its probe object (small, overwritten each time). */
 const PROBE_KEY = "health/readyz";
 /** A check slower than this counts as failed: a load balancer should move on. */
 const CHECK_TIMEOUT_MS = 3_000;
+
+const HealthBody = Type.Object({
+  status: Type.Literal("ok"),
+  database: Type.Optional(Type.Literal("restarting")),
+});
 
 const ReadyBody = Type.Object({
   status: Type.Literal("ok"),
@@ -35,17 +59,38 @@ function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
 }
 
 /**
- * `/healthz`: the process is up (liveness). `/readyz`: the process can do its work — the
- * database answers a query, the bus answers and storage accepts a write — so a load balancer may send traffic
- * (readiness). 503 with the error shape names the failing dependency.
+ * `/healthz`: the process is up and can recover by itself (liveness): 200, with
+ * `database: "restarting"` while its embedded database is restarted after an unexpected exit;
+ * 503 `DATABASE_UNAVAILABLE` once that has lasted longer than a short grace, so a service
+ * manager may restart the process (which also exits by itself when the restarts fail).
+ * `/readyz`: the process can do its work — the database answers a query, the bus answers and
+ * storage accepts a write — so a load balancer may send traffic (readiness). 503 with the error
+ * shape names the failing dependency. Its result is reused for a few seconds, so frequent probes
+ * do not write to storage each time.
  */
 export async function systemRoutes(app: FastifyInstance, opts: SystemRoutesOptions): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  r.get("/healthz", { schema: { response: { 200: Type.Object({ status: Type.Literal("ok") }) } } }, async () => ({
-    status: "ok" as const,
-  }));
+  const downFor = () => {
+    const since = opts.databaseState?.downSince ?? null;
+    return since === null ? null : Date.now() - since;
+  };
 
-  r.get("/readyz", { schema: { response: { 200: ReadyBody, 503: ErrorBody } } }, async (_request, reply) => {
+  r.get("/healthz", { schema: { response: { 200: HealthBody, 503: ErrorBody } } }, async (_request, reply) => {
+    const down = downFor();
+    if (down === null) return { status: "ok" as const };
+    if (down <= (opts.healthGraceMs ?? HEALTH_GRACE_MS))
+      return { status: "ok" as const, database: "restarting" as const };
+    return reply
+      .status(503)
+      .send(
+        errorBody(
+          "DATABASE_UNAVAILABLE",
+          `The embedded database has been down for ${Math.round(down / 1000)} s; it is being restarted`,
+        ),
+      );
+  });
+
+  const probe = async (): Promise<CheckResult[]> => {
     const checks: Record<string, () => Promise<unknown>> = {
       storage: () => opts.storage.put(PROBE_KEY, "ok"),
     };
@@ -53,7 +98,7 @@ export async function systemRoutes(app: FastifyInstance, opts: SystemRoutesOptio
     if (database) checks.database = () => database.ping();
     const bus = opts.bus;
     if (bus) checks.bus = () => bus.ping();
-    const results = await Promise.all(
+    return Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
         try {
           await withTimeout(check(), name);
@@ -63,6 +108,21 @@ export async function systemRoutes(app: FastifyInstance, opts: SystemRoutesOptio
         }
       }),
     );
+  };
+  // Probes within the window (and concurrent ones) share one run of the checks.
+  let last: { at: number; results: Promise<CheckResult[]> } | null = null;
+  const cachedProbe = (): Promise<CheckResult[]> => {
+    const now = Date.now();
+    if (!last || now - last.at >= (opts.readyCacheMs ?? READY_CACHE_MS)) last = { at: now, results: probe() };
+    return last.results;
+  };
+
+  r.get("/readyz", { schema: { response: { 200: ReadyBody, 503: ErrorBody } } }, async (_request, reply) => {
+    // A database known to be down is not probed (nor cached as up).
+    const results: CheckResult[] =
+      downFor() === null
+        ? await cachedProbe()
+        : [{ name: "database", error: "the embedded database is restarting after an unexpected exit" }];
     const failed = results.filter((c) => c.error !== null);
     if (failed.length > 0) {
       app.log.warn({ failed }, "not ready");
