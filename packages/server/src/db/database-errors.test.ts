@@ -65,7 +65,11 @@ describe("isDatabaseUnreachable", () => {
     victim.on("error", () => {});
     await victim.connect();
     const pid = (await victim.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid;
+    const ended = new Promise((resolve) => victim.once("end", resolve));
     await tdb.db.prisma.$queryRawUnsafe(`SELECT pg_terminate_backend(${Number(pid)})`);
+    // Once the client has seen the server end it: a query sent before that may fail as a plain
+    // write error (EPIPE) of a socket, which alone says nothing about whose socket it was.
+    await ended;
     const err = await failure(() => victim.query("SELECT 1"));
     await victim.end().catch(() => {});
     expect(isDatabaseUnreachable(err)).toBe(true);
