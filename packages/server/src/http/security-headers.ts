@@ -26,8 +26,14 @@ export function securityHeaders(options: Readonly<HelmetOptions>): Readonly<Reco
   return Object.freeze(headers);
 }
 
-/** What the API, media and error replies carry: they are never documents that load anything. */
+/** What the API and error replies carry: they are never documents that load anything. */
 export const API_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'";
+
+/**
+ * What media files carry. Opened on their own in a tab, a poster or storyboard becomes the
+ * browser's image (or text) document, which styles itself inline; nothing else may run there.
+ */
+export const MEDIA_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'";
 
 /**
  * Origins other than the page's own that media URLs point at: `REELKIT_PUBLIC_URL` (the API's
