@@ -1,4 +1,7 @@
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
+import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "@reelkit/core";
@@ -16,6 +19,8 @@ function directives(policy: string | undefined): Record<string, string[]> {
   }
   return parsed;
 }
+
+const opensslPath = ["/usr/bin/openssl", "/usr/local/bin/openssl"].find((p) => existsSync(p));
 
 const env = { REELKIT_DATA_DIR: "/tmp/reelkit-csp-test", REELKIT_LOG_LEVEL: "silent" };
 
@@ -114,6 +119,11 @@ describe("security headers of the app", () => {
       expect(res.headers["content-security-policy"], url).toBe(API_SECURITY_POLICY);
     }
     expect(API_SECURITY_POLICY).toBe("default-src 'none'; frame-ancestors 'none'");
+    // Better Auth's error page styles itself inline, and runs no script.
+    const authError = await app.inject({ method: "GET", url: "/api/auth/error?error=state_mismatch" });
+    expect(authError.headers["content-security-policy"]).toBe(
+      "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    );
   });
 
   it("sends no Strict-Transport-Security over plain http, even when the client claims https", async () => {
@@ -142,10 +152,44 @@ describe("Strict-Transport-Security", () => {
     expect(http.headers["strict-transport-security"]).toBeUndefined();
     await behindProxy.close();
 
-    // Without a trusted proxy the header is the client's word, and does not count.
+    // Without a trusted proxy the header is only the client's word and does not count.
     const direct = await appWith(false);
     const claimed = await direct.inject({ method: "GET", url: "/", headers: { "x-forwarded-proto": "https" } });
     expect(claimed.headers["strict-transport-security"]).toBeUndefined();
     await direct.close();
+  });
+
+  it.skipIf(!opensslPath)("is sent on a TLS connection to the server itself", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "reelkit-tls-"));
+    try {
+      const [key, cert] = [path.join(dir, "key.pem"), path.join(dir, "cert.pem")];
+      execFileSync(
+        opensslPath as string,
+        [
+          ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
+          ...["-subj", "/CN=localhost", "-days", "1", "-keyout", key, "-out", cert],
+        ],
+        { stdio: "ignore" },
+      );
+      const app = Fastify({ https: { key: await fs.readFile(key), cert: await fs.readFile(cert) } });
+      registerSecurityHeaders(app);
+      app.get("/", async () => ({ ok: true }));
+      const address = await app.listen({ port: 0, host: "127.0.0.1" });
+      try {
+        const hsts = await new Promise<string | undefined>((resolve, reject) => {
+          https
+            .get(`${address}/`, { rejectUnauthorized: false }, (res) => {
+              res.resume();
+              resolve(res.headers["strict-transport-security"]);
+            })
+            .on("error", reject);
+        });
+        expect(hsts).toBe("max-age=15552000");
+      } finally {
+        await app.close();
+      }
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });

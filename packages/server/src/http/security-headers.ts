@@ -70,6 +70,13 @@ export function pageSecurityPolicy(config: Pick<Config, "publicUrl" | "storage" 
   return directives.map((d) => d.join(" ")).join("; ");
 }
 
+/**
+ * Better Auth's own error page (`/api/auth/error`, where a failed sign-in with a provider lands)
+ * is HTML with an inline style sheet and no script.
+ */
+const AUTH_ERROR_PAGE = "/api/auth/error";
+const AUTH_ERROR_PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+
 // Headers that still let other sites embed the player and read media and the API cross-origin;
 // framing is governed by the pages' frame-ancestors, not X-Frame-Options (one origin at most).
 const HELMET_OPTIONS: Readonly<HelmetOptions> = {
@@ -94,6 +101,7 @@ export function registerSecurityHeaders(app: FastifyInstance): void {
   const always = { ...rest, "content-security-policy": API_SECURITY_POLICY };
   app.addHook("onRequest", (request, reply, done) => {
     reply.headers(always);
+    if (request.url.startsWith(AUTH_ERROR_PAGE)) reply.header("content-security-policy", AUTH_ERROR_PAGE_POLICY);
     if (hsts && request.protocol === "https") reply.header("strict-transport-security", hsts);
     done();
   });
