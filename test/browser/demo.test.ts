@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Video } from "@reelkit/sdk/contract";
 import { resolveBinaries } from "@reelkit/transcoder";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ServerProcess } from "../../packages/server/test/server-process.js";
 import { describeWith } from "../engines.js";
@@ -13,7 +13,7 @@ import { artifactPath, chromiumMissing, launchChromium } from "./chromium.js";
 
 // The demo site in a real Chromium against a real `npm start`: sign-up, upload through the upload
 // page as that user, processing to READY, playback, a manual quality switch, search, sign-out and
-// sign-in again with "My videos" from the server.
+// sign-in again with "My videos" from the server; all of it without a Content-Security-Policy violation.
 
 const TITLE = "Harbour lighthouse at dawn";
 const EMAIL = "e2e-tester@example.test";
@@ -26,6 +26,26 @@ let base = "";
 let dataDir = "";
 let clip = "";
 let videoId = "";
+/** Every Content-Security-Policy violation any page of the run reported. */
+const violations: string[] = [];
+
+/** Collects the context's CSP violations: `securitypolicyviolation` events and console reports. */
+async function watchCsp(context: BrowserContext): Promise<void> {
+  await context.exposeBinding("__reportCspViolation", ({ page: from }, report: string) => {
+    violations.push(`${from.url()}: ${report}`);
+  });
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      const report = (window as unknown as { __reportCspViolation: (r: string) => void }).__reportCspViolation;
+      report(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`);
+    });
+  });
+  context.on("console", (msg) => {
+    if (msg.type() === "error" && /Content Security Policy/i.test(msg.text())) {
+      violations.push(`${msg.page()?.url() ?? "a worker"}: ${msg.text()}`);
+    }
+  });
+}
 
 async function getVideo(id: string): Promise<Video> {
   const res = await fetch(`${base}/api/videos/${id}`);
@@ -55,7 +75,9 @@ describeWith("browser", chromiumMissing, "demo site in Chromium", () => {
     base = server.base;
 
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await watchCsp(context);
+    page = await context.newPage();
     page.on("pageerror", (err) => console.error("page error:", err));
   });
 
@@ -260,6 +282,7 @@ describeWith("browser", chromiumMissing, "demo site in Chromium", () => {
 
     // A browser without the session: no such video, and its media are not there without a signature.
     const stranger = await (browser as Browser).newContext();
+    await watchCsp(stranger);
     try {
       const other = await stranger.newPage();
       await other.goto(`${base}/watch/${videoId}`);
@@ -274,5 +297,31 @@ describeWith("browser", chromiumMissing, "demo site in Chromium", () => {
     } finally {
       await stranger.close();
     }
+  });
+
+  it("serves the pages under a same-origin Content-Security-Policy that nothing above violated", async () => {
+    const res = await page.goto(`${base}/`);
+    const policy = res?.headers()["content-security-policy"] ?? "";
+    expect(policy).toMatch(/(?:^|; )default-src 'self'(?:;|$)/);
+    expect(policy).toMatch(/(?:^|; )media-src 'self' blob:/);
+    expect(policy).not.toMatch(/unsafe-inline|unsafe-eval/);
+    await page.getByRole("heading", { level: 1 }).first().waitFor({ timeout: 30_000 });
+    // The rest of the pages once more, then media files opened on their own (under their own policy).
+    for (const url of [`/search?q=lighthouse`, `/upload`, `/mine`, `/no-such-page`, `/watch/${videoId}`]) {
+      await page.goto(`${base}${url}`);
+      await page.getByRole("heading", { level: 1 }).first().waitFor({ timeout: 30_000 });
+    }
+    await page.locator("video").waitFor({ timeout: 30_000 });
+    const video = (await (await page.request.get(`${base}/api/videos/${videoId}`)).json()) as Video;
+    // The poster and the storyboard sprite opened on their own, as the browser's image documents.
+    for (const url of [video.posterUrl, video.storyboardUrl]) {
+      if (!url) throw new Error(`${videoId} has no poster or storyboard`);
+      const file = await page.goto(new URL(url, base).toString());
+      expect(file?.status(), url).toBe(200);
+      expect(file?.headers()["content-security-policy"], url).toMatch(/^default-src 'none';.* sandbox;/);
+    }
+    // Reports arrive asynchronously: give the last ones a moment.
+    await page.waitForTimeout(500);
+    expect(violations).toEqual([]);
   });
 });

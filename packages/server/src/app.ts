@@ -11,7 +11,6 @@ import {
 } from "@reelkit/core";
 import type { Locker } from "@tus/server";
 import Fastify, { type FastifyInstance } from "fastify";
-import { contentSecurityPolicy } from "helmet";
 import { authRoutes } from "./auth/auth-routes.js";
 import type { AuthService } from "./auth/auth-service.js";
 import type { Catalog } from "./catalog/catalog.js";
@@ -24,7 +23,7 @@ import { demoRoutes } from "./http/demo-routes.js";
 import { BODY_LIMIT, errorShapeOptions, registerErrorHandlers } from "./http/errors.js";
 import { registerMetrics } from "./http/metrics-routes.js";
 import { registerOpenApi } from "./http/openapi.js";
-import { registerSecurityHeaders } from "./http/security-headers.js";
+import { pageSecurityPolicy, registerSecurityHeaders } from "./http/security-headers.js";
 import { type DatabaseState, systemRoutes } from "./http/system-routes.js";
 import { buildValidator } from "./http/validation.js";
 import { videoRoutes } from "./http/video-routes.js";
@@ -69,25 +68,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
 
   registerErrorHandlers(app);
-  // Security headers on every reply (nosniff, HSTS behind https, referrer policy…) that still
-  // let other sites embed the player: frame-ancestors from REELKIT_FRAME_ANCESTORS instead of
-  // X-Frame-Options (which cannot name several origins), and media/API readable cross-origin.
-  registerSecurityHeaders(app, {
-    // Only framing is restricted: a default-src for the demo's pages would have to list every
-    // media and API origin of a deployment (S3, CDN), so it is left to the front server.
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: contentSecurityPolicy.dangerouslyDisableDefaultSrc,
-        frameAncestors: config.frameAncestors,
-      },
-    },
-    xFrameOptions: false,
-    crossOriginResourcePolicy: { policy: "cross-origin" },
-    // "Sign in with Google" opens the provider in a popup that reports back to its opener.
-    crossOriginOpenerPolicy: { policy: "same-origin-allow-popups" },
-    strictTransportSecurity: { maxAge: 15_552_000, includeSubDomains: false },
-  });
+  // Security headers on every reply (nosniff, HSTS over https, referrer policy, the API's strict
+  // CSP); the demo's pages get their own policy from the demo routes.
+  registerSecurityHeaders(app);
   // @fastify/cors answers every OPTIONS request in its onRequest hook, tus uploads included
   // (preflights must allow everything the kit sends; the upload routes add the tus discovery
   // headers), and puts the CORS headers on every reply, hijacked tus replies included.
@@ -153,6 +136,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   }
 
-  if (config.demoDir) await app.register(demoRoutes, { root: config.demoDir });
+  if (config.demoDir) {
+    await app.register(demoRoutes, { root: config.demoDir, contentSecurityPolicy: pageSecurityPolicy(config) });
+  }
   return app;
 }

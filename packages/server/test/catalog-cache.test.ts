@@ -134,6 +134,21 @@ describe("HTTP caching of catalog reads (embedded database)", () => {
     expect((await unknown.json()).error.code).toBe("VIDEO_NOT_FOUND");
   });
 
+  it("counts at most 3 views per client address and video, however many session ids it makes up", async () => {
+    const id = await makeReadyVideo(one.catalog, { title: "Inflated", ownerId: owner.id });
+    const view = (session: string, remoteAddress: string) =>
+      one.app.inject({
+        method: "POST",
+        url: `/api/videos/${id}/views`,
+        remoteAddress,
+        payload: { session },
+      });
+    for (let i = 0; i < 100; i++) expect((await view(randomUUID(), "198.51.100.7")).statusCode).toBe(202);
+    for (let i = 1; i <= 5; i++) expect((await view(randomUUID(), `203.0.113.${i}`)).statusCode).toBe(202);
+    await one.catalog.queries.flushViews();
+    expect((await (await fetch(`${one.base}/api/videos/${id}`)).json()).viewCount).toBe(3 + 5);
+  });
+
   it("never serves an unlisted or private video, or a caller's own list, from a shared cache to another caller", async () => {
     const other = await signUp(one.base);
     const word = `borealis${randomUUID().slice(0, 8)}`;

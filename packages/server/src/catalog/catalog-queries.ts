@@ -124,9 +124,12 @@ export class CatalogQueries {
     return rows.map((r) => r.title);
   }
 
-  /** Counts a view of `id` for playback session `session` (once per session); written by flushViews. */
-  recordView(id: string, session: string): boolean {
-    return this.views.record(id, session);
+  /**
+   * Counts a view of `id` for playback session `session` from the client at `address` (once per
+   * session, a few per address and hour: see ViewCounter); written by flushViews.
+   */
+  recordView(id: string, session: string, address: string): boolean {
+    return this.views.record(id, session, address);
   }
 
   /** Writes the pending view counts in one statement. */

@@ -470,13 +470,13 @@ function suite(engine: TestEngine) {
       await makeReady({ title: "c" }),
     ];
     const views = createCatalog(t.db.prisma, { views: new ViewCounter(t.db.prisma, { maxSessions: 2 }) });
-    expect(views.queries.recordView(a.id, "s1")).toBe(true);
-    expect(views.queries.recordView(a.id, "s1")).toBe(false);
-    expect(views.queries.recordView(b.id, "s2")).toBe(true);
+    expect(views.queries.recordView(a.id, "s1", "203.0.113.1")).toBe(true);
+    expect(views.queries.recordView(a.id, "s1", "203.0.113.1")).toBe(false);
+    expect(views.queries.recordView(b.id, "s2", "203.0.113.1")).toBe(true);
     // A third session pushes out the least recently seen one (a/s1), which then counts again.
-    expect(views.queries.recordView(c.id, "s3")).toBe(true);
-    expect(views.queries.recordView(a.id, "s1")).toBe(true);
-    expect(views.queries.recordView(c.id, "s3")).toBe(false);
+    expect(views.queries.recordView(c.id, "s3", "203.0.113.1")).toBe(true);
+    expect(views.queries.recordView(a.id, "s1", "203.0.113.1")).toBe(true);
+    expect(views.queries.recordView(c.id, "s3", "203.0.113.1")).toBe(false);
     await views.queries.flushViews();
     const counts = await Promise.all([a, b, c].map(async (v) => Number((await catalog.queries.get(v.id))?.viewCount)));
     expect(counts).toEqual([2, 1, 1]);

@@ -6,16 +6,30 @@ export interface ViewCounterOptions {
   maxSessions?: number;
   /** How long a session counts as the same playback, in ms. */
   sessionTtlMs?: number;
+  /** Views counted per client address and video within `addressWindowMs`, whatever the sessions. */
+  maxViewsPerAddress?: number;
+  /** The window of `maxViewsPerAddress`, from the first view counted, in ms. */
+  addressWindowMs?: number;
+  /** (video, address) pairs remembered for that limit; the least recently seen are forgotten first. */
+  maxAddresses?: number;
 }
+
+/** Defaults: at most 3 views per address per video per hour, on top of one per session. */
+export const VIEWS_PER_ADDRESS = 3;
+export const ADDRESS_WINDOW_MS = 3600_000;
 
 /**
  * Counts a view once per playback session, cheaply at volume: views are de-duplicated in memory
- * (video + session id) and added up per video; `flush()` writes every pending count in one
+ * (video + session id), limited per client address (a few per video and hour, so a script that
+ * makes up session ids cannot inflate a count) and added up per video; `flush()` writes every pending count in one
  * UPDATE (the runtime calls it every few seconds and at shutdown). A session that reaches two
  * instances may be counted once on each; counts still waiting for a flush are lost on a crash.
  */
 export class ViewCounter {
   private readonly seen: LRUCache<string, true>;
+  /** Views counted per `video + address` in the current window of that pair. */
+  private readonly perAddress: LRUCache<string, number>;
+  private readonly maxPerAddress: number;
   private pending = new Map<string, number>();
   private flushing: Promise<string[]> | null = null;
 
@@ -30,12 +44,26 @@ export class ViewCounter {
       sizeCalculation: () => 1,
       ttl: options.sessionTtlMs ?? 6 * 3600_000,
     });
+    this.maxPerAddress = options.maxViewsPerAddress ?? VIEWS_PER_ADDRESS;
+    this.perAddress = new LRUCache({
+      maxSize: options.maxAddresses ?? 100_000,
+      sizeCalculation: () => 1,
+      ttl: options.addressWindowMs ?? ADDRESS_WINDOW_MS,
+    });
   }
 
-  /** Records a view; false when this session was already counted for this video. */
-  record(videoId: string, sessionId: string): boolean {
+  /**
+   * Records a view from the client at `address`; false when this session was already counted for
+   * this video, or that address has used up its views of the video for now.
+   */
+  record(videoId: string, sessionId: string, address: string): boolean {
     const key = `${videoId}\n${sessionId}`;
     if (this.seen.has(key)) return false;
+    const client = `${videoId}\n${addressKey(address)}`;
+    const counted = this.perAddress.get(client) ?? 0;
+    if (counted >= this.maxPerAddress) return false;
+    // The window runs from the first view counted, not the latest.
+    this.perAddress.set(client, counted + 1, { noUpdateTTL: true });
     this.seen.set(key, true);
     this.pending.set(videoId, (this.pending.get(videoId) ?? 0) + 1);
     return true;
@@ -70,4 +98,23 @@ export class ViewCounter {
       this.flushing = null;
     }
   }
+}
+
+/**
+ * The client an address stands for: an IPv4 address as it is, an IPv6 one by its /64 prefix (the
+ * smallest block a site is given: one host can hold all of it), an IPv4-mapped IPv6 one as IPv4.
+ */
+export function addressKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1] as string;
+  if (!address.includes(":")) return address;
+  const [head = "", tail] = address.toLowerCase().split("%")[0]?.split("::") ?? [];
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups =
+    tail === undefined ? left : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ""))
+    .join(":")}::/64`;
 }

@@ -14,27 +14,21 @@ describe("buildApp", () => {
     await app?.close();
   });
 
-  it("sends security headers that still let other sites embed the player and read media", async () => {
+  it("sends security headers that still let other sites read media and the API", async () => {
     app = await buildApp({ config });
     for (const url of ["/healthz", "/media/videos/abc/poster.jpg", "/nope"]) {
       const res = await app.inject({ method: "GET", url });
       expect(res.headers["x-content-type-options"], url).toBe("nosniff");
       expect(res.headers["x-frame-options"], url).toBeUndefined();
-      expect(res.headers["content-security-policy"], url).toBe("frame-ancestors *");
+      expect(res.headers["content-security-policy"], url).toBe("default-src 'none'; frame-ancestors 'none'");
       expect(res.headers["cross-origin-resource-policy"], url).toBe("cross-origin");
       expect(res.headers["referrer-policy"], url).toBe("no-referrer");
-      expect(res.headers["strict-transport-security"], url).toBe("max-age=15552000");
+      // Plain http: no HSTS (security-headers.test.ts covers https).
+      expect(res.headers["strict-transport-security"], url).toBeUndefined();
       expect(res.headers["cross-origin-opener-policy"], url).toBe("same-origin-allow-popups");
     }
-    await app.close();
-    const strict = loadConfig({
-      REELKIT_DATA_DIR: "/tmp/reelkit-app-test",
-      REELKIT_LOG_LEVEL: "silent",
-      REELKIT_FRAME_ANCESTORS: "'self', https://blog.example/post",
-    });
-    app = await buildApp({ config: strict });
-    const res = await app.inject({ method: "GET", url: "/healthz" });
-    expect(res.headers["content-security-policy"]).toBe("frame-ancestors 'self' https://blog.example");
+    // REELKIT_FRAME_ANCESTORS governs the demo's pages (security-headers.test.ts); a directive
+    // smuggled into it is refused.
     expect(() => loadConfig({ REELKIT_FRAME_ANCESTORS: "https://a.example; script-src *" })).toThrow(
       /REELKIT_FRAME_ANCESTORS/,
     );

@@ -6,6 +6,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 export interface DemoRoutesOptions {
   /** The built demo site (Vite's `dist`): index.html plus hashed files under assets/. */
   root: string;
+  /** The pages' Content-Security-Policy (`pageSecurityPolicy`), in place of the API's strict one. */
+  contentSecurityPolicy: string;
 }
 
 // Vite puts a content hash in every file name under assets/, so a URL never changes meaning.
@@ -27,18 +29,26 @@ export async function demoRoutes(app: FastifyInstance, options: DemoRoutesOption
     if (RESERVED.test(pathname)) return reply.callNotFound();
     const file = await resolveFile(root, pathname);
     if (file === "invalid") return reply.callNotFound();
+    // The pages' policy, on every file too: a worker script runs under its own response's policy.
+    const policy = options.contentSecurityPolicy;
     if (file) {
       const immutable = file.startsWith("assets/");
-      return reply.header("cache-control", immutable ? IMMUTABLE : REVALIDATE).sendFile(file, { cacheControl: false });
+      return reply
+        .header("cache-control", immutable ? IMMUTABLE : REVALIDATE)
+        .header("content-security-policy", policy)
+        .sendFile(file, { cacheControl: false });
     }
     // A missing hashed asset is a stale client; HTML in its place would only hide the error.
     if (pathname.startsWith("/assets/") || !acceptsHtml(request)) return reply.callNotFound();
-    return sendIndex(reply);
+    return sendIndex(reply, policy);
   });
 }
 
-function sendIndex(reply: FastifyReply): FastifyReply {
-  return reply.header("cache-control", REVALIDATE).sendFile("index.html", { cacheControl: false });
+function sendIndex(reply: FastifyReply, policy: string): FastifyReply {
+  return reply
+    .header("cache-control", REVALIDATE)
+    .header("content-security-policy", policy)
+    .sendFile("index.html", { cacheControl: false });
 }
 
 /**

@@ -217,7 +217,8 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
     "/api/videos/:id/views",
     {
       schema: {
-        summary: "Count a view: once per playback session (the body's session id)",
+        summary:
+          "Count a view: once per playback session (the body's session id), at most 3 per client address and video an hour",
         params: VideoParams,
         body: RecordViewBody,
         response: { 202: Type.Null(), 400: ErrorBody, 404: ErrorBody },
@@ -225,7 +226,8 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
     },
     async (request, reply) => {
       const video = await viewable(request, request.params.id);
-      catalog.queries.recordView(video.id, request.body.session);
+      // Accepted either way: a view not counted is not the client's error to handle.
+      catalog.queries.recordView(video.id, request.body.session, request.ip);
       return reply.status(202).send(null);
     },
   );

@@ -105,6 +105,7 @@ describe("/media", () => {
       etag: expect.stringMatching(/^"[0-9a-f]+-[0-9a-f]+"$/),
       "last-modified": expect.any(String),
       "x-content-type-options": "nosniff",
+      "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'",
       "cross-origin-resource-policy": "cross-origin",
       "access-control-allow-origin": expect.any(String),
     });

@@ -2,6 +2,7 @@ import type { OutgoingHttpHeaders } from "node:http";
 import { CACHE_IMMUTABLE, CACHE_PLAYLIST, contentTypeFor, ObjectNotFoundError, type Storage } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import { errors } from "../http/errors.js";
+import { MEDIA_SECURITY_POLICY } from "../http/security-headers.js";
 import { type MediaSigner, SIGNED_PREFIX } from "./media-signing.js";
 
 export { contentTypeFor };
@@ -129,6 +130,7 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
         const size = object.size;
         reply.header("Content-Type", contentTypeFor(key));
         reply.header("X-Content-Type-Options", "nosniff");
+        reply.header("Content-Security-Policy", MEDIA_SECURITY_POLICY);
         // Signed (private) files: only the browser that holds the URL may keep them, never a shared cache.
         const cache = key.endsWith(".m3u8") ? CACHE_PLAYLIST : CACHE_IMMUTABLE;
         reply.header("Cache-Control", token === null ? cache : cache.replace("public", "private"));
