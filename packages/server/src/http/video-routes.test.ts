@@ -274,10 +274,17 @@ describe("/api/videos", () => {
     await vi.waitFor(() => expect(uploaded.map((e) => e.videoId)).toContain(id), { timeout: 5000 });
     const res = await fetch(`${base}/api/videos/${id}/events`);
     expect(res.headers.get("content-type")).toContain("text/event-stream");
-    const reading = res.text();
+    let text = "";
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      // Ends only because the server closes the stream.
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) text += decoder.decode(chunk, { stream: true });
+    })();
     await new Promise((r) => setTimeout(r, 100));
-    await transcode(id);
-    const text = await reading; // resolves only because the server closes the stream
+    // The stream re-reads the video on each change and so reports its latest state: READY comes
+    // once the stream has told the playable one.
+    await transcode(id, async () => expect(text).toContain('"playable":true'));
+    await reading;
     const events = text
       .split("\n\n")
       .filter((b) => b.startsWith("event: status"))
