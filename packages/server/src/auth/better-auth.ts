@@ -14,6 +14,7 @@ export interface BetterAuthOptions {
   config: Pick<
     Config,
     | "baseUrl"
+    | "trustProxy"
     | "corsOrigins"
     | "adminEmails"
     | "sessionTtlSeconds"
@@ -42,9 +43,11 @@ export function createBetterAuth(opts: BetterAuthOptions) {
   return betterAuth({
     appName: "Reelkit",
     basePath: AUTH_BASE_PATH,
-    // The configured origin, else whatever origin the request came to (its own origin is then
-    // the trusted one for the CSRF origin check).
-    baseURL: config.baseUrl ?? { allowedHosts: ["*"], protocol: "auto" },
+    // The configured origin, else the origin of each request (the URL the auth routes build from
+    // Fastify's view of it): Better Auth then trusts that one origin and REELKIT_CORS_ORIGINS.
+    // Not its dynamic `allowedHosts` form: every allowed host pattern becomes a trusted origin
+    // too, so `*` would trust every origin for callbacks and the CSRF check.
+    baseURL: config.baseUrl ?? undefined,
     secret: opts.secret,
     database: prismaAdapter(prisma, { provider: "postgresql" }),
     trustedOrigins,
@@ -86,14 +89,17 @@ export function createBetterAuth(opts: BetterAuthOptions) {
     },
     advanced: {
       cookiePrefix: COOKIE_PREFIX,
-      trustedProxyHeaders: true,
+      // X-Forwarded-Host/-Proto only behind a trusted proxy (the auth routes hand Better Auth
+      // Fastify's reading of them, never a client's copy).
+      trustedProxyHeaders: config.trustProxy !== false,
       ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
       defaultCookieAttributes: { httpOnly: true, sameSite: "lax" },
     },
     logger: {
       log: (level, message, ...args) => {
         const log = logger?.child({ name: "better-auth" });
-        if (!log) return;
+        // Leaving the base URL to each request is deliberate here (see baseURL above).
+        if (!log || message.includes("Base URL is not set")) return;
         const fn = level === "error" ? log.error : level === "warn" ? log.warn : log.debug;
         fn.call(log, { args: args.length ? args : undefined }, message);
       },
