@@ -4,6 +4,7 @@
  * reviewer made over HTTP against the default configuration is refused here; the legitimate
  * flows next to it still work.
  */
+import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AuthTestServer, startAuthTestServer } from "../../test/auth.js";
 import { signIn, signUp, type TestUser } from "../../test/factories.js";
@@ -22,6 +23,30 @@ function authPost(s: AuthTestServer, path: string, headers: Record<string, strin
 
 function authGet(s: AuthTestServer, path: string, headers: Record<string, string> = {}) {
   return fetch(`${s.base}/api/auth${path}`, { headers, redirect: "manual" });
+}
+
+/**
+ * A POST as curl sends it: no Origin, no Referer and none of the Sec-Fetch-* headers that
+ * Node's fetch adds like a browser.
+ */
+function curlPost(s: AuthTestServer, path: string, headers: Record<string, string>, body: unknown) {
+  const data = JSON.stringify(body);
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+    const req = http.request(
+      `${s.base}/api/auth${path}`,
+      { method: "POST", headers: { "content-type": "application/json", ...headers } },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => {
+          text += chunk;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      },
+    );
+    req.on("error", reject);
+    req.end(data);
+  });
 }
 
 async function expectRefused(res: Response, status: number, code: string): Promise<void> {
@@ -153,9 +178,25 @@ describe("without REELKIT_BASE_URL: the request's own origin only", () => {
     await expectUntouched(s, victim, "Victim");
   });
 
+  it("leaves Better Auth itself trusting no foreign origin (the routes' guard is a second line)", async () => {
+    const direct = (path: string, init?: RequestInit) =>
+      s.auth.betterAuth.handler(new Request(`${s.base}/api/auth${path}`, { ...init, redirect: "manual" }));
+    const verify = await direct(`/verify-email?token=abc&callbackURL=${encodeURIComponent(`${EVIL}/x`)}`);
+    expect(verify.status).toBe(403);
+    const reset = await direct(`/reset-password/abc?callbackURL=${encodeURIComponent(`${EVIL}/x`)}`);
+    expect(reset.status).toBe(403);
+    const mutation = await direct("/update-user", {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie: victim.cookie, origin: EVIL },
+      body: JSON.stringify({ name: "changed by another site" }),
+    });
+    expect(mutation.status).toBe(403);
+    await expectUntouched(s, victim, "Victim");
+  });
+
   it("keeps the legitimate flows: same-origin browsers, and clients that send no Origin", async () => {
     // curl: sign-up, then a bearer mutation, with neither Origin nor Referer.
-    const curl = await authPost(
+    const curl = await curlPost(
       s,
       "/sign-up/email",
       {},
@@ -165,10 +206,10 @@ describe("without REELKIT_BASE_URL: the request's own origin only", () => {
         name: "Curl",
       },
     );
-    expect(curl.status).toBe(200);
-    const token = curl.headers.get("set-auth-token") as string;
-    const renamed = await authPost(s, "/update-user", { authorization: `Bearer ${token}` }, { name: "Curl 2" });
-    expect(renamed.status).toBe(200);
+    expect(curl.status, curl.body).toBe(200);
+    const token = curl.headers["set-auth-token"] as string;
+    const renamed = await curlPost(s, "/update-user", { authorization: `Bearer ${token}` }, { name: "Curl 2" });
+    expect(renamed.status, renamed.body).toBe(200);
     // The browser on this very origin, by cookie.
     const user = await signUp(s.base, { name: "Browser" });
     const sameOrigin = await authPost(s, "/update-user", user.headers, { name: "Browser 2" });

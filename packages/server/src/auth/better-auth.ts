@@ -1,5 +1,5 @@
 import type { Config, Logger } from "@reelkit/core";
-import { betterAuth } from "better-auth";
+import { type AuthContext, type BetterAuthPlugin, betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
 import { bearer } from "better-auth/plugins/bearer";
 import type { PrismaClient } from "../generated/prisma/client.js";
@@ -43,11 +43,10 @@ export function createBetterAuth(opts: BetterAuthOptions) {
   return betterAuth({
     appName: "Reelkit",
     basePath: AUTH_BASE_PATH,
-    // The configured origin, else the origin of each request (the URL the auth routes build from
-    // Fastify's view of it): Better Auth then trusts that one origin and REELKIT_CORS_ORIGINS.
-    // Not its dynamic `allowedHosts` form: every allowed host pattern becomes a trusted origin
-    // too, so `*` would trust every origin for callbacks and the CSRF check.
-    baseURL: config.baseUrl ?? undefined,
+    // The configured origin, else the origin each request came to (Host, or X-Forwarded-Host
+    // behind a trusted proxy). Every allowed host pattern also becomes a trusted origin, `*` all
+    // of them: trustedOriginsPlugin puts back the request's own origin alone.
+    baseURL: config.baseUrl ?? { allowedHosts: ["*"], protocol: "auto" },
     secret: opts.secret,
     database: prismaAdapter(prisma, { provider: "postgresql" }),
     trustedOrigins,
@@ -92,20 +91,39 @@ export function createBetterAuth(opts: BetterAuthOptions) {
       // X-Forwarded-Host/-Proto only behind a trusted proxy (the auth routes hand Better Auth
       // Fastify's reading of them, never a client's copy).
       trustedProxyHeaders: config.trustProxy !== false,
+      // Its origin and callback checks on everywhere: Better Auth turns them off by default when
+      // it finds itself under test, which would leave the tests checking a different server.
+      disableOriginCheck: false,
       ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
       defaultCookieAttributes: { httpOnly: true, sameSite: "lax" },
     },
     logger: {
       log: (level, message, ...args) => {
         const log = logger?.child({ name: "better-auth" });
-        // Leaving the base URL to each request is deliberate here (see baseURL above).
-        if (!log || message.includes("Base URL is not set")) return;
+        if (!log) return;
         const fn = level === "error" ? log.error : level === "warn" ? log.warn : log.debug;
         fn.call(log, { args: args.length ? args : undefined }, message);
       },
     },
-    plugins: [bearer(), jwtPlugin(config), oidcPlugin(config), providersPlugin(config)],
+    plugins: [trustedOriginsPlugin(config), bearer(), jwtPlugin(config), oidcPlugin(config), providersPlugin(config)],
   });
+}
+
+/**
+ * The origins Better Auth trusts for one request (its CSRF check, every callback URL): this
+ * server's own (REELKIT_BASE_URL, else the origin of the URL the auth routes built from
+ * Fastify's view of the request) and REELKIT_CORS_ORIGINS, never a pattern. It replaces what a
+ * dynamic base URL derives from `allowedHosts: ["*"]` (`https://*`, `http://*`: every origin)
+ * before any endpoint or middleware looks at them.
+ */
+function trustedOriginsPlugin(config: Pick<Config, "baseUrl" | "corsOrigins">) {
+  const listed = config.corsOrigins.filter((o) => o !== "*");
+  return {
+    id: "reelkit-trusted-origins",
+    onRequest: async (request: Request, ctx: AuthContext) => {
+      ctx.trustedOrigins = [config.baseUrl ?? new URL(request.url).origin, ...listed];
+    },
+  } satisfies BetterAuthPlugin;
 }
 
 export type ReelkitBetterAuth = ReturnType<typeof createBetterAuth>;
