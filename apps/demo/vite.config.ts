@@ -2,15 +2,17 @@ import react from "@vitejs/plugin-react";
 import { defineConfig } from "vite";
 
 // `npm run dev` proxies the API and media to a local Reelkit server (`npm start`, port 3000),
-// so the demo talks to the same origin in development as it does when the server hosts it.
+// so the demo talks to the same origin in development as it does when the server hosts it. The
+// Host header is passed on as the browser sent it: the server takes the page's origin for its
+// own and trusts it for sign-in and cookie-authenticated changes.
 const target = process.env.REELKIT_DEV_SERVER ?? "http://localhost:3000";
 
 export default defineConfig({
   plugins: [react()],
   server: {
     proxy: {
-      "/api": { target, changeOrigin: true },
-      "/media": { target, changeOrigin: true },
+      "/api": { target, changeOrigin: false },
+      "/media": { target, changeOrigin: false },
     },
   },
   // hls.js (~600 kB) is already split into its own chunk, loaded only by the player.

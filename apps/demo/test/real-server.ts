@@ -34,6 +34,19 @@ export interface VideoInput {
   description?: string;
 }
 
+/**
+ * fetch as the server's own page uses it: a browser sends its Origin with every POST, Node's
+ * fetch sends none (and the server's auth routes refuse a browser-like request without it).
+ */
+function pageFetch(origin: string): typeof fetch {
+  return (input, init) => {
+    const headers = new Headers(init?.headers);
+    const method = (init?.method ?? "GET").toUpperCase();
+    if (method !== "GET" && method !== "HEAD" && !headers.has("origin")) headers.set("origin", origin);
+    return globalThis.fetch(input, { ...init, headers });
+  };
+}
+
 /** `env`: more server configuration (e.g. sign-in providers). */
 export async function startDemoServer(options: { env?: Record<string, string> } = {}): Promise<DemoServer> {
   const tdb = await createTestDatabase("embedded");
@@ -61,8 +74,8 @@ export async function startDemoServer(options: { env?: Record<string, string> } 
 
   return {
     baseUrl,
-    client: createReelkitClient({ baseUrl, getToken: () => user.token }),
-    anonymousClient: createReelkitClient({ baseUrl }),
+    client: createReelkitClient({ baseUrl, getToken: () => user.token, fetch: pageFetch(baseUrl) }),
+    anonymousClient: createReelkitClient({ baseUrl, fetch: pageFetch(baseUrl) }),
     user,
     catalog,
     makeQueuedVideo,

@@ -137,6 +137,25 @@ describe("loadConfig", () => {
     expect(config.ffmpegPath).toBe("/opt/ffmpeg");
   });
 
+  it("reads REELKIT_TRUST_PROXY as Fastify's trustProxy: off by default, true, hops or addresses", () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    const trust = (v: string) => loadConfig({ REELKIT_TRUST_PROXY: v }).trustProxy;
+    expect(trust("true")).toBe(true);
+    expect(trust("FALSE")).toBe(false);
+    expect(trust("0")).toBe(false);
+    expect(trust("2")).toBe(2);
+    expect(trust("loopback, 10.0.0.0/8,::1, fd00::/8, 192.168.0.0/255.255.0.0")).toEqual([
+      "loopback",
+      "10.0.0.0/8",
+      "::1",
+      "fd00::/8",
+      "192.168.0.0/255.255.0.0",
+    ]);
+    for (const bad of ["yes", "*", "10.0.0.0/33", "proxy.example", "10.0.0.1/8/8", "101"]) {
+      expect(() => trust(bad), bad).toThrow(/REELKIT_TRUST_PROXY/);
+    }
+  });
+
   it("reads the sign-in providers and the JWT lifetime", () => {
     expect(loadConfig({})).toMatchObject({ google: null, oidc: null, jwtTtlSeconds: 900 });
     const config = loadConfig({

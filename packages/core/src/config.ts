@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import path from "node:path";
 
 /**
@@ -80,6 +81,12 @@ export interface Config {
   secret: string | null;
   /** The server's own public origin (sign-in callbacks); taken from each request's Host when null. */
   baseUrl: string | null;
+  /**
+   * Which proxies' `X-Forwarded-For/-Host/-Proto` to believe, as Fastify's `trustProxy` takes it:
+   * `false` (none: the socket address, the Host header), `true` (any), a hop count, or
+   * addresses, CIDR ranges and proxy-addr's names (`loopback`, `linklocal`, `uniquelocal`).
+   */
+  trustProxy: TrustProxy;
   /** These e-mail addresses become admins when they sign up (lower-cased). */
   adminEmails: string[];
   /** Lifetime of the signed media URLs of PRIVATE videos, in seconds. */
@@ -99,6 +106,8 @@ export interface Config {
   /** Any OpenID Connect provider (discovery at `<issuer>/.well-known/openid-configuration`). */
   oidc: { issuer: string; clientId: string; clientSecret: string; name: string } | null;
 }
+
+export type TrustProxy = boolean | number | string[];
 
 export interface RateLimit {
   max: number;
@@ -129,6 +138,7 @@ const KNOWN = new Set([
   "REELKIT_LOG_LEVEL",
   "REELKIT_SECRET",
   "REELKIT_BASE_URL",
+  "REELKIT_TRUST_PROXY",
   "REELKIT_ADMIN_EMAILS",
   "REELKIT_SESSION_TTL",
   "REELKIT_JWT_TTL",
@@ -259,6 +269,42 @@ function parseBoolean(variable: string, raw: string): boolean {
   if (["1", "true", "yes", "on"].includes(v)) return true;
   if (["0", "false", "no", "off"].includes(v)) return false;
   throw new ConfigError(variable, `expected true or false, got ${JSON.stringify(raw)}`);
+}
+
+const PROXY_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/** `false` (the default), `true`, a hop count, or comma-separated addresses, CIDRs and names. */
+export function parseTrustProxy(raw: string | undefined): TrustProxy {
+  const variable = "REELKIT_TRUST_PROXY";
+  if (raw === undefined) return false;
+  const v = raw.toLowerCase();
+  if (v === "true") return true;
+  if (v === "false") return false;
+  if (/^\d+$/.test(v)) {
+    const hops = parseInteger(variable, v, 0, 100);
+    return hops === 0 ? false : hops;
+  }
+  const entries = v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const [address = "", prefix, ...rest] = entry.split("/");
+    const family = isIP(address);
+    const validPrefix =
+      prefix === undefined ||
+      (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32)) ||
+      (family === 4 && isIP(prefix) === 4);
+    if (PROXY_NAMES.has(entry)) continue;
+    if (family === 0 || !validPrefix || rest.length > 0) {
+      throw new ConfigError(
+        variable,
+        `expected true, false, a hop count or comma-separated addresses/CIDRs (loopback, 10.0.0.0/8…), got ${JSON.stringify(entry)}`,
+      );
+    }
+  }
+  if (entries.length === 0) throw new ConfigError(variable, "expected at least one address");
+  return entries;
 }
 
 function loadStorageConfig(get: (name: string) => string | undefined): StorageConfig {
@@ -393,6 +439,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     demoDir: get("REELKIT_DEMO_DIR") ? path.resolve(cwd, get("REELKIT_DEMO_DIR") as string) : null,
     secret,
     baseUrl: baseUrlRaw ? new URL(parseUrl("REELKIT_BASE_URL", baseUrlRaw, ["http:", "https:"])).origin : null,
+    trustProxy: parseTrustProxy(get("REELKIT_TRUST_PROXY")),
     adminEmails: (get("REELKIT_ADMIN_EMAILS") ?? "")
       .split(",")
       .map((s) => s.trim().toLowerCase())

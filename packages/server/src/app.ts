@@ -25,6 +25,7 @@ import { registerMetrics } from "./http/metrics-routes.js";
 import { registerOpenApi } from "./http/openapi.js";
 import { pageSecurityPolicy, registerSecurityHeaders } from "./http/security-headers.js";
 import { type DatabaseState, systemRoutes } from "./http/system-routes.js";
+import { fastifyTrustProxy } from "./http/trust-proxy.js";
 import { buildValidator } from "./http/validation.js";
 import { videoRoutes } from "./http/video-routes.js";
 import { mediaRoutes } from "./media/media-routes.js";
@@ -63,6 +64,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: logger,
     logController: new AccessLog(),
     bodyLimit: BODY_LIMIT,
+    // X-Forwarded-For/-Host/-Proto count only from the proxies REELKIT_TRUST_PROXY names.
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     ...errorShapeOptions,
     schemaController: { compilersFactory: { buildValidator } },
   }) as unknown as FastifyInstance;

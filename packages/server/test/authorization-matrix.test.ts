@@ -23,7 +23,8 @@ type Caller =
   | "owner's API key"
   | "upload token"
   | "expired upload token"
-  | "revoked API key";
+  | "revoked API key"
+  | "owner's JWT";
 
 type Action =
   | "create upload"
@@ -45,7 +46,11 @@ type Action =
   | "get private"
   | "private segment, valid signature"
   | "private segment, expired signature"
-  | "private segment, tampered signature";
+  | "private segment, tampered signature"
+  | "create API key"
+  | "list API keys"
+  | "revoke owner's API key"
+  | "mint upload token";
 
 const CALLERS: Caller[] = [
   "anonymous",
@@ -56,33 +61,40 @@ const CALLERS: Caller[] = [
   "upload token",
   "expired upload token",
   "revoked API key",
+  "owner's JWT",
 ];
 
 // One row per action, one column per caller, in CALLERS order.
 const EXPECTED: Record<Action, number[]> = {
-  //                                     anon owner other admin key  token expired revoked
-  "create upload": [401, 201, 201, 201, 201, 201, 401, 401],
-  "HEAD owner's upload": [401, 200, 403, 403, 200, 403, 401, 401],
-  "PATCH owner's upload": [401, 204, 403, 403, 204, 403, 401, 401],
-  "DELETE owner's upload": [401, 204, 403, 403, 204, 403, 401, 401],
-  "HEAD token's upload": [401, 403, 403, 403, 403, 200, 401, 401],
-  "PATCH token's upload": [401, 403, 403, 403, 403, 204, 401, 401],
-  "DELETE token's upload": [401, 403, 403, 403, 403, 204, 401, 401],
+  //                                     anon owner other admin key  token expired revoked jwt
+  "create upload": [401, 201, 201, 201, 201, 201, 401, 401, 201],
+  "HEAD owner's upload": [401, 200, 403, 403, 200, 403, 401, 401, 200],
+  "PATCH owner's upload": [401, 204, 403, 403, 204, 403, 401, 401, 204],
+  "DELETE owner's upload": [401, 204, 403, 403, 204, 403, 401, 401, 204],
+  "HEAD token's upload": [401, 403, 403, 403, 403, 200, 401, 401, 403],
+  "PATCH token's upload": [401, 403, 403, 403, 403, 204, 401, 401, 403],
+  "DELETE token's upload": [401, 403, 403, 403, 403, 204, 401, 401, 403],
   // `/api/uploads/<caller's own>?/<owner's>`: a URL naming two uploads is refused before anything else.
-  "HEAD owner's upload behind another id": [400, 400, 400, 400, 400, 400, 400, 400],
-  "PATCH owner's upload behind another id": [400, 400, 400, 400, 400, 400, 400, 400],
-  "DELETE owner's upload behind another id": [400, 400, 400, 400, 400, 400, 400, 400],
-  "edit video": [401, 200, 403, 200, 200, 403, 401, 401],
-  "delete video": [401, 204, 403, 204, 204, 403, 401, 401],
-  list: [200, 200, 200, 200, 200, 200, 200, 200],
-  search: [200, 200, 200, 200, 200, 200, 200, 200],
-  "get public": [200, 200, 200, 200, 200, 200, 200, 200],
-  "get unlisted": [200, 200, 200, 200, 200, 200, 200, 200],
-  "get private": [404, 200, 404, 200, 200, 404, 404, 404],
+  "HEAD owner's upload behind another id": [400, 400, 400, 400, 400, 400, 400, 400, 400],
+  "PATCH owner's upload behind another id": [400, 400, 400, 400, 400, 400, 400, 400, 400],
+  "DELETE owner's upload behind another id": [400, 400, 400, 400, 400, 400, 400, 400, 400],
+  "edit video": [401, 200, 403, 200, 200, 403, 401, 401, 200],
+  "delete video": [401, 204, 403, 204, 204, 403, 401, 401, 204],
+  list: [200, 200, 200, 200, 200, 200, 200, 200, 200],
+  search: [200, 200, 200, 200, 200, 200, 200, 200, 200],
+  "get public": [200, 200, 200, 200, 200, 200, 200, 200, 200],
+  "get unlisted": [200, 200, 200, 200, 200, 200, 200, 200, 200],
+  "get private": [404, 200, 404, 200, 200, 404, 404, 404, 200],
   // A signed URL is a capability of its own: whoever holds a valid one plays, nobody else does.
-  "private segment, valid signature": [200, 200, 200, 200, 200, 200, 200, 200],
-  "private segment, expired signature": [403, 403, 403, 403, 403, 403, 403, 403],
-  "private segment, tampered signature": [403, 403, 403, 403, 403, 403, 403, 403],
+  "private segment, valid signature": [200, 200, 200, 200, 200, 200, 200, 200, 200],
+  "private segment, expired signature": [403, 403, 403, 403, 403, 403, 403, 403, 403],
+  "private segment, tampered signature": [403, 403, 403, 403, 403, 403, 403, 403, 403],
+  // A key outlives what mints it: only a session creates one (not a 15-minute JWT, not a key);
+  // a JWT may list and revoke (it acts for its session), a key never manages keys.
+  "create API key": [401, 201, 201, 201, 403, 403, 401, 401, 403],
+  "list API keys": [401, 200, 200, 200, 403, 403, 401, 401, 200],
+  "revoke owner's API key": [401, 204, 404, 404, 403, 403, 401, 401, 204],
+  "mint upload token": [401, 403, 403, 403, 201, 403, 401, 401, 403],
 };
 
 let tdb: TestDatabase;
@@ -95,6 +107,7 @@ let owner: TestUser;
 let other: TestUser;
 let ownerKey: string;
 let revokedKey: string;
+let ownerJwt: string;
 let pub: string;
 let unlisted: string;
 let priv: string;
@@ -122,6 +135,9 @@ beforeAll(async () => {
   revokedKey = doomed.key;
   const revoke = await fetch(`${base}/api/api-keys/${doomed.id}`, { method: "DELETE", headers: owner.bearer });
   expect(revoke.status).toBe(204);
+  const jwt = await fetch(`${base}/api/auth/token`, { headers: owner.bearer });
+  expect(jwt.status).toBe(200);
+  ownerJwt = ((await jwt.json()) as { token: string }).token;
   const video = (title: string, visibility: "PUBLIC" | "UNLISTED" | "PRIVATE") =>
     makeReadyVideo(catalog, { title: `${WORD} ${title}`, ownerId: owner.id, visibility });
   pub = await video("public", "PUBLIC");
@@ -172,6 +188,8 @@ async function credentials(caller: Caller): Promise<Record<string, string>> {
       return bearer(await freshToken(true));
     case "revoked API key":
       return bearer(revokedKey);
+    case "owner's JWT":
+      return bearer(ownerJwt);
   }
 }
 
@@ -290,6 +308,30 @@ async function perform(action: Action, caller: Caller): Promise<number> {
       const res = await fetch(`${base}/media/s/${token}/videos/${priv}/${SEGMENT}`, {
         headers: await credentials(caller),
       });
+      return res.status;
+    }
+    case "create API key":
+    case "list API keys":
+    case "revoke owner's API key":
+    case "mint upload token": {
+      const auth = await credentials(caller);
+      const res =
+        action === "list API keys"
+          ? await fetch(`${base}/api/api-keys`, { headers: auth })
+          : action === "revoke owner's API key"
+            ? await fetch(`${base}/api/api-keys/${(await createApiKey(base, owner, "to revoke")).id}`, {
+                method: "DELETE",
+                headers: auth,
+              })
+            : await fetch(`${base}/api/${action === "create API key" ? "api-keys" : "upload-tokens"}`, {
+                method: "POST",
+                headers: { "content-type": "application/json", ...auth },
+                body: JSON.stringify(action === "create API key" ? { name: "from the matrix" } : {}),
+              });
+      // Refusals of key management name why; a session is what is missing.
+      if (res.status === 403 && action !== "mint upload token") {
+        expect((await res.json()).error.code, `${action} as ${caller}`).toBe("SESSION_REQUIRED");
+      }
       return res.status;
     }
   }

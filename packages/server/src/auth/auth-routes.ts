@@ -1,7 +1,8 @@
-import type { FastifyInstance } from "fastify";
-import { errorBody } from "../http/errors.js";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { errorBody, errors } from "../http/errors.js";
 import type { AuthService } from "./auth-service.js";
 import { AUTH_BASE_PATH, CLIENT_IP_HEADER } from "./better-auth.js";
+import { CALLBACK_FIELDS, claimedOrigin, isTrustedCallback, ownOrigin } from "./origins.js";
 
 export interface AuthRoutesOptions {
   auth: AuthService;
@@ -15,6 +16,51 @@ function codeFor(status: number, code: unknown): string {
   if (status === 403) return "FORBIDDEN";
   if (status === 404) return "NOT_FOUND";
   return status >= 500 ? "INTERNAL" : "VALIDATION_FAILED";
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** Proxy headers that name the request's origin; Better Auth sees only what Fastify made of them. */
+const FORWARDED_ORIGIN_HEADERS = ["forwarded", "x-forwarded-host", "x-forwarded-proto"];
+
+/** The callback URLs a request carries, in its query string and its JSON or form body. */
+function callbackUrls(request: FastifyRequest): [field: string, value: unknown][] {
+  const found: [string, unknown][] = [];
+  const query = new URL(request.url, "http://query.invalid").searchParams;
+  for (const field of CALLBACK_FIELDS) for (const value of query.getAll(field)) found.push([field, value]);
+  if (!(request.body instanceof Buffer) || request.body.length === 0) return found;
+  const type = String(request.headers["content-type"] ?? "");
+  let body: Record<string, unknown> = {};
+  try {
+    if (type.includes("json")) body = JSON.parse(request.body.toString("utf8")) ?? {};
+    else if (type.includes("x-www-form-urlencoded")) {
+      body = Object.fromEntries(new URLSearchParams(request.body.toString("utf8")));
+    }
+  } catch {
+    return found; // not parseable: Better Auth refuses it
+  }
+  if (typeof body !== "object") return found;
+  for (const field of CALLBACK_FIELDS) if (body[field] !== undefined) found.push([field, body[field]]);
+  return found;
+}
+
+/**
+ * What Better Auth does not check itself: it compares the Origin of a mutation with the
+ * trusted origins only when the request carries a cookie (and on sign-in and sign-up), so a
+ * bearer-authenticated page of a foreign origin could still change a password or sign out.
+ * Every mutation whose Origin (else Referer) is foreign is refused here, and so is a callback
+ * URL off the trusted origins wherever it appears; a client that sends neither header (curl, a
+ * backend) is not a browser acting for someone else and goes through.
+ */
+function guard(request: FastifyRequest, trusted: readonly string[]): void {
+  if (!SAFE_METHODS.has(request.method)) {
+    const origin = claimedOrigin(request.headers);
+    if (origin !== undefined && !trusted.includes(origin)) throw errors.csrf();
+  }
+  for (const [field, value] of callbackUrls(request)) {
+    if (typeof value === "string" && value !== "" && !isTrustedCallback(value, trusted)) {
+      throw errors.invalidCallbackUrl(field);
+    }
+  }
 }
 
 /**
@@ -35,14 +81,27 @@ export async function authRoutes(app: FastifyInstance, opts: AuthRoutesOptions):
     // Better Auth's own endpoints: documented by Better Auth, not in Reelkit's OpenAPI document.
     schema: { hide: true },
     handler: async (request, reply) => {
+      guard(request, auth.trustedOrigins(request));
       const headers = new Headers();
       for (const [name, value] of Object.entries(request.headers)) {
-        if (value === undefined || name === CLIENT_IP_HEADER) continue;
+        if (value === undefined || name === CLIENT_IP_HEADER || FORWARDED_ORIGIN_HEADERS.includes(name)) continue;
         for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
       }
-      // Rate limits key on the client address Fastify saw (behind a proxy: set trustProxy there).
+      // Fastify has weighed the proxy headers against REELKIT_TRUST_PROXY: Better Auth gets its
+      // answer (and trusts proxy headers only when a proxy is trusted at all).
+      if (auth.trustsProxy) {
+        headers.set("x-forwarded-host", request.host);
+        headers.set("x-forwarded-proto", request.protocol);
+      }
+      // Rate limits key on the client address Fastify saw: the socket's, or the one a trusted
+      // proxy reports in X-Forwarded-For.
       headers.set(CLIENT_IP_HEADER, request.ip);
-      const url = new URL(request.url, `${request.protocol}://${request.host}`);
+      let url: URL;
+      try {
+        url = new URL(request.url, ownOrigin(request));
+      } catch {
+        throw errors.validation("The request's Host (or forwarded host) is not a valid host");
+      }
       const body = request.body instanceof Buffer && request.body.length > 0 ? new Uint8Array(request.body) : undefined;
       const response = await auth.betterAuth.handler(
         new Request(url, { method: request.method, headers, body: request.method === "GET" ? undefined : body }),
@@ -53,11 +112,9 @@ export async function authRoutes(app: FastifyInstance, opts: AuthRoutesOptions):
         if (name !== "set-cookie" && name !== "content-length") reply.header(name, value);
       });
       // Secure behind https: Better Auth decides from REELKIT_BASE_URL when it is set; a server
-      // that takes its origin from each request learns of TLS from its proxy's X-Forwarded-Proto.
-      const forwarded = String(request.headers["x-forwarded-proto"] ?? "")
-        .split(",")[0]
-        ?.trim();
-      const https = request.protocol === "https" || forwarded === "https";
+      // that takes its origin from each request learns of TLS from the socket, or from the
+      // X-Forwarded-Proto of a proxy REELKIT_TRUST_PROXY trusts.
+      const https = request.protocol === "https";
       const cookies = response.headers
         .getSetCookie()
         .map((c) => (https && !/;\s*secure\b/i.test(c) ? `${c}; Secure` : c));

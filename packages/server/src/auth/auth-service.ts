@@ -5,6 +5,7 @@ import { errors } from "../http/errors.js";
 import { MediaSigner } from "../media/media-signing.js";
 import { API_KEY_PREFIX, ApiKeyService, UPLOAD_TOKEN_PREFIX } from "./api-keys.js";
 import { COOKIE_PREFIX, createBetterAuth, type ReelkitBetterAuth } from "./better-auth.js";
+import { claimedOrigin, trustedOrigins } from "./origins.js";
 import type { Principal, UserPrincipal } from "./principal.js";
 
 export interface AuthServiceOptions {
@@ -40,14 +41,20 @@ export class AuthService {
   readonly mediaSigner: MediaSigner;
   /** API keys and upload tokens (Reelkit's own tables). */
   readonly apiKeys: ApiKeyService;
+  /** Whether REELKIT_TRUST_PROXY trusts any proxy (its forwarded headers then count). */
+  readonly trustsProxy: boolean;
   private readonly resolved = new WeakMap<FastifyRequest, Promise<Principal | null>>();
-  private readonly trustedOrigins: string[];
 
   constructor(private readonly opts: AuthServiceOptions) {
     this.betterAuth = createBetterAuth(opts);
     this.mediaSigner = new MediaSigner(opts.secret, opts.config.mediaUrlTtlSeconds);
     this.apiKeys = new ApiKeyService(opts.prisma);
-    this.trustedOrigins = opts.config.corsOrigins.filter((o) => o !== "*");
+    this.trustsProxy = opts.config.trustProxy !== false;
+  }
+
+  /** The origins whose pages may act on this server for this request (see origins.ts). */
+  trustedOrigins(request: FastifyRequest): string[] {
+    return trustedOrigins(this.opts.config, request);
   }
 
   /** The principal of a request, or null when it carries no valid credential; cached per request. */
@@ -84,15 +91,13 @@ export class AuthService {
 
   /**
    * CSRF defence for cookie-authenticated mutations: the browser's Origin (or Referer) must be
-   * this server's own origin or one of REELKIT_CORS_ORIGINS. SameSite=Lax already keeps the
-   * cookie off cross-site subresource and form POSTs; this also covers same-site origins.
+   * this server's own origin (REELKIT_BASE_URL when set) or one of REELKIT_CORS_ORIGINS.
+   * SameSite=Lax already keeps the cookie off cross-site subresource and form POSTs; this also
+   * covers same-site origins (a sibling subdomain or port).
    */
   private checkOrigin(request: FastifyRequest): void {
-    const origin = request.headers.origin ?? originOf(request.headers.referer);
-    if (!origin || origin === "null") throw errors.csrf();
-    const own = [`${request.protocol}://${request.host}`];
-    if (this.opts.config.baseUrl) own.push(this.opts.config.baseUrl);
-    if (!own.includes(origin) && !this.trustedOrigins.includes(origin)) throw errors.csrf();
+    const origin = claimedOrigin(request.headers);
+    if (!origin || !this.trustedOrigins(request).includes(origin)) throw errors.csrf();
   }
 
   /**
@@ -144,14 +149,5 @@ export class AuthService {
       isAdmin: (session.user as { role?: string }).role === "admin",
       via: bearer ? "bearer" : "cookie",
     };
-  }
-}
-
-function originOf(url: string | undefined): string | null {
-  if (!url) return null;
-  try {
-    return new URL(url).origin;
-  } catch {
-    return null;
   }
 }

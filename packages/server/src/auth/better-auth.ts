@@ -1,5 +1,5 @@
 import type { Config, Logger } from "@reelkit/core";
-import { betterAuth } from "better-auth";
+import { type AuthContext, type BetterAuthPlugin, betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
 import { bearer } from "better-auth/plugins/bearer";
 import type { PrismaClient } from "../generated/prisma/client.js";
@@ -14,6 +14,7 @@ export interface BetterAuthOptions {
   config: Pick<
     Config,
     | "baseUrl"
+    | "trustProxy"
     | "corsOrigins"
     | "adminEmails"
     | "sessionTtlSeconds"
@@ -42,8 +43,9 @@ export function createBetterAuth(opts: BetterAuthOptions) {
   return betterAuth({
     appName: "Reelkit",
     basePath: AUTH_BASE_PATH,
-    // The configured origin, else whatever origin the request came to (its own origin is then
-    // the trusted one for the CSRF origin check).
+    // The configured origin, else the origin each request came to (Host, or X-Forwarded-Host
+    // behind a trusted proxy). Every allowed host pattern also becomes a trusted origin, `*` all
+    // of them: trustedOriginsPlugin puts back the request's own origin alone.
     baseURL: config.baseUrl ?? { allowedHosts: ["*"], protocol: "auto" },
     secret: opts.secret,
     database: prismaAdapter(prisma, { provider: "postgresql" }),
@@ -86,7 +88,12 @@ export function createBetterAuth(opts: BetterAuthOptions) {
     },
     advanced: {
       cookiePrefix: COOKIE_PREFIX,
-      trustedProxyHeaders: true,
+      // X-Forwarded-Host/-Proto only behind a trusted proxy (the auth routes hand Better Auth
+      // Fastify's reading of them, never a client's copy).
+      trustedProxyHeaders: config.trustProxy !== false,
+      // Its origin and callback checks on everywhere: Better Auth turns them off by default when
+      // it finds itself under test, which would leave the tests checking a different server.
+      disableOriginCheck: false,
       ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
       defaultCookieAttributes: { httpOnly: true, sameSite: "lax" },
     },
@@ -98,8 +105,25 @@ export function createBetterAuth(opts: BetterAuthOptions) {
         fn.call(log, { args: args.length ? args : undefined }, message);
       },
     },
-    plugins: [bearer(), jwtPlugin(config), oidcPlugin(config), providersPlugin(config)],
+    plugins: [trustedOriginsPlugin(config), bearer(), jwtPlugin(config), oidcPlugin(config), providersPlugin(config)],
   });
+}
+
+/**
+ * The origins Better Auth trusts for one request (its CSRF check, every callback URL): this
+ * server's own (REELKIT_BASE_URL, else the origin of the URL the auth routes built from
+ * Fastify's view of the request) and REELKIT_CORS_ORIGINS, never a pattern. It replaces what a
+ * dynamic base URL derives from `allowedHosts: ["*"]` (`https://*`, `http://*`: every origin)
+ * before any endpoint or middleware looks at them.
+ */
+function trustedOriginsPlugin(config: Pick<Config, "baseUrl" | "corsOrigins">) {
+  const listed = config.corsOrigins.filter((o) => o !== "*");
+  return {
+    id: "reelkit-trusted-origins",
+    onRequest: async (request: Request, ctx: AuthContext) => {
+      ctx.trustedOrigins = [config.baseUrl ?? new URL(request.url).origin, ...listed];
+    },
+  } satisfies BetterAuthPlugin;
 }
 
 export type ReelkitBetterAuth = ReturnType<typeof createBetterAuth>;

@@ -85,7 +85,15 @@ describe("API keys", () => {
 
   it("needs a signed-in user: no key manages keys, anonymous callers get 401, names are validated", async () => {
     const { key } = await createApiKey(base, user);
-    expect((await fetch(`${base}/api/api-keys`, json(bearer(key), { name: "from a key" }))).status).toBe(403);
+    const jwt = (await (await fetch(`${base}/api/auth/token`, { headers: user.bearer })).json()).token as string;
+    // A key outlives what mints it: not from another key, not from a 15-minute JWT.
+    for (const credential of [key, jwt]) {
+      const refused = await fetch(`${base}/api/api-keys`, json(bearer(credential), { name: "not from a session" }));
+      expect(refused.status).toBe(403);
+      expect((await refused.json()).error.code).toBe("SESSION_REQUIRED");
+    }
+    // The session itself, by cookie from its own origin, may.
+    expect((await fetch(`${base}/api/api-keys`, json(user.headers, { name: "by cookie" }))).status).toBe(201);
     expect((await fetch(`${base}/api/api-keys`)).status).toBe(401);
     const bad = await fetch(`${base}/api/api-keys`, json(user.bearer, { name: "" }));
     expect(bad.status).toBe(400);

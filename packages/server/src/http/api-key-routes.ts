@@ -11,7 +11,7 @@ import {
   VideoParams,
 } from "@reelkit/sdk/contract";
 import { Type } from "@sinclair/typebox";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ApiKeyInfo, ApiKeyService } from "../auth/api-keys.js";
 import type { AuthService } from "../auth/auth-service.js";
 import { errors } from "./errors.js";
@@ -46,11 +46,21 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: ApiKeyRoutesOptio
     reply.header("Cache-Control", "no-store");
   });
 
-  /** Keys are managed by a signed-in person (session), not by another key. */
-  const requireSessionUser = async (request: Parameters<AuthService["requireUser"]>[0]) => {
-    const user = await auth.requireUser(request);
-    if (user.via === "api-key") throw errors.forbidden("API keys are managed by a signed-in user, not by a key");
-    return user;
+  /**
+   * A key outlives everything that could mint it, so creating one takes a session (its cookie,
+   * or its token as a bearer): not a 15-minute JWT, not another key, not an upload token.
+   * Listing and revoking also take a JWT, which acts for its session while it lives (revoking
+   * only takes access away); never a key, so a leaked key cannot list or revoke its owner's keys.
+   */
+  const requireKeyManager = async (request: FastifyRequest, action: "create" | "manage") => {
+    const caller = await auth.require(request);
+    if (caller.kind === "user" && (caller.via === "cookie" || caller.via === "bearer")) return caller;
+    if (caller.kind === "user" && caller.via === "jwt" && action === "manage") return caller;
+    throw errors.sessionRequired(
+      action === "create"
+        ? "Creating an API key needs a signed-in session (its cookie or session token), not a JWT, an API key or an upload token"
+        : "API keys are managed with a signed-in session or its JWT, not with an API key or an upload token",
+    );
   };
 
   r.post(
@@ -63,7 +73,7 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: ApiKeyRoutesOptio
       },
     },
     async (request, reply) => {
-      const user = await requireSessionUser(request);
+      const user = await requireKeyManager(request, "create");
       const { key, info } = await apiKeys.create(user.userId, request.body.name);
       return reply.status(201).send({ ...toApiKey(info), key });
     },
@@ -78,7 +88,7 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: ApiKeyRoutesOptio
       },
     },
     async (request) => {
-      const user = await requireSessionUser(request);
+      const user = await requireKeyManager(request, "manage");
       return { items: (await apiKeys.list(user.userId)).map(toApiKey) };
     },
   );
@@ -93,7 +103,7 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: ApiKeyRoutesOptio
       },
     },
     async (request, reply) => {
-      const user = await requireSessionUser(request);
+      const user = await requireKeyManager(request, "manage");
       if (!(await apiKeys.revoke(user.userId, request.params.id))) throw errors.notFound("No such API key");
       return reply.status(204).send(null);
     },

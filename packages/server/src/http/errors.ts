@@ -60,6 +60,9 @@ export const errors = {
   unauthorized: (message = "Sign in or send a valid token") => new ApiError(401, "UNAUTHORIZED", message),
   forbidden: (message = "Not allowed") => new ApiError(403, "FORBIDDEN", message),
   csrf: () => new ApiError(403, "CSRF_REJECTED", "Cross-site request refused: the Origin is not trusted"),
+  invalidCallbackUrl: (field: string) =>
+    new ApiError(403, "INVALID_CALLBACK_URL", `${field} must be a path on this server or a URL on a trusted origin`),
+  sessionRequired: (message: string) => new ApiError(403, "SESSION_REQUIRED", message),
   rateLimited: (retryAfterSeconds: number) =>
     new ApiError(429, "RATE_LIMITED", `Too many requests; try again in ${retryAfterSeconds} s`),
   uploadTokenTooLarge: (max: number) =>
