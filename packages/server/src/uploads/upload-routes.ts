@@ -1,21 +1,16 @@
 import { randomUUID } from "node:crypto";
 import rateLimit from "@fastify/rate-limit";
-import { type Config, keys, type Logger, type Metrics, type Storage } from "@reelkit/core";
+import type { Config, Logger, Metrics, Storage } from "@reelkit/core";
 import { UPLOADS_PATH, VIDEO_ID_HEADER } from "@reelkit/sdk/contract";
 import { EVENTS, type Locker, Server as TusServer } from "@tus/server";
-import { ERRORS, TUS_RESUMABLE } from "@tus/utils";
+import { TUS_RESUMABLE } from "@tus/utils";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AuthService } from "../auth/auth-service.js";
 import { actingUserId, type Principal } from "../auth/principal.js";
 import type { UploadCreator } from "../catalog/upload-lifecycle.js";
-import { ApiError, errorBody, errors } from "../http/errors.js";
-import {
-  type CompletionCatalog,
-  failExpiredUploads,
-  finishInterruptedUploads,
-  isNotFoundError,
-  linkUploadToSource,
-} from "./upload-completion.js";
+import { errorBody, errors } from "../http/errors.js";
+import { bindUploadRequest, tusLifecycle, type UploadRequest } from "./tus-lifecycle.js";
+import { type CompletionCatalog, failExpiredUploads, finishInterruptedUploads } from "./upload-completion.js";
 import { createUploadBackend, type UploadBackend } from "./upload-store.js";
 import { sendWebResponse, toWebRequest } from "./web-request.js";
 
@@ -54,16 +49,6 @@ export interface UploadRoutesOptions {
   backend?: UploadBackend;
 }
 
-// Set by the Fastify route on creation requests so tus names the upload after the new video
-// and records who created it; a client can never send these (every x-reelkit-internal-* is dropped).
-const INTERNAL_PREFIX = "x-reelkit-internal-";
-const ID_HEADER = `${INTERNAL_PREFIX}video-id`;
-const OWNER_HEADER = `${INTERNAL_PREFIX}owner`;
-const TOKEN_HEADER = `${INTERNAL_PREFIX}upload-token`;
-const TITLE_HEADER = `${INTERNAL_PREFIX}title`;
-// The upload a HEAD, PATCH or DELETE acts on, as authorized: tus reads it from here, never from the URL.
-const UPLOAD_ID_HEADER = `${INTERNAL_PREFIX}upload-id`;
-
 /** Whether `p` may resume, inspect or cancel an upload created by `creator`: only its creator can. */
 function isCreator(p: Principal, creator: UploadCreator): boolean {
   if (creator.uploadTokenId) return p.kind === "upload-token" && p.tokenId === creator.uploadTokenId;
@@ -74,49 +59,6 @@ function isCreator(p: Principal, creator: UploadCreator): boolean {
 const MAX_SWEEP_INTERVAL_MS = 300_000;
 // A complete upload younger than this may still be inside its own finish hook: the sweep leaves it.
 const MAX_FINISH_GRACE_MS = 60_000;
-
-function titleFrom(metadata: Record<string, string | null> | undefined): {
-  title: string;
-  description: string;
-  filename: string | null;
-} {
-  // Upload-Metadata is base64 of anything; PostgreSQL text cannot hold NUL, so drop it.
-  const text = (v: string | null | undefined) => (v ?? "").replaceAll("\u0000", "");
-  const filename = text(metadata?.filename).trim() || null;
-  const fromName = filename ? filename.replace(/\.[^.]+$/, "") : "";
-  const title = (text(metadata?.title).trim() || fromName || "Untitled").slice(0, 200);
-  return { title, description: text(metadata?.description).slice(0, 5000), filename };
-}
-
-/** tus's own errors, mapped into the catalogue (tus answers them as text/plain otherwise). */
-function fromTusError(err: unknown, maxUploadSize: number): ApiError | null {
-  switch (err) {
-    case ERRORS.FILE_NOT_FOUND:
-      return errors.uploadNotFound();
-    case ERRORS.FILE_NO_LONGER_EXISTS:
-      return errors.uploadGone();
-    case ERRORS.INVALID_OFFSET:
-      return errors.uploadOffsetMismatch();
-    case ERRORS.ERR_MAX_SIZE_EXCEEDED:
-      return errors.uploadTooLarge(maxUploadSize);
-    case ERRORS.ERR_LOCK_TIMEOUT:
-    case ERRORS.ABORTED:
-      return errors.uploadLocked();
-    case ERRORS.UNSUPPORTED_CONCATENATION_EXTENSION:
-    case ERRORS.UNSUPPORTED_CREATION_DEFER_LENGTH_EXTENSION:
-    case ERRORS.UNSUPPORTED_EXPIRATION_EXTENSION:
-      return errors.notImplemented((err as { body: string }).body.trim());
-  }
-  // Told apart by the caller: past the declared length, or (length deferred) past the maximum.
-  if (err === ERRORS.ERR_SIZE_EXCEEDED) return null;
-  const status = (err as { status_code?: unknown } | null)?.status_code;
-  const body = (err as { body?: unknown } | null)?.body;
-  // The remaining tus errors are malformed requests (missing or invalid headers, metadata…).
-  if (typeof status === "number" && status < 500 && typeof body === "string") {
-    return new ApiError(status, "VALIDATION_FAILED", body.trim());
-  }
-  return null;
-}
 
 /**
  * tus error responses as JSON: those of its error hook already carry the error shape (as
@@ -166,22 +108,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
   const { config, storage, catalog } = opts;
   const backend = opts.backend ?? (await createUploadBackend({ config, storage }));
   const { datastore } = backend;
-  // Every id tus hands to a hook was issued by `namingFunction`, so it maps back to a video.
-  const videoIdOf = (tusId: string) => backend.videoId(tusId) ?? tusId;
-
-  /** Removes the tus data of an upload (on disk or in S3) and whatever its video has in storage. */
-  const removeUploadAndVideoFiles = async (videoId: string) => {
-    const upload = keys.upload(videoId);
-    await Promise.all([
-      ...["", ".json", ".info", ".part"].map((ext) => storage.delete(`${upload}${ext}`)),
-      storage.deletePrefix(keys.videoPrefix(videoId)),
-    ]);
-  };
-
-  // Uploads whose finish hook succeeded during the current request: on S3 their tus data is
-  // removed right after (POST_FINISH), which must not read as "deleted while uploading".
-  const finishedNow = new Set<string>();
-
+  const lifecycle = tusLifecycle({ config, storage, catalog, backend, logger: opts.logger, metrics: opts.metrics });
   const tus = new TusServer({
     path: UPLOADS_PATH,
     datastore,
@@ -190,92 +117,10 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
     relativeLocation: true,
     // Locations are relative (generateUrl): the Host and X-Forwarded-* headers play no part.
     respectForwardedHeaders: false,
-    namingFunction: (req) => backend.tusId(req.headers.get(ID_HEADER) ?? randomUUID()),
-    // URLs name the video id; the store may key the upload differently (S3: `uploads/<id>`).
-    generateUrl: (_req, { path, id }) => `${path}/${videoIdOf(id)}`,
-    // Not from the URL: tus would take its last `/`-segment, query included.
-    getFileIdFromRequest: (req) => {
-      const id = req.headers.get(UPLOAD_ID_HEADER);
-      return id ? backend.tusId(id) : undefined;
-    },
-    onUploadCreate: async (req, upload) => {
-      const videoId = videoIdOf(upload.id);
-      // An upload token's title replaces the one the browser sent.
-      const tokenTitle = req.headers.get(TITLE_HEADER);
-      const named = titleFrom(upload.metadata);
-      await catalog.createForUpload({
-        videoId,
-        uploadId: videoId,
-        ...named,
-        title: tokenTitle ? decodeURIComponent(tokenTitle) : named.title,
-        ownerId: req.headers.get(OWNER_HEADER),
-        uploadTokenId: req.headers.get(TOKEN_HEADER),
-      });
-      opts.metrics?.uploads.inc({ event: "created" });
-      return {};
-    },
-    onUploadFinish: async (_req, upload) => {
-      // On disk the upload stays (until it expires) so that HEAD tells a client whose last
-      // response was lost that it is complete; its source is a hard link to the same bytes.
-      // A crash between the copy and finishUpload is repaired by the sweeps below.
-      const videoId = videoIdOf(upload.id);
-      opts.logger?.info({ videoId }, "upload finished");
-      let sourceKey: string;
-      try {
-        sourceKey = await linkUploadToSource(storage, videoId, videoId);
-      } catch (err) {
-        if (!isNotFoundError(err)) throw err;
-        // The video was deleted while this last PATCH was being written: its upload is gone.
-        await removeUploadAndVideoFiles(videoId);
-        throw errors.uploadGone();
-      }
-      const finished = await catalog.finishUpload(videoId, { sourceKey, sourceSize: upload.size ?? upload.offset });
-      if (finished === null) {
-        await removeUploadAndVideoFiles(videoId);
-        throw errors.uploadGone();
-      }
-      opts.logger?.info({ videoId }, "video queued");
-      opts.metrics?.uploads.inc({ event: "finished" });
-      finishedNow.add(videoId);
-      return {};
-    },
-    onResponseError: async (req, err) => {
-      let mapped = err instanceof ApiError ? err : fromTusError(err, config.maxUploadSize);
-      if (!mapped && err === ERRORS.ERR_SIZE_EXCEEDED) {
-        // More bytes than the upload declared, or (length deferred) than the server accepts.
-        const id = req.headers.get(UPLOAD_ID_HEADER);
-        const upload = id ? await backend.uploads.getUpload(id).catch(() => null) : null;
-        mapped =
-          upload?.size === undefined ? errors.uploadTooLarge(config.maxUploadSize) : errors.uploadLengthExceeded();
-      }
-      if (!mapped && (err as NodeJS.ErrnoException).code === "ENOSPC") {
-        opts.logger?.error({ err }, "no space left for an upload");
-        mapped = errors.insufficientStorage();
-      }
-      if (!mapped) {
-        opts.logger?.error({ err }, "upload request failed");
-        mapped = errors.internal();
-      }
-      return { status_code: mapped.statusCode, body: JSON.stringify(errorBody(mapped.code, mapped.message)) };
-    },
+    ...lifecycle.hooks,
   });
-
-  tus.on(EVENTS.POST_TERMINATE, (_req, _res, id) => {
-    const videoId = videoIdOf(id);
-    opts.metrics?.uploads.inc({ event: "terminated" });
-    catalog
-      .cancelUpload(videoId)
-      .catch((err) =>
-        opts.logger?.warn({ err, uploadId: videoId }, "could not remove the video of a cancelled upload"),
-      );
-  });
-
-  tus.on(EVENTS.POST_FINISH, (_req, _res, upload) => {
-    const videoId = videoIdOf(upload.id);
-    backend
-      .removeFinished(videoId)
-      .catch((err) => opts.logger?.warn({ err, uploadId: videoId }, "upload cleanup failed"));
-  });
+  tus.on(EVENTS.POST_TERMINATE, (_req, _res, id) => lifecycle.cancelVideo(lifecycle.videoIdOf(id)));
+  tus.on(EVENTS.POST_FINISH, (_req, _res, upload) => lifecycle.cleanUpFinished(lifecycle.videoIdOf(upload.id)));
 
   // tus reads the raw request body itself; Fastify must leave the stream untouched.
   app.addContentTypeParser("application/offset+octet-stream", (_req, _payload, done) => done(null));
@@ -320,68 +165,61 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
     reply.header("tus-max-size", String(config.maxUploadSize));
   });
 
-  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+  /** Step 1: the one id a request acts on, authorized once (a new one for a creation). */
+  const authorize = async (request: FastifyRequest): Promise<UploadRequest> => {
     const target = tusTarget(request.method, request.raw.url ?? "");
-    let principal: Principal | null = null;
-    if (request.method === "POST") principal = await authorizeCreation(request);
-    else if (target.uploadId !== null && request.method !== "OPTIONS") {
-      await authorizeExisting(request, target.uploadId);
+    if (request.method === "POST") {
+      return { videoId: randomUUID(), creator: await authorizeCreation(request), finished: false };
     }
-    reply.hijack();
+    if (target.uploadId !== null && request.method !== "OPTIONS") await authorizeExisting(request, target.uploadId);
+    return { videoId: target.uploadId ?? "", creator: null, finished: false };
+  };
+
+  /** Step 2: tus handles the request at the canonical URL of that upload, whatever the client sent. */
+  const runTus = async (request: FastifyRequest, upload: UploadRequest): Promise<Response> => {
     const raw = request.raw;
-    // A client must never choose the id or the owner: drop any copy of the internal headers it sent.
     const headers = new Headers();
     for (let i = 0; i + 1 < raw.rawHeaders.length; i += 2) {
-      const name = raw.rawHeaders[i] as string;
-      if (!name.toLowerCase().startsWith(INTERNAL_PREFIX)) headers.append(name, raw.rawHeaders[i + 1] as string);
+      headers.append(raw.rawHeaders[i] as string, raw.rawHeaders[i + 1] as string);
     }
-    const id = request.method === "POST" ? randomUUID() : target.uploadId;
-    let justFinished = false;
-    if (request.method === "POST") headers.set(ID_HEADER, id as string);
-    else if (id) headers.set(UPLOAD_ID_HEADER, id);
-    if (principal) {
-      headers.set(OWNER_HEADER, actingUserId(principal));
-      if (principal.kind === "upload-token") {
-        headers.set(TOKEN_HEADER, principal.tokenId);
-        if (principal.title) headers.set(TITLE_HEADER, encodeURIComponent(principal.title));
-      }
-    }
-    let response: Response;
-    try {
-      // tus sees the canonical URL of the upload it acts on, whatever the client sent.
-      const url = id && request.method !== "POST" ? `${UPLOADS_PATH}/${id}` : UPLOADS_PATH;
-      response = await toJsonError(await tus.handleWeb(toWebRequest(raw, headers, url)));
-    } finally {
-      if (id) justFinished = finishedNow.delete(id);
-    }
+    const url = request.method === "POST" || !upload.videoId ? UPLOADS_PATH : `${UPLOADS_PATH}/${upload.videoId}`;
+    return toJsonError(await tus.handleWeb(bindUploadRequest(toWebRequest(raw, headers, url), upload)));
+  };
 
-    let abandoned = false;
-    if (request.method === "POST" && id && response.status >= 400) {
-      // A creation that failed (full disk, bad body…) leaves no video and no file; one whose
-      // every byte is stored and only the catalog update failed is finished by the sweep.
-      const upload = await backend.uploads.getUpload(id).catch(() => null);
-      if (upload?.size === undefined || upload.offset !== upload.size) {
-        abandoned = true;
-        await catalog
-          .cancelUpload(id)
-          .catch((err) => opts.logger?.warn({ err, videoId: id }, "could not remove the video of a failed upload"));
-        await removeUploadAndVideoFiles(id).catch(() => undefined);
-        // The token was claimed for this upload, which does not exist: the site may try again.
-        if (principal?.kind === "upload-token") {
-          await opts.auth.apiKeys
-            .releaseUploadToken(principal.tokenId)
-            .catch((err) => opts.logger?.warn({ err, videoId: id }, "could not release an upload token"));
-        }
-      }
+  /**
+   * Step 3, after a failed creation: it leaves no video and no file (full disk, bad body…) and
+   * gives its upload token back; one whose every byte is stored and only the catalog update
+   * failed is finished by the sweep. Returns whether the upload was abandoned.
+   */
+  const abandonFailedCreation = async (upload: UploadRequest): Promise<boolean> => {
+    const { videoId, creator } = upload;
+    const stored = await backend.uploads.getUpload(videoId).catch(() => null);
+    if (stored?.size !== undefined && stored.offset === stored.size) return false;
+    await catalog
+      .cancelUpload(videoId)
+      .catch((err) => opts.logger?.warn({ err, videoId }, "could not remove the video of a failed upload"));
+    await lifecycle.removeUploadAndVideo(videoId).catch(() => undefined);
+    // The token was claimed for this upload, which does not exist: the site may try again.
+    if (creator?.kind === "upload-token") {
+      await opts.auth.apiKeys
+        .releaseUploadToken(creator.tokenId)
+        .catch((err) => opts.logger?.warn({ err, videoId }, "could not release an upload token"));
     }
-    if (
-      request.method === "PATCH" &&
-      id &&
-      !justFinished &&
-      response.status === 204 &&
-      !(await backend.uploads.getUpload(id).catch(() => null))
-    ) {
-      // The video was deleted while this PATCH was being written: tell the client to stop.
+    return true;
+  };
+
+  /** Step 3, after a PATCH: was the video deleted while its bytes were being written? */
+  const deletedMeanwhile = async (upload: UploadRequest): Promise<boolean> =>
+    !upload.finished && !(await backend.uploads.getUpload(upload.videoId).catch(() => null));
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    const upload = await authorize(request);
+    reply.hijack();
+    let response = await runTus(request, upload);
+    const { method } = request;
+    const abandoned = method === "POST" && response.status >= 400 && (await abandonFailedCreation(upload));
+    if (method === "PATCH" && response.status === 204 && (await deletedMeanwhile(upload))) {
+      // Tell the client to stop.
       const gone = errors.uploadGone();
       response = jsonResponse(gone.statusCode, errorBody(gone.code, gone.message), response.headers);
     }
@@ -389,8 +227,8 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
       // tus dates it from the activity before this request; the clock restarts with this one.
       response.headers.set("upload-expires", new Date(Date.now() + config.uploadExpirySeconds * 1000).toUTCString());
     }
-    if (id && (response.status < 300 || (request.method === "POST" && !abandoned))) {
-      reply.raw.setHeader(VIDEO_ID_HEADER, id);
+    if (upload.videoId && (response.status < 300 || (method === "POST" && !abandoned))) {
+      reply.raw.setHeader(VIDEO_ID_HEADER, upload.videoId);
     }
     // One CORS policy for every route: the headers @fastify/cors put on the reply, not tus's.
     for (const [name, value] of Object.entries(reply.getHeaders())) {
