@@ -106,6 +106,11 @@ export async function authRoutes(app: FastifyInstance, opts: AuthRoutesOptions):
       const response = await auth.betterAuth.handler(
         new Request(url, { method: request.method, headers, body: request.method === "GET" ? undefined : body }),
       );
+      // Better Auth answers a failed query as its own 500: a database that is down is a 503
+      // (with Retry-After), not a failure of the request.
+      if (response.status >= 500 && !(await auth.databaseAnswers().catch(() => true))) {
+        throw errors.databaseUnavailable();
+      }
 
       reply.status(response.status);
       response.headers.forEach((value, name) => {

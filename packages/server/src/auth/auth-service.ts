@@ -1,5 +1,6 @@
 import type { Config, Logger } from "@reelkit/core";
 import type { FastifyRequest } from "fastify";
+import { isDatabaseUnreachable } from "../db/database-errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { errors } from "../http/errors.js";
 import { MediaSigner } from "../media/media-signing.js";
@@ -119,9 +120,29 @@ export class AuthService {
       if (!session || session.userId !== payload.sub || session.expiresAt.getTime() <= Date.now()) return null;
       return { kind: "user", userId: session.userId, isAdmin: session.user.role === "admin", via: "jwt" };
     } catch (err) {
+      await this.throwIfDatabaseDown(err);
       this.opts.logger?.warn({ err }, "JWT lookup failed");
       return null;
     }
+  }
+
+  /** Resolves when the accounts database answers a query. */
+  async databaseAnswers(): Promise<boolean> {
+    try {
+      await this.opts.prisma.$queryRaw`SELECT 1`;
+      return true;
+    } catch (err) {
+      if (isDatabaseUnreachable(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * A credential that could not be checked because the database is down is no reason to treat
+   * its holder as signed out (a 401 makes clients drop their session): 503, try again.
+   */
+  private async throwIfDatabaseDown(err: unknown): Promise<void> {
+    if (isDatabaseUnreachable(err) || !(await this.databaseAnswers())) throw errors.databaseUnavailable();
   }
 
   private async resolve(request: FastifyRequest): Promise<Principal | null> {
@@ -138,10 +159,13 @@ export class AuthService {
     const headers = toHeaders(request.headers);
     if (bearer && JWT_SHAPE.test(bearer)) return this.resolveJwt(bearer, headers);
     if (bearer) headers.delete("cookie");
-    const session = await this.betterAuth.api.getSession({ headers, query: { disableRefresh: true } }).catch((err) => {
-      this.opts.logger?.warn({ err }, "session lookup failed");
-      return null;
-    });
+    const session = await this.betterAuth.api
+      .getSession({ headers, query: { disableRefresh: true } })
+      .catch(async (err) => {
+        await this.throwIfDatabaseDown(err);
+        this.opts.logger?.warn({ err }, "session lookup failed");
+        return null;
+      });
     if (!session) return null;
     return {
       kind: "user",

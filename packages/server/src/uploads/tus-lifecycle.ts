@@ -2,6 +2,7 @@ import { type Config, keys, type Logger, type Metrics, type Storage } from "@ree
 import type { ServerOptions, Upload } from "@tus/server";
 import { ERRORS } from "@tus/utils";
 import { actingUserId, type Principal } from "../auth/principal.js";
+import { isDatabaseUnreachable } from "../db/database-errors.js";
 import { ApiError, errorBody, errors } from "../http/errors.js";
 import { isNotFoundError, linkUploadToSource } from "./upload-completion.js";
 import type { UploadCatalog } from "./upload-routes.js";
@@ -169,6 +170,8 @@ export function tusLifecycle(opts: TusLifecycleOptions) {
       const upload = await backend.uploads.getUpload(uploadRequestOf(req).videoId).catch(() => null);
       mapped = upload?.size === undefined ? errors.uploadTooLarge(config.maxUploadSize) : errors.uploadLengthExceeded();
     }
+    // The database is down or restarting: the upload is kept and resumable, try again shortly.
+    if (!mapped && isDatabaseUnreachable(err)) mapped = errors.databaseUnavailable();
     if (!mapped && (err as NodeJS.ErrnoException).code === "ENOSPC") {
       opts.logger?.error({ err }, "no space left for an upload");
       mapped = errors.insufficientStorage();

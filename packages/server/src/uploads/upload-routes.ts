@@ -223,6 +223,10 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
       const gone = errors.uploadGone();
       response = jsonResponse(gone.statusCode, errorBody(gone.code, gone.message), response.headers);
     }
+    const unavailable = errors.databaseUnavailable();
+    if (response.status === unavailable.statusCode) {
+      response.headers.set("retry-after", String(unavailable.retryAfterSeconds));
+    }
     if (response.headers.has("upload-expires")) {
       // tus dates it from the activity before this request; the clock restarts with this one.
       response.headers.set("upload-expires", new Date(Date.now() + config.uploadExpirySeconds * 1000).toUTCString());
