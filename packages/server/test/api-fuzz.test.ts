@@ -2,15 +2,13 @@ import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { keys, LocalStorage, loadConfig } from "@reelkit/core";
+import { keys } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWith } from "../../../test/engines.js";
-import { buildApp } from "../src/app.js";
-import { createCatalog } from "../src/catalog/catalog.js";
-import { createTestDatabase, type TestDatabase } from "../src/db/test-databases.js";
-import { testAuth } from "./auth.js";
+import type { TestDatabase } from "../src/db/test-databases.js";
 import { readyEvent, signUp, type TestUser } from "./factories.js";
+import { startTestApp } from "./test-app.js";
 
 // Property-based fuzzing of the JSON API from its own OpenAPI document with schemathesis (a
 // real external tool, from PyPI): every generated request, valid or not, must get a documented
@@ -41,12 +39,9 @@ describeWith("schemathesis", missing, "API fuzzing from the OpenAPI document (sc
   let owner: TestUser;
 
   beforeAll(async () => {
-    tdb = await createTestDatabase("embedded");
-    const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
-    const catalog = createCatalog(tdb.db.prisma);
-    const auth = testAuth(tdb.db.prisma, config);
-    app = await buildApp({ config, storage: new LocalStorage(path.join(tdb.dataDir, "media")), catalog, auth });
-    base = await app.listen({ port: 0, host: "127.0.0.1" });
+    const started = await startTestApp();
+    ({ tdb, app, base } = started);
+    const { catalog } = started;
     owner = await signUp(base);
     // A READY video of the signed-in owner, so the id routes answer 200 as well as 404.
     videoId = randomUUID();

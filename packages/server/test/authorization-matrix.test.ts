@@ -1,19 +1,13 @@
-/**
- * The authorization matrix: every kind of caller against every protected action, with the
- * expected status in each cell. Each cell gets fresh fixtures (its own upload, video or token),
- * so no cell depends on what another did.
- */
-import path from "node:path";
-import { LocalStorage, loadConfig } from "@reelkit/core";
+import type { LocalStorage } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../src/app.js";
 import { sha256 } from "../src/auth/api-keys.js";
-import { type Catalog, createCatalog } from "../src/catalog/catalog.js";
-import { createTestDatabase, type TestDatabase } from "../src/db/test-databases.js";
+import type { Catalog } from "../src/catalog/catalog.js";
+import type { TestDatabase } from "../src/db/test-databases.js";
 import { MediaSigner } from "../src/media/media-signing.js";
-import { TEST_SECRET, testAuth } from "./auth.js";
+import { TEST_SECRET } from "./auth.js";
 import { createApiKey, makeReadyVideo, mintUploadToken, signUp, type TestUser, tusCreate } from "./factories.js";
+import { startTestApp } from "./test-app.js";
 
 type Caller =
   | "anonymous"
@@ -115,18 +109,10 @@ const SEGMENT = "hls/180p/seg-00001.m4s";
 const WORD = "quokka";
 
 beforeAll(async () => {
-  tdb = await createTestDatabase("embedded");
-  storage = new LocalStorage(path.join(tdb.dataDir, "media"));
-  const config = loadConfig({
-    REELKIT_DATA_DIR: tdb.dataDir,
-    REELKIT_LOG_LEVEL: "silent",
+  ({ tdb, app, base, storage, catalog } = await startTestApp({
     // Every cell creates uploads: neither the per-user cap nor the rate limit is under test here.
-    REELKIT_MAX_UNFINISHED_UPLOADS: "100000",
-    REELKIT_UPLOAD_RATE_LIMIT: "100000/1m",
-  });
-  catalog = createCatalog(tdb.db.prisma);
-  app = await buildApp({ config, storage, catalog, auth: testAuth(tdb.db.prisma, config) });
-  base = await app.listen({ port: 0, host: "127.0.0.1" });
+    env: { REELKIT_MAX_UNFINISHED_UPLOADS: "100000", REELKIT_UPLOAD_RATE_LIMIT: "100000/1m" },
+  }));
   admin = await signUp(base);
   owner = await signUp(base);
   other = await signUp(base);

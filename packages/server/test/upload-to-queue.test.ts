@@ -1,13 +1,10 @@
-import path from "node:path";
-import { keys, LocalStorage, loadConfig } from "@reelkit/core";
+import { keys, type LocalStorage } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import * as tus from "tus-js-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../src/app.js";
-import { createCatalog } from "../src/catalog/catalog.js";
-import { createTestDatabase, type TestDatabase } from "../src/db/test-databases.js";
-import { testAuth } from "./auth.js";
+import type { TestDatabase } from "../src/db/test-databases.js";
 import { signUp, type TestUser } from "./factories.js";
+import { startTestApp } from "./test-app.js";
 
 let tdb: TestDatabase;
 let app: FastifyInstance;
@@ -16,16 +13,7 @@ let storage: LocalStorage;
 let user: TestUser;
 
 beforeAll(async () => {
-  tdb = await createTestDatabase("embedded");
-  storage = new LocalStorage(path.join(tdb.dataDir, "media"));
-  const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
-  app = await buildApp({
-    config,
-    storage,
-    catalog: createCatalog(tdb.db.prisma),
-    auth: testAuth(tdb.db.prisma, config),
-  });
-  base = await app.listen({ port: 0, host: "127.0.0.1" });
+  ({ tdb, app, base, storage } = await startTestApp());
   user = await signUp(base);
 }, 60_000);
 afterAll(async () => {

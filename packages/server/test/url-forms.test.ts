@@ -11,8 +11,9 @@ import { LocalStorage } from "@reelkit/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Catalog, createCatalog } from "../src/catalog/catalog.js";
 import { MediaSigner } from "../src/media/media-signing.js";
-import { type AuthTestServer, startAuthTestServer, TEST_SECRET } from "./auth.js";
+import { TEST_SECRET } from "./auth.js";
 import { createApiKey, makeReadyVideo, mintUploadToken, signUp, type TestUser, tusCreate } from "./factories.js";
+import { startTestApp, type TestApp } from "./test-app.js";
 
 interface RawResponse {
   status: number;
@@ -82,7 +83,7 @@ function forms(prefix: string, mine: string, yours: string, suffix = ""): string
   ];
 }
 
-let server: AuthTestServer;
+let server: TestApp;
 let base: string;
 let storage: LocalStorage;
 let catalog: Catalog;
@@ -95,9 +96,11 @@ const MALLORY_LENGTH = 16;
 const ALICE_TITLE = "alice-private-title";
 
 beforeAll(async () => {
-  server = await startAuthTestServer({
-    REELKIT_MAX_UNFINISHED_UPLOADS: "1000",
-    REELKIT_UPLOAD_RATE_LIMIT: "1000/1m",
+  server = await startTestApp({
+    env: {
+      REELKIT_MAX_UNFINISHED_UPLOADS: "1000",
+      REELKIT_UPLOAD_RATE_LIMIT: "1000/1m",
+    },
   });
   base = server.base;
   storage = new LocalStorage(path.join(server.tdb.dataDir, "media"));

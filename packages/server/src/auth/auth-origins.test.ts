@@ -6,13 +6,13 @@
  */
 import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AuthTestServer, startAuthTestServer } from "../../test/auth.js";
 import { signIn, signUp, type TestUser } from "../../test/factories.js";
+import { startTestApp, type TestApp } from "../../test/test-app.js";
 
 const EVIL = "https://evil.example";
 const GOOGLE = { GOOGLE_CLIENT_ID: "google-client.apps.example", GOOGLE_CLIENT_SECRET: "google-secret" };
 
-function authPost(s: AuthTestServer, path: string, headers: Record<string, string>, body: unknown = {}) {
+function authPost(s: TestApp, path: string, headers: Record<string, string>, body: unknown = {}) {
   return fetch(`${s.base}/api/auth${path}`, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
@@ -21,7 +21,7 @@ function authPost(s: AuthTestServer, path: string, headers: Record<string, strin
   });
 }
 
-function authGet(s: AuthTestServer, path: string, headers: Record<string, string> = {}) {
+function authGet(s: TestApp, path: string, headers: Record<string, string> = {}) {
   return fetch(`${s.base}/api/auth${path}`, { headers, redirect: "manual" });
 }
 
@@ -29,7 +29,7 @@ function authGet(s: AuthTestServer, path: string, headers: Record<string, string
  * A POST as curl sends it: no Origin, no Referer and none of the Sec-Fetch-* headers that
  * Node's fetch adds like a browser.
  */
-function curlPost(s: AuthTestServer, path: string, headers: Record<string, string>, body: unknown) {
+function curlPost(s: TestApp, path: string, headers: Record<string, string>, body: unknown) {
   const data = JSON.stringify(body);
   return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
     const req = http.request(
@@ -73,17 +73,17 @@ function mutations(user: TestUser): [string, unknown][] {
 }
 
 /** The victim's account is as it was: same name, same password, the session alive. */
-async function expectUntouched(s: AuthTestServer, user: TestUser, name: string): Promise<void> {
+async function expectUntouched(s: TestApp, user: TestUser, name: string): Promise<void> {
   const session = await (await authGet(s, "/get-session", user.bearer)).json();
   expect(session?.user).toMatchObject({ id: user.id, name });
   await signIn(s.base, user.email, user.password);
 }
 
 describe("without REELKIT_BASE_URL: the request's own origin only", () => {
-  let s: AuthTestServer;
+  let s: TestApp;
   let victim: TestUser;
   beforeAll(async () => {
-    s = await startAuthTestServer({ ...GOOGLE, REELKIT_AUTH_RATE_LIMIT: "1000/1m" });
+    s = await startTestApp({ env: { ...GOOGLE, REELKIT_AUTH_RATE_LIMIT: "1000/1m" } });
     victim = await signUp(s.base, { name: "Victim" });
   }, 180_000);
   afterAll(() => s?.close());
@@ -229,13 +229,15 @@ describe("without REELKIT_BASE_URL: the request's own origin only", () => {
 
 describe("with REELKIT_CORS_ORIGINS and REELKIT_TRUST_PROXY", () => {
   const PARTNER = "https://partner.example";
-  let s: AuthTestServer;
+  let s: TestApp;
   beforeAll(async () => {
-    s = await startAuthTestServer({
-      ...GOOGLE,
-      REELKIT_CORS_ORIGINS: `${PARTNER}, *`,
-      REELKIT_TRUST_PROXY: "loopback",
-      REELKIT_AUTH_RATE_LIMIT: "1000/1m",
+    s = await startTestApp({
+      env: {
+        ...GOOGLE,
+        REELKIT_CORS_ORIGINS: `${PARTNER}, *`,
+        REELKIT_TRUST_PROXY: "loopback",
+        REELKIT_AUTH_RATE_LIMIT: "1000/1m",
+      },
     });
   }, 180_000);
   afterAll(() => s?.close());
@@ -299,9 +301,9 @@ describe("with REELKIT_CORS_ORIGINS and REELKIT_TRUST_PROXY", () => {
 
 describe("with REELKIT_BASE_URL", () => {
   const BASE = "https://video.example";
-  let s: AuthTestServer;
+  let s: TestApp;
   beforeAll(async () => {
-    s = await startAuthTestServer({ ...GOOGLE, REELKIT_BASE_URL: BASE });
+    s = await startTestApp({ env: { ...GOOGLE, REELKIT_BASE_URL: BASE } });
   }, 180_000);
   afterAll(() => s?.close());
 

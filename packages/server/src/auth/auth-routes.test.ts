@@ -1,38 +1,18 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { type Config, ConfigError, LocalStorage, loadConfig } from "@reelkit/core";
-import type { FastifyInstance } from "fastify";
+import { ConfigError, loadConfig } from "@reelkit/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testAuth } from "../../test/auth.js";
 import { signIn, signUp, type TestUser, tusCreate, uploadAs } from "../../test/factories.js";
-import { buildApp } from "../app.js";
-import { createCatalog } from "../catalog/catalog.js";
-import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
+import { startTestApp, type TestApp } from "../../test/test-app.js";
 import { resolveSecret } from "./secret.js";
 
-interface Server {
-  app: FastifyInstance;
-  base: string;
-  tdb: TestDatabase;
-}
+type Server = TestApp;
 
-async function startServer(env: Record<string, string> = {}): Promise<Server> {
-  const tdb = await createTestDatabase("embedded");
-  const config: Config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent", ...env });
-  const app = await buildApp({
-    config,
-    storage: new LocalStorage(path.join(tdb.dataDir, "media")),
-    catalog: createCatalog(tdb.db.prisma),
-    auth: testAuth(tdb.db.prisma, config),
-  });
-  const base = await app.listen({ port: 0, host: "127.0.0.1" });
-  return { app, base, tdb };
-}
+const startServer = (env: Record<string, string> = {}) => startTestApp({ env });
 
 async function stopServer(s: Server | undefined): Promise<void> {
-  await s?.app.close();
-  await s?.tdb.dispose();
+  await s?.close();
 }
 
 const json = (body: unknown) => JSON.stringify(body);

@@ -1,7 +1,7 @@
 import { createPublicKey, verify } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AuthTestServer, startAuthTestServer } from "../../test/auth.js";
 import { signUp, type TestUser, uploadAs } from "../../test/factories.js";
+import { startTestApp, type TestApp } from "../../test/test-app.js";
 
 interface Jwks {
   keys: Array<{ kid: string; kty: string; alg: string; crv?: string; x?: string }>;
@@ -32,11 +32,11 @@ const patchTitle = (base: string, id: string, authorization: string, title: stri
   });
 
 describe("short-lived JWTs with a JWKS endpoint", () => {
-  let s: AuthTestServer;
+  let s: TestApp;
   let user: TestUser;
   let other: TestUser;
   beforeAll(async () => {
-    s = await startAuthTestServer({ REELKIT_JWT_TTL: "2m" });
+    s = await startTestApp({ env: { REELKIT_JWT_TTL: "2m" } });
     user = await signUp(s.base);
     other = await signUp(s.base);
   }, 180_000);

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AuthTestServer, startAuthTestServer } from "../../test/auth.js";
 import { signUp, tusCreate } from "../../test/factories.js";
 import {
   authorizeWithOidc,
@@ -9,25 +8,28 @@ import {
   startOidcProvider,
   type TestOidcProvider,
 } from "../../test/oidc-provider.js";
+import { startTestApp, type TestApp } from "../../test/test-app.js";
 
 /** The user rows and sessions of an IdP account, by its e-mail. */
-async function sessionsOf(s: AuthTestServer, email: string): Promise<number> {
+async function sessionsOf(s: TestApp, email: string): Promise<number> {
   return s.prisma.session.count({ where: { user: { email } } });
 }
 
 describe("sign-in with an OpenID Connect issuer (a real oidc-provider)", () => {
   let idp: TestOidcProvider;
-  let s: AuthTestServer;
+  let s: TestApp;
   beforeAll(async () => {
     idp = await startOidcProvider();
-    s = await startAuthTestServer({
-      ...idp.env,
-      OIDC_NAME: "Example ID",
-      GOOGLE_CLIENT_ID: "google-client.apps.example",
-      GOOGLE_CLIENT_SECRET: "google-secret",
-      REELKIT_ADMIN_EMAILS: "boss@idp.test",
-      // Every sign-in start counts against the sign-in limit; this suite starts many.
-      REELKIT_AUTH_RATE_LIMIT: "200/1m",
+    s = await startTestApp({
+      env: {
+        ...idp.env,
+        OIDC_NAME: "Example ID",
+        GOOGLE_CLIENT_ID: "google-client.apps.example",
+        GOOGLE_CLIENT_SECRET: "google-secret",
+        REELKIT_ADMIN_EMAILS: "boss@idp.test",
+        // Every sign-in start counts against the sign-in limit; this suite starts many.
+        REELKIT_AUTH_RATE_LIMIT: "200/1m",
+      },
     });
   }, 180_000);
   afterAll(async () => {
@@ -223,9 +225,9 @@ describe("sign-in with an OpenID Connect issuer (a real oidc-provider)", () => {
 });
 
 describe("a server with no external provider", () => {
-  let s: AuthTestServer;
+  let s: TestApp;
   beforeAll(async () => {
-    s = await startAuthTestServer();
+    s = await startTestApp();
   }, 180_000);
   afterAll(() => s?.close());
 
@@ -246,11 +248,11 @@ describe("a server with no external provider", () => {
 
 describe("an issuer that is down when the server starts", () => {
   let idp: TestOidcProvider;
-  let s: AuthTestServer;
+  let s: TestApp;
   beforeAll(async () => {
     idp = await startOidcProvider();
     await idp.setAvailable(false);
-    s = await startAuthTestServer({ ...idp.env });
+    s = await startTestApp({ env: { ...idp.env } });
   }, 180_000);
   afterAll(async () => {
     await s?.close();

@@ -1,14 +1,10 @@
-import path from "node:path";
-import { LocalStorage, loadConfig } from "@reelkit/core";
 import { createReelkitClient, uploadVideo } from "@reelkit/sdk";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testAuth } from "../../test/auth.js";
 import { createApiKey, mintUploadToken, signUp, type TestUser, tusCreate, uploadAs } from "../../test/factories.js";
-import { buildApp } from "../app.js";
+import { startTestApp } from "../../test/test-app.js";
 import { sha256 } from "../auth/api-keys.js";
-import { createCatalog } from "../catalog/catalog.js";
-import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
+import type { TestDatabase } from "../db/test-databases.js";
 
 let tdb: TestDatabase;
 let app: FastifyInstance;
@@ -19,20 +15,7 @@ let other: TestUser;
 const MAX_UPLOAD = 1_000_000;
 
 beforeAll(async () => {
-  tdb = await createTestDatabase("embedded");
-  const config = loadConfig({
-    REELKIT_DATA_DIR: tdb.dataDir,
-    REELKIT_LOG_LEVEL: "silent",
-    REELKIT_MAX_UPLOAD_SIZE: String(MAX_UPLOAD),
-  });
-  const storage = new LocalStorage(path.join(tdb.dataDir, "media"));
-  app = await buildApp({
-    config,
-    storage,
-    catalog: createCatalog(tdb.db.prisma),
-    auth: testAuth(tdb.db.prisma, config),
-  });
-  base = await app.listen({ port: 0, host: "127.0.0.1" });
+  ({ tdb, app, base } = await startTestApp({ env: { REELKIT_MAX_UPLOAD_SIZE: String(MAX_UPLOAD) } }));
   admin = await signUp(base);
   user = await signUp(base);
   other = await signUp(base);

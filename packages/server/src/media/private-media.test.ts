@@ -1,12 +1,11 @@
-import path from "node:path";
-import { keys, LocalStorage, loadConfig } from "@reelkit/core";
+import { keys, type LocalStorage } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_SECRET, testAuth } from "../../test/auth.js";
+import { TEST_SECRET } from "../../test/auth.js";
 import { readyEvent, signUp, type TestUser, uploadAs } from "../../test/factories.js";
-import { buildApp } from "../app.js";
-import { type Catalog, createCatalog } from "../catalog/catalog.js";
-import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
+import { startTestApp } from "../../test/test-app.js";
+import type { Catalog } from "../catalog/catalog.js";
+import type { TestDatabase } from "../db/test-databases.js";
 import { MediaSigner } from "./media-signing.js";
 
 // Visibility: lists show PUBLIC only, UNLISTED plays by link, PRIVATE only for its owner (and
@@ -47,12 +46,7 @@ async function publishedVideo(title: string, visibility: "PUBLIC" | "UNLISTED" |
 const ids = (list: { items: { id: string }[] }) => list.items.map((v) => v.id);
 
 beforeAll(async () => {
-  tdb = await createTestDatabase("embedded");
-  storage = new LocalStorage(path.join(tdb.dataDir, "media"));
-  const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
-  catalog = createCatalog(tdb.db.prisma);
-  app = await buildApp({ config, storage, catalog, auth: testAuth(tdb.db.prisma, config) });
-  base = await app.listen({ port: 0, host: "127.0.0.1" });
+  ({ tdb, app, base, storage, catalog } = await startTestApp());
   admin = await signUp(base);
   owner = await signUp(base);
   other = await signUp(base);
