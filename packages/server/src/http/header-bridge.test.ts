@@ -1,5 +1,5 @@
 import http from "node:http";
-import Fastify from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { copyReplyHeaders, toWebHeaders } from "./header-bridge.js";
 
@@ -18,24 +18,25 @@ describe("toWebHeaders", () => {
 });
 
 describe("copyReplyHeaders", () => {
-  let app: ReturnType<typeof Fastify> | undefined;
+  let app: FastifyInstance | undefined;
   afterEach(async () => {
     await app?.close();
   });
 
   it("writes the headers set on a hijacked reply", async () => {
-    app = Fastify();
-    app.addHook("onRequest", async (_request, reply) => {
+    const server = Fastify();
+    app = server;
+    server.addHook("onRequest", async (_request, reply) => {
       reply.header("access-control-allow-origin", "*");
     });
-    app.get("/hijacked", async (_request, reply) => {
+    server.get("/hijacked", async (_request, reply) => {
       reply.header("x-count", 3);
       reply.hijack();
       copyReplyHeaders(reply);
       reply.raw.writeHead(200, { "content-type": "text/plain" });
       reply.raw.end("raw");
     });
-    const address = await app.listen({ port: 0, host: "127.0.0.1" });
+    const address = await server.listen({ port: 0, host: "127.0.0.1" });
     const response = await new Promise<http.IncomingMessage>((resolve) => http.get(`${address}/hijacked`, resolve));
     response.resume();
     expect(response.headers).toMatchObject({
