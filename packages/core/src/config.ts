@@ -1,5 +1,6 @@
 import { ConfigError } from "./config-parsers.js";
 import {
+  KNOWN_REELKIT_VARIABLES,
   VARIABLES,
   type Variable,
   type VariableFields,
@@ -84,7 +85,7 @@ class Reader {
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   for (const name of Object.keys(env)) {
-    if (name.startsWith("REELKIT_") && !(name in VARIABLES)) {
+    if (name.startsWith("REELKIT_") && !KNOWN_REELKIT_VARIABLES.has(name)) {
       throw new ConfigError(name, "unknown variable (see the README's configuration table)");
     }
   }
