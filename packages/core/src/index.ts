@@ -15,4 +15,5 @@ export * from "./events.js";
 export * from "./logger.js";
 export * from "./metrics.js";
 export * from "./metrics-access.js";
+export * from "./readiness.js";
 export * from "./storage/index.js";

@@ -1,3 +1,5 @@
+import { DEFAULT_RUNGS } from "@reelkit/core";
+
 /** One output rendition of the ladder. */
 export interface Rung {
   /** Name used for the directory and in events, e.g. "720p". */
@@ -18,7 +20,8 @@ export interface SourceGeometry {
   rotation: number;
 }
 
-export const DEFAULT_RUNGS = [1080, 720, 480, 360, 180] as const;
+/** The default ladder (`REELKIT_RUNGS`), declared with the other configuration variables. */
+export { DEFAULT_RUNGS };
 
 /**
  * Video bitrates (kbit/s) for the standard rungs, close to Apple's HLS authoring examples for

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { errorBody, errors } from "../http/errors.js";
+import { toWebHeaders } from "../http/header-bridge.js";
 import type { AuthService } from "./auth-service.js";
 import { AUTH_BASE_PATH, CLIENT_IP_HEADER } from "./better-auth.js";
 import { CALLBACK_FIELDS, claimedOrigin, isTrustedCallback, ownOrigin } from "./origins.js";
@@ -82,11 +83,10 @@ export async function authRoutes(app: FastifyInstance, opts: AuthRoutesOptions):
     schema: { hide: true },
     handler: async (request, reply) => {
       guard(request, auth.trustedOrigins(request));
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(request.headers)) {
-        if (value === undefined || name === CLIENT_IP_HEADER || FORWARDED_ORIGIN_HEADERS.includes(name)) continue;
-        for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
-      }
+      const headers = toWebHeaders(
+        request.headers,
+        (name) => name === CLIENT_IP_HEADER || FORWARDED_ORIGIN_HEADERS.includes(name),
+      );
       // Fastify has weighed the proxy headers against REELKIT_TRUST_PROXY: Better Auth gets its
       // answer (and trusts proxy headers only when a proxy is trusted at all).
       if (auth.trustsProxy) {

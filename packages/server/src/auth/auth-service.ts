@@ -3,6 +3,7 @@ import type { FastifyRequest } from "fastify";
 import { isDatabaseUnreachable } from "../db/database-errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { errors } from "../http/errors.js";
+import { toWebHeaders } from "../http/header-bridge.js";
 import { MediaSigner } from "../media/media-signing.js";
 import { API_KEY_PREFIX, ApiKeyService, UPLOAD_TOKEN_PREFIX } from "./api-keys.js";
 import { COOKIE_PREFIX, createBetterAuth, type ReelkitBetterAuth } from "./better-auth.js";
@@ -21,16 +22,6 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** Better Auth's session cookie (`reelkit.session_token`, `__Secure-` prefixed behind https). */
 const SESSION_COOKIE = `${COOKIE_PREFIX}.session_token=`;
-
-/** Request headers as a web `Headers` (what Better Auth reads). */
-export function toHeaders(raw: FastifyRequest["headers"]): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(raw)) {
-    if (value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
-  }
-  return headers;
-}
 
 /**
  * Accounts and access: Better Auth for users and sessions, plus the resolution of a request to
@@ -156,7 +147,7 @@ export class AuthService {
     // No credential at all (most public reads): nothing to look up. Better Auth's session
     // lookup builds a whole endpoint context first, about a tenth of an anonymous read's CPU.
     if (!bearer && !request.headers.cookie?.includes(SESSION_COOKIE)) return null;
-    const headers = toHeaders(request.headers);
+    const headers = toWebHeaders(request.headers);
     if (bearer && JWT_SHAPE.test(bearer)) return this.resolveJwt(bearer, headers);
     if (bearer) headers.delete("cookie");
     const session = await this.betterAuth.api

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { PrismaPg } from "@prisma/adapter-pg";
-import type { Config, Logger } from "@reelkit/core";
+import { type Config, DEFAULT_SEARCH_LANGUAGE, type Logger } from "@reelkit/core";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { type ChangeFeed, PostgresChangeFeed } from "./change-feed.js";
@@ -76,7 +76,11 @@ export async function openDatabase(
   logger?: Logger,
   options: OpenDatabaseOptions = {},
 ): Promise<Database> {
-  const prepare = { logger, migrationsDir: options.migrationsDir, searchLanguage: config.searchLanguage ?? "simple" };
+  const prepare = {
+    logger,
+    migrationsDir: options.migrationsDir,
+    searchLanguage: config.searchLanguage ?? DEFAULT_SEARCH_LANGUAGE,
+  };
   if (config.databaseUrl === null) {
     const server = await startEmbeddedPostgres({
       dir: path.join(config.dataDir, "db"),

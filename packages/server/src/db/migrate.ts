@@ -113,8 +113,8 @@ export async function migrate(runner: SqlRunner, migrationsDir = defaultMigratio
     // A column added to a table that already has rows has no statistics until the next
     // autovacuum analyze, and a read-mostly catalog may not get one for weeks: meanwhile the
     // planner guesses (an equality on the new column: 0.5% of the rows) and can pick a sort of
-    // the whole table over an index walk. Measured on a 1M-video catalog after the accounts
-    // migration added `visibility`: searches of 2.5–65 s, 1–130 ms after ANALYZE.
+    // the whole table over an index walk, turning millisecond searches into seconds-long ones
+    // (README, Benchmarks: catalog at a million videos). So every migration run ends with ANALYZE.
     if (applied.length > 0) await runner.exec("ANALYZE");
     return { applied };
   } finally {

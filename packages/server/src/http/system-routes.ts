@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import type { Storage } from "@reelkit/core";
+import { notReadyMessage, type ReadinessResult, readinessProbe, type Storage } from "@reelkit/core";
 import { ErrorBody } from "@reelkit/sdk/contract";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
@@ -24,18 +24,10 @@ export interface DatabaseState {
   readonly downSince: number | null;
 }
 
-const READY_CACHE_MS = 5_000;
 const HEALTH_GRACE_MS = 15_000;
-
-interface CheckResult {
-  name: string;
-  error: string | null;
-}
 
 /** Where readiness writes its probe object (small, overwritten each time). */
 const PROBE_KEY = "health/readyz";
-/** A check slower than this counts as failed: a load balancer should move on. */
-const CHECK_TIMEOUT_MS = 3_000;
 
 const HealthBody = Type.Object({
   status: Type.Literal("ok"),
@@ -46,17 +38,6 @@ const ReadyBody = Type.Object({
   status: Type.Literal("ok"),
   checks: Type.Record(Type.String(), Type.Literal("ok")),
 });
-
-function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what} did not answer within ${CHECK_TIMEOUT_MS} ms`)),
-      CHECK_TIMEOUT_MS,
-    );
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
 
 /**
  * `/healthz`: the process is up and can recover by itself (liveness): 200, with
@@ -90,44 +71,25 @@ export async function systemRoutes(app: FastifyInstance, opts: SystemRoutesOptio
       );
   });
 
-  const probe = async (): Promise<CheckResult[]> => {
-    const checks: Record<string, () => Promise<unknown>> = {
-      storage: () => opts.storage.put(PROBE_KEY, "ok"),
-    };
-    const database = opts.database;
-    if (database) checks.database = () => database.ping();
-    const bus = opts.bus;
-    if (bus) checks.bus = () => bus.ping();
-    return Promise.all(
-      Object.entries(checks).map(async ([name, check]) => {
-        try {
-          await withTimeout(check(), name);
-          return { name, error: null };
-        } catch (err) {
-          return { name, error: err instanceof Error ? err.message : String(err) };
-        }
-      }),
-    );
+  const checks: Record<string, () => Promise<unknown>> = {
+    storage: () => opts.storage.put(PROBE_KEY, "ok"),
   };
-  // Probes within the window (and concurrent ones) share one run of the checks.
-  let last: { at: number; results: Promise<CheckResult[]> } | null = null;
-  const cachedProbe = (): Promise<CheckResult[]> => {
-    const now = Date.now();
-    if (!last || now - last.at >= (opts.readyCacheMs ?? READY_CACHE_MS)) last = { at: now, results: probe() };
-    return last.results;
-  };
+  const database = opts.database;
+  if (database) checks.database = () => database.ping();
+  const bus = opts.bus;
+  if (bus) checks.bus = () => bus.ping();
+  const cachedProbe = readinessProbe(checks, { cacheMs: opts.readyCacheMs });
 
   r.get("/readyz", { schema: { response: { 200: ReadyBody, 503: ErrorBody } } }, async (_request, reply) => {
     // A database known to be down is not probed (nor cached as up).
-    const results: CheckResult[] =
+    const results: ReadinessResult[] =
       downFor() === null
         ? await cachedProbe()
         : [{ name: "database", error: "the embedded database is restarting after an unexpected exit" }];
-    const failed = results.filter((c) => c.error !== null);
-    if (failed.length > 0) {
-      app.log.warn({ failed }, "not ready");
-      const message = failed.map((c) => `${c.name}: ${c.error}`).join("; ");
-      return reply.status(503).send(errorBody("NOT_READY", `Not ready (${message})`));
+    const notReady = notReadyMessage(results);
+    if (notReady !== null) {
+      app.log.warn({ failed: results.filter((c) => c.error !== null) }, "not ready");
+      return reply.status(503).send(errorBody("NOT_READY", notReady));
     }
     return { status: "ok" as const, checks: Object.fromEntries(results.map((c) => [c.name, "ok" as const])) };
   });

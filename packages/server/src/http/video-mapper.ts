@@ -1,5 +1,5 @@
-import type { Config } from "@reelkit/core";
-import type { Video as ApiVideo, Rendition } from "@reelkit/sdk/contract";
+import type { Config, Rendition as StoredRendition } from "@reelkit/core";
+import type { Rendition as ApiRendition, Video as ApiVideo } from "@reelkit/sdk/contract";
 import type { Video } from "../generated/prisma/client.js";
 import { type MediaSigner, SIGNED_PREFIX } from "../media/media-signing.js";
 
@@ -15,6 +15,19 @@ export function mediaBaseUrl(config: Pick<Config, "publicUrl" | "storage">): str
 /** `<mediaBase>/<key>`. */
 export function mediaUrl(key: string | null, mediaBase: string): string | null {
   return key ? `${mediaBase}/${key}` : null;
+}
+
+/**
+ * The API's rendition is the event's (`@reelkit/core`) without its storage key. The two schemas
+ * live apart because the SDK (browser) and core (server) share no package; this type holds them
+ * together: it fails to compile when one gains, loses or retypes a field the other does not.
+ */
+type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const renditionShapesAgree: SameShape<Omit<StoredRendition, "playlistKey">, ApiRendition> = true;
+void renditionShapesAgree;
+
+export function toApiRendition({ playlistKey: _key, ...rendition }: StoredRendition): ApiRendition {
+  return rendition;
 }
 
 /** READY, or PROCESSING with a master playlist whose renditions all have a first segment. */
@@ -37,9 +50,8 @@ export function toApiVideo(
       ? `${signed.privateBase}/${SIGNED_PREFIX}/${signed.signer.token(v.id)}`
       : mediaBase;
   const media = (key: string | null) => mediaUrl(key, base);
-  const renditions = (Array.isArray(v.renditions) ? v.renditions : []) as unknown as (Rendition & {
-    playlistKey?: string;
-  })[];
+  // The column holds the renditions of the transcoder's events as they came.
+  const renditions = (Array.isArray(v.renditions) ? v.renditions : []) as unknown as StoredRendition[];
   return {
     id: v.id,
     title: v.title,
@@ -53,7 +65,7 @@ export function toApiVideo(
     duration: v.duration,
     width: v.width,
     height: v.height,
-    renditions: renditions.map(({ playlistKey: _k, ...r }) => r),
+    renditions: renditions.map(toApiRendition),
     playable: isPlayable(v),
     playbackUrl: isPlayable(v) ? media(v.masterKey) : null,
     posterUrl: media(v.posterKey),

@@ -22,6 +22,7 @@ import type { CatalogFilters } from "../catalog/catalog-query.js";
 import type { Video } from "../generated/prisma/client.js";
 import type { UploadBackend } from "../uploads/upload-store.js";
 import { errors } from "./errors.js";
+import { copyReplyHeaders } from "./header-bridge.js";
 import { isPlayable, mediaBaseUrl, toApiVideo } from "./video-mapper.js";
 
 export interface VideoRoutesOptions {
@@ -286,9 +287,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       reply.hijack();
       const res = reply.raw;
       // CORS headers were set on the Fastify reply, which a hijacked response bypasses.
-      for (const [name, value] of Object.entries(reply.getHeaders())) {
-        if (value !== undefined) res.setHeader(name, value as string);
-      }
+      copyReplyHeaders(reply);
       res.writeHead(200, {
         "Content-Type": "text/event-stream; charset=utf-8",
         "Cache-Control": "no-cache, no-transform",

@@ -1,7 +1,7 @@
-import type { OutgoingHttpHeaders } from "node:http";
 import { CACHE_IMMUTABLE, CACHE_PLAYLIST, contentTypeFor, ObjectNotFoundError, type Storage } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import { errors } from "../http/errors.js";
+import { copyReplyHeaders } from "../http/header-bridge.js";
 import { MEDIA_SECURITY_POLICY } from "../http/security-headers.js";
 import { type MediaSigner, SIGNED_PREFIX } from "./media-signing.js";
 
@@ -158,7 +158,8 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
           reading = true;
           reply.hijack();
           const res = reply.raw;
-          res.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
+          copyReplyHeaders(reply);
+          res.writeHead(reply.statusCode);
           try {
             await object.writeTo(res, range ?? undefined);
             res.end();
