@@ -9,6 +9,7 @@ import type { AuthService } from "../auth/auth-service.js";
 import { actingUserId, type Principal } from "../auth/principal.js";
 import type { UploadCreator } from "../catalog/upload-lifecycle.js";
 import { errorBody, errors } from "../http/errors.js";
+import { copyReplyHeaders, toWebHeaders } from "../http/header-bridge.js";
 import { bindUploadRequest, tusLifecycle, type UploadRequest } from "./tus-lifecycle.js";
 import { type CompletionCatalog, failExpiredUploads, finishInterruptedUploads } from "./upload-completion.js";
 import { createUploadBackend, type UploadBackend } from "./upload-store.js";
@@ -177,13 +178,9 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
 
   /** Step 2: tus handles the request at the canonical URL of that upload, whatever the client sent. */
   const runTus = async (request: FastifyRequest, upload: UploadRequest): Promise<Response> => {
-    const raw = request.raw;
-    const headers = new Headers();
-    for (let i = 0; i + 1 < raw.rawHeaders.length; i += 2) {
-      headers.append(raw.rawHeaders[i] as string, raw.rawHeaders[i + 1] as string);
-    }
     const url = request.method === "POST" || !upload.videoId ? UPLOADS_PATH : `${UPLOADS_PATH}/${upload.videoId}`;
-    return toJsonError(await tus.handleWeb(bindUploadRequest(toWebRequest(raw, headers, url), upload)));
+    const web = toWebRequest(request.raw, toWebHeaders(request.headers), url);
+    return toJsonError(await tus.handleWeb(bindUploadRequest(web, upload)));
   };
 
   /**
@@ -235,9 +232,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
       reply.raw.setHeader(VIDEO_ID_HEADER, upload.videoId);
     }
     // One CORS policy for every route: the headers @fastify/cors put on the reply, not tus's.
-    for (const [name, value] of Object.entries(reply.getHeaders())) {
-      if (value !== undefined) reply.raw.setHeader(name, value as string);
-    }
+    copyReplyHeaders(reply);
     await sendWebResponse(reply.raw, response, { omit: (name) => name.startsWith("access-control-") });
   };
   // Creating uploads is rate-limited per caller (their user, else their address).
