@@ -8,6 +8,8 @@ export interface SubscribeOptions {
    * Called when a message is parked (dead-lettered) after its last failed attempt, before the
    * bus lets go of it: the place to tell the owner (e.g. publish `video.transcode.failed`).
    * A message that fails validation is parked without this call (nothing in it can be trusted).
+   * When it throws, nothing is parked: the message is retried after the backoff and reported
+   * again (same error, handler not run), so it is parked once, after one successful report.
    */
   onParked?: (message: BusMessage, error: string) => Promise<void>;
   /**

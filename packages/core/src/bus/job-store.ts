@@ -6,6 +6,8 @@ export interface QueuedJob {
   payload: unknown;
   /** Deliveries so far, this one included (claiming counts one). */
   attempts: number;
+  /** Why its last delivery failed (recorded by `retry`), when known. */
+  lastError?: string | null;
   /** When the message was inserted. */
   createdAt: Date;
 }

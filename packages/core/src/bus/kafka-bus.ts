@@ -8,18 +8,11 @@ import {
   stringSerializers,
 } from "@platformatic/kafka";
 import type { Logger } from "pino";
-import {
-  type BusMessage,
-  type EventPayloads,
-  type Handler,
-  type HandlerMap,
-  TOPICS,
-  type Topic,
-  validatePayload,
-} from "../events.js";
+import { type EventPayloads, type HandlerMap, TOPICS, type Topic, validatePayload } from "../events.js";
 import type { Bus, SubscribeOptions } from "./bus.js";
-import { type DeliveryLedger, type DeliveryRecord, MemoryDeliveryLedger } from "./delivery-ledger.js";
-import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy, errorText, retryDelayMs, sleep } from "./delivery-policy.js";
+import { type DeliveryTransport, deliver } from "./delivery-core.js";
+import { type DeliveryLedger, MemoryDeliveryLedger } from "./delivery-ledger.js";
+import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy, retryDelayMs, sleep } from "./delivery-policy.js";
 import { newOwnerId } from "./owner-id.js";
 
 export interface KafkaBusOptions extends Partial<DeliveryPolicy> {
@@ -265,77 +258,83 @@ export class KafkaBus implements Bus {
       // Fetched before a rebalance took its partition: its new owner delivers it.
       return log?.info("skipped a message of a partition this consumer no longer owns");
     }
-    let payload: EventPayloads[Topic];
-    try {
-      payload = validatePayload(topic, JSON.parse(message.value));
-    } catch (err) {
-      log?.error({ err }, "parked a message that does not match its schema");
-      await this.#deadLetter(message, errorText(err), 0);
-      return this.#commit(message, log);
-    }
-    const handler = handlers[topic] as Handler<Topic>;
     const ledger = options.deliveryLedger ?? g.ledger;
     const id = `${g.name}/${message.topic}/${message.partition}/${message.offset}`;
-    const park = async (error: string, attempts: number) => {
-      log?.error({ error, attempts }, "parked a message after its last failed attempt");
-      await this.#deadLetter(message, error, attempts);
-      await options.onParked?.({ topic, key: message.key, payload } as BusMessage, error);
-      await this.#commit(message, log);
-      await ledger.forget(id).catch((err) => log?.warn({ err }, "could not clear a delivery record"));
-    };
-    for (let failures = 0; ; ) {
-      let record: DeliveryRecord;
-      try {
-        record = await ledger.begin(id);
-      } catch (err) {
-        // Not counted, not run: tried again (the handler would need the same storage anyway).
-        log?.warn({ err }, "could not record a delivery; retrying");
-        if (!(await sleep(retryDelayMs(this.#policy, ++failures), g.stop.signal))) return;
-        continue;
-      }
-      if (record.attempts > this.#policy.maxAttempts) {
-        // Earlier deliveries ended without an outcome: their consumers died (a crash, a kill).
-        return park(record.lastError ?? `no outcome after ${record.attempts - 1} deliveries`, record.attempts - 1);
-      }
-      const ctrl = new AbortController();
-      member.current = ctrl;
-      member.taken = taken;
-      try {
-        await handler(payload, {
-          signal: ctrl.signal,
-          deliveryAttempt: record.attempts,
-          enqueuedAt: message.timestamp > 0n ? new Date(Number(message.timestamp)) : undefined,
-        });
-        member.current = null;
+    const forget = () => ledger.forget(id).catch((err) => log?.warn({ err }, "could not clear a delivery record"));
+    let ctrl = new AbortController();
+    // Failures are retried in place: nothing is committed until the message is acknowledged or parked.
+    let again = false;
+    const transport: DeliveryTransport = {
+      begin: async () => {
+        for (let failures = 0; ; ) {
+          try {
+            return await ledger.begin(id);
+          } catch (err) {
+            // Not counted, not run: tried again (the handler would need the same storage anyway).
+            log?.warn({ err }, "could not record a delivery; retrying");
+            if (!(await sleep(retryDelayMs(this.#policy, ++failures), g.stop.signal))) return null;
+          }
+        }
+      },
+      ack: async () => {
         if (!this.#owns(member, taken)) {
           // Its new owner runs it again (handlers are idempotent); a commit now could skip its work.
           return log?.warn("finished a message whose partition was revoked meanwhile; not committed");
         }
         await this.#commit(message, log);
-        await ledger.forget(id).catch((err) => log?.warn({ err }, "could not clear a delivery record"));
-        return;
-      } catch (err) {
-        member.current = null;
-        if (ctrl.signal.reason instanceof Revoked) {
-          return log?.warn("stopped: the partition was revoked; its new owner runs the message");
-        }
-        // Not committed: the next member of the group gets the message.
-        if (g.stopping) {
-          await ledger.handBack(id).catch((e) => log?.warn({ err: e }, "could not hand a delivery back"));
-          return log?.info("handed the job back (stopping)");
-        }
-        const error = errorText(err);
-        if (record.attempts >= this.#policy.maxAttempts) return park(error, record.attempts);
-        await ledger.failed(id, error).catch((e) => log?.warn({ err: e }, "could not record a failed delivery"));
-        const delay = retryDelayMs(this.#policy, record.attempts);
-        log?.warn({ err, retryInMs: delay }, "handler failed; the message will be retried");
+        await forget();
+      },
+      retry: async (delayMs, error) => {
+        await ledger.failed(id, error).catch((err) => log?.warn({ err }, "could not record a failed delivery"));
         const wait = new AbortController();
         member.current = wait;
-        const waited = await sleep(delay, wait.signal);
+        again = (await sleep(delayMs, wait.signal)) && !g.stopping;
         member.current = null;
-        if (!waited || g.stopping) return log?.info("handed the job back (stopping)");
-      }
+        // Stopped or revoked while waiting: not committed, so the group delivers it again.
+        if (!again) log?.info("handed the job back (stopping)");
+      },
+      handBack: async () => {
+        // Not committed: the next member of the group gets the message.
+        await ledger.handBack(id).catch((err) => log?.warn({ err }, "could not hand a delivery back"));
+      },
+      park: async (error, attempts) => {
+        await this.#deadLetter(message, error, attempts);
+        await this.#commit(message, log);
+        await forget();
+      },
+      interruption: () => {
+        if (ctrl.signal.reason instanceof Revoked) return "lost";
+        return g.stopping ? "stopping" : null;
+      },
+    };
+    let value: unknown;
+    try {
+      value = JSON.parse(message.value);
+    } catch {
+      value = message.value;
     }
+    do {
+      again = false;
+      ctrl = new AbortController();
+      member.current = ctrl;
+      member.taken = taken;
+      try {
+        await deliver({
+          transport,
+          policy: this.#policy,
+          topic,
+          key: message.key,
+          payload: value,
+          handlers,
+          options,
+          signal: ctrl.signal,
+          enqueuedAt: message.timestamp > 0n ? new Date(Number(message.timestamp)) : undefined,
+          log,
+        });
+      } finally {
+        if (member.current === ctrl) member.current = null;
+      }
+    } while (again);
   }
 
   /** Whether the consumer still owns the partition it took a message from, as the same member. */

@@ -56,6 +56,7 @@ export class MemoryJobStore implements JobStore {
         key: row.key,
         payload: row.payload,
         attempts: row.attempts,
+        lastError: row.lastError,
         createdAt: row.createdAt,
       });
     }

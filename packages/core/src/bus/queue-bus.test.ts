@@ -12,6 +12,12 @@ describe("QueueBus on the memory store", () => {
       async steal(key) {
         store.takeOver(key, "thief");
       },
+      async parked(key) {
+        return store
+          .parked()
+          .filter((p) => p.key === key)
+          .map((p) => p.error ?? "");
+      },
     };
   });
 });

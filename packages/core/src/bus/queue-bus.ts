@@ -1,8 +1,9 @@
 import type { Logger } from "pino";
 import type { EventPayloads } from "../events.js";
-import { type BusMessage, type Handler, type HandlerMap, type Topic, validatePayload } from "../events.js";
+import { type HandlerMap, type Topic, validatePayload } from "../events.js";
 import type { Bus, SubscribeOptions } from "./bus.js";
-import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy, errorText, retryDelayMs, sleep } from "./delivery-policy.js";
+import { type DeliveryTransport, deliver } from "./delivery-core.js";
+import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy, sleep } from "./delivery-policy.js";
 import type { JobStore, JobWakeups, QueuedJob } from "./job-store.js";
 import { isDeadLocalOwner, newOwnerId } from "./owner-id.js";
 
@@ -212,23 +213,12 @@ export class QueueBus implements Bus {
       jobId: job.id,
       delivery: job.attempts,
     });
-    const quietly = (what: string, p: Promise<unknown>) =>
-      p.catch((err) => log?.warn({ err }, `could not ${what} a job (its lease will expire)`));
+    const quietly = async (what: string, p: Promise<unknown>): Promise<void> => {
+      await p.catch((err) => log?.warn({ err }, `could not ${what} a job (its lease will expire)`));
+    };
     if (c.stopping) return void (await quietly("hand back", store.release(job.id, this.owner)));
 
-    let payload: EventPayloads[Topic];
-    try {
-      payload = validatePayload(job.topic, job.payload);
-    } catch (err) {
-      log?.error({ err }, "parked a message that does not match its schema");
-      return void (await quietly("park", store.park(job.id, this.owner, errorText(err))));
-    }
-    const message = { topic: job.topic, key: job.key, payload } as BusMessage;
-    if (job.attempts > this.#policy.maxAttempts) {
-      // Earlier deliveries ended without an outcome (the consumer died each time).
-      return this.#park(c, message, job, `no outcome after ${job.attempts - 1} deliveries`, log);
-    }
-
+    // Renewed until the job is settled, a report of a parked message included.
     const heartbeat = setInterval(
       () => {
         store.renew(job.id, this.owner, this.#leaseMs).then(
@@ -241,38 +231,33 @@ export class QueueBus implements Bus {
       Math.max(50, Math.floor(this.#leaseMs / 3)),
     );
     heartbeat.unref();
+    const transport: DeliveryTransport = {
+      begin: async () => ({ attempts: job.attempts, lastError: job.lastError ?? null }),
+      ack: () => quietly("acknowledge", store.ack(job.id, this.owner)),
+      retry: (delayMs, error) => quietly("reschedule", store.retry(job.id, this.owner, delayMs, error)),
+      handBack: () => quietly("hand back", store.release(job.id, this.owner)),
+      park: (error) => quietly("park", store.park(job.id, this.owner, error)),
+      interruption: () => {
+        const reason = ctrl.signal.reason;
+        if (reason instanceof LeaseLost) return "lost";
+        return reason instanceof Stopping || c.stopping ? "stopping" : null;
+      },
+    };
     try {
-      const handler = c.handlers[job.topic as Topic] as Handler<Topic>;
-      await handler(payload, { signal: ctrl.signal, deliveryAttempt: job.attempts, enqueuedAt: job.createdAt });
+      await deliver({
+        transport,
+        policy: this.#policy,
+        topic: job.topic,
+        key: job.key,
+        payload: job.payload,
+        handlers: c.handlers,
+        options: c.options,
+        signal: ctrl.signal,
+        enqueuedAt: job.createdAt,
+        log,
+      });
+    } finally {
       clearInterval(heartbeat);
-      await quietly("acknowledge", store.ack(job.id, this.owner));
-    } catch (err) {
-      clearInterval(heartbeat);
-      const reason = ctrl.signal.reason;
-      if (reason instanceof LeaseLost) {
-        log?.warn("lease lost: another consumer has the job now");
-      } else if (reason instanceof Stopping || c.stopping) {
-        log?.info("handed the job back (stopping)");
-        await quietly("hand back", store.release(job.id, this.owner));
-      } else if (job.attempts >= this.#policy.maxAttempts) {
-        await this.#park(c, message, job, errorText(err), log);
-      } else {
-        const delay = retryDelayMs(this.#policy, job.attempts);
-        log?.warn({ err, retryInMs: delay }, "handler failed; the job will be retried");
-        await quietly("reschedule", store.retry(job.id, this.owner, delay, errorText(err)));
-      }
     }
-  }
-
-  async #park(c: Consumer, message: BusMessage, job: QueuedJob, error: string, log: Logger | undefined): Promise<void> {
-    log?.error({ error, attempts: job.attempts }, "parked a message after its last failed attempt");
-    try {
-      await c.options.onParked?.(message, error);
-    } catch (err) {
-      // Not parked: the next delivery (after the lease) tries again to tell the owner.
-      log?.error({ err }, "could not report a parked message");
-      return;
-    }
-    await this.#store.park(job.id, this.owner, error).catch((err) => log?.warn({ err }, "could not park a job"));
   }
 }

@@ -22,6 +22,11 @@ function suite(engine: TestEngine): () => void {
         async steal(key) {
           await prisma.$executeRaw`UPDATE bus_job SET lease_owner = 'thief', lease_until = now() + interval '1 minute' WHERE key = ${key}`;
         },
+        async parked(key) {
+          const rows = await prisma.$queryRaw<{ last_error: string | null }[]>`
+            SELECT last_error FROM bus_job WHERE key = ${key} AND parked_at IS NOT NULL ORDER BY id`;
+          return rows.map((r) => r.last_error ?? "");
+        },
       };
     });
 

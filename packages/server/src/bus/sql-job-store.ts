@@ -27,7 +27,15 @@ export class SqlJobStore implements JobStore {
   async claim({ topics, limit, owner, leaseMs }: ClaimOptions): Promise<QueuedJob[]> {
     if (topics.length === 0 || limit <= 0) return [];
     const rows = await this.prisma.$queryRaw<
-      { id: bigint; topic: string; key: string; payload: unknown; attempts: number; created_at: Date }[]
+      {
+        id: bigint;
+        topic: string;
+        key: string;
+        payload: unknown;
+        attempts: number;
+        last_error: string | null;
+        created_at: Date;
+      }[]
     >(Prisma.sql`
       UPDATE bus_job
          SET lease_owner = ${owner},
@@ -46,7 +54,7 @@ export class SqlJobStore implements JobStore {
           ORDER BY id
           LIMIT ${limit}
           FOR UPDATE SKIP LOCKED)
-      RETURNING id, topic, key, payload, attempts, created_at`);
+      RETURNING id, topic, key, payload, attempts, last_error, created_at`);
     return rows
       .sort((a, b) => (a.id < b.id ? -1 : 1))
       .map((r) => ({
@@ -55,6 +63,7 @@ export class SqlJobStore implements JobStore {
         key: r.key,
         payload: r.payload,
         attempts: r.attempts,
+        lastError: r.last_error,
         createdAt: new Date(r.created_at),
       }));
   }
