@@ -4,7 +4,7 @@
  */
 import { Upload, type UploadOptions } from "tus-js-client";
 import type { ReelkitClient } from "./client.js";
-import { UPLOADS_PATH, VIDEO_ID_HEADER } from "./contract.js";
+import { UPLOADS_PATH, VIDEO_ID_HEADER } from "./contract-constants.js";
 import { prepareSource } from "./upload-source.js";
 import { isBlob, type UploadSource } from "./upload-source-types.js";
 
