@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { promisify, stripVTControlCharacters } from "node:util";
 import { expect, it } from "vitest";
 
 const run = promisify(execFile);
@@ -41,7 +41,7 @@ async function installReact18(): Promise<string> {
 it("the react package's dom tests pass on React 18.3", async () => {
   const version = await installReact18();
   expect(version).toMatch(/^18\.3\./);
-  const { stdout } = await run(
+  const { stdout: raw } = await run(
     process.execPath,
     [path.join(root, "node_modules/vitest/vitest.mjs"), "run", "--project", "dom", "packages/react"],
     {
@@ -52,6 +52,7 @@ it("the react package's dom tests pass on React 18.3", async () => {
   ).catch((error: { stdout?: string; stderr?: string }) => {
     throw new Error(`dom tests failed on React ${version}:\n${error.stdout ?? ""}\n${error.stderr ?? ""}`);
   });
+  const stdout = stripVTControlCharacters(raw);
   // The run really used React 18, and every test passed (a failure reads "Tests  1 failed | …").
   expect(stdout).toContain(`dom tests on React ${version}`);
   expect(stdout).not.toMatch(/dom tests on React (?!18\.)/);
