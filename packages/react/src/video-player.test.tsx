@@ -454,7 +454,7 @@ describe("<VideoPlayer> controls and shortcuts", () => {
       "Play",
       "Mute",
       "Volume",
-      "Playback speed: Normal",
+      "Playback speed: 1×",
       "Captions: English",
       "Quality: Auto (240p)",
       "Full screen",

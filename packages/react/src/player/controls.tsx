@@ -1,6 +1,7 @@
 import type { PlayerLevel } from "@reelkit/sdk";
 import { formatTime } from "./format-time.js";
 import {
+  CaptionsIcon,
   ExitFullscreenIcon,
   FullscreenIcon,
   MutedIcon,
@@ -92,7 +93,8 @@ export function SpeedMenu({
   return (
     <MenuButton
       className="rk-speed"
-      label={`Playback speed: ${playbackRate === 1 ? "Normal" : rateLabel(playbackRate)}`}
+      // The name contains the visible text (WCAG 2.5.3, label in name).
+      label={`Playback speed: ${rateLabel(playbackRate)}`}
       menuLabel="Playback speed"
       open={controls.openMenu === "speed"}
       onOpenChange={(open) => controls.setOpenMenu(open ? "speed" : null)}
@@ -131,7 +133,7 @@ export function CaptionsMenu({ player, controls }: MenuPartProps) {
       ]}
     >
       <span className="rk-cc" data-on={active ? true : undefined}>
-        CC
+        <CaptionsIcon />
       </span>
     </MenuButton>
   );

@@ -191,6 +191,8 @@ describe("<VideoPlayer> props", () => {
       return Promise.resolve();
     });
     vi.spyOn(HTMLMediaElement.prototype, "play").mockImplementation(play);
+    // Metadata known: autoplay starts at once rather than on loadedmetadata.
+    vi.spyOn(HTMLMediaElement.prototype, "readyState", "get").mockReturnValue(1);
     render(<VideoPlayer src="http://x/m.m3u8" attach={attach} autoPlay="any" />);
     const unmute = await screen.findByRole("button", { name: "Tap to unmute" });
     expect(attempts).toEqual([false, true]);
@@ -209,6 +211,11 @@ describe("<VideoPlayer> props", () => {
       return Promise.resolve();
     });
     render(<VideoPlayer src="http://x/m.m3u8" attach={attach} autoPlay="muted" />);
+    // Autoplay waits for the media's metadata.
+    await vi.waitFor(() => expect(attach).toHaveBeenCalled());
+    await act(async () => undefined);
+    expect(attempts).toEqual([]);
+    fireEvent.loadedMetadata(videoOf());
     await vi.waitFor(() => expect(attempts).toEqual([true]));
     vi.restoreAllMocks();
   });
@@ -233,7 +240,7 @@ describe("<VideoPlayer> props", () => {
     const { attach } = fakeEngine();
     render(<VideoPlayer src="http://x/m.m3u8" attach={attach} />);
     expect(screen.queryByRole("button", { name: /^Captions/ })).not.toBeInTheDocument();
-    fireEvent.click(screen.getByRole("button", { name: "Playback speed: Normal" }));
+    fireEvent.click(screen.getByRole("button", { name: "Playback speed: 1×" }));
     fireEvent.click(screen.getByRole("menuitemradio", { name: "1.5×" }));
     expect(videoOf().playbackRate).toBe(1.5);
     fireEvent.rateChange(videoOf());

@@ -440,10 +440,17 @@ function startAutoPlay(
   onMutedFallback: (muted: boolean) => void,
 ): void {
   if (mode === "muted") video.muted = true;
-  void Promise.resolve(video.play()).catch((error: unknown) => {
-    if (!alive() || video.muted || !isAutoplayRefusal(error)) return;
-    video.muted = true;
-    onMutedFallback(true);
-    return Promise.resolve(video.play()).catch(() => undefined);
-  });
+  const start = () => {
+    if (!alive()) return;
+    void Promise.resolve(video.play()).catch((error: unknown) => {
+      if (!alive() || video.muted || !isAutoplayRefusal(error)) return;
+      video.muted = true;
+      onMutedFallback(true);
+      return Promise.resolve(video.play()).catch(() => undefined);
+    });
+  };
+  // Once the media is known: a play() while the engine is still opening the source can be
+  // aborted by that load instead of being answered with the browser's autoplay decision.
+  if (video.readyState >= 1) start();
+  else video.addEventListener("loadedmetadata", start, { once: true });
 }
