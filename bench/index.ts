@@ -8,6 +8,7 @@
  *                                              --only transcoders)
 
  *   npm run bench -- --only catalog            1M-video catalog (seeded once, kept), not in the default run
+ *   npm run bench -- --only bundle             the kit's browser cost in gzip KiB (--kit-root DIR: another checkout)
  *
  * Options: --upload-mib N (1024), --rounds N (3, median reported; upload and read load), --chunk-mib N (tus client chunk
  * size; default: one PATCH, tus-js-client's default), --seconds N (30), --height N (1080),
@@ -26,8 +27,10 @@
  */
 import { execFileSync } from "node:child_process";
 import os from "node:os";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "../packages/server/test/server-process.js";
+import { printBundleResult, runBundleBench } from "./bundle.js";
 import { printCatalogResult, runCatalogBench } from "./catalog.js";
 import { printInstantResult, runInstantBench } from "./instant.js";
 import { printMediaResult, runMediaBench } from "./media.js";
@@ -59,6 +62,7 @@ const { values } = parseArgs({
     "s3-mib": { type: "string", default: "1024" },
     jobs: { type: "string", default: "8" },
     "job-seconds": { type: "string", default: "10" },
+    "kit-root": { type: "string" },
   },
 });
 
@@ -68,7 +72,17 @@ function positive(name: string, raw: string | undefined): number {
   return n;
 }
 
-const BENCHES = ["upload", "read-load", "media", "instant", "transcode", "s3", "transcoders", "catalog"] as const;
+const BENCHES = [
+  "upload",
+  "read-load",
+  "media",
+  "instant",
+  "transcode",
+  "s3",
+  "transcoders",
+  "catalog",
+  "bundle",
+] as const;
 const only = values.only;
 if (only !== undefined && !(BENCHES as readonly string[]).includes(only)) {
   throw new Error(`--only must be one of ${BENCHES.join(", ")}, got ${only}`);
@@ -92,6 +106,17 @@ if (builds.some((name) => runs(name)) && !values["no-build"]) {
   for (const workspace of ["@reelkit/core", "@reelkit/sdk", "@reelkit/transcoder", "@reelkit/server"]) {
     execFileSync("npm", ["run", "build", "--workspace", workspace], { cwd: REPO_ROOT, stdio: "ignore" });
   }
+}
+
+if (runs("bundle")) {
+  const kitRoot = values["kit-root"] ? path.resolve(values["kit-root"]) : REPO_ROOT;
+  if (!values["no-build"] && !values["kit-root"]) {
+    console.log("building the browser packages (the bundle is made from their dist/) ...");
+    for (const workspace of ["@reelkit/sdk", "@reelkit/react"]) {
+      execFileSync("npm", ["run", "build", "--workspace", workspace], { cwd: REPO_ROOT, stdio: "ignore" });
+    }
+  }
+  printBundleResult(await runBundleBench({ kitRoot }), kitRoot);
 }
 
 if (runs("catalog")) {

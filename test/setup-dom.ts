@@ -7,3 +7,9 @@ import { afterEach } from "vitest";
 configure({ asyncUtilTimeout: 5000 });
 
 afterEach(() => cleanup());
+
+// Under REELKIT_REACT_MODULES (test/react-versions.test.ts) say which React the files run on.
+if (process.env.REELKIT_REACT_MODULES) {
+  const { version } = await import("react");
+  console.log(`dom tests on React ${version}`);
+}

@@ -172,7 +172,7 @@ describeWith("browser", chromiumMissing, "demo site in Chromium", () => {
     await page.getByRole("heading", { level: 1, name: TITLE }).waitFor({ timeout: 30_000 });
 
     // Start playback with a real key press (a user gesture, so no autoplay policy applies).
-    const player = page.getByRole("application", { name: "Video player" });
+    const player = page.getByRole("region", { name: "Video player" });
     await player.waitFor();
     await player.focus();
     await page.keyboard.press("k");
@@ -272,7 +272,7 @@ describeWith("browser", chromiumMissing, "demo site in Chromium", () => {
     // The owner still plays it, through its signed media URLs.
     await page.goto(`${base}/watch/${videoId}`);
     await page.getByRole("heading", { level: 1, name: TITLE }).waitFor({ timeout: 30_000 });
-    const player = page.getByRole("application", { name: "Video player" });
+    const player = page.getByRole("region", { name: "Video player" });
     await player.waitFor();
     await player.focus();
     await page.keyboard.press("k");

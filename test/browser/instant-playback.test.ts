@@ -150,7 +150,7 @@ describeWith("browser", chromiumMissing, "instant playback in Chromium", () => {
     })();
 
     await page.goto(`${base}/watch/${id}`);
-    const player = page.getByRole("application", { name: "Video player" });
+    const player = page.getByRole("region", { name: "Video player" });
     await player.waitFor({ timeout: 60_000 });
     // Record what the <video> element does, by the same wall clock.
     await page.evaluate(() => {

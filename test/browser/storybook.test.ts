@@ -248,6 +248,25 @@ const checks: Record<string, (page: Page) => Promise<void>> = {
     expect(await mode()).toBe("showing");
     expect(await page.getByRole("button", { name: "Captions: English" }).count()).toBe(1);
   },
+  "components-videoplayer--chapters-and-theme": async (page) => {
+    const player = page.getByRole("region", { name: "Video player: Test pattern" });
+    await expect.poll(() => page.getByTestId("chapter-marker").count(), { timeout: 15_000 }).toBe(2);
+    const box = await player.boundingBox();
+    expect(box && Math.round((box.width / box.height) * 3)).toBe(4);
+    expect(await player.evaluate((el) => getComputedStyle(el).getPropertyValue("--rk-accent").trim())).toBe("#0ea5e9");
+    expect(await page.getByRole("slider", { name: "Seek" }).getAttribute("aria-valuetext")).toBe(
+      "0:00 of 0:10, Opening",
+    );
+  },
+  "components-videoplayer--autoplay-muted-fast": async (page) => {
+    await expectPlaying(page);
+    expect(await page.locator("video").evaluate((v: HTMLVideoElement) => [v.muted, v.playbackRate])).toEqual([
+      true,
+      1.5,
+    ]);
+    await page.getByRole("button", { name: "Playback speed: 1.5×" }).click();
+    expect(await page.getByRole("menuitemradio").allTextContents()).toEqual(["Normal", "1.5×"]);
+  },
   "components-videoplayer--loading": async (page) => {
     expect(await text(page, "status")).toBe("Loading…");
     await page.waitForTimeout(1_000);

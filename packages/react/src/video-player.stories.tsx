@@ -56,6 +56,29 @@ export const Captions: Story = {
   },
 };
 
+/** Title bar, chapter markers on the seek bar, a custom accent colour and a 4:3 box. */
+export const ChaptersAndTheme: Story = {
+  name: "Chapters, title and theme",
+  args: {
+    src: SAMPLE.master,
+    poster: SAMPLE.poster,
+    title: "Test pattern",
+    accentColor: "#0ea5e9",
+    aspectRatio: "4 / 3",
+    chapters: [
+      { title: "Opening", startTime: 0 },
+      { title: "Middle", startTime: 4 },
+      { title: "Ending", startTime: 8 },
+    ],
+  },
+};
+
+/** `autoPlay="muted"` at 1.5× speed with only two speeds offered. */
+export const AutoplayMutedFast: Story = {
+  name: "Autoplay muted at 1.5×",
+  args: { src: SAMPLE.master, poster: SAMPLE.poster, autoPlay: "muted", playbackRate: 1.5, playbackRates: [1, 1.5] },
+};
+
 /** The player factory never settles (a slow network): the loading status stays up. */
 export const Loading: Story = {
   args: { src: SAMPLE.master, poster: SAMPLE.poster, attach: neverAttaches },

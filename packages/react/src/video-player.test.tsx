@@ -44,7 +44,7 @@ describe("<VideoPlayer>", () => {
     fireEvent.click(button);
     const items = screen.getAllByRole("menuitemradio");
     // Highest rung first, whatever order the player reports them in.
-    expect(items.map((i) => i.textContent)).toEqual(["Auto", "480p", "240p ●"]);
+    expect(items.map((i) => i.textContent)).toEqual(["Auto", "480p", "240p"]);
     expect(items[0]).toHaveAttribute("aria-checked", "true");
     fireEvent.click(items[1] as HTMLElement);
     await waitFor(() => expect(screen.getByRole("button", { name: "Quality: 480p" })).toBeInTheDocument());
@@ -70,7 +70,7 @@ describe("<VideoPlayer>", () => {
   it("handles keyboard shortcuts for play, seek and mute", async () => {
     const { attach } = fakeAttach([]);
     render(<VideoPlayer src="http://x/master.m3u8" attach={attach} />);
-    const region = screen.getByRole("application", { name: "Video player" });
+    const region = screen.getByRole("region", { name: "Video player" });
     const video = region.querySelector("video") as HTMLVideoElement;
     let plays = 0;
     video.play = async () => {
@@ -119,7 +119,7 @@ function serveStoryboard(text: string) {
 function renderPlayer(props: Partial<Parameters<typeof VideoPlayer>[0]> = {}) {
   const { attach, log } = fakeAttach([rung(0, 240), rung(1, 480)]);
   const view = render(<VideoPlayer src="http://x/master.m3u8" attach={attach} {...props} />);
-  const region = screen.getByRole("application", { name: "Video player" });
+  const region = screen.getByRole("region", { name: "Video player" });
   const video = region.querySelector("video") as HTMLVideoElement;
   const setDuration = (seconds: number) => {
     Object.defineProperty(video, "duration", { configurable: true, value: seconds });
@@ -445,9 +445,7 @@ describe("<VideoPlayer> controls and shortcuts", () => {
     renderPlayer({ captions });
     await screen.findByRole("button", { name: /Quality/ });
     const focusable = Array.from(
-      screen
-        .getByRole("application", { name: "Video player" })
-        .querySelectorAll<HTMLElement>("button, input, [tabindex]"),
+      screen.getByRole("region", { name: "Video player" }).querySelectorAll<HTMLElement>("button, input, [tabindex]"),
     )
       .filter((el) => el.tabIndex >= 0)
       .map((el) => el.getAttribute("aria-label"));
@@ -456,6 +454,7 @@ describe("<VideoPlayer> controls and shortcuts", () => {
       "Play",
       "Mute",
       "Volume",
+      "Playback speed: 1×",
       "Captions: English",
       "Quality: Auto (240p)",
       "Full screen",
@@ -572,7 +571,7 @@ describe("<VideoPlayer videoId>", () => {
       </ReelkitProvider>,
     );
     await waitFor(() => expect(log[0]).toBe("attach http://api.reelkit.test/media/videos/v1/hls/master.m3u8"));
-    const region = screen.getByRole("application", { name: "Video player" });
+    const region = screen.getByRole("region", { name: "Video player" });
     expect(region.querySelector("video")).toHaveAttribute(
       "poster",
       "http://api.reelkit.test/media/videos/v1/poster.jpg",
@@ -615,7 +614,7 @@ describe("<VideoPlayer videoId>", () => {
       </ReelkitProvider>,
     );
     await waitFor(() => expect(log[0]).toMatch(/^attach /));
-    const media = screen.getByRole("application", { name: "Video player" }).querySelector("video") as HTMLVideoElement;
+    const media = screen.getByRole("region", { name: "Video player" }).querySelector("video") as HTMLVideoElement;
     expect(views).toEqual([]);
     fireEvent.playing(media);
     await waitFor(() => expect(views).toHaveLength(1));
@@ -635,7 +634,7 @@ describe("<VideoPlayer videoId>", () => {
       </ReelkitProvider>,
     );
     await waitFor(() => expect(quiet.log[0]).toMatch(/^attach /));
-    const second = screen.getByRole("application", { name: "Video player" }).querySelector("video") as HTMLVideoElement;
+    const second = screen.getByRole("region", { name: "Video player" }).querySelector("video") as HTMLVideoElement;
     fireEvent.playing(second);
     await new Promise((r) => setTimeout(r, 20));
     expect(views).toHaveLength(1);

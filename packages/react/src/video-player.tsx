@@ -1,30 +1,69 @@
+import { type AttachPlayerOptions, type attachPlayer, newViewSession } from "@reelkit/sdk";
 import {
-  type AttachPlayerOptions,
-  attachPlayer,
-  newViewSession,
-  type PlayerHandle,
-  type PlayerLevel,
-} from "@reelkit/sdk";
-import { type KeyboardEvent, type SyntheticEvent, useCallback, useEffect, useRef, useState } from "react";
+  type CSSProperties,
+  type ForwardedRef,
+  forwardRef,
+  type ReactEventHandler,
+  type RefObject,
+  useImperativeHandle,
+  useRef,
+} from "react";
 import { useReelkitClient } from "./context.js";
-import { formatTime } from "./player/format-time.js";
-import { ExitFullscreenIcon, FullscreenIcon, MutedIcon, PauseIcon, PlayIcon, VolumeIcon } from "./player/icons.js";
-import { MenuButton } from "./player/menu-button.js";
-import { SeekBar } from "./player/seek-bar.js";
+import {
+  CaptionsMenu,
+  FullscreenButton,
+  PictureInPictureButton,
+  PlayButton,
+  QualityMenu,
+  SpeedMenu,
+  TimeDisplay,
+  VolumeControl,
+} from "./player/controls.js";
+import { MutedIcon } from "./player/icons.js";
+import { type Chapter, SeekBar } from "./player/seek-bar.js";
+import { type AutoPlay, type MediaEventProps, type QualityChange, usePlayer } from "./player/use-player.js";
+import { DEFAULT_PLAYBACK_RATES, usePlayerControls } from "./player/use-player-controls.js";
 import { useStoryboard } from "./player/use-storyboard.js";
-import { useTextTracks } from "./player/use-text-tracks.js";
 import { useVideo } from "./use-video.js";
 
-/** A WebVTT captions file rendered as `<track kind="captions">`. */
-export interface CaptionSource {
+/** A WebVTT file rendered as a `<track>`: listed in the captions menu. */
+export interface TextTrackSource {
   src: string;
   /** BCP 47 language tag, e.g. "en". */
   srclang: string;
   label: string;
+  /** Default "captions". */
+  kind?: "captions" | "subtitles";
   default?: boolean;
 }
+/** @deprecated The `captions` prop's entries; use `tracks` with {@link TextTrackSource}. */
+export type CaptionSource = TextTrackSource;
 
-export interface VideoPlayerProps {
+/**
+ * The imperative handle of `<VideoPlayer ref>`: the `HTMLMediaElement` members a page reaches
+ * for, plus the element itself as `media`.
+ */
+export interface VideoPlayerHandle {
+  /** The `<video>` element (null before mount). */
+  readonly media: HTMLVideoElement | null;
+  play(): Promise<void>;
+  pause(): void;
+  currentTime: number;
+  /** Seconds; NaN while unknown. */
+  readonly duration: number;
+  readonly paused: boolean;
+  readonly ended: boolean;
+  muted: boolean;
+  volume: number;
+  playbackRate: number;
+  /** Full screen for the whole player (controls included), not only the video. */
+  requestFullscreen(): Promise<void>;
+  requestPictureInPicture(): Promise<PictureInPictureWindow>;
+  /** The `metadata` prop. */
+  readonly metadata: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface VideoPlayerProps extends MediaEventProps {
   /** A catalog video id (needs <ReelkitProvider>) … */
   videoId?: string;
   /** … or an HLS master playlist URL. */
@@ -32,10 +71,37 @@ export interface VideoPlayerProps {
   poster?: string;
   /** Storyboard WebVTT map (`sprite.jpg#xywh=…` cues) for seek-bar thumbnails; with `videoId` the catalog's is used unless this is set. */
   storyboard?: string;
-  /** Caption files; subtitle tracks in the HLS master playlist are listed as well. */
-  captions?: CaptionSource[];
-  autoPlay?: boolean;
+  /** Caption and subtitle files; subtitle tracks in the HLS master playlist are listed as well. */
+  tracks?: TextTrackSource[];
+  /** @deprecated Same as `tracks`. */
+  captions?: TextTrackSource[];
+  /** Markers on the seek bar; the preview and the slider's value name the chapter. */
+  chapters?: Chapter[];
+  /** `true`/`"any"`: start with sound, muted when the browser refuses; `"muted"`: start muted. */
+  autoPlay?: AutoPlay;
+  muted?: boolean;
+  loop?: boolean;
+  /** Seconds to start from. */
+  startTime?: number;
+  playbackRate?: number;
+  /** The speed menu's choices. Default 0.5, 0.75, 1, 1.25, 1.5, 2; an empty list hides the menu. */
+  playbackRates?: readonly number[];
+  /** Default "metadata". */
+  preload?: "none" | "metadata" | "auto";
+  /** Default true (no forced full screen on iOS). */
+  playsInline?: boolean;
+  /** For media and caption files on another origin (their server must answer with CORS headers). */
+  crossOrigin?: "anonymous" | "use-credentials";
+  /** Shown over the video and part of the player's accessible name. */
+  title?: string;
+  /** Free-form data about the view for the page's own analytics; read back from the handle. */
+  metadata?: Record<string, string | number | boolean>;
+  /** Width / height of the player box, e.g. 16 / 9 or "4 / 3"; default the video's own, else 16/9. */
+  aspectRatio?: number | string;
+  /** Sets `--rk-accent` (seek bar, focus rings, selected items). */
+  accentColor?: string;
   className?: string;
+  style?: CSSProperties;
   /** Injected player factory; defaults to the sdk's `attachPlayer`. */
   attach?: typeof attachPlayer;
   playerOptions?: AttachPlayerOptions;
@@ -44,24 +110,30 @@ export interface VideoPlayerProps {
    * player and video (its most-viewed sort). Default true.
    */
   countViews?: boolean;
+  /** The level playing changed (or the viewer chose one, or Auto). */
+  onQualityChange?: (change: QualityChange) => void;
 }
 
 /**
- * Adaptive HLS player with its own controls: seek bar with storyboard thumbnails, time, volume,
- * captions and quality menus, fullscreen and keyboard shortcuts.
+ * Adaptive HLS player with its own controls: seek bar with storyboard thumbnails and chapters,
+ * time, volume, speed, captions and quality menus, picture-in-picture, full screen and keyboard
+ * shortcuts. A skin over `usePlayer` and `usePlayerControls`.
  */
-export function VideoPlayer(props: VideoPlayerProps) {
-  if (props.videoId) return <CatalogPlayer {...props} videoId={props.videoId} />;
-  return <HlsPlayer {...props} src={props.src ?? null} />;
-}
+export const VideoPlayer = forwardRef<VideoPlayerHandle, VideoPlayerProps>(function VideoPlayer(props, ref) {
+  if (props.videoId) return <CatalogPlayer {...props} videoId={props.videoId} playerRef={ref} />;
+  return <HlsPlayer {...props} src={props.src ?? null} playerRef={ref} />;
+});
 
-function CatalogPlayer(props: VideoPlayerProps & { videoId: string }) {
+type PlayerRef = ForwardedRef<VideoPlayerHandle>;
+
+function CatalogPlayer({ playerRef, ...props }: VideoPlayerProps & { videoId: string; playerRef: PlayerRef }) {
   const client = useReelkitClient();
   const { video, error } = useVideo(props.videoId);
   // One playback session per mounted player and video: the first `playing` counts, replays,
   // seeks and stalls do not. A view that cannot be counted never troubles playback.
   const counted = useRef<string | null>(null);
-  const countView = () => {
+  const onPlaying: ReactEventHandler<HTMLVideoElement> = (e) => {
+    props.onPlaying?.(e);
     if (props.countViews === false || counted.current === props.videoId) return;
     counted.current = props.videoId;
     client.recordView(props.videoId, newViewSession()).catch(() => {});
@@ -75,399 +147,222 @@ function CatalogPlayer(props: VideoPlayerProps & { videoId: string }) {
   return (
     <HlsPlayer
       {...props}
+      playerRef={playerRef}
       src={media(video?.playbackUrl) ?? null}
       poster={props.poster ?? media(video?.posterUrl) ?? undefined}
       storyboard={props.storyboard ?? media(video?.storyboardVttUrl) ?? undefined}
       durationHint={video?.duration ?? undefined}
+      sizeHint={video?.width && video.height ? video.width / video.height : undefined}
       externalError={
         error?.message ?? (video?.status === "FAILED" ? (video.failureReason ?? "Processing failed") : null)
       }
       waitingMessage={notReady}
-      onPlaying={countView}
+      onPlaying={onPlaying}
     />
   );
 }
 
 interface HlsPlayerProps extends Omit<VideoPlayerProps, "src"> {
   src: string | null;
-  /** Called on every `playing` event (the catalog player counts the first). */
-  onPlaying?: () => void;
+  playerRef: PlayerRef;
   durationHint?: number;
+  /** The catalog's width / height, known before the media's. */
+  sizeHint?: number;
   externalError?: string | null;
   waitingMessage?: string | null;
 }
 
-type OpenMenu = "quality" | "captions" | null;
-
-/** How long the controls stay visible after the pointer last moved while playing. */
-const CONTROLS_IDLE_MS = 2500;
-/** Below this width (px) the volume slider and total time are hidden. */
-const COMPACT_WIDTH = 420;
-
-function HlsPlayer({
-  src,
-  poster,
-  storyboard,
-  captions,
-  autoPlay,
-  className,
-  attach = attachPlayer,
-  playerOptions,
-  durationHint,
-  onPlaying,
-  countViews: _countViews,
-  ...rest
-}: HlsPlayerProps) {
+function HlsPlayer(props: HlsPlayerProps) {
+  const {
+    src,
+    poster,
+    storyboard,
+    chapters,
+    loop,
+    preload = "metadata",
+    playsInline = true,
+    crossOrigin,
+    title,
+    aspectRatio,
+    accentColor,
+    className,
+    style,
+    playbackRates = DEFAULT_PLAYBACK_RATES,
+  } = props;
   const root = useRef<HTMLDivElement>(null);
-  const videoRef = useRef<HTMLVideoElement>(null);
-  const player = useRef<PlayerHandle | null>(null);
-  const [levels, setLevels] = useState<PlayerLevel[]>([]);
-  const [current, setCurrent] = useState(-1);
-  const [auto, setAuto] = useState(true);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<string | null>(null);
-  const [openMenu, setOpenMenu] = useState<OpenMenu>(null);
-  const [paused, setPaused] = useState(true);
-  const [time, setTime] = useState(0);
-  const [mediaDuration, setMediaDuration] = useState(0);
-  const [bufferedEnd, setBufferedEnd] = useState(0);
-  const [muted, setMuted] = useState(false);
-  const [volume, setVolume] = useState(1);
-  const [fullscreen, setFullscreen] = useState(false);
-  const [active, setActive] = useState(false);
-  const [compact, setCompact] = useState(false);
-  const idleTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-
-  // Read when a source is attached: an inline options object must not re-attach on every render.
-  const options = useRef(playerOptions);
-  options.current = playerOptions;
-
+  const tracks = [...(props.tracks ?? []), ...(props.captions ?? [])];
+  const player = usePlayer({ ...props, src, trackKey: tracks.map((t) => t.src).join("\n") });
+  const controls = usePlayerControls(player, { rootRef: root, playbackRates });
   const cues = useStoryboard(storyboard);
-  const text = useTextTracks(videoRef, (captions ?? []).map((c) => c.src).join("\n"));
-  // While a processing video plays, the media's duration is the part encoded so far (a growing
-  // live stream); the catalog already knows the whole length.
-  const duration = Math.max(mediaDuration, durationHint ?? 0);
+  const { state, actions, mediaRef, mediaProps } = player;
 
-  useEffect(() => {
-    const video = videoRef.current;
-    if (!src || !video) return;
-    let cancelled = false;
-    let handle: PlayerHandle | null = null;
-    const unsubs: Array<() => void> = [];
-    setLoading(true);
-    setError(null);
-    attach(video, src, { autoplay: autoPlay, ...options.current }).then(
-      (h) => {
-        if (cancelled) return h.destroy();
-        handle = h;
-        player.current = h;
-        setLevels(h.levels());
-        setCurrent(h.currentLevel());
-        unsubs.push(h.onLevelsLoaded((l) => setLevels(l)));
-        unsubs.push(h.onLevelSwitched((i) => setCurrent(i)));
-        unsubs.push(h.onError((e) => e.fatal && setError(e.message)));
-      },
-      (e: unknown) => !cancelled && setError(e instanceof Error ? e.message : String(e)),
-    );
-    return () => {
-      cancelled = true;
-      for (const u of unsubs) u();
-      handle?.destroy();
-      player.current = null;
-    };
-  }, [src, attach, autoPlay]);
+  const metadata = useRef(props.metadata ?? {});
+  metadata.current = props.metadata ?? {};
+  useImperativeHandle(props.playerRef, () => createHandle(mediaRef, root, metadata), [mediaRef]);
 
-  useEffect(() => {
-    // Compact controls on narrow players. A ResizeObserver rather than a CSS container query: size
-    // containment would collapse the player inside shrink-to-fit hosts (inline-block, flex items).
-    const el = root.current;
-    if (!el || typeof ResizeObserver === "undefined") return;
-    const observer = new ResizeObserver(([entry]) => entry && setCompact(entry.contentRect.width < COMPACT_WIDTH));
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, []);
-
-  useEffect(() => {
-    const onChange = () => setFullscreen(document.fullscreenElement === root.current);
-    document.addEventListener("fullscreenchange", onChange);
-    return () => {
-      document.removeEventListener("fullscreenchange", onChange);
-      clearTimeout(idleTimer.current);
-    };
-  }, []);
-
-  const togglePlay = useCallback(() => {
-    const v = videoRef.current;
-    if (!v) return;
-    if (v.paused) void v.play()?.catch(() => undefined);
-    else v.pause();
-  }, []);
-
-  const seekTo = useCallback((t: number) => {
-    const v = videoRef.current;
-    if (!v) return;
-    const limit = Number.isFinite(v.duration) ? v.duration : Number.POSITIVE_INFINITY;
-    v.currentTime = Math.min(limit, Math.max(0, t));
-    setTime(v.currentTime);
-  }, []);
-
-  const toggleMute = () => {
-    const v = videoRef.current;
-    if (!v) return;
-    v.muted = !v.muted;
-    // Unmuting at volume 0 would stay silent.
-    if (!v.muted && v.volume === 0) v.volume = 0.5;
-    setMuted(v.muted);
-  };
-
-  const changeVolume = (value: number) => {
-    const v = videoRef.current;
-    if (!v) return;
-    v.volume = value;
-    v.muted = value === 0;
-    setVolume(value);
-    setMuted(v.muted);
-  };
-
-  const toggleFullscreen = () => {
-    if (document.fullscreenElement) {
-      void document.exitFullscreen?.();
-      return;
-    }
-    const el = root.current;
-    if (el?.requestFullscreen) void el.requestFullscreen().catch(() => undefined);
-    // iOS Safari has no element fullscreen, only the video's own.
-    else (videoRef.current as { webkitEnterFullscreen?: () => void } | null)?.webkitEnterFullscreen?.();
-  };
-
-  const chooseLevel = (index: number) => {
-    player.current?.setLevel(index);
-    setAuto(index === -1);
-  };
-
-  const wake = () => {
-    setActive(true);
-    clearTimeout(idleTimer.current);
-    idleTimer.current = setTimeout(() => setActive(false), CONTROLS_IDLE_MS);
-  };
-
-  const onKeyDown = (e: KeyboardEvent) => {
-    const v = videoRef.current;
-    if (!v) return;
-    // Space and Enter activate the focused button; they are not shortcuts there.
-    const onButton = (e.target as HTMLElement).tagName === "BUTTON";
-    if (onButton && (e.key === " " || e.key === "Enter")) return;
-    if (e.ctrlKey || e.metaKey || e.altKey) return;
-    switch (e.key) {
-      case " ":
-      case "k":
-        togglePlay();
-        break;
-      case "j":
-        seekTo(v.currentTime - 10);
-        break;
-      case "l":
-        seekTo(v.currentTime + 10);
-        break;
-      case "ArrowLeft":
-        seekTo(v.currentTime - 5);
-        break;
-      case "ArrowRight":
-        seekTo(v.currentTime + 5);
-        break;
-      case "m":
-        toggleMute();
-        break;
-      case "f":
-        toggleFullscreen();
-        break;
-      case "c":
-        text.toggle();
-        break;
-      default:
-        return;
-    }
-    e.preventDefault();
-    wake();
-  };
-
-  const readTime = (e: SyntheticEvent<HTMLVideoElement>) => {
-    const v = e.currentTarget;
-    setTime(v.currentTime);
-    const ranges = v.buffered;
-    for (let i = 0; i < ranges.length; i++) {
-      if (ranges.start(i) <= v.currentTime + 0.5 && ranges.end(i) >= v.currentTime) setBufferedEnd(ranges.end(i));
-    }
-  };
-  const readDuration = (e: SyntheticEvent<HTMLVideoElement>) => {
-    const d = e.currentTarget.duration;
-    setMediaDuration(Number.isFinite(d) ? d : 0);
-  };
-
-  const shownError = rest.externalError ?? error;
-  const label = (l: PlayerLevel) => l.name || `${l.height}p`;
-  const playingLevel = levels[current];
-  const qualityText = auto
-    ? `Auto${playingLevel ? ` (${label(playingLevel)})` : ""}`
-    : ((playingLevel && label(playingLevel)) ?? "—");
-  const activeCaption = text.tracks.find((t) => t.index === text.active);
-  const idle = !paused && !active && openMenu === null;
+  const shownError = props.externalError ?? state.error;
+  const ratio =
+    aspectRatio ??
+    (state.videoSize ? state.videoSize.width / state.videoSize.height : undefined) ??
+    props.sizeHint ??
+    16 / 9;
+  const rootStyle = {
+    "--rk-aspect-ratio": String(ratio),
+    ...(accentColor ? { "--rk-accent": accentColor } : {}),
+    ...style,
+  } as CSSProperties;
 
   return (
-    <div
+    // A labelled region, not role="application": screen readers keep their own keys, and every
+    // control inside is a native button, slider or menu.
+    <section
       ref={root}
       className={["rk-player", className].filter(Boolean).join(" ")}
-      role="application"
-      aria-roledescription="video player"
-      aria-label="Video player"
-      data-paused={paused || undefined}
-      data-idle={idle || undefined}
-      data-fullscreen={fullscreen || undefined}
-      data-compact={compact || undefined}
+      aria-label={title ? `Video player: ${title}` : "Video player"}
+      style={rootStyle}
+      data-paused={state.paused || undefined}
+      data-idle={controls.idle || undefined}
+      data-fullscreen={controls.fullscreen || undefined}
+      data-compact={controls.compact || undefined}
       // biome-ignore lint/a11y/noNoninteractiveTabindex: the player takes keyboard shortcuts
       tabIndex={0}
-      onKeyDown={onKeyDown}
-      onPointerMove={wake}
-      onPointerDown={wake}
+      onKeyDown={controls.onKeyDown}
+      onPointerMove={controls.wake}
+      onPointerDown={controls.wake}
     >
-      {/* biome-ignore lint/a11y/useMediaCaption: caption tracks come from the captions prop or the stream */}
       <video
-        ref={videoRef}
+        ref={mediaRef}
         className="rk-video"
         poster={poster}
-        playsInline
-        preload="metadata"
-        onClick={togglePlay}
-        // With preload="metadata" (native HLS) no data arrives before play: metadata ends loading.
-        onLoadedMetadata={(e) => {
-          setLoading(false);
-          readDuration(e);
-        }}
-        onLoadedData={() => setLoading(false)}
-        onWaiting={() => setLoading(true)}
-        onPlaying={() => {
-          setLoading(false);
-          onPlaying?.();
-        }}
-        onPlay={() => setPaused(false)}
-        onPause={() => setPaused(true)}
-        onEnded={() => setPaused(true)}
-        onTimeUpdate={readTime}
-        onProgress={readTime}
-        onSeeked={readTime}
-        onDurationChange={readDuration}
-        onVolumeChange={(e) => {
-          setMuted(e.currentTarget.muted);
-          setVolume(e.currentTarget.volume);
-        }}
+        playsInline={playsInline}
+        preload={preload}
+        loop={loop}
+        crossOrigin={crossOrigin}
+        title={title}
+        onClick={actions.togglePlay}
+        {...mediaProps}
       >
-        {captions?.map((c) => (
-          <track key={c.src} kind="captions" src={c.src} srcLang={c.srclang} label={c.label} default={c.default} />
+        {tracks.map((t) => (
+          <track
+            key={t.src}
+            kind={t.kind ?? "captions"}
+            src={t.src}
+            srcLang={t.srclang}
+            label={t.label}
+            default={t.default}
+          />
         ))}
       </video>
+      {title && (
+        <div className="rk-title" aria-hidden="true">
+          {title}
+        </div>
+      )}
       {shownError ? (
         <div className="rk-player-error" role="alert">
           {shownError}
         </div>
-      ) : rest.waitingMessage ? (
+      ) : props.waitingMessage ? (
         <div className="rk-player-status" role="status">
-          {rest.waitingMessage}
+          {props.waitingMessage}
         </div>
       ) : (
-        loading && (
+        state.loading && (
           <div className="rk-player-status" role="status">
             Loading…
           </div>
         )
       )}
+      {state.autoPlayMuted && !shownError && (
+        <button type="button" className="rk-unmute" onClick={() => actions.setMuted(false)}>
+          <MutedIcon />
+          Tap to unmute
+        </button>
+      )}
       <div className="rk-controls">
-        <SeekBar currentTime={time} duration={duration} bufferedEnd={bufferedEnd} storyboard={cues} onSeek={seekTo} />
+        <SeekBar
+          currentTime={state.currentTime}
+          duration={state.duration}
+          bufferedEnd={state.bufferedEnd}
+          storyboard={cues}
+          chapters={chapters}
+          onSeek={actions.seek}
+        />
         <div className="rk-controls-row">
-          <button type="button" className="rk-control" aria-label={paused ? "Play" : "Pause"} onClick={togglePlay}>
-            {paused ? <PlayIcon /> : <PauseIcon />}
-          </button>
-          <div className="rk-volume">
-            <button type="button" className="rk-control" aria-label={muted ? "Unmute" : "Mute"} onClick={toggleMute}>
-              {muted || volume === 0 ? <MutedIcon /> : <VolumeIcon />}
-            </button>
-            <input
-              type="range"
-              className="rk-volume-slider"
-              aria-label="Volume"
-              min={0}
-              max={1}
-              step={0.05}
-              value={muted ? 0 : volume}
-              onChange={(e) => changeVolume(Number(e.currentTarget.value))}
-              // Arrows adjust the volume here; they must not also seek.
-              onKeyDown={(e) => e.key.startsWith("Arrow") && e.stopPropagation()}
-            />
-          </div>
-          <span className="rk-time">
-            <span className="rk-time-current">{formatTime(time)}</span>
-            <span className="rk-time-separator" aria-hidden="true">
-              {" / "}
-            </span>
-            <span className="rk-visually-hidden"> of </span>
-            <span className="rk-time-total">{formatTime(duration)}</span>
-          </span>
+          <PlayButton player={player} />
+          <VolumeControl player={player} />
+          <TimeDisplay player={player} />
           <span className="rk-controls-spacer" />
-          {text.tracks.length > 0 && (
-            <MenuButton
-              className="rk-captions"
-              label={`Captions: ${activeCaption ? activeCaption.label : "Off"}`}
-              menuLabel="Captions"
-              open={openMenu === "captions"}
-              onOpenChange={(open) => setOpenMenu(open ? "captions" : null)}
-              items={[
-                { key: "off", label: "Off", checked: text.active === -1, onSelect: () => text.select(-1) },
-                ...text.tracks.map((t) => ({
-                  key: String(t.index),
-                  label: t.label,
-                  checked: text.active === t.index,
-                  onSelect: () => text.select(t.index),
-                })),
-              ]}
-            >
-              <span className="rk-cc" data-on={activeCaption ? true : undefined}>
-                CC
-              </span>
-            </MenuButton>
-          )}
-          {levels.length > 0 && (
-            <MenuButton
-              className="rk-quality"
-              label={`Quality: ${qualityText}`}
-              menuLabel="Quality"
-              open={openMenu === "quality"}
-              onOpenChange={(open) => setOpenMenu(open ? "quality" : null)}
-              items={[
-                { key: "auto", label: "Auto", checked: auto, onSelect: () => chooseLevel(-1) },
-                // Highest first, as viewers expect; hls.js orders levels by bitrate, lowest first.
-                ...[...levels]
-                  .sort((a, b) => b.height - a.height || b.bitrate - a.bitrate)
-                  .map((l) => ({
-                    key: String(l.index),
-                    label: `${label(l)}${current === l.index ? " ●" : ""}`,
-                    checked: !auto && current === l.index,
-                    playing: current === l.index,
-                    onSelect: () => chooseLevel(l.index),
-                  })),
-              ]}
-            >
-              {qualityText}
-            </MenuButton>
-          )}
-          <button
-            type="button"
-            className="rk-control"
-            aria-label={fullscreen ? "Exit full screen" : "Full screen"}
-            onClick={toggleFullscreen}
-          >
-            {fullscreen ? <ExitFullscreenIcon /> : <FullscreenIcon />}
-          </button>
+          <SpeedMenu player={player} controls={controls} playbackRates={playbackRates} />
+          <CaptionsMenu player={player} controls={controls} />
+          <QualityMenu player={player} controls={controls} />
+          <PictureInPictureButton player={player} />
+          <FullscreenButton controls={controls} />
         </div>
       </div>
-    </div>
+    </section>
   );
+}
+
+function createHandle(
+  media: RefObject<HTMLVideoElement | null>,
+  root: RefObject<HTMLElement | null>,
+  metadata: RefObject<Record<string, string | number | boolean>>,
+): VideoPlayerHandle {
+  const video = () => {
+    const el = media.current;
+    if (!el) throw new Error("VideoPlayer: the video element is not mounted");
+    return el;
+  };
+  return {
+    get media() {
+      return media.current;
+    },
+    play: async () => {
+      await video().play();
+    },
+    pause: () => video().pause(),
+    get currentTime() {
+      return media.current?.currentTime ?? 0;
+    },
+    set currentTime(t: number) {
+      video().currentTime = t;
+    },
+    get duration() {
+      return media.current?.duration ?? Number.NaN;
+    },
+    get paused() {
+      return media.current?.paused ?? true;
+    },
+    get ended() {
+      return media.current?.ended ?? false;
+    },
+    get muted() {
+      return media.current?.muted ?? false;
+    },
+    set muted(value: boolean) {
+      video().muted = value;
+    },
+    get volume() {
+      return media.current?.volume ?? 1;
+    },
+    set volume(value: number) {
+      video().volume = value;
+    },
+    get playbackRate() {
+      return media.current?.playbackRate ?? 1;
+    },
+    set playbackRate(value: number) {
+      video().playbackRate = value;
+    },
+    requestFullscreen: async () => {
+      const el = root.current;
+      if (el?.requestFullscreen) return el.requestFullscreen();
+      (media.current as { webkitEnterFullscreen?: () => void } | null)?.webkitEnterFullscreen?.();
+    },
+    requestPictureInPicture: () => video().requestPictureInPicture(),
+    get metadata() {
+      return metadata.current ?? {};
+    },
+  };
 }

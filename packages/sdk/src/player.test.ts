@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { attachPlayer, type PlayerVideoElement } from "./player.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { attachPlayer, choosePlayerEngine, type PlayerVideoElement } from "./player.js";
 
 /** A minimal stand-in for a <video> element in Node (no DOM in this test project). */
 function fakeVideo(canPlayHls: boolean) {
@@ -41,9 +41,30 @@ describe("attachPlayer", () => {
     expect(video.listeners.has("error")).toBe(false);
   });
 
+  it("never loads hls.js for an element that plays natively", async () => {
+    const loadHls = vi.fn(() => Promise.reject(new Error("hls.js must not load")));
+    const player = await attachPlayer(fakeVideo(true) as unknown as PlayerVideoElement, "http://x/m.m3u8", { loadHls });
+    expect(player.engine).toBe("native");
+    expect(loadHls).not.toHaveBeenCalled();
+  });
+
+  it("prefers hls.js where Media Source Extensions exist, native HLS when asked to", () => {
+    vi.stubGlobal("MediaSource", { isTypeSupported: () => true });
+    expect(choosePlayerEngine(fakeVideo(true))).toBe("hls.js");
+    expect(choosePlayerEngine(fakeVideo(false))).toBe("hls.js");
+    expect(choosePlayerEngine(fakeVideo(true), { preferNative: true })).toBe("native");
+    vi.unstubAllGlobals();
+    expect(choosePlayerEngine(fakeVideo(true))).toBe("native");
+    expect(choosePlayerEngine(fakeVideo(false))).toBe(null);
+  });
+
   it("refuses when neither hls.js nor native HLS can play", async () => {
     await expect(attachPlayer(fakeVideo(false) as unknown as PlayerVideoElement, "http://x/m.m3u8")).rejects.toThrow(
       /cannot play HLS/,
     );
   });
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
 });

@@ -47,6 +47,11 @@ export interface AttachPlayerOptions {
   getToken?: () => string | null | undefined;
   /** Start playback once attached. */
   autoplay?: boolean;
+  /**
+   * Play through the browser's own HLS where it has one, even when hls.js could run (Safari on
+   * macOS). Default false: hls.js wherever Media Source Extensions exist.
+   */
+  preferNative?: boolean;
   /** Loads hls.js; override to use a different build. Defaults to `import("hls.js")`. */
   loadHls?: () => Promise<typeof HlsType>;
 }
@@ -57,16 +62,55 @@ export type PlayerVideoElement = Pick<
   "canPlayType" | "src" | "removeAttribute" | "load" | "play" | "addEventListener" | "removeEventListener"
 >;
 
+const HLS_MIME = "application/vnd.apple.mpegurl";
+
+/**
+ * Whether Media Source Extensions can play H.264 + AAC here, as hls.js's `isSupported` asks, but
+ * without loading hls.js (174 KiB gzip) to find out.
+ */
+export function mediaSourceAvailable(): boolean {
+  const scope = globalThis as {
+    MediaSource?: { isTypeSupported?: (type: string) => boolean };
+    ManagedMediaSource?: { isTypeSupported?: (type: string) => boolean };
+    WebKitMediaSource?: { isTypeSupported?: (type: string) => boolean };
+  };
+  const source = scope.ManagedMediaSource ?? scope.MediaSource ?? scope.WebKitMediaSource;
+  return (
+    typeof source?.isTypeSupported === "function" && source.isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"')
+  );
+}
+
+/**
+ * Which engine `attachPlayer` will use on this element: hls.js where Media Source Extensions
+ * exist (it offers the quality choice and bearer tokens), unless `preferNative` asks for the
+ * browser's own HLS; native HLS alone otherwise. Null when neither can play HLS.
+ */
+export function choosePlayerEngine(
+  video: Pick<PlayerVideoElement, "canPlayType">,
+  options: Pick<AttachPlayerOptions, "preferNative"> = {},
+): PlayerHandle["engine"] | null {
+  const native = video.canPlayType(HLS_MIME) !== "";
+  if (native && (options.preferNative || !mediaSourceAvailable())) return "native";
+  if (mediaSourceAvailable()) return "hls.js";
+  return native ? "native" : null;
+}
+
 export async function attachPlayer(
   video: PlayerVideoElement,
   masterUrl: string,
   options: AttachPlayerOptions = {},
 ): Promise<PlayerHandle> {
+  // Decided before hls.js is imported: an element that plays natively never downloads it.
+  const engine = choosePlayerEngine(video, options);
+  if (engine === "native") return attachNative(video, masterUrl, options);
+  if (engine === null) throw new Error(UNSUPPORTED);
   const Hls = await (options.loadHls ?? defaultLoadHls)();
   if (Hls.isSupported()) return attachHlsJs(Hls, video, masterUrl, options);
-  if (video.canPlayType("application/vnd.apple.mpegurl")) return attachNative(video, masterUrl, options);
-  throw new Error("This browser cannot play HLS: neither Media Source Extensions nor native HLS are available");
+  if (video.canPlayType(HLS_MIME)) return attachNative(video, masterUrl, options);
+  throw new Error(UNSUPPORTED);
 }
+
+const UNSUPPORTED = "This browser cannot play HLS: neither Media Source Extensions nor native HLS are available";
 
 async function defaultLoadHls(): Promise<typeof HlsType> {
   const mod = await import("hls.js");

@@ -2,9 +2,9 @@
  * Resumable uploads over tus 1.0 (tus-js-client). Works with a browser File/Blob and, in Node,
  * with a file path, a ReadStream or a Buffer.
  */
-import { Upload, type UploadOptions } from "tus-js-client";
+import type { Upload, UploadOptions } from "tus-js-client";
 import type { ReelkitClient } from "./client.js";
-import { UPLOADS_PATH, VIDEO_ID_HEADER } from "./contract.js";
+import { UPLOADS_PATH, VIDEO_ID_HEADER } from "./contract-constants.js";
 import { prepareSource } from "./upload-source.js";
 import { isBlob, type UploadSource } from "./upload-source-types.js";
 
@@ -201,7 +201,9 @@ export function uploadVideo(
       },
       onError: (error) => rejectDone(error),
     };
-    upload = new Upload(input as ConstructorParameters<typeof Upload>[0], tusOptions);
+    // Loaded with the first upload: a page that only plays never downloads the tus client.
+    const tus = await import("tus-js-client");
+    upload = new tus.Upload(input as ConstructorParameters<typeof Upload>[0], tusOptions);
     const previous = await upload.findPreviousUploads().catch(() => []);
     const last = previous[0];
     if (last) {

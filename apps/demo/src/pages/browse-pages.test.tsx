@@ -119,7 +119,7 @@ describe("watch page", () => {
     renderApp(server.client, `/watch/${ids.harbour}`);
     expect(await screen.findByRole("heading", { level: 1, name: "Sunset over the harbour" })).toBeInTheDocument();
     expect(screen.getByText("Boats at dusk")).toBeInTheDocument();
-    expect(screen.getByRole("application", { name: "Video player" })).toBeInTheDocument();
+    expect(screen.getByRole("region", { name: "Video player" })).toBeInTheDocument();
     expect(screen.queryByRole("progressbar", { name: "Processing progress" })).not.toBeInTheDocument();
   });
 
@@ -130,14 +130,14 @@ describe("watch page", () => {
     expect(await screen.findByRole("heading", { level: 1, name: "Fresh upload" })).toBeInTheDocument();
     expect(screen.getByRole("status")).toHaveTextContent("Processing — 40%");
     expect(screen.getByRole("progressbar", { name: "Processing progress" })).toHaveAttribute("value", "40");
-    expect(screen.queryByRole("application", { name: "Video player" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("region", { name: "Video player" })).not.toBeInTheDocument();
 
     // The page follows the server's status stream.
     await server.catalog.transcodes.applyProgress({ videoId: id, attempt: 1, percent: 75, stage: "encoding" });
     await waitFor(() => expect(screen.getByRole("status")).toHaveTextContent("Processing — 75%"), { timeout: 10_000 });
     const { readyEvent } = await import("../../../../packages/server/test/factories.js");
     await server.catalog.transcodes.applyReady(readyEvent(id, 1));
-    expect(await screen.findByRole("application", { name: "Video player" }, { timeout: 10_000 })).toBeInTheDocument();
+    expect(await screen.findByRole("region", { name: "Video player" }, { timeout: 10_000 })).toBeInTheDocument();
   });
 
   it("shows the failure reason of a FAILED video", async () => {

@@ -2,6 +2,22 @@ import { findStoryboardCue, type StoryboardCue } from "@reelkit/sdk";
 import { type CSSProperties, type KeyboardEvent, type PointerEvent, useRef, useState } from "react";
 import { formatTime } from "./format-time.js";
 
+/** A named part of the video, from `startTime` to the next chapter's. */
+export interface Chapter {
+  title: string;
+  /** Seconds. */
+  startTime: number;
+}
+
+/** The chapter playing at `time`, or null before the first one. */
+export function chapterAt(chapters: readonly Chapter[] | undefined, time: number): Chapter | null {
+  let found: Chapter | null = null;
+  for (const chapter of chapters ?? []) {
+    if (chapter.startTime <= time && (!found || chapter.startTime >= found.startTime)) found = chapter;
+  }
+  return found;
+}
+
 export interface SeekBarProps {
   currentTime: number;
   /** Seconds; 0 while unknown. */
@@ -10,6 +26,8 @@ export interface SeekBarProps {
   bufferedEnd: number;
   /** Storyboard cues for thumbnails; null when the video has none. */
   storyboard: StoryboardCue[] | null;
+  /** Chapter markers on the rail; the preview names the chapter. */
+  chapters?: readonly Chapter[];
   onSeek(time: number): void;
 }
 
@@ -19,7 +37,7 @@ const clamp = (value: number, min: number, max: number) => Math.min(max, Math.ma
  * The seek slider (WAI-ARIA slider: ←/→ ∓5 s, PageDown/PageUp ∓10 s, Home/End). Hovering,
  * dragging or stepping with the keyboard shows a preview with the storyboard tile and time.
  */
-export function SeekBar({ currentTime, duration, bufferedEnd, storyboard, onSeek }: SeekBarProps) {
+export function SeekBar({ currentTime, duration, bufferedEnd, storyboard, chapters, onSeek }: SeekBarProps) {
   const track = useRef<HTMLDivElement>(null);
   const [preview, setPreview] = useState<number | null>(null);
   const dragging = useRef(false);
@@ -73,6 +91,8 @@ export function SeekBar({ currentTime, duration, bufferedEnd, storyboard, onSeek
 
   const percent = (t: number) => `${known ? clamp((t / duration) * 100, 0, 100) : 0}%`;
   const cue = preview !== null && storyboard ? findStoryboardCue(storyboard, preview) : null;
+  const chapterNow = chapterAt(chapters, currentTime);
+  const chapterPreviewed = preview === null ? null : chapterAt(chapters, preview);
 
   return (
     <div
@@ -84,7 +104,7 @@ export function SeekBar({ currentTime, duration, bufferedEnd, storyboard, onSeek
       aria-valuemin={0}
       aria-valuemax={Math.round(duration)}
       aria-valuenow={Math.round(clamp(currentTime, 0, duration))}
-      aria-valuetext={`${formatTime(currentTime)} of ${formatTime(duration)}`}
+      aria-valuetext={`${formatTime(currentTime)} of ${formatTime(duration)}${chapterNow ? `, ${chapterNow.title}` : ""}`}
       aria-disabled={!known || undefined}
       onPointerDown={onPointerDown}
       onPointerMove={onPointerMove}
@@ -97,6 +117,17 @@ export function SeekBar({ currentTime, duration, bufferedEnd, storyboard, onSeek
       <div className="rk-seek-rail">
         <div className="rk-seek-buffered" style={{ width: percent(bufferedEnd) }} />
         <div className="rk-seek-played" style={{ width: percent(currentTime) }} />
+        {known &&
+          chapters
+            ?.filter((c) => c.startTime > 0 && c.startTime < duration)
+            .map((c) => (
+              <div
+                key={`${c.startTime}:${c.title}`}
+                className="rk-seek-chapter"
+                style={{ left: percent(c.startTime) }}
+                data-testid="chapter-marker"
+              />
+            ))}
         <div className="rk-seek-thumb" style={{ left: percent(currentTime) }} />
       </div>
       {preview !== null && (
@@ -120,6 +151,7 @@ export function SeekBar({ currentTime, duration, bufferedEnd, storyboard, onSeek
             ) : (
               <img className="rk-seek-image" src={cue.url} alt="" />
             ))}
+          {chapterPreviewed && <span className="rk-seek-chapter-title">{chapterPreviewed.title}</span>}
           <span className="rk-seek-time">{formatTime(preview)}</span>
         </div>
       )}
