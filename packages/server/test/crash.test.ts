@@ -11,6 +11,7 @@ import * as tus from "tus-js-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { signUp } from "./factories.js";
 import { ServerProcess } from "./server-process.js";
+import { uploadFile } from "./tus-upload.js";
 
 // Crash recovery with a real `reelkit-server` process (embedded mode: embedded PostgreSQL, local storage,
 // in-process transcoder) killed with SIGKILL: no shutdown hook runs, exactly like a power cut
@@ -56,24 +57,6 @@ async function waitFor(
 }
 
 /** Uploads `data` in one go and resolves with the video id. */
-function uploadAll(base: string, auth: Record<string, string>, data: Buffer, title: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let videoId: string | null = null;
-    new tus.Upload(data, {
-      endpoint: `${base}/api/uploads`,
-      chunkSize: 8 * 1024 * 1024,
-      retryDelays: [],
-      headers: auth,
-      metadata: { filename: `${title}.mp4`, title },
-      onAfterResponse: (req, res) => {
-        if (req.getMethod() === "POST") videoId = res.getHeader("Reelkit-Video-Id") ?? null;
-      },
-      onError: reject,
-      onSuccess: () => (videoId ? resolve(videoId) : reject(new Error("no Reelkit-Video-Id header"))),
-    }).start();
-  });
-}
-
 beforeAll(async () => {
   work = await fs.mkdtemp(path.join(os.tmpdir(), "reelkit-crash-"));
 }, 30_000);
@@ -180,7 +163,7 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
     const dataDir = path.join(work, "transcode-crash");
     const first = await startServer(dataDir);
     const user = await signUp(first.base);
-    const id = await uploadAll(first.base, user.bearer, await fs.readFile(clip), "Crash during transcode");
+    const id = await uploadFile(first.base, await fs.readFile(clip), "Crash during transcode", user.bearer);
 
     const during = await waitFor(first.base, id, (v) => v.status === "READY" || v.progress >= 10, {
       timeoutMs: 30_000,
