@@ -25,7 +25,8 @@ export function formatDate(iso: string): string {
   return new Date(iso).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
 }
 
-const compact = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 1 });
+// English, like the rest of the site's words (the dates below read "3 days ago", not "il y a 3 jours").
+const compact = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
 
 /** 0 -> "No views", 1 -> "1 view", 1234 -> "1.2K views". */
 export function formatViews(count: number): string {
@@ -41,7 +42,7 @@ const AGES: [Intl.RelativeTimeFormatUnit, number][] = [
   ["hour", 3_600],
   ["minute", 60],
 ];
-const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+const relative = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
 
 /** How long ago, in the largest whole unit: "just now", "5 minutes ago", "yesterday", "2 years ago". */
 export function formatAge(iso: string, now = Date.now()): string {
