@@ -2,7 +2,10 @@ import { useState } from "react";
 import { Link, NavLink, useNavigate } from "react-router";
 import { useSession } from "../session.js";
 
-/** Signed in: upload, my videos, who you are and sign-out. Signed out: sign in / create account. */
+/**
+ * Signed in: upload, my videos, who you are and sign-out. Signed out: upload too (it asks to
+ * sign in first, and says so), sign in and create account.
+ */
 export function UserMenu() {
   const session = useSession();
   const navigate = useNavigate();
@@ -12,6 +15,7 @@ export function UserMenu() {
   if (!user) {
     return (
       <>
+        <NavLink to="/upload">Upload</NavLink>
         <NavLink to="/sign-in">Sign in</NavLink>
         <Link to="/sign-up" className="demo-button">
           Create account

@@ -1,13 +1,14 @@
 import { type UseVideosResult, useReelkitClient } from "@reelkit/react";
 import type { Video } from "@reelkit/sdk";
+import type { ReactNode } from "react";
 import { Link } from "react-router";
-import { formatDuration } from "../format.js";
+import { formatAge, formatDate, formatDuration, formatViews } from "../format.js";
 import { mediaUrl } from "../media-url.js";
 
 export interface VideoGridProps {
   result: UseVideosResult;
   /** Shown when the first page came back empty. */
-  empty: string;
+  empty: ReactNode;
 }
 
 /** A responsive grid of video cards with cursor pagination ("Load more"). */
@@ -37,7 +38,7 @@ export function VideoGrid({ result, empty }: VideoGridProps) {
           Loading…
         </p>
       )}
-      {!loading && !error && videos.length === 0 && <p className="demo-muted">{empty}</p>}
+      {!loading && !error && videos.length === 0 && <div className="demo-empty">{empty}</div>}
       {hasMore && !loading && (
         <button type="button" className="demo-button demo-load-more" onClick={loadMore}>
           Load more
@@ -50,6 +51,7 @@ export function VideoGrid({ result, empty }: VideoGridProps) {
 function VideoCard({ video }: { video: Video }) {
   const client = useReelkitClient();
   const poster = mediaUrl(client, video.posterUrl);
+  const published = video.publishedAt ?? video.createdAt;
   return (
     <article className="demo-card">
       <div className="demo-thumb">
@@ -65,6 +67,14 @@ function VideoCard({ video }: { video: Video }) {
       <Link to={`/watch/${video.id}`} className="demo-card-link">
         {video.title || "Untitled"}
       </Link>
+      <p className="demo-card-meta">
+        {formatViews(video.viewCount)}
+        <span aria-hidden="true"> · </span>
+        <span className="demo-visually-hidden">, </span>
+        <time dateTime={published} title={formatDate(published)}>
+          {formatAge(published)}
+        </time>
+      </p>
     </article>
   );
 }

@@ -69,7 +69,34 @@ describe("home page", () => {
       within(anonymousNav)
         .getAllByRole("link")
         .map((a) => a.textContent),
-    ).toEqual(["Home", "Sign in", "Create account"]);
+    ).toEqual(["Home", "Upload", "Sign in", "Create account"]);
+  });
+
+  it("shows each card's views and upload date", async () => {
+    renderApp(server.client, "/");
+    const card = (await screen.findByRole("link", { name: "Mountain trail run" })).closest("article") as HTMLElement;
+    expect(card).toHaveTextContent("No views");
+    expect(within(card).getByText(/^(just now|\d+ minutes? ago)$/).tagName).toBe("TIME");
+  });
+
+  it("folds the navigation behind a menu button that says whether it is open", async () => {
+    const user = userEvent.setup();
+    renderApp(server.client, "/");
+    const menu = screen.getByRole("button", { name: "Menu" });
+    const nav = screen.getByRole("navigation", { name: "Main" });
+    expect(menu).toHaveAttribute("aria-expanded", "false");
+    expect(menu).toHaveAttribute("aria-controls", nav.id);
+    menu.focus();
+    await user.keyboard("{Enter}");
+    expect(menu).toHaveAttribute("aria-expanded", "true");
+    await user.keyboard("{Escape}");
+    expect(menu).toHaveAttribute("aria-expanded", "false");
+    expect(menu).toHaveFocus();
+    await user.keyboard(" ");
+    expect(menu).toHaveAttribute("aria-expanded", "true");
+    // Following a link closes it.
+    await user.click(await within(nav).findByRole("link", { name: "My videos" }));
+    expect(menu).toHaveAttribute("aria-expanded", "false");
   });
 });
 
@@ -104,7 +131,27 @@ describe("search page", () => {
     // The fixtures are 180p: a 720p minimum leaves nothing.
     await user.selectOptions(screen.getByRole("combobox", { name: "Quality" }), "720");
     expect(app.location()).toBe("/search?q=harbour&sort=newest&quality=720");
-    expect(await screen.findByText("No videos match “harbour”.")).toBeInTheDocument();
+    expect(await screen.findByText("The filters hide every video matching “harbour”.")).toBeInTheDocument();
+  });
+
+  it("clears the filters, keeping the query and the sort", async () => {
+    const user = userEvent.setup();
+    const app = renderApp(server.client, "/search?q=harbour&sort=newest&quality=720&duration=long&tags=boats");
+    expect(await screen.findByText("The filters hide every video matching “harbour”.")).toBeInTheDocument();
+    expect(screen.getByRole("textbox", { name: "Tags" })).toHaveValue("boats");
+    await user.click(screen.getByRole("button", { name: "Clear filters and show every match" }));
+    expect(app.location()).toBe("/search?q=harbour&sort=newest");
+    await waitFor(() => expect(cardTitles()).toEqual(["City lights timelapse", "Sunset over the harbour"]));
+    expect(screen.getByRole("combobox", { name: "Quality" })).toHaveValue("");
+    expect(screen.getByRole("textbox", { name: "Tags" })).toHaveValue("");
+    // With no filter set there is nothing to clear.
+    expect(screen.queryByRole("button", { name: /Clear filters/ })).not.toBeInTheDocument();
+
+    // The control beside the filters does the same while results are still showing.
+    await user.selectOptions(screen.getByRole("combobox", { name: "Upload date" }), "year");
+    expect(app.location()).toBe("/search?q=harbour&sort=newest&uploaded=year");
+    await user.click(screen.getByRole("button", { name: "Clear filters" }));
+    expect(app.location()).toBe("/search?q=harbour&sort=newest");
   });
 
   it("says so when nothing matches", async () => {

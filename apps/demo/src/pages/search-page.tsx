@@ -25,6 +25,9 @@ const QUALITIES = [
   { value: "2160", label: "4K" },
 ];
 
+/** The parameters that narrow a search (sort only orders it). */
+const FILTERS = ["duration", "uploaded", "quality", "tags"] as const;
+
 const pick = <T extends string>(raw: string | null, allowed: readonly T[]): T | undefined =>
   allowed.find((a) => a === raw);
 
@@ -77,17 +80,43 @@ function SearchResults({ q, pageSize }: { q: string; pageSize: number }) {
   // biome-ignore lint/correctness/useExhaustiveDependencies: the URL's query string is the key
   const query = useMemo(() => queryFromUrl(params, q, pageSize), [key, q, pageSize]);
   const result = useVideos(query);
+  const [, setParams] = useSearchParams();
+  const filtered = FILTERS.some((name) => params.get(name));
+  const clearFilters = () => setParams(withoutFilters(params));
   return (
     <section aria-labelledby="search-heading">
       <h1 id="search-heading">Results for “{q}”</h1>
-      <SearchFilters />
-      <VideoGrid result={result} empty={`No videos match “${q}”.`} />
+      <SearchFilters onClear={filtered ? clearFilters : undefined} />
+      <VideoGrid
+        result={result}
+        empty={
+          filtered ? (
+            <>
+              <p>The filters hide every video matching “{q}”.</p>
+              <button type="button" className="demo-button" onClick={clearFilters}>
+                Clear filters and show every match
+              </button>
+            </>
+          ) : (
+            <p>No videos match “{q}”.</p>
+          )
+        }
+      />
     </section>
   );
 }
 
-/** Sort and filter controls; each change rewrites the URL, which drives the search. */
-function SearchFilters() {
+function withoutFilters(params: URLSearchParams): URLSearchParams {
+  const next = new URLSearchParams(params);
+  for (const name of FILTERS) next.delete(name);
+  return next;
+}
+
+/**
+ * Sort and filter controls; each change rewrites the URL, which drives the search. `onClear`,
+ * given while a filter is set, adds a control that removes them all.
+ */
+function SearchFilters({ onClear }: { onClear?: () => void }) {
   const [params, setParams] = useSearchParams();
   const set = (name: string, value: string) => {
     const next = new URLSearchParams(params);
@@ -133,6 +162,8 @@ function SearchFilters() {
       <label className="demo-filter">
         Tags
         <input
+          // A new value in the URL (e.g. filters cleared) resets the box.
+          key={params.get("tags") ?? ""}
           type="text"
           defaultValue={params.get("tags") ?? ""}
           placeholder="e.g. cats,funny"
@@ -142,6 +173,11 @@ function SearchFilters() {
           }}
         />
       </label>
+      {onClear && (
+        <button type="button" className="demo-button demo-button--plain demo-filters-clear" onClick={onClear}>
+          Clear filters
+        </button>
+      )}
     </div>
   );
 }

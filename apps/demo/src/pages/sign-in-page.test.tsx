@@ -45,4 +45,35 @@ describe("sign-up and sign-in pages", () => {
     await screen.findByRole("heading", { level: 1, name: "My videos" });
     await waitFor(() => expect(app.location()).toBe("/mine"));
   }, 30_000);
+
+  it("states the password rule beside the field and answers a short password with its own message", async () => {
+    const user = userEvent.setup();
+    const app = renderApp(server.anonymousClient, "/sign-up?next=/");
+    const password = await screen.findByLabelText("Password");
+    expect(password).toHaveAccessibleDescription("At least 8 characters.");
+    await user.type(screen.getByLabelText("Email"), "short@example.test");
+    await user.type(password, "seven77");
+    await user.click(screen.getByRole("button", { name: "Create account" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("The password is too short: use at least 8 characters.");
+    expect(password).toHaveAttribute("aria-invalid", "true");
+    expect(app.location()).toBe("/sign-up?next=/");
+  });
+
+  it("offers a signed-out visitor the upload, and says sign-in comes first", async () => {
+    const user = userEvent.setup();
+    const app = renderApp(server.anonymousClient, "/");
+    // Nobody has uploaded anything on this server yet.
+    await user.click(await screen.findByRole("link", { name: "Sign in to upload the first one" }));
+    expect(app.location()).toBe("/sign-in?next=%2Fupload");
+    expect(await screen.findByText(/^Sign in to upload/)).toBeInTheDocument();
+    app.unmount();
+
+    // The header's Upload goes to the upload page, which sends the visitor on to sign in.
+    const again = renderApp(server.anonymousClient, "/");
+    const nav = screen.getByRole("navigation", { name: "Main" });
+    await user.click(await within(nav).findByRole("link", { name: "Upload" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "Sign in" })).toBeInTheDocument();
+    expect(again.location()).toBe("/sign-in?next=%2Fupload");
+    expect(screen.getByText(/^Sign in to upload/)).toBeInTheDocument();
+  });
 });

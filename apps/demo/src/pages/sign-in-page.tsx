@@ -9,6 +9,18 @@ function safeNext(next: string | null): string {
   return next?.startsWith("/") && !next.startsWith("//") ? next : "/mine";
 }
 
+/** What the password must be; the server (Better Auth's default) refuses shorter ones. */
+export const MIN_PASSWORD_LENGTH = 8;
+
+/** Why a page that needs an account sent the visitor here, by where they were going. */
+function reasonFor(next: string | null, signUp: boolean): string | null {
+  const path = next?.split(/[?#]/)[0];
+  const act = signUp ? "Create an account" : "Sign in";
+  if (path === "/upload") return `${act} to upload: videos on Reelkit belong to an account.`;
+  if (path === "/mine") return `${act} to see your videos.`;
+  return null;
+}
+
 export function SignInPage({ mode }: { mode: "sign-in" | "sign-up" }) {
   const signUp = mode === "sign-up";
   useDocumentTitle(signUp ? "Create an account" : "Sign in");
@@ -16,6 +28,7 @@ export function SignInPage({ mode }: { mode: "sign-in" | "sign-up" }) {
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const next = safeNext(params.get("next"));
+  const reason = reasonFor(params.get("next"), signUp);
   // Set when an identity provider's sign-in came back refused.
   const providerError = params.get("error");
   const ids = useId();
@@ -27,6 +40,11 @@ export function SignInPage({ mode }: { mode: "sign-in" | "sign-up" }) {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    // Checked here rather than by the browser (minLength) so the message is the site's own.
+    if (signUp && password.length < MIN_PASSWORD_LENGTH) {
+      setError(`The password is too short: use at least ${MIN_PASSWORD_LENGTH} characters.`);
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
@@ -44,6 +62,7 @@ export function SignInPage({ mode }: { mode: "sign-in" | "sign-up" }) {
   return (
     <section aria-labelledby={`${ids}-heading`} className="demo-auth">
       <h1 id={`${ids}-heading`}>{heading}</h1>
+      {reason && <p className="demo-notice">{reason}</p>}
       {providerError && (
         <p role="alert" className="demo-error">
           {providerErrorMessage(providerError)}
@@ -81,10 +100,16 @@ export function SignInPage({ mode }: { mode: "sign-in" | "sign-up" }) {
           type="password"
           autoComplete={signUp ? "new-password" : "current-password"}
           required
-          minLength={8}
+          aria-describedby={signUp ? `${ids}-password-rule` : undefined}
+          aria-invalid={signUp && error !== null && password.length < MIN_PASSWORD_LENGTH ? true : undefined}
           value={password}
           onChange={(e) => setPassword(e.target.value)}
         />
+        {signUp && (
+          <p id={`${ids}-password-rule`} className="demo-field-hint">
+            At least {MIN_PASSWORD_LENGTH} characters.
+          </p>
+        )}
         <div className="demo-actions">
           <button type="submit" className="demo-button" disabled={busy}>
             {signUp ? "Create account" : "Sign in"}

@@ -1,0 +1,284 @@
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { type DemoServer, startDemoServer } from "../../apps/demo/test/real-server.js";
+import { describeWith } from "../engines.js";
+import { artifactPath, chromiumMissing, launchChromium } from "./chromium.js";
+
+// The demo's pages in Chromium at phone, tablet and desktop sizes: nothing wider than the viewport, a
+// one-row header on phones with a keyboard-usable menu, no serious or critical axe-core
+// violation, and a screenshot of each page (test-artifacts/demo-layout/, kept by CI).
+
+const demoDir = fileURLToPath(new URL("../../apps/demo/dist/", import.meta.url));
+const axeScript = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+
+const PHONE = { width: 390, height: 844 };
+const TABLET = { width: 768, height: 1024 };
+const DESKTOP = { width: 1280, height: 800 };
+/** The narrowest phone still in use. */
+const NARROW = { width: 320, height: 640 };
+
+interface PageCase {
+  name: string;
+  url: string;
+  /** The page's h1 once it has loaded. */
+  heading: string | RegExp;
+  /** Something that appears once the page's data is in. */
+  ready?: (page: Page) => Promise<unknown>;
+}
+
+const SIGNED_OUT: PageCase[] = [
+  {
+    name: "home-signed-out",
+    url: "/",
+    heading: "Latest videos",
+    ready: (page) =>
+      page
+        .getByRole("link", { name: /harbour/ })
+        .first()
+        .waitFor(),
+  },
+  {
+    name: "search-signed-out",
+    url: "/search?q=harbour",
+    heading: "Results for “harbour”",
+    ready: (page) =>
+      page
+        .getByRole("link", { name: /harbour/ })
+        .first()
+        .waitFor(),
+  },
+  // /upload sends a signed-out visitor to sign in, and says why.
+  {
+    name: "upload-signed-out",
+    url: "/upload",
+    heading: "Sign in",
+    ready: (page) => page.getByText("Sign in to upload").waitFor(),
+  },
+  { name: "sign-up", url: "/sign-up", heading: "Create an account" },
+];
+
+const SIGNED_IN: PageCase[] = [
+  {
+    name: "home",
+    url: "/",
+    heading: "Latest videos",
+    ready: (page) =>
+      page
+        .getByRole("link", { name: /harbour/ })
+        .first()
+        .waitFor(),
+  },
+  {
+    name: "search-filtered",
+    url: "/search?q=harbour&quality=2160",
+    heading: "Results for “harbour”",
+    ready: (page) => page.getByText(/The filters hide every video/).waitFor(),
+  },
+  { name: "upload", url: "/upload", heading: "Upload a video" },
+  {
+    name: "my-videos",
+    url: "/mine",
+    heading: "My videos",
+    ready: (page) =>
+      page
+        .getByRole("listitem", { name: /harbour/ })
+        .first()
+        .waitFor(),
+  },
+];
+
+let server: DemoServer | null = null;
+let browser: Browser | null = null;
+
+/** Elements that stick out of the viewport sideways, and the document's own width. */
+function measureOverflow(page: Page) {
+  return page.evaluate(() => {
+    const width = window.innerWidth;
+    const wide: string[] = [];
+    for (const el of Array.from(document.body.querySelectorAll("*"))) {
+      const box = el.getBoundingClientRect();
+      if (box.width === 0 && box.height === 0) continue;
+      if (box.right > width + 0.5 || box.left < -0.5) {
+        const name = `${el.tagName.toLowerCase()}${el.className ? `.${String(el.className).split(" ").join(".")}` : ""}`;
+        wide.push(`${name} [${Math.round(box.left)}, ${Math.round(box.right)}]`);
+      }
+    }
+    return { scrollWidth: document.documentElement.scrollWidth, innerWidth: width, wide };
+  });
+}
+
+async function audit(page: Page) {
+  await page.addScriptTag({ path: axeScript });
+  return page.evaluate(async () => {
+    const axe = (
+      window as unknown as {
+        axe: {
+          run: (
+            ctx: Document,
+          ) => Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: unknown[] }> }>;
+        };
+      }
+    ).axe;
+    const result = await axe.run(document);
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length }));
+  });
+}
+
+async function open(context: BrowserContext, test: PageCase): Promise<Page> {
+  const page = await context.newPage();
+  page.on("pageerror", (err) => console.error("page error:", err));
+  await page.goto(`${server?.baseUrl}${test.url}`);
+  await page.getByRole("heading", { level: 1, name: test.heading }).waitFor({ timeout: 30_000 });
+  await test.ready?.(page);
+  // The user menu appears once the session is known (in the folded menu on phones, so hidden).
+  await page.locator('nav a[href="/upload"]').waitFor({ state: "attached" });
+  return page;
+}
+
+/** Lays each page out at each size: no overflow, header height, axe, a screenshot. */
+async function checkPages(context: BrowserContext, cases: PageCase[]) {
+  const violations: Record<string, unknown[]> = {};
+  for (const test of cases) {
+    const page = await open(context, test);
+    for (const size of [PHONE, TABLET, DESKTOP, NARROW]) {
+      await page.setViewportSize(size);
+      const label = `${test.name} at ${size.width}×${size.height}`;
+      const overflow = await measureOverflow(page);
+      expect(overflow.wide, label).toEqual([]);
+      expect(overflow.scrollWidth, label).toBeLessThanOrEqual(overflow.innerWidth);
+      const header = await page.locator("header").boundingBox();
+      if (size.width < 600) expect(header?.height, label).toBeLessThanOrEqual(80);
+      await page.screenshot({
+        path: artifactPath("demo-layout", `${test.name}-${size.width}x${size.height}.png`),
+        fullPage: true,
+      });
+    }
+    await page.setViewportSize(PHONE);
+    violations[`${test.name} phone`] = await audit(page);
+    await page.setViewportSize(DESKTOP);
+    violations[`${test.name} desktop`] = await audit(page);
+    await page.close();
+  }
+  fs.writeFileSync(artifactPath("demo-layout", `axe-${cases[0]?.name}.json`), JSON.stringify(violations, null, 2));
+  for (const [where, found] of Object.entries(violations)) {
+    expect(
+      (found as { impact: string }[]).filter((v) => v.impact === "serious" || v.impact === "critical"),
+      where,
+    ).toEqual([]);
+  }
+}
+
+/** WCAG contrast ratio of two computed CSS colours (`rgb(…)` or `color(srgb …)`). */
+function contrast(a: string, b: string): number {
+  const luminance = (css: string) => {
+    const scale = css.startsWith("color(") ? 1 : 255;
+    const [r, g, bl] = (css.match(/[\d.]+/g) ?? []).map((n) => Number(n) / scale);
+    const lin = (c = 0) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(bl);
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return ((hi ?? 0) + 0.05) / ((lo ?? 0) + 0.05);
+}
+
+describeWith("browser", chromiumMissing, "demo layout in Chromium", () => {
+  beforeAll(async () => {
+    server = await startDemoServer({ env: { REELKIT_DEMO_DIR: demoDir } });
+    await server.makeReadyVideo({ title: "Sunset over the harbour", description: "Boats at dusk" });
+    await server.makeReadyVideo({
+      title: "A rather long title about the harbour lighthouse that has to wrap on a phone screen",
+    });
+    await server.makeReadyVideo({ title: "Mountain trail run" });
+    browser = await launchChromium();
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  // axe-core is injected as a script: the pages' Content-Security-Policy (checked by
+  // demo.test.ts) is bypassed here.
+  const newContext = () => (browser as Browser).newContext({ viewport: PHONE, bypassCSP: true });
+
+  it("lays out the signed-out pages at phone and desktop sizes", async () => {
+    const context = await newContext();
+    try {
+      await checkPages(context, SIGNED_OUT);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("lays out the signed-in pages at phone and desktop sizes", async () => {
+    const context = await newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${server?.baseUrl}/sign-in`);
+      await page.getByLabel("Email").fill(server?.user.email ?? "");
+      await page.getByLabel("Password").fill(server?.user.password ?? "");
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
+      await page.getByRole("heading", { level: 1, name: "My videos" }).waitFor({ timeout: 30_000 });
+      await page.close();
+      await checkPages(context, SIGNED_IN);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("folds the navigation behind a menu button on phones that works from the keyboard", async () => {
+    const context = await newContext();
+    try {
+      const page = await open(context, SIGNED_OUT[0] as PageCase);
+      const menu = page.getByRole("button", { name: "Menu" });
+      const nav = page.getByRole("navigation", { name: "Main" });
+      await expect(menu.getAttribute("aria-expanded")).resolves.toBe("false");
+      await expect(nav.isVisible()).resolves.toBe(false);
+
+      // Tab from the search box's button to the menu button, then Enter opens the menu.
+      await page.getByRole("button", { name: "Search", exact: true }).focus();
+      await page.keyboard.press("Tab");
+      await expect(menu.evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+      await page.keyboard.press("Enter");
+      await expect(menu.getAttribute("aria-expanded")).resolves.toBe("true");
+      await nav.waitFor({ state: "visible" });
+      const overflow = await measureOverflow(page);
+      expect(overflow.wide).toEqual([]);
+      await page.screenshot({ path: artifactPath("demo-layout", "menu-open-390x844.png") });
+
+      // Its links come next in the tab order; Escape closes it and returns focus to the button.
+      await page.keyboard.press("Tab");
+      await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe("Home");
+      await page.keyboard.press("Escape");
+      await expect(menu.getAttribute("aria-expanded")).resolves.toBe("false");
+      await expect(menu.evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+      await expect(nav.isVisible()).resolves.toBe(false);
+
+      // Space opens it too; following a link closes it.
+      await page.keyboard.press("Space");
+      await nav.waitFor({ state: "visible" });
+      await nav.getByRole("link", { name: "Sign in" }).focus();
+      await page.keyboard.press("Enter");
+      await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
+      await expect(menu.getAttribute("aria-expanded")).resolves.toBe("false");
+
+      // On a desktop there is no menu button: the navigation sits in the header.
+      await page.setViewportSize(DESKTOP);
+      await expect(menu.isVisible()).resolves.toBe(false);
+      await expect(nav.isVisible()).resolves.toBe(true);
+
+      // "Create account" stays readable under the pointer.
+      const cta = nav.getByRole("link", { name: "Create account" });
+      await cta.hover();
+      const colours = await cta.evaluate((el) => {
+        const style = getComputedStyle(el);
+        return { fg: style.color, bg: style.backgroundColor };
+      });
+      expect(contrast(colours.fg, colours.bg), JSON.stringify(colours)).toBeGreaterThanOrEqual(4.5);
+    } finally {
+      await context.close();
+    }
+  });
+});
