@@ -1,28 +1,14 @@
-/**
- * Two server instances on one database, as behind a load balancer: the transcoder's events are
- * applied by instance A, and a viewer's Server-Sent Events stream on instance B still sees every
- * status until READY, and B's cached reads change with them. Run on the embedded PostgreSQL and
- * on an external one.
- */
-import path from "node:path";
-import { LocalStorage, loadConfig } from "@reelkit/core";
 import type { VideoStatusEvent } from "@reelkit/sdk/contract";
-import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWith } from "../../../test/engines.js";
-import { buildApp } from "../src/app.js";
-import { type Catalog, createCatalog } from "../src/catalog/catalog.js";
+import { createCatalog } from "../src/catalog/catalog.js";
 import { VideoCache } from "../src/catalog/video-cache.js";
 import { PostgresChangeFeed } from "../src/db/change-feed.js";
 import { createTestDatabase, postgresMissing, type TestDatabase, type TestEngine } from "../src/db/test-databases.js";
-import { testAuth } from "./auth.js";
 import { makeQueuedVideo, makeUser, playableEvent, readyEvent } from "./factories.js";
+import { startTestApp, type TestApp } from "./test-app.js";
 
-interface Instance {
-  app: FastifyInstance;
-  base: string;
-  catalog: Catalog;
-}
+type Instance = TestApp;
 
 /** Reads an event stream as it arrives; `done` resolves when the server closes it. */
 function follow(url: string) {
@@ -52,21 +38,19 @@ for (const engine of ["embedded", "postgres"] as TestEngine[]) {
 
     beforeAll(async () => {
       tdb = await createTestDatabase(engine);
-      const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent" });
-      const storage = new LocalStorage(path.join(tdb.dataDir, "media"));
       for (let i = 0; i < 2; i++) {
         // Each instance listens on a connection of its own and caches on its own, as a process would.
         const feed = new PostgresChangeFeed(tdb.db.url);
         await feed.start();
         feeds.push(feed);
-        const catalog = createCatalog(tdb.db.prisma, { cache: new VideoCache(), feed });
-        const app = await buildApp({ config, storage, catalog, auth: testAuth(tdb.db.prisma, config) });
-        instances.push({ app, catalog, base: await app.listen({ port: 0, host: "127.0.0.1" }) });
+        instances.push(
+          await startTestApp({ tdb, catalog: (prisma) => createCatalog(prisma, { cache: new VideoCache(), feed }) }),
+        );
       }
     }, 120_000);
 
     afterAll(async () => {
-      for (const { app } of instances) await app.close();
+      for (const instance of instances) await instance.close();
       for (const feed of feeds) await feed.close();
       await tdb?.dispose();
     });

@@ -1,13 +1,10 @@
 import fs from "node:fs/promises";
-import path from "node:path";
-import { keys, LocalStorage, loadConfig, type QueueBus, type VideoUploaded } from "@reelkit/core";
+import { keys, type LocalStorage, loadConfig, type QueueBus, type VideoUploaded } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { testAuth } from "../../test/auth.js";
 import { playableEvent, readyEvent, signUp, type TestUser, uploadAs } from "../../test/factories.js";
-import { buildApp } from "../app.js";
+import { startTestApp } from "../../test/test-app.js";
 import { createQueueBus } from "../bus/create-bus.js";
-import { createCatalog } from "../catalog/catalog.js";
 import { OutboxRepository } from "../catalog/outbox.js";
 import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
 import { type ServerWork, startServerWork } from "../server-work.js";
@@ -23,12 +20,8 @@ let owner: TestUser;
 
 beforeAll(async () => {
   tdb = await createTestDatabase("embedded");
-  storage = new LocalStorage(path.join(tdb.dataDir, "media"));
-  const config = loadConfig({
-    REELKIT_DATA_DIR: tdb.dataDir,
-    REELKIT_LOG_LEVEL: "silent",
-    REELKIT_PUBLIC_URL: "https://cdn.example",
-  });
+  const env = { REELKIT_PUBLIC_URL: "https://cdn.example" };
+  const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, ...env });
   const queue = await createQueueBus(config, tdb.db);
   bus = queue.bus as QueueBus;
   await bus.subscribe("test-transcoder", {
@@ -36,17 +29,15 @@ beforeAll(async () => {
       uploaded.push(e);
     },
   });
-  const catalog = createCatalog(tdb.db.prisma);
-  const auth = testAuth(tdb.db.prisma, config);
+  const started = await startTestApp({ tdb, env, deps: { bus } });
+  ({ app, base, storage } = started);
   work = await startServerWork({
     config,
-    catalog,
+    catalog: started.catalog,
     outbox: new OutboxRepository(tdb.db.prisma),
     bus,
     busOwns: queue.owns,
   });
-  app = await buildApp({ config, storage, catalog, auth, bus });
-  base = await app.listen({ port: 0, host: "127.0.0.1" });
   owner = await signUp(base);
 }, 60_000);
 
