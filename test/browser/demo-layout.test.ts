@@ -1,10 +1,10 @@
 import fs from "node:fs";
-import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type DemoServer, startDemoServer } from "../../apps/demo/test/real-server.js";
 import { describeWith } from "../engines.js";
+import { type AxeViolation, axeAudit, blocking } from "./axe.js";
 import { artifactPath, chromiumMissing, launchChromium } from "./chromium.js";
 
 // The demo's pages in Chromium at phone, tablet and desktop sizes: nothing wider than the viewport, a
@@ -12,7 +12,6 @@ import { artifactPath, chromiumMissing, launchChromium } from "./chromium.js";
 // violation, and a screenshot of each page (test-artifacts/demo-layout/, kept by CI).
 
 const demoDir = fileURLToPath(new URL("../../apps/demo/dist/", import.meta.url));
-const axeScript = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 
 const PHONE = { width: 390, height: 844 };
 const TABLET = { width: 768, height: 1024 };
@@ -110,23 +109,6 @@ function measureOverflow(page: Page) {
   });
 }
 
-async function audit(page: Page) {
-  await page.addScriptTag({ path: axeScript });
-  return page.evaluate(async () => {
-    const axe = (
-      window as unknown as {
-        axe: {
-          run: (
-            ctx: Document,
-          ) => Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: unknown[] }> }>;
-        };
-      }
-    ).axe;
-    const result = await axe.run(document);
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length }));
-  });
-}
-
 async function open(context: BrowserContext, test: PageCase): Promise<Page> {
   const page = await context.newPage();
   page.on("pageerror", (err) => console.error("page error:", err));
@@ -140,7 +122,7 @@ async function open(context: BrowserContext, test: PageCase): Promise<Page> {
 
 /** Lays each page out at each size: no overflow, header height, axe, a screenshot. */
 async function checkPages(context: BrowserContext, cases: PageCase[]) {
-  const violations: Record<string, unknown[]> = {};
+  const violations: Record<string, AxeViolation[]> = {};
   for (const test of cases) {
     const page = await open(context, test);
     for (const size of [PHONE, TABLET, DESKTOP, NARROW]) {
@@ -157,17 +139,14 @@ async function checkPages(context: BrowserContext, cases: PageCase[]) {
       });
     }
     await page.setViewportSize(PHONE);
-    violations[`${test.name} phone`] = await audit(page);
+    violations[`${test.name} phone`] = await axeAudit(page);
     await page.setViewportSize(DESKTOP);
-    violations[`${test.name} desktop`] = await audit(page);
+    violations[`${test.name} desktop`] = await axeAudit(page);
     await page.close();
   }
   fs.writeFileSync(artifactPath("demo-layout", `axe-${cases[0]?.name}.json`), JSON.stringify(violations, null, 2));
   for (const [where, found] of Object.entries(violations)) {
-    expect(
-      (found as { impact: string }[]).filter((v) => v.impact === "serious" || v.impact === "critical"),
-      where,
-    ).toEqual([]);
+    expect(blocking(found), where).toEqual([]);
   }
 }
 

@@ -1,7 +1,6 @@
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import http from "node:http";
-import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -12,6 +11,7 @@ import { build } from "vite";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { generateSample } from "../../scripts/storybook-sample.js";
 import { describeWith } from "../engines.js";
+import { axeAudit, blocking } from "./axe.js";
 import { artifactPath, chromiumMissing, launchChromium } from "./chromium.js";
 import { serveStatic } from "./static-server.js";
 
@@ -21,7 +21,6 @@ import { serveStatic } from "./static-server.js";
 // origin, native HLS without hls.js, and an axe-core audit.
 
 const pageSource = fileURLToPath(new URL("./player-page/", import.meta.url));
-const axeScript = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 const CAPTIONS = "WEBVTT\n\n00:00.000 --> 00:10.000\nCaptions from another origin\n";
 
 let work = "";
@@ -221,28 +220,14 @@ describeWith("browser", chromiumMissing, "<VideoPlayer> in Chromium", () => {
   it("has no serious or critical axe-core violations", async () => {
     const { page } = await open(browser as Browser, `?track=${encodeURIComponent("./sample/storyboard.vtt")}`);
     await page.getByRole("button", { name: /^Quality: Auto/ }).waitFor({ timeout: 15_000 });
-    await page.addScriptTag({ path: axeScript });
-    const audit = async () =>
-      page.evaluate(async () => {
-        const axe = (
-          window as unknown as {
-            axe: {
-              run: (
-                ctx: string,
-              ) => Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: unknown[] }> }>;
-            };
-          }
-        ).axe;
-        const result = await axe.run(".rk-player");
-        return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length }));
-      });
+    const audit = () => axeAudit(page, ".rk-player");
     const closed = await audit();
     // With a menu open too: the menu and its items are audited as well.
     await page.getByRole("button", { name: /^Quality:/ }).click();
     const open_ = await audit();
     const all = [...closed, ...open_];
     fs.writeFileSync(artifactPath("player", "axe.json"), JSON.stringify(all, null, 2));
-    expect(all.filter((v) => v.impact === "serious" || v.impact === "critical")).toEqual([]);
+    expect(blocking(all)).toEqual([]);
     await page.close();
   });
 });
