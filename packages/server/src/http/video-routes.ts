@@ -208,7 +208,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
         summary: "One video, any status (a PRIVATE one only for its owner or an admin, or with its embed token)",
         params: VideoParams,
         querystring: VideoReadQuery,
-        response: { 200: VideoSchema, 404: ErrorBody },
+        response: { 200: VideoSchema, 400: ErrorBody, 404: ErrorBody },
       },
     },
     async (request, reply) => {
@@ -289,7 +289,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
         params: VideoParams,
         querystring: VideoReadQuery,
         produces: ["text/event-stream"],
-        response: { 404: ErrorBody },
+        response: { 400: ErrorBody, 404: ErrorBody },
       },
     },
     async (request, reply) => {
