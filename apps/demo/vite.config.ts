@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vite";
 
@@ -16,5 +17,17 @@ export default defineConfig({
     },
   },
   // hls.js (~600 kB) is already split into its own chunk, loaded only by the player.
-  build: { outDir: "dist", emptyOutDir: true, chunkSizeWarningLimit: 700 },
+  // Two pages: the site (index.html) and the player alone for iframes (embed.html, served by the
+  // server at /embed/:id).
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 700,
+    rollupOptions: {
+      input: {
+        main: fileURLToPath(new URL("./index.html", import.meta.url)),
+        embed: fileURLToPath(new URL("./embed.html", import.meta.url)),
+      },
+    },
+  },
 });

@@ -19,3 +19,27 @@ describe("server rendering", () => {
     expect(html).toContain('poster="http://reelkit.test/p.jpg"');
   });
 });
+
+describe("<reelkit-player> on a server", () => {
+  it("imports without HTMLElement or customElements, and reads its attributes as the player's props", async () => {
+    expect(typeof (globalThis as { HTMLElement?: unknown }).HTMLElement).toBe("undefined");
+    const { defineReelkitPlayer, propsFromAttributes } = await import("./element.js");
+    expect(() => defineReelkitPlayer()).not.toThrow();
+    const attrs: Record<string, string> = {
+      "video-id": "v1",
+      autoplay: "",
+      muted: "",
+      "start-time": "12",
+      controls: "false",
+    };
+    expect(propsFromAttributes((name) => attrs[name] ?? null)).toMatchObject({
+      videoId: "v1",
+      autoPlay: "muted",
+      muted: true,
+      loop: false,
+      controls: false,
+      startTime: 12,
+    });
+    expect(propsFromAttributes(() => null)).toMatchObject({ autoPlay: false, controls: true, startTime: undefined });
+  });
+});

@@ -83,6 +83,8 @@ export interface VideoPlayerProps extends MediaEventProps {
   loop?: boolean;
   /** Seconds to start from. */
   startTime?: number;
+  /** Default true; false leaves the video alone (the keyboard, a click and the handle still work). */
+  controls?: boolean;
   playbackRate?: number;
   /** The speed menu's choices. Default 0.5, 0.75, 1, 1.25, 1.5, 2; an empty list hides the menu. */
   playbackRates?: readonly number[];
@@ -279,27 +281,29 @@ function HlsPlayer(props: HlsPlayerProps) {
           Tap to unmute
         </button>
       )}
-      <div className="rk-controls">
-        <SeekBar
-          currentTime={state.currentTime}
-          duration={state.duration}
-          bufferedEnd={state.bufferedEnd}
-          storyboard={cues}
-          chapters={chapters}
-          onSeek={actions.seek}
-        />
-        <div className="rk-controls-row">
-          <PlayButton player={player} />
-          <VolumeControl player={player} />
-          <TimeDisplay player={player} />
-          <span className="rk-controls-spacer" />
-          <SpeedMenu player={player} controls={controls} playbackRates={playbackRates} />
-          <CaptionsMenu player={player} controls={controls} />
-          <QualityMenu player={player} controls={controls} />
-          <PictureInPictureButton player={player} />
-          <FullscreenButton controls={controls} />
+      {props.controls !== false && (
+        <div className="rk-controls">
+          <SeekBar
+            currentTime={state.currentTime}
+            duration={state.duration}
+            bufferedEnd={state.bufferedEnd}
+            storyboard={cues}
+            chapters={chapters}
+            onSeek={actions.seek}
+          />
+          <div className="rk-controls-row">
+            <PlayButton player={player} />
+            <VolumeControl player={player} />
+            <TimeDisplay player={player} />
+            <span className="rk-controls-spacer" />
+            <SpeedMenu player={player} controls={controls} playbackRates={playbackRates} />
+            <CaptionsMenu player={player} controls={controls} />
+            <QualityMenu player={player} controls={controls} />
+            <PictureInPictureButton player={player} />
+            <FullscreenButton controls={controls} />
+          </div>
         </div>
-      </div>
+      )}
     </section>
   );
 }

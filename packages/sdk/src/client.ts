@@ -2,7 +2,7 @@
  * Typed client for the Reelkit catalog API. Request and response types come from the TypeBox
  * schemas in `contract.ts`, the same ones the server validates with.
  */
-import type { ListVideosQuery, Suggestions, UpdateVideoBody, Video, VideoList } from "./contract.js";
+import type { EmbedLink, ListVideosQuery, Suggestions, UpdateVideoBody, Video, VideoList } from "./contract.js";
 import { ReelkitApiError } from "./errors.js";
 
 export interface ReelkitClientOptions {
@@ -36,6 +36,11 @@ export interface ReelkitClient {
    * session (`newViewSession()`); the server counts repeats of it once.
    */
   recordView(id: string, session: string, options?: RequestOptions): Promise<void>;
+  /**
+   * The video's embed link and `<iframe>` snippet; a PRIVATE video's (its owner or an admin only)
+   * carries a token that expires after `expiresIn` seconds (default 30 days).
+   */
+  embedLink(id: string, query?: { expiresIn?: number }, options?: RequestOptions): Promise<EmbedLink>;
   /** Absolute URL for a server path such as "/api/uploads". */
   url(path: string): string;
   /** Authorization headers for the current token (used by the uploader and the watcher). */
@@ -91,6 +96,8 @@ export function createReelkitClient(options: ReelkitClientOptions): ReelkitClien
     recordView: async (id, session, opts = {}) => {
       await request<void>("POST", `${videoPath(id)}/views`, { ...opts, body: { session } });
     },
+    embedLink: (id, query = {}, opts = {}) =>
+      request<EmbedLink>("GET", `${videoPath(id)}/embed${toQueryString(query)}`, opts),
   };
 }
 

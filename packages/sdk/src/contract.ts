@@ -174,6 +174,66 @@ export const RecordViewBody = Type.Object(
 );
 export type RecordViewBody = Static<typeof RecordViewBody>;
 
+/**
+ * `GET /api/videos/:id` (and its views and events): `token` is an embed token from
+ * `GET /api/videos/:id/embed`, which lets a PRIVATE video be read without its owner's session.
+ */
+export const VideoReadQuery = Type.Object({
+  token: Type.Optional(Type.String({ maxLength: 200, description: "An embed token of this video (PRIVATE videos)" })),
+});
+export type VideoReadQuery = Static<typeof VideoReadQuery>;
+
+/** `GET /api/videos/:id/embed`: how long a PRIVATE video's embed link lasts. */
+export const EmbedLinkQuery = Type.Object(
+  {
+    /** Seconds; default 30 days, at most a year. Ignored for PUBLIC and UNLISTED videos (no expiry). */
+    expiresIn: Type.Optional(Type.Integer({ minimum: 60, maximum: 31_536_000 })),
+  },
+  { additionalProperties: false },
+);
+export type EmbedLinkQuery = Static<typeof EmbedLinkQuery>;
+
+export const EmbedLink = Type.Object(
+  {
+    /** `/embed/:id` on this server; `?token=…` for a PRIVATE video. */
+    url: Type.String(),
+    /** The `<iframe>` snippet for a page. */
+    html: Type.String(),
+    /** When the token stops working; null for PUBLIC and UNLISTED videos. */
+    expiresAt: Nullable(Type.String({ format: "date-time" })),
+  },
+  { $id: "EmbedLink" },
+);
+export type EmbedLink = Static<typeof EmbedLink>;
+
+/** `GET /api/oembed` (oEmbed 1.0): `url` is a watch or embed page of this server. */
+export const OEmbedQuery = Type.Object({
+  url: Type.String({ minLength: 1, maxLength: 2000 }),
+  maxwidth: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  maxheight: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  /** Only "json"; "xml" (or anything else) is 501, as the oEmbed spec asks. */
+  format: Type.Optional(Type.String({ maxLength: 20 })),
+});
+export type OEmbedQuery = Static<typeof OEmbedQuery>;
+
+export const OEmbed = Type.Object(
+  {
+    type: Type.Literal("video"),
+    version: Type.Literal("1.0"),
+    title: Type.String(),
+    provider_name: Type.String(),
+    provider_url: Type.String(),
+    html: Type.String(),
+    width: Type.Integer(),
+    height: Type.Integer(),
+    thumbnail_url: Type.Optional(Type.String()),
+    thumbnail_width: Type.Optional(Type.Integer()),
+    thumbnail_height: Type.Optional(Type.Integer()),
+  },
+  { $id: "OEmbed" },
+);
+export type OEmbed = Static<typeof OEmbed>;
+
 export const SuggestionsQuery = Type.Object(
   {
     /** The start of a title, as typed so far. */

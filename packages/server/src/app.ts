@@ -20,6 +20,7 @@ import { apiKeyRoutes } from "./http/api-key-routes.js";
 import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_METHODS } from "./http/cors.js";
 import { registerDatabaseGate } from "./http/database-gate.js";
 import { demoRoutes } from "./http/demo-routes.js";
+import { embedRoutes, watchPageTags } from "./http/embed-routes.js";
 import { BODY_LIMIT, errorShapeOptions, registerErrorHandlers } from "./http/errors.js";
 import { registerMetrics } from "./http/metrics-routes.js";
 import { registerOpenApi } from "./http/openapi.js";
@@ -123,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       backend,
     });
     await app.register(videoRoutes, { config, storage, catalog, auth, uploads: backend });
+    await app.register(embedRoutes, { config, catalog, auth });
     await app.register(apiKeyRoutes, { config, auth, apiKeys: auth.apiKeys });
     if (deps.outbox) {
       const outbox = deps.outbox;
@@ -140,7 +142,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   if (config.demoDir) {
-    await app.register(demoRoutes, { root: config.demoDir, contentSecurityPolicy: pageSecurityPolicy(config) });
+    await app.register(demoRoutes, {
+      root: config.demoDir,
+      contentSecurityPolicy: pageSecurityPolicy(config),
+      watchPageTags: deps.catalog ? watchPageTags({ config, catalog: deps.catalog }) : undefined,
+    });
   }
   return app;
 }

@@ -64,7 +64,14 @@ describeWith("schemathesis", missing, "API fuzzing from the OpenAPI document (sc
 
   it("answers every generated request with a documented, schema-conform response and no 5xx", async () => {
     const configFile = path.join(tdb.dataDir, "schemathesis.toml");
-    fs.writeFileSync(configFile, `[parameters]\n"path.id" = "${videoId}"\n`);
+    fs.writeFileSync(
+      configFile,
+      [
+        `[parameters]\n"path.id" = "${videoId}"`,
+        // oEmbed answers a format other than JSON with 501, as its spec asks: a 5xx by design.
+        '[[operations]]\ninclude-name = "GET /api/oembed"\nchecks.not_a_server_error.expected-statuses = ["2xx", "4xx", "501"]',
+      ].join("\n\n"),
+    );
     const args = [
       ...["--config-file", configFile, "run", `${base}/api/openapi.json`, "--url", base],
       // As the video's owner, so the mutations get past authorization too.

@@ -1,11 +1,18 @@
-import { useVideo, VideoPlayer } from "@reelkit/react";
+import { useVideo, VideoPlayer, type VideoPlayerHandle } from "@reelkit/react";
 import { ReelkitApiError, type Video } from "@reelkit/sdk";
-import { Link, useParams } from "react-router";
+import { useRef } from "react";
+import { Link, useParams, useSearchParams } from "react-router";
+import { SharePanel } from "../components/share-panel.js";
 import { formatDate, formatDuration, statusLabel } from "../format.js";
+import { parseStartTime } from "../start-time.js";
 import { useDocumentTitle } from "../use-document-title.js";
 
 export function WatchPage() {
   const { id = "" } = useParams();
+  // `?t=90` (or `1m30s`, `1:30`): a link to a moment, as the share panel makes.
+  const [params] = useSearchParams();
+  const startTime = parseStartTime(params.get("t"));
+  const player = useRef<VideoPlayerHandle>(null);
   // Follows the status stream while the video is processing, then reads the finished video.
   const { video, error, loading } = useVideo(id);
   useDocumentTitle(video?.title ?? "Watch");
@@ -40,7 +47,11 @@ export function WatchPage() {
     <article className="demo-watch" aria-labelledby="watch-heading">
       {/* The player mounts once there is something to play (a processing video plays from its
           first seconds on, the rest arriving while it plays); until then the page shows progress. */}
-      {video.playable ? <VideoPlayer videoId={video.id} /> : <ProcessingState video={video} />}
+      {video.playable ? (
+        <VideoPlayer ref={player} videoId={video.id} startTime={startTime} />
+      ) : (
+        <ProcessingState video={video} />
+      )}
       {video.playable && video.status === "PROCESSING" && (
         <p role="status" className="demo-muted demo-still-processing">
           Still processing ({Math.floor(video.progress)}%): playing what is ready, the rest follows.
@@ -50,6 +61,7 @@ export function WatchPage() {
         {video.title || "Untitled"}
       </h1>
       {meta && <p className="demo-muted">{meta}</p>}
+      {video.status === "READY" && <SharePanel videoId={video.id} player={player} />}
       {video.description && <p className="demo-description">{video.description}</p>}
     </article>
   );

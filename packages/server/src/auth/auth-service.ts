@@ -4,7 +4,7 @@ import { isDatabaseUnreachable } from "../db/database-errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { errors } from "../http/errors.js";
 import { toWebHeaders } from "../http/header-bridge.js";
-import { MediaSigner } from "../media/media-signing.js";
+import { EmbedSigner, MediaSigner } from "../media/media-signing.js";
 import { API_KEY_PREFIX, ApiKeyService, UPLOAD_TOKEN_PREFIX } from "./api-keys.js";
 import { COOKIE_PREFIX, createBetterAuth, type ReelkitBetterAuth } from "./better-auth.js";
 import { claimedOrigin, trustedOrigins } from "./origins.js";
@@ -31,6 +31,8 @@ export class AuthService {
   readonly betterAuth: ReelkitBetterAuth;
   /** Signs the media URLs of PRIVATE videos with the same secret. */
   readonly mediaSigner: MediaSigner;
+  /** Signs the embed links of PRIVATE videos (`GET /api/videos/:id/embed`) with the same secret. */
+  readonly embedSigner: EmbedSigner;
   /** API keys and upload tokens (Reelkit's own tables). */
   readonly apiKeys: ApiKeyService;
   /** Whether REELKIT_TRUST_PROXY trusts any proxy (its forwarded headers then count). */
@@ -40,6 +42,7 @@ export class AuthService {
   constructor(private readonly opts: AuthServiceOptions) {
     this.betterAuth = createBetterAuth(opts);
     this.mediaSigner = new MediaSigner(opts.secret, opts.config.mediaUrlTtlSeconds);
+    this.embedSigner = new EmbedSigner(opts.secret);
     this.apiKeys = new ApiKeyService(opts.prisma);
     this.trustsProxy = opts.config.trustProxy !== false;
   }

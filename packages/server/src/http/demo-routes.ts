@@ -8,6 +8,11 @@ export interface DemoRoutesOptions {
   root: string;
   /** The pages' Content-Security-Policy (`pageSecurityPolicy`), in place of the API's strict one. */
   contentSecurityPolicy: string;
+  /**
+   * The `<head>` tags of `/watch/:id` (OpenGraph, Twitter player, oEmbed discovery), put into
+   * index.html so that a link unfurls without running the app; null for none.
+   */
+  watchPageTags?: (request: FastifyRequest, videoId: string) => Promise<string | null>;
 }
 
 // Vite puts a content hash in every file name under assets/, so a URL never changes meaning.
@@ -17,6 +22,10 @@ const REVALIDATE = "no-cache";
 
 /** Paths owned by the API and media delivery: never answered with the demo's HTML. */
 const RESERVED = /^\/(?:api|media)(?:\/|$)/;
+
+/** The player alone (embed.html, its own entry of the demo's build), for iframes. */
+const EMBED_PAGE = /^\/embed\/[^/]+\/?$/;
+const WATCH_PAGE = /^\/watch\/([^/]+)\/?$/;
 
 /** Serves the demo single-page app at `/`, with index.html for client-side routes. */
 export async function demoRoutes(app: FastifyInstance, options: DemoRoutesOptions): Promise<void> {
@@ -40,15 +49,38 @@ export async function demoRoutes(app: FastifyInstance, options: DemoRoutesOption
     }
     // A missing hashed asset is a stale client; HTML in its place would only hide the error.
     if (pathname.startsWith("/assets/") || !acceptsHtml(request)) return reply.callNotFound();
+    if (EMBED_PAGE.test(pathname)) return sendPage(reply, policy, "embed.html");
+    const watched = WATCH_PAGE.exec(pathname)?.[1];
+    const tags = watched && options.watchPageTags ? await options.watchPageTags(request, safeDecode(watched)) : null;
+    if (tags) {
+      const html = await fs.readFile(path.join(root, "index.html"), "utf8");
+      return reply
+        .header("cache-control", REVALIDATE)
+        .header("content-security-policy", policy)
+        .type("text/html; charset=utf-8")
+        .send(html.includes("</head>") ? html.replace("</head>", `  ${tags}\n  </head>`) : `${tags}\n${html}`);
+    }
     return sendIndex(reply, policy);
   });
 }
 
-function sendIndex(reply: FastifyReply, policy: string): FastifyReply {
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+function sendPage(reply: FastifyReply, policy: string, file: string): FastifyReply {
   return reply
     .header("cache-control", REVALIDATE)
     .header("content-security-policy", policy)
-    .sendFile("index.html", { cacheControl: false });
+    .sendFile(file, { cacheControl: false });
+}
+
+function sendIndex(reply: FastifyReply, policy: string): FastifyReply {
+  return sendPage(reply, policy, "index.html");
 }
 
 /**

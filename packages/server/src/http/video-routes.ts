@@ -11,6 +11,7 @@ import {
   UpdateVideoBody,
   VideoList,
   VideoParams,
+  VideoReadQuery,
   Video as VideoSchema,
   type VideoStatusEvent,
 } from "@reelkit/sdk/contract";
@@ -102,10 +103,16 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
   const signed = { signer: opts.auth.mediaSigner, privateBase: `${config.publicUrl ?? ""}/media` };
   const map = (v: Video) => toApiVideo(v, mediaBase, signed);
 
-  /** The video if the caller may see it: PRIVATE ones only for their owner or an admin (else 404). */
+  /**
+   * The video if the caller may see it: PRIVATE ones only for their owner or an admin, or with
+   * a valid embed token of that video in `?token=` (else 404).
+   */
   const viewable = async (request: FastifyRequest, id: string): Promise<Video> => {
     const video = await catalog.queries.get(id);
-    if (!video || !AuthService.canView(await opts.auth.principal(request), video)) throw errors.videoNotFound(id);
+    if (!video) throw errors.videoNotFound(id);
+    const { token } = (request.query ?? {}) as VideoReadQuery;
+    if (video.visibility === "PRIVATE" && token && opts.auth.embedSigner.verify(video.id, token) === "ok") return video;
+    if (!AuthService.canView(await opts.auth.principal(request), video)) throw errors.videoNotFound(id);
     return video;
   };
 
@@ -198,9 +205,10 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
     "/api/videos/:id",
     {
       schema: {
-        summary: "One video, any status (a PRIVATE one only for its owner or an admin)",
+        summary: "One video, any status (a PRIVATE one only for its owner or an admin, or with its embed token)",
         params: VideoParams,
-        response: { 200: VideoSchema, 404: ErrorBody },
+        querystring: VideoReadQuery,
+        response: { 200: VideoSchema, 400: ErrorBody, 404: ErrorBody },
       },
     },
     async (request, reply) => {
@@ -221,6 +229,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
         summary:
           "Count a view: once per playback session (the body's session id), at most 3 per client address and video an hour",
         params: VideoParams,
+        querystring: VideoReadQuery,
         body: RecordViewBody,
         response: { 202: Type.Null(), 400: ErrorBody, 404: ErrorBody },
       },
@@ -278,8 +287,9 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       schema: {
         summary: "Server-Sent Events: `status` events (VideoStatusEvent) until READY or FAILED",
         params: VideoParams,
+        querystring: VideoReadQuery,
         produces: ["text/event-stream"],
-        response: { 404: ErrorBody },
+        response: { 400: ErrorBody, 404: ErrorBody },
       },
     },
     async (request, reply) => {

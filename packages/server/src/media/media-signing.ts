@@ -25,16 +25,49 @@ export class MediaSigner {
   }
 
   verify(videoId: string, token: string): TokenCheck {
-    const m = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(token);
-    if (!m) return "invalid";
-    const exp = Number(m[1]);
-    const expected = Buffer.from(this.sign(videoId, exp));
-    const given = Buffer.from(m[2] as string);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return "invalid";
-    return exp * 1000 < this.now() ? "expired" : "ok";
+    return verifyToken({ secret: this.secret, purpose: "reelkit-media", videoId, token, now: this.now() });
   }
 
   private sign(videoId: string, exp: number): string {
-    return createHmac("sha256", this.secret).update(`reelkit-media\n${videoId}\n${exp}`).digest("base64url");
+    return signToken(this.secret, "reelkit-media", videoId, exp);
   }
+}
+
+/**
+ * Embed tokens: what `/embed/:id?token=…` carries so that a PRIVATE video plays in a page where
+ * its owner is not signed in. Same form as a media token, another purpose in the HMAC (neither
+ * passes for the other), and a lifetime the owner picks when asking for the link.
+ */
+export class EmbedSigner {
+  constructor(
+    private readonly secret: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The token and its expiry, valid `ttlSeconds` from now. */
+  token(videoId: string, ttlSeconds: number): { token: string; expiresAt: Date } {
+    const exp = Math.floor(this.now() / 1000) + ttlSeconds;
+    return {
+      token: `${exp}.${signToken(this.secret, "reelkit-embed", videoId, exp)}`,
+      expiresAt: new Date(exp * 1000),
+    };
+  }
+
+  verify(videoId: string, token: string): TokenCheck {
+    return verifyToken({ secret: this.secret, purpose: "reelkit-embed", videoId, token, now: this.now() });
+  }
+}
+
+function signToken(secret: string, purpose: string, videoId: string, exp: number): string {
+  return createHmac("sha256", secret).update(`${purpose}\n${videoId}\n${exp}`).digest("base64url");
+}
+
+function verifyToken(o: { secret: string; purpose: string; videoId: string; token: string; now: number }): TokenCheck {
+  const m = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(o.token);
+  if (!m) return "invalid";
+  const exp = Number(m[1]);
+  const expected = Buffer.from(signToken(o.secret, o.purpose, o.videoId, exp));
+  const given = Buffer.from(m[2] as string);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return "invalid";
+  return exp * 1000 < o.now ? "expired" : "ok";
 }
