@@ -296,7 +296,9 @@ export function searchQuery({ q, sort, filters, after, take }: SearchQueryInput)
  */
 export function suggestionsQuery(prefix: string, take: number): Prisma.Sql {
   const literal = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);
-  // lower() on both sides in SQL, so the prefix folds exactly as the indexed titles do.
+  // lower() on both sides in SQL, so the prefix folds exactly as the indexed titles do. The
+  // candidates are taken in the index's own order (text_pattern_ops sorts with ~<~, not the
+  // collation's <): the scan stops after SEARCH_CANDIDATES entries instead of sorting the range.
   return Prisma.sql`
     SELECT "title" FROM (
       SELECT v."title", max(v."view_count") AS views
@@ -304,7 +306,7 @@ export function suggestionsQuery(prefix: string, take: number): Prisma.Sql {
           SELECT "title", "view_count" FROM "video"
            WHERE "status" = 'READY' AND "visibility" = 'PUBLIC'
              AND lower("title") LIKE lower(${literal}::text) || '%'
-           ORDER BY lower("title")
+           ORDER BY lower("title") USING ~<~
            LIMIT ${SEARCH_CANDIDATES}
         ) v
        GROUP BY v."title"
