@@ -537,6 +537,34 @@ function suite(engine: TestEngine) {
     expect(await cached.queries.suggest("harb", 8)).toEqual(["Harbour at night"]);
   });
 
+  it("shares one typeahead load between callers asking for the same prefix at once", async () => {
+    const cache = new VideoCache();
+    let loads = 0;
+    let release: (titles: string[]) => void = () => undefined;
+    const load = () => {
+      loads++;
+      return new Promise<string[]>((resolve) => {
+        release = resolve;
+      });
+    };
+    const first = cache.getOrLoadSuggestions("k", load);
+    const second = cache.getOrLoadSuggestions("k", load);
+    release(["A"]);
+    expect(await Promise.all([first, second])).toEqual([["A"], ["A"]]);
+    expect(loads).toBe(1);
+    // A caller after an invalidation never joins a load that began before it.
+    const stale = cache.getOrLoadSuggestions("j", load);
+    const releaseStale = release;
+    cache.invalidate(null);
+    const fresh = cache.getOrLoadSuggestions("j", load);
+    release(["new"]);
+    releaseStale(["old"]);
+    expect(await stale).toEqual(["old"]);
+    expect(await fresh).toEqual(["new"]);
+    expect(await cache.getOrLoadSuggestions("j", load)).toEqual(["new"]);
+    expect(loads).toBe(3);
+  });
+
   it("counts a view once per session, forgets the oldest sessions past maxSessions, and writes the counts", async () => {
     const [a, b, c] = [
       await makeReady({ title: "a" }),

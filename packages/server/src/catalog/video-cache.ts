@@ -30,6 +30,8 @@ export class VideoCache<Page extends object = object> {
   private readonly lru: LRUCache<string, Video>;
   private readonly pages: LRUCache<string, Page>;
   private readonly suggestions: LRUCache<string, readonly string[]>;
+  /** Typeahead loads under way: callers asking for the same prefix meanwhile share one query. */
+  private readonly loadingSuggestions = new Map<string, Promise<readonly string[]>>();
   /** Bumped by every invalidation; a read stores its row only if this did not move meanwhile. */
   private generation = 0;
 
@@ -62,14 +64,31 @@ export class VideoCache<Page extends object = object> {
     return page;
   }
 
-  /** The cached typeahead answer under `key`, or loads it, as `getOrLoadPage` does for pages. */
-  async getOrLoadSuggestions(key: string, load: () => Promise<readonly string[]>): Promise<readonly string[]> {
+  /**
+   * The cached typeahead answer under `key`, or loads it, as `getOrLoadPage` does for pages; a
+   * load already under way for `key` is shared (unless an invalidation came after it began).
+   */
+  getOrLoadSuggestions(key: string, load: () => Promise<readonly string[]>): Promise<readonly string[]> {
     const hit = this.suggestions.get(key);
-    if (hit) return hit;
+    if (hit) return Promise.resolve(hit);
+    const pending = this.loadingSuggestions.get(key);
+    if (pending) return pending;
     const generation = this.generation;
-    const titles = await load();
-    if (generation === this.generation) this.suggestions.set(key, titles);
-    return titles;
+    const loading = load().then(
+      (titles) => {
+        if (generation === this.generation) {
+          this.suggestions.set(key, titles);
+          this.loadingSuggestions.delete(key);
+        }
+        return titles;
+      },
+      (err: unknown) => {
+        if (generation === this.generation) this.loadingSuggestions.delete(key);
+        throw err;
+      },
+    );
+    this.loadingSuggestions.set(key, loading);
+    return loading;
   }
 
   /** Drops one video (and every page and typeahead answer), or everything when `id` is null. */
@@ -77,6 +96,7 @@ export class VideoCache<Page extends object = object> {
     this.generation++;
     this.pages.clear();
     this.suggestions.clear();
+    this.loadingSuggestions.clear();
     if (id === null) this.lru.clear();
     else this.lru.delete(id);
   }
