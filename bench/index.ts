@@ -23,7 +23,8 @@
  * and PostgreSQL): --jobs N (8 per run), --job-seconds N (10: each clip's length).
  * Catalog: --catalog-rows N (1000000, PostgreSQL), --catalog-embedded-rows N (100000, the embedded
  * database), --catalog-seconds N (10 per scenario), --clients N (50), --reseed (seed again even when
- * the kept bench database already holds the catalog).
+ * the kept bench database already holds the catalog), --catalog-scenarios A,B (only the scenarios whose
+ * names contain A or B, e.g. "list, first,suggestions").
  */
 import { execFileSync } from "node:child_process";
 import os from "node:os";
@@ -55,6 +56,7 @@ const { values } = parseArgs({
     "catalog-rows": { type: "string", default: "1000000" },
     "catalog-embedded-rows": { type: "string", default: "100000" },
     "catalog-seconds": { type: "string", default: "10" },
+    "catalog-scenarios": { type: "string" },
     reseed: { type: "boolean", default: false },
     clients: { type: "string", default: "50" },
     "read-seconds": { type: "string", default: "15" },
@@ -127,6 +129,7 @@ if (runs("catalog")) {
     seconds: positive("catalog-seconds", values["catalog-seconds"]),
     connections: positive("clients", values.clients),
     reseed: values.reseed ?? false,
+    scenarios: values["catalog-scenarios"],
   });
   printCatalogResult(results);
 }

@@ -104,7 +104,7 @@ describe("search page", () => {
   it("searches for the q in the URL and shows it in the search box", async () => {
     renderApp(server.client, "/search?q=harbour");
     expect(screen.getByRole("heading", { level: 1, name: "Results for “harbour”" })).toBeInTheDocument();
-    expect(screen.getByRole("searchbox", { name: "Search videos" })).toHaveValue("harbour");
+    expect(screen.getByRole("combobox", { name: "Search videos" })).toHaveValue("harbour");
     // Title or description; READY videos only.
     await waitFor(() => expect(cardTitles().sort()).toEqual(["City lights timelapse", "Sunset over the harbour"]));
   });
@@ -112,7 +112,7 @@ describe("search page", () => {
   it("navigates to /search?q= when the search box is submitted", async () => {
     const user = userEvent.setup();
     const app = renderApp(server.client, "/watch/x");
-    const box = screen.getByRole("searchbox", { name: "Search videos" });
+    const box = screen.getByRole("combobox", { name: "Search videos" });
     expect(box).toHaveValue("");
     await user.type(box, "mountain run{Enter}");
     expect(app.location()).toBe("/search?q=mountain+run");

@@ -30,6 +30,9 @@ export interface SearchOptions extends CatalogFilters {
   sort?: SearchSort;
 }
 
+/** Titles loaded per typeahead prefix: the most the suggestions route hands out. */
+const SUGGESTIONS_CACHED = 20;
+
 /** Reads of the catalog — list, search, suggestions, one video, an owner's videos — and view counts. */
 export class CatalogQueries {
   constructor(
@@ -116,12 +119,20 @@ export class CatalogQueries {
     return { items, nextCursor };
   }
 
-  /** Up to `limit` distinct READY titles starting with `prefix` (search-box typeahead). */
+  /**
+   * Up to `limit` distinct READY PUBLIC titles starting with `prefix` (search-box typeahead),
+   * through the cache: each prefix is loaded once at the largest limit the API allows, so every
+   * limit asked for shares that answer.
+   */
   async suggest(prefix: string, limit: number): Promise<string[]> {
     const p = prefix.trim();
-    if (!p) return [];
-    const rows = await this.videos.prisma.$queryRaw<{ title: string }[]>(suggestionsQuery(p, limit));
-    return rows.map((r) => r.title);
+    if (!p || limit < 1) return [];
+    const take = Math.max(limit, SUGGESTIONS_CACHED);
+    const titles = await this.videos.suggestions(JSON.stringify([p, take]), async () => {
+      const rows = await this.videos.prisma.$queryRaw<{ title: string }[]>(suggestionsQuery(p, take));
+      return rows.map((r) => r.title);
+    });
+    return titles.slice(0, limit);
   }
 
   /**

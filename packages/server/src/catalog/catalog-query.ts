@@ -287,15 +287,26 @@ export function searchQuery({ q, sort, filters, after, take }: SearchQueryInput)
      LIMIT ${take}`;
 }
 
-/** Typeahead: distinct READY PUBLIC titles starting with `prefix` (case-insensitive), most viewed first. */
+/**
+ * Typeahead: distinct READY PUBLIC titles starting with `prefix` (case-insensitive), most viewed
+ * first. The candidates are the first SEARCH_CANDIDATES matches in the prefix index
+ * (video_title_prefix_idx: `lower(title) text_pattern_ops`, partial on READY PUBLIC, title and
+ * view count included), read from the index alone; only they are grouped and ranked. `%`, `_`
+ * and `\` in the prefix are literal.
+ */
 export function suggestionsQuery(prefix: string, take: number): Prisma.Sql {
-  const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const literal = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);
+  // lower() on both sides in SQL, so the prefix folds exactly as the indexed titles do. The
+  // candidates are taken in the index's own order (text_pattern_ops sorts with ~<~, not the
+  // collation's <): the scan stops after SEARCH_CANDIDATES entries instead of sorting the range.
   return Prisma.sql`
     SELECT "title" FROM (
       SELECT v."title", max(v."view_count") AS views
         FROM (
           SELECT "title", "view_count" FROM "video"
-           WHERE "status" = 'READY' AND "visibility" = 'PUBLIC' AND "title" ILIKE ${pattern}
+           WHERE "status" = 'READY' AND "visibility" = 'PUBLIC'
+             AND lower("title") LIKE lower(${literal}::text) || '%'
+           ORDER BY lower("title") USING ~<~
            LIMIT ${SEARCH_CANDIDATES}
         ) v
        GROUP BY v."title"

@@ -4,8 +4,11 @@ import { describeWith } from "../../../../test/engines.js";
 import { makeUser, playableEvent, readyEvent } from "../../test/factories.js";
 import { createTestDatabase, postgresMissing, type TestDatabase, type TestEngine } from "../db/test-databases.js";
 import type { Video } from "../generated/prisma/client.js";
+import { Prisma } from "../generated/prisma/client.js";
 import { type Catalog, createCatalog, InvalidCursorError, type Page } from "./catalog.js";
+import { suggestionsQuery } from "./catalog-query.js";
 import { OutboxRepository } from "./outbox.js";
+import { VideoCache } from "./video-cache.js";
 import { ViewCounter } from "./view-counter.js";
 
 function suite(engine: TestEngine) {
@@ -461,6 +464,105 @@ function suite(engine: TestEngine) {
     expect(await catalog.queries.suggest("baking 100%", 8)).toEqual(["Baking 100% bread"]);
     expect(await catalog.queries.suggest("%", 8)).toEqual([]);
     expect(await catalog.queries.suggest("zzz", 8)).toEqual([]);
+  });
+
+  it("suggests PUBLIC READY titles only, with `%`, `_` and `\\` in the prefix taken literally", async () => {
+    await makeReady({ title: "Snow_day walk" });
+    await makeReady({ title: "Snowy day walk" });
+    await makeReady({ title: "C:\\clips\\intro" });
+    await makeReady({ title: "C:clips outro" });
+    const hidden = [await makeReady({ title: "Plan private" }), await makeReady({ title: "Plan unlisted" })];
+    await catalog.edits.update(hidden[0]?.id ?? "", { visibility: "PRIVATE" });
+    await catalog.edits.update(hidden[1]?.id ?? "", { visibility: "UNLISTED" });
+    await makeVideo({ title: "Plan still uploading" });
+    await makeReady({ title: "Plan public" });
+    expect(await catalog.queries.suggest("snow_", 8)).toEqual(["Snow_day walk"]);
+    expect(await catalog.queries.suggest("snow", 8)).toEqual(["Snow_day walk", "Snowy day walk"]);
+    expect(await catalog.queries.suggest("c:\\", 8)).toEqual(["C:\\clips\\intro"]);
+    expect(await catalog.queries.suggest("_", 8)).toEqual([]);
+    expect(await catalog.queries.suggest("plan", 8)).toEqual(["Plan public"]);
+    expect(await catalog.queries.suggest("  plan ", 1)).toEqual(["Plan public"]);
+  });
+
+  it("finds suggestions through a range of the prefix index, not a scan of the table", async () => {
+    // Enough public READY rows (and hidden ones) that the planner prefers the index on its own.
+    await t.db.prisma.$executeRawUnsafe(`
+      INSERT INTO "video" ("id", "title", "status", "visibility", "view_count", "created_at", "updated_at")
+      SELECT gen_random_uuid(), 'Title ' || g, 'READY', CASE WHEN g % 10 = 0 THEN 'PRIVATE' ELSE 'PUBLIC' END::"Visibility",
+             g % 97, now(), now()
+        FROM generate_series(1, 20000) g`);
+    await t.db.prisma.$executeRawUnsafe(`ANALYZE "video"`);
+    const [{ "QUERY PLAN": plan }] = (await t.db.prisma.$queryRaw<{ "QUERY PLAN": unknown }[]>(
+      Prisma.sql`EXPLAIN (FORMAT JSON) ${suggestionsQuery("title 123", 8)}`,
+    )) as [{ "QUERY PLAN": unknown }];
+    const nodes: Record<string, unknown>[] = [];
+    const walk = (n: Record<string, unknown>) => {
+      nodes.push(n);
+      for (const child of (n.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+    };
+    walk((plan as { Plan: Record<string, unknown> }[])[0]?.Plan ?? {});
+    // The table is reached through the prefix index alone (a bitmap heap scan may follow it).
+    const tableReads = nodes.filter((n) => n["Relation Name"] === "video" || n["Index Name"] !== undefined);
+    expect(tableReads.map((n) => n["Node Type"])).not.toContain("Seq Scan");
+    const prefixScan = tableReads.find((n) => n["Index Name"] === "video_title_prefix_idx");
+    expect(prefixScan?.["Node Type"]).toMatch(/^(Index Only Scan|Index Scan|Bitmap Index Scan)$/);
+    // A range of the index (the LIKE prefix as bounds), not the whole index with a filter.
+    expect(String(prefixScan?.["Index Cond"])).toMatch(/~>=~ 'title 123'.*~<~ 'title 124'/);
+    // The index can hand the candidates over in the order asked for, so a broad prefix stops after
+    // them instead of sorting its whole range (the planner takes that path on large catalogs;
+    // here it is made to show that it can).
+    const broad = JSON.stringify(
+      await t.db.prisma.$transaction(async (tx) => {
+        await tx.$executeRawUnsafe("SET LOCAL enable_sort = off");
+        await tx.$executeRawUnsafe("SET LOCAL enable_bitmapscan = off");
+        return tx.$queryRaw(Prisma.sql`EXPLAIN (FORMAT JSON) ${suggestionsQuery("title", 8)}`);
+      }),
+    );
+    expect(broad).toContain("video_title_prefix_idx");
+    expect(broad).not.toMatch(/"Sort Key":\[[^\]]*lower/);
+    expect(await catalog.queries.suggest("Title 12345", 8)).toEqual(["Title 12345"]);
+    expect(await catalog.queries.suggest("Title 12340", 8)).toEqual([]);
+  });
+
+  it("keeps typeahead answers in the cache until a video changes", async () => {
+    const cached = createCatalog(t.db.prisma, { cache: new VideoCache() });
+    const v = await makeReady({ title: "Harbour at dawn" });
+    expect(await cached.queries.suggest("harb", 8)).toEqual(["Harbour at dawn"]);
+    // Behind the catalog's back: the cached answer stays.
+    await t.db.prisma.video.update({ where: { id: v.id }, data: { title: "Harbour at dusk" } });
+    expect(await cached.queries.suggest("harb", 8)).toEqual(["Harbour at dawn"]);
+    expect(await cached.queries.suggest("harb", 1)).toEqual(["Harbour at dawn"]);
+    // Through it: every answer goes.
+    await cached.edits.update(v.id, { title: "Harbour at night" });
+    expect(await cached.queries.suggest("harb", 8)).toEqual(["Harbour at night"]);
+  });
+
+  it("shares one typeahead load between callers asking for the same prefix at once", async () => {
+    const cache = new VideoCache();
+    let loads = 0;
+    let release: (titles: string[]) => void = () => undefined;
+    const load = () => {
+      loads++;
+      return new Promise<string[]>((resolve) => {
+        release = resolve;
+      });
+    };
+    const first = cache.getOrLoadSuggestions("k", load);
+    const second = cache.getOrLoadSuggestions("k", load);
+    release(["A"]);
+    expect(await Promise.all([first, second])).toEqual([["A"], ["A"]]);
+    expect(loads).toBe(1);
+    // A caller after an invalidation never joins a load that began before it.
+    const stale = cache.getOrLoadSuggestions("j", load);
+    const releaseStale = release;
+    cache.invalidate(null);
+    const fresh = cache.getOrLoadSuggestions("j", load);
+    release(["new"]);
+    releaseStale(["old"]);
+    expect(await stale).toEqual(["old"]);
+    expect(await fresh).toEqual(["new"]);
+    expect(await cache.getOrLoadSuggestions("j", load)).toEqual(["new"]);
+    expect(loads).toBe(3);
   });
 
   it("counts a view once per session, forgets the oldest sessions past maxSessions, and writes the counts", async () => {

@@ -10,11 +10,18 @@ export interface VideoCacheOptions {
   maxPages?: number;
   /** Longest a page stays cached, in ms (view counts move without an invalidation per view). */
   pageTtlMs?: number;
+  /** Typeahead answers kept (one per prefix). */
+  maxSuggestions?: number;
+  /**
+   * Longest a typeahead answer stays cached, in ms: longer than a page, since only the order of
+   * its titles follows view counts; any change to a video drops them all the same.
+   */
+  suggestionTtlMs?: number;
 }
 
 /**
- * The in-process cache of hot reads — videos by id, and the public list and search pages (the
- * same for every caller: PUBLIC videos only) — kept correct by invalidation: every change to a
+ * The in-process cache of hot reads — videos by id, the public list and search pages and the
+ * typeahead answers (the same for every caller: PUBLIC videos only) — kept correct by invalidation: every change to a
  * video, made by this instance or another (see ChangeFeed), drops it and every page, as any
  * change may move a video onto or off any page. A read that overlapped an invalidation is not
  * stored, so a stale row read before the change cannot be cached after it.
@@ -22,12 +29,19 @@ export interface VideoCacheOptions {
 export class VideoCache<Page extends object = object> {
   private readonly lru: LRUCache<string, Video>;
   private readonly pages: LRUCache<string, Page>;
+  private readonly suggestions: LRUCache<string, readonly string[]>;
+  /** Typeahead loads under way: callers asking for the same prefix meanwhile share one query. */
+  private readonly loadingSuggestions = new Map<string, Promise<readonly string[]>>();
   /** Bumped by every invalidation; a read stores its row only if this did not move meanwhile. */
   private generation = 0;
 
   constructor(options: VideoCacheOptions = {}) {
     this.lru = new LRUCache({ max: options.max ?? 10_000, ttl: options.ttlMs ?? 60_000 });
     this.pages = new LRUCache({ max: options.maxPages ?? 1_000, ttl: options.pageTtlMs ?? 2_000 });
+    this.suggestions = new LRUCache({
+      max: options.maxSuggestions ?? 50_000,
+      ttl: options.suggestionTtlMs ?? 30_000,
+    });
   }
 
   /** The cached video, or loads it (caching the result when no invalidation raced the load). */
@@ -50,10 +64,39 @@ export class VideoCache<Page extends object = object> {
     return page;
   }
 
-  /** Drops one video (and every page), or everything when `id` is null. */
+  /**
+   * The cached typeahead answer under `key`, or loads it, as `getOrLoadPage` does for pages; a
+   * load already under way for `key` is shared (unless an invalidation came after it began).
+   */
+  getOrLoadSuggestions(key: string, load: () => Promise<readonly string[]>): Promise<readonly string[]> {
+    const hit = this.suggestions.get(key);
+    if (hit) return Promise.resolve(hit);
+    const pending = this.loadingSuggestions.get(key);
+    if (pending) return pending;
+    const generation = this.generation;
+    const loading = load().then(
+      (titles) => {
+        if (generation === this.generation) {
+          this.suggestions.set(key, titles);
+          this.loadingSuggestions.delete(key);
+        }
+        return titles;
+      },
+      (err: unknown) => {
+        if (generation === this.generation) this.loadingSuggestions.delete(key);
+        throw err;
+      },
+    );
+    this.loadingSuggestions.set(key, loading);
+    return loading;
+  }
+
+  /** Drops one video (and every page and typeahead answer), or everything when `id` is null. */
   invalidate(id: string | null): void {
     this.generation++;
     this.pages.clear();
+    this.suggestions.clear();
+    this.loadingSuggestions.clear();
     if (id === null) this.lru.clear();
     else this.lru.delete(id);
   }

@@ -44,6 +44,11 @@ export class VideoRepository {
     return this.cache ? this.cache.getOrLoadPage(JSON.stringify(query), load) : load();
   }
 
+  /** Typeahead answers are the same for every caller too: cached per prefix like pages. */
+  suggestions(key: string, load: () => Promise<readonly string[]>): Promise<readonly string[]> {
+    return this.cache ? this.cache.getOrLoadSuggestions(key, load) : load();
+  }
+
   /**
    * `data` on video `id` where `where` also holds (a status or attempt guard, so duplicate and
    * stale events are no-ops): the row after it, published, or null when nothing matched.

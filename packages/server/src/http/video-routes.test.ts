@@ -211,6 +211,11 @@ describe("/api/videos", () => {
     const suggest = await fetch(`${base}/api/videos/suggestions?q=zebra%20c`);
     expect(suggest.status).toBe(200);
     expect(await suggest.json()).toEqual({ suggestions: ["Zebra crossing timelapse"] });
+    // The same for everyone: a shared cache may keep an anonymous answer briefly, never a signed-in one.
+    expect(suggest.headers.get("cache-control")).toBe("public, max-age=5, stale-while-revalidate=30");
+    const signedIn = await fetch(`${base}/api/videos/suggestions?q=zebra`, { headers: owner.headers });
+    expect(await signedIn.json()).toEqual({ suggestions: ["Zebra crossing timelapse"] });
+    expect(signedIn.headers.get("cache-control")).toBe("private, no-cache");
     const empty = await fetch(`${base}/api/videos/suggestions`);
     expect(empty.status).toBe(400);
   });
