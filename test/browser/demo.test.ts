@@ -222,7 +222,7 @@ describeWith("browser", chromiumMissing, "demo site in Chromium", () => {
 
   it("finds the video by a word of its title, with the query in the URL", async () => {
     await page.goto(`${base}/`);
-    const search = page.getByRole("searchbox", { name: "Search videos" });
+    const search = page.getByRole("combobox", { name: "Search videos" });
     await search.fill("lighthouse");
     await search.press("Enter");
     await page.waitForURL(/\/search\?q=lighthouse/);
