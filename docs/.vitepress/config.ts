@@ -1,7 +1,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitepress";
-import { buildSidebar } from "./sidebar.js";
+import { buildSidebar, PACKAGE_PAGES } from "./sidebar.js";
 
 const docsDir = fileURLToPath(new URL("..", import.meta.url));
 const repoDir = path.dirname(docsDir);
@@ -23,7 +23,7 @@ function siteLink(href: string, relativePath: string): string | null {
   const page = /^docs\/([^/]+\.md)$/.exec(file)?.[1];
   if (page) return `/${page}${anchor}`;
   const pkg = /^packages\/([^/]+)\/README\.md$/.exec(file)?.[1];
-  if (pkg) return `/packages/${pkg}.md${anchor}`;
+  if (pkg && PACKAGE_PAGES.includes(pkg)) return `/packages/${pkg}.md${anchor}`;
   return null;
 }
 
@@ -31,8 +31,13 @@ export default defineConfig({
   title: "Reelkit",
   description: "Self-hosted video: resumable uploads, an HLS ladder made by FFmpeg, a searchable catalog, a player.",
   cleanUrls: true,
-  // Example URLs of a local server are not pages of the site.
-  ignoreDeadLinks: [/^https?:\/\/(localhost|127\.0\.0\.1)\b/],
+  ignoreDeadLinks: [
+    // Example URLs of a local server are not pages of the site.
+    /^https?:\/\/(localhost|127\.0\.0\.1)\b/,
+    // Other files of the repository (a source file, LICENSE) are links on GitHub, not pages here;
+    // test/docs-links.test.ts checks that they exist.
+    (url: string) => url.startsWith("./../"),
+  ],
   markdown: {
     config(md) {
       md.core.ruler.after("inline", "reelkit-repo-links", (state) => {
