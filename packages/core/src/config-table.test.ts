@@ -2,13 +2,13 @@ import fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { renderConfigTable, TABLE_END, TABLE_START, withConfigTable } from "./config-table.js";
 
-const README = new URL("../../../README.md", import.meta.url);
+const PAGE = new URL("../../../docs/configuration.md", import.meta.url);
 
-describe("the README's configuration table", () => {
+describe("the configuration table (docs/configuration.md)", () => {
   it("is the table generated from the declarations (else: npm run docs:config)", () => {
-    const readme = fs.readFileSync(README, "utf8");
-    expect(readme).toContain(TABLE_START);
-    expect(withConfigTable(readme), "README.md is out of date: run `npm run docs:config`").toBe(readme);
+    const page = fs.readFileSync(PAGE, "utf8");
+    expect(page).toContain(TABLE_START);
+    expect(withConfigTable(page), "docs/configuration.md is out of date: run `npm run docs:config`").toBe(page);
   });
 
   it("has one row per variable or family, in declaration order", () => {

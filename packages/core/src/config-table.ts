@@ -1,6 +1,6 @@
 import { VARIABLES, type Variable } from "./config-variables.js";
 
-/** The README's configuration table sits between these markers; scripts/config-docs.ts rewrites it. */
+/** The configuration table (docs/configuration.md) sits between these markers; scripts/config-docs.ts rewrites it. */
 export const TABLE_START =
   "<!-- config:start (generated from packages/core/src/config-variables.ts: npm run docs:config) -->";
 export const TABLE_END = "<!-- config:end -->";
@@ -42,10 +42,10 @@ export function renderConfigTable(): string {
   return lines.join("\n");
 }
 
-/** `readme` with the text between the markers replaced by the current table. */
-export function withConfigTable(readme: string): string {
-  const start = readme.indexOf(TABLE_START);
-  const end = readme.indexOf(TABLE_END);
-  if (start === -1 || end < start) throw new Error(`README: expected ${TABLE_START} … ${TABLE_END}`);
-  return `${readme.slice(0, start + TABLE_START.length)}\n${renderConfigTable()}\n${readme.slice(end)}`;
+/** `page` with the text between the markers replaced by the current table. */
+export function withConfigTable(page: string): string {
+  const start = page.indexOf(TABLE_START);
+  const end = page.indexOf(TABLE_END);
+  if (start === -1 || end < start) throw new Error(`expected ${TABLE_START} … ${TABLE_END}`);
+  return `${page.slice(0, start + TABLE_START.length)}\n${renderConfigTable()}\n${page.slice(end)}`;
 }

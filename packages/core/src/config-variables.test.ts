@@ -48,7 +48,7 @@ describe("VARIABLES, the one declaration of each configuration variable", () => 
     expect(loadConfig({ REELKIT_MEDIA_URL_TTL: "3" }).mediaUrlTtlSeconds).toBe(3);
   });
 
-  it("documents every variable once: its own README row, or a row declared before it", () => {
+  it("documents every variable once: its own table row, or a row declared before it", () => {
     const seen = new Set<string>();
     for (const [name, variable] of declared) {
       if ("row" in variable) expect(seen.has(variable.row), `${name} → ${variable.row}`).toBe(true);

@@ -19,8 +19,8 @@ import {
 } from "./config-parsers.js";
 
 /**
- * One environment variable: how it is read, its default and its line in the README's
- * configuration table. `loadConfig`, the set of known `REELKIT_*` names and the README table
+ * One environment variable: how it is read, its default and its line in the
+ * configuration table (docs/configuration.md). `loadConfig`, the set of known `REELKIT_*` names and that table
  * (scripts/config-docs.ts) all derive from `VARIABLES`.
  */
 export type Variable = VariableReading & VariableDoc;
@@ -40,15 +40,15 @@ interface VariableReading {
 
 type VariableDoc =
   | {
-      /** The README's meaning column. */
+      /** The table's meaning column (Markdown; links are relative to docs/). */
       readonly doc: string;
-      /** The README's default column, when more than the default written as is. */
+      /** The table's default column, when more than the default written as is. */
       readonly defaultDoc?: string;
-      /** The README row names more variables of the same family than are declared (`AWS_*`). */
+      /** The table's row names more variables of the same family than are declared (`AWS_*`). */
       readonly more?: boolean;
     }
   | {
-      /** Documented on the README row of this (earlier) variable: a pair or family sharing one meaning. */
+      /** Documented on the table's row of this (earlier) variable: a pair or family sharing one meaning. */
       readonly row: string;
       readonly defaultDoc?: string;
     };
@@ -96,7 +96,7 @@ const bearerToken: Parser<string> = (raw, { variable }) => {
 
 const emails: Parser<string[]> = (raw, context) => list(raw, context).map((s) => s.toLowerCase());
 
-/** Every environment variable Reelkit reads, in the order of the README's configuration table. */
+/** Every environment variable Reelkit reads, in the order of the configuration table. */
 export const VARIABLES = {
   PORT: { field: "port", default: "3000", parse: integer(0, 65535), doc: "HTTP port" },
   HOST: { field: "host", default: "0.0.0.0", parse: text, doc: "interface to listen on" },
@@ -337,7 +337,7 @@ export const VARIABLES = {
   },
   NODE_OPTIONS: {
     defaultDoc: "`npm start`: `--max-semi-space-size=8 --max-old-space-size=512`",
-    doc: 'Node\'s own; `npm start` gives the server these V8 heap bounds (young generation ≤ 16 MiB, old-space ceiling 512 MiB: see Benchmarks, read load) and keeps any other flag given; a value that sets either flag (or `--max-heap-size`) replaces that default. Running `packages/server/dist/bin.js` (`reelkit-server`) directly, pass them yourself (e.g. `NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=512"`)',
+    doc: 'Node\'s own; `npm start` gives the server these V8 heap bounds (young generation ≤ 16 MiB, old-space ceiling 512 MiB: see [Benchmarks](benchmarks.md), read load) and keeps any other flag given; a value that sets either flag (or `--max-heap-size`) replaces that default. Running `packages/server/dist/bin.js` (`reelkit-server`) directly, pass them yourself (e.g. `NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=512"`)',
   },
   REELKIT_DEMO_DIR: {
     field: "demoDir",
@@ -351,11 +351,11 @@ export const VARIABLES = {
   // names, documented here, parsed where they are read.
   REELKIT_URL: {
     default: "http://localhost:3000",
-    doc: "the `reelkit upload` CLI of `@reelkit/sdk`: server and bearer token (a session token)",
+    doc: "the `reelkit upload` CLI of `@reelkit/sdk`: server and bearer token (an API key `rk_…`, a session token or its JWT, or an upload token)",
   },
   REELKIT_TOKEN: { row: "REELKIT_URL" },
   REELKIT_REQUIRE: {
-    doc: "tests only: comma list of engines (`postgres,kafka,s3,browser,ffmpeg,schemathesis`) whose absence fails instead of skipping",
+    doc: "tests only: comma list of engines (`postgres,kafka,s3,browser,ffmpeg,schemathesis,tmpfs`) whose absence fails instead of skipping",
   },
   DATABASE_URL_TEST: { doc: "tests only: a PostgreSQL database the PostgreSQL suites may use" },
   KAFKA_BROKERS_TEST: {

@@ -47,7 +47,7 @@ export interface S3StorageConfig {
 /**
  * The one typed configuration of a Reelkit process, read from the environment at runtime.
  * Each field set by one variable is declared once, in `VARIABLES` (config-variables.ts: parser,
- * default, unit, the README's text); the fields below are read from several variables together.
+ * default, unit, the text of docs/configuration.md); the fields below are read from several variables together.
  * Durations carry their unit in the field name (`…Seconds`, `…Ms`), as their declaration states.
  */
 export type Config = VariableFields & {
@@ -86,7 +86,7 @@ class Reader {
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   for (const name of Object.keys(env)) {
     if (name.startsWith("REELKIT_") && !KNOWN_REELKIT_VARIABLES.has(name)) {
-      throw new ConfigError(name, "unknown variable (see the README's configuration table)");
+      throw new ConfigError(name, "unknown variable (see the configuration table, docs/configuration.md)");
     }
   }
   const reader = new Reader(env, cwd);

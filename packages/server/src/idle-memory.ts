@@ -34,8 +34,7 @@ function exposedGc(): GcFunction {
  * Gives the server's memory back to the system once it goes quiet after a burst of work.
  *
  * Under load V8 grows its heap for throughput, and afterwards it keeps the freed pages pooled for
- * reuse instead of returning them: an idle server would stay at the RSS of its last burst (README,
- * Benchmarks). A memory-reducing ("last resort") full collection returns those pages, but it
+ * reuse instead of returning them: an idle server would stay at the RSS of its last burst (docs/benchmarks.md). A memory-reducing ("last resort") full collection returns those pages, but it
  * holds the event loop for tens of milliseconds, so it runs only when the loop has been quiet for
  * `quietMs` and RSS has grown by `growthBytes` since the last time (start-up counts as a burst):
  * once per burst, never under load, never for a liveness probe.

@@ -1,4 +1,4 @@
-// A third-party page that embeds the kit the way the README shows, talking to a Reelkit server
+// A third-party page that embeds the kit the way docs/kit.md shows, talking to a Reelkit server
 // on another origin (named in `?server=`, so one build serves every test server), as the user
 // whose bearer token is in `?token=` (a third-party site gets one from its own backend).
 import { ReelkitProvider, Uploader } from "@reelkit/react";

@@ -114,7 +114,7 @@ export async function migrate(runner: SqlRunner, migrationsDir = defaultMigratio
     // autovacuum analyze, and a read-mostly catalog may not get one for weeks: meanwhile the
     // planner guesses (an equality on the new column: 0.5% of the rows) and can pick a sort of
     // the whole table over an index walk, turning millisecond searches into seconds-long ones
-    // (README, Benchmarks: catalog at a million videos). So every migration run ends with ANALYZE.
+    // (docs/benchmarks.md: catalog at a million videos). So every migration run ends with ANALYZE.
     if (applied.length > 0) await runner.exec("ANALYZE");
     return { applied };
   } finally {

@@ -3,8 +3,8 @@ import { type FastifyReply, type FastifyRequest, LogController } from "fastify";
 /**
  * One access-log line per request, written when it completes: method, path, status, time and
  * client address. Fastify's default writes two (received, completed); logging is a large share of
- * a request's cost under read load, so one line per request is all it gets (figures in the
- * README's Benchmarks section).
+ * a request's cost under read load, so one line per request is all it gets (figures in
+ * docs/benchmarks.md).
  */
 export class AccessLog extends LogController {
   override incomingRequest(): void {}

@@ -164,4 +164,27 @@ describe("upload tokens", () => {
     // Without the token the same client may not upload.
     await expect(uploadVideo(client, data, { size: data.length, retryDelays: [] }).done).rejects.toThrow();
   });
+
+  it("serve every request of one upload: the kit's getter keeps one per upload (docs/kit.md), a new one per request is refused", async () => {
+    const { key } = await createApiKey(base, user);
+    const client = createReelkitClient({ baseUrl: base });
+    // Two requests with a bearer token each: the creation, then the PATCH with the bytes.
+    const data = Buffer.alloc(64 * 1024, 7);
+    let minted = 0;
+    const mint = () => {
+      minted++;
+      return mintUploadToken(base, key).then((t) => t.token);
+    };
+    let uploadToken: Promise<string> | null = null;
+    const getUploadToken = () => (uploadToken ??= mint());
+    const { videoId } = await uploadVideo(client, data, { getToken: getUploadToken, retryDelays: [] }).done;
+    expect(minted).toBe(1);
+    const video = await (await fetch(`${base}/api/videos/${videoId}`, { headers: user.bearer })).json();
+    expect(video).toMatchObject({ ownerId: user.id, status: "QUEUED" });
+
+    minted = 0;
+    const fresh = uploadVideo(client, data, { getToken: mint, retryDelays: [] }).done;
+    await expect(fresh).rejects.toThrow(/403/);
+    expect(minted).toBe(2);
+  });
 });

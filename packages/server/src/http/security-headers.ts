@@ -7,7 +7,7 @@ import helmet, { type HelmetOptions } from "helmet";
  * Helmet's headers for `options`, worked out once. None of them depends on the request (no CSP
  * nonces), so every reply can carry the same set; @fastify/helmet instead rebuilds the
  * middleware, parsing every option again, on each request: per-request work that does not
- * depend on the request does not belong on the hot path (figures in the README's Benchmarks).
+ * depend on the request does not belong on the hot path (figures in docs/benchmarks.md).
  */
 export function securityHeaders(options: Readonly<HelmetOptions>): Readonly<Record<string, string>> {
   const headers: Record<string, string> = {};
