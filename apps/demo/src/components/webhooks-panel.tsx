@@ -71,7 +71,9 @@ export function WebhooksPanel({ client }: { client: ReelkitClient }) {
       {created && (
         <div role="status" className="webhooks-secret">
           <p>Signing secret for {created.url} — copy it now, it is not shown again:</p>
-          <code aria-label="Signing secret">{created.secret}</code>
+          <label>
+            Signing secret <input readOnly value={created.secret} onFocus={(e) => e.target.select()} />
+          </label>
           <button type="button" onClick={() => setCreated(null)}>
             Done
           </button>
