@@ -53,7 +53,7 @@ async function runOne(opts: WebhooksBenchOptions, databaseUrl: string | null): P
       REELKIT_WEBHOOK_ALLOW_PRIVATE: "true",
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     },
-    startTimeoutMs: 120_000,
+    startTimeoutMs: 300_000,
   });
   try {
     const user = await signUp(server.base);
@@ -113,7 +113,7 @@ async function runOne(opts: WebhooksBenchOptions, databaseUrl: string | null): P
 }
 
 export async function runWebhooksBench(opts: WebhooksBenchOptions): Promise<WebhooksBenchResult[]> {
-  const results = [await runOne(opts, null)];
+  const results: WebhooksBenchResult[] = [];
   if (opts.postgresUrl) {
     const db = await freshDatabase(opts.postgresUrl);
     try {
@@ -122,6 +122,7 @@ export async function runWebhooksBench(opts: WebhooksBenchOptions): Promise<Webh
       await db.drop();
     }
   }
+  results.push(await runOne(opts, null));
   return results;
 }
 
