@@ -1,6 +1,6 @@
-import type { Bus } from "@reelkit/core";
+import { type Bus, kafkaBusFromConfig } from "@reelkit/core";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
-import { describeWith } from "../../../test/engines.js";
+import { describeWith, kafkaBrokers, kafkaMissing } from "../../../test/engines.js";
 import { verifyWebhook } from "../../sdk/src/webhooks.js";
 import { createQueueBus } from "../src/bus/create-bus.js";
 import { OutboxRepository } from "../src/catalog/outbox.js";
@@ -11,7 +11,8 @@ import { createApiKey, readyEvent, signUp, type TestUser, uploadAs } from "./fac
 import { startTestApp, type TestApp } from "./test-app.js";
 import { WebhookReceiver } from "./webhook-receiver.js";
 
-describeWith("postgres", postgresMissing, "webhooks (PostgreSQL, job queue bus)", () => {
+/** Events travel on the bus: the same suite over the job queue in PostgreSQL and over Kafka. */
+function webhookSuite(busKind: "queue" | "kafka") {
   let t: TestApp;
   let bus: Bus;
   let work: ServerWork;
@@ -27,9 +28,15 @@ describeWith("postgres", postgresMissing, "webhooks (PostgreSQL, job queue bus)"
         REELKIT_WEBHOOK_ALLOW_PRIVATE: "true",
         REELKIT_WEBHOOK_RETRY_SCHEDULE: "1s,1s",
         REELKIT_WEBHOOK_TIMEOUT: "2s",
+        ...(busKind === "kafka"
+          ? { KAFKA_BROKERS: kafkaBrokers.join(","), REELKIT_KAFKA_TOPIC_PREFIX: `hooks-${Date.now()}-` }
+          : {}),
       },
     });
-    const runtimeBus = await createQueueBus(t.config, t.tdb.db);
+    const runtimeBus =
+      busKind === "kafka"
+        ? { bus: await kafkaBusFromConfig(t.config), owns: null }
+        : await createQueueBus(t.config, t.tdb.db);
     bus = runtimeBus.bus;
     work = await startServerWork({
       config: t.config,
@@ -42,7 +49,7 @@ describeWith("postgres", postgresMissing, "webhooks (PostgreSQL, job queue bus)"
     hooks = await startWebhookWork({ config: t.config, webhooks: t.webhooks, bus, pollMs: 200 });
     alice = await signUp(t.base);
     bob = await signUp(t.base);
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await hooks?.stop();
@@ -153,7 +160,9 @@ describeWith("postgres", postgresMissing, "webhooks (PostgreSQL, job queue bus)"
     }
   });
 
-  it("delivers a video's events signed, in order, with the video as the API returns it", async () => {
+  it("delivers a video's events signed, in order, with the video as the API returns it", {
+    timeout: 90_000,
+  }, async () => {
     const r = await receiver();
     const created = await api("/api/webhooks", {
       method: "POST",
@@ -173,7 +182,7 @@ describeWith("postgres", postgresMissing, "webhooks (PostgreSQL, job queue bus)"
     await t.catalog.transcodes.applyReady(readyEvent(videoId, 1));
     expect((await api(`/api/videos/${videoId}`, { method: "DELETE", auth: alice.bearer })).status).toBe(204);
 
-    await vi.waitFor(() => expect(r.acceptedIds()).toHaveLength(7), { timeout: 20_000, interval: 100 });
+    await vi.waitFor(() => expect(r.acceptedIds()).toHaveLength(7), { timeout: 60_000, interval: 100 });
     const events = r.acceptedEvents();
     expect(events.map((e) => e.type)).toEqual([
       "video.created",
@@ -203,7 +212,9 @@ describeWith("postgres", postgresMissing, "webhooks (PostgreSQL, job queue bus)"
     await api(`/api/webhooks/${created.body.id}`, { method: "DELETE", auth: alice.bearer });
   });
 
-  it("retries a failing receiver on the schedule, then disables the endpoint with the reason; redelivery keeps the webhook-id", async () => {
+  it("retries a failing receiver on the schedule, then disables the endpoint with the reason; redelivery keeps the webhook-id", {
+    timeout: 90_000,
+  }, async () => {
     const r = await receiver();
     r.answer = () => 500;
     const created = await api("/api/webhooks", {
@@ -216,7 +227,7 @@ describeWith("postgres", postgresMissing, "webhooks (PostgreSQL, job queue bus)"
     // 1 attempt + 2 retries (REELKIT_WEBHOOK_RETRY_SCHEDULE=1s,1s), then disabled.
     await vi.waitFor(
       async () => expect((await api(`/api/webhooks/${id}`, { auth: bob.bearer })).body.enabled).toBe(false),
-      { timeout: 20_000, interval: 200 },
+      { timeout: 60_000, interval: 200 },
     );
     const endpoint = (await api(`/api/webhooks/${id}`, { auth: bob.bearer })).body;
     expect(endpoint.disabledReason).toMatch(/Disabled after 3 failed attempts .* \(last: HTTP 500\)/);
@@ -245,7 +256,7 @@ describeWith("postgres", postgresMissing, "webhooks (PostgreSQL, job queue bus)"
     });
     expect(again.status).toBe(202);
     expect(again.body).toMatchObject({ status: "PENDING", webhookId: log[0].webhookId });
-    await vi.waitFor(() => expect(r.acceptedIds()).toEqual([log[0].webhookId]), { timeout: 10_000, interval: 100 });
+    await vi.waitFor(() => expect(r.acceptedIds()).toEqual([log[0].webhookId]), { timeout: 30_000, interval: 100 });
     expect(
       (await api(`/api/webhooks/${id}/deliveries/999999/redeliver`, { method: "POST", auth: bob.bearer })).status,
     ).toBe(404);
@@ -254,4 +265,7 @@ describeWith("postgres", postgresMissing, "webhooks (PostgreSQL, job queue bus)"
         .status,
     ).toBe(404);
   });
-});
+}
+
+describeWith("postgres", postgresMissing, "webhooks (PostgreSQL, job queue bus)", () => webhookSuite("queue"));
+describeWith("kafka", postgresMissing ?? kafkaMissing, "webhooks (PostgreSQL, Kafka bus)", () => webhookSuite("kafka"));
