@@ -10,7 +10,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { signUp, uploadAs } from "../packages/server/test/factories.js";
-import { ServerProcess } from "../packages/server/test/server-process.js";
+import { freePort, ServerProcess } from "../packages/server/test/server-process.js";
 import { WebhookReceiver } from "../packages/server/test/webhook-receiver.js";
 import { fmt, freshDatabase, verdict } from "./lib.js";
 
@@ -43,10 +43,13 @@ async function runOne(opts: WebhooksBenchOptions, databaseUrl: string | null): P
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "reelkit-bench-webhooks-"));
   const receiver = new WebhookReceiver();
   await receiver.up();
+  // At log level warn there is no "Server listening" line: started once /healthz answers on `port`.
+  const port = await freePort();
   const server = await ServerProcess.start({
     entry: "built",
+    port,
     env: {
-      PORT: "0",
+      PORT: String(port),
       REELKIT_DATA_DIR: dir,
       REELKIT_LOG_LEVEL: "warn",
       REELKIT_TRANSCODER: "off",
