@@ -4,7 +4,7 @@
  * the whole path — outbox, relay, bus, fan-out into the delivery log, signed POST. A real
  * `reelkit-server` (packages/server/dist/bin.js) on the embedded database, or on PostgreSQL when
  * a URL is given. Goal: p99 ≤ 1 s.
- * Standalone: npx tsx bench/webhooks.ts [events=300]
+ * Standalone: npx tsx bench/webhooks.ts [events=300] [rate=20]
  */
 import fs from "node:fs/promises";
 import os from "node:os";
@@ -145,7 +145,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const opts = {
     events: Number(process.argv[2] ?? 300),
     videos: 10,
-    rate: 20,
+    rate: Number(process.argv[3] ?? 20),
     postgresUrl: process.env.DATABASE_URL_TEST ?? null,
   };
   printWebhooksResult(opts, await runWebhooksBench(opts));
