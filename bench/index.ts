@@ -8,6 +8,7 @@
  *                                              --only transcoders)
 
  *   npm run bench -- --only catalog            1M-video catalog (seeded once, kept), not in the default run
+ *   npm run bench -- --only webhooks           webhook delivery latency from the event to its receipt (p50/p99, goal p99 ≤ 1 s)
  *   npm run bench -- --only bundle             the kit's browser cost in gzip KiB (--kit-root DIR: another checkout)
  *
  * Options: --upload-mib N (1024), --rounds N (3, median reported; upload and read load), --chunk-mib N (tus client chunk
@@ -40,6 +41,7 @@ import { printS3TranscodeResult, printS3UploadResult, runS3TranscodeBench, runS3
 import { printTranscodeResult, runTranscodeBench } from "./transcode.js";
 import { printTranscodersResult, runTranscodersBench } from "./transcoders.js";
 import { printUploadResult, runUploadBench } from "./upload.js";
+import { printWebhooksResult, runWebhooksBench } from "./webhooks.js";
 
 const { values } = parseArgs({
   options: {
@@ -84,6 +86,7 @@ const BENCHES = [
   "transcoders",
   "catalog",
   "bundle",
+  "webhooks",
 ] as const;
 const only = values.only;
 if (only !== undefined && !(BENCHES as readonly string[]).includes(only)) {
@@ -102,7 +105,7 @@ console.log(
       .join(" ")}`,
 );
 
-const builds = ["upload", "read-load", "media", "instant", "s3", "transcoders", "catalog"] as const;
+const builds = ["upload", "read-load", "media", "instant", "s3", "transcoders", "catalog", "webhooks"] as const;
 if (builds.some((name) => runs(name)) && !values["no-build"]) {
   console.log("building the server packages (the benchmarks run packages/server/dist/bin.js) ...");
   for (const workspace of ["@reelkit/core", "@reelkit/sdk", "@reelkit/transcoder", "@reelkit/server"]) {
@@ -219,4 +222,9 @@ if (runs("transcoders")) {
     };
     printTranscodersResult(opts, await runTranscodersBench(opts));
   }
+}
+
+if (runs("webhooks")) {
+  const opts = { events: 300, videos: 10, rate: 20, postgresUrl };
+  printWebhooksResult(opts, await runWebhooksBench(opts));
 }

@@ -10,6 +10,7 @@ import { createReelkitClient, type ReelkitClient } from "@reelkit/sdk";
 import { buildApp } from "../../../packages/server/src/app.js";
 import { type Catalog, createCatalog } from "../../../packages/server/src/catalog/catalog.js";
 import { createTestDatabase } from "../../../packages/server/src/db/test-databases.js";
+import { WebhookRepository } from "../../../packages/server/src/webhooks/webhook-repository.js";
 import { testAuth } from "../../../packages/server/test/auth.js";
 import { readyEvent, signUp, type TestUser } from "../../../packages/server/test/factories.js";
 
@@ -22,6 +23,8 @@ export interface DemoServer {
   /** The signed-in user; the videos made below are theirs. */
   user: TestUser;
   catalog: Catalog;
+  /** Webhook endpoints and deliveries (no delivery loop runs: tests write deliveries themselves). */
+  webhooks: WebhookRepository;
   /** A video that finished uploading and waits for the transcoder (attempt 1). */
   makeQueuedVideo(input: VideoInput): Promise<string>;
   /** A published video with a 3 s, one-rung ladder. */
@@ -53,7 +56,8 @@ export async function startDemoServer(options: { env?: Record<string, string> } 
   const config = loadConfig({ REELKIT_DATA_DIR: tdb.dataDir, REELKIT_LOG_LEVEL: "silent", ...options.env });
   const storage = new LocalStorage(path.join(tdb.dataDir, "media"));
   const catalog = createCatalog(tdb.db.prisma);
-  const app = await buildApp({ config, storage, catalog, auth: testAuth(tdb.db.prisma, config) });
+  const webhooks = new WebhookRepository(tdb.db.prisma);
+  const app = await buildApp({ config, storage, catalog, auth: testAuth(tdb.db.prisma, config), webhooks });
   // Fastify's listen resolves with the address it bound (http://127.0.0.1:<port>).
   const baseUrl = await app.listen({ port: 0, host: "127.0.0.1" });
   const user = await signUp(baseUrl, { name: "Demo Tester" });
@@ -78,6 +82,7 @@ export async function startDemoServer(options: { env?: Record<string, string> } 
     anonymousClient: createReelkitClient({ baseUrl, fetch: pageFetch(baseUrl) }),
     user,
     catalog,
+    webhooks,
     makeQueuedVideo,
     async makeReadyVideo(input) {
       const videoId = await makeQueuedVideo(input);

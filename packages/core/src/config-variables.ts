@@ -9,6 +9,7 @@ import {
   matching,
   oneOf,
   type Parser,
+  parseDuration,
   parseFrameAncestors,
   parseInteger,
   parseTrustProxy,
@@ -70,6 +71,21 @@ const rungs: Parser<number[]> = (raw, { variable }) => {
   heights.sort((a, b) => b - a);
   if (new Set(heights).size !== heights.length) throw new ConfigError(variable, "rungs must be distinct");
   return heights;
+};
+
+/** `5s,5m,30m`: the delays between attempts, in seconds (1 to 20 of them, each at most a day). */
+const retrySchedule: Parser<number[]> = (raw, { variable }) => {
+  const delays = raw.split(",").map((s) => parseDuration(variable, s));
+  if (delays.length > 20) throw new ConfigError(variable, "at most 20 retries");
+  if (delays.some((d) => d > 86_400)) throw new ConfigError(variable, "each delay at most 24h");
+  return delays;
+};
+
+/** A duration of at most 30 s, in milliseconds. */
+const webhookTimeout: Parser<number> = (raw, { variable }) => {
+  const seconds = parseDuration(variable, raw);
+  if (seconds > 30) throw new ConfigError(variable, "at most 30s");
+  return seconds * 1000;
 };
 
 const brokers: Parser<string[]> = (raw, context) => {
@@ -308,6 +324,26 @@ export const VARIABLES = {
     default: "30s",
     ...duration("ms"),
     doc: "job queue only: a job whose worker stopped renewing its lease this long goes to another worker (a crashed process on the same host is detected at once)",
+  },
+  REELKIT_WEBHOOK_RETRY_SCHEDULE: {
+    field: "webhookRetrySeconds",
+    default: "5s,5m,30m,2h,5h,10h,10h",
+    parse: retrySchedule,
+    unit: "seconds",
+    doc: "delays between a webhook delivery's attempts (the first is at once); after the last one fails the endpoint is disabled with the reason. The default retries for about 28 h",
+  },
+  REELKIT_WEBHOOK_TIMEOUT: {
+    field: "webhookTimeoutMs",
+    default: "10s",
+    parse: webhookTimeout,
+    unit: "ms",
+    doc: "how long one webhook delivery may take, connecting, sending and reading the answer (at most 30 s)",
+  },
+  REELKIT_WEBHOOK_ALLOW_PRIVATE: {
+    field: "webhookAllowPrivate",
+    default: "false",
+    parse: boolean,
+    doc: "`true` lets webhook endpoints resolve to loopback, private, link-local and unique-local addresses (development and tests); refused otherwise, at registration and at each delivery",
   },
   REELKIT_STALE_JOB_AFTER: {
     field: "staleJobSeconds",

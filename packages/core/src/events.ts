@@ -98,6 +98,50 @@ export const TranscodeFailedSchema = Type.Object({
 });
 export type TranscodeFailed = Static<typeof TranscodeFailedSchema>;
 
+/** What a webhook endpoint may subscribe to: the changes of a video third parties hear of. */
+export const WEBHOOK_EVENT_TYPES = [
+  "video.created",
+  "video.uploaded",
+  "video.playable",
+  "video.ready",
+  "video.failed",
+  "video.updated",
+  "video.deleted",
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+const WebhookEventTypeSchema = Type.Union([
+  Type.Literal("video.created"),
+  Type.Literal("video.uploaded"),
+  Type.Literal("video.playable"),
+  Type.Literal("video.ready"),
+  Type.Literal("video.failed"),
+  Type.Literal("video.updated"),
+  Type.Literal("video.deleted"),
+]);
+// Fails to compile when the list and the schema disagree.
+const eventTypesAgree: [Static<typeof WebhookEventTypeSchema>] extends [WebhookEventType]
+  ? [WebhookEventType] extends [Static<typeof WebhookEventTypeSchema>]
+    ? true
+    : false
+  : false = true;
+void eventTypesAgree;
+
+/**
+ * A change of a video for its owner's webhooks, written to the outbox in the transaction of the
+ * change it describes. `id` is the `webhook-id` every delivery of it carries (retries included);
+ * `video` is the catalog row as it was after the change (dates as ISO strings, big integers as
+ * strings), turned into the API's JSON when the message is delivered.
+ */
+export const VideoEventSchema = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 100 }),
+  type: WebhookEventTypeSchema,
+  videoId: Type.String({ minLength: 1 }),
+  ownerId: Type.String({ minLength: 1 }),
+  occurredAt: Type.String({ minLength: 1 }),
+  video: Type.Record(Type.String(), Type.Unknown()),
+});
+export type VideoEvent = Static<typeof VideoEventSchema>;
+
 /** Topic -> payload schema: the one definition of every bus message. */
 export const EVENT_SCHEMAS = {
   "video.uploaded": VideoUploadedSchema,
@@ -105,6 +149,7 @@ export const EVENT_SCHEMAS = {
   "video.transcode.playable": TranscodePlayableSchema,
   "video.transcode.ready": TranscodeReadySchema,
   "video.transcode.failed": TranscodeFailedSchema,
+  "video.event": VideoEventSchema,
 } satisfies Record<string, TSchema>;
 
 export type EventPayloads = { [T in keyof typeof EVENT_SCHEMAS]: Static<(typeof EVENT_SCHEMAS)[T]> };

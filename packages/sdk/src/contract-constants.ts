@@ -41,9 +41,23 @@ export const ERROR_CODES = [
   "CONFLICT",
   "NOT_READY",
   "DATABASE_UNAVAILABLE",
+  "WEBHOOK_URL_REFUSED",
+  "WEBHOOK_DISABLED",
   "INTERNAL",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The events a webhook endpoint subscribes to (see `docs/webhooks.md`). */
+export const WEBHOOK_EVENT_TYPES = [
+  "video.created",
+  "video.uploaded",
+  "video.playable",
+  "video.ready",
+  "video.failed",
+  "video.updated",
+  "video.deleted",
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** Response header on tus upload creation naming the Video created for the upload. */
 export const VIDEO_ID_HEADER = "Reelkit-Video-Id";

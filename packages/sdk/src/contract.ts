@@ -8,6 +8,8 @@ import { type Static, Type } from "@sinclair/typebox";
 // Plain values (no TypeBox) live in their own module so browser code can import them alone.
 export * from "./contract-constants.js";
 
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from "./contract-constants.js";
+
 export const VideoStatus = Type.Union(
   [
     Type.Literal("UPLOADING"),
@@ -334,3 +336,116 @@ export const UploadToken = Type.Object({
   title: Nullable(Type.String()),
 });
 export type UploadToken = Static<typeof UploadToken>;
+
+const WebhookEvent = Type.Union([
+  Type.Literal("video.created"),
+  Type.Literal("video.uploaded"),
+  Type.Literal("video.playable"),
+  Type.Literal("video.ready"),
+  Type.Literal("video.failed"),
+  Type.Literal("video.updated"),
+  Type.Literal("video.deleted"),
+]);
+// Fails to compile when WEBHOOK_EVENT_TYPES and the schema disagree.
+const webhookEventsAgree: [Static<typeof WebhookEvent>] extends [WebhookEventType]
+  ? [WebhookEventType] extends [Static<typeof WebhookEvent>]
+    ? true
+    : false
+  : false = true;
+void webhookEventsAgree;
+const WebhookUrl = Type.String({ minLength: 1, maxLength: 2000, pattern: "^https?://[^\\u0000\\s]+$" });
+
+export const CreateWebhookBody = Type.Object(
+  {
+    /** Where events are POSTed (http or https; loopback and private addresses are refused). */
+    url: WebhookUrl,
+    /** The event types to receive, at least one. */
+    events: Type.Array(WebhookEvent, { minItems: 1, maxItems: WEBHOOK_EVENT_TYPES.length, uniqueItems: true }),
+  },
+  { additionalProperties: false },
+);
+export type CreateWebhookBody = Static<typeof CreateWebhookBody>;
+
+export const UpdateWebhookBody = Type.Object(
+  {
+    url: Type.Optional(WebhookUrl),
+    events: Type.Optional(
+      Type.Array(WebhookEvent, { minItems: 1, maxItems: WEBHOOK_EVENT_TYPES.length, uniqueItems: true }),
+    ),
+    /** false stops deliveries; true resumes them (pending events go at once) and clears `disabledReason`. */
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type UpdateWebhookBody = Static<typeof UpdateWebhookBody>;
+
+/** A webhook endpoint as listed: never its secret. */
+export const WebhookEndpoint = Type.Object(
+  {
+    id: Type.String(),
+    url: Type.String(),
+    events: Type.Array(WebhookEvent),
+    enabled: Type.Boolean(),
+    /** Why deliveries stopped (its owner disabled it, or they kept failing), while disabled. */
+    disabledReason: Nullable(Type.String()),
+    disabledAt: Nullable(Type.String({ format: "date-time" })),
+    createdAt: Type.String({ format: "date-time" }),
+    updatedAt: Type.String({ format: "date-time" }),
+  },
+  { $id: "WebhookEndpoint" },
+);
+export type WebhookEndpoint = Static<typeof WebhookEndpoint>;
+
+/** A new endpoint: `secret` (`whsec_…`, to verify signatures) is in this response only. */
+export const CreatedWebhookEndpoint = Type.Object(
+  { ...WebhookEndpoint.properties, secret: Type.String() },
+  { $id: "CreatedWebhookEndpoint" },
+);
+export type CreatedWebhookEndpoint = Static<typeof CreatedWebhookEndpoint>;
+
+export const WebhookEndpointList = Type.Object({ items: Type.Array(WebhookEndpoint) });
+export type WebhookEndpointList = Static<typeof WebhookEndpointList>;
+
+/** One event for one endpoint and its attempts. */
+export const WebhookDelivery = Type.Object(
+  {
+    id: Type.String(),
+    /** The `webhook-id` header of every attempt of this event (retries and redeliveries included). */
+    webhookId: Type.String(),
+    type: WebhookEvent,
+    videoId: Type.String(),
+    status: Type.Union([Type.Literal("PENDING"), Type.Literal("DELIVERED"), Type.Literal("FAILED")]),
+    attempts: Type.Integer(),
+    /** When the next attempt is due, while PENDING. */
+    nextAttemptAt: Nullable(Type.String({ format: "date-time" })),
+    lastAttemptAt: Nullable(Type.String({ format: "date-time" })),
+    /** The receiver's HTTP status on the last attempt; null when there was no answer. */
+    lastStatusCode: Nullable(Type.Integer()),
+    lastError: Nullable(Type.String()),
+    createdAt: Type.String({ format: "date-time" }),
+    deliveredAt: Nullable(Type.String({ format: "date-time" })),
+    /** The body sent (`{ type, timestamp, data }`). */
+    payload: Type.Unknown(),
+  },
+  { $id: "WebhookDelivery" },
+);
+export type WebhookDelivery = Static<typeof WebhookDelivery>;
+
+export const WebhookDeliveryList = Type.Object({
+  items: Type.Array(WebhookDelivery),
+  /** Pass as `before` for older deliveries; null on the last page. */
+  nextCursor: Nullable(Type.String()),
+});
+export type WebhookDeliveryList = Static<typeof WebhookDeliveryList>;
+
+export const WebhookDeliveriesQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    before: Type.Optional(Type.String({ pattern: "^[0-9]{1,19}$" })),
+  },
+  { additionalProperties: false },
+);
+export type WebhookDeliveriesQuery = Static<typeof WebhookDeliveriesQuery>;
+
+export const WebhookDeliveryParams = Type.Object({ id: Type.String(), deliveryId: Type.String() });
+export type WebhookDeliveryParams = Static<typeof WebhookDeliveryParams>;

@@ -29,9 +29,11 @@ import { type DatabaseState, systemRoutes } from "./http/system-routes.js";
 import { fastifyTrustProxy } from "./http/trust-proxy.js";
 import { buildValidator } from "./http/validation.js";
 import { videoRoutes } from "./http/video-routes.js";
+import { webhookRoutes } from "./http/webhook-routes.js";
 import { mediaRoutes } from "./media/media-routes.js";
 import { uploadRoutes } from "./uploads/upload-routes.js";
 import { createUploadBackend } from "./uploads/upload-store.js";
+import type { WebhookRepository } from "./webhooks/webhook-repository.js";
 
 export interface AppDeps {
   config: Config;
@@ -51,6 +53,8 @@ export interface AppDeps {
   uploadLocker?: Locker;
   /** Prometheus metrics served at `/metrics`; a fresh registry when absent. */
   metrics?: Metrics;
+  /** Webhook endpoints and deliveries: `/api/webhooks` is registered (with the catalog) when given. */
+  webhooks?: WebhookRepository;
   /** The supervised embedded database's state: API requests get 503 at once while it restarts. */
   databaseState?: DatabaseState;
 }
@@ -126,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(videoRoutes, { config, storage, catalog, auth, uploads: backend });
     await app.register(embedRoutes, { config, catalog, auth });
     await app.register(apiKeyRoutes, { config, auth, apiKeys: auth.apiKeys });
+    if (deps.webhooks) await app.register(webhookRoutes, { config, auth, webhooks: deps.webhooks });
     if (deps.outbox) {
       const outbox = deps.outbox;
       registerGauge(metrics, {

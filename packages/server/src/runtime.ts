@@ -20,6 +20,8 @@ import { type Database, openDatabase } from "./db/database.js";
 import type { RestartPolicy } from "./db/restart-policy.js";
 import { type ServerWork, startServerWork } from "./server-work.js";
 import { PostgresLocker } from "./uploads/postgres-locker.js";
+import { startWebhookWork } from "./webhooks/webhook-dispatcher.js";
+import { WebhookRepository } from "./webhooks/webhook-repository.js";
 
 export interface EmbeddedRuntime {
   app: FastifyInstance;
@@ -98,6 +100,8 @@ export async function createEmbeddedRuntime(
     await transcoder.start();
   }
   const work = await startServerWork({ config, catalog, outbox, bus, busOwns: owns, logger: log });
+  const webhooks = new WebhookRepository(db.prisma);
+  const webhookWork = await startWebhookWork({ config, webhooks, bus, logger: log.child({ name: "webhooks" }) });
   const auth = new AuthService({ config, prisma: db.prisma, secret: await resolveSecret(config), logger: log });
   const app = await buildApp({
     config,
@@ -107,6 +111,7 @@ export async function createEmbeddedRuntime(
     auth,
     bus,
     outbox,
+    webhooks,
     uploadLocker,
     metrics,
     databaseState: db,
@@ -143,6 +148,7 @@ export async function createEmbeddedRuntime(
           await flushViews();
         });
         await step("stopping the outbox relay and the event consumer", () => work.stop());
+        await step("stopping webhook deliveries", () => webhookWork.stop());
         await step("closing the bus", () => bus.close());
         await step("closing the database", () => db.close());
         closingStep = null;

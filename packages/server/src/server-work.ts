@@ -38,10 +38,9 @@ export interface ServerWork {
 export async function startServerWork(opts: ServerWorkOptions): Promise<ServerWork> {
   const { catalog, bus, logger } = opts;
   const relay = new OutboxRelay({ outbox: opts.outbox, bus, logger, intervalMs: opts.relayIntervalMs });
-  // A queued video has a new outbox row (written by any instance); missed changes may hide one too.
-  const stopKick = catalog.changes.subscribe((change) => {
-    if (change === null || change.status === "QUEUED") relay.kick();
-  });
+  // A change of a video may come with outbox rows (a queued video's job, its owner's webhook
+  // events), written by any instance; missed changes may hide some too.
+  const stopKick = catalog.changes.subscribe(() => relay.kick());
   const { transcodes } = catalog;
   await bus.subscribe(
     SERVER_GROUP,

@@ -6,6 +6,7 @@ import type { AuthService } from "../src/auth/auth-service.js";
 import { type Catalog, createCatalog } from "../src/catalog/catalog.js";
 import { createTestDatabase, type TestDatabase, type TestEngine } from "../src/db/test-databases.js";
 import type { PrismaClient } from "../src/generated/prisma/client.js";
+import { WebhookRepository } from "../src/webhooks/webhook-repository.js";
 import { testAuth } from "./auth.js";
 
 export interface TestAppOptions {
@@ -30,6 +31,7 @@ export interface TestApp {
   storage: LocalStorage;
   catalog: Catalog;
   auth: AuthService;
+  webhooks: WebhookRepository;
   prisma: PrismaClient;
   /** Closes the app, and the database when the kit made it. */
   close(): Promise<void>;
@@ -45,7 +47,8 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const storage = new LocalStorage(path.join(tdb.dataDir, "media"));
   const catalog = (opts.catalog ?? createCatalog)(tdb.db.prisma);
   const auth = testAuth(tdb.db.prisma, config);
-  const app = await buildApp({ ...opts.deps, config, storage, catalog, auth });
+  const webhooks = new WebhookRepository(tdb.db.prisma);
+  const app = await buildApp({ webhooks, ...opts.deps, config, storage, catalog, auth });
   const base = await app.listen({ port: 0, host: "127.0.0.1" });
   return {
     app,
@@ -55,6 +58,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     storage,
     catalog,
     auth,
+    webhooks,
     prisma: tdb.db.prisma,
     async close() {
       await app.close();

@@ -115,9 +115,18 @@ function suite(engine: TestEngine) {
     const again = await catalog.uploads.finishUpload(v.id, { sourceKey: `videos/${v.id}/source`, sourceSize: 4096 });
     expect(again?.queued).toBe(false);
     expect(again?.video.attempt).toBe(1);
-    const rows = await outbox.pending(10);
+    const all = await outbox.pending(10);
+    const rows = all.filter((r) => r.topic === "video.uploaded");
     expect(rows).toHaveLength(1);
-    expect(rows[0]?.topic).toBe("video.uploaded");
+    // The owner's webhook events, in the transactions of their changes.
+    const events = all
+      .filter((r) => r.topic === "video.event")
+      .map((r) => r.payload as { type: string; videoId: string });
+    expect(events.map((e) => [e.type, e.videoId])).toEqual([
+      ["video.created", v.id],
+      ["video.uploaded", v.id],
+    ]);
+    expect(all.map((r) => r.topic)).toEqual(["video.event", "video.uploaded", "video.event"]);
     expect(rows[0]?.key).toBe(v.id);
     expect(rows[0]?.payload).toEqual({ videoId: v.id, attempt: 1, sourceKey: `videos/${v.id}/source` });
     expect(await catalog.uploads.finishUpload(randomUUID(), { sourceKey: "x", sourceSize: 1 })).toBeNull();
@@ -127,14 +136,15 @@ function suite(engine: TestEngine) {
   it("outbox: markFailed keeps a row pending with its error, markPublished removes it", async () => {
     const v = await makeVideo();
     await catalog.uploads.finishUpload(v.id, { sourceKey: "k", sourceSize: 1 });
-    const [row] = await outbox.pending(10);
+    const uploaded = async () => (await outbox.pending(10)).filter((r) => r.topic === "video.uploaded");
+    const [row] = await uploaded();
     if (!row) throw new Error("no outbox row");
     await outbox.markFailed(row.id, "broker down");
-    const [failed] = await outbox.pending(10);
+    const [failed] = await uploaded();
     expect(failed?.attempts).toBe(1);
     expect(failed?.lastError).toBe("broker down");
     await outbox.markPublished(row.id);
-    expect(await outbox.pending(10)).toEqual([]);
+    expect(await uploaded()).toEqual([]);
     const stored = await t.db.prisma.outbox.findUnique({ where: { id: row.id } });
     expect(stored?.publishedAt).toBeInstanceOf(Date);
   });

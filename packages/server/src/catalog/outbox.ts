@@ -14,6 +14,8 @@ export class OutboxRepository {
   /**
    * Claims up to `limit` unpublished rows, oldest first, for `owner` during `claimMs`: another
    * relay (another server instance) skips them meanwhile, so no row is sent by two relays.
+   * A row waits while an older row of its key is unpublished, so the events of one video reach
+   * the bus in the order they were written (the bus keeps a key's order from there).
    */
   async claim(owner: string, limit: number, claimMs = 30_000): Promise<OutboxRow[]> {
     const rows = await this.prisma.$queryRaw<OutboxRow[]>(Prisma.sql`
@@ -22,6 +24,9 @@ export class OutboxRepository {
        WHERE id IN (
          SELECT id FROM outbox
           WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+            AND NOT EXISTS (
+              SELECT 1 FROM outbox older
+               WHERE older.key = outbox.key AND older.published_at IS NULL AND older.id < outbox.id)
           ORDER BY id LIMIT ${limit}
           FOR UPDATE SKIP LOCKED)
       RETURNING id, topic, key, payload`);

@@ -44,6 +44,8 @@ export class TranscodeProjection {
         renditions: event.renditions.map((r) => ({ ...r })),
         masterKey: event.masterKey,
       },
+      // A repeated playable event (a redelivery) is not news; a new attempt's first one is not either.
+      { type: "video.playable", when: (before) => before.masterKey === null },
     );
   }
 
@@ -66,6 +68,7 @@ export class TranscodeProjection {
         storyboardVttKey: event.storyboardVttKey,
         publishedAt: new Date(),
       },
+      { type: "video.ready" },
     );
   }
 
@@ -74,6 +77,7 @@ export class TranscodeProjection {
       event.videoId,
       { attempt: event.attempt, status: { in: [...ACTIVE] } },
       { status: "FAILED", failureReason: event.reason },
+      { type: "video.failed" },
     );
   }
 

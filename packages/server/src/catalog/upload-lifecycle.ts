@@ -1,6 +1,7 @@
 import type { VideoUploaded } from "@reelkit/core";
-import type { Video } from "../generated/prisma/client.js";
+import { Prisma, type Video } from "../generated/prisma/client.js";
 import { isUuid } from "./catalog-query.js";
+import { recordVideoEvent } from "./video-events.js";
 import type { VideoRepository } from "./video-repository.js";
 
 export interface CreateForUploadInput {
@@ -43,23 +44,39 @@ export class UploadLifecycle {
     return this.videos.prisma;
   }
 
-  /** Creates the UPLOADING row for a new tus upload; repeating it returns the existing row. */
+  /**
+   * Creates the UPLOADING row for a new tus upload with its `video.created` event, in one
+   * transaction; repeating it returns the existing row (and records nothing).
+   */
   async createForUpload(input: CreateForUploadInput): Promise<Video> {
-    const video = await this.prisma.video.upsert({
-      where: { id: input.videoId },
-      create: {
-        id: input.videoId,
-        uploadId: input.uploadId,
-        title: input.title,
-        description: input.description,
-        filename: input.filename,
-        ownerId: input.ownerId ?? null,
-        uploadTokenId: input.uploadTokenId ?? null,
-      },
-      update: {},
-    });
-    await this.videos.changed(video);
-    return video;
+    const create = () =>
+      this.prisma.$transaction(async (tx) => {
+        const existing = await tx.video.findUnique({ where: { id: input.videoId } });
+        if (existing) return { video: existing, created: false };
+        const video = await tx.video.create({
+          data: {
+            id: input.videoId,
+            uploadId: input.uploadId,
+            title: input.title,
+            description: input.description,
+            filename: input.filename,
+            ownerId: input.ownerId ?? null,
+            uploadTokenId: input.uploadTokenId ?? null,
+          },
+        });
+        await recordVideoEvent(tx, "video.created", video);
+        return { video, created: true };
+      });
+    let result: { video: Video; created: boolean };
+    try {
+      result = await create();
+    } catch (err) {
+      // Two requests created it at once: the other one won, and recorded the event.
+      if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002")) throw err;
+      result = await create();
+    }
+    if (result.created) await this.videos.changed(result.video);
+    return result.video;
   }
 
   /**
@@ -85,6 +102,7 @@ export class UploadLifecycle {
       if (count === 0) return { video, queued: false };
       const payload: VideoUploaded = { videoId, attempt: video.attempt, sourceKey: input.sourceKey };
       await tx.outbox.create({ data: { topic: "video.uploaded", key: videoId, payload: { ...payload } } });
+      await recordVideoEvent(tx, "video.uploaded", video);
       return { video, queued: true };
     });
     if (result?.queued) await this.videos.changed(result.video);
@@ -93,15 +111,27 @@ export class UploadLifecycle {
 
   /** UPLOADING -> FAILED with a reason (an upload that can no longer finish); null when not UPLOADING. */
   failUpload(videoId: string, reason: string): Promise<Video | null> {
-    return this.videos.updateWhere(videoId, { status: "UPLOADING" }, { status: "FAILED", failureReason: reason });
+    return this.videos.updateWhere(
+      videoId,
+      { status: "UPLOADING" },
+      { status: "FAILED", failureReason: reason },
+      { type: "video.failed" },
+    );
   }
 
-  /** Removes the video of an upload its client cancelled; a video past UPLOADING is kept. */
+  /** Removes the video of an upload its client cancelled (with its `video.deleted` event); a video past UPLOADING is kept. */
   async cancelUpload(videoId: string): Promise<boolean> {
     if (!isUuid(videoId)) return false;
-    const { count } = await this.prisma.video.deleteMany({ where: { id: videoId, status: "UPLOADING" } });
-    if (count > 0) await this.videos.changed({ id: videoId, status: null });
-    return count > 0;
+    const deleted = await this.prisma.$transaction(async (tx) => {
+      const video = await tx.video.findUnique({ where: { id: videoId } });
+      if (!video) return false;
+      const { count } = await tx.video.deleteMany({ where: { id: videoId, status: "UPLOADING" } });
+      if (count === 0) return false;
+      await recordVideoEvent(tx, "video.deleted", video);
+      return true;
+    });
+    if (deleted) await this.videos.changed({ id: videoId, status: null });
+    return deleted;
   }
 
   /** Owner and upload token of the video created for a tus upload; null when there is none. */

@@ -1,6 +1,7 @@
 import { Prisma, type Video } from "../generated/prisma/client.js";
 import type { Visibility } from "../generated/prisma/enums.js";
 import { isUuid } from "./catalog-query.js";
+import { recordVideoEvent } from "./video-events.js";
 import type { VideoRepository } from "./video-repository.js";
 
 export interface UpdateInput {
@@ -22,7 +23,11 @@ export class VideoEdits {
     if (input.visibility !== undefined) data.visibility = input.visibility;
     if (input.tags !== undefined) data.tags = normalizeTags(input.tags);
     return this.orNullWhenMissing(async () => {
-      const video = await this.videos.prisma.video.update({ where: { id }, data });
+      const video = await this.videos.prisma.$transaction(async (tx) => {
+        const row = await tx.video.update({ where: { id }, data });
+        await recordVideoEvent(tx, "video.updated", row);
+        return row;
+      });
       await this.videos.changed(video);
       return video;
     });
@@ -32,7 +37,11 @@ export class VideoEdits {
   async delete(id: string): Promise<Video | null> {
     if (!isUuid(id)) return null;
     return this.orNullWhenMissing(async () => {
-      const video = await this.videos.prisma.video.delete({ where: { id } });
+      const video = await this.videos.prisma.$transaction(async (tx) => {
+        const row = await tx.video.delete({ where: { id } });
+        await recordVideoEvent(tx, "video.deleted", row);
+        return row;
+      });
       await this.videos.changed({ id, status: null });
       return video;
     });

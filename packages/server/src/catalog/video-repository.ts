@@ -1,12 +1,20 @@
+import type { WebhookEventType } from "@reelkit/core";
 import { Prisma, type PrismaClient, type Video } from "../generated/prisma/client.js";
 import { isUuid, VIDEO_COLUMNS } from "./catalog-query.js";
 import type { VideoCache } from "./video-cache.js";
 import type { VideoChange, VideoChanges } from "./video-changes.js";
+import { recordVideoEvent } from "./video-events.js";
 
 /** One page of a list or search, with the cursor of the next one. */
 export interface Page {
   items: Video[];
   nextCursor: string | null;
+}
+
+/** The webhook event a conditional update records, when `when(before)` holds (always without it). */
+export interface UpdateEvent {
+  type: WebhookEventType;
+  when?: (before: Video) => boolean;
 }
 
 /** Only these statuses may still change through transcoder events; READY/FAILED are final. */
@@ -51,17 +59,29 @@ export class VideoRepository {
 
   /**
    * `data` on video `id` where `where` also holds (a status or attempt guard, so duplicate and
-   * stale events are no-ops): the row after it, published, or null when nothing matched.
+   * stale events are no-ops): the row after it, published, or null when nothing matched. With
+   * `event`, its outbox row is written in the same transaction as the update.
    */
   async updateWhere(
     id: string,
     where: Prisma.VideoWhereInput,
     data: Prisma.VideoUpdateManyMutationInput,
+    event?: UpdateEvent,
   ): Promise<Video | null> {
     if (!isUuid(id)) return null;
-    const { count } = await this.prisma.video.updateMany({ where: { ...where, id }, data });
-    if (count === 0) return null;
-    const video = await this.prisma.video.findUnique({ where: { id } });
+    const video = event
+      ? await this.prisma.$transaction(async (tx) => {
+          const before = await tx.video.findUnique({ where: { id } });
+          if (!before) return null;
+          const { count } = await tx.video.updateMany({ where: { ...where, id }, data });
+          if (count === 0) return null;
+          const after = await tx.video.findUnique({ where: { id } });
+          if (after && (event.when?.(before) ?? true)) await recordVideoEvent(tx, event.type, after);
+          return after;
+        })
+      : await this.prisma.video
+          .updateMany({ where: { ...where, id }, data })
+          .then(({ count }) => (count === 0 ? null : this.prisma.video.findUnique({ where: { id } })));
     if (video) await this.changed(video);
     return video;
   }

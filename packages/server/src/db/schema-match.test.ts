@@ -124,6 +124,8 @@ function suite(engine: TestEngine) {
       "outbox",
       "upload_token",
       "video",
+      "webhook_delivery",
+      "webhook_endpoint",
     ]);
   });
 

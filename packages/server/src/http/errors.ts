@@ -71,6 +71,14 @@ export const errors = {
     new ApiError(409, "UPLOAD_TOKEN_USED", "This upload token has already created its upload; mint a new one"),
   uploadLimitReached: (max: number) =>
     new ApiError(429, "UPLOAD_LIMIT_REACHED", `At most ${max} unfinished uploads at once; finish or cancel one first`),
+  webhookUrlRefused: (reason: string) =>
+    new ApiError(400, "WEBHOOK_URL_REFUSED", `This webhook URL is refused: ${reason}`),
+  webhookDisabled: () =>
+    new ApiError(
+      409,
+      "WEBHOOK_DISABLED",
+      "This endpoint is disabled: enable it (PATCH enabled: true) before redelivering",
+    ),
   databaseUnavailable: () =>
     new ApiError(
       503,

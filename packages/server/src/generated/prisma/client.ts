@@ -96,3 +96,13 @@ export type ApiKey = Prisma.ApiKeyModel
  * One browser upload on behalf of `ownerId`, minted with an API key (`Bearer rkut_…`); only its SHA-256 is stored.
  */
 export type UploadToken = Prisma.UploadTokenModel
+/**
+ * Model WebhookEndpoint
+ * An owner's webhook endpoint: signed POSTs (Standard Webhooks) of the video events it subscribed to.
+ */
+export type WebhookEndpoint = Prisma.WebhookEndpointModel
+/**
+ * Model WebhookDelivery
+ * One event for one endpoint: its body (sent byte for byte on every attempt) and its attempts.
+ */
+export type WebhookDelivery = Prisma.WebhookDeliveryModel

@@ -27,3 +27,12 @@ export const VideoStatus = {
 } as const
 
 export type VideoStatus = (typeof VideoStatus)[keyof typeof VideoStatus]
+
+
+export const WebhookDeliveryStatus = {
+  PENDING: 'PENDING',
+  DELIVERED: 'DELIVERED',
+  FAILED: 'FAILED'
+} as const
+
+export type WebhookDeliveryStatus = (typeof WebhookDeliveryStatus)[keyof typeof WebhookDeliveryStatus]

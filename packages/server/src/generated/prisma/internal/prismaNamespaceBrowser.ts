@@ -61,7 +61,9 @@ export const ModelName = {
   RateLimit: 'RateLimit',
   BusJob: 'BusJob',
   ApiKey: 'ApiKey',
-  UploadToken: 'UploadToken'
+  UploadToken: 'UploadToken',
+  WebhookEndpoint: 'WebhookEndpoint',
+  WebhookDelivery: 'WebhookDelivery'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -258,6 +260,43 @@ export const UploadTokenScalarFieldEnum = {
 export type UploadTokenScalarFieldEnum = (typeof UploadTokenScalarFieldEnum)[keyof typeof UploadTokenScalarFieldEnum]
 
 
+export const WebhookEndpointScalarFieldEnum = {
+  id: 'id',
+  ownerId: 'ownerId',
+  url: 'url',
+  events: 'events',
+  secret: 'secret',
+  disabledAt: 'disabledAt',
+  disabledReason: 'disabledReason',
+  createdAt: 'createdAt',
+  updatedAt: 'updatedAt'
+} as const
+
+export type WebhookEndpointScalarFieldEnum = (typeof WebhookEndpointScalarFieldEnum)[keyof typeof WebhookEndpointScalarFieldEnum]
+
+
+export const WebhookDeliveryScalarFieldEnum = {
+  id: 'id',
+  endpointId: 'endpointId',
+  eventId: 'eventId',
+  type: 'type',
+  videoId: 'videoId',
+  payload: 'payload',
+  status: 'status',
+  attempts: 'attempts',
+  nextAttemptAt: 'nextAttemptAt',
+  lastAttemptAt: 'lastAttemptAt',
+  lastStatusCode: 'lastStatusCode',
+  lastError: 'lastError',
+  claimedBy: 'claimedBy',
+  claimedUntil: 'claimedUntil',
+  createdAt: 'createdAt',
+  deliveredAt: 'deliveredAt'
+} as const
+
+export type WebhookDeliveryScalarFieldEnum = (typeof WebhookDeliveryScalarFieldEnum)[keyof typeof WebhookDeliveryScalarFieldEnum]
+
+
 export const SortOrder = {
   asc: 'asc',
   desc: 'desc'
@@ -423,4 +462,29 @@ export const UploadTokenOrderByRelevanceFieldEnum = {
 } as const
 
 export type UploadTokenOrderByRelevanceFieldEnum = (typeof UploadTokenOrderByRelevanceFieldEnum)[keyof typeof UploadTokenOrderByRelevanceFieldEnum]
+
+
+export const WebhookEndpointOrderByRelevanceFieldEnum = {
+  id: 'id',
+  ownerId: 'ownerId',
+  url: 'url',
+  events: 'events',
+  secret: 'secret',
+  disabledReason: 'disabledReason'
+} as const
+
+export type WebhookEndpointOrderByRelevanceFieldEnum = (typeof WebhookEndpointOrderByRelevanceFieldEnum)[keyof typeof WebhookEndpointOrderByRelevanceFieldEnum]
+
+
+export const WebhookDeliveryOrderByRelevanceFieldEnum = {
+  endpointId: 'endpointId',
+  eventId: 'eventId',
+  type: 'type',
+  videoId: 'videoId',
+  payload: 'payload',
+  lastError: 'lastError',
+  claimedBy: 'claimedBy'
+} as const
+
+export type WebhookDeliveryOrderByRelevanceFieldEnum = (typeof WebhookDeliveryOrderByRelevanceFieldEnum)[keyof typeof WebhookDeliveryOrderByRelevanceFieldEnum]
 

@@ -211,6 +211,7 @@ export type UserWhereInput = {
   videos?: Prisma.VideoListRelationFilter
   apiKeys?: Prisma.ApiKeyListRelationFilter
   uploadTokens?: Prisma.UploadTokenListRelationFilter
+  webhookEndpoints?: Prisma.WebhookEndpointListRelationFilter
 }
 
 export type UserOrderByWithRelationInput = {
@@ -227,6 +228,7 @@ export type UserOrderByWithRelationInput = {
   videos?: Prisma.VideoOrderByRelationAggregateInput
   apiKeys?: Prisma.ApiKeyOrderByRelationAggregateInput
   uploadTokens?: Prisma.UploadTokenOrderByRelationAggregateInput
+  webhookEndpoints?: Prisma.WebhookEndpointOrderByRelationAggregateInput
   _relevance?: Prisma.UserOrderByRelevanceInput
 }
 
@@ -247,6 +249,7 @@ export type UserWhereUniqueInput = Prisma.AtLeast<{
   videos?: Prisma.VideoListRelationFilter
   apiKeys?: Prisma.ApiKeyListRelationFilter
   uploadTokens?: Prisma.UploadTokenListRelationFilter
+  webhookEndpoints?: Prisma.WebhookEndpointListRelationFilter
 }, "id" | "email">
 
 export type UserOrderByWithAggregationInput = {
@@ -291,6 +294,7 @@ export type UserCreateInput = {
   videos?: Prisma.VideoCreateNestedManyWithoutOwnerInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutUserInput
   uploadTokens?: Prisma.UploadTokenCreateNestedManyWithoutOwnerInput
+  webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutOwnerInput
 }
 
 export type UserUncheckedCreateInput = {
@@ -307,6 +311,7 @@ export type UserUncheckedCreateInput = {
   videos?: Prisma.VideoUncheckedCreateNestedManyWithoutOwnerInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutUserInput
   uploadTokens?: Prisma.UploadTokenUncheckedCreateNestedManyWithoutOwnerInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutOwnerInput
 }
 
 export type UserUpdateInput = {
@@ -323,6 +328,7 @@ export type UserUpdateInput = {
   videos?: Prisma.VideoUpdateManyWithoutOwnerNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutUserNestedInput
   uploadTokens?: Prisma.UploadTokenUpdateManyWithoutOwnerNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutOwnerNestedInput
 }
 
 export type UserUncheckedUpdateInput = {
@@ -339,6 +345,7 @@ export type UserUncheckedUpdateInput = {
   videos?: Prisma.VideoUncheckedUpdateManyWithoutOwnerNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutUserNestedInput
   uploadTokens?: Prisma.UploadTokenUncheckedUpdateManyWithoutOwnerNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutOwnerNestedInput
 }
 
 export type UserCreateManyInput = {
@@ -499,6 +506,20 @@ export type UserUpdateOneRequiredWithoutUploadTokensNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.UserUpdateToOneWithWhereWithoutUploadTokensInput, Prisma.UserUpdateWithoutUploadTokensInput>, Prisma.UserUncheckedUpdateWithoutUploadTokensInput>
 }
 
+export type UserCreateNestedOneWithoutWebhookEndpointsInput = {
+  create?: Prisma.XOR<Prisma.UserCreateWithoutWebhookEndpointsInput, Prisma.UserUncheckedCreateWithoutWebhookEndpointsInput>
+  connectOrCreate?: Prisma.UserCreateOrConnectWithoutWebhookEndpointsInput
+  connect?: Prisma.UserWhereUniqueInput
+}
+
+export type UserUpdateOneRequiredWithoutWebhookEndpointsNestedInput = {
+  create?: Prisma.XOR<Prisma.UserCreateWithoutWebhookEndpointsInput, Prisma.UserUncheckedCreateWithoutWebhookEndpointsInput>
+  connectOrCreate?: Prisma.UserCreateOrConnectWithoutWebhookEndpointsInput
+  upsert?: Prisma.UserUpsertWithoutWebhookEndpointsInput
+  connect?: Prisma.UserWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.UserUpdateToOneWithWhereWithoutWebhookEndpointsInput, Prisma.UserUpdateWithoutWebhookEndpointsInput>, Prisma.UserUncheckedUpdateWithoutWebhookEndpointsInput>
+}
+
 export type UserCreateWithoutVideosInput = {
   id: string
   name: string
@@ -512,6 +533,7 @@ export type UserCreateWithoutVideosInput = {
   accounts?: Prisma.AccountCreateNestedManyWithoutUserInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutUserInput
   uploadTokens?: Prisma.UploadTokenCreateNestedManyWithoutOwnerInput
+  webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutOwnerInput
 }
 
 export type UserUncheckedCreateWithoutVideosInput = {
@@ -527,6 +549,7 @@ export type UserUncheckedCreateWithoutVideosInput = {
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutUserInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutUserInput
   uploadTokens?: Prisma.UploadTokenUncheckedCreateNestedManyWithoutOwnerInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutOwnerInput
 }
 
 export type UserCreateOrConnectWithoutVideosInput = {
@@ -558,6 +581,7 @@ export type UserUpdateWithoutVideosInput = {
   accounts?: Prisma.AccountUpdateManyWithoutUserNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutUserNestedInput
   uploadTokens?: Prisma.UploadTokenUpdateManyWithoutOwnerNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutOwnerNestedInput
 }
 
 export type UserUncheckedUpdateWithoutVideosInput = {
@@ -573,6 +597,7 @@ export type UserUncheckedUpdateWithoutVideosInput = {
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutUserNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutUserNestedInput
   uploadTokens?: Prisma.UploadTokenUncheckedUpdateManyWithoutOwnerNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutOwnerNestedInput
 }
 
 export type UserCreateWithoutSessionsInput = {
@@ -588,6 +613,7 @@ export type UserCreateWithoutSessionsInput = {
   videos?: Prisma.VideoCreateNestedManyWithoutOwnerInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutUserInput
   uploadTokens?: Prisma.UploadTokenCreateNestedManyWithoutOwnerInput
+  webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutOwnerInput
 }
 
 export type UserUncheckedCreateWithoutSessionsInput = {
@@ -603,6 +629,7 @@ export type UserUncheckedCreateWithoutSessionsInput = {
   videos?: Prisma.VideoUncheckedCreateNestedManyWithoutOwnerInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutUserInput
   uploadTokens?: Prisma.UploadTokenUncheckedCreateNestedManyWithoutOwnerInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutOwnerInput
 }
 
 export type UserCreateOrConnectWithoutSessionsInput = {
@@ -634,6 +661,7 @@ export type UserUpdateWithoutSessionsInput = {
   videos?: Prisma.VideoUpdateManyWithoutOwnerNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutUserNestedInput
   uploadTokens?: Prisma.UploadTokenUpdateManyWithoutOwnerNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutOwnerNestedInput
 }
 
 export type UserUncheckedUpdateWithoutSessionsInput = {
@@ -649,6 +677,7 @@ export type UserUncheckedUpdateWithoutSessionsInput = {
   videos?: Prisma.VideoUncheckedUpdateManyWithoutOwnerNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutUserNestedInput
   uploadTokens?: Prisma.UploadTokenUncheckedUpdateManyWithoutOwnerNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutOwnerNestedInput
 }
 
 export type UserCreateWithoutAccountsInput = {
@@ -664,6 +693,7 @@ export type UserCreateWithoutAccountsInput = {
   videos?: Prisma.VideoCreateNestedManyWithoutOwnerInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutUserInput
   uploadTokens?: Prisma.UploadTokenCreateNestedManyWithoutOwnerInput
+  webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutOwnerInput
 }
 
 export type UserUncheckedCreateWithoutAccountsInput = {
@@ -679,6 +709,7 @@ export type UserUncheckedCreateWithoutAccountsInput = {
   videos?: Prisma.VideoUncheckedCreateNestedManyWithoutOwnerInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutUserInput
   uploadTokens?: Prisma.UploadTokenUncheckedCreateNestedManyWithoutOwnerInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutOwnerInput
 }
 
 export type UserCreateOrConnectWithoutAccountsInput = {
@@ -710,6 +741,7 @@ export type UserUpdateWithoutAccountsInput = {
   videos?: Prisma.VideoUpdateManyWithoutOwnerNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutUserNestedInput
   uploadTokens?: Prisma.UploadTokenUpdateManyWithoutOwnerNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutOwnerNestedInput
 }
 
 export type UserUncheckedUpdateWithoutAccountsInput = {
@@ -725,6 +757,7 @@ export type UserUncheckedUpdateWithoutAccountsInput = {
   videos?: Prisma.VideoUncheckedUpdateManyWithoutOwnerNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutUserNestedInput
   uploadTokens?: Prisma.UploadTokenUncheckedUpdateManyWithoutOwnerNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutOwnerNestedInput
 }
 
 export type UserCreateWithoutApiKeysInput = {
@@ -740,6 +773,7 @@ export type UserCreateWithoutApiKeysInput = {
   accounts?: Prisma.AccountCreateNestedManyWithoutUserInput
   videos?: Prisma.VideoCreateNestedManyWithoutOwnerInput
   uploadTokens?: Prisma.UploadTokenCreateNestedManyWithoutOwnerInput
+  webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutOwnerInput
 }
 
 export type UserUncheckedCreateWithoutApiKeysInput = {
@@ -755,6 +789,7 @@ export type UserUncheckedCreateWithoutApiKeysInput = {
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutUserInput
   videos?: Prisma.VideoUncheckedCreateNestedManyWithoutOwnerInput
   uploadTokens?: Prisma.UploadTokenUncheckedCreateNestedManyWithoutOwnerInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutOwnerInput
 }
 
 export type UserCreateOrConnectWithoutApiKeysInput = {
@@ -786,6 +821,7 @@ export type UserUpdateWithoutApiKeysInput = {
   accounts?: Prisma.AccountUpdateManyWithoutUserNestedInput
   videos?: Prisma.VideoUpdateManyWithoutOwnerNestedInput
   uploadTokens?: Prisma.UploadTokenUpdateManyWithoutOwnerNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutOwnerNestedInput
 }
 
 export type UserUncheckedUpdateWithoutApiKeysInput = {
@@ -801,6 +837,7 @@ export type UserUncheckedUpdateWithoutApiKeysInput = {
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutUserNestedInput
   videos?: Prisma.VideoUncheckedUpdateManyWithoutOwnerNestedInput
   uploadTokens?: Prisma.UploadTokenUncheckedUpdateManyWithoutOwnerNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutOwnerNestedInput
 }
 
 export type UserCreateWithoutUploadTokensInput = {
@@ -816,6 +853,7 @@ export type UserCreateWithoutUploadTokensInput = {
   accounts?: Prisma.AccountCreateNestedManyWithoutUserInput
   videos?: Prisma.VideoCreateNestedManyWithoutOwnerInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutUserInput
+  webhookEndpoints?: Prisma.WebhookEndpointCreateNestedManyWithoutOwnerInput
 }
 
 export type UserUncheckedCreateWithoutUploadTokensInput = {
@@ -831,6 +869,7 @@ export type UserUncheckedCreateWithoutUploadTokensInput = {
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutUserInput
   videos?: Prisma.VideoUncheckedCreateNestedManyWithoutOwnerInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutUserInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedCreateNestedManyWithoutOwnerInput
 }
 
 export type UserCreateOrConnectWithoutUploadTokensInput = {
@@ -862,6 +901,7 @@ export type UserUpdateWithoutUploadTokensInput = {
   accounts?: Prisma.AccountUpdateManyWithoutUserNestedInput
   videos?: Prisma.VideoUpdateManyWithoutOwnerNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutUserNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUpdateManyWithoutOwnerNestedInput
 }
 
 export type UserUncheckedUpdateWithoutUploadTokensInput = {
@@ -877,6 +917,87 @@ export type UserUncheckedUpdateWithoutUploadTokensInput = {
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutUserNestedInput
   videos?: Prisma.VideoUncheckedUpdateManyWithoutOwnerNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutUserNestedInput
+  webhookEndpoints?: Prisma.WebhookEndpointUncheckedUpdateManyWithoutOwnerNestedInput
+}
+
+export type UserCreateWithoutWebhookEndpointsInput = {
+  id: string
+  name: string
+  email: string
+  emailVerified?: boolean
+  image?: string | null
+  role?: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  sessions?: Prisma.SessionCreateNestedManyWithoutUserInput
+  accounts?: Prisma.AccountCreateNestedManyWithoutUserInput
+  videos?: Prisma.VideoCreateNestedManyWithoutOwnerInput
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutUserInput
+  uploadTokens?: Prisma.UploadTokenCreateNestedManyWithoutOwnerInput
+}
+
+export type UserUncheckedCreateWithoutWebhookEndpointsInput = {
+  id: string
+  name: string
+  email: string
+  emailVerified?: boolean
+  image?: string | null
+  role?: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  sessions?: Prisma.SessionUncheckedCreateNestedManyWithoutUserInput
+  accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutUserInput
+  videos?: Prisma.VideoUncheckedCreateNestedManyWithoutOwnerInput
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutUserInput
+  uploadTokens?: Prisma.UploadTokenUncheckedCreateNestedManyWithoutOwnerInput
+}
+
+export type UserCreateOrConnectWithoutWebhookEndpointsInput = {
+  where: Prisma.UserWhereUniqueInput
+  create: Prisma.XOR<Prisma.UserCreateWithoutWebhookEndpointsInput, Prisma.UserUncheckedCreateWithoutWebhookEndpointsInput>
+}
+
+export type UserUpsertWithoutWebhookEndpointsInput = {
+  update: Prisma.XOR<Prisma.UserUpdateWithoutWebhookEndpointsInput, Prisma.UserUncheckedUpdateWithoutWebhookEndpointsInput>
+  create: Prisma.XOR<Prisma.UserCreateWithoutWebhookEndpointsInput, Prisma.UserUncheckedCreateWithoutWebhookEndpointsInput>
+  where?: Prisma.UserWhereInput
+}
+
+export type UserUpdateToOneWithWhereWithoutWebhookEndpointsInput = {
+  where?: Prisma.UserWhereInput
+  data: Prisma.XOR<Prisma.UserUpdateWithoutWebhookEndpointsInput, Prisma.UserUncheckedUpdateWithoutWebhookEndpointsInput>
+}
+
+export type UserUpdateWithoutWebhookEndpointsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.StringFieldUpdateOperationsInput | string
+  emailVerified?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  image?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  role?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  sessions?: Prisma.SessionUpdateManyWithoutUserNestedInput
+  accounts?: Prisma.AccountUpdateManyWithoutUserNestedInput
+  videos?: Prisma.VideoUpdateManyWithoutOwnerNestedInput
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutUserNestedInput
+  uploadTokens?: Prisma.UploadTokenUpdateManyWithoutOwnerNestedInput
+}
+
+export type UserUncheckedUpdateWithoutWebhookEndpointsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.StringFieldUpdateOperationsInput | string
+  emailVerified?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  image?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  role?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  sessions?: Prisma.SessionUncheckedUpdateManyWithoutUserNestedInput
+  accounts?: Prisma.AccountUncheckedUpdateManyWithoutUserNestedInput
+  videos?: Prisma.VideoUncheckedUpdateManyWithoutOwnerNestedInput
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutUserNestedInput
+  uploadTokens?: Prisma.UploadTokenUncheckedUpdateManyWithoutOwnerNestedInput
 }
 
 
@@ -890,6 +1011,7 @@ export type UserCountOutputType = {
   videos: number
   apiKeys: number
   uploadTokens: number
+  webhookEndpoints: number
 }
 
 export type UserCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -898,6 +1020,7 @@ export type UserCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.I
   videos?: boolean | UserCountOutputTypeCountVideosArgs
   apiKeys?: boolean | UserCountOutputTypeCountApiKeysArgs
   uploadTokens?: boolean | UserCountOutputTypeCountUploadTokensArgs
+  webhookEndpoints?: boolean | UserCountOutputTypeCountWebhookEndpointsArgs
 }
 
 /**
@@ -945,6 +1068,13 @@ export type UserCountOutputTypeCountUploadTokensArgs<ExtArgs extends runtime.Typ
   where?: Prisma.UploadTokenWhereInput
 }
 
+/**
+ * UserCountOutputType without action
+ */
+export type UserCountOutputTypeCountWebhookEndpointsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.WebhookEndpointWhereInput
+}
+
 
 export type UserSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -960,6 +1090,7 @@ export type UserSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = r
   videos?: boolean | Prisma.User$videosArgs<ExtArgs>
   apiKeys?: boolean | Prisma.User$apiKeysArgs<ExtArgs>
   uploadTokens?: boolean | Prisma.User$uploadTokensArgs<ExtArgs>
+  webhookEndpoints?: boolean | Prisma.User$webhookEndpointsArgs<ExtArgs>
   _count?: boolean | Prisma.UserCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["user"]>
 
@@ -1003,6 +1134,7 @@ export type UserInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   videos?: boolean | Prisma.User$videosArgs<ExtArgs>
   apiKeys?: boolean | Prisma.User$apiKeysArgs<ExtArgs>
   uploadTokens?: boolean | Prisma.User$uploadTokensArgs<ExtArgs>
+  webhookEndpoints?: boolean | Prisma.User$webhookEndpointsArgs<ExtArgs>
   _count?: boolean | Prisma.UserCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type UserIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -1016,6 +1148,7 @@ export type $UserPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs =
     videos: Prisma.$VideoPayload<ExtArgs>[]
     apiKeys: Prisma.$ApiKeyPayload<ExtArgs>[]
     uploadTokens: Prisma.$UploadTokenPayload<ExtArgs>[]
+    webhookEndpoints: Prisma.$WebhookEndpointPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
@@ -1428,6 +1561,7 @@ export interface Prisma__UserClient<T, Null = never, ExtArgs extends runtime.Typ
   videos<T extends Prisma.User$videosArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$videosArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$VideoPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   apiKeys<T extends Prisma.User$apiKeysArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$apiKeysArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ApiKeyPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   uploadTokens<T extends Prisma.User$uploadTokensArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$uploadTokensArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$UploadTokenPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  webhookEndpoints<T extends Prisma.User$webhookEndpointsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$webhookEndpointsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$WebhookEndpointPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1975,6 +2109,30 @@ export type User$uploadTokensArgs<ExtArgs extends runtime.Types.Extensions.Inter
   take?: number
   skip?: number
   distinct?: Prisma.UploadTokenScalarFieldEnum | Prisma.UploadTokenScalarFieldEnum[]
+}
+
+/**
+ * User.webhookEndpoints
+ */
+export type User$webhookEndpointsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the WebhookEndpoint
+   */
+  select?: Prisma.WebhookEndpointSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the WebhookEndpoint
+   */
+  omit?: Prisma.WebhookEndpointOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.WebhookEndpointInclude<ExtArgs> | null
+  where?: Prisma.WebhookEndpointWhereInput
+  orderBy?: Prisma.WebhookEndpointOrderByWithRelationInput | Prisma.WebhookEndpointOrderByWithRelationInput[]
+  cursor?: Prisma.WebhookEndpointWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.WebhookEndpointScalarFieldEnum | Prisma.WebhookEndpointScalarFieldEnum[]
 }
 
 /**
