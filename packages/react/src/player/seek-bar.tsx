@@ -26,7 +26,7 @@ export interface SeekBarProps {
   bufferedEnd: number;
   /**
    * How much of the video exists, in seconds, when less than `duration`: a video that is still
-   * processing. The rail shows it and seeks stop there. Default: all of it.
+   * processing. The rail shows it and seeks stop there. Default (or 0, unknown): all of it.
    */
   writtenEnd?: number;
   /** Storyboard cues for thumbnails; null when the video has none. */
@@ -50,7 +50,7 @@ export function SeekBar(props: SeekBarProps) {
   const known = duration > 0;
   // A growing video: the part that exists so far, at least what plays now.
   const written =
-    props.writtenEnd !== undefined && props.writtenEnd < duration - 0.5
+    props.writtenEnd !== undefined && props.writtenEnd > 0 && props.writtenEnd < duration - 0.5
       ? Math.max(props.writtenEnd, currentTime)
       : null;
   const onSeek = (time: number) => props.onSeek(written === null ? time : Math.min(time, written));
