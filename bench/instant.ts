@@ -7,15 +7,23 @@
  * "Playable" is the first moment a player can fetch the master playlist, the first variant
  * playlist it names and that playlist's first segment (plus the init section), polled every
  * 25 ms over HTTP as a player would.
+ * Then it watches: headless Chromium opens the video's embed page (autoplay, muted) the moment
+ * the catalog calls it playable and plays it to its end while it processes; printed are the wall
+ * time from the first frame to the end, the time the picture stood still, and how often the
+ * playhead went backwards on its own (goal: none, and watching takes at most the clip's length
+ * + 2 s when transcoding runs at least at real time).
  * Standalone: npx tsx bench/instant.ts [seconds=60]
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import type { Browser } from "playwright-core";
 import { signUp } from "../packages/server/test/factories.js";
-import { ServerProcess } from "../packages/server/test/server-process.js";
+import { REPO_ROOT, ServerProcess } from "../packages/server/test/server-process.js";
 import { resolveBinaries } from "../packages/transcoder/src/index.js";
+import { chromiumMissing, launchChromium } from "../test/browser/chromium.js";
+import { describeWatch, recordWatch, type WatchReport, watchReport } from "../test/browser/watch-through.js";
 import { fmt, verdict } from "./lib.js";
 import { tusUpload } from "./upload.js";
 
@@ -28,6 +36,13 @@ export interface InstantBenchResult {
   expectedPlayable: number;
   /** Where the time went: [step, ms after the server's "upload finished"] in order. */
   steps: [string, number][];
+  /** Watching it in Chromium while it processed; null without Chromium. */
+  watch: WatchReport | null;
+  /** Seconds from the upload's last byte to the first frame in Chromium. */
+  firstFrame: number | null;
+  /** Clip seconds per second from the upload's last byte to READY (transcoding speed, end to end). */
+  speed: number;
+  seconds: number;
 }
 
 /** A server log line (pino JSON) of one video's way to playable. */
@@ -142,12 +157,15 @@ async function topRungCopied(base: string, id: string, source: string, dir: stri
   return firstPacketHashes(ffprobe, joined) === firstPacketHashes(ffprobe, source);
 }
 
-async function measureOne(
-  server: ServerProcess,
-  steps: StepLog,
-  file: string,
-  dir: string,
-): Promise<{ playable: number; ready: number; passthrough: boolean; steps: [string, number][] }> {
+async function measureOne(opts: {
+  server: ServerProcess;
+  steps: StepLog;
+  file: string;
+  dir: string;
+  browser: Browser | null;
+  seconds: number;
+}): Promise<Omit<InstantBenchResult, "source" | "expectedPlayable" | "seconds">> {
+  const { server, steps, file, dir, browser } = opts;
   const { bearer } = await signUp(server.base);
   const id = await tusUpload(server.base, bearer, file, Number.POSITIVE_INFINITY);
   const t0 = performance.now();
@@ -155,19 +173,53 @@ async function measureOne(
   const master = `/media/videos/${id}/hls/master.m3u8`;
   let playable = 0;
   let ready = 0;
+  let catalogPlayable: () => void = () => undefined;
+  const whenPlayable = new Promise<void>((resolve) => {
+    catalogPlayable = resolve;
+  });
+  // The viewer opens the embed page the moment the catalog hands out a playback URL.
+  const watching = browser
+    ? (async () => {
+        await whenPlayable;
+        const page = await browser.newPage({ viewport: { width: 640, height: 360 } });
+        try {
+          await recordWatch(page);
+          await page.goto(`${server.base}/embed/${id}?autoplay=1&muted=1`);
+          return await watchReport(page, { timeoutMs: 120_000 + opts.seconds * 6_000 });
+        } finally {
+          await page.close();
+        }
+      })()
+    : Promise.resolve(null);
+  let catalogSaidPlayable = false;
   while (ready === 0 && performance.now() - t0 < 900_000) {
     if (playable === 0 && (await playableOver(server.base, master))) playable = (performance.now() - t0) / 1000;
     const video = (await (await fetch(`${server.base}/api/videos/${id}`)).json()) as {
       status: string;
+      playable: boolean;
       failureReason: string | null;
     };
     if (video.status === "FAILED") throw new Error(`transcode failed: ${video.failureReason}`);
+    if (video.playable && !catalogSaidPlayable) {
+      catalogSaidPlayable = true;
+      catalogPlayable();
+    }
     if (video.status === "READY") ready = (performance.now() - t0) / 1000;
     else await new Promise((r) => setTimeout(r, POLL_MS));
   }
+  catalogPlayable();
+  const watch = await watching;
   const passthrough = await topRungCopied(server.base, id, file, dir);
   const client = { response: responseAt, playable: responseAt + (playable || ready) * 1000 };
-  return { playable: playable || ready, ready, passthrough, steps: steps.breakdown(id, client) };
+  return {
+    playable: playable || ready,
+    ready,
+    passthrough,
+    steps: steps.breakdown(id, client),
+    watch,
+    firstFrame: watch?.firstFrameAt ? (watch.firstFrameAt - responseAt) / 1000 : null,
+    speed: ready > 0 ? opts.seconds / ready : 0,
+  };
 }
 
 export async function runInstantBench(opts: { seconds: number }): Promise<InstantBenchResult[]> {
@@ -203,22 +255,38 @@ export async function runInstantBench(opts: { seconds: number }): Promise<Instan
       ]),
     );
     const results: InstantBenchResult[] = [];
-    for (const [source, file, expectedPlayable] of [
-      [`H.264 1080p30 High, 1 s GOP, 15 Mbit/s, ${s} s (camera)`, camera, 2],
-      [`HEVC Main10 1080x1920 hvc1 .mov, ${s} s (phone)`, phone, 6],
-    ] as const) {
-      // A fresh server for each clip: nothing else in its queue, a cold start as after a deploy.
-      const steps = new StepLog();
-      const server = await ServerProcess.start({
-        entry: "built",
-        env: { PORT: "0", REELKIT_DATA_DIR: path.join(dir, `data-${results.length}`) },
-        onLog: (line) => steps.add(line),
-      });
-      try {
-        results.push({ source, expectedPlayable, ...(await measureOne(server, steps, file, dir)) });
-      } finally {
-        await server.destroy();
+    if (chromiumMissing) console.log(`instant playback: not watching in a browser (${chromiumMissing})`);
+    const browser = chromiumMissing ? null : await launchChromium(["--autoplay-policy=no-user-gesture-required"]);
+    try {
+      for (const [source, file, expectedPlayable] of [
+        [`H.264 1080p30 High, 1 s GOP, 15 Mbit/s, ${s} s (camera)`, camera, 2],
+        [`HEVC Main10 1080x1920 hvc1 .mov, ${s} s (phone)`, phone, 6],
+      ] as const) {
+        // A fresh server for each clip: nothing else in its queue, a cold start as after a deploy.
+        const steps = new StepLog();
+        const server = await ServerProcess.start({
+          entry: "built",
+          env: {
+            PORT: "0",
+            REELKIT_DATA_DIR: path.join(dir, `data-${results.length}`),
+            // The embed page the viewer watches on.
+            REELKIT_DEMO_DIR: path.join(REPO_ROOT, "apps/demo/dist"),
+          },
+          onLog: (line) => steps.add(line),
+        });
+        try {
+          results.push({
+            source,
+            expectedPlayable,
+            seconds: s,
+            ...(await measureOne({ server, steps, file, dir, browser, seconds: s })),
+          });
+        } finally {
+          await server.destroy();
+        }
       }
+    } finally {
+      await browser?.close();
     }
     return results;
   } finally {
@@ -236,6 +304,26 @@ export function printInstantResult(results: readonly InstantBenchResult[]): void
     );
     if (r.steps.length > 0) {
       console.log(`  ms after the server's "upload finished": ${r.steps.map(([n, ms]) => `${n} ${ms}`).join(", ")}`);
+    }
+    const w = r.watch;
+    if (w) {
+      // The goal holds where the transcoder keeps up with playback; on a slower machine the
+      // figures are printed, the verdict says why it does not apply.
+      const goal = r.seconds + 2;
+      const keepsUp = r.speed >= 1;
+      const fast = w.endedAt !== null && w.wallSeconds <= goal;
+      console.log(
+        `  watched in Chromium while processing: first frame ${r.firstFrame === null ? "-" : fmt(r.firstFrame, 2)} s ` +
+          `after the upload; ${describeWatch(w)}`,
+      );
+      // No first frame: what the element did instead, for whoever reads the figures.
+      if (!w.firstFrameAt) console.log(`  media events: ${w.log.slice(0, 30).join("; ") || "none"}`);
+      console.log(
+        `  watch wall time ${fmt(w.wallSeconds, 2)} s (goal <= clip + 2 = ${goal} s when transcoding >= 1x real time; ` +
+          `transcoding ran at ${fmt(r.speed, 2)}x: ${keepsUp ? verdict(fast) : `goal not applicable, ${fast ? "met anyway" : "not met"}`}), ` +
+          `stall ${fmt(w.stallSeconds, 2)} s, backward jumps ${w.backwardJumps.length} (goal 0: ` +
+          `${verdict(w.backwardJumps.length === 0 && w.seeks.length === 0)}), reached the end: ${w.endedAt !== null ? "yes" : "no"}`,
+      );
     }
   }
 }

@@ -143,23 +143,58 @@ describeWith("browser", chromiumMissing, "<VideoPlayer> in Chromium", () => {
     await page.close();
   });
 
-  it("autoplay under document-user-activation-required starts playback, muted with an unmute button if sound was refused", async () => {
-    const { page, errors } = await open(strictBrowser as Browser, "?autoPlay=true");
+  it("autoplay under document-user-activation-required: sound is refused, playback starts muted with an unmute button", async () => {
+    // Nothing may be evaluated in the page before the browser has answered play(): Playwright runs
+    // its evaluations as user gestures, which would let the page play with sound. The page reports
+    // each play() and its answer on the console instead.
+    const attempts = async (query: string) => {
+      const page = await (strictBrowser as Browser).newPage();
+      const answers: string[] = [];
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      page.on("console", (m) => {
+        if (m.text().startsWith("play() ")) answers.push(m.text());
+      });
+      await page.addInitScript(() => {
+        const play = HTMLMediaElement.prototype.play;
+        HTMLMediaElement.prototype.play = function (this: HTMLMediaElement) {
+          const sound = this.muted ? "muted" : "with sound";
+          const answer = play.call(this);
+          answer.then(
+            () => console.log(`play() ${sound}: playing`),
+            (e: Error) => console.log(`play() ${sound}: ${e.name}`),
+          );
+          return answer;
+        };
+      });
+      await page.goto(`${base}/${query}`);
+      return { page, answers, errors };
+    };
+
+    const any = await attempts("?autoPlay=true");
     await expect
-      .poll(() => video(page).evaluate((v: HTMLVideoElement) => !v.paused && v.currentTime > 0.3), { timeout: 15_000 })
-      .toBe(true);
-    // Headless Chromium may let this page autoplay with sound; whichever the browser decided,
-    // the player shows it: muted playback always comes with the unmute button.
-    const muted = await video(page).evaluate((v: HTMLVideoElement) => v.muted);
-    const unmute = page.getByRole("button", { name: "Tap to unmute" });
-    expect(await unmute.count()).toBe(muted ? 1 : 0);
-    console.log(`autoplay under document-user-activation-required: ${muted ? "muted fallback" : "allowed with sound"}`);
-    if (muted) {
-      await unmute.click();
-      expect(await video(page).evaluate((v: HTMLVideoElement) => v.muted)).toBe(false);
-    }
-    expect(errors).toEqual([]);
-    await page.close();
+      .poll(() => any.answers, { timeout: 15_000 })
+      .toEqual(["play() with sound: NotAllowedError", "play() muted: playing"]);
+    const unmute = any.page.getByRole("button", { name: "Tap to unmute" });
+    await unmute.waitFor({ timeout: 5_000 });
+    expect(await video(any.page).evaluate((v: HTMLVideoElement) => [v.muted, v.paused])).toEqual([true, false]);
+    await expect
+      .poll(() => video(any.page).evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 10_000 })
+      .toBeGreaterThan(0.3);
+    // The viewer's click is a gesture: sound comes on and playback goes on.
+    await unmute.click();
+    expect(await video(any.page).evaluate((v: HTMLVideoElement) => [v.muted, v.paused])).toEqual([false, false]);
+    expect(await unmute.count()).toBe(0);
+    expect(any.errors).toEqual([]);
+    await any.page.close();
+
+    // "muted" asks for nothing the browser refuses: one play(), muted, and no unmute prompt.
+    const muted = await attempts("?autoPlay=muted");
+    await expect.poll(() => muted.answers, { timeout: 15_000 }).toEqual(["play() muted: playing"]);
+    expect(await muted.page.getByRole("button", { name: "Tap to unmute" }).count()).toBe(0);
+    expect(await video(muted.page).evaluate((v: HTMLVideoElement) => [v.muted, v.paused])).toEqual([true, false]);
+    expect(muted.errors).toEqual([]);
+    await muted.page.close();
   });
 
   it("offers picture-in-picture where the browser has it", async () => {

@@ -591,6 +591,52 @@ describe("<VideoPlayer videoId>", () => {
     });
   });
 
+  it("shows how much of a growing video exists on the seek bar, and seeks no further", async () => {
+    const video = catalogVideo();
+    const client = createReelkitClient({
+      baseUrl: "http://api.reelkit.test",
+      fetch: async () => new Response(JSON.stringify(video), { headers: { "content-type": "application/json" } }),
+    });
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => new Response("", { status: 404 })),
+    );
+    const { attach, log } = fakeAttach([rung(0, 360)]);
+    render(
+      <ReelkitProvider client={client}>
+        <VideoPlayer videoId={video.id} attach={attach} />
+      </ReelkitProvider>,
+    );
+    await waitFor(() => expect(log[0]).toMatch(/^attach /));
+    const media = screen.getByRole("region", { name: "Video player" }).querySelector("video") as HTMLVideoElement;
+    // 12 of the catalog's 30 s are written: the element's duration and seekable range end there.
+    const written = (seconds: number) => {
+      Object.defineProperty(media, "duration", { configurable: true, value: seconds });
+      Object.defineProperty(media, "seekable", {
+        configurable: true,
+        value: { length: 1, start: () => 0, end: () => seconds },
+      });
+      fireEvent.durationChange(media);
+    };
+    written(12);
+    const slider = screen.getByRole("slider", { name: "Seek" });
+    expect(slider).toHaveAttribute("aria-valuemax", "30");
+    expect(slider).toHaveAttribute("aria-valuetext", "0:00 of 0:30, 0:12 processed so far");
+    expect(screen.getByTestId("seek-written").style.width).toBe("40%");
+    const x = layOutSlider(slider);
+    fireEvent.pointerDown(slider, { clientX: x(25, 30), button: 0, pointerId: 1 });
+    expect(media.currentTime).toBe(12);
+    fireEvent.pointerUp(slider, { clientX: x(25, 30), pointerId: 1 });
+    fireEvent.keyDown(slider, { key: "Home" });
+    fireEvent.keyDown(slider, { key: "End" });
+    expect(media.currentTime).toBe(12);
+
+    // Once it is all there, the rail is the plain one again.
+    written(30);
+    expect(screen.queryByTestId("seek-written")).toBeNull();
+    expect(slider).toHaveAttribute("aria-valuetext", "0:12 of 0:30");
+  });
+
   it("counts one view when playback first starts, not on replays, and none with countViews={false}", async () => {
     const video = { ...catalogVideo(), id: "5d1e6c1a-0c55-4a4e-8f0a-52a1f1f3b8c2" };
     const views: string[] = [];

@@ -287,6 +287,7 @@ function HlsPlayer(props: HlsPlayerProps) {
             currentTime={state.currentTime}
             duration={state.duration}
             bufferedEnd={state.bufferedEnd}
+            writtenEnd={state.writtenEnd}
             storyboard={cues}
             chapters={chapters}
             onSeek={actions.seek}

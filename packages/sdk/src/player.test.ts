@@ -1,5 +1,6 @@
+import Hls from "hls.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { attachPlayer, choosePlayerEngine, type PlayerVideoElement } from "./player.js";
+import { attachPlayer, choosePlayerEngine, growingVodConfig, type PlayerVideoElement } from "./player.js";
 
 /** A minimal stand-in for a <video> element in Node (no DOM in this test project). */
 function fakeVideo(canPlayHls: boolean) {
@@ -62,6 +63,36 @@ describe("attachPlayer", () => {
     await expect(attachPlayer(fakeVideo(false) as unknown as PlayerVideoElement, "http://x/m.m3u8")).rejects.toThrow(
       /cannot play HLS/,
     );
+  });
+});
+
+describe("growingVodConfig", () => {
+  // A growing playlist as hls.js sees it 20 s in: EVENT, no EXT-X-ENDLIST, 2 s target duration.
+  const growing = { live: true, edge: 20, age: 0, totalduration: 20, targetduration: 2, holdBack: 0, partTarget: 0 };
+  const hlsWith = (config: object) => ({
+    on: () => undefined,
+    off: () => undefined,
+    config,
+    userConfig: {},
+    latestLevelDetails: growing,
+  });
+
+  it("starts at 0 with no catch-up and a finite, growing duration", () => {
+    const config = growingVodConfig(Hls);
+    expect(config).toMatchObject({ startPosition: 0, maxLiveSyncPlaybackRate: 1, liveDurationInfinity: false });
+  });
+
+  it("gives hls.js no live sync point to seek to, where its own controller has one", () => {
+    const Default = Hls.DefaultConfig.latencyController as NonNullable<typeof Hls.DefaultConfig.latencyController>;
+    const Growing = growingVodConfig(Hls).latencyController as typeof Default;
+    type Ctor = new (hls: unknown) => { liveSyncPosition: number | null; destroy(): void };
+    const live = new (Default as unknown as Ctor)(hlsWith(Hls.DefaultConfig));
+    const vod = new (Growing as unknown as Ctor)(hlsWith(Hls.DefaultConfig));
+    // hls.js's live edge for this playlist: three target durations behind the end.
+    expect(live.liveSyncPosition).toBe(14);
+    expect(vod.liveSyncPosition).toBeNull();
+    live.destroy();
+    vod.destroy();
   });
 });
 

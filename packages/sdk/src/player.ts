@@ -135,6 +135,38 @@ function createEmitter<T>() {
   };
 }
 
+/**
+ * hls.js settings for Reelkit's playlists. A video that is still processing has EVENT playlists
+ * without EXT-X-ENDLIST yet, which hls.js treats as live: it would start near the live edge, and
+ * whenever the playhead stands outside the playlist it knows while the buffer runs low (at the
+ * growing end, or after switching to a rung that has published less) it seeks to its live sync
+ * point, three target durations behind the edge, i.e. backwards. A growing video is VOD still
+ * being written: it starts at 0 and never seeks on its own; at the end of what exists it waits
+ * for the next segment like any VOD player waits for data. hls.js keeps reloading the playlist
+ * (every target duration, half of it when nothing changed) until EXT-X-ENDLIST arrives.
+ */
+export function growingVodConfig(Hls: typeof HlsType): Partial<HlsConfig> {
+  const config: Partial<HlsConfig> = {
+    startPosition: 0,
+    // No playback-rate catch-up towards an edge.
+    maxLiveSyncPlaybackRate: 1,
+    // The element's duration is the part that exists (it grows with the playlist), not Infinity:
+    // a growing video is seekable everywhere it has been written.
+    liveDurationInfinity: false,
+  };
+  const Latency = Hls.DefaultConfig.latencyController;
+  if (Latency) {
+    // hls.js seeks to `liveSyncPosition` (start, stalls, level switches): without one it loads
+    // from where the playhead is, as it does for VOD.
+    config.latencyController = class GrowingVodLatency extends Latency {
+      override get liveSyncPosition(): number | null {
+        return null;
+      }
+    };
+  }
+  return config;
+}
+
 function attachHlsJs(
   Hls: typeof HlsType,
   video: PlayerVideoElement,
@@ -145,10 +177,14 @@ function attachHlsJs(
   const loaded = createEmitter<PlayerLevel[]>();
   const errors = createEmitter<PlayerError>();
   const hls = new Hls({
+    ...growingVodConfig(Hls),
     ...options.hlsConfig,
-    xhrSetup: (xhr) => {
+    xhrSetup: (xhr, url) => {
       const token = options.getToken?.();
-      if (token) xhr.setRequestHeader("authorization", `Bearer ${token}`);
+      if (!token) return;
+      // Headers can only be set on an opened request; hls.js sends it as it is.
+      xhr.open("GET", url, true);
+      xhr.setRequestHeader("authorization", `Bearer ${token}`);
     },
   });
   let playing = -1;

@@ -24,6 +24,11 @@ export interface SeekBarProps {
   duration: number;
   /** End of the buffered range around the playhead, in seconds. */
   bufferedEnd: number;
+  /**
+   * How much of the video exists, in seconds, when less than `duration`: a video that is still
+   * processing. The rail shows it and seeks stop there. Default (or 0, unknown): all of it.
+   */
+  writtenEnd?: number;
   /** Storyboard cues for thumbnails; null when the video has none. */
   storyboard: StoryboardCue[] | null;
   /** Chapter markers on the rail; the preview names the chapter. */
@@ -37,11 +42,18 @@ const clamp = (value: number, min: number, max: number) => Math.min(max, Math.ma
  * The seek slider (WAI-ARIA slider: ←/→ ∓5 s, PageDown/PageUp ∓10 s, Home/End). Hovering,
  * dragging or stepping with the keyboard shows a preview with the storyboard tile and time.
  */
-export function SeekBar({ currentTime, duration, bufferedEnd, storyboard, chapters, onSeek }: SeekBarProps) {
+export function SeekBar(props: SeekBarProps) {
+  const { currentTime, duration, bufferedEnd, storyboard, chapters } = props;
   const track = useRef<HTMLDivElement>(null);
   const [preview, setPreview] = useState<number | null>(null);
   const dragging = useRef(false);
   const known = duration > 0;
+  // A growing video: the part that exists so far, at least what plays now.
+  const written =
+    props.writtenEnd !== undefined && props.writtenEnd > 0 && props.writtenEnd < duration - 0.5
+      ? Math.max(props.writtenEnd, currentTime)
+      : null;
+  const onSeek = (time: number) => props.onSeek(written === null ? time : Math.min(time, written));
 
   const timeAt = (clientX: number) => {
     const rect = track.current?.getBoundingClientRect();
@@ -104,7 +116,11 @@ export function SeekBar({ currentTime, duration, bufferedEnd, storyboard, chapte
       aria-valuemin={0}
       aria-valuemax={Math.round(duration)}
       aria-valuenow={Math.round(clamp(currentTime, 0, duration))}
-      aria-valuetext={`${formatTime(currentTime)} of ${formatTime(duration)}${chapterNow ? `, ${chapterNow.title}` : ""}`}
+      aria-valuetext={
+        `${formatTime(currentTime)} of ${formatTime(duration)}` +
+        (written === null ? "" : `, ${formatTime(written)} processed so far`) +
+        (chapterNow ? `, ${chapterNow.title}` : "")
+      }
       aria-disabled={!known || undefined}
       onPointerDown={onPointerDown}
       onPointerMove={onPointerMove}
@@ -114,7 +130,10 @@ export function SeekBar({ currentTime, duration, bufferedEnd, storyboard, chapte
       onKeyDown={onKeyDown}
       onBlur={() => setPreview(null)}
     >
-      <div className="rk-seek-rail">
+      <div className="rk-seek-rail" data-growing={written === null ? undefined : ""}>
+        {written !== null && (
+          <div className="rk-seek-written" style={{ width: percent(written) }} data-testid="seek-written" />
+        )}
         <div className="rk-seek-buffered" style={{ width: percent(bufferedEnd) }} />
         <div className="rk-seek-played" style={{ width: percent(currentTime) }} />
         {known &&

@@ -109,6 +109,11 @@ export interface PlayerState {
   duration: number;
   /** End of the buffered range around the playhead, in seconds. */
   bufferedEnd: number;
+  /**
+   * How much of the video exists and can be played, in seconds (the end of the element's seekable
+   * range); less than `duration` while a processing video is still being written, 0 while unknown.
+   */
+  writtenEnd: number;
   muted: boolean;
   volume: number;
   playbackRate: number;
@@ -189,6 +194,7 @@ export function usePlayer(options: UsePlayerOptions): UsePlayerResult {
   const [currentTime, setCurrentTime] = useState(0);
   const [mediaDuration, setMediaDuration] = useState(0);
   const [bufferedEnd, setBufferedEnd] = useState(0);
+  const [writtenEnd, setWrittenEnd] = useState(0);
   const [muted, setMutedState] = useState(Boolean(options.muted) || autoPlay === "muted");
   const [volume, setVolumeState] = useState(1);
   const [playbackRate, setRateState] = useState(options.playbackRate ?? 1);
@@ -283,14 +289,24 @@ export function usePlayer(options: UsePlayerOptions): UsePlayerResult {
     };
   }, []);
 
+  // A growing video's seekable range ends where its playlist does (hls.js sets the duration
+  // there; native HLS reports an EVENT playlist's duration as Infinity but its seekable range).
+  const readWritten = (v: HTMLVideoElement) => {
+    const ranges = v.seekable;
+    setWrittenEnd(ranges && ranges.length > 0 ? ranges.end(ranges.length - 1) : 0);
+  };
   const readTime = (v: HTMLVideoElement) => {
     setCurrentTime(v.currentTime);
+    readWritten(v);
     const ranges = v.buffered;
     for (let i = 0; i < (ranges?.length ?? 0); i++) {
       if (ranges.start(i) <= v.currentTime + 0.5 && ranges.end(i) >= v.currentTime) setBufferedEnd(ranges.end(i));
     }
   };
-  const readDuration = (v: HTMLVideoElement) => setMediaDuration(Number.isFinite(v.duration) ? v.duration : 0);
+  const readDuration = (v: HTMLVideoElement) => {
+    setMediaDuration(Number.isFinite(v.duration) ? v.duration : 0);
+    readWritten(v);
+  };
 
   // What the player itself does on each event, before the event prop is called.
   const own: Partial<Record<(typeof MEDIA_EVENTS)[number], (v: HTMLVideoElement) => void>> = {
@@ -332,6 +348,7 @@ export function usePlayer(options: UsePlayerOptions): UsePlayerResult {
       setCurrentTime(0);
       setMediaDuration(0);
       setBufferedEnd(0);
+      setWrittenEnd(0);
     },
   };
   const mediaProps = {} as Record<(typeof MEDIA_EVENTS)[number], ReactEventHandler<HTMLVideoElement>>;
@@ -356,7 +373,13 @@ export function usePlayer(options: UsePlayerOptions): UsePlayerResult {
     seek: (t) => {
       const v = mediaRef.current;
       if (!v) return;
-      const limit = Number.isFinite(v.duration) ? v.duration : Number.POSITIVE_INFINITY;
+      // Never past what exists: the end of a growing video is its seekable range's.
+      const seekable = v.seekable?.length ? v.seekable.end(v.seekable.length - 1) : Number.NaN;
+      const limit = Number.isFinite(v.duration)
+        ? v.duration
+        : Number.isFinite(seekable)
+          ? seekable
+          : Number.POSITIVE_INFINITY;
       v.currentTime = Math.min(limit, Math.max(0, t));
       setCurrentTime(v.currentTime);
     },
@@ -412,6 +435,7 @@ export function usePlayer(options: UsePlayerOptions): UsePlayerResult {
       // While a processing video plays, the media's duration is the part encoded so far.
       duration: Math.max(mediaDuration, durationHint ?? 0),
       bufferedEnd,
+      writtenEnd,
       muted,
       volume,
       playbackRate,
