@@ -372,7 +372,8 @@ export const Channel = Type.Object(
 );
 export type Channel = Static<typeof Channel>;
 
-export const ChannelParams = Type.Object({ handle: Type.String({ minLength: 1, maxLength: 100 }) });
+/** Any string: one that is no handle is simply no channel (404), as `VideoParams` takes any id. */
+export const ChannelParams = Type.Object({ handle: Type.String() });
 export type ChannelParams = Static<typeof ChannelParams>;
 
 /** `PATCH /api/channels/me`: the caller's own channel. */

@@ -67,7 +67,7 @@ export async function channelRoutes(app: FastifyInstance, opts: ChannelRoutesOpt
       schema: {
         summary: "A channel by its handle (its videos: GET /api/videos?owner=<id>)",
         params: ChannelParams,
-        response: { 200: Channel, 404: ErrorBody },
+        response: { 200: Channel, 400: ErrorBody, 404: ErrorBody },
       },
     },
     async (request, res) => {
