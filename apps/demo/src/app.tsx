@@ -3,6 +3,7 @@ import type { ReelkitClient } from "@reelkit/sdk";
 import { Route, Routes } from "react-router";
 import { Layout } from "./components/layout.js";
 import { RequireUser } from "./components/require-user.js";
+import { ChannelPage } from "./pages/channel-page.js";
 import { HomePage } from "./pages/home-page.js";
 import { MyVideosPage } from "./pages/my-videos-page.js";
 import { NotFoundPage } from "./pages/not-found-page.js";
@@ -28,6 +29,7 @@ export function App({ client, pageSize = 24 }: AppProps) {
             <Route index element={<HomePage pageSize={pageSize} />} />
             <Route path="search" element={<SearchPage pageSize={pageSize} />} />
             <Route path="watch/:id" element={<WatchPage />} />
+            <Route path="c/:handle" element={<ChannelPage pageSize={pageSize} />} />
             <Route
               path="upload"
               element={

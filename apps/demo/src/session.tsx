@@ -8,6 +8,8 @@ export interface SessionUser {
   name: string;
   email: string;
   role: string;
+  /** The user's channel: `/c/<handle>`. */
+  handle?: string;
 }
 
 /** An identity provider the server offers (Google, an OpenID Connect issuer). */
@@ -24,7 +26,7 @@ export interface Session {
   signIn(input: { email: string; password: string }): Promise<void>;
   /** Leaves for the provider's sign-in page; the server brings the browser back to `next`. */
   signInWith(provider: string, next: string): Promise<void>;
-  signUp(input: { name: string; email: string; password: string }): Promise<void>;
+  signUp(input: { name: string; email: string; password: string; handle?: string }): Promise<void>;
   signOut(): Promise<void>;
 }
 

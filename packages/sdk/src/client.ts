@@ -2,7 +2,16 @@
  * Typed client for the Reelkit catalog API. Request and response types come from the TypeBox
  * schemas in `contract.ts`, the same ones the server validates with.
  */
-import type { EmbedLink, ListVideosQuery, Suggestions, UpdateVideoBody, Video, VideoList } from "./contract.js";
+import type {
+  Channel,
+  EmbedLink,
+  ListVideosQuery,
+  Suggestions,
+  UpdateChannelBody,
+  UpdateVideoBody,
+  Video,
+  VideoList,
+} from "./contract.js";
 import { ReelkitApiError } from "./errors.js";
 
 export interface ReelkitClientOptions {
@@ -41,6 +50,17 @@ export interface ReelkitClient {
    * carries a token that expires after `expiresIn` seconds (default 30 days).
    */
   embedLink(id: string, query?: { expiresIn?: number }, options?: RequestOptions): Promise<EmbedLink>;
+  /** READY PUBLIC videos related to this one (shared tags, then title words), best first. */
+  related(id: string, query?: { limit?: number }, options?: RequestOptions): Promise<VideoList>;
+  /** A channel by its handle; its videos are `list({ owner: channel.id })`. */
+  channel(handle: string, options?: RequestOptions): Promise<Channel>;
+  /** The signed-in user's own channel. */
+  myChannel(options?: RequestOptions): Promise<Channel>;
+  /** Changes the signed-in user's channel name, description or handle. */
+  updateChannel(patch: UpdateChannelBody, options?: RequestOptions): Promise<Channel>;
+  /** Sets the signed-in user's avatar from a JPEG, PNG, WebP or GIF image (the server resizes it). */
+  setAvatar(image: Blob, options?: RequestOptions): Promise<Channel>;
+  removeAvatar(options?: RequestOptions): Promise<Channel>;
   /** Absolute URL for a server path such as "/api/uploads". */
   url(path: string): string;
   /** Authorization headers for the current token (used by the uploader and the watcher). */
@@ -61,13 +81,18 @@ export function createReelkitClient(options: ReelkitClientOptions): ReelkitClien
     return token ? { authorization: `Bearer ${token}` } : {};
   };
 
-  async function request<T>(method: string, path: string, init: { body?: unknown; signal?: AbortSignal } = {}) {
+  async function request<T>(
+    method: string,
+    path: string,
+    init: { body?: unknown; signal?: AbortSignal; blob?: Blob } = {},
+  ) {
     const headers: Record<string, string> = { accept: "application/json", ...(await authHeaders()) };
-    if (init.body !== undefined) headers["content-type"] = "application/json";
+    if (init.blob) headers["content-type"] = init.blob.type || "application/octet-stream";
+    else if (init.body !== undefined) headers["content-type"] = "application/json";
     const response = await doFetch(url(path), {
       method,
       headers,
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      body: init.blob ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
       signal: init.signal,
     });
     if (!response.ok) throw await toApiError(response);
@@ -98,6 +123,13 @@ export function createReelkitClient(options: ReelkitClientOptions): ReelkitClien
     },
     embedLink: (id, query = {}, opts = {}) =>
       request<EmbedLink>("GET", `${videoPath(id)}/embed${toQueryString(query)}`, opts),
+    related: (id, query = {}, opts = {}) =>
+      request<VideoList>("GET", `${videoPath(id)}/related${toQueryString(query)}`, opts),
+    channel: (handle, opts = {}) => request<Channel>("GET", `/api/channels/${encodeURIComponent(handle)}`, opts),
+    myChannel: (opts = {}) => request<Channel>("GET", "/api/channels/me", opts),
+    updateChannel: (patch, opts = {}) => request<Channel>("PATCH", "/api/channels/me", { ...opts, body: patch }),
+    setAvatar: (image, opts = {}) => request<Channel>("PUT", "/api/channels/me/avatar", { ...opts, blob: image }),
+    removeAvatar: (opts = {}) => request<Channel>("DELETE", "/api/channels/me/avatar", opts),
   };
 }
 

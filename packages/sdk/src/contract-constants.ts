@@ -39,6 +39,9 @@ export const ERROR_CODES = [
   "UPLOAD_LIMIT_REACHED",
   "UPLOAD_TOKEN_USED",
   "CONFLICT",
+  "CHANNEL_NOT_FOUND",
+  "HANDLE_TAKEN",
+  "INVALID_IMAGE",
   "NOT_READY",
   "DATABASE_UNAVAILABLE",
   "WEBHOOK_URL_REFUSED",
@@ -58,6 +61,9 @@ export const WEBHOOK_EVENT_TYPES = [
   "video.deleted",
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** A channel's handle: 3–30 of a-z, 0-9, `-` and `_`, starting with a letter or digit (stored lower-case). */
+export const HANDLE_PATTERN = "^[a-z0-9][a-z0-9_-]{2,29}$";
 
 /** Response header on tus upload creation naming the Video created for the upload. */
 export const VIDEO_ID_HEADER = "Reelkit-Video-Id";

@@ -4,6 +4,10 @@
  * its types from them. Change a shape here and both sides follow.
  */
 import { type Static, Type } from "@sinclair/typebox";
+import { HANDLE_PATTERN } from "./contract-constants.js";
+
+/** HANDLE_PATTERN in either case: input is lower-cased before it is stored. */
+const HANDLE_INPUT_PATTERN = HANDLE_PATTERN.replaceAll("a-z", "A-Za-z");
 
 // Plain values (no TypeBox) live in their own module so browser code can import them alone.
 export * from "./contract-constants.js";
@@ -45,6 +49,19 @@ export type Visibility = Static<typeof Visibility>;
 
 const Nullable = <T extends import("@sinclair/typebox").TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
+/** The channel a video belongs to, as its cards and watch page name it. */
+export const ChannelRef = Type.Object(
+  {
+    /** `/c/<handle>` on the demo site; `GET /api/channels/<handle>`. */
+    handle: Type.String(),
+    name: Type.String(),
+    /** A square image (256 px); null when the user uploaded none. */
+    avatarUrl: Nullable(Type.String()),
+  },
+  { $id: "ChannelRef" },
+);
+export type ChannelRef = Static<typeof ChannelRef>;
+
 export const Video = Type.Object(
   {
     id: Type.String({ format: "uuid" }),
@@ -76,6 +93,11 @@ export const Video = Type.Object(
     tags: Type.Array(Type.String()),
     /** Playback sessions counted for this video (see POST /api/videos/:id/views). */
     viewCount: Type.Integer({ minimum: 0 }),
+    /**
+     * The owner's channel. The server's video replies always carry it (null for a video without
+     * an owner); optional so that clients may build videos of their own.
+     */
+    channel: Type.Optional(Nullable(ChannelRef)),
   },
   { $id: "Video" },
 );
@@ -449,3 +471,44 @@ export type WebhookDeliveriesQuery = Static<typeof WebhookDeliveriesQuery>;
 
 export const WebhookDeliveryParams = Type.Object({ id: Type.String(), deliveryId: Type.String() });
 export type WebhookDeliveryParams = Static<typeof WebhookDeliveryParams>;
+
+/** A user's channel: `GET /api/channels/:handle`. Its videos: `GET /api/videos?owner=<id>`. */
+export const Channel = Type.Object(
+  {
+    /** The user's account id (the `owner` filter of `GET /api/videos`). */
+    id: Type.String(),
+    handle: Type.String(),
+    name: Type.String(),
+    description: Type.String(),
+    avatarUrl: Nullable(Type.String()),
+    createdAt: Type.String({ format: "date-time" }),
+  },
+  { $id: "Channel" },
+);
+export type Channel = Static<typeof Channel>;
+
+/** Any string: one that is no handle is simply no channel (404), as `VideoParams` takes any id. */
+export const ChannelParams = Type.Object({ handle: Type.String() });
+export type ChannelParams = Static<typeof ChannelParams>;
+
+/** `PATCH /api/channels/me`: the caller's own channel. */
+export const UpdateChannelBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: "^[^\\u0000]*\\S[^\\u0000]*$" })),
+    description: Type.Optional(Type.String({ maxLength: 1000, pattern: NO_NUL })),
+    /**
+     * A new handle (stored lower-case); the old `/c/<handle>` stops working. 409 HANDLE_TAKEN when
+     * another channel has it.
+     */
+    handle: Type.Optional(Type.String({ minLength: 3, maxLength: 30, pattern: HANDLE_INPUT_PATTERN })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateChannelBody = Static<typeof UpdateChannelBody>;
+
+/** `GET /api/videos/:id/related`: READY PUBLIC videos like this one (shared tags, similar words). */
+export const RelatedVideosQuery = Type.Object({
+  ...VideoReadQuery.properties,
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 12 })),
+});
+export type RelatedVideosQuery = Static<typeof RelatedVideosQuery>;

@@ -17,6 +17,7 @@ import type { Catalog } from "./catalog/catalog.js";
 import type { OutboxRepository } from "./catalog/outbox.js";
 import { AccessLog } from "./http/access-log.js";
 import { apiKeyRoutes } from "./http/api-key-routes.js";
+import { channelRoutes } from "./http/channel-routes.js";
 import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_METHODS } from "./http/cors.js";
 import { registerDatabaseGate } from "./http/database-gate.js";
 import { demoRoutes } from "./http/demo-routes.js";
@@ -131,6 +132,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(embedRoutes, { config, catalog, auth });
     await app.register(apiKeyRoutes, { config, auth, apiKeys: auth.apiKeys });
     if (deps.webhooks) await app.register(webhookRoutes, { config, auth, webhooks: deps.webhooks });
+
+    await app.register(channelRoutes, { config, storage, auth });
     if (deps.outbox) {
       const outbox = deps.outbox;
       registerGauge(metrics, {

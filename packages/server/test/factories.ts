@@ -62,6 +62,8 @@ export interface SignUpInput {
   email?: string;
   password?: string;
   name?: string;
+  /** The channel handle chosen on the form; the server derives one when absent. */
+  handle?: string;
 }
 
 async function sessionFrom(base: string, res: Response, email: string, password: string): Promise<TestUser> {
@@ -95,7 +97,7 @@ export async function signUp(base: string, input: SignUpInput = {}): Promise<Tes
   const res = await fetch(`${base}/api/auth/sign-up/email`, {
     method: "POST",
     headers: { "content-type": "application/json", origin: new URL(base).origin },
-    body: JSON.stringify({ email, password, name: input.name ?? email.split("@")[0] }),
+    body: JSON.stringify({ email, password, name: input.name ?? email.split("@")[0], handle: input.handle }),
   });
   return sessionFrom(base, res, email, password);
 }
@@ -155,12 +157,20 @@ export async function uploadAs(
 /** A user row straight in the database (no password, no session): an owner for catalog-level tests. */
 export async function makeUser(
   prisma: PrismaClient,
-  input: { id?: string; email?: string; role?: "admin" | "user" } = {},
-): Promise<{ id: string; email: string }> {
+  input: { id?: string; email?: string; role?: "admin" | "user"; handle?: string } = {},
+): Promise<{ id: string; email: string; handle: string }> {
   const id = input.id ?? randomUUID();
   const email = input.email ?? `${id}@example.test`;
-  await prisma.user.create({ data: { id, email, name: email.split("@")[0] as string, role: input.role ?? "user" } });
-  return { id, email };
+  const handle =
+    input.handle ??
+    `u${id
+      .replace(/[^a-z0-9]/gi, "")
+      .toLowerCase()
+      .slice(0, 24)}`;
+  await prisma.user.create({
+    data: { id, email, handle, name: email.split("@")[0] as string, role: input.role ?? "user" },
+  });
+  return { id, email, handle };
 }
 
 export interface VideoInput {

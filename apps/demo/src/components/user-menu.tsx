@@ -27,9 +27,15 @@ export function UserMenu() {
     <>
       <NavLink to="/upload">Upload</NavLink>
       <NavLink to="/mine">My videos</NavLink>
-      <span className="demo-user" title={user.email}>
-        {user.name || user.email}
-      </span>
+      {user.handle ? (
+        <NavLink to={`/c/${user.handle}`} className="demo-user" title={`Your channel (${user.email})`}>
+          {user.name || user.email}
+        </NavLink>
+      ) : (
+        <span className="demo-user" title={user.email}>
+          {user.name || user.email}
+        </span>
+      )}
       <button
         type="button"
         className="demo-button demo-button--plain"

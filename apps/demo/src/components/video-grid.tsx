@@ -48,12 +48,13 @@ export function VideoGrid({ result, empty }: VideoGridProps) {
   );
 }
 
-function VideoCard({ video }: { video: Video }) {
+/** One video: thumbnail, title (the link), channel, views and age; `compact` beside a player. */
+export function VideoCard({ video, compact = false }: { video: Video; compact?: boolean }) {
   const client = useReelkitClient();
   const poster = mediaUrl(client, video.posterUrl);
   const published = video.publishedAt ?? video.createdAt;
   return (
-    <article className="demo-card">
+    <article className={compact ? "demo-card demo-side-card" : "demo-card"}>
       <div className="demo-thumb">
         {poster ? <img src={poster} alt="" loading="lazy" /> : <div className="demo-thumb-empty" />}
         {video.duration !== null && (
@@ -63,18 +64,25 @@ function VideoCard({ video }: { video: Video }) {
           </span>
         )}
       </div>
-      {/* The link covers the whole card (see demo.css) but is named by the title alone. */}
-      <Link to={`/watch/${video.id}`} className="demo-card-link">
-        {video.title || "Untitled"}
-      </Link>
-      <p className="demo-card-meta">
-        {formatViews(video.viewCount)}
-        <span aria-hidden="true"> · </span>
-        <span className="demo-visually-hidden">, </span>
-        <time dateTime={published} title={formatDate(published)}>
-          {formatAge(published)}
-        </time>
-      </p>
+      <div>
+        {/* The link covers the whole card (see demo.css) but is named by the title alone. */}
+        <Link to={`/watch/${video.id}`} className="demo-card-link">
+          {video.title || "Untitled"}
+        </Link>
+        {video.channel && (
+          <p className="demo-card-channel">
+            <Link to={`/c/${video.channel.handle}`}>{video.channel.name}</Link>
+          </p>
+        )}
+        <p className="demo-card-meta">
+          {formatViews(video.viewCount)}
+          <span aria-hidden="true"> · </span>
+          <span className="demo-visually-hidden">, </span>
+          <time dateTime={published} title={formatDate(published)}>
+            {formatAge(published)}
+          </time>
+        </p>
+      </div>
     </article>
   );
 }

@@ -20,7 +20,9 @@ afterAll(async () => {
   await server?.close();
 });
 
-const cardTitles = () => screen.queryAllByRole("listitem").map((item) => within(item).getByRole("link").textContent);
+// A card's first link is its title (the second, its channel).
+const cardTitles = () =>
+  screen.queryAllByRole("listitem").map((item) => within(item).getAllByRole("link")[0]?.textContent);
 
 describe("home page", () => {
   it("lists READY videos newest first, with duration, and loads more by cursor", async () => {
@@ -49,8 +51,9 @@ describe("home page", () => {
       within(nav)
         .getAllByRole("link")
         .map((a) => a.textContent),
-    ).toEqual(["Home", "Upload", "My videos"]);
-    expect(nav).toHaveTextContent("Demo Tester");
+    ).toEqual(["Home", "Upload", "My videos", "Demo Tester"]);
+    // The user's name leads to their channel.
+    expect(within(nav).getByRole("link", { name: "Demo Tester" }).getAttribute("href")).toMatch(/^\/c\/[a-z0-9_-]+$/);
     expect(within(nav).getByRole("link", { name: "Home" })).toHaveAttribute("aria-current", "page");
     await user.click(screen.getByRole("link", { name: "My videos" }));
     expect(app.location()).toBe("/mine");

@@ -1,7 +1,8 @@
 import { useReelkitClient } from "@reelkit/react";
-import { ReelkitApiError, type Video, type Visibility } from "@reelkit/sdk";
-import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from "react";
+import { ReelkitApiError, type Video } from "@reelkit/sdk";
+import { useCallback, useEffect, useId, useRef, useState } from "react";
 import { Link } from "react-router";
+import { VISIBILITY_LABEL, VideoEditForm } from "../components/video-fields.js";
 import { statusLabel } from "../format.js";
 import { mediaUrl } from "../media-url.js";
 import { useDocumentTitle } from "../use-document-title.js";
@@ -10,8 +11,6 @@ import { useDocumentTitle } from "../use-document-title.js";
 const REFRESH_MS = 3_000;
 
 const PAGE_SIZE = 50;
-
-const VISIBILITY_LABEL: Record<Visibility, string> = { PUBLIC: "Public", UNLISTED: "Unlisted", PRIVATE: "Private" };
 
 type ListState =
   | { kind: "loading" }
@@ -170,15 +169,11 @@ function LoadedRow({
   const [mode, setMode] = useState<Mode>("view");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [title, setTitle] = useState(video.title);
-  const [description, setDescription] = useState(video.description);
-  const [visibility, setVisibility] = useState<Visibility>(video.visibility);
   const poster = mediaUrl(client, video.posterUrl);
-  // Move focus into the form or the confirmation that replaced the button just pressed.
-  const titleInput = useRef<HTMLInputElement>(null);
+  // Move focus into the confirmation that replaced the button just pressed (the edit form
+  // focuses its own title).
   const keepButton = useRef<HTMLButtonElement>(null);
   useEffect(() => {
-    if (mode === "edit") titleInput.current?.focus();
     if (mode === "confirm-delete") keepButton.current?.focus();
   }, [mode]);
 
@@ -194,18 +189,8 @@ function LoadedRow({
     }
   };
   const startEdit = () => {
-    setTitle(video.title);
-    setDescription(video.description);
-    setVisibility(video.visibility);
     setError(null);
     setMode("edit");
-  };
-  const save = (e: FormEvent) => {
-    e.preventDefault();
-    void act(async () => {
-      onChange(await client.update(video.id, { title: title.trim(), description, visibility }));
-      setMode("view");
-    });
   };
   const remove = () =>
     act(async () => {
@@ -226,46 +211,14 @@ function LoadedRow({
           {video.status === "FAILED" && video.failureReason && ` — ${video.failureReason}`}
         </p>
         {mode === "edit" && (
-          <form className="demo-edit" onSubmit={save} aria-label={`Edit ${video.title}`}>
-            <label htmlFor={`${ids}-edit-title`}>Title</label>
-            <input
-              id={`${ids}-edit-title`}
-              ref={titleInput}
-              className="rk-input"
-              required
-              maxLength={200}
-              value={title}
-              onChange={(e) => setTitle(e.target.value)}
-            />
-            <label htmlFor={`${ids}-edit-description`}>Description</label>
-            <textarea
-              id={`${ids}-edit-description`}
-              className="rk-input"
-              maxLength={5000}
-              rows={3}
-              value={description}
-              onChange={(e) => setDescription(e.target.value)}
-            />
-            <label htmlFor={`${ids}-edit-visibility`}>Visibility</label>
-            <select
-              id={`${ids}-edit-visibility`}
-              className="rk-input"
-              value={visibility}
-              onChange={(e) => setVisibility(e.target.value as Visibility)}
-            >
-              <option value="PUBLIC">Public: listed and searchable</option>
-              <option value="UNLISTED">Unlisted: anyone with the link</option>
-              <option value="PRIVATE">Private: only you</option>
-            </select>
-            <div className="demo-actions">
-              <button type="submit" className="demo-button" disabled={busy || !title.trim()}>
-                Save
-              </button>
-              <button type="button" className="demo-button demo-button--plain" onClick={() => setMode("view")}>
-                Cancel
-              </button>
-            </div>
-          </form>
+          <VideoEditForm
+            video={video}
+            onSaved={(saved) => {
+              onChange(saved);
+              setMode("view");
+            }}
+            onCancel={() => setMode("view")}
+          />
         )}
         {mode === "confirm-delete" && (
           <fieldset className="demo-confirm">

@@ -42,9 +42,10 @@ function queryFromUrl(params: URLSearchParams, q: string, pageSize: number): Use
   return {
     q,
     limit: pageSize,
+    // Relevance ranks a search; a list by tags alone has none.
     sort: pick(
       params.get("sort"),
-      SORTS.map((s) => s.value),
+      SORTS.map((s) => s.value).filter((s) => q || s !== "relevance"),
     ),
     duration: pick(
       params.get("duration"),
@@ -62,8 +63,10 @@ function queryFromUrl(params: URLSearchParams, q: string, pageSize: number): Use
 export function SearchPage({ pageSize }: { pageSize: number }) {
   const [params] = useSearchParams();
   const q = params.get("q")?.trim() ?? "";
-  useDocumentTitle(q ? `Search: ${q}` : "Search");
-  if (!q) {
+  const tags = params.get("tags")?.trim() ?? "";
+  useDocumentTitle(q ? `Search: ${q}` : tags ? `Tagged ${tags}` : "Search");
+  // A tag link (`/search?tags=cats`) lists the tagged videos without a search word.
+  if (!q && !tags) {
     return (
       <section aria-labelledby="search-heading">
         <h1 id="search-heading">Search</h1>
@@ -85,25 +88,34 @@ function SearchResults({ q, pageSize }: { q: string; pageSize: number }) {
   const clearFilters = () => setParams(withoutFilters(params));
   return (
     <section aria-labelledby="search-heading">
-      <h1 id="search-heading">Results for “{q}”</h1>
+      <h1 id="search-heading">{q ? `Results for “${q}”` : `Videos tagged ${tagList(params)}`}</h1>
       <SearchFilters onClear={filtered ? clearFilters : undefined} />
       <VideoGrid
         result={result}
         empty={
           filtered ? (
             <>
-              <p>The filters hide every video matching “{q}”.</p>
+              <p>{q ? `The filters hide every video matching “${q}”.` : "No videos match these filters."}</p>
               <button type="button" className="demo-button" onClick={clearFilters}>
                 Clear filters and show every match
               </button>
             </>
           ) : (
-            <p>No videos match “{q}”.</p>
+            <p>{q ? `No videos match “${q}”.` : "No videos have these tags."}</p>
           )
         }
       />
     </section>
   );
+}
+
+function tagList(params: URLSearchParams): string {
+  return (params.get("tags") ?? "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((t) => `#${t}`)
+    .join(" ");
 }
 
 function withoutFilters(params: URLSearchParams): URLSearchParams {

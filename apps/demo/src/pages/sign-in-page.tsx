@@ -1,3 +1,4 @@
+import { HANDLE_PATTERN } from "@reelkit/sdk";
 import { type FormEvent, useId, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { ProviderButtons, providerErrorMessage } from "../components/provider-buttons.js";
@@ -8,6 +9,21 @@ import { useDocumentTitle } from "../use-document-title.js";
 function safeNext(next: string | null): string {
   return next?.startsWith("/") && !next.startsWith("//") ? next : "/mine";
 }
+
+/** A handle suggested from the name (or the address) until the visitor types one of their own. */
+export function suggestHandle(from: string): string {
+  const base = from
+    .split("@")[0]
+    ?.normalize("NFKD")
+    .replace(/\p{M}/gu, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, "-")
+    .slice(0, 30)
+    .replace(/^[-_]+|[-_]+$/g, "");
+  return base ?? "";
+}
+
+export const HANDLE_RULE = "3–30 characters: lower-case letters, digits, - and _, starting with a letter or digit";
 
 /** What the password must be; the server (Better Auth's default) refuses shorter ones. */
 export const MIN_PASSWORD_LENGTH = 8;
@@ -33,13 +49,20 @@ export function SignInPage({ mode }: { mode: "sign-in" | "sign-up" }) {
   const providerError = params.get("error");
   const ids = useId();
   const [name, setName] = useState("");
+  // null: follow the name (a suggestion); a string: what the visitor typed.
+  const [chosenHandle, setChosenHandle] = useState<string | null>(null);
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
+  const handle = chosenHandle ?? suggestHandle(name || email);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    if (signUp && !new RegExp(HANDLE_PATTERN).test(handle.trim().toLowerCase())) {
+      setError(`The handle does not fit: ${HANDLE_RULE}`);
+      return;
+    }
     // Checked here rather than by the browser (minLength) so the message is the site's own.
     if (signUp && password.length < MIN_PASSWORD_LENGTH) {
       setError(`The password is too short: use at least ${MIN_PASSWORD_LENGTH} characters.`);
@@ -48,8 +71,14 @@ export function SignInPage({ mode }: { mode: "sign-in" | "sign-up" }) {
     setBusy(true);
     setError(null);
     try {
-      if (signUp) await session.signUp({ name: name.trim() || email.split("@")[0] || email, email, password });
-      else await session.signIn({ email, password });
+      if (signUp) {
+        await session.signUp({
+          name: name.trim() || email.split("@")[0] || email,
+          email,
+          password,
+          handle: handle.trim().toLowerCase(),
+        });
+      } else await session.signIn({ email, password });
       navigate(next);
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
@@ -81,6 +110,26 @@ export function SignInPage({ mode }: { mode: "sign-in" | "sign-up" }) {
               value={name}
               onChange={(e) => setName(e.target.value)}
             />
+          </>
+        )}
+        {signUp && (
+          <>
+            <label htmlFor={`${ids}-handle`}>Channel handle</label>
+            <input
+              id={`${ids}-handle`}
+              className="rk-input"
+              autoComplete="username"
+              autoCapitalize="none"
+              spellCheck={false}
+              required
+              maxLength={30}
+              aria-describedby={`${ids}-handle-rule`}
+              value={handle}
+              onChange={(e) => setChosenHandle(e.target.value)}
+            />
+            <p id={`${ids}-handle-rule`} className="demo-field-hint">
+              Your channel's address: /c/{handle.trim().toLowerCase() || "…"}. {HANDLE_RULE}.
+            </p>
           </>
         )}
         <label htmlFor={`${ids}-email`}>Email</label>

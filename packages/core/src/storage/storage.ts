@@ -102,4 +102,6 @@ export const keys = {
   poster: (videoId: string) => `videos/${videoId}/poster.jpg`,
   storyboard: (videoId: string) => `videos/${videoId}/storyboard.jpg`,
   storyboardVtt: (videoId: string) => `videos/${videoId}/storyboard.vtt`,
+  /** A user's avatar; each upload has a new name, so its URL can be cached for good. */
+  avatar: (userId: string, name: string) => `avatars/${userId}/${name}.jpg`,
 };

@@ -1,5 +1,6 @@
 import type { Config, Logger } from "@reelkit/core";
 import type { FastifyRequest } from "fastify";
+import { ChannelDirectory } from "../channels/channel-directory.js";
 import { isDatabaseUnreachable } from "../db/database-errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { errors } from "../http/errors.js";
@@ -35,12 +36,15 @@ export class AuthService {
   readonly embedSigner: EmbedSigner;
   /** API keys and upload tokens (Reelkit's own tables). */
   readonly apiKeys: ApiKeyService;
+  /** Users as channels: handles, names, avatars and descriptions. */
+  readonly channels: ChannelDirectory;
   /** Whether REELKIT_TRUST_PROXY trusts any proxy (its forwarded headers then count). */
   readonly trustsProxy: boolean;
   private readonly resolved = new WeakMap<FastifyRequest, Promise<Principal | null>>();
 
   constructor(private readonly opts: AuthServiceOptions) {
-    this.betterAuth = createBetterAuth(opts);
+    this.channels = new ChannelDirectory(opts.prisma);
+    this.betterAuth = createBetterAuth({ ...opts, channels: this.channels });
     this.mediaSigner = new MediaSigner(opts.secret, opts.config.mediaUrlTtlSeconds);
     this.embedSigner = new EmbedSigner(opts.secret);
     this.apiKeys = new ApiKeyService(opts.prisma);

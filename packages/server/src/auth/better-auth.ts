@@ -1,7 +1,10 @@
 import type { Config, Logger } from "@reelkit/core";
 import { type AuthContext, type BetterAuthPlugin, betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
+import { APIError } from "better-auth/api";
 import { bearer } from "better-auth/plugins/bearer";
+import type { ChannelDirectory } from "../channels/channel-directory.js";
+import { HANDLE_RULE, normalizeHandle } from "../channels/handles.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { jwtPlugin, oidcPlugin, providersPlugin, socialProviders } from "./sign-in-providers.js";
 
@@ -26,6 +29,32 @@ export interface BetterAuthOptions {
   prisma: PrismaClient;
   secret: string;
   logger?: Logger;
+  /** Checks handles chosen at sign-up and derives one for sign-ups without (Google, OIDC). */
+  channels: ChannelDirectory;
+}
+
+/**
+ * The new user's handle: the one the sign-up form chose (`handle` in its body), checked and
+ * free, else one derived from the name or address. The unique index settles a race.
+ */
+async function handleForNewUser(
+  channels: ChannelDirectory,
+  user: { name?: unknown; email?: unknown; handle?: unknown },
+): Promise<string> {
+  const chosen = user.handle;
+  if (chosen !== undefined && chosen !== null && chosen !== "") {
+    const handle = typeof chosen === "string" ? normalizeHandle(chosen) : null;
+    if (!handle) throw new APIError("BAD_REQUEST", { code: "INVALID_HANDLE", message: `A handle is ${HANDLE_RULE}` });
+    if (!(await channels.isFree(handle))) {
+      throw new APIError("CONFLICT", {
+        code: "HANDLE_TAKEN",
+        message: `The handle ${handle} is taken; choose another`,
+      });
+    }
+    return handle;
+  }
+  const source = typeof user.name === "string" && user.name.trim() ? user.name : String(user.email ?? "");
+  return channels.freeHandleFrom(source);
 }
 
 /**
@@ -62,6 +91,9 @@ export function createBetterAuth(opts: BetterAuthOptions) {
     user: {
       additionalFields: {
         role: { type: "string", required: false, defaultValue: "user", input: false },
+        // Chosen at sign-up (checked by the create hook below); changed through PATCH
+        // /api/channels/me only, never through Better Auth's update-user.
+        handle: { type: "string", required: false, input: true },
       },
     },
     databaseHooks: {
@@ -71,7 +103,19 @@ export function createBetterAuth(opts: BetterAuthOptions) {
           before: async (user) => {
             const first = (await prisma.user.count()) === 0;
             const listed = adminEmails.has(String(user.email).toLowerCase());
-            return { data: { ...user, role: first || listed ? "admin" : "user" } };
+            const handle = await handleForNewUser(opts.channels, user);
+            return { data: { ...user, handle, role: first || listed ? "admin" : "user" } };
+          },
+        },
+        update: {
+          before: async (data) => {
+            if ("handle" in data && data.handle !== undefined) {
+              throw new APIError("BAD_REQUEST", {
+                code: "FIELD_NOT_ALLOWED",
+                message: "A handle is changed through PATCH /api/channels/me",
+              });
+            }
+            return { data };
           },
         },
       },

@@ -9,6 +9,7 @@ import {
   keyOf,
   type ListSort,
   listQuery,
+  relatedQuery,
   type SearchSort,
   searchQuery,
   suggestionsQuery,
@@ -117,6 +118,20 @@ export class CatalogQueries {
     const nextCursor =
       rows.length > options.limit && last ? encodeCursor({ m: "s", s: sort, k: last.sortKey, i: last.id }) : null;
     return { items, nextCursor };
+  }
+
+  /**
+   * Up to `limit` READY PUBLIC videos related to `video` by shared tags and title words (see
+   * relatedQuery), cached like a public page.
+   */
+  async related(video: Pick<Video, "id" | "title" | "tags">, limit: number): Promise<Video[]> {
+    const page = await this.videos.page({ m: "r", id: video.id, limit }, async () => {
+      const items = await this.videos.prisma.$queryRaw<Video[]>(
+        relatedQuery({ id: video.id, title: video.title, tags: video.tags, take: limit }),
+      );
+      return { items, nextCursor: null };
+    });
+    return page.items;
   }
 
   /**

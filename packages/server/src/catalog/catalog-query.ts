@@ -314,3 +314,46 @@ export function suggestionsQuery(prefix: string, take: number): Prisma.Sql {
     ORDER BY t.views DESC, t."title"
     LIMIT ${take}`;
 }
+
+/** Candidates the related-videos query takes from each index before ranking them. */
+export const RELATED_CANDIDATES = 200;
+
+export interface RelatedQueryInput {
+  /** The video the others relate to (left out of the answer). */
+  id: string;
+  title: string;
+  tags: string[];
+  take: number;
+}
+
+/**
+ * "Related videos": READY PUBLIC videos sharing a tag (the tags GIN index) or a word of the
+ * title (the full-text GIN index, any word: the title's lexemes OR'ed), the newest
+ * RELATED_CANDIDATES of each; only those are ranked, by shared tags, then text rank, then views.
+ */
+export function relatedQuery({ id, title, tags, take }: RelatedQueryInput): Prisma.Sql {
+  // The title's own lexemes joined with `|`, cast straight to a tsquery (already normalized).
+  const tsq = Prisma.sql`(SELECT coalesce(string_agg(quote_literal(l), ' | '), '')::tsquery
+       FROM unnest(tsvector_to_array(to_tsvector("reelkit_search_language"(), ${title}::text))) l)`;
+  return Prisma.sql`
+    WITH tagged AS MATERIALIZED (
+      SELECT v."id" FROM "video" v
+       WHERE v."status" = 'READY' AND v."visibility" = 'PUBLIC' AND v."id" <> ${id}::uuid
+         AND v."tags" && ${tags}::text[]
+       ORDER BY v."published_at" DESC
+       LIMIT ${RELATED_CANDIDATES}
+    ),
+    worded AS MATERIALIZED (
+      SELECT v."id" FROM "video" v
+       WHERE v."status" = 'READY' AND v."visibility" = 'PUBLIC' AND v."id" <> ${id}::uuid
+         AND v."search" @@ ${tsq}
+       ORDER BY v."published_at" DESC
+       LIMIT ${RELATED_CANDIDATES}
+    )
+    SELECT ${VIDEO_COLUMNS} FROM (SELECT "id" FROM tagged UNION SELECT "id" FROM worded) c
+      JOIN "video" v ON v."id" = c."id",
+      (SELECT ${tsq} AS tsq) p
+     ORDER BY cardinality(ARRAY(SELECT unnest(v."tags") INTERSECT SELECT unnest(${tags}::text[]))) DESC,
+              ts_rank(v."search", p.tsq) DESC, v."view_count" DESC, v."id"
+     LIMIT ${take}`;
+}

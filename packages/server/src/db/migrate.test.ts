@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -94,6 +94,46 @@ describe("migrate (embedded PostgreSQL)", () => {
     expect(await runner.query(`SELECT 1 FROM pg_stats WHERE tablename = 't' AND attname = 'probe'`)).toHaveLength(0);
     await migrate(runner, migrations);
     expect((await stats()).map((r) => Number(r.n_distinct))).toEqual([1]);
+  });
+
+  it("gives users from before channels a unique handle made from their address", async () => {
+    const runner = runnerOf();
+    const migrations = path.join(dir, "migrations");
+    const held = path.join(dir, "held");
+    // The database as it was before the channels migration, with accounts in it.
+    const later = (await readdir(migrations)).filter((name) => name >= "20261211200000_channels");
+    await cp(migrations, held, { recursive: true });
+    for (const name of later) await rm(path.join(migrations, name), { recursive: true });
+    await migrate(runner, migrations);
+    const emails = [
+      "Jane.Doe@example.com",
+      "jane.doe@other.org",
+      "jane-doe@third.net",
+      "a@x.org",
+      "李@x.org",
+      "__@x.org",
+    ];
+    for (const [i, email] of emails.entries()) {
+      await runner.query(`INSERT INTO "auth_user" ("id", "name", "email", "created_at") VALUES ($1, $2, $3, $4)`, [
+        `u${i}`,
+        `User ${i}`,
+        email,
+        new Date(Date.UTC(2026, 0, 1 + i)),
+      ]);
+    }
+    for (const name of later) await rename(path.join(held, name), path.join(migrations, name));
+    await migrate(runner, migrations);
+    const rows = await runner.query<{ id: string; handle: string }>(
+      `SELECT "id", "handle" FROM "auth_user" ORDER BY "id"`,
+    );
+    expect(rows.map((r) => r.handle)).toEqual(["jane-doe", "jane-doe-2", "jane-doe-3", "a00", "user", "user-2"]);
+    // The column is required and unique from now on.
+    await expect(
+      runner.query(`INSERT INTO "auth_user" ("id", "name", "email", "handle") VALUES ('x', 'X', 'x@x.org', 'a00')`),
+    ).rejects.toThrow(/auth_user_handle_key/);
+    await expect(
+      runner.query(`INSERT INTO "auth_user" ("id", "name", "email") VALUES ('y', 'Y', 'y@x.org')`),
+    ).rejects.toThrow(/handle/);
   });
 
   it("refuses to start when an applied migration was edited", async () => {

@@ -86,6 +86,9 @@ export const errors = {
       "The database is unavailable for a moment; try again shortly",
       DATABASE_RETRY_AFTER_SECONDS,
     ),
+  channelNotFound: (handle: string) => new ApiError(404, "CHANNEL_NOT_FOUND", `No channel @${handle}`),
+  handleTaken: (handle: string) => new ApiError(409, "HANDLE_TAKEN", `The handle ${handle} is taken; choose another`),
+  invalidImage: (message: string) => new ApiError(400, "INVALID_IMAGE", message),
   internal: () => new ApiError(500, "INTERNAL", "Internal server error"),
 };
 

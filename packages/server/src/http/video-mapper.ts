@@ -1,5 +1,11 @@
 import type { Config, Rendition as StoredRendition } from "@reelkit/core";
-import type { Rendition as ApiRendition, Video as ApiVideo } from "@reelkit/sdk/contract";
+import type {
+  Channel as ApiChannel,
+  ChannelRef as ApiChannelRef,
+  Rendition as ApiRendition,
+  Video as ApiVideo,
+} from "@reelkit/sdk/contract";
+import type { ChannelRow } from "../channels/channel-directory.js";
 import type { Video } from "../generated/prisma/client.js";
 import { type MediaSigner, SIGNED_PREFIX } from "../media/media-signing.js";
 
@@ -35,16 +41,33 @@ export function isPlayable(v: Pick<Video, "status" | "masterKey">): boolean {
   return v.masterKey !== null && (v.status === "READY" || v.status === "PROCESSING");
 }
 
+/** A user as the channel a video names (avatars are public: under the public media base). */
+export function toChannelRef(c: ChannelRow, mediaBase: string): ApiChannelRef {
+  return { handle: c.handle, name: c.name, avatarUrl: mediaUrl(c.avatarKey, mediaBase) };
+}
+
+/** A user as the API contract's `Channel`. */
+export function toApiChannel(c: ChannelRow, mediaBase: string): ApiChannel {
+  return { id: c.id, ...toChannelRef(c, mediaBase), description: c.description, createdAt: c.createdAt.toISOString() };
+}
+
+export interface VideoMapping {
+  /** Signs the media URLs of a PRIVATE video (see toApiVideo); unsigned URLs when absent. */
+  signed?: { signer: MediaSigner; privateBase: string };
+  /**
+   * The owners' channels by user id: the video's `channel` is its owner's, null when it has
+   * none; left out when no map is given.
+   */
+  channels?: ReadonlyMap<string, ChannelRow>;
+}
+
 /**
  * A catalog row as the API contract's `Video` (storage keys become media URLs under `mediaBase`).
  * A PRIVATE video's files are only reachable through this server's `/media`, under an expiring
  * signed prefix (`privateBase` + `/s/<token>`), never from the bucket's public base URL.
  */
-export function toApiVideo(
-  v: Video,
-  mediaBase: string,
-  signed?: { signer: MediaSigner; privateBase: string },
-): ApiVideo {
+export function toApiVideo(v: Video, mediaBase: string, mapping: VideoMapping = {}): ApiVideo {
+  const { signed, channels } = mapping;
   const base =
     v.visibility === "PRIVATE" && signed
       ? `${signed.privateBase}/${SIGNED_PREFIX}/${signed.signer.token(v.id)}`
@@ -76,5 +99,15 @@ export function toApiVideo(
     publishedAt: v.publishedAt ? v.publishedAt.toISOString() : null,
     tags: v.tags,
     viewCount: Number(v.viewCount),
+    ...(channels && { channel: toOwnerRef(v.ownerId, channels, mediaBase) }),
   };
+}
+
+function toOwnerRef(
+  ownerId: string | null,
+  channels: ReadonlyMap<string, ChannelRow>,
+  mediaBase: string,
+): ApiChannelRef | null {
+  const owner = ownerId === null ? undefined : channels.get(ownerId);
+  return owner ? toChannelRef(owner, mediaBase) : null;
 }

@@ -6,6 +6,7 @@ import {
   ErrorBody,
   ListVideosQuery,
   RecordViewBody,
+  RelatedVideosQuery,
   Suggestions,
   SuggestionsQuery,
   UpdateVideoBody,
@@ -101,7 +102,12 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
   const rendered = new WeakMap<Page, { body: string; etag: string }>();
   // Private media are served by this server (signed), whatever the public media base is.
   const signed = { signer: opts.auth.mediaSigner, privateBase: `${config.publicUrl ?? ""}/media` };
-  const map = (v: Video) => toApiVideo(v, mediaBase, signed);
+  /** Videos as the API shows them, each naming its owner's channel (looked up in one query). */
+  const mapAll = async (videos: readonly Video[]) => {
+    const channels = await opts.auth.channels.owners(videos.map((v) => v.ownerId));
+    return videos.map((v) => toApiVideo(v, mediaBase, { signed, channels }));
+  };
+  const map = async (v: Video) => (await mapAll([v]))[0] as ReturnType<typeof toApiVideo>;
 
   /**
    * The video if the caller may see it: PRIVATE ones only for their owner or an admin, or with
@@ -157,7 +163,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
           // The caller's own videos, private ones included: never stored by a shared cache.
           const page = await catalog.queries.listMine(owner, { limit, cursor });
           reply.header("Cache-Control", PERSONAL_NO_STORE);
-          return { items: page.items.map(map), nextCursor: page.nextCursor };
+          return { items: await mapAll(page.items), nextCursor: page.nextCursor };
         }
         const page = q
           ? await catalog.queries.search({ ...filters, q, limit, cursor, sort })
@@ -168,7 +174,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
         if (!out) {
           // The route's own response serializer (its schema), as Fastify would have used.
           const serialize = reply.getSerializationFunction("200") ?? JSON.stringify;
-          const body = serialize({ items: page.items.map(map), nextCursor: page.nextCursor });
+          const body = serialize({ items: await mapAll(page.items), nextCursor: page.nextCursor });
           out = { body, etag: `"${createHash("sha1").update(body).digest("base64")}"` };
           rendered.set(page, out);
         }
@@ -219,6 +225,24 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
         cacheFor(request, reply, video.status === "READY" || video.status === "FAILED");
       else reply.header("Cache-Control", PERSONAL_NO_STORE);
       return map(video);
+    },
+  );
+
+  r.get(
+    "/api/videos/:id/related",
+    {
+      schema: {
+        summary: "READY PUBLIC videos related to this one: shared tags first, then words of its title",
+        params: VideoParams,
+        querystring: RelatedVideosQuery,
+        response: { 200: VideoList, 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const video = await viewable(request, request.params.id);
+      const items = await catalog.queries.related(video, request.query.limit ?? 12);
+      cacheFor(request, reply);
+      return { items: await mapAll(items), nextCursor: null };
     },
   );
 

@@ -10,6 +10,8 @@ export { contentTypeFor };
 /** Only published renditions and images: sources and tus uploads are never served. */
 const SERVABLE =
   /^videos\/[A-Za-z0-9_-]+\/(?:hls\/(?:[A-Za-z0-9_.-]+\/)*[A-Za-z0-9_.-]+|poster\.jpg|storyboard\.jpg|storyboard\.vtt)$/;
+/** Users' avatars: public, whoever the user (no video, no visibility). */
+const AVATAR = /^avatars\/[A-Za-z0-9_-]+\/[a-f0-9]+\.jpg$/;
 
 /** Checks a decoded media key; throws INVALID_MEDIA_PATH on traversal or odd characters. */
 export function mediaKey(raw: string): string {
@@ -112,9 +114,12 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
         token = rest.slice(0, slash);
         key = rest.slice(slash + 1);
       }
-      if (!SERVABLE.test(key)) throw errors.mediaNotFound();
+      const avatar = token === null && AVATAR.test(key);
+      if (!avatar && !SERVABLE.test(key)) throw errors.mediaNotFound();
       const videoId = key.split("/")[1] as string;
-      if (token !== null) {
+      if (avatar) {
+        // no access check: avatars are as public as the channel pages showing them
+      } else if (token !== null) {
         if (!access) throw errors.mediaNotFound();
         const check = access.signer.verify(videoId, token);
         if (check === "expired") throw errors.mediaUrlExpired();
