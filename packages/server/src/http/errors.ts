@@ -69,6 +69,22 @@ export const errors = {
     new ApiError(413, "UPLOAD_TOO_LARGE", `This upload token allows uploads of at most ${max} bytes`),
   uploadTokenUsed: () =>
     new ApiError(409, "UPLOAD_TOKEN_USED", "This upload token has already created its upload; mint a new one"),
+  uploadTokenMismatch: () =>
+    new ApiError(
+      403,
+      "UPLOAD_TOKEN_MISMATCH",
+      "This upload was created with another upload token: resume it with the token that created it",
+    ),
+  uploadTokenExpired: () =>
+    new ApiError(401, "UPLOAD_TOKEN_EXPIRED", "This upload token has expired; its upload cannot be created or resumed"),
+  uploadTypeNotAllowed: (declared: string | null, allowed: string[]) =>
+    new ApiError(
+      415,
+      "UPLOAD_TYPE_NOT_ALLOWED",
+      `${declared ? `Content type ${declared} is` : "An upload without a declared content type (filetype metadata) is"} not allowed by this upload token (allowed: ${allowed.join(", ")})`,
+    ),
+  apiKeyScope: () =>
+    new ApiError(403, "API_KEY_SCOPE", 'This API key\'s scope is "upload": it only mints upload tokens'),
   uploadLimitReached: (max: number) =>
     new ApiError(429, "UPLOAD_LIMIT_REACHED", `At most ${max} unfinished uploads at once; finish or cancel one first`),
   databaseUnavailable: () =>

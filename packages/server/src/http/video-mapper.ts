@@ -76,5 +76,6 @@ export function toApiVideo(
     publishedAt: v.publishedAt ? v.publishedAt.toISOString() : null,
     tags: v.tags,
     viewCount: Number(v.viewCount),
+    passthrough: v.passthrough,
   };
 }
