@@ -51,5 +51,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Response header on tus upload creation naming the Video created for the upload. */
 export const VIDEO_ID_HEADER = "Reelkit-Video-Id";
+/** Response header naming the error `code` of a failed request: a HEAD has no body to carry it. */
+export const ERROR_CODE_HEADER = "Reelkit-Error-Code";
 /** tus endpoint path, relative to the server's base URL. */
 export const UPLOADS_PATH = "/api/uploads";

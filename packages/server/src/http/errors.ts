@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { Socket } from "node:net";
-import type { ErrorCode } from "@reelkit/sdk/contract";
+import { ERROR_CODE_HEADER, type ErrorCode } from "@reelkit/sdk/contract";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import FindMyWay from "find-my-way";
 import { isDatabaseUnreachable } from "../db/database-errors.js";
@@ -184,6 +184,8 @@ export function registerErrorHandlers(app: FastifyInstance): void {
     if (request.is404) return notFound(request, reply);
     if (err instanceof ApiError) {
       if (err.retryAfterSeconds !== undefined) reply.header("retry-after", String(err.retryAfterSeconds));
+      // A HEAD (tus resuming an upload) gets no body: the code travels in a header too.
+      reply.header(ERROR_CODE_HEADER, err.code);
       return reply.status(err.statusCode).send(errorBody(err.code, err.message));
     }
     const fe = err as FastifyError;

@@ -117,7 +117,9 @@ describeWith("postgres", postgresMissing, "upload tokens (PostgreSQL)", () => {
     expect((await patch(url, bearer(token), 0, "0123")).status).toBe(204);
 
     // "Reload": a fresh token minted for the same file may neither read nor write the upload.
-    expect((await head(url, bearer(other))).status).toBe(403);
+    const refusedHead = await head(url, bearer(other));
+    expect(refusedHead.status).toBe(403);
+    expect(refusedHead.headers.get("reelkit-error-code")).toBe("UPLOAD_TOKEN_MISMATCH");
     const refusedPatch = await patch(url, bearer(other), 4, "456789");
     expect(refusedPatch.status).toBe(403);
     expect(await code(refusedPatch)).toBe("UPLOAD_TOKEN_MISMATCH");
