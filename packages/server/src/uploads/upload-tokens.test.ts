@@ -1,4 +1,6 @@
+import { runCli } from "@reelkit/sdk/cli";
 import type { Video } from "@reelkit/sdk/contract";
+import { createReelkitServer, ReelkitApiError } from "@reelkit/sdk/server";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWith } from "../../../../test/engines.js";
 import { createApiKey, mintUploadToken, signUp, type TestUser, tusCreate } from "../../test/factories.js";
@@ -242,5 +244,52 @@ describeWith("postgres", postgresMissing, "upload tokens (PostgreSQL)", () => {
       expect(res.status).toBe(403);
       expect(await code(res)).toBe("API_KEY_SCOPE");
     }
+  });
+
+  it("@reelkit/sdk/server mints tokens and manages the key's user's videos", async () => {
+    const { key } = await createApiKey(base, user, "site backend");
+    const reelkit = createReelkitServer({ baseUrl: base, apiKey: key });
+    const minted = await reelkit.createUploadToken({ title: "Server SDK", passthrough: "row-9", tags: ["sdk"] });
+    expect(minted).toMatchObject({ owner: user.id, passthrough: "row-9", uploadUrl: `${base}/api/uploads` });
+    const created = await tusCreate(base, { auth: bearer(minted.token), body: "0123" });
+    const id = created.headers.get("reelkit-video-id") as string;
+    const listed = await reelkit.listVideos({ limit: 100 });
+    expect(listed.items.find((v) => v.id === id)).toMatchObject({ title: "Server SDK", passthrough: "row-9" });
+    expect(await reelkit.updateVideo(id, { visibility: "PUBLIC" })).toMatchObject({ visibility: "PUBLIC" });
+    await reelkit.deleteVideo(id);
+    const gone = await reelkit.getVideo(id).catch((e: unknown) => e);
+    expect(gone).toBeInstanceOf(ReelkitApiError);
+    expect(gone).toMatchObject({ status: 404 });
+    const refused = await reelkit.createUploadToken({ maxSize: 10_000_000 }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 400, code: "VALIDATION_FAILED" });
+  });
+
+  it("reelkit keys create/list/revoke sign in with email and password; the key mints upload tokens", async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t), env: {} };
+    const login = ["--server", base, "--email", user.email, "--password", user.password];
+    const created = await runCli(["keys", "create", "--name", "from the cli", "--scope", "upload", ...login], io);
+    expect(err.join("")).toContain("scope upload");
+    expect(created).toBe(0);
+    const key = out.join("").trim();
+    expect(key).toMatch(/^rk_/);
+    expect((await mintUploadToken(base, key)).owner).toBe(user.id);
+    out.length = 0;
+    expect(await runCli(["keys", "list", "--server", base, "--token", user.token], io)).toBe(0);
+    const line = out
+      .join("")
+      .split("\n")
+      .find((l) => l.includes("from the cli")) as string;
+    expect(line).toContain("upload");
+    const id = line.split(" ")[0] as string;
+    expect(await runCli(["keys", "revoke", id, ...login], io)).toBe(0);
+    expect((await fetch(`${base}/api/upload-tokens`, { method: "POST", headers: bearer(key) })).status).toBe(401);
+    // Wrong password and missing flags: clear failures, no key.
+    err.length = 0;
+    const wrong = ["--server", base, "--email", user.email, "--password", "not-it-at-all"];
+    expect(await runCli(["keys", "create", "--name", "x", ...wrong], io)).toBe(1);
+    expect(err.join("")).toContain("signing in failed");
+    expect(await runCli(["keys", "create", "--server", base, "--token", user.token], io)).toBe(2);
   });
 });
