@@ -27,6 +27,7 @@ export function UserMenu() {
     <>
       <NavLink to="/upload">Upload</NavLink>
       <NavLink to="/mine">My videos</NavLink>
+      <NavLink to="/developer">Developer</NavLink>
       <span className="demo-user" title={user.email}>
         {user.name || user.email}
       </span>

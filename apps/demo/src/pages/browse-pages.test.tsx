@@ -49,7 +49,7 @@ describe("home page", () => {
       within(nav)
         .getAllByRole("link")
         .map((a) => a.textContent),
-    ).toEqual(["Home", "Upload", "My videos"]);
+    ).toEqual(["Home", "Upload", "My videos", "Developer"]);
     expect(nav).toHaveTextContent("Demo Tester");
     expect(within(nav).getByRole("link", { name: "Home" })).toHaveAttribute("aria-current", "page");
     await user.click(screen.getByRole("link", { name: "My videos" }));
