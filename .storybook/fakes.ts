@@ -49,6 +49,7 @@ export function makeVideo(patch: Partial<Video> = {}): Video {
     publishedAt: now,
     tags: [],
     viewCount: 0,
+    passthrough: null,
     ...patch,
   };
 }

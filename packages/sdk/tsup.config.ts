@@ -30,8 +30,8 @@ const browserUploadSource: EsbuildPlugin = {
 export default defineConfig([
   {
     ...shared,
-    // bin.ts is the `reelkit` CLI (Node only).
-    entry: ["src/index.ts", "src/contract.ts", "src/bin.ts"],
+    // bin.ts is the `reelkit` CLI, server.ts `@reelkit/sdk/server` (both Node only).
+    entry: ["src/index.ts", "src/contract.ts", "src/bin.ts", "src/server.ts"],
     // tsup sets `baseUrl` for its declaration build, deprecated in TypeScript 6.
     dts: { compilerOptions: { ignoreDeprecations: "6.0" } },
     // dist/index.browser.* is the other build's, which runs at the same time.

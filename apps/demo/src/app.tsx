@@ -4,6 +4,7 @@ import { Route, Routes } from "react-router";
 import { Layout } from "./components/layout.js";
 import { RequireUser } from "./components/require-user.js";
 import { ChannelPage } from "./pages/channel-page.js";
+import { DeveloperPage } from "./pages/developer-page.js";
 import { HomePage } from "./pages/home-page.js";
 import { MyVideosPage } from "./pages/my-videos-page.js";
 import { NotFoundPage } from "./pages/not-found-page.js";
@@ -43,6 +44,14 @@ export function App({ client, pageSize = 24 }: AppProps) {
               element={
                 <RequireUser>
                   <MyVideosPage />
+                </RequireUser>
+              }
+            />
+            <Route
+              path="developer"
+              element={
+                <RequireUser>
+                  <DeveloperPage />
                 </RequireUser>
               }
             />

@@ -61,6 +61,7 @@ function makeVideo(id: string, patch: Partial<Video> = {}): Video {
     publishedAt: null,
     tags: [],
     viewCount: 0,
+    passthrough: null,
     ...patch,
   };
 }

@@ -1,3 +1,4 @@
+import { ReelkitApiError } from "@reelkit/sdk";
 import type { Meta, StoryObj } from "@storybook/react-vite";
 import { useState } from "react";
 import { fn } from "storybook/test";
@@ -88,6 +89,39 @@ export const UploadError: Story = {
   },
 };
 
+/** An API error is worded by its code; no Retry where retrying cannot help (the file is too large). */
+export const RefusedTooLarge: Story = {
+  args: {
+    state: {
+      ...uploading(0),
+      phase: "error",
+      error: new ReelkitApiError({ status: 413, code: "UPLOAD_TOO_LARGE", message: "This upload token allows…" }),
+    },
+    fileName: "holiday.mp4",
+    title: "holiday",
+  },
+};
+
+/** The file picked was refused before any byte was sent (`maxSize`, `accept`). */
+export const FileRefused: Story = {
+  args: { notice: "holiday.mov is 3.2 GB; the largest file accepted is 2.0 GB." },
+};
+
+/** Uploaded, but the server could not process it: no Retry, Upload another instead. */
+export const ProcessingFailed: Story = {
+  args: {
+    state: {
+      phase: "failed",
+      progress: uploading(100).progress,
+      processingProgress: 0,
+      error: new Error("No video stream in the file"),
+    },
+    fileName: "holiday.mp4",
+    title: "holiday",
+    onReset: fn(),
+  },
+};
+
 export const Processing: Story = {
   args: {
     state: { phase: "processing", progress: uploading(100).progress, processingProgress: 57, error: null },
@@ -101,6 +135,7 @@ export const Done: Story = {
     state: { phase: "done", progress: uploading(100).progress, processingProgress: 100, error: null },
     fileName: "holiday.mp4",
     title: "holiday",
+    onReset: fn(),
   },
 };
 

@@ -1,4 +1,10 @@
-import { createReelkitClient, type UploadHandle, type UploadProgress, type uploadVideo } from "@reelkit/sdk";
+import {
+  createReelkitClient,
+  ReelkitApiError,
+  type UploadHandle,
+  type UploadProgress,
+  type uploadVideo,
+} from "@reelkit/sdk";
 import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
@@ -113,5 +119,100 @@ describe("<Uploader>", () => {
     expect(onCancel).toHaveBeenCalledTimes(1);
     expect(screen.queryByLabelText("Upload progress")).not.toBeInTheDocument();
     expect(screen.getByLabelText("Choose a video file")).toBeInTheDocument();
+  });
+
+  it("shows Paused without a stale speed or ETA, and passes progress to onProgress", async () => {
+    const { client, upload, control } = setup();
+    const onProgress = vi.fn();
+    const user = userEvent.setup();
+    render(
+      <ReelkitProvider client={client}>
+        <Uploader upload={upload} onProgress={onProgress} />
+      </ReelkitProvider>,
+    );
+    await user.upload(screen.getByLabelText("Choose a video file"), new File(["x"], "a.mp4", { type: "video/mp4" }));
+    await user.click(screen.getByRole("button", { name: "Upload" }));
+    const progress = { bytesSent: 640, bytesTotal: 1024, percent: 62.5, speedBps: 4096, etaSeconds: 3 };
+    act(() => control.progress?.(progress));
+    expect(onProgress).toHaveBeenCalledWith(progress);
+    await user.click(screen.getByRole("button", { name: "Pause" }));
+    expect(await screen.findByText("Paused · 62%")).toBeInTheDocument();
+    expect(screen.queryByText(/KB\/s|ETA/)).not.toBeInTheDocument();
+  });
+
+  it("words API errors by their code and offers no Retry that cannot help", async () => {
+    const { client, upload, control } = setup();
+    render(
+      <ReelkitProvider client={client}>
+        <Uploader upload={upload} />
+      </ReelkitProvider>,
+    );
+    fireEvent.drop(screen.getByTestId("rk-dropzone"), {
+      dataTransfer: { files: [new File(["x"], "a.mp4", { type: "video/mp4" })] },
+    });
+    fireEvent.click(screen.getByRole("button", { name: "Upload" }));
+    control.fail?.(
+      new ReelkitApiError({ status: 413, code: "UPLOAD_TOO_LARGE", message: "tus: unexpected response …" }),
+    );
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("This file is larger than this site accepts.");
+    expect(alert).not.toHaveTextContent("tus:");
+    expect(screen.queryByRole("button", { name: "Retry" })).not.toBeInTheDocument();
+  });
+
+  it("tells a processing failure from an upload failure, and offers Upload another", async () => {
+    const { client, upload, control, video } = setup();
+    const user = userEvent.setup();
+    render(
+      <ReelkitProvider client={client}>
+        <Uploader upload={upload} pollIntervalMs={10} />
+      </ReelkitProvider>,
+    );
+    await user.upload(screen.getByLabelText("Choose a video file"), new File(["x"], "a.mp4", { type: "video/mp4" }));
+    await user.click(screen.getByRole("button", { name: "Upload" }));
+    video.status = "FAILED";
+    control.finish?.();
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("Uploaded, but the video could not be processed: bad media");
+    expect(screen.queryByRole("button", { name: "Retry" })).not.toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Upload another" }));
+    expect(screen.getByLabelText("Choose a video file")).toBeInTheDocument();
+    expect(screen.getByLabelText("Title")).toHaveValue("");
+  });
+
+  it("offers Upload another once the video is ready", async () => {
+    const { client, upload, control, video } = setup();
+    const user = userEvent.setup();
+    render(
+      <ReelkitProvider client={client}>
+        <Uploader upload={upload} pollIntervalMs={10} />
+      </ReelkitProvider>,
+    );
+    await user.upload(screen.getByLabelText("Choose a video file"), new File(["x"], "a.mp4", { type: "video/mp4" }));
+    await user.click(screen.getByRole("button", { name: "Upload" }));
+    video.status = "READY";
+    control.finish?.();
+    expect(await screen.findByText("Your video is ready.")).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Upload another" }));
+    expect(screen.getByRole("button", { name: "Upload" })).toBeDisabled();
+  });
+
+  it("checks maxSize and accept before uploading", async () => {
+    const { client, upload, seen } = setup();
+    render(
+      <ReelkitProvider client={client}>
+        <Uploader upload={upload} maxSize={4} accept="video/*,.mkv" />
+      </ReelkitProvider>,
+    );
+    const drop = (f: File) => fireEvent.drop(screen.getByTestId("rk-dropzone"), { dataTransfer: { files: [f] } });
+    drop(new File(["12345"], "big.mp4", { type: "video/mp4" }));
+    expect(screen.getByRole("alert")).toHaveTextContent("big.mp4 is 5 B; the largest file accepted is 4 B.");
+    drop(new File(["1"], "notes.txt", { type: "text/plain" }));
+    expect(screen.getByRole("alert")).toHaveTextContent("notes.txt is not a file this form accepts");
+    expect(screen.getByRole("button", { name: "Upload" })).toBeDisabled();
+    drop(new File(["1"], "film.mkv", { type: "" }));
+    expect(screen.queryByRole("alert")).not.toBeInTheDocument();
+    fireEvent.click(screen.getByRole("button", { name: "Upload" }));
+    expect(seen.title).toBe("film");
   });
 });

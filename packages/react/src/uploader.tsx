@@ -1,5 +1,6 @@
 import { type DragEvent, type FormEvent, useEffect, useId, useRef, useState } from "react";
 import { formatBytes, formatEta } from "./format.js";
+import { acceptsFile, canRetryUpload, uploadErrorMessage } from "./upload-messages.js";
 import { type UploadState, type UseUploadOptions, useUpload } from "./use-upload.js";
 
 /** `onCreated` (from UseUploadOptions) gives the id as soon as the upload exists on the server. */
@@ -10,7 +11,10 @@ export interface UploaderProps extends UseUploadOptions {
   onError?: (error: Error) => void;
   /** The user cancelled the upload (it is terminated on the server) and the form is empty again. */
   onCancel?: () => void;
+  /** Content types or extensions offered and checked before uploading (`video/*` by default). */
   accept?: string;
+  /** Largest file accepted, in bytes, checked before uploading (the server's upload token enforces its own). */
+  maxSize?: number;
   className?: string;
 }
 
@@ -21,6 +25,7 @@ export function Uploader({
   onError,
   onCancel,
   accept = "video/*",
+  maxSize,
   className,
   ...options
 }: UploaderProps) {
@@ -29,6 +34,7 @@ export function Uploader({
   const [title, setTitle] = useState("");
   const [description, setDescription] = useState("");
   const [dragging, setDragging] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
   const reported = useRef<string>("");
 
   useEffect(() => {
@@ -37,12 +43,29 @@ export function Uploader({
     reported.current = key;
     if (upload.phase === "processing" && upload.videoId) onUploaded?.(upload.videoId);
     if (upload.phase === "done" && upload.videoId) onReady?.(upload.videoId);
-    if (upload.phase === "error" && upload.error) onError?.(upload.error);
+    if ((upload.phase === "error" || upload.phase === "failed") && upload.error) onError?.(upload.error);
   }, [upload.phase, upload.videoId, upload.error, onUploaded, onReady, onError]);
 
   const pick = (f: File) => {
+    // Checked here so that a wrong file fails at once, not after its bytes were sent.
+    if (!acceptsFile(f, accept)) {
+      setNotice(`${f.name} is not a file this form accepts (${accept}).`);
+      return;
+    }
+    if (maxSize !== undefined && f.size > maxSize) {
+      setNotice(`${f.name} is ${formatBytes(f.size)}; the largest file accepted is ${formatBytes(maxSize)}.`);
+      return;
+    }
+    setNotice(null);
     setFile(f);
     if (!title) setTitle(f.name.replace(/\.[^.]+$/, ""));
+  };
+  const reset = () => {
+    upload.cancel();
+    setFile(null);
+    setTitle("");
+    setDescription("");
+    setNotice(null);
   };
 
   return (
@@ -52,6 +75,7 @@ export function Uploader({
       title={title}
       description={description}
       dragging={dragging}
+      notice={notice}
       accept={accept}
       className={className}
       onPick={pick}
@@ -68,6 +92,7 @@ export function Uploader({
         onCancel?.();
       }}
       onRetry={upload.retry}
+      onReset={reset}
     />
   );
 }
@@ -80,6 +105,8 @@ export interface UploaderViewProps {
   description: string;
   /** A file is being dragged over the drop zone. */
   dragging: boolean;
+  /** Why the file just picked was not taken (its type or size), shown by the drop zone. */
+  notice?: string | null;
   accept?: string;
   className?: string;
   onPick: (file: File) => void;
@@ -91,6 +118,8 @@ export interface UploaderViewProps {
   onResume: () => void;
   onCancel: () => void;
   onRetry: () => void;
+  /** Back to an empty form, to upload another file. */
+  onReset?: () => void;
 }
 
 /**
@@ -143,6 +172,11 @@ export function UploaderView(props: UploaderViewProps) {
               }}
             />
           </label>
+          {props.notice && (
+            <p className="rk-upload-notice" role="alert">
+              {props.notice}
+            </p>
+          )}
           <label htmlFor={`${ids}-title`}>Title</label>
           <input
             id={`${ids}-title`}
@@ -166,7 +200,9 @@ export function UploaderView(props: UploaderViewProps) {
         <div className="rk-upload-progress">
           <progress className="rk-progress" aria-label="Upload progress" max={100} value={p?.percent ?? 0} />
           <span className="rk-upload-stats" aria-live="polite">
-            {Math.floor(p?.percent ?? 0)}% · {formatBytes(p?.speedBps ?? 0)}/s · ETA {formatEta(p?.etaSeconds ?? null)}
+            {state.phase === "paused"
+              ? `Paused · ${Math.floor(p?.percent ?? 0)}%`
+              : `${Math.floor(p?.percent ?? 0)}% · ${formatBytes(p?.speedBps ?? 0)}/s · ETA ${formatEta(p?.etaSeconds ?? null)}`}
           </span>
           {state.phase === "uploading" ? (
             <button type="button" className="rk-button" onClick={props.onPause}>
@@ -201,19 +237,37 @@ export function UploaderView(props: UploaderViewProps) {
         </>
       )}
       {state.phase === "done" && (
-        <p className="rk-upload-done" role="status">
-          Your video is ready.
-        </p>
+        <div className="rk-upload-done">
+          <p role="status">Your video is ready.</p>
+          {props.onReset && (
+            <button type="button" className="rk-button" onClick={props.onReset}>
+              Upload another
+            </button>
+          )}
+        </div>
       )}
       {state.phase === "error" && (
         <div className="rk-upload-error" role="alert">
-          <span>Upload failed: {state.error?.message}</span>
-          <button type="button" className="rk-button" onClick={props.onRetry}>
-            Retry
-          </button>
+          <span>Upload failed: {state.error ? uploadErrorMessage(state.error) : "unknown error"}</span>
+          {(!state.error || canRetryUpload(state.error)) && (
+            <button type="button" className="rk-button" onClick={props.onRetry}>
+              Retry
+            </button>
+          )}
           <button type="button" className="rk-button" onClick={props.onCancel}>
             Cancel
           </button>
+        </div>
+      )}
+      {state.phase === "failed" && (
+        // The upload itself succeeded: retrying it cannot help; another file might.
+        <div className="rk-upload-error" role="alert">
+          <span>Uploaded, but the video could not be processed: {state.error?.message ?? "unknown reason"}</span>
+          {props.onReset && (
+            <button type="button" className="rk-button" onClick={props.onReset}>
+              Upload another
+            </button>
+          )}
         </div>
       )}
     </form>

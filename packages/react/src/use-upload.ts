@@ -1,8 +1,16 @@
-import { type UploadHandle, type UploadProgress, type UploadSource, uploadVideo, watchVideo } from "@reelkit/sdk";
+import {
+  type UploadHandle,
+  type UploadProgress,
+  type UploadSource,
+  type UploadTokenSource,
+  uploadVideo,
+  watchVideo,
+} from "@reelkit/sdk";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useReelkitClient } from "./context.js";
 
-export type UploadPhase = "idle" | "uploading" | "paused" | "error" | "processing" | "done";
+/** `error`: the upload failed (Retry may help); `failed`: the server could not process the video. */
+export type UploadPhase = "idle" | "uploading" | "paused" | "error" | "processing" | "failed" | "done";
 
 export interface UploadState {
   phase: UploadPhase;
@@ -30,10 +38,13 @@ export interface UseUploadOptions {
    */
   onCreated?: (videoId: string) => void;
   /**
-   * The token the upload sends (e.g. an upload token your backend minted): asked before each
-   * request. The provider's client and its own token getter are used when absent.
+   * The upload token for one upload (your backend mints it with its API key): asked once per
+   * upload, and not at all for an upload resumed after a reload with its own unexpired token.
+   * The provider's client and its own token getter are used when absent.
    */
-  getToken?: () => string | null | undefined | Promise<string | null | undefined>;
+  getToken?: () => UploadTokenSource | Promise<UploadTokenSource>;
+  /** Upload progress of the current upload (bytes, percent, speed, ETA). */
+  onProgress?: (progress: UploadProgress) => void;
 }
 
 const initial: UploadState = { phase: "idle", progress: null, processingProgress: 0, videoId: null, error: null };
@@ -57,6 +68,10 @@ export function useUpload(options: UseUploadOptions = {}) {
   useEffect(() => {
     onCreated.current = options.onCreated;
   }, [options.onCreated]);
+  const onProgress = useRef(options.onProgress);
+  useEffect(() => {
+    onProgress.current = options.onProgress;
+  }, [options.onProgress]);
 
   useEffect(() => () => run.current?.abort(), []);
 
@@ -79,23 +94,35 @@ export function useUpload(options: UseUploadOptions = {}) {
             onCreated.current?.(videoId);
           },
           onProgress: (progress) => {
-            if (!signal.aborted) setState((s) => ({ ...s, progress }));
+            if (signal.aborted) return;
+            setState((s) => ({ ...s, progress }));
+            onProgress.current?.(progress);
           },
         });
         handle.current = h;
         const { videoId } = await h.done;
         if (signal.aborted) return;
         setState((s) => ({ ...s, phase: "processing", videoId }));
-        const final = await watchVideo(
-          client,
-          videoId,
-          (event) => {
-            if (!signal.aborted) setState((s) => ({ ...s, processingProgress: event.progress }));
-          },
-          { signal, pollIntervalMs },
-        ).done;
+        let final: Awaited<ReturnType<typeof watchVideo>["done"]>;
+        try {
+          final = await watchVideo(
+            client,
+            videoId,
+            (event) => {
+              if (!signal.aborted) setState((s) => ({ ...s, processingProgress: event.progress }));
+            },
+            { signal, pollIntervalMs },
+          ).done;
+        } catch (e) {
+          // Every byte is on the server: losing track of processing is no upload failure.
+          if (!signal.aborted) setState((s) => ({ ...s, phase: "failed", error: toError(e) }));
+          return;
+        }
         if (signal.aborted) return;
-        if (final.status === "FAILED") throw new Error(final.failureReason ?? "Processing failed");
+        if (final.status === "FAILED") {
+          setState((s) => ({ ...s, phase: "failed", error: new Error(final.failureReason ?? "Processing failed") }));
+          return;
+        }
         setState((s) => ({ ...s, phase: "done", processingProgress: 100 }));
       } catch (e) {
         if (!signal.aborted) setState((s) => ({ ...s, phase: "error", error: toError(e) }));
@@ -103,10 +130,14 @@ export function useUpload(options: UseUploadOptions = {}) {
     },
     [client, upload, pollIntervalMs],
   );
-
   const pause = useCallback(async () => {
+    // Paused at once: no speed or time left is shown for bytes that are not moving.
+    setState((s) =>
+      s.phase === "uploading"
+        ? { ...s, phase: "paused", progress: s.progress && { ...s.progress, speedBps: 0, etaSeconds: null } }
+        : s,
+    );
     await handle.current?.pause();
-    setState((s) => (s.phase === "uploading" ? { ...s, phase: "paused" } : s));
   }, []);
   const resume = useCallback(() => {
     handle.current?.resume();

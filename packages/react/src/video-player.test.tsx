@@ -550,6 +550,7 @@ function catalogVideo(): Video {
     publishedAt: null,
     tags: [],
     viewCount: 0,
+    passthrough: null,
   };
 }
 

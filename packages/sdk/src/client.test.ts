@@ -25,6 +25,7 @@ const video = (id: string, title = "A clip") => ({
   publishedAt: null,
   tags: [],
   viewCount: 0,
+  passthrough: null,
 });
 
 describe("createReelkitClient", () => {

@@ -38,6 +38,10 @@ export const ERROR_CODES = [
   "RATE_LIMITED",
   "UPLOAD_LIMIT_REACHED",
   "UPLOAD_TOKEN_USED",
+  "UPLOAD_TOKEN_MISMATCH",
+  "UPLOAD_TOKEN_EXPIRED",
+  "UPLOAD_TYPE_NOT_ALLOWED",
+  "API_KEY_SCOPE",
   "CONFLICT",
   "CHANNEL_NOT_FOUND",
   "HANDLE_TAKEN",
@@ -67,5 +71,7 @@ export const HANDLE_PATTERN = "^[a-z0-9][a-z0-9_-]{2,29}$";
 
 /** Response header on tus upload creation naming the Video created for the upload. */
 export const VIDEO_ID_HEADER = "Reelkit-Video-Id";
+/** Response header naming the error `code` of a failed request: a HEAD has no body to carry it. */
+export const ERROR_CODE_HEADER = "Reelkit-Error-Code";
 /** tus endpoint path, relative to the server's base URL. */
 export const UPLOADS_PATH = "/api/uploads";

@@ -98,6 +98,8 @@ export const Video = Type.Object(
      * an owner); optional so that clients may build videos of their own.
      */
     channel: Type.Optional(Nullable(ChannelRef)),
+    /** The integrating site's own value from the upload token (opaque to Reelkit); null when none. */
+    passthrough: Nullable(Type.String()),
   },
   { $id: "Video" },
 );
@@ -299,8 +301,24 @@ export const ErrorBody = Type.Object(
 );
 export type ErrorBody = Static<typeof ErrorBody>;
 
+/** "full": the key acts as its user (catalog reads and edits, upload tokens); "upload": it only mints upload tokens. */
+export const ApiKeyScope = Type.Union([Type.Literal("full"), Type.Literal("upload")], { $id: "ApiKeyScope" });
+export type ApiKeyScope = Static<typeof ApiKeyScope>;
+
+const ApiKeyName = Type.String({ minLength: 1, maxLength: 100, pattern: NO_NUL });
+/** Unfinished uploads of the key's upload tokens at once; null: the server's default. */
+const KeyMaxUnfinished = Nullable(Type.Integer({ minimum: 1, maximum: 100_000 }));
+/** Uploads the key's upload tokens may create per minute; null: the server's default. */
+const KeyPerMinute = Nullable(Type.Integer({ minimum: 1, maximum: 100_000 }));
+
 export const CreateApiKeyBody = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 100, pattern: NO_NUL }) },
+  {
+    name: ApiKeyName,
+    /** Default "full". */
+    scope: Type.Optional(ApiKeyScope),
+    maxUnfinishedUploads: Type.Optional(KeyMaxUnfinished),
+    uploadsPerMinute: Type.Optional(KeyPerMinute),
+  },
   { additionalProperties: false },
 );
 export type CreateApiKeyBody = Static<typeof CreateApiKeyBody>;
@@ -315,6 +333,9 @@ export const ApiKey = Type.Object(
     createdAt: Type.String({ format: "date-time" }),
     lastUsedAt: Nullable(Type.String({ format: "date-time" })),
     revokedAt: Nullable(Type.String({ format: "date-time" })),
+    scope: ApiKeyScope,
+    maxUnfinishedUploads: KeyMaxUnfinished,
+    uploadsPerMinute: KeyPerMinute,
   },
   { $id: "ApiKey" },
 );
@@ -334,6 +355,24 @@ export type CreatedApiKey = Static<typeof CreatedApiKey>;
 export const ApiKeyList = Type.Object({ items: Type.Array(ApiKey) });
 export type ApiKeyList = Static<typeof ApiKeyList>;
 
+/** `PATCH /api/api-keys/:id`: rename a key or change its limits (null: back to the server's default). */
+export const UpdateApiKeyBody = Type.Object(
+  {
+    name: Type.Optional(ApiKeyName),
+    maxUnfinishedUploads: Type.Optional(KeyMaxUnfinished),
+    uploadsPerMinute: Type.Optional(KeyPerMinute),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateApiKeyBody = Static<typeof UpdateApiKeyBody>;
+
+/** A content type an upload token allows: `video/mp4`, or a whole family such as `video/*`. */
+const ContentTypePattern = Type.String({
+  minLength: 3,
+  maxLength: 100,
+  pattern: "^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/(\\*|[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*)$",
+});
+
 export const CreateUploadTokenBody = Type.Object(
   {
     /** Who owns the video (account id); the API key's own user when absent (another user: admin keys only). */
@@ -344,6 +383,20 @@ export const CreateUploadTokenBody = Type.Object(
     expiresIn: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
     /** The video's title (replaces what the browser sends). */
     title: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: NO_NUL })),
+    /** The video's description (replaces what the browser sends). */
+    description: Type.Optional(Type.String({ maxLength: 5000, pattern: NO_NUL })),
+    /** The video's visibility; UNLISTED when absent (an upload from another site is not listed unless asked). */
+    visibility: Type.Optional(Visibility),
+    /** The video's tags (stored trimmed and lower-case, duplicates dropped). */
+    tags: Type.Optional(Type.Array(Tag, { maxItems: 20 })),
+    /**
+     * Content types the upload may declare (its `filetype` metadata, which the SDK sends from the
+     * File): exact (`video/mp4`) or a family (`video/*`). Any when absent; an upload declaring
+     * none is refused when this is set.
+     */
+    contentTypes: Type.Optional(Type.Array(ContentTypePattern, { minItems: 1, maxItems: 20 })),
+    /** Your own value (a user or record id, say), kept on the video and returned with it and in webhooks. */
+    passthrough: Type.Optional(Type.String({ maxLength: 255, pattern: NO_NUL })),
   },
   { additionalProperties: false },
 );
@@ -356,6 +409,14 @@ export const UploadToken = Type.Object({
   maxSize: Type.Integer(),
   expiresAt: Type.String({ format: "date-time" }),
   title: Nullable(Type.String()),
+  description: Nullable(Type.String()),
+  visibility: Visibility,
+  tags: Type.Array(Type.String()),
+  /** Empty: any content type. */
+  contentTypes: Type.Array(Type.String()),
+  passthrough: Nullable(Type.String()),
+  /** Where the browser sends the upload (tus creation URL). */
+  uploadUrl: Type.String(),
 });
 export type UploadToken = Static<typeof UploadToken>;
 

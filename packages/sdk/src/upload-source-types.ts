@@ -2,7 +2,7 @@
 export type UploadSource = Blob | string | Uint8Array | NodeReadableLike;
 export interface NodeReadableLike {
   pipe: (...args: never[]) => unknown;
-  path?: string | Buffer;
+  path?: string | Uint8Array;
 }
 
 /** A source in the form tus-js-client reads, with its size in bytes. */

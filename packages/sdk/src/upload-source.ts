@@ -19,7 +19,7 @@ export async function prepareSource(file: UploadSource, size?: number): Promise<
   }
   if (file.path) {
     const fs = await import("node:fs");
-    const stat = await fs.promises.stat(file.path);
+    const stat = await fs.promises.stat(typeof file.path === "string" ? file.path : Buffer.from(file.path));
     return { input: file, size: stat.size };
   }
   if (size === undefined) throw new TypeError("uploadVideo: pass options.size for a stream that is not a file");

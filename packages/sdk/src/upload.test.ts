@@ -222,7 +222,13 @@ describe("uploadVideo against a real tus server", () => {
       res.end(JSON.stringify({ error: { code: "UNAUTHORIZED", message: "Sign in" } }));
     });
     const path = await makeFile(10);
-    await expect(uploadVideo(server.baseUrl, path, { retryDelays: [] }).done).rejects.toThrow(/401/);
+    // The API's own error, as the client's requests give it: a ReelkitApiError with its code.
+    await expect(uploadVideo(server.baseUrl, path, { retryDelays: [] }).done).rejects.toMatchObject({
+      name: "ReelkitApiError",
+      status: 401,
+      code: "UNAUTHORIZED",
+      message: "Sign in",
+    });
   });
 });
 

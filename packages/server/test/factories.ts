@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { keys, type TranscodePlayable, type TranscodeReady } from "@reelkit/core";
-import type { Video } from "@reelkit/sdk/contract";
+import type { CreateApiKeyBody, CreateUploadTokenBody, UploadToken, Video } from "@reelkit/sdk/contract";
 import type { Catalog } from "../src/catalog/catalog.js";
 import type { PrismaClient } from "../src/generated/prisma/client.js";
 import type { UploadCatalog } from "../src/uploads/upload-routes.js";
@@ -273,11 +273,12 @@ export async function createApiKey(
   base: string,
   user: TestUser,
   name = "test key",
+  settings: Omit<CreateApiKeyBody, "name"> = {},
 ): Promise<{ id: string; key: string }> {
   const res = await fetch(`${base}/api/api-keys`, {
     method: "POST",
     headers: { "content-type": "application/json", ...user.bearer },
-    body: JSON.stringify({ name }),
+    body: JSON.stringify({ name, ...settings }),
   });
   const text = await res.text();
   if (res.status !== 201) throw new Error(`creating an API key failed: ${res.status} ${text}`);
@@ -288,8 +289,8 @@ export async function createApiKey(
 export async function mintUploadToken(
   base: string,
   apiKey: string,
-  body: { owner?: string; maxSize?: number; expiresIn?: number; title?: string } = {},
-): Promise<{ token: string; owner: string; maxSize: number; expiresAt: string; title: string | null }> {
+  body: CreateUploadTokenBody = {},
+): Promise<UploadToken> {
   const res = await fetch(`${base}/api/upload-tokens`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },

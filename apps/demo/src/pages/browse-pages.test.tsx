@@ -51,7 +51,7 @@ describe("home page", () => {
       within(nav)
         .getAllByRole("link")
         .map((a) => a.textContent),
-    ).toEqual(["Home", "Upload", "My videos", "Demo Tester"]);
+    ).toEqual(["Home", "Upload", "My videos", "Developer", "Demo Tester"]);
     // The user's name leads to their channel.
     expect(within(nav).getByRole("link", { name: "Demo Tester" }).getAttribute("href")).toMatch(/^\/c\/[a-z0-9_-]+$/);
     expect(within(nav).getByRole("link", { name: "Home" })).toHaveAttribute("aria-current", "page");

@@ -6,7 +6,7 @@ import type { PrismaClient } from "../generated/prisma/client.js";
 import { errors } from "../http/errors.js";
 import { toWebHeaders } from "../http/header-bridge.js";
 import { EmbedSigner, MediaSigner } from "../media/media-signing.js";
-import { API_KEY_PREFIX, ApiKeyService, UPLOAD_TOKEN_PREFIX } from "./api-keys.js";
+import { API_KEY_PREFIX, ApiKeyService, UPLOAD_TOKEN_PREFIX, UPLOAD_TOKENS_PATH } from "./api-keys.js";
 import { COOKIE_PREFIX, createBetterAuth, type ReelkitBetterAuth } from "./better-auth.js";
 import { claimedOrigin, trustedOrigins } from "./origins.js";
 import type { Principal, UserPrincipal } from "./principal.js";
@@ -41,6 +41,8 @@ export class AuthService {
   /** Whether REELKIT_TRUST_PROXY trusts any proxy (its forwarded headers then count). */
   readonly trustsProxy: boolean;
   private readonly resolved = new WeakMap<FastifyRequest, Promise<Principal | null>>();
+  /** Requests whose credential was refused for a reason worth its own code (not just "unknown"). */
+  private readonly refused = new WeakMap<FastifyRequest, "upload-token-expired" | "api-key-scope">();
 
   constructor(private readonly opts: AuthServiceOptions) {
     this.channels = new ChannelDirectory(opts.prisma);
@@ -69,7 +71,12 @@ export class AuthService {
   /** The principal, or 401 UNAUTHORIZED; a cookie-authenticated mutation from a foreign origin is 403. */
   async require(request: FastifyRequest): Promise<Principal> {
     const p = await this.principal(request);
-    if (!p) throw errors.unauthorized();
+    if (!p) {
+      const refusal = this.refused.get(request);
+      if (refusal === "upload-token-expired") throw errors.uploadTokenExpired();
+      if (refusal === "api-key-scope") throw errors.apiKeyScope();
+      throw errors.unauthorized();
+    }
     if (p.kind === "user" && p.via === "cookie" && !SAFE_METHODS.has(request.method)) this.checkOrigin(request);
     return p;
   }
@@ -149,8 +156,20 @@ export class AuthService {
     if (authorization && !bearer) return null;
     // Reelkit's own credentials say what they are by their prefix, a JWT by its shape; anything
     // else is a session.
-    if (bearer?.startsWith(API_KEY_PREFIX)) return this.apiKeys.verify(bearer);
-    if (bearer?.startsWith(UPLOAD_TOKEN_PREFIX)) return this.apiKeys.verifyUploadToken(bearer);
+    if (bearer?.startsWith(API_KEY_PREFIX)) {
+      const key = await this.apiKeys.verify(bearer);
+      // An "upload" key mints upload tokens and does nothing else, not even a read as its user.
+      if (key?.apiKeyScope === "upload" && request.routeOptions.url !== UPLOAD_TOKENS_PATH) {
+        this.refused.set(request, "api-key-scope");
+        return null;
+      }
+      return key;
+    }
+    if (bearer?.startsWith(UPLOAD_TOKEN_PREFIX)) {
+      const verified = await this.apiKeys.verifyUploadToken(bearer);
+      if (verified === "expired") this.refused.set(request, "upload-token-expired");
+      return typeof verified === "string" ? null : verified;
+    }
     // No credential at all (most public reads): nothing to look up. Better Auth's session
     // lookup builds a whole endpoint context first, about a tenth of an anonymous read's CPU.
     if (!bearer && !request.headers.cookie?.includes(SESSION_COOKIE)) return null;

@@ -13,6 +13,10 @@ export interface CreateForUploadInput {
   ownerId?: string | null;
   /** The upload token the upload was created with, if any. */
   uploadTokenId?: string | null;
+  /** What the upload token set (the column defaults otherwise). */
+  visibility?: "PUBLIC" | "UNLISTED" | "PRIVATE";
+  tags?: string[];
+  passthrough?: string | null;
 }
 
 /** Who created an upload: its owner, and the upload token used, if any. */
@@ -62,6 +66,9 @@ export class UploadLifecycle {
             filename: input.filename,
             ownerId: input.ownerId ?? null,
             uploadTokenId: input.uploadTokenId ?? null,
+            visibility: input.visibility,
+            tags: input.tags,
+            passthrough: input.passthrough ?? null,
           },
         });
         await recordVideoEvent(tx, "video.created", video);
@@ -139,9 +146,9 @@ export class UploadLifecycle {
     return this.prisma.video.findUnique({ where: { uploadId }, select: { ownerId: true, uploadTokenId: true } });
   }
 
-  /** How many uploads of this owner have not finished yet (the per-user cap). */
+  /** How many uploads of this owner have not finished yet (the per-user cap); upload tokens' count per API key. */
   countUploading(ownerId: string): Promise<number> {
-    return this.prisma.video.count({ where: { ownerId, status: "UPLOADING" } });
+    return this.prisma.video.count({ where: { ownerId, status: "UPLOADING", uploadTokenId: null } });
   }
 
   /** Videos still waiting for their upload to finish (id, tus upload id, creation time), oldest first. */

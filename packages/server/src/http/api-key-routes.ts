@@ -1,23 +1,25 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { Config } from "@reelkit/core";
 import {
-  type ApiKey,
+  ApiKey,
   ApiKeyList,
   CreateApiKeyBody,
   CreatedApiKey,
   CreateUploadTokenBody,
   ErrorBody,
+  UPLOADS_PATH,
+  UpdateApiKeyBody,
   UploadToken,
   VideoParams,
 } from "@reelkit/sdk/contract";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { ApiKeyInfo, ApiKeyService } from "../auth/api-keys.js";
+import { type ApiKeyInfo, type ApiKeyService, UPLOAD_TOKENS_PATH, type UploadTokenVideo } from "../auth/api-keys.js";
 import type { AuthService } from "../auth/auth-service.js";
 import { errors } from "./errors.js";
 
 export interface ApiKeyRoutesOptions {
-  config: Pick<Config, "maxUploadSize">;
+  config: Pick<Config, "maxUploadSize" | "baseUrl">;
   auth: AuthService;
   apiKeys: ApiKeyService;
 }
@@ -32,7 +34,15 @@ function toApiKey(k: ApiKeyInfo): ApiKey {
     createdAt: k.createdAt.toISOString(),
     lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
     revokedAt: k.revokedAt?.toISOString() ?? null,
+    scope: k.scope,
+    maxUnfinishedUploads: k.maxUnfinishedUploads,
+    uploadsPerMinute: k.uploadsPerMinute,
   };
+}
+
+/** Tags as the catalog stores them: trimmed, lower-case, no empties, no duplicates. */
+function normalizeTags(tags: string[]): string[] {
+  return [...new Set(tags.map((t) => t.trim().toLowerCase()).filter((t) => t.length > 0))];
 }
 
 /**
@@ -74,7 +84,8 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: ApiKeyRoutesOptio
     },
     async (request, reply) => {
       const user = await requireKeyManager(request, "create");
-      const { key, info } = await apiKeys.create(user.userId, request.body.name);
+      const { name, ...settings } = request.body;
+      const { key, info } = await apiKeys.create(user.userId, name, settings);
       return reply.status(201).send({ ...toApiKey(info), key });
     },
   );
@@ -90,6 +101,24 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: ApiKeyRoutesOptio
     async (request) => {
       const user = await requireKeyManager(request, "manage");
       return { items: (await apiKeys.list(user.userId)).map(toApiKey) };
+    },
+  );
+
+  r.patch(
+    "/api/api-keys/:id",
+    {
+      schema: {
+        summary: "Rename one of the signed-in user's API keys or change its upload limits (null: the server's)",
+        params: VideoParams,
+        body: UpdateApiKeyBody,
+        response: { 200: ApiKey, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const user = await requireKeyManager(request, "manage");
+      const updated = await apiKeys.update(user.userId, request.params.id, request.body);
+      if (!updated) throw errors.notFound("No such API key");
+      return toApiKey(updated);
     },
   );
 
@@ -110,12 +139,17 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: ApiKeyRoutesOptio
   );
 
   r.post(
-    "/api/upload-tokens",
+    UPLOAD_TOKENS_PATH,
     {
       schema: {
-        summary: "Mint an upload token (API key only): one tus upload by a browser, for an owner, size and expiry",
+        summary:
+          "Mint an upload token (API key only): one tus upload by a browser, with the video's settings, a size cap, content types and an expiry",
         body: CreateUploadTokenBody,
         response: { 201: UploadToken, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+      },
+      // Every field is optional: no body at all is a token with the defaults.
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {};
       },
     },
     async (request, reply) => {
@@ -134,15 +168,32 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: ApiKeyRoutesOptio
       }
       const maxSize = body.maxSize ?? config.maxUploadSize;
       const expiresAt = new Date(Date.now() + (body.expiresIn ?? DEFAULT_TOKEN_SECONDS) * 1000);
-      const title = body.title ?? null;
+      const video: UploadTokenVideo = {
+        title: body.title ?? null,
+        description: body.description ?? null,
+        visibility: body.visibility ?? "UNLISTED",
+        tags: normalizeTags(body.tags ?? []),
+        contentTypes: [...new Set((body.contentTypes ?? []).map((t) => t.toLowerCase()))],
+        passthrough: body.passthrough ?? null,
+      };
       const { token } = await apiKeys.mintUploadToken({
         apiKeyId: caller.apiKeyId,
         ownerId: owner,
         maxSize,
         expiresAt,
-        title,
+        ...video,
       });
-      return reply.status(201).send({ token, owner, maxSize, expiresAt: expiresAt.toISOString(), title });
+      return reply.status(201).send({
+        token,
+        owner,
+        maxSize,
+        expiresAt: expiresAt.toISOString(),
+        ...video,
+        tags: [...video.tags],
+        contentTypes: [...video.contentTypes],
+        // Absolute: the backend hands it to a browser on another origin.
+        uploadUrl: `${config.baseUrl ?? `${request.protocol}://${request.host}`}${UPLOADS_PATH}`,
+      });
     },
   );
 }

@@ -1,4 +1,4 @@
-import { VIDEO_ID_HEADER } from "@reelkit/sdk/contract";
+import { ERROR_CODE_HEADER, VIDEO_ID_HEADER } from "@reelkit/sdk/contract";
 
 /** Methods a cross-origin page may use: the catalog API and tus (PATCH to upload, DELETE to cancel). */
 export const CORS_METHODS = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"] as const;
@@ -34,4 +34,5 @@ export const CORS_EXPOSED_HEADERS = [
   "Tus-Extension",
   "Tus-Max-Size",
   VIDEO_ID_HEADER,
+  ERROR_CODE_HEADER,
 ] as const;

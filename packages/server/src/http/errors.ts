@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { Socket } from "node:net";
-import type { ErrorCode } from "@reelkit/sdk/contract";
+import { ERROR_CODE_HEADER, type ErrorCode } from "@reelkit/sdk/contract";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import FindMyWay from "find-my-way";
 import { isDatabaseUnreachable } from "../db/database-errors.js";
@@ -69,6 +69,22 @@ export const errors = {
     new ApiError(413, "UPLOAD_TOO_LARGE", `This upload token allows uploads of at most ${max} bytes`),
   uploadTokenUsed: () =>
     new ApiError(409, "UPLOAD_TOKEN_USED", "This upload token has already created its upload; mint a new one"),
+  uploadTokenMismatch: () =>
+    new ApiError(
+      403,
+      "UPLOAD_TOKEN_MISMATCH",
+      "This upload was created with another upload token: resume it with the token that created it",
+    ),
+  uploadTokenExpired: () =>
+    new ApiError(401, "UPLOAD_TOKEN_EXPIRED", "This upload token has expired; its upload cannot be created or resumed"),
+  uploadTypeNotAllowed: (declared: string | null, allowed: string[]) =>
+    new ApiError(
+      415,
+      "UPLOAD_TYPE_NOT_ALLOWED",
+      `${declared ? `Content type ${declared} is` : "An upload without a declared content type (filetype metadata) is"} not allowed by this upload token (allowed: ${allowed.join(", ")})`,
+    ),
+  apiKeyScope: () =>
+    new ApiError(403, "API_KEY_SCOPE", 'This API key\'s scope is "upload": it only mints upload tokens'),
   uploadLimitReached: (max: number) =>
     new ApiError(429, "UPLOAD_LIMIT_REACHED", `At most ${max} unfinished uploads at once; finish or cancel one first`),
   webhookUrlRefused: (reason: string) =>
@@ -179,6 +195,8 @@ export function registerErrorHandlers(app: FastifyInstance): void {
     if (request.is404) return notFound(request, reply);
     if (err instanceof ApiError) {
       if (err.retryAfterSeconds !== undefined) reply.header("retry-after", String(err.retryAfterSeconds));
+      // A HEAD (tus resuming an upload) gets no body: the code travels in a header too.
+      reply.header(ERROR_CODE_HEADER, err.code);
       return reply.status(err.statusCode).send(errorBody(err.code, err.message));
     }
     const fe = err as FastifyError;

@@ -100,6 +100,7 @@ export function toApiVideo(v: Video, mediaBase: string, mapping: VideoMapping = 
     tags: v.tags,
     viewCount: Number(v.viewCount),
     ...(channels && { channel: toOwnerRef(v.ownerId, channels, mediaBase) }),
+    passthrough: v.passthrough,
   };
 }
 

@@ -113,7 +113,7 @@ export function tusLifecycle(opts: TusLifecycleOptions) {
   /** URLs name the video id; the store may key the upload differently (S3: `uploads/<id>`). */
   const generateUrl = (_req: Request, { path, id }: { path: string; id: string }) => `${path}/${videoIdOf(id)}`;
 
-  /** Creation: the video's row (UPLOADING), owned by the creator, titled by its token if it has one. */
+  /** Creation: the video's row (UPLOADING), owned by the creator, set up by its upload token if it has one. */
   const createVideo = async (req: Request, upload: Upload) => {
     const { videoId, creator } = uploadRequestOf(req);
     if (!creator) throw new Error("an upload created without a creator");
@@ -123,10 +123,16 @@ export function tusLifecycle(opts: TusLifecycleOptions) {
       videoId,
       uploadId: videoId,
       ...named,
-      // An upload token's title replaces the one the browser sent.
-      title: token?.title || named.title,
+      // An upload token's settings replace what the browser sent.
+      title: token?.video.title || named.title,
+      description: token?.video.description ?? named.description,
       ownerId: actingUserId(creator),
       uploadTokenId: token?.tokenId ?? null,
+      ...(token && {
+        visibility: token.video.visibility,
+        tags: token.video.tags,
+        passthrough: token.video.passthrough,
+      }),
     });
     opts.metrics?.uploads.inc({ event: "created" });
     return {};

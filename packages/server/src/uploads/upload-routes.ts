@@ -27,10 +27,14 @@ export interface UploadCatalog extends CompletionCatalog {
     filename: string | null;
     ownerId: string | null;
     uploadTokenId: string | null;
+    /** Set by an upload token; the catalog's defaults otherwise. */
+    visibility?: "PUBLIC" | "UNLISTED" | "PRIVATE";
+    tags?: string[];
+    passthrough?: string | null;
   }): Promise<unknown>;
   /** Who created the upload (null: no such upload). */
   uploadCreator(uploadId: string): Promise<UploadCreator | null>;
-  /** Unfinished uploads of one owner. */
+  /** Unfinished uploads of one owner, not counting those created with upload tokens (those count per API key). */
   countUploading(ownerId: string): Promise<number>;
 }
 
@@ -50,10 +54,39 @@ export interface UploadRoutesOptions {
   backend?: UploadBackend;
 }
 
-/** Whether `p` may resume, inspect or cancel an upload created by `creator`: only its creator can. */
-function isCreator(p: Principal, creator: UploadCreator): boolean {
-  if (creator.uploadTokenId) return p.kind === "upload-token" && p.tokenId === creator.uploadTokenId;
-  return p.kind === "user" && creator.ownerId !== null && p.userId === creator.ownerId;
+/**
+ * Whether `p` may resume, inspect or cancel an upload created by `creator`: only its creator can.
+ * An upload token's upload is bound to that token; another token (a fresh one minted after a page
+ * reload, say) gets its own code, so a client can tell it apart from "not yours".
+ */
+function checkCreator(p: Principal, creator: UploadCreator): void {
+  if (creator.uploadTokenId) {
+    if (p.kind === "upload-token" && p.tokenId === creator.uploadTokenId) return;
+    if (p.kind === "upload-token") throw errors.uploadTokenMismatch();
+  } else if (p.kind === "user" && creator.ownerId !== null && p.userId === creator.ownerId) {
+    return;
+  }
+  throw errors.forbidden("Only whoever created this upload can use it");
+}
+
+/** Whether a declared content type is one of the allowed ones (`video/mp4`, or a family `video/*`). */
+export function contentTypeAllowed(declared: string, allowed: string[]): boolean {
+  const type = declared.split(";")[0]?.trim().toLowerCase() ?? "";
+  const family = type.split("/")[0];
+  return allowed.some((a) => a === type || (a.endsWith("/*") && a.slice(0, -2) === family && type.includes("/")));
+}
+
+/** The `filetype` value of a tus `Upload-Metadata` header (null when absent or undecodable). */
+function declaredFiletype(header: string | string[] | undefined): string | null {
+  const raw = Array.isArray(header) ? header.join(",") : header;
+  for (const pair of (raw ?? "").split(",")) {
+    const [key, value] = pair.trim().split(" ");
+    if (key === "filetype" && value) {
+      const text = Buffer.from(value, "base64").toString("utf8").trim();
+      return text || null;
+    }
+  }
+  return null;
 }
 // Uploads expire after `uploadExpirySeconds`, and a finished upload whose finish hook failed
 // (database down) is retried by the same sweep: every 5 minutes at most keeps both delays short.
@@ -126,10 +159,12 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
   // tus reads the raw request body itself; Fastify must leave the stream untouched.
   app.addContentTypeParser("application/offset+octet-stream", (_req, _payload, done) => done(null));
 
-  /** Creation needs a user or an upload token, within the caller's cap of unfinished uploads. */
+  /**
+   * Creation needs a user or an upload token, within the cap of unfinished uploads: a user's own,
+   * or (for an upload token) its API key's, so a site's visitors never use up its owner's.
+   */
   const authorizeCreation = async (request: FastifyRequest): Promise<Principal> => {
     const p = await opts.auth.require(request);
-    const owner = actingUserId(p);
     if (p.kind === "upload-token") {
       // The token's size cap needs the length up front (no deferred length).
       const length = Number(request.headers["upload-length"]);
@@ -137,8 +172,14 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
         throw errors.validation("An upload with an upload token declares its Upload-Length");
       }
       if (length > p.maxSize) throw errors.uploadTokenTooLarge(p.maxSize);
-    }
-    if ((await catalog.countUploading(owner)) >= config.maxUnfinishedUploads) {
+      const allowed = p.video.contentTypes;
+      if (allowed.length > 0) {
+        const declared = declaredFiletype(request.headers["upload-metadata"]);
+        if (!declared || !contentTypeAllowed(declared, allowed)) throw errors.uploadTypeNotAllowed(declared, allowed);
+      }
+      const max = p.limits.maxUnfinishedUploads ?? config.maxUnfinishedUploads;
+      if ((await opts.auth.apiKeys.countUploadingOfKey(p.apiKeyId)) >= max) throw errors.uploadLimitReached(max);
+    } else if ((await catalog.countUploading(actingUserId(p))) >= config.maxUnfinishedUploads) {
       throw errors.uploadLimitReached(config.maxUnfinishedUploads);
     }
     // One upload per token: claimed before tus creates it.
@@ -153,7 +194,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
     const p = await opts.auth.require(request);
     const creator = await catalog.uploadCreator(uploadId);
     if (!creator) throw errors.uploadNotFound();
-    if (!isCreator(p, creator)) throw errors.forbidden("Only whoever created this upload can use it");
+    checkCreator(p, creator);
   };
 
   // @fastify/cors answers OPTIONS (preflight or not) before the handler; add tus discovery.
@@ -235,15 +276,24 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
     copyReplyHeaders(reply);
     await sendWebResponse(reply.raw, response, { omit: (name) => name.startsWith("access-control-") });
   };
-  // Creating uploads is rate-limited per caller (their user, else their address).
+  // Creating uploads is rate-limited per caller: an upload token's API key (its own limit, or the
+  // server's scaled to the window), else the user, else the address.
   await app.register(rateLimit, { global: false });
+  const windowMs = config.uploadRateLimit.windowSeconds * 1000;
   const creationLimit = {
     rateLimit: {
-      max: config.uploadRateLimit.max,
-      timeWindow: config.uploadRateLimit.windowSeconds * 1000,
+      max: async (request: FastifyRequest) => {
+        const p = await opts.auth.principal(request).catch(() => null);
+        const perMinute = p?.kind === "upload-token" ? p.limits.uploadsPerMinute : null;
+        return perMinute === null || perMinute === undefined
+          ? config.uploadRateLimit.max
+          : Math.max(1, Math.round((perMinute * windowMs) / 60_000));
+      },
+      timeWindow: windowMs,
       hook: "preHandler" as const,
       keyGenerator: async (request: FastifyRequest) => {
         const p = await opts.auth.principal(request);
+        if (p?.kind === "upload-token") return `api-key:${p.apiKeyId}`;
         return p ? `user:${actingUserId(p)}` : `ip:${request.ip}`;
       },
       errorResponseBuilder: (_req: FastifyRequest, ctx: { after: string; ttl: number }) =>

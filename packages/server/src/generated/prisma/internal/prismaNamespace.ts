@@ -1458,7 +1458,8 @@ export const VideoScalarFieldEnum = {
   uploadTokenId: 'uploadTokenId',
   visibility: 'visibility',
   tags: 'tags',
-  viewCount: 'viewCount'
+  viewCount: 'viewCount',
+  passthrough: 'passthrough'
 } as const
 
 export type VideoScalarFieldEnum = (typeof VideoScalarFieldEnum)[keyof typeof VideoScalarFieldEnum]
@@ -1590,7 +1591,10 @@ export const ApiKeyScalarFieldEnum = {
   hash: 'hash',
   createdAt: 'createdAt',
   lastUsedAt: 'lastUsedAt',
-  revokedAt: 'revokedAt'
+  revokedAt: 'revokedAt',
+  scope: 'scope',
+  maxUnfinishedUploads: 'maxUnfinishedUploads',
+  uploadsPerMinute: 'uploadsPerMinute'
 } as const
 
 export type ApiKeyScalarFieldEnum = (typeof ApiKeyScalarFieldEnum)[keyof typeof ApiKeyScalarFieldEnum]
@@ -1605,7 +1609,12 @@ export const UploadTokenScalarFieldEnum = {
   title: 'title',
   expiresAt: 'expiresAt',
   usedAt: 'usedAt',
-  createdAt: 'createdAt'
+  createdAt: 'createdAt',
+  description: 'description',
+  visibility: 'visibility',
+  tags: 'tags',
+  contentTypes: 'contentTypes',
+  passthrough: 'passthrough'
 } as const
 
 export type UploadTokenScalarFieldEnum = (typeof UploadTokenScalarFieldEnum)[keyof typeof UploadTokenScalarFieldEnum]
@@ -1702,7 +1711,8 @@ export const VideoOrderByRelevanceFieldEnum = {
   storyboardKey: 'storyboardKey',
   storyboardVttKey: 'storyboardVttKey',
   uploadTokenId: 'uploadTokenId',
-  tags: 'tags'
+  tags: 'tags',
+  passthrough: 'passthrough'
 } as const
 
 export type VideoOrderByRelevanceFieldEnum = (typeof VideoOrderByRelevanceFieldEnum)[keyof typeof VideoOrderByRelevanceFieldEnum]
@@ -1801,7 +1811,8 @@ export const ApiKeyOrderByRelevanceFieldEnum = {
   userId: 'userId',
   name: 'name',
   prefix: 'prefix',
-  hash: 'hash'
+  hash: 'hash',
+  scope: 'scope'
 } as const
 
 export type ApiKeyOrderByRelevanceFieldEnum = (typeof ApiKeyOrderByRelevanceFieldEnum)[keyof typeof ApiKeyOrderByRelevanceFieldEnum]
@@ -1812,7 +1823,11 @@ export const UploadTokenOrderByRelevanceFieldEnum = {
   hash: 'hash',
   apiKeyId: 'apiKeyId',
   ownerId: 'ownerId',
-  title: 'title'
+  title: 'title',
+  description: 'description',
+  tags: 'tags',
+  contentTypes: 'contentTypes',
+  passthrough: 'passthrough'
 } as const
 
 export type UploadTokenOrderByRelevanceFieldEnum = (typeof UploadTokenOrderByRelevanceFieldEnum)[keyof typeof UploadTokenOrderByRelevanceFieldEnum]

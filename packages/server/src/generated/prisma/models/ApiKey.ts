@@ -20,8 +20,20 @@ export type ApiKeyModel = runtime.Types.Result.DefaultSelection<Prisma.$ApiKeyPa
 
 export type AggregateApiKey = {
   _count: ApiKeyCountAggregateOutputType | null
+  _avg: ApiKeyAvgAggregateOutputType | null
+  _sum: ApiKeySumAggregateOutputType | null
   _min: ApiKeyMinAggregateOutputType | null
   _max: ApiKeyMaxAggregateOutputType | null
+}
+
+export type ApiKeyAvgAggregateOutputType = {
+  maxUnfinishedUploads: number | null
+  uploadsPerMinute: number | null
+}
+
+export type ApiKeySumAggregateOutputType = {
+  maxUnfinishedUploads: number | null
+  uploadsPerMinute: number | null
 }
 
 export type ApiKeyMinAggregateOutputType = {
@@ -33,6 +45,9 @@ export type ApiKeyMinAggregateOutputType = {
   createdAt: Date | null
   lastUsedAt: Date | null
   revokedAt: Date | null
+  scope: string | null
+  maxUnfinishedUploads: number | null
+  uploadsPerMinute: number | null
 }
 
 export type ApiKeyMaxAggregateOutputType = {
@@ -44,6 +59,9 @@ export type ApiKeyMaxAggregateOutputType = {
   createdAt: Date | null
   lastUsedAt: Date | null
   revokedAt: Date | null
+  scope: string | null
+  maxUnfinishedUploads: number | null
+  uploadsPerMinute: number | null
 }
 
 export type ApiKeyCountAggregateOutputType = {
@@ -55,9 +73,22 @@ export type ApiKeyCountAggregateOutputType = {
   createdAt: number
   lastUsedAt: number
   revokedAt: number
+  scope: number
+  maxUnfinishedUploads: number
+  uploadsPerMinute: number
   _all: number
 }
 
+
+export type ApiKeyAvgAggregateInputType = {
+  maxUnfinishedUploads?: true
+  uploadsPerMinute?: true
+}
+
+export type ApiKeySumAggregateInputType = {
+  maxUnfinishedUploads?: true
+  uploadsPerMinute?: true
+}
 
 export type ApiKeyMinAggregateInputType = {
   id?: true
@@ -68,6 +99,9 @@ export type ApiKeyMinAggregateInputType = {
   createdAt?: true
   lastUsedAt?: true
   revokedAt?: true
+  scope?: true
+  maxUnfinishedUploads?: true
+  uploadsPerMinute?: true
 }
 
 export type ApiKeyMaxAggregateInputType = {
@@ -79,6 +113,9 @@ export type ApiKeyMaxAggregateInputType = {
   createdAt?: true
   lastUsedAt?: true
   revokedAt?: true
+  scope?: true
+  maxUnfinishedUploads?: true
+  uploadsPerMinute?: true
 }
 
 export type ApiKeyCountAggregateInputType = {
@@ -90,6 +127,9 @@ export type ApiKeyCountAggregateInputType = {
   createdAt?: true
   lastUsedAt?: true
   revokedAt?: true
+  scope?: true
+  maxUnfinishedUploads?: true
+  uploadsPerMinute?: true
   _all?: true
 }
 
@@ -131,6 +171,18 @@ export type ApiKeyAggregateArgs<ExtArgs extends runtime.Types.Extensions.Interna
   /**
    * {@link https://www.prisma.io/docs/concepts/components/prisma-client/aggregations Aggregation Docs}
    * 
+   * Select which fields to average
+  **/
+  _avg?: ApiKeyAvgAggregateInputType
+  /**
+   * {@link https://www.prisma.io/docs/concepts/components/prisma-client/aggregations Aggregation Docs}
+   * 
+   * Select which fields to sum
+  **/
+  _sum?: ApiKeySumAggregateInputType
+  /**
+   * {@link https://www.prisma.io/docs/concepts/components/prisma-client/aggregations Aggregation Docs}
+   * 
    * Select which fields to find the minimum value
   **/
   _min?: ApiKeyMinAggregateInputType
@@ -161,6 +213,8 @@ export type ApiKeyGroupByArgs<ExtArgs extends runtime.Types.Extensions.InternalA
   take?: number
   skip?: number
   _count?: ApiKeyCountAggregateInputType | true
+  _avg?: ApiKeyAvgAggregateInputType
+  _sum?: ApiKeySumAggregateInputType
   _min?: ApiKeyMinAggregateInputType
   _max?: ApiKeyMaxAggregateInputType
 }
@@ -174,7 +228,12 @@ export type ApiKeyGroupByOutputType = {
   createdAt: Date
   lastUsedAt: Date | null
   revokedAt: Date | null
+  scope: string
+  maxUnfinishedUploads: number | null
+  uploadsPerMinute: number | null
   _count: ApiKeyCountAggregateOutputType | null
+  _avg: ApiKeyAvgAggregateOutputType | null
+  _sum: ApiKeySumAggregateOutputType | null
   _min: ApiKeyMinAggregateOutputType | null
   _max: ApiKeyMaxAggregateOutputType | null
 }
@@ -206,6 +265,9 @@ export type ApiKeyWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"ApiKey"> | Date | string
   lastUsedAt?: Prisma.DateTimeNullableFilter<"ApiKey"> | Date | string | null
   revokedAt?: Prisma.DateTimeNullableFilter<"ApiKey"> | Date | string | null
+  scope?: Prisma.StringFilter<"ApiKey"> | string
+  maxUnfinishedUploads?: Prisma.IntNullableFilter<"ApiKey"> | number | null
+  uploadsPerMinute?: Prisma.IntNullableFilter<"ApiKey"> | number | null
   user?: Prisma.XOR<Prisma.UserScalarRelationFilter, Prisma.UserWhereInput>
   uploadTokens?: Prisma.UploadTokenListRelationFilter
 }
@@ -219,6 +281,9 @@ export type ApiKeyOrderByWithRelationInput = {
   createdAt?: Prisma.SortOrder
   lastUsedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   revokedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  scope?: Prisma.SortOrder
+  maxUnfinishedUploads?: Prisma.SortOrderInput | Prisma.SortOrder
+  uploadsPerMinute?: Prisma.SortOrderInput | Prisma.SortOrder
   user?: Prisma.UserOrderByWithRelationInput
   uploadTokens?: Prisma.UploadTokenOrderByRelationAggregateInput
   _relevance?: Prisma.ApiKeyOrderByRelevanceInput
@@ -236,6 +301,9 @@ export type ApiKeyWhereUniqueInput = Prisma.AtLeast<{
   createdAt?: Prisma.DateTimeFilter<"ApiKey"> | Date | string
   lastUsedAt?: Prisma.DateTimeNullableFilter<"ApiKey"> | Date | string | null
   revokedAt?: Prisma.DateTimeNullableFilter<"ApiKey"> | Date | string | null
+  scope?: Prisma.StringFilter<"ApiKey"> | string
+  maxUnfinishedUploads?: Prisma.IntNullableFilter<"ApiKey"> | number | null
+  uploadsPerMinute?: Prisma.IntNullableFilter<"ApiKey"> | number | null
   user?: Prisma.XOR<Prisma.UserScalarRelationFilter, Prisma.UserWhereInput>
   uploadTokens?: Prisma.UploadTokenListRelationFilter
 }, "id" | "hash">
@@ -249,9 +317,14 @@ export type ApiKeyOrderByWithAggregationInput = {
   createdAt?: Prisma.SortOrder
   lastUsedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   revokedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  scope?: Prisma.SortOrder
+  maxUnfinishedUploads?: Prisma.SortOrderInput | Prisma.SortOrder
+  uploadsPerMinute?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.ApiKeyCountOrderByAggregateInput
+  _avg?: Prisma.ApiKeyAvgOrderByAggregateInput
   _max?: Prisma.ApiKeyMaxOrderByAggregateInput
   _min?: Prisma.ApiKeyMinOrderByAggregateInput
+  _sum?: Prisma.ApiKeySumOrderByAggregateInput
 }
 
 export type ApiKeyScalarWhereWithAggregatesInput = {
@@ -266,6 +339,9 @@ export type ApiKeyScalarWhereWithAggregatesInput = {
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"ApiKey"> | Date | string
   lastUsedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"ApiKey"> | Date | string | null
   revokedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"ApiKey"> | Date | string | null
+  scope?: Prisma.StringWithAggregatesFilter<"ApiKey"> | string
+  maxUnfinishedUploads?: Prisma.IntNullableWithAggregatesFilter<"ApiKey"> | number | null
+  uploadsPerMinute?: Prisma.IntNullableWithAggregatesFilter<"ApiKey"> | number | null
 }
 
 export type ApiKeyCreateInput = {
@@ -276,6 +352,9 @@ export type ApiKeyCreateInput = {
   createdAt?: Date | string
   lastUsedAt?: Date | string | null
   revokedAt?: Date | string | null
+  scope?: string
+  maxUnfinishedUploads?: number | null
+  uploadsPerMinute?: number | null
   user: Prisma.UserCreateNestedOneWithoutApiKeysInput
   uploadTokens?: Prisma.UploadTokenCreateNestedManyWithoutApiKeyInput
 }
@@ -289,6 +368,9 @@ export type ApiKeyUncheckedCreateInput = {
   createdAt?: Date | string
   lastUsedAt?: Date | string | null
   revokedAt?: Date | string | null
+  scope?: string
+  maxUnfinishedUploads?: number | null
+  uploadsPerMinute?: number | null
   uploadTokens?: Prisma.UploadTokenUncheckedCreateNestedManyWithoutApiKeyInput
 }
 
@@ -300,6 +382,9 @@ export type ApiKeyUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastUsedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  scope?: Prisma.StringFieldUpdateOperationsInput | string
+  maxUnfinishedUploads?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  uploadsPerMinute?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   user?: Prisma.UserUpdateOneRequiredWithoutApiKeysNestedInput
   uploadTokens?: Prisma.UploadTokenUpdateManyWithoutApiKeyNestedInput
 }
@@ -313,6 +398,9 @@ export type ApiKeyUncheckedUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastUsedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  scope?: Prisma.StringFieldUpdateOperationsInput | string
+  maxUnfinishedUploads?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  uploadsPerMinute?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   uploadTokens?: Prisma.UploadTokenUncheckedUpdateManyWithoutApiKeyNestedInput
 }
 
@@ -325,6 +413,9 @@ export type ApiKeyCreateManyInput = {
   createdAt?: Date | string
   lastUsedAt?: Date | string | null
   revokedAt?: Date | string | null
+  scope?: string
+  maxUnfinishedUploads?: number | null
+  uploadsPerMinute?: number | null
 }
 
 export type ApiKeyUpdateManyMutationInput = {
@@ -335,6 +426,9 @@ export type ApiKeyUpdateManyMutationInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastUsedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  scope?: Prisma.StringFieldUpdateOperationsInput | string
+  maxUnfinishedUploads?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  uploadsPerMinute?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 export type ApiKeyUncheckedUpdateManyInput = {
@@ -346,6 +440,9 @@ export type ApiKeyUncheckedUpdateManyInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastUsedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  scope?: Prisma.StringFieldUpdateOperationsInput | string
+  maxUnfinishedUploads?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  uploadsPerMinute?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 export type ApiKeyListRelationFilter = {
@@ -373,6 +470,14 @@ export type ApiKeyCountOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   lastUsedAt?: Prisma.SortOrder
   revokedAt?: Prisma.SortOrder
+  scope?: Prisma.SortOrder
+  maxUnfinishedUploads?: Prisma.SortOrder
+  uploadsPerMinute?: Prisma.SortOrder
+}
+
+export type ApiKeyAvgOrderByAggregateInput = {
+  maxUnfinishedUploads?: Prisma.SortOrder
+  uploadsPerMinute?: Prisma.SortOrder
 }
 
 export type ApiKeyMaxOrderByAggregateInput = {
@@ -384,6 +489,9 @@ export type ApiKeyMaxOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   lastUsedAt?: Prisma.SortOrder
   revokedAt?: Prisma.SortOrder
+  scope?: Prisma.SortOrder
+  maxUnfinishedUploads?: Prisma.SortOrder
+  uploadsPerMinute?: Prisma.SortOrder
 }
 
 export type ApiKeyMinOrderByAggregateInput = {
@@ -395,6 +503,14 @@ export type ApiKeyMinOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   lastUsedAt?: Prisma.SortOrder
   revokedAt?: Prisma.SortOrder
+  scope?: Prisma.SortOrder
+  maxUnfinishedUploads?: Prisma.SortOrder
+  uploadsPerMinute?: Prisma.SortOrder
+}
+
+export type ApiKeySumOrderByAggregateInput = {
+  maxUnfinishedUploads?: Prisma.SortOrder
+  uploadsPerMinute?: Prisma.SortOrder
 }
 
 export type ApiKeyScalarRelationFilter = {
@@ -466,6 +582,9 @@ export type ApiKeyCreateWithoutUserInput = {
   createdAt?: Date | string
   lastUsedAt?: Date | string | null
   revokedAt?: Date | string | null
+  scope?: string
+  maxUnfinishedUploads?: number | null
+  uploadsPerMinute?: number | null
   uploadTokens?: Prisma.UploadTokenCreateNestedManyWithoutApiKeyInput
 }
 
@@ -477,6 +596,9 @@ export type ApiKeyUncheckedCreateWithoutUserInput = {
   createdAt?: Date | string
   lastUsedAt?: Date | string | null
   revokedAt?: Date | string | null
+  scope?: string
+  maxUnfinishedUploads?: number | null
+  uploadsPerMinute?: number | null
   uploadTokens?: Prisma.UploadTokenUncheckedCreateNestedManyWithoutApiKeyInput
 }
 
@@ -518,6 +640,9 @@ export type ApiKeyScalarWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"ApiKey"> | Date | string
   lastUsedAt?: Prisma.DateTimeNullableFilter<"ApiKey"> | Date | string | null
   revokedAt?: Prisma.DateTimeNullableFilter<"ApiKey"> | Date | string | null
+  scope?: Prisma.StringFilter<"ApiKey"> | string
+  maxUnfinishedUploads?: Prisma.IntNullableFilter<"ApiKey"> | number | null
+  uploadsPerMinute?: Prisma.IntNullableFilter<"ApiKey"> | number | null
 }
 
 export type ApiKeyCreateWithoutUploadTokensInput = {
@@ -528,6 +653,9 @@ export type ApiKeyCreateWithoutUploadTokensInput = {
   createdAt?: Date | string
   lastUsedAt?: Date | string | null
   revokedAt?: Date | string | null
+  scope?: string
+  maxUnfinishedUploads?: number | null
+  uploadsPerMinute?: number | null
   user: Prisma.UserCreateNestedOneWithoutApiKeysInput
 }
 
@@ -540,6 +668,9 @@ export type ApiKeyUncheckedCreateWithoutUploadTokensInput = {
   createdAt?: Date | string
   lastUsedAt?: Date | string | null
   revokedAt?: Date | string | null
+  scope?: string
+  maxUnfinishedUploads?: number | null
+  uploadsPerMinute?: number | null
 }
 
 export type ApiKeyCreateOrConnectWithoutUploadTokensInput = {
@@ -566,6 +697,9 @@ export type ApiKeyUpdateWithoutUploadTokensInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastUsedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  scope?: Prisma.StringFieldUpdateOperationsInput | string
+  maxUnfinishedUploads?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  uploadsPerMinute?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   user?: Prisma.UserUpdateOneRequiredWithoutApiKeysNestedInput
 }
 
@@ -578,6 +712,9 @@ export type ApiKeyUncheckedUpdateWithoutUploadTokensInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastUsedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  scope?: Prisma.StringFieldUpdateOperationsInput | string
+  maxUnfinishedUploads?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  uploadsPerMinute?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 export type ApiKeyCreateManyUserInput = {
@@ -588,6 +725,9 @@ export type ApiKeyCreateManyUserInput = {
   createdAt?: Date | string
   lastUsedAt?: Date | string | null
   revokedAt?: Date | string | null
+  scope?: string
+  maxUnfinishedUploads?: number | null
+  uploadsPerMinute?: number | null
 }
 
 export type ApiKeyUpdateWithoutUserInput = {
@@ -598,6 +738,9 @@ export type ApiKeyUpdateWithoutUserInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastUsedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  scope?: Prisma.StringFieldUpdateOperationsInput | string
+  maxUnfinishedUploads?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  uploadsPerMinute?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   uploadTokens?: Prisma.UploadTokenUpdateManyWithoutApiKeyNestedInput
 }
 
@@ -609,6 +752,9 @@ export type ApiKeyUncheckedUpdateWithoutUserInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastUsedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  scope?: Prisma.StringFieldUpdateOperationsInput | string
+  maxUnfinishedUploads?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  uploadsPerMinute?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   uploadTokens?: Prisma.UploadTokenUncheckedUpdateManyWithoutApiKeyNestedInput
 }
 
@@ -620,6 +766,9 @@ export type ApiKeyUncheckedUpdateManyWithoutUserInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastUsedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  scope?: Prisma.StringFieldUpdateOperationsInput | string
+  maxUnfinishedUploads?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  uploadsPerMinute?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 
@@ -662,6 +811,9 @@ export type ApiKeySelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   createdAt?: boolean
   lastUsedAt?: boolean
   revokedAt?: boolean
+  scope?: boolean
+  maxUnfinishedUploads?: boolean
+  uploadsPerMinute?: boolean
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
   uploadTokens?: boolean | Prisma.ApiKey$uploadTokensArgs<ExtArgs>
   _count?: boolean | Prisma.ApiKeyCountOutputTypeDefaultArgs<ExtArgs>
@@ -676,6 +828,9 @@ export type ApiKeySelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   createdAt?: boolean
   lastUsedAt?: boolean
   revokedAt?: boolean
+  scope?: boolean
+  maxUnfinishedUploads?: boolean
+  uploadsPerMinute?: boolean
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["apiKey"]>
 
@@ -688,6 +843,9 @@ export type ApiKeySelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   createdAt?: boolean
   lastUsedAt?: boolean
   revokedAt?: boolean
+  scope?: boolean
+  maxUnfinishedUploads?: boolean
+  uploadsPerMinute?: boolean
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["apiKey"]>
 
@@ -700,9 +858,12 @@ export type ApiKeySelectScalar = {
   createdAt?: boolean
   lastUsedAt?: boolean
   revokedAt?: boolean
+  scope?: boolean
+  maxUnfinishedUploads?: boolean
+  uploadsPerMinute?: boolean
 }
 
-export type ApiKeyOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "userId" | "name" | "prefix" | "hash" | "createdAt" | "lastUsedAt" | "revokedAt", ExtArgs["result"]["apiKey"]>
+export type ApiKeyOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "userId" | "name" | "prefix" | "hash" | "createdAt" | "lastUsedAt" | "revokedAt" | "scope" | "maxUnfinishedUploads" | "uploadsPerMinute", ExtArgs["result"]["apiKey"]>
 export type ApiKeyInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
   uploadTokens?: boolean | Prisma.ApiKey$uploadTokensArgs<ExtArgs>
@@ -736,6 +897,18 @@ export type $ApiKeyPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     createdAt: Date
     lastUsedAt: Date | null
     revokedAt: Date | null
+    /**
+     * "full": acts as its user; "upload": mints upload tokens only.
+     */
+    scope: string
+    /**
+     * Unfinished uploads of this key's tokens at once; the server's REELKIT_MAX_UNFINISHED_UPLOADS when null.
+     */
+    maxUnfinishedUploads: number | null
+    /**
+     * Uploads this key's tokens may create per minute; the server's upload rate limit when null.
+     */
+    uploadsPerMinute: number | null
   }, ExtArgs["result"]["apiKey"]>
   composites: {}
 }
@@ -1169,6 +1342,9 @@ export interface ApiKeyFieldRefs {
   readonly createdAt: Prisma.FieldRef<"ApiKey", 'DateTime'>
   readonly lastUsedAt: Prisma.FieldRef<"ApiKey", 'DateTime'>
   readonly revokedAt: Prisma.FieldRef<"ApiKey", 'DateTime'>
+  readonly scope: Prisma.FieldRef<"ApiKey", 'String'>
+  readonly maxUnfinishedUploads: Prisma.FieldRef<"ApiKey", 'Int'>
+  readonly uploadsPerMinute: Prisma.FieldRef<"ApiKey", 'Int'>
 }
     
 

@@ -44,6 +44,9 @@ export type UploadTokenMinAggregateOutputType = {
   expiresAt: Date | null
   usedAt: Date | null
   createdAt: Date | null
+  description: string | null
+  visibility: $Enums.Visibility | null
+  passthrough: string | null
 }
 
 export type UploadTokenMaxAggregateOutputType = {
@@ -56,6 +59,9 @@ export type UploadTokenMaxAggregateOutputType = {
   expiresAt: Date | null
   usedAt: Date | null
   createdAt: Date | null
+  description: string | null
+  visibility: $Enums.Visibility | null
+  passthrough: string | null
 }
 
 export type UploadTokenCountAggregateOutputType = {
@@ -68,6 +74,11 @@ export type UploadTokenCountAggregateOutputType = {
   expiresAt: number
   usedAt: number
   createdAt: number
+  description: number
+  visibility: number
+  tags: number
+  contentTypes: number
+  passthrough: number
   _all: number
 }
 
@@ -90,6 +101,9 @@ export type UploadTokenMinAggregateInputType = {
   expiresAt?: true
   usedAt?: true
   createdAt?: true
+  description?: true
+  visibility?: true
+  passthrough?: true
 }
 
 export type UploadTokenMaxAggregateInputType = {
@@ -102,6 +116,9 @@ export type UploadTokenMaxAggregateInputType = {
   expiresAt?: true
   usedAt?: true
   createdAt?: true
+  description?: true
+  visibility?: true
+  passthrough?: true
 }
 
 export type UploadTokenCountAggregateInputType = {
@@ -114,6 +131,11 @@ export type UploadTokenCountAggregateInputType = {
   expiresAt?: true
   usedAt?: true
   createdAt?: true
+  description?: true
+  visibility?: true
+  tags?: true
+  contentTypes?: true
+  passthrough?: true
   _all?: true
 }
 
@@ -213,6 +235,11 @@ export type UploadTokenGroupByOutputType = {
   expiresAt: Date
   usedAt: Date | null
   createdAt: Date
+  description: string | null
+  visibility: $Enums.Visibility
+  tags: string[]
+  contentTypes: string[]
+  passthrough: string | null
   _count: UploadTokenCountAggregateOutputType | null
   _avg: UploadTokenAvgAggregateOutputType | null
   _sum: UploadTokenSumAggregateOutputType | null
@@ -248,6 +275,11 @@ export type UploadTokenWhereInput = {
   expiresAt?: Prisma.DateTimeFilter<"UploadToken"> | Date | string
   usedAt?: Prisma.DateTimeNullableFilter<"UploadToken"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"UploadToken"> | Date | string
+  description?: Prisma.StringNullableFilter<"UploadToken"> | string | null
+  visibility?: Prisma.EnumVisibilityFilter<"UploadToken"> | $Enums.Visibility
+  tags?: Prisma.StringNullableListFilter<"UploadToken">
+  contentTypes?: Prisma.StringNullableListFilter<"UploadToken">
+  passthrough?: Prisma.StringNullableFilter<"UploadToken"> | string | null
   apiKey?: Prisma.XOR<Prisma.ApiKeyScalarRelationFilter, Prisma.ApiKeyWhereInput>
   owner?: Prisma.XOR<Prisma.UserScalarRelationFilter, Prisma.UserWhereInput>
 }
@@ -262,6 +294,11 @@ export type UploadTokenOrderByWithRelationInput = {
   expiresAt?: Prisma.SortOrder
   usedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  description?: Prisma.SortOrderInput | Prisma.SortOrder
+  visibility?: Prisma.SortOrder
+  tags?: Prisma.SortOrder
+  contentTypes?: Prisma.SortOrder
+  passthrough?: Prisma.SortOrderInput | Prisma.SortOrder
   apiKey?: Prisma.ApiKeyOrderByWithRelationInput
   owner?: Prisma.UserOrderByWithRelationInput
   _relevance?: Prisma.UploadTokenOrderByRelevanceInput
@@ -280,6 +317,11 @@ export type UploadTokenWhereUniqueInput = Prisma.AtLeast<{
   expiresAt?: Prisma.DateTimeFilter<"UploadToken"> | Date | string
   usedAt?: Prisma.DateTimeNullableFilter<"UploadToken"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"UploadToken"> | Date | string
+  description?: Prisma.StringNullableFilter<"UploadToken"> | string | null
+  visibility?: Prisma.EnumVisibilityFilter<"UploadToken"> | $Enums.Visibility
+  tags?: Prisma.StringNullableListFilter<"UploadToken">
+  contentTypes?: Prisma.StringNullableListFilter<"UploadToken">
+  passthrough?: Prisma.StringNullableFilter<"UploadToken"> | string | null
   apiKey?: Prisma.XOR<Prisma.ApiKeyScalarRelationFilter, Prisma.ApiKeyWhereInput>
   owner?: Prisma.XOR<Prisma.UserScalarRelationFilter, Prisma.UserWhereInput>
 }, "id" | "hash">
@@ -294,6 +336,11 @@ export type UploadTokenOrderByWithAggregationInput = {
   expiresAt?: Prisma.SortOrder
   usedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  description?: Prisma.SortOrderInput | Prisma.SortOrder
+  visibility?: Prisma.SortOrder
+  tags?: Prisma.SortOrder
+  contentTypes?: Prisma.SortOrder
+  passthrough?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.UploadTokenCountOrderByAggregateInput
   _avg?: Prisma.UploadTokenAvgOrderByAggregateInput
   _max?: Prisma.UploadTokenMaxOrderByAggregateInput
@@ -314,6 +361,11 @@ export type UploadTokenScalarWhereWithAggregatesInput = {
   expiresAt?: Prisma.DateTimeWithAggregatesFilter<"UploadToken"> | Date | string
   usedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"UploadToken"> | Date | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"UploadToken"> | Date | string
+  description?: Prisma.StringNullableWithAggregatesFilter<"UploadToken"> | string | null
+  visibility?: Prisma.EnumVisibilityWithAggregatesFilter<"UploadToken"> | $Enums.Visibility
+  tags?: Prisma.StringNullableListFilter<"UploadToken">
+  contentTypes?: Prisma.StringNullableListFilter<"UploadToken">
+  passthrough?: Prisma.StringNullableWithAggregatesFilter<"UploadToken"> | string | null
 }
 
 export type UploadTokenCreateInput = {
@@ -324,6 +376,11 @@ export type UploadTokenCreateInput = {
   expiresAt: Date | string
   usedAt?: Date | string | null
   createdAt?: Date | string
+  description?: string | null
+  visibility?: $Enums.Visibility
+  tags?: Prisma.UploadTokenCreatetagsInput | string[]
+  contentTypes?: Prisma.UploadTokenCreatecontentTypesInput | string[]
+  passthrough?: string | null
   apiKey: Prisma.ApiKeyCreateNestedOneWithoutUploadTokensInput
   owner: Prisma.UserCreateNestedOneWithoutUploadTokensInput
 }
@@ -338,6 +395,11 @@ export type UploadTokenUncheckedCreateInput = {
   expiresAt: Date | string
   usedAt?: Date | string | null
   createdAt?: Date | string
+  description?: string | null
+  visibility?: $Enums.Visibility
+  tags?: Prisma.UploadTokenCreatetagsInput | string[]
+  contentTypes?: Prisma.UploadTokenCreatecontentTypesInput | string[]
+  passthrough?: string | null
 }
 
 export type UploadTokenUpdateInput = {
@@ -348,6 +410,11 @@ export type UploadTokenUpdateInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   usedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+  tags?: Prisma.UploadTokenUpdatetagsInput | string[]
+  contentTypes?: Prisma.UploadTokenUpdatecontentTypesInput | string[]
+  passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   apiKey?: Prisma.ApiKeyUpdateOneRequiredWithoutUploadTokensNestedInput
   owner?: Prisma.UserUpdateOneRequiredWithoutUploadTokensNestedInput
 }
@@ -362,6 +429,11 @@ export type UploadTokenUncheckedUpdateInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   usedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+  tags?: Prisma.UploadTokenUpdatetagsInput | string[]
+  contentTypes?: Prisma.UploadTokenUpdatecontentTypesInput | string[]
+  passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type UploadTokenCreateManyInput = {
@@ -374,6 +446,11 @@ export type UploadTokenCreateManyInput = {
   expiresAt: Date | string
   usedAt?: Date | string | null
   createdAt?: Date | string
+  description?: string | null
+  visibility?: $Enums.Visibility
+  tags?: Prisma.UploadTokenCreatetagsInput | string[]
+  contentTypes?: Prisma.UploadTokenCreatecontentTypesInput | string[]
+  passthrough?: string | null
 }
 
 export type UploadTokenUpdateManyMutationInput = {
@@ -384,6 +461,11 @@ export type UploadTokenUpdateManyMutationInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   usedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+  tags?: Prisma.UploadTokenUpdatetagsInput | string[]
+  contentTypes?: Prisma.UploadTokenUpdatecontentTypesInput | string[]
+  passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type UploadTokenUncheckedUpdateManyInput = {
@@ -396,6 +478,11 @@ export type UploadTokenUncheckedUpdateManyInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   usedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+  tags?: Prisma.UploadTokenUpdatetagsInput | string[]
+  contentTypes?: Prisma.UploadTokenUpdatecontentTypesInput | string[]
+  passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type UploadTokenListRelationFilter = {
@@ -424,6 +511,11 @@ export type UploadTokenCountOrderByAggregateInput = {
   expiresAt?: Prisma.SortOrder
   usedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  description?: Prisma.SortOrder
+  visibility?: Prisma.SortOrder
+  tags?: Prisma.SortOrder
+  contentTypes?: Prisma.SortOrder
+  passthrough?: Prisma.SortOrder
 }
 
 export type UploadTokenAvgOrderByAggregateInput = {
@@ -440,6 +532,9 @@ export type UploadTokenMaxOrderByAggregateInput = {
   expiresAt?: Prisma.SortOrder
   usedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  description?: Prisma.SortOrder
+  visibility?: Prisma.SortOrder
+  passthrough?: Prisma.SortOrder
 }
 
 export type UploadTokenMinOrderByAggregateInput = {
@@ -452,6 +547,9 @@ export type UploadTokenMinOrderByAggregateInput = {
   expiresAt?: Prisma.SortOrder
   usedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  description?: Prisma.SortOrder
+  visibility?: Prisma.SortOrder
+  passthrough?: Prisma.SortOrder
 }
 
 export type UploadTokenSumOrderByAggregateInput = {
@@ -542,6 +640,24 @@ export type UploadTokenUncheckedUpdateManyWithoutApiKeyNestedInput = {
   deleteMany?: Prisma.UploadTokenScalarWhereInput | Prisma.UploadTokenScalarWhereInput[]
 }
 
+export type UploadTokenCreatetagsInput = {
+  set: string[]
+}
+
+export type UploadTokenCreatecontentTypesInput = {
+  set: string[]
+}
+
+export type UploadTokenUpdatetagsInput = {
+  set?: string[]
+  push?: string | string[]
+}
+
+export type UploadTokenUpdatecontentTypesInput = {
+  set?: string[]
+  push?: string | string[]
+}
+
 export type UploadTokenCreateWithoutOwnerInput = {
   id: string
   hash: string
@@ -550,6 +666,11 @@ export type UploadTokenCreateWithoutOwnerInput = {
   expiresAt: Date | string
   usedAt?: Date | string | null
   createdAt?: Date | string
+  description?: string | null
+  visibility?: $Enums.Visibility
+  tags?: Prisma.UploadTokenCreatetagsInput | string[]
+  contentTypes?: Prisma.UploadTokenCreatecontentTypesInput | string[]
+  passthrough?: string | null
   apiKey: Prisma.ApiKeyCreateNestedOneWithoutUploadTokensInput
 }
 
@@ -562,6 +683,11 @@ export type UploadTokenUncheckedCreateWithoutOwnerInput = {
   expiresAt: Date | string
   usedAt?: Date | string | null
   createdAt?: Date | string
+  description?: string | null
+  visibility?: $Enums.Visibility
+  tags?: Prisma.UploadTokenCreatetagsInput | string[]
+  contentTypes?: Prisma.UploadTokenCreatecontentTypesInput | string[]
+  passthrough?: string | null
 }
 
 export type UploadTokenCreateOrConnectWithoutOwnerInput = {
@@ -603,6 +729,11 @@ export type UploadTokenScalarWhereInput = {
   expiresAt?: Prisma.DateTimeFilter<"UploadToken"> | Date | string
   usedAt?: Prisma.DateTimeNullableFilter<"UploadToken"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"UploadToken"> | Date | string
+  description?: Prisma.StringNullableFilter<"UploadToken"> | string | null
+  visibility?: Prisma.EnumVisibilityFilter<"UploadToken"> | $Enums.Visibility
+  tags?: Prisma.StringNullableListFilter<"UploadToken">
+  contentTypes?: Prisma.StringNullableListFilter<"UploadToken">
+  passthrough?: Prisma.StringNullableFilter<"UploadToken"> | string | null
 }
 
 export type UploadTokenCreateWithoutApiKeyInput = {
@@ -613,6 +744,11 @@ export type UploadTokenCreateWithoutApiKeyInput = {
   expiresAt: Date | string
   usedAt?: Date | string | null
   createdAt?: Date | string
+  description?: string | null
+  visibility?: $Enums.Visibility
+  tags?: Prisma.UploadTokenCreatetagsInput | string[]
+  contentTypes?: Prisma.UploadTokenCreatecontentTypesInput | string[]
+  passthrough?: string | null
   owner: Prisma.UserCreateNestedOneWithoutUploadTokensInput
 }
 
@@ -625,6 +761,11 @@ export type UploadTokenUncheckedCreateWithoutApiKeyInput = {
   expiresAt: Date | string
   usedAt?: Date | string | null
   createdAt?: Date | string
+  description?: string | null
+  visibility?: $Enums.Visibility
+  tags?: Prisma.UploadTokenCreatetagsInput | string[]
+  contentTypes?: Prisma.UploadTokenCreatecontentTypesInput | string[]
+  passthrough?: string | null
 }
 
 export type UploadTokenCreateOrConnectWithoutApiKeyInput = {
@@ -662,6 +803,11 @@ export type UploadTokenCreateManyOwnerInput = {
   expiresAt: Date | string
   usedAt?: Date | string | null
   createdAt?: Date | string
+  description?: string | null
+  visibility?: $Enums.Visibility
+  tags?: Prisma.UploadTokenCreatetagsInput | string[]
+  contentTypes?: Prisma.UploadTokenCreatecontentTypesInput | string[]
+  passthrough?: string | null
 }
 
 export type UploadTokenUpdateWithoutOwnerInput = {
@@ -672,6 +818,11 @@ export type UploadTokenUpdateWithoutOwnerInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   usedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+  tags?: Prisma.UploadTokenUpdatetagsInput | string[]
+  contentTypes?: Prisma.UploadTokenUpdatecontentTypesInput | string[]
+  passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   apiKey?: Prisma.ApiKeyUpdateOneRequiredWithoutUploadTokensNestedInput
 }
 
@@ -684,6 +835,11 @@ export type UploadTokenUncheckedUpdateWithoutOwnerInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   usedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+  tags?: Prisma.UploadTokenUpdatetagsInput | string[]
+  contentTypes?: Prisma.UploadTokenUpdatecontentTypesInput | string[]
+  passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type UploadTokenUncheckedUpdateManyWithoutOwnerInput = {
@@ -695,6 +851,11 @@ export type UploadTokenUncheckedUpdateManyWithoutOwnerInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   usedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+  tags?: Prisma.UploadTokenUpdatetagsInput | string[]
+  contentTypes?: Prisma.UploadTokenUpdatecontentTypesInput | string[]
+  passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type UploadTokenCreateManyApiKeyInput = {
@@ -706,6 +867,11 @@ export type UploadTokenCreateManyApiKeyInput = {
   expiresAt: Date | string
   usedAt?: Date | string | null
   createdAt?: Date | string
+  description?: string | null
+  visibility?: $Enums.Visibility
+  tags?: Prisma.UploadTokenCreatetagsInput | string[]
+  contentTypes?: Prisma.UploadTokenCreatecontentTypesInput | string[]
+  passthrough?: string | null
 }
 
 export type UploadTokenUpdateWithoutApiKeyInput = {
@@ -716,6 +882,11 @@ export type UploadTokenUpdateWithoutApiKeyInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   usedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+  tags?: Prisma.UploadTokenUpdatetagsInput | string[]
+  contentTypes?: Prisma.UploadTokenUpdatecontentTypesInput | string[]
+  passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   owner?: Prisma.UserUpdateOneRequiredWithoutUploadTokensNestedInput
 }
 
@@ -728,6 +899,11 @@ export type UploadTokenUncheckedUpdateWithoutApiKeyInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   usedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+  tags?: Prisma.UploadTokenUpdatetagsInput | string[]
+  contentTypes?: Prisma.UploadTokenUpdatecontentTypesInput | string[]
+  passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type UploadTokenUncheckedUpdateManyWithoutApiKeyInput = {
@@ -739,6 +915,11 @@ export type UploadTokenUncheckedUpdateManyWithoutApiKeyInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   usedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
+  tags?: Prisma.UploadTokenUpdatetagsInput | string[]
+  contentTypes?: Prisma.UploadTokenUpdatecontentTypesInput | string[]
+  passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 
@@ -753,6 +934,11 @@ export type UploadTokenSelect<ExtArgs extends runtime.Types.Extensions.InternalA
   expiresAt?: boolean
   usedAt?: boolean
   createdAt?: boolean
+  description?: boolean
+  visibility?: boolean
+  tags?: boolean
+  contentTypes?: boolean
+  passthrough?: boolean
   apiKey?: boolean | Prisma.ApiKeyDefaultArgs<ExtArgs>
   owner?: boolean | Prisma.UserDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["uploadToken"]>
@@ -767,6 +953,11 @@ export type UploadTokenSelectCreateManyAndReturn<ExtArgs extends runtime.Types.E
   expiresAt?: boolean
   usedAt?: boolean
   createdAt?: boolean
+  description?: boolean
+  visibility?: boolean
+  tags?: boolean
+  contentTypes?: boolean
+  passthrough?: boolean
   apiKey?: boolean | Prisma.ApiKeyDefaultArgs<ExtArgs>
   owner?: boolean | Prisma.UserDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["uploadToken"]>
@@ -781,6 +972,11 @@ export type UploadTokenSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.E
   expiresAt?: boolean
   usedAt?: boolean
   createdAt?: boolean
+  description?: boolean
+  visibility?: boolean
+  tags?: boolean
+  contentTypes?: boolean
+  passthrough?: boolean
   apiKey?: boolean | Prisma.ApiKeyDefaultArgs<ExtArgs>
   owner?: boolean | Prisma.UserDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["uploadToken"]>
@@ -795,9 +991,14 @@ export type UploadTokenSelectScalar = {
   expiresAt?: boolean
   usedAt?: boolean
   createdAt?: boolean
+  description?: boolean
+  visibility?: boolean
+  tags?: boolean
+  contentTypes?: boolean
+  passthrough?: boolean
 }
 
-export type UploadTokenOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "hash" | "apiKeyId" | "ownerId" | "maxSize" | "title" | "expiresAt" | "usedAt" | "createdAt", ExtArgs["result"]["uploadToken"]>
+export type UploadTokenOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "hash" | "apiKeyId" | "ownerId" | "maxSize" | "title" | "expiresAt" | "usedAt" | "createdAt" | "description" | "visibility" | "tags" | "contentTypes" | "passthrough", ExtArgs["result"]["uploadToken"]>
 export type UploadTokenInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   apiKey?: boolean | Prisma.ApiKeyDefaultArgs<ExtArgs>
   owner?: boolean | Prisma.UserDefaultArgs<ExtArgs>
@@ -830,6 +1031,14 @@ export type $UploadTokenPayload<ExtArgs extends runtime.Types.Extensions.Interna
      */
     usedAt: Date | null
     createdAt: Date
+    description: string | null
+    visibility: $Enums.Visibility
+    tags: string[]
+    /**
+     * Content types the upload may declare (`video/mp4`, `video/*`); any when empty.
+     */
+    contentTypes: string[]
+    passthrough: string | null
   }, ExtArgs["result"]["uploadToken"]>
   composites: {}
 }
@@ -1264,6 +1473,11 @@ export interface UploadTokenFieldRefs {
   readonly expiresAt: Prisma.FieldRef<"UploadToken", 'DateTime'>
   readonly usedAt: Prisma.FieldRef<"UploadToken", 'DateTime'>
   readonly createdAt: Prisma.FieldRef<"UploadToken", 'DateTime'>
+  readonly description: Prisma.FieldRef<"UploadToken", 'String'>
+  readonly visibility: Prisma.FieldRef<"UploadToken", 'Visibility'>
+  readonly tags: Prisma.FieldRef<"UploadToken", 'String[]'>
+  readonly contentTypes: Prisma.FieldRef<"UploadToken", 'String[]'>
+  readonly passthrough: Prisma.FieldRef<"UploadToken", 'String'>
 }
     
 

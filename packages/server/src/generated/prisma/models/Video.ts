@@ -75,6 +75,7 @@ export type VideoMinAggregateOutputType = {
   uploadTokenId: string | null
   visibility: $Enums.Visibility | null
   viewCount: bigint | null
+  passthrough: string | null
 }
 
 export type VideoMaxAggregateOutputType = {
@@ -104,6 +105,7 @@ export type VideoMaxAggregateOutputType = {
   uploadTokenId: string | null
   visibility: $Enums.Visibility | null
   viewCount: bigint | null
+  passthrough: string | null
 }
 
 export type VideoCountAggregateOutputType = {
@@ -135,6 +137,7 @@ export type VideoCountAggregateOutputType = {
   visibility: number
   tags: number
   viewCount: number
+  passthrough: number
   _all: number
 }
 
@@ -188,6 +191,7 @@ export type VideoMinAggregateInputType = {
   uploadTokenId?: true
   visibility?: true
   viewCount?: true
+  passthrough?: true
 }
 
 export type VideoMaxAggregateInputType = {
@@ -217,6 +221,7 @@ export type VideoMaxAggregateInputType = {
   uploadTokenId?: true
   visibility?: true
   viewCount?: true
+  passthrough?: true
 }
 
 export type VideoCountAggregateInputType = {
@@ -248,6 +253,7 @@ export type VideoCountAggregateInputType = {
   visibility?: true
   tags?: true
   viewCount?: true
+  passthrough?: true
   _all?: true
 }
 
@@ -366,6 +372,7 @@ export type VideoGroupByOutputType = {
   visibility: $Enums.Visibility
   tags: string[]
   viewCount: bigint
+  passthrough: string | null
   _count: VideoCountAggregateOutputType | null
   _avg: VideoAvgAggregateOutputType | null
   _sum: VideoSumAggregateOutputType | null
@@ -420,6 +427,7 @@ export type VideoWhereInput = {
   visibility?: Prisma.EnumVisibilityFilter<"Video"> | $Enums.Visibility
   tags?: Prisma.StringNullableListFilter<"Video">
   viewCount?: Prisma.BigIntFilter<"Video"> | bigint | number
+  passthrough?: Prisma.StringNullableFilter<"Video"> | string | null
   owner?: Prisma.XOR<Prisma.UserNullableScalarRelationFilter, Prisma.UserWhereInput> | null
 }
 
@@ -452,6 +460,7 @@ export type VideoOrderByWithRelationInput = {
   visibility?: Prisma.SortOrder
   tags?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
+  passthrough?: Prisma.SortOrderInput | Prisma.SortOrder
   owner?: Prisma.UserOrderByWithRelationInput
   _relevance?: Prisma.VideoOrderByRelevanceInput
 }
@@ -488,6 +497,7 @@ export type VideoWhereUniqueInput = Prisma.AtLeast<{
   visibility?: Prisma.EnumVisibilityFilter<"Video"> | $Enums.Visibility
   tags?: Prisma.StringNullableListFilter<"Video">
   viewCount?: Prisma.BigIntFilter<"Video"> | bigint | number
+  passthrough?: Prisma.StringNullableFilter<"Video"> | string | null
   owner?: Prisma.XOR<Prisma.UserNullableScalarRelationFilter, Prisma.UserWhereInput> | null
 }, "id" | "uploadId">
 
@@ -520,6 +530,7 @@ export type VideoOrderByWithAggregationInput = {
   visibility?: Prisma.SortOrder
   tags?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
+  passthrough?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.VideoCountOrderByAggregateInput
   _avg?: Prisma.VideoAvgOrderByAggregateInput
   _max?: Prisma.VideoMaxOrderByAggregateInput
@@ -559,6 +570,7 @@ export type VideoScalarWhereWithAggregatesInput = {
   visibility?: Prisma.EnumVisibilityWithAggregatesFilter<"Video"> | $Enums.Visibility
   tags?: Prisma.StringNullableListFilter<"Video">
   viewCount?: Prisma.BigIntWithAggregatesFilter<"Video"> | bigint | number
+  passthrough?: Prisma.StringNullableWithAggregatesFilter<"Video"> | string | null
 }
 
 export type VideoCreateInput = {
@@ -589,6 +601,7 @@ export type VideoCreateInput = {
   visibility?: $Enums.Visibility
   tags?: Prisma.VideoCreatetagsInput | string[]
   viewCount?: bigint | number
+  passthrough?: string | null
   owner?: Prisma.UserCreateNestedOneWithoutVideosInput
 }
 
@@ -621,6 +634,7 @@ export type VideoUncheckedCreateInput = {
   visibility?: $Enums.Visibility
   tags?: Prisma.VideoCreatetagsInput | string[]
   viewCount?: bigint | number
+  passthrough?: string | null
 }
 
 export type VideoUpdateInput = {
@@ -651,6 +665,7 @@ export type VideoUpdateInput = {
   visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   owner?: Prisma.UserUpdateOneWithoutVideosNestedInput
 }
 
@@ -683,6 +698,7 @@ export type VideoUncheckedUpdateInput = {
   visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type VideoCreateManyInput = {
@@ -714,6 +730,7 @@ export type VideoCreateManyInput = {
   visibility?: $Enums.Visibility
   tags?: Prisma.VideoCreatetagsInput | string[]
   viewCount?: bigint | number
+  passthrough?: string | null
 }
 
 export type VideoUpdateManyMutationInput = {
@@ -744,6 +761,7 @@ export type VideoUpdateManyMutationInput = {
   visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type VideoUncheckedUpdateManyInput = {
@@ -775,6 +793,7 @@ export type VideoUncheckedUpdateManyInput = {
   visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type StringNullableListFilter<$PrismaModel = never> = {
@@ -820,6 +839,7 @@ export type VideoCountOrderByAggregateInput = {
   visibility?: Prisma.SortOrder
   tags?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
+  passthrough?: Prisma.SortOrder
 }
 
 export type VideoAvgOrderByAggregateInput = {
@@ -860,6 +880,7 @@ export type VideoMaxOrderByAggregateInput = {
   uploadTokenId?: Prisma.SortOrder
   visibility?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
+  passthrough?: Prisma.SortOrder
 }
 
 export type VideoMinOrderByAggregateInput = {
@@ -889,6 +910,7 @@ export type VideoMinOrderByAggregateInput = {
   uploadTokenId?: Prisma.SortOrder
   visibility?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
+  passthrough?: Prisma.SortOrder
 }
 
 export type VideoSumOrderByAggregateInput = {
@@ -1063,6 +1085,7 @@ export type VideoCreateWithoutOwnerInput = {
   visibility?: $Enums.Visibility
   tags?: Prisma.VideoCreatetagsInput | string[]
   viewCount?: bigint | number
+  passthrough?: string | null
 }
 
 export type VideoUncheckedCreateWithoutOwnerInput = {
@@ -1093,6 +1116,7 @@ export type VideoUncheckedCreateWithoutOwnerInput = {
   visibility?: $Enums.Visibility
   tags?: Prisma.VideoCreatetagsInput | string[]
   viewCount?: bigint | number
+  passthrough?: string | null
 }
 
 export type VideoCreateOrConnectWithoutOwnerInput = {
@@ -1153,6 +1177,7 @@ export type VideoScalarWhereInput = {
   visibility?: Prisma.EnumVisibilityFilter<"Video"> | $Enums.Visibility
   tags?: Prisma.StringNullableListFilter<"Video">
   viewCount?: Prisma.BigIntFilter<"Video"> | bigint | number
+  passthrough?: Prisma.StringNullableFilter<"Video"> | string | null
 }
 
 export type VideoCreateManyOwnerInput = {
@@ -1183,6 +1208,7 @@ export type VideoCreateManyOwnerInput = {
   visibility?: $Enums.Visibility
   tags?: Prisma.VideoCreatetagsInput | string[]
   viewCount?: bigint | number
+  passthrough?: string | null
 }
 
 export type VideoUpdateWithoutOwnerInput = {
@@ -1213,6 +1239,7 @@ export type VideoUpdateWithoutOwnerInput = {
   visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type VideoUncheckedUpdateWithoutOwnerInput = {
@@ -1243,6 +1270,7 @@ export type VideoUncheckedUpdateWithoutOwnerInput = {
   visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type VideoUncheckedUpdateManyWithoutOwnerInput = {
@@ -1273,6 +1301,7 @@ export type VideoUncheckedUpdateManyWithoutOwnerInput = {
   visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 
@@ -1306,6 +1335,7 @@ export type VideoSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   visibility?: boolean
   tags?: boolean
   viewCount?: boolean
+  passthrough?: boolean
   owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }, ExtArgs["result"]["video"]>
 
@@ -1338,6 +1368,7 @@ export type VideoSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   visibility?: boolean
   tags?: boolean
   viewCount?: boolean
+  passthrough?: boolean
   owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }, ExtArgs["result"]["video"]>
 
@@ -1370,6 +1401,7 @@ export type VideoSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   visibility?: boolean
   tags?: boolean
   viewCount?: boolean
+  passthrough?: boolean
   owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }, ExtArgs["result"]["video"]>
 
@@ -1402,9 +1434,10 @@ export type VideoSelectScalar = {
   visibility?: boolean
   tags?: boolean
   viewCount?: boolean
+  passthrough?: boolean
 }
 
-export type VideoOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "uploadId" | "ownerId" | "title" | "description" | "filename" | "status" | "failureReason" | "progress" | "attempt" | "sourceKey" | "sourceSize" | "duration" | "width" | "height" | "frameRate" | "renditions" | "masterKey" | "posterKey" | "storyboardKey" | "storyboardVttKey" | "createdAt" | "updatedAt" | "publishedAt" | "uploadTokenId" | "visibility" | "tags" | "viewCount", ExtArgs["result"]["video"]>
+export type VideoOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "uploadId" | "ownerId" | "title" | "description" | "filename" | "status" | "failureReason" | "progress" | "attempt" | "sourceKey" | "sourceSize" | "duration" | "width" | "height" | "frameRate" | "renditions" | "masterKey" | "posterKey" | "storyboardKey" | "storyboardVttKey" | "createdAt" | "updatedAt" | "publishedAt" | "uploadTokenId" | "visibility" | "tags" | "viewCount" | "passthrough", ExtArgs["result"]["video"]>
 export type VideoInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }
@@ -1452,6 +1485,10 @@ export type $VideoPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs 
     visibility: $Enums.Visibility
     tags: string[]
     viewCount: bigint
+    /**
+     * An integrating site's own opaque value (at most 255 characters), set by its upload token.
+     */
+    passthrough: string | null
   }, ExtArgs["result"]["video"]>
   composites: {}
 }
@@ -1904,6 +1941,7 @@ export interface VideoFieldRefs {
   readonly visibility: Prisma.FieldRef<"Video", 'Visibility'>
   readonly tags: Prisma.FieldRef<"Video", 'String[]'>
   readonly viewCount: Prisma.FieldRef<"Video", 'BigInt'>
+  readonly passthrough: Prisma.FieldRef<"Video", 'String'>
 }
     
 
