@@ -11,8 +11,14 @@ import { createReelkitClient, type ListOptions, type RequestOptions } from "./cl
 import type { CreateUploadTokenBody, UpdateVideoBody, UploadToken, Video, VideoList } from "./contract.js";
 import { ReelkitApiError } from "./errors.js";
 
-// verifyWebhook (Standard Webhooks signatures) is exported from here too, from ./webhooks.js:
-// export { verifyWebhook } from "./webhooks.js";
+// Standard Webhooks signatures of the events Reelkit POSTs to the site (see docs/webhooks.md).
+export {
+  type VerifiedWebhook,
+  type VerifyOptions,
+  verifyWebhook,
+  type WebhookHeaders,
+  WebhookVerificationError,
+} from "./webhooks.js";
 
 export type { CreateUploadTokenBody, UpdateVideoBody, UploadToken, Video, VideoList };
 export { ReelkitApiError };

@@ -1,6 +1,7 @@
 import { useReelkitClient } from "@reelkit/react";
 import type { ApiKey, ApiKeyScope, CreatedApiKey } from "@reelkit/sdk";
 import { type FormEvent, useCallback, useEffect, useId, useState } from "react";
+import { WebhooksPanel } from "../components/webhooks-panel.js";
 import { useDocumentTitle } from "../use-document-title.js";
 
 type KeysState = { kind: "loading" } | { kind: "loaded"; keys: ApiKey[] } | { kind: "error"; message: string };
@@ -164,9 +165,7 @@ export function DeveloperPage() {
             </table>
           ))}
       </section>
-      <section aria-labelledby={`${ids}-webhooks`}>
-        <h2 id={`${ids}-webhooks`}>Webhooks</h2>
-      </section>
+      <WebhooksPanel client={client} />
     </main>
   );
 }
