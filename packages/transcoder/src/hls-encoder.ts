@@ -84,6 +84,8 @@ export async function encodeHls(opts: {
   onPublished: () => Promise<void>;
   onProgress?: (percent: number) => void;
   signal: AbortSignal;
+  /** CPU niceness of the runs. */
+  nice?: number;
 }): Promise<void> {
   const { publisher } = opts;
   let publishError: unknown = null;
@@ -112,6 +114,7 @@ export async function encodeHls(opts: {
           args,
           durationSec: opts.durationSec,
           signal: AbortSignal.any([opts.signal, encoder.signal, failed.signal]),
+          nice: opts.nice,
           onProgress: i === opts.runs.length - 1 ? opts.onProgress : undefined,
         }).catch((err) => {
           // The first failure stops the other runs; they then fail with the same reason.

@@ -4,10 +4,13 @@ import { keys, type Storage } from "@reelkit/core";
 import { runFfmpeg } from "./ffmpeg-runner.js";
 import { planStoryboard, posterArgs, storyboardArgs, storyboardVtt } from "./images.js";
 import type { JobPlan } from "./job-plan.js";
-import { type MeasuredStream, parseMediaPlaylist, type StreamRates, writeMasterPlaylist } from "./playlist.js";
+import { parseMediaPlaylist, type StreamRates, writeMasterPlaylist } from "./playlist.js";
+
+/** A measured rendition as stored in a phase's record (JSON). */
+export type MeasuredStreamRecord = { segments: { duration: number; size: number }[]; initSize?: number };
 
 /** Sizes and durations of a finished rendition ffmpeg wrote into `dir`. */
-export async function measureRendition(dir: string): Promise<MeasuredStream> {
+export async function measureRendition(dir: string): Promise<MeasuredStreamRecord> {
   const text = await fs.readFile(path.join(dir, "index.m3u8"), "utf8");
   const segments = await Promise.all(
     parseMediaPlaylist(text).map(async (s) => ({

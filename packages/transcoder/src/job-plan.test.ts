@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planJob, playableMessage, readyMessage, renditionsOf } from "./job-plan.js";
+import { planJob, planPhases, planWith, playableMessage, readyMessage, renditionsOf } from "./job-plan.js";
 import type { ProbeResult } from "./probe.js";
 
 const camera: ProbeResult = {
@@ -65,5 +65,37 @@ describe("planJob", () => {
     expect(playable).toMatchObject({ videoId: "v1", attempt: 2, width: 1920, height: 1080, passthrough: false });
     const images = { posterKey: "p", storyboardKey: "s", storyboardVttKey: "t" };
     expect(readyMessage(plan, { ...ref, rates, images })).toMatchObject({ ...images, renditions: playable.renditions });
+  });
+});
+
+describe("planPhases", () => {
+  it("makes a passthrough source playable with its copied rung and audio; the ladder adds the rest", () => {
+    const plan = planJob({ probe: camera, keyframes: everySecond, sourceSize: 10_000_000, rungs });
+    expect(planPhases(plan)).toEqual({ playable: ["1080p", "audio"], ladder: ["720p", "360p"], fastRung: null });
+  });
+
+  it("encodes the smallest rung at or above 360p first for a source that cannot pass through", () => {
+    const hevc = { ...camera, video: { ...camera.video, codec: "hevc" } };
+    const plan = planJob({ probe: hevc, keyframes: [], sourceSize: 1, rungs: [1080, 720, 480, 360, 180] });
+    expect(planPhases(plan)).toEqual({
+      playable: ["360p", "audio"],
+      ladder: ["1080p", "720p", "480p", "180p"],
+      fastRung: "360p",
+    });
+    const small = { ...hevc, width: 320, height: 180, hasAudio: false, audioCodec: null };
+    expect(planPhases(planJob({ probe: small, keyframes: [], sourceSize: 1, rungs }))).toEqual({
+      playable: ["180p"],
+      ladder: [],
+      fastRung: "180p",
+    });
+  });
+
+  it("restricts a plan to the renditions a phase publishes, variants in ladder order", () => {
+    const plan = planJob({ probe: camera, keyframes: everySecond, sourceSize: 10_000_000, rungs });
+    const first = planWith(plan, ["1080p", "audio"]);
+    expect(first.ladder.map((r) => r.name)).toEqual(["1080p"]);
+    expect(first.variants.map((v) => v.uri)).toEqual(["1080p/index.m3u8"]);
+    expect(first.renditions.map((r) => r.name)).toEqual(["1080p", "audio"]);
+    expect(planWith(plan, ["720p"]).audio).toBeNull();
   });
 });

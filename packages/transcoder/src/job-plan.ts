@@ -133,3 +133,46 @@ export function readyMessage(
     ...ref.images,
   };
 }
+
+/** Short side a playable phase aims at when the source must be encoded: small and quick, still watchable. */
+export const PLAYABLE_SHORT_SIDE = 360;
+
+/**
+ * The two phases of a job. Playable: what makes the video watchable as cheaply as possible —
+ * the copied top rung of a passthrough source, else one rung encoded fast (the smallest at or
+ * above 360p, or the largest when every rung is smaller) — and the audio. Ladder: the rest.
+ */
+export interface PhasePlan {
+  /** Renditions the playable phase publishes (rungs first, then `audio`). */
+  playable: string[];
+  /** Rungs the ladder phase adds. */
+  ladder: string[];
+  /** The rung encoded fast in the playable phase (null for a passthrough source). */
+  fastRung: string | null;
+}
+
+export function planPhases(plan: Pick<JobPlan, "ladder" | "passthrough" | "audio">): PhasePlan {
+  const short = (r: Rung) => Math.min(r.width, r.height);
+  const first = plan.passthrough
+    ? plan.ladder[0]
+    : ([...plan.ladder].reverse().find((r) => short(r) >= PLAYABLE_SHORT_SIDE) ?? plan.ladder[0]);
+  const name = first?.name ?? "";
+  return {
+    playable: [name, ...(plan.audio ? ["audio"] : [])],
+    ladder: plan.ladder.filter((r) => r.name !== name).map((r) => r.name),
+    fastRung: plan.passthrough ? null : name,
+  };
+}
+
+/** The plan restricted to some renditions (what one phase publishes, or the master names so far). */
+export function planWith(plan: JobPlan, names: readonly string[]): JobPlan {
+  const keep = new Set(names);
+  const rungs = plan.ladder.map((r, i) => ({ r, v: plan.variants[i] })).filter(({ r }) => keep.has(r.name));
+  return {
+    ...plan,
+    ladder: rungs.map(({ r }) => r),
+    variants: rungs.map(({ v }) => v as NominalVariant),
+    renditions: plan.renditions.filter((r) => keep.has(r.name)),
+    audio: keep.has("audio") ? plan.audio : null,
+  };
+}

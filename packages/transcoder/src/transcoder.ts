@@ -12,29 +12,60 @@ import {
   type Storage,
   StorageDeliveryLedger,
   type TranscodeFailed,
+  type TranscodeReady,
   type VideoUploaded,
 } from "@reelkit/core";
-import { buildHlsRuns } from "./ffmpeg-args.js";
+import { buildPhaseRuns } from "./ffmpeg-args.js";
 import { encodeHls, UndecodableError } from "./hls-encoder.js";
 import { HlsPublisher } from "./hls-publisher.js";
-import { measuredMaster, publishImages, removeOutputOtherThan, removePublishedOutput } from "./job-output.js";
-import { type JobPlan, planJob, playableMessage, readyMessage } from "./job-plan.js";
-import { writeNominalMasterPlaylist } from "./playlist.js";
+import { type MeasuredStreamRecord, measureRendition, publishImages, removePublishedOutput } from "./job-output.js";
+import { type JobPlan, planJob, planPhases, planWith, playableMessage, readyMessage } from "./job-plan.js";
+import { writeMasterPlaylist, writeNominalMasterPlaylist } from "./playlist.js";
 import { ProbeError, resolveBinaries, withoutPaths } from "./probe.js";
 import { ProgressReporter } from "./progress-reporter.js";
 import { readSource, SourceError } from "./source-reader.js";
 
 export { removePublishedOutput } from "./job-output.js";
 
+/** What the playable phase leaves for the ladder phase: its renditions, measured. */
+interface PlayableRecord {
+  attempt: number;
+  measured: Record<string, MeasuredStreamRecord>;
+}
+
 export const CONSUMER_GROUP = "reelkit-transcoder";
 
 export interface TranscoderDeps {
-  config: Pick<Config, "ffmpegPath" | "ffprobePath" | "rungs" | "transcodeConcurrency">;
+  config: Pick<Config, "ffmpegPath" | "ffprobePath" | "rungs" | "transcodeConcurrency"> &
+    Partial<Pick<Config, "transcodeShares">>;
   storage: Storage;
   bus: Bus;
   logger: Logger;
   /** Where per-job work directories go; the OS temp directory by default. */
   workRoot?: string;
+}
+
+/** CPU niceness of ladder encodes: below the playable phases, the API and playback. */
+const LADDER_NICE = 10;
+/** Share of a video's progress percent that its playable phase covers. */
+const PLAYABLE_SHARE = 0.28;
+
+/**
+ * Jobs at once per phase. `auto`: a playable phase per core (they are short and what viewers
+ * wait for) and ladders beside them on half the cores, niced, so idle CPU goes to them without
+ * slowing the rest. A number: at most that many of either, and of both together.
+ */
+export function phaseSlots(
+  concurrency: number | "auto",
+  cores: number,
+): { playable: number; ladder: number; total: number } {
+  if (concurrency === "auto") {
+    const playable = Math.max(1, cores);
+    const ladder = Math.max(1, Math.floor(cores / 2));
+    return { playable, ladder, total: playable + ladder };
+  }
+  const n = Math.max(1, concurrency);
+  return { playable: n, ladder: n, total: n };
 }
 
 const WORK_DIR_PREFIX = "reelkit-transcode-";
@@ -68,16 +99,8 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
   const { config, storage, bus, logger } = deps;
   const workRoot = deps.workRoot ?? os.tmpdir();
 
-  /**
-   * One job, step by step: read the source, plan, run FFmpeg while publishing its segments,
-   * announce the video playable once every rendition has begun, then publish the images and
-   * the measured master and announce it ready.
-   */
-  async function transcode(ev: VideoUploaded, signal: AbortSignal, work: string, log: Logger): Promise<void> {
-    const { videoId, attempt } = ev;
-    const jobStarted = Date.now();
-    const progress = new ProgressReporter({ bus, videoId, attempt, logger });
-    progress.report("probing", 0);
+  /** Reads and plans a job's source (each phase does, on whichever transcoder it runs). */
+  async function planSource(ev: VideoUploaded, signal: AbortSignal, work: string) {
     const bin = resolveBinaries(config);
     const source = await readSource({ storage, sourceKey: ev.sourceKey, bin, work, signal });
     const plan = planJob({
@@ -86,63 +109,163 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
       sourceSize: source.size,
       rungs: config.rungs,
     });
-    const probedAt = Date.now();
-    if (plan.encodeReason) log.debug({ reason: plan.encodeReason }, "encoding every rung");
+    return { bin, source, plan, phases: planPhases(plan) };
+  }
 
-    const out = path.join(work, "hls");
-    for (const r of plan.renditions) await fs.mkdir(path.join(out, r.name), { recursive: true });
+  /** Runs one phase's ffmpeg while publishing its renditions; `onStarted` once every one has a segment. */
+  async function encodePhase(opts: {
+    ev: VideoUploaded;
+    phase: "playable" | "ladder";
+    planned: Awaited<ReturnType<typeof planSource>>;
+    names: readonly string[];
+    work: string;
+    signal: AbortSignal;
+    onStarted: (publisher: HlsPublisher) => Promise<void>;
+    onProgress: (percent: number) => void;
+  }): Promise<{ publisher: HlsPublisher; out: string }> {
+    const { ev, planned, phase } = opts;
+    const { plan, source, bin, phases } = planned;
+    const out = path.join(opts.work, "hls");
+    const sub = planWith(plan, opts.names);
+    for (const r of sub.renditions) await fs.mkdir(path.join(out, r.name), { recursive: true });
     const publisher = new HlsPublisher({
       storage,
       localDir: out,
-      prefix: keys.hlsPrefix(videoId),
-      renditions: plan.renditions,
+      prefix: keys.hlsPrefix(ev.videoId),
+      renditions: sub.renditions,
     });
     await publisher.resume();
-
-    progress.report("encoding", 2);
-    const ffmpegStartedAt = Date.now();
-    let playable = false;
-    const announcePlayable = async () => {
-      if (playable || !publisher.started()) return;
-      playable = true;
-      await publishPlayable(ev, plan);
-      // Where the time to playable went (ms since the job started), for operators and the benchmark.
-      const since = (t: number | null) => (t === null ? null : t - jobStarted);
-      log.info(
-        {
-          ms: Date.now() - jobStarted,
-          probedMs: since(probedAt),
-          ffmpegStartedMs: since(ffmpegStartedAt),
-          firstSegmentMs: Object.fromEntries(
-            Object.entries(publisher.firstListedAt()).map(([name, t]) => [name, since(t)]),
-          ),
-          passthrough: plan.passthrough !== undefined,
-        },
-        "transcode playable",
-      );
+    let started = false;
+    const announce = async () => {
+      if (started || !publisher.started()) return;
+      started = true;
+      await opts.onStarted(publisher);
     };
-    await encodeHls({
-      ffmpeg: bin.ffmpeg,
-      runs: buildHlsRuns({
+    const runs = buildPhaseRuns(
+      {
         input: source.file,
         outDir: out,
         ladder: plan.ladder,
         frameRate: plan.probe.frameRate,
         hasAudio: plan.probe.hasAudio,
         passthrough: plan.passthrough,
-      }),
-      durationSec: plan.probe.durationSec,
-      watchDirs: plan.renditions.map((r) => path.join(out, r.name)),
-      publisher,
-      onPublished: announcePlayable,
-      onProgress: (p) => progress.report("encoding", 2 + p * 0.88),
-      signal,
-    });
-    await progress.flushed();
-    // Every segment stored, then the playlists end: players switch from EVENT to VOD here.
-    await publisher.sync({ final: true });
-    await announcePlayable();
+      },
+      phase,
+      phases.fastRung,
+    );
+    if (runs.length > 0) {
+      await encodeHls({
+        ffmpeg: bin.ffmpeg,
+        runs,
+        durationSec: plan.probe.durationSec,
+        watchDirs: sub.renditions.map((r) => path.join(out, r.name)),
+        publisher,
+        onPublished: announce,
+        onProgress: opts.onProgress,
+        signal: opts.signal,
+        // Ladders yield the CPU to playable phases and to the API.
+        nice: phase === "ladder" ? LADDER_NICE : 0,
+      });
+      // Every segment stored, then the playlists end: players switch from EVENT to VOD here.
+      await publisher.sync({ final: true });
+      await announce();
+    }
+    return { publisher, out };
+  }
 
+  /**
+   * The playable phase (`video.uploaded`): read the source, plan, encode and publish the
+   * renditions that make it watchable soonest, store a master naming only them, announce it
+   * playable, then queue the ladder phase. A redelivery after the phase's output was recorded
+   * (a crash before the ladder was queued) only announces and queues again.
+   */
+  async function playablePhase(ev: VideoUploaded, signal: AbortSignal, work: string, log: Logger): Promise<void> {
+    const { videoId, attempt } = ev;
+    const jobStarted = Date.now();
+    const progress = new ProgressReporter({ bus, videoId, attempt, logger });
+    progress.report("probing", 0);
+    const planned = await planSource(ev, signal, work);
+    const { plan, phases } = planned;
+    const probedAt = Date.now();
+    if (plan.encodeReason) log.debug({ reason: plan.encodeReason }, "encoding every rung");
+    const first = planWith(plan, phases.playable);
+    const done = await readMarker<PlayableRecord>(markerKey(videoId, "playable"), attempt);
+    if (done) {
+      log.info("playable phase already published; queueing the ladder phase again");
+      await publishPlayable(ev, first);
+    } else {
+      progress.report("encoding", 2);
+      const ffmpegStartedAt = Date.now();
+      const { out } = await encodePhase({
+        ev,
+        phase: "playable",
+        planned,
+        names: phases.playable,
+        work,
+        signal,
+        onProgress: (p) => progress.report("encoding", 2 + p * PLAYABLE_SHARE),
+        onStarted: async (publisher) => {
+          await publishPlayable(ev, first);
+          // Where the time to playable went (ms since the job started), for operators and the benchmark.
+          const since = (t: number | null) => (t === null ? null : t - jobStarted);
+          log.info(
+            {
+              ms: Date.now() - jobStarted,
+              probedMs: since(probedAt),
+              ffmpegStartedMs: since(ffmpegStartedAt),
+              firstSegmentMs: Object.fromEntries(
+                Object.entries(publisher.firstListedAt()).map(([name, t]) => [name, since(t)]),
+              ),
+              passthrough: plan.passthrough !== undefined,
+            },
+            "transcode playable",
+          );
+        },
+      });
+      await progress.flushed();
+      const measured = Object.fromEntries(
+        await Promise.all(phases.playable.map(async (n) => [n, await measureRendition(path.join(out, n))] as const)),
+      );
+      await writeMarker(markerKey(videoId, "playable"), { attempt, measured } satisfies PlayableRecord);
+    }
+    await bus.publish("video.transcode.ladder", ev, videoId);
+  }
+
+  /**
+   * The ladder phase (`video.transcode.ladder`): encode every remaining rung at a lower CPU
+   * priority; once each has a first segment, a new master names them all (players that load it
+   * from then on get every quality); then images, the measured master, ready. A redelivery after
+   * ready was published only publishes it again.
+   */
+  async function ladderPhase(ev: VideoUploaded, signal: AbortSignal, work: string, log: Logger): Promise<void> {
+    const { videoId, attempt } = ev;
+    const recorded = await readMarker<{ attempt: number; ready: TranscodeReady }>(markerKey(videoId, "ready"), attempt);
+    if (recorded) {
+      await bus.publish("video.transcode.ready", recorded.ready, videoId);
+      return;
+    }
+    const playable = await readMarker<PlayableRecord>(markerKey(videoId, "playable"), attempt);
+    // The playable phase's record is written before the ladder is queued; without it (output
+    // removed meanwhile) the job cannot be finished from here: it fails and is retried.
+    if (!playable) throw new Error("the playable phase's record is missing");
+    const progress = new ProgressReporter({ bus, videoId, attempt, logger });
+    const planned = await planSource(ev, signal, work);
+    const { plan, phases, bin, source } = planned;
+    progress.report("encoding", 2 + 100 * PLAYABLE_SHARE);
+    const { out } = await encodePhase({
+      ev,
+      phase: "ladder",
+      planned,
+      names: phases.ladder,
+      work,
+      signal,
+      onProgress: (p) => progress.report("encoding", 2 + 100 * PLAYABLE_SHARE + p * (0.88 - PLAYABLE_SHARE)),
+      onStarted: async () => {
+        if (phases.ladder.length === 0) return;
+        await publishPlayable(ev, plan);
+        log.info({ renditions: plan.ladder.length }, "every rung published");
+      },
+    });
     progress.report("images", 90);
     const images = await publishImages({
       storage,
@@ -155,15 +278,47 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
     });
     progress.report("finalizing", 95);
     await progress.flushed();
-    const master = await measuredMaster(plan, out);
+    const measured = { ...playable.measured };
+    for (const n of phases.ladder) measured[n] = await measureRendition(path.join(out, n));
+    const master = writeMasterPlaylist({
+      variants: plan.variants.map((v, i) => ({
+        ...v,
+        video: measured[plan.ladder[i]?.name ?? ""] ?? { segments: [] },
+      })),
+      audio: plan.audio ? { uri: plan.audio.uri, ...(measured.audio ?? { segments: [] }) } : null,
+    });
     await storage.put(keys.master(videoId), master.text);
-    // A redelivery rewrote the same keys; clear what an earlier, different output left behind.
-    await removeOutputOtherThan(storage, videoId, publisher.keys());
-    await bus.publish(
-      "video.transcode.ready",
-      readyMessage(plan, { ...outputRef(ev), rates: master.rates, images }),
-      videoId,
-    );
+    // A redelivery rewrote the same keys; clear what an earlier, different ladder left behind.
+    const names = new Set(plan.renditions.map((r) => r.name));
+    const prefix = keys.hlsPrefix(videoId);
+    for (const o of await storage.list(prefix)) {
+      const dir = o.key.slice(prefix.length).split("/");
+      if (dir.length > 1 && !names.has(dir[0] ?? "")) await storage.delete(o.key);
+    }
+    const ready = readyMessage(plan, { ...outputRef(ev), rates: master.rates, images });
+    await writeMarker(markerKey(videoId, "ready"), { attempt, ready });
+    await bus.publish("video.transcode.ready", ready, videoId);
+  }
+
+  function markerKey(videoId: string, phase: "playable" | "ready"): string {
+    return `${keys.hlsPrefix(videoId)}${phase}.json`;
+  }
+
+  /** A phase's record, when one of this attempt is stored. */
+  async function readMarker<T extends { attempt: number }>(key: string, attempt: number): Promise<T | null> {
+    if (!(await storage.stat(key))) return null;
+    const chunks: Buffer[] = [];
+    for await (const c of await storage.get(key)) chunks.push(Buffer.from(c));
+    try {
+      const value = JSON.parse(Buffer.concat(chunks).toString("utf8")) as T;
+      return value.attempt === attempt ? value : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async function writeMarker<T extends { attempt: number }>(key: string, value: T): Promise<void> {
+    await storage.put(key, JSON.stringify(value));
   }
 
   function outputRef(ev: VideoUploaded) {
@@ -191,14 +346,14 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
    * published: ready, or failed for a reason in the input. Anything else throws, so the bus
    * delivers the job again; a stop or a lost lease aborts `ctx.signal`, which stops ffmpeg.
    */
-  async function handle(ev: VideoUploaded, ctx: DeliveryContext): Promise<void> {
+  async function handle(phase: "playable" | "ladder", ev: VideoUploaded, ctx: DeliveryContext): Promise<void> {
     const work = await fs.mkdtemp(path.join(workRoot, `${WORK_DIR_PREFIX}${process.pid}-`));
-    const log = logger.child({ videoId: ev.videoId, attempt: ev.attempt, delivery: ctx.deliveryAttempt });
+    const log = logger.child({ videoId: ev.videoId, attempt: ev.attempt, delivery: ctx.deliveryAttempt, phase });
     try {
       const started = Date.now();
       log.info("transcode started");
-      await transcode(ev, ctx.signal, work, log);
-      log.info({ ms: Date.now() - started }, "transcode ready");
+      await (phase === "playable" ? playablePhase : ladderPhase)(ev, ctx.signal, work, log);
+      log.info({ ms: Date.now() - started, phase }, phase === "playable" ? "playable phase done" : "transcode ready");
     } catch (err) {
       if (ctx.signal.aborted) {
         log.warn({ reason: String(ctx.signal.reason) }, "transcode stopped; the job goes back to the queue");
@@ -229,7 +384,7 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
 
   /** After the last attempt the bus parks the job; the owner then reads why. */
   async function parked(message: BusMessage, error: string): Promise<void> {
-    if (message.topic !== "video.uploaded") return;
+    if (message.topic !== "video.uploaded" && message.topic !== "video.transcode.ladder") return;
     const { videoId, attempt } = message.payload;
     await bus.publish(
       "video.transcode.failed",
@@ -248,11 +403,20 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
   return {
     async start() {
       await removeStaleWorkDirs(workRoot, logger);
+      const slots = phaseSlots(config.transcodeConcurrency, os.availableParallelism());
       await bus.subscribe(
         CONSUMER_GROUP,
-        { "video.uploaded": handle },
         {
-          concurrency: Math.max(1, config.transcodeConcurrency),
+          "video.uploaded": (ev, ctx) => handle("playable", ev, ctx),
+          "video.transcode.ladder": (ev, ctx) => handle("ladder", ev, ctx),
+        },
+        {
+          concurrency: slots.total,
+          schedule: {
+            phases: ["video.uploaded", "video.transcode.ladder"],
+            shares: config.transcodeShares,
+            slots: { "video.uploaded": slots.playable, "video.transcode.ladder": slots.ladder },
+          },
           onParked: parked,
           // A job can kill its process (ffmpeg eating the memory, a crash): its deliveries are
           // counted in storage, so it is parked after N whichever transcoders tried.
