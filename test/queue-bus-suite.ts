@@ -132,6 +132,33 @@ export function queueBusSuite(setup: () => Promise<QueueBusHarness>): void {
     expect(peak).toBeLessThanOrEqual(3);
   });
 
+  it("hands jobs out by phase, then fairly between owners (schedule)", async () => {
+    const h = await harness();
+    const publisher = h.bus();
+    const tag = key();
+    const job = (owner: string, i: number) => ({ ...uploaded(`${tag}-${owner}-${i}`), ownerId: `${tag}-${owner}` });
+    // The burst and a ladder phase are queued before the other owner's single upload.
+    for (let i = 1; i <= 3; i++) await publisher.publish("video.uploaded", job("alice", i));
+    await publisher.publish("video.transcode.ladder", job("carol", 1));
+    await publisher.publish("video.uploaded", job("bob", 1));
+    const order: string[] = [];
+    await h.bus().subscribe(
+      "scheduled",
+      {
+        // Jobs other tests left behind may come too: only this test's count.
+        "video.uploaded": async (p) => {
+          if (p.videoId.startsWith(tag)) order.push(p.videoId.slice(tag.length + 1));
+        },
+        "video.transcode.ladder": async (p) => {
+          if (p.videoId.startsWith(tag)) order.push(`ladder ${p.videoId.slice(tag.length + 1)}`);
+        },
+      },
+      { concurrency: 1, schedule: { phases: ["video.uploaded", "video.transcode.ladder"] } },
+    );
+    await vi.waitFor(() => expect(order).toHaveLength(5), { timeout: 15_000, interval: 20 });
+    expect(order).toEqual(["bob-1", "alice-1", "alice-2", "alice-3", "ladder carol-1"]);
+  });
+
   it("refuses a second handler for a topic", async () => {
     const h = await harness();
     const bus = h.bus();

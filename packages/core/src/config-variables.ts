@@ -273,9 +273,31 @@ export const VARIABLES = {
   },
   REELKIT_TRANSCODE_CONCURRENCY: {
     field: "transcodeConcurrency",
-    default: "1",
-    parse: integer(1, 64),
-    doc: "transcode jobs at once in this process",
+    default: "auto",
+    parse: ((raw, context) =>
+      raw.trim().toLowerCase() === "auto" ? ("auto" as const) : parseInteger(context.variable, raw, 1, 64)) as Parser<
+      number | "auto"
+    >,
+    doc: "transcode jobs at once in this process: `auto` runs as many playable phases as there are cores and ladders beside them at a lower CPU priority; a number caps both",
+  },
+  REELKIT_TRANSCODE_SHARES: {
+    field: "transcodeShares",
+    default: "",
+    parse: ((raw, { variable }) => {
+      const shares: Record<string, number> = {};
+      for (const item of raw
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)) {
+        const at = item.lastIndexOf("=");
+        const weight = Number(item.slice(at + 1));
+        if (at <= 0 || !(weight > 0 && weight <= 1000))
+          throw new ConfigError(variable, `expected owner=weight pairs (weight 0..1000), got ${JSON.stringify(item)}`);
+        shares[item.slice(0, at)] = weight;
+      }
+      return shares;
+    }) as Parser<Record<string, number>>,
+    doc: "fair-queue weights of transcode owners, `ownerId=weight,…` (default weight 1): an owner with 3 gets three jobs started per turn of a weight-1 owner",
   },
   REELKIT_TRANSCODER: {
     field: "transcoder",

@@ -14,12 +14,22 @@ const VideoRef = {
   attempt: Type.Integer({ minimum: 0 }),
 };
 
+/**
+ * A source to transcode. Its playable phase: the transcoder makes the video watchable as cheaply
+ * as it can, then queues the ladder phase (`video.transcode.ladder`, same payload).
+ */
 export const VideoUploadedSchema = Type.Object({
   ...VideoRef,
   /** Storage key of the original file, `videos/<id>/source`. */
   sourceKey: Type.String({ minLength: 1 }),
+  /** Whose upload it is: jobs are shared fairly between owners. Absent: one anonymous owner. */
+  ownerId: Type.Optional(Type.String({ minLength: 1 })),
 });
 export type VideoUploaded = Static<typeof VideoUploadedSchema>;
+
+/** The ladder phase of a video whose playable phase is published: every remaining rung, images, ready. */
+export const TranscodeLadderSchema = VideoUploadedSchema;
+export type TranscodeLadder = Static<typeof TranscodeLadderSchema>;
 
 export const TranscodeProgressSchema = Type.Object({
   ...VideoRef,
@@ -145,6 +155,7 @@ export type VideoEvent = Static<typeof VideoEventSchema>;
 /** Topic -> payload schema: the one definition of every bus message. */
 export const EVENT_SCHEMAS = {
   "video.uploaded": VideoUploadedSchema,
+  "video.transcode.ladder": TranscodeLadderSchema,
   "video.transcode.progress": TranscodeProgressSchema,
   "video.transcode.playable": TranscodePlayableSchema,
   "video.transcode.ready": TranscodeReadySchema,

@@ -1,6 +1,7 @@
 export * from "./bus/bus.js";
 export * from "./bus/delivery-ledger.js";
 export * from "./bus/delivery-policy.js";
+export * from "./bus/fair-schedule.js";
 export * from "./bus/job-store.js";
 export type { KafkaBus, KafkaBusOptions } from "./bus/kafka-bus.js";
 // The Kafka client and the AWS SDK load only when configured: their classes are in

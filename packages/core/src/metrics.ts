@@ -101,31 +101,43 @@ export function instrumentTranscoderBus(bus: Bus, metrics: Metrics): Bus {
     },
     subscribe(group: string, handlers: HandlerMap, options?: SubscribeOptions) {
       const uploaded = handlers["video.uploaded"];
+      const ladder = handlers["video.transcode.ladder"];
       if (!uploaded) return bus.subscribe(group, handlers, options);
+      // One job per video: a playable phase that queued its ladder phase is counted with the ladder.
+      const timed =
+        (phase: "playable" | "ladder", handler: NonNullable<typeof uploaded>) =>
+        async (event: Parameters<typeof handler>[0], ctx: Parameters<typeof handler>[1]) => {
+          if (phase === "playable" && ctx.enqueuedAt) {
+            metrics.queueWait.observe(Math.max(0, (Date.now() - ctx.enqueuedAt.getTime()) / 1000));
+          }
+          const stop = metrics.jobDuration.startTimer();
+          outcomes.delete(event.videoId);
+          let threw = false;
+          try {
+            await handler(event, ctx);
+          } catch (err) {
+            threw = true;
+            throw err;
+          } finally {
+            // No terminal event: handed back on a stop, or failed and to be retried.
+            const known = outcomes.get(event.videoId);
+            const outcome = known ?? (threw && !ctx.signal.aborted ? "retried" : "aborted");
+            outcomes.delete(event.videoId);
+            if (known || threw || ctx.signal.aborted || phase === "ladder" || !ladder) {
+              stop({ outcome });
+              metrics.jobs.inc({ outcome });
+            }
+          }
+        };
       return bus.subscribe(
         group,
         {
           ...handlers,
-          "video.uploaded": async (event, ctx) => {
-            if (ctx.enqueuedAt) {
-              metrics.queueWait.observe(Math.max(0, (Date.now() - ctx.enqueuedAt.getTime()) / 1000));
-            }
-            const stop = metrics.jobDuration.startTimer();
-            outcomes.delete(event.videoId);
-            let threw = false;
-            try {
-              await uploaded(event, ctx);
-            } catch (err) {
-              threw = true;
-              throw err;
-            } finally {
-              // No terminal event: handed back on a stop, or failed and to be retried.
-              const outcome = outcomes.get(event.videoId) ?? (threw && !ctx.signal.aborted ? "retried" : "aborted");
-              outcomes.delete(event.videoId);
-              stop({ outcome });
-              metrics.jobs.inc({ outcome });
-            }
-          },
+          "video.uploaded": timed("playable", uploaded),
+          // The ladder topic carries the same payload as video.uploaded (TranscodeLadderSchema).
+          ...(ladder
+            ? { "video.transcode.ladder": timed("ladder", ladder as unknown as NonNullable<typeof uploaded>) }
+            : {}),
         },
         options,
       );

@@ -62,6 +62,16 @@ export const ChannelRef = Type.Object(
 );
 export type ChannelRef = Static<typeof ChannelRef>;
 
+/**
+ * Where a video's transcode stands: `queued` (waiting for a transcoder), `playable` (in its
+ * playable phase: being made watchable), `ladder` (watchable; more qualities coming), `complete`
+ * (READY, every quality); null while uploading or once FAILED.
+ */
+export const TranscodePhase = Nullable(
+  Type.Union([Type.Literal("queued"), Type.Literal("playable"), Type.Literal("ladder"), Type.Literal("complete")]),
+);
+export type TranscodePhase = Static<typeof TranscodePhase>;
+
 export const Video = Type.Object(
   {
     id: Type.String({ format: "uuid" }),
@@ -83,6 +93,8 @@ export const Video = Type.Object(
       description:
         "True once the video can be watched: READY, or still PROCESSING with every rendition started (the HLS playlists grow until READY)",
     }),
+    /** Always sent by the server; optional for clients of older servers. */
+    phase: Type.Optional(TranscodePhase),
     playbackUrl: Nullable(Type.String({ description: "HLS master playlist, once playable" })),
     posterUrl: Nullable(Type.String()),
     storyboardUrl: Nullable(Type.String()),
@@ -285,6 +297,8 @@ export const VideoStatusEvent = Type.Object(
     failureReason: Nullable(Type.String()),
     /** True once `playbackUrl` plays (see `Video.playable`). */
     playable: Type.Boolean(),
+    /** See `Video.phase`: `ladder` is "playable — more qualities coming". */
+    phase: Type.Optional(TranscodePhase),
   },
   { $id: "VideoStatusEvent" },
 );

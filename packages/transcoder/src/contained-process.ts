@@ -24,9 +24,13 @@ const WATCHDOG = [
 
 export type ContainedChild = ChildProcessByStdio<Writable, Readable, Readable>;
 
-/** Spawns `command` in its own process group, tied to the life of this process. */
-export function spawnContained(command: string, args: readonly string[]): ContainedChild {
-  return spawn("/bin/sh", ["-c", WATCHDOG, "reelkit-watchdog", command, ...args], {
+/**
+ * Spawns `command` in its own process group, tied to the life of this process; with `nice`, at
+ * that lower CPU priority (background work that must not slow what viewers wait for).
+ */
+export function spawnContained(command: string, args: readonly string[], nice = 0): ContainedChild {
+  const argv = nice > 0 ? ["nice", "-n", String(nice), command, ...args] : [command, ...args];
+  return spawn("/bin/sh", ["-c", WATCHDOG, "reelkit-watchdog", ...argv], {
     stdio: ["pipe", "pipe", "pipe"],
     detached: true,
   });

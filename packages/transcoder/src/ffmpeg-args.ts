@@ -29,6 +29,8 @@ export interface HlsJob {
    * (SSIM 25.05 dB instead of 25.28 dB on the benchmark's 720p rung at the same bitrate).
    */
   lowLatency?: boolean;
+  /** x264 preset (default `veryfast`); a playable phase's fast rung uses `ultrafast`. */
+  preset?: string;
 }
 
 /**
@@ -152,6 +154,31 @@ export function buildHlsRuns(job: HlsJob): string[][] {
   return runs;
 }
 
+/**
+ * The ffmpeg processes of one phase of a job (see job-plan.ts planPhases). Playable phase: a
+ * passthrough source's copied top rung and its audio, or else one rung (`fastRung`) encoded
+ * with x264's fastest settings, and the audio. Ladder phase: every other rung, keyed exactly as
+ * the playable phase's rung (the source's keyframes, or the fixed GOP), so all rungs switch
+ * cleanly. A ladder phase with nothing to encode has no run.
+ */
+export function buildPhaseRuns(job: HlsJob, phase: "playable" | "ladder", fastRung: string | null): string[][] {
+  if (job.passthrough) {
+    if (phase === "playable") return [hlsArgs(job, { copy: true, encode: false, audio: true })];
+    return job.ladder.length > 1
+      ? [hlsArgs({ ...job, lowLatency: true }, { copy: false, encode: true, audio: false })]
+      : [];
+  }
+  const fast = job.ladder.filter((r) => r.name === fastRung);
+  if (phase === "playable") {
+    const ladder = fast.length > 0 ? fast : job.ladder.slice(0, 1);
+    return [
+      hlsArgs({ ...job, ladder, preset: "ultrafast", lowLatency: true }, { copy: false, encode: true, audio: true }),
+    ];
+  }
+  const rest = job.ladder.filter((r) => r.name !== (fast[0]?.name ?? job.ladder[0]?.name));
+  return rest.length > 0 ? [hlsArgs({ ...job, ladder: rest }, { copy: false, encode: true, audio: false })] : [];
+}
+
 function hlsArgs(job: HlsJob, parts: { copy: boolean; encode: boolean; audio: boolean }): string[] {
   const segmentSeconds = job.segmentSeconds ?? SEGMENT_SECONDS;
   const gopSeconds = job.gopSeconds ?? 2;
@@ -199,7 +226,7 @@ function hlsArgs(job: HlsJob, parts: { copy: boolean; encode: boolean; audio: bo
       "-c:v",
       "libx264",
       "-preset",
-      "veryfast",
+      job.preset ?? "veryfast",
       ...(job.lowLatency ? ["-tune", "zerolatency"] : []),
       "-profile:v",
       "high",

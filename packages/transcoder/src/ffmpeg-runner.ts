@@ -8,6 +8,8 @@ export interface RunOptions {
   onProgress?: (percent: number) => void;
   /** Aborting stops ffmpeg's process group; the run then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** CPU niceness (0..19): a ladder encodes at a lower priority than playable phases. */
+  nice?: number;
 }
 
 export class FfmpegError extends Error {
@@ -58,11 +60,12 @@ export function runContained(opts: {
   stderrTail?: number;
   /** Told the id of the process group (the watchdog's pid) once it exists. */
   onSpawn?: (pgid: number) => void;
+  nice?: number;
 }): Promise<ContainedResult> {
   return new Promise((resolve, reject) => {
     const { signal } = opts;
     if (signal?.aborted) return reject(signal.reason);
-    const child = spawnContained(opts.command, opts.args);
+    const child = spawnContained(opts.command, opts.args, opts.nice);
     if (child.pid) opts.onSpawn?.(child.pid);
     const name = opts.command.split("/").pop() ?? opts.command;
     let stdout = "";
@@ -107,6 +110,7 @@ export async function runFfmpeg(opts: RunOptions): Promise<void> {
     command: opts.ffmpeg,
     args: opts.args,
     signal: opts.signal,
+    nice: opts.nice,
     onStdoutLine: (line) => {
       const p = progressPercent(line, opts.durationSec ?? 0);
       if (p !== null) opts.onProgress?.(p);

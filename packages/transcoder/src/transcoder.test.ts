@@ -231,10 +231,13 @@ describe("transcoder (real ffmpeg, QueueBus on the memory store, LocalStorage)",
     ]);
     await upload("pass", await fs.readFile(clip));
     expect(of("video.transcode.failed", "pass")).toEqual([]);
-    const [playable] = of("video.transcode.playable", "pass");
+    const [playable, complete] = of("video.transcode.playable", "pass");
     const [ready] = of("video.transcode.ready", "pass");
     expect(playable).toMatchObject({ passthrough: true, width: 320, height: 180, hasAudio: true });
-    expect(playable?.renditions.map((r) => r.name)).toEqual(["180p", "120p"]);
+    // Playable as soon as the copied rung and the audio exist; a new master names the lower
+    // rungs once the ladder phase has their first segments.
+    expect(playable?.renditions.map((r) => r.name)).toEqual(["180p"]);
+    expect(complete?.renditions.map((r) => r.name)).toEqual(["180p", "120p"]);
     expect(playable?.renditions[0]?.codecs).toBe("avc1.64000c,mp4a.40.2");
     expect(ready?.renditions.map((r) => `${r.name}:${r.width}x${r.height}`)).toEqual(["180p:320x180", "120p:214x120"]);
 
@@ -471,4 +474,140 @@ describe("a failed delivery's published playlists (real ffmpeg, audited storage)
     expect(await storage.stat(keys.source("parked"))).not.toBeNull();
     expect(storage.violations).toEqual([]);
   }, 120_000);
+});
+
+describe("two phases (real ffmpeg, QueueBus on the memory store)", () => {
+  let dir: string;
+  let storage: LocalStorage;
+  let queue: QueueBus;
+  const events: { topic: string; videoId: string; at: number; names?: string[] }[] = [];
+  const logger = createLogger({ logLevel: "silent" });
+  const config = (dataDir: string) =>
+    loadConfig({
+      REELKIT_DATA_DIR: dataDir,
+      REELKIT_RUNGS: "720,360,180",
+      REELKIT_TRANSCODE_CONCURRENCY: "auto",
+    } as NodeJS.ProcessEnv);
+  const observed = (inner: QueueBus): Bus => ({
+    publish: async (topic, payload, key) => {
+      const names =
+        topic === "video.transcode.playable"
+          ? (payload as EventPayloads["video.transcode.playable"]).renditions.map((r) => r.name)
+          : undefined;
+      await inner.publish(topic, payload, key);
+      events.push({ topic, videoId: payload.videoId, at: Date.now(), names });
+    },
+    subscribe: (group, handlers, options) => inner.subscribe(group, handlers, options),
+    unsubscribe: (group) => inner.unsubscribe(group),
+    ping: () => inner.ping(),
+    close: () => inner.close(),
+  });
+  const first = (topic: string, videoId: string) => events.find((e) => e.topic === topic && e.videoId === videoId);
+  /** A 720p H.264 clip with one keyframe every 10 s: it cannot pass through, every rung is encoded. */
+  function longGopClip(file: string, seconds: number, size = "1280x720"): void {
+    execFileSync(bin.ffmpeg, [
+      ...["-v", "error", "-y", "-f", "lavfi", "-i", `testsrc2=size=${size}:rate=25:duration=${seconds}`],
+      ...["-f", "lavfi", "-i", `sine=frequency=300:duration=${seconds}`],
+      ...["-c:v", "libx264", "-preset", "ultrafast", "-g", "250", "-pix_fmt", "yuv420p", "-c:a", "aac", file],
+    ]);
+  }
+
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), "reelkit-phases-test-"));
+    storage = new LocalStorage(path.join(dir, "media"));
+    queue = new QueueBus({ store: new MemoryJobStore(), pollMs: 20 });
+  });
+  afterAll(async () => {
+    await queue.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it("makes a second video playable while the first one's ladder is still running", async () => {
+    const bus = observed(queue);
+    const transcoder = createTranscoder({ config: config(dir), storage, bus, logger });
+    await transcoder.start();
+    try {
+      const a = path.join(dir, "a.mp4");
+      const b = path.join(dir, "b.mp4");
+      longGopClip(a, 20);
+      longGopClip(b, 4, "640x360");
+      await storage.putFile(keys.source("first"), a);
+      await storage.putFile(keys.source("second"), b);
+      await bus.publish("video.uploaded", { videoId: "first", attempt: 1, sourceKey: keys.source("first") }, "first");
+      await vi.waitFor(() => expect(first("video.transcode.playable", "first")).toBeDefined(), {
+        timeout: 60_000,
+        interval: 50,
+      });
+      // Playable with the fast rung and the audio only; the ladder phase adds the rest.
+      expect(first("video.transcode.playable", "first")?.names).toEqual(["360p"]);
+      await bus.publish(
+        "video.uploaded",
+        { videoId: "second", attempt: 1, sourceKey: keys.source("second") },
+        "second",
+      );
+      await vi.waitFor(() => expect(first("video.transcode.ready", "first")).toBeDefined(), {
+        timeout: 120_000,
+        interval: 50,
+      });
+      await vi.waitFor(() => expect(first("video.transcode.ready", "second")).toBeDefined(), {
+        timeout: 120_000,
+        interval: 50,
+      });
+      const secondPlayable = first("video.transcode.playable", "second")?.at ?? Number.POSITIVE_INFINITY;
+      expect(secondPlayable).toBeLessThan(first("video.transcode.ready", "first")?.at ?? 0);
+      // The first video's final master names every rung; its playable rung was encoded once.
+      const master = await fs.readFile(storage.localPath(keys.master("first")) as string, "utf8");
+      expect(master.match(/^\d+p\/index\.m3u8$/gm)).toEqual(["720p/index.m3u8", "360p/index.m3u8", "180p/index.m3u8"]);
+      expect(events.filter((e) => e.topic === "video.transcode.ladder" && e.videoId === "first")).toHaveLength(1);
+    } finally {
+      await transcoder.stop();
+    }
+  }, 240_000);
+
+  it("resumes a job stopped between its two phases at the ladder, keeping the playable output", async () => {
+    const c = path.join(dir, "c.mp4");
+    longGopClip(c, 12, "640x360");
+    await storage.putFile(keys.source("resumed"), c);
+    // This transcoder stops the moment the ladder phase is queued (its process would be gone).
+    let stopFirst: () => void = () => {};
+    const stopped = new Promise<void>((resolve) => {
+      stopFirst = resolve;
+    });
+    const inner = observed(queue);
+    const bus: Bus = {
+      ...inner,
+      publish: async (topic, payload, key) => {
+        await inner.publish(topic, payload, key);
+        if (topic === "video.transcode.ladder") stopFirst();
+      },
+    };
+    const one = createTranscoder({ config: config(dir), storage, bus, logger });
+    await one.start();
+    await bus.publish(
+      "video.uploaded",
+      { videoId: "resumed", attempt: 1, sourceKey: keys.source("resumed") },
+      "resumed",
+    );
+    await stopped;
+    await one.stop();
+    const playableSegment = storage.localPath("videos/resumed/hls/360p/seg-000.m4s") as string;
+    const before = await fs.stat(playableSegment);
+    const two = createTranscoder({ config: config(dir), storage, bus: observed(queue), logger });
+    await two.start();
+    try {
+      await vi.waitFor(() => expect(first("video.transcode.ready", "resumed")).toBeDefined(), {
+        timeout: 120_000,
+        interval: 50,
+      });
+      // The playable rung was not encoded again, and the master names every rung.
+      expect((await fs.stat(playableSegment)).mtimeMs).toBe(before.mtimeMs);
+      expect(
+        events.filter((e) => e.topic === "video.transcode.playable" && e.videoId === "resumed").length,
+      ).toBeLessThanOrEqual(3);
+      const master = await fs.readFile(storage.localPath(keys.master("resumed")) as string, "utf8");
+      expect(master.match(/^\d+p\/index\.m3u8$/gm)).toEqual(["360p/index.m3u8", "180p/index.m3u8"]);
+    } finally {
+      await two.stop();
+    }
+  }, 240_000);
 });

@@ -1,4 +1,3 @@
-import { type FSWatcher, watch } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -10,37 +9,35 @@ import {
   isProcessAlive,
   keys,
   type Logger,
-  type Rendition,
   type Storage,
   StorageDeliveryLedger,
   type TranscodeFailed,
+  type TranscodeReady,
   type VideoUploaded,
 } from "@reelkit/core";
-import {
-  AUDIO_BITRATE,
-  AUDIO_CODEC,
-  buildHlsRuns,
-  h264Codec,
-  h264SourceCodec,
-  SEGMENT_SECONDS,
-} from "./ffmpeg-args.js";
-import { FfmpegError, runFfmpeg } from "./ffmpeg-runner.js";
+import { buildPhaseRuns } from "./ffmpeg-args.js";
+import { encodeHls, UndecodableError } from "./hls-encoder.js";
 import { HlsPublisher } from "./hls-publisher.js";
-import { planStoryboard, posterArgs, storyboardArgs, storyboardVtt } from "./images.js";
-import { displaySize, planLadder } from "./ladder.js";
-import { isStreamableCoding, planPassthrough } from "./passthrough.js";
-import {
-  type MeasuredStream,
-  parseMediaPlaylist,
-  writeMasterPlaylist,
-  writeNominalMasterPlaylist,
-} from "./playlist.js";
-import { ProbeError, probeFile, probeKeyframes, resolveBinaries, withoutPaths } from "./probe.js";
+import { type MeasuredStreamRecord, measureRendition, publishImages, removePublishedOutput } from "./job-output.js";
+import { type JobPlan, planJob, planPhases, planWith, playableMessage, readyMessage } from "./job-plan.js";
+import { writeMasterPlaylist, writeNominalMasterPlaylist } from "./playlist.js";
+import { ProbeError, resolveBinaries, withoutPaths } from "./probe.js";
+import { ProgressReporter } from "./progress-reporter.js";
+import { readSource, SourceError } from "./source-reader.js";
+
+export { removePublishedOutput } from "./job-output.js";
+
+/** What the playable phase leaves for the ladder phase: its renditions, measured. */
+interface PlayableRecord {
+  attempt: number;
+  measured: Record<string, MeasuredStreamRecord>;
+}
 
 export const CONSUMER_GROUP = "reelkit-transcoder";
 
 export interface TranscoderDeps {
-  config: Pick<Config, "ffmpegPath" | "ffprobePath" | "rungs" | "transcodeConcurrency">;
+  config: Pick<Config, "ffmpegPath" | "ffprobePath" | "rungs" | "transcodeConcurrency"> &
+    Partial<Pick<Config, "transcodeShares">>;
   storage: Storage;
   bus: Bus;
   logger: Logger;
@@ -48,61 +45,30 @@ export interface TranscoderDeps {
   workRoot?: string;
 }
 
-const WORK_DIR_PREFIX = "reelkit-transcode-";
+/** CPU niceness of ladder encodes: below the playable phases, the API and playback. */
+const LADDER_NICE = 10;
+/** Share of a video's progress percent that its playable phase covers. */
+const PLAYABLE_SHARE = 0.28;
+
 /**
- * New segments are looked for whenever ffmpeg rewrites a playlist (inotify), and at least this
- * often in case a change notification is lost.
+ * Jobs at once per phase. `auto`: a playable phase per core (they are short and what viewers
+ * wait for) and ladders beside them on half the cores, niced, so idle CPU goes to them without
+ * slowing the rest. A number: at most that many of either, and of both together.
  */
-const PUBLISH_FALLBACK_MS = 1_000;
-
-/** Wakes the publishing loop whenever ffmpeg writes one of its playlists (index.m3u8). */
-class PlaylistWatch {
-  #changed = false;
-  #wake: (() => void) | null = null;
-  #closed = false;
-  readonly #watchers: FSWatcher[] = [];
-
-  constructor(dirs: readonly string[]) {
-    for (const dir of dirs) {
-      try {
-        const w = watch(dir, (_event, name) => {
-          if (name?.startsWith("index.m3u8")) this.#fire();
-        });
-        w.on("error", () => {}); // the fallback interval still finds the segments
-        this.#watchers.push(w);
-      } catch {
-        // no inotify here: the fallback interval finds the segments
-      }
-    }
+export function phaseSlots(
+  concurrency: number | "auto",
+  cores: number,
+): { playable: number; ladder: number; total: number } {
+  if (concurrency === "auto") {
+    const playable = Math.max(1, cores);
+    const ladder = Math.max(1, Math.floor(cores / 2));
+    return { playable, ladder, total: playable + ladder };
   }
-
-  #fire(): void {
-    this.#changed = true;
-    this.#wake?.();
-  }
-
-  /** Resolves at the next playlist change since the last call (at once if there was one), or after `maxMs`. */
-  async next(maxMs: number): Promise<void> {
-    if (!this.#changed && !this.#closed) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, maxMs);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    this.#wake = null;
-    this.#changed = false;
-  }
-
-  close(): void {
-    this.#closed = true;
-    for (const w of this.#watchers) w.close();
-    this.#wake?.();
-  }
+  const n = Math.max(1, concurrency);
+  return { playable: n, ladder: n, total: n };
 }
 
+const WORK_DIR_PREFIX = "reelkit-transcode-";
 /**
  * Work directories are named after the process that owns them; those of processes that died
  * (a crash mid-job) are removed at start. A live owner's directory is never touched.
@@ -125,40 +91,6 @@ export interface Transcoder {
   stop(): Promise<void>;
 }
 
-class JobFailure extends Error {
-  constructor(
-    readonly code: TranscodeFailed["code"],
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-async function measure(dir: string): Promise<MeasuredStream> {
-  const text = await fs.readFile(path.join(dir, "index.m3u8"), "utf8");
-  const segments = await Promise.all(
-    parseMediaPlaylist(text).map(async (s) => ({
-      duration: s.duration,
-      size: (await fs.stat(path.join(dir, s.uri))).size,
-    })),
-  );
-  const initSize = (await fs.stat(path.join(dir, "init.mp4")).catch(() => null))?.size ?? 0;
-  return { segments, initSize };
-}
-
-/**
- * Takes down what a job that ended FAILED had published while it ran (EVENT playlists that would
- * never end): the master first, so no new player starts, then the media playlists, then the
- * segments they named, so no playlist ever names a segment that is gone.
- */
-export async function removePublishedOutput(storage: Storage, videoId: string): Promise<void> {
-  const prefix = keys.hlsPrefix(videoId);
-  await storage.delete(keys.master(videoId));
-  const objects = await storage.list(prefix);
-  await Promise.all(objects.filter((o) => o.key.endsWith(".m3u8")).map((o) => storage.delete(o.key)));
-  await storage.deletePrefix(prefix);
-}
-
 /**
  * The bus consumer: `video.uploaded` in, HLS ladder + images in storage, progress/ready/failed
  * out. Never touches the catalog. Same video id -> same keys, so a redelivery overwrites.
@@ -167,267 +99,245 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
   const { config, storage, bus, logger } = deps;
   const workRoot = deps.workRoot ?? os.tmpdir();
 
-  async function transcode(ev: VideoUploaded, signal: AbortSignal, work: string, log: Logger): Promise<void> {
-    const { videoId, attempt } = ev;
-    const jobStarted = Date.now();
-    let lastSent = -1;
-    const progress = async (stage: "probing" | "encoding" | "images" | "finalizing", percent: number) => {
-      const p = Math.floor(percent);
-      if (p === lastSent) return;
-      lastSent = p;
-      // Progress is advisory: a bus outage must not fail the job (ready/failed are retried).
-      await bus
-        .publish("video.transcode.progress", { videoId, attempt, percent: p, stage }, videoId)
-        .catch((err) => logger.warn({ err, videoId }, "could not publish progress"));
-    };
-    // Progress events go out in order, without holding up the work (each is a committed row).
-    let pending = progress("probing", 0);
-    const stat = await storage.stat(ev.sourceKey);
-    if (!stat) throw new JobFailure("SOURCE_MISSING", "The uploaded file could not be found.");
-    if (stat.size === 0) throw new JobFailure("EMPTY_SOURCE", "The uploaded file is empty.");
-    // Local storage: ffmpeg reads the stored source in place (a multi-GB copy per job saved).
-    // Keys are immutable per video, so nothing rewrites it while ffmpeg reads.
-    let source = storage.localPath(ev.sourceKey);
-    if (!source) {
-      source = path.join(work, "source");
-      await storage.getToFile(ev.sourceKey, source);
-    }
+  /** Reads and plans a job's source (each phase does, on whichever transcoder it runs). */
+  async function planSource(ev: VideoUploaded, signal: AbortSignal, work: string) {
     const bin = resolveBinaries(config);
-    // Keyframes (read from the packet index, no decoding) matter only for sources that may pass
-    // through; they are read beside the probe and the read is stopped for the others.
-    const keyframeRead = new AbortController();
-    const keyframesRead = probeKeyframes(bin.ffprobe, source, AbortSignal.any([signal, keyframeRead.signal])).catch(
-      () => [] as number[],
-    );
-    let keyframes: number[] = [];
-    let probe: Awaited<ReturnType<typeof probeFile>>;
-    try {
-      probe = await probeFile(bin.ffprobe, source, signal);
-      if (isStreamableCoding(probe) === null) keyframes = await keyframesRead;
-    } finally {
-      keyframeRead.abort(new Error("keyframes not needed"));
-      await keyframesRead;
-    }
-    const ladder = planLadder(probe, config.rungs);
-    const plan = planPassthrough({ probe, ladder, keyframes });
-    const probedAt = Date.now();
-    const passthrough = plan.passthrough ? plan : undefined;
-    if (!plan.passthrough) log.debug({ reason: plan.reason }, "encoding every rung");
-    const out = path.join(work, "hls");
-    const renditionNames = [...ladder.map((r) => r.name), ...(probe.hasAudio ? ["audio"] : [])];
-    for (const dir of renditionNames) await fs.mkdir(path.join(out, dir), { recursive: true });
+    const source = await readSource({ storage, sourceKey: ev.sourceKey, bin, work, signal });
+    const plan = planJob({
+      probe: source.probe,
+      keyframes: source.keyframes,
+      sourceSize: source.size,
+      rungs: config.rungs,
+    });
+    return { bin, source, plan, phases: planPhases(plan) };
+  }
 
-    const hls = keys.hlsPrefix(videoId);
-    const display = displaySize(probe);
-    // A copied segment ends at the first source keyframe past its nominal end.
-    const videoTarget = SEGMENT_SECONDS + (passthrough?.maxGapSec ?? 0);
+  /** Runs one phase's ffmpeg while publishing its renditions; `onStarted` once every one has a segment. */
+  async function encodePhase(opts: {
+    ev: VideoUploaded;
+    phase: "playable" | "ladder";
+    planned: Awaited<ReturnType<typeof planSource>>;
+    names: readonly string[];
+    work: string;
+    signal: AbortSignal;
+    onStarted: (publisher: HlsPublisher) => Promise<void>;
+    onProgress: (percent: number) => void;
+  }): Promise<{ publisher: HlsPublisher; out: string }> {
+    const { ev, planned, phase } = opts;
+    const { plan, source, bin, phases } = planned;
+    const out = path.join(opts.work, "hls");
+    const sub = planWith(plan, opts.names);
+    for (const r of sub.renditions) await fs.mkdir(path.join(out, r.name), { recursive: true });
     const publisher = new HlsPublisher({
       storage,
       localDir: out,
-      prefix: hls,
-      renditions: renditionNames.map((name) => ({
-        name,
-        targetDuration: name === "audio" ? SEGMENT_SECONDS + 1 : videoTarget,
-      })),
+      prefix: keys.hlsPrefix(ev.videoId),
+      renditions: sub.renditions,
     });
     await publisher.resume();
-    const codecsOf = (i: number) =>
-      passthrough && i === 0
-        ? h264SourceCodec(probe.video.profile, probe.video.level)
-        : h264Codec(ladder[i]?.width ?? 0, ladder[i]?.height ?? 0, probe.frameRate);
-    const sourceRate = Math.round((stat.size * 8) / probe.durationSec);
-    const nominal = ladder.map((r, i) => {
-      const video =
-        passthrough && i === 0
-          ? { peak: Math.round(sourceRate * 1.5), average: sourceRate }
-          : { peak: r.maxrate, average: r.videoBitrate };
-      return {
-        uri: `${r.name}/index.m3u8`,
-        width: r.width,
-        height: r.height,
-        codecs: codecsOf(i),
-        frameRate: probe.frameRate,
-        video,
-      };
-    });
-    const renditionsWith = (rates: readonly { peak: number; average: number }[]): Rendition[] =>
-      nominal.map((v, i) => ({
-        name: ladder[i]?.name ?? v.uri,
-        width: v.width,
-        height: v.height,
-        bandwidth: rates[i]?.peak ?? 0,
-        averageBandwidth: rates[i]?.average ?? 0,
-        codecs: probe.hasAudio ? `${v.codecs},${AUDIO_CODEC}` : v.codecs,
-        frameRate: v.frameRate,
-        playlistKey: `${hls}${v.uri}`,
-      }));
-
-    let playable = false;
-    const announcePlayable = async () => {
-      if (playable || !publisher.started()) return;
-      playable = true;
-      const master = writeNominalMasterPlaylist({
-        variants: nominal,
-        audio: probe.hasAudio ? { uri: "audio/index.m3u8", bitrate: AUDIO_BITRATE } : null,
-      });
-      // The master is stored after every playlist it names has a segment, the event after the master.
-      await storage.put(keys.master(videoId), master.text);
-      await bus.publish(
-        "video.transcode.playable",
-        {
-          videoId,
-          attempt,
-          masterKey: keys.master(videoId),
-          durationSec: probe.durationSec,
-          width: display.width,
-          height: display.height,
-          frameRate: probe.frameRate,
-          hasAudio: probe.hasAudio,
-          renditions: renditionsWith(master.rates),
-          passthrough: passthrough !== undefined,
-        },
-        videoId,
-      );
-      // Where the time to playable went (ms since the job started), for operators and the benchmark.
-      const since = (t: number | null) => (t === null ? null : t - jobStarted);
-      log.info(
-        {
-          ms: Date.now() - jobStarted,
-          probedMs: since(probedAt),
-          ffmpegStartedMs: since(ffmpegStartedAt),
-          firstSegmentMs: Object.fromEntries(
-            Object.entries(publisher.firstListedAt()).map(([name, t]) => [name, since(t)]),
-          ),
-          passthrough: passthrough !== undefined,
-        },
-        "transcode playable",
-      );
+    let started = false;
+    const announce = async () => {
+      if (started || !publisher.started()) return;
+      started = true;
+      await opts.onStarted(publisher);
     };
-
-    pending = pending.then(() => progress("encoding", 2));
-    const ffmpegStartedAt = Date.now();
-    // Segments go to storage while ffmpeg runs, as soon as it lists them.
-    let publishError: unknown = null;
-    let encoding = true;
-    // A failed store stops ffmpeg at once: the delivery fails and is retried from the start.
-    const encoder = new AbortController();
-    const watching = new PlaylistWatch(renditionNames.map((name) => path.join(out, name)));
-    const publishing = (async () => {
-      while (encoding && publishError === null) {
-        await watching.next(PUBLISH_FALLBACK_MS);
-        if (!encoding) break;
-        await publisher
-          .sync({ final: false })
-          .then(announcePlayable)
-          .catch((err) => {
-            publishError = err;
-            encoder.abort(err);
-          });
-      }
-    })();
-    // One process, or two side by side for a passthrough source (the copy and the encode, see
-    // buildHlsRuns); progress comes from the last, the longest. Any failure stops the others.
-    const runs = buildHlsRuns({
-      input: source,
-      outDir: out,
-      ladder,
-      frameRate: probe.frameRate,
-      hasAudio: probe.hasAudio,
-      passthrough,
-    });
-    const failed = new AbortController();
-    try {
-      await Promise.all(
-        runs.map((args, i) =>
-          runFfmpeg({
-            ffmpeg: bin.ffmpeg,
-            args,
-            durationSec: probe.durationSec,
-            signal: AbortSignal.any([signal, encoder.signal, failed.signal]),
-            onProgress:
-              i === runs.length - 1
-                ? (p) => {
-                    pending = pending.then(() => progress("encoding", 2 + p * 0.88)).catch(() => {});
-                  }
-                : undefined,
-          }).catch((err) => {
-            // The first failure stops the other runs; they then fail with the same reason.
-            failed.abort(err);
-          }),
-        ),
-      );
-      // Every run has ended; a failure is the abort reason, the first one.
-      if (failed.signal.aborted) {
-        const err: unknown = failed.signal.reason;
-        // Only an ffmpeg that exited by itself says something about the input; one ended by a
-        // signal (InterruptedError) or by our stop (the abort reason) is retried.
-        if (err instanceof FfmpegError) {
-          const failure = new JobFailure(
-            "UNDECODABLE",
-            `The video could not be decoded (${withoutPaths(err.message)}).`,
-          );
-          failure.cause = err; // the log keeps ffmpeg's own words
-          throw failure;
-        }
-        throw err;
-      }
-    } finally {
-      encoding = false;
-      watching.close();
-      await publishing;
-    }
-    if (publishError !== null) throw publishError;
-    await pending;
-    // Every segment stored, then the playlists end: players switch from EVENT to VOD here.
-    await publisher.sync({ final: true });
-    await announcePlayable();
-
-    await progress("images", 90);
-    const storyboard = planStoryboard({ durationSec: probe.durationSec, ...display });
-    const poster = path.join(work, "poster.jpg");
-    const sprite = path.join(work, "storyboard.jpg");
-    await runFfmpeg({
-      ffmpeg: bin.ffmpeg,
-      args: posterArgs({ input: source, output: poster, atSec: Math.min(1, probe.durationSec / 3) }),
-      signal,
-    });
-    await runFfmpeg({
-      ffmpeg: bin.ffmpeg,
-      args: storyboardArgs({ input: source, output: sprite, plan: storyboard }),
-      signal,
-    });
-
-    await progress("finalizing", 95);
-    const audio = probe.hasAudio ? { uri: "audio/index.m3u8", ...(await measure(path.join(out, "audio"))) } : null;
-    const variants = await Promise.all(
-      nominal.map(async (v, i) => ({ ...v, video: await measure(path.join(out, ladder[i]?.name ?? "")) })),
-    );
-    const master = writeMasterPlaylist({ variants, audio });
-    await storage.putFile(keys.poster(videoId), poster);
-    await storage.putFile(keys.storyboard(videoId), sprite);
-    await storage.put(keys.storyboardVtt(videoId), storyboardVtt(storyboard, probe.durationSec));
-    await storage.put(keys.master(videoId), master.text);
-    // A redelivery rewrote the same keys; clear what an earlier, different output left behind.
-    const current = new Set([...publisher.keys(), keys.master(videoId)]);
-    for (const o of await storage.list(hls)) if (!current.has(o.key)) await storage.delete(o.key);
-
-    await bus.publish(
-      "video.transcode.ready",
+    const runs = buildPhaseRuns(
       {
-        videoId,
-        attempt,
-        durationSec: probe.durationSec,
-        width: display.width,
-        height: display.height,
-        frameRate: probe.frameRate,
-        hasAudio: probe.hasAudio,
-        renditions: renditionsWith(master.rates),
-        masterKey: keys.master(videoId),
-        posterKey: keys.poster(videoId),
-        storyboardKey: keys.storyboard(videoId),
-        storyboardVttKey: keys.storyboardVtt(videoId),
+        input: source.file,
+        outDir: out,
+        ladder: plan.ladder,
+        frameRate: plan.probe.frameRate,
+        hasAudio: plan.probe.hasAudio,
+        passthrough: plan.passthrough,
       },
+      phase,
+      phases.fastRung,
+    );
+    if (runs.length > 0) {
+      await encodeHls({
+        ffmpeg: bin.ffmpeg,
+        runs,
+        durationSec: plan.probe.durationSec,
+        watchDirs: sub.renditions.map((r) => path.join(out, r.name)),
+        publisher,
+        onPublished: announce,
+        onProgress: opts.onProgress,
+        signal: opts.signal,
+        // Ladders yield the CPU to playable phases and to the API.
+        nice: phase === "ladder" ? LADDER_NICE : 0,
+      });
+      // Every segment stored, then the playlists end: players switch from EVENT to VOD here.
+      await publisher.sync({ final: true });
+      await announce();
+    }
+    return { publisher, out };
+  }
+
+  /**
+   * The playable phase (`video.uploaded`): read the source, plan, encode and publish the
+   * renditions that make it watchable soonest, store a master naming only them, announce it
+   * playable, then queue the ladder phase. A redelivery after the phase's output was recorded
+   * (a crash before the ladder was queued) only announces and queues again.
+   */
+  async function playablePhase(ev: VideoUploaded, signal: AbortSignal, work: string, log: Logger): Promise<void> {
+    const { videoId, attempt } = ev;
+    const jobStarted = Date.now();
+    const progress = new ProgressReporter({ bus, videoId, attempt, logger });
+    progress.report("probing", 0);
+    const planned = await planSource(ev, signal, work);
+    const { plan, phases } = planned;
+    const probedAt = Date.now();
+    if (plan.encodeReason) log.debug({ reason: plan.encodeReason }, "encoding every rung");
+    const first = planWith(plan, phases.playable);
+    const done = await readMarker<PlayableRecord>(markerKey(videoId, "playable"), attempt);
+    if (done) {
+      log.info("playable phase already published; queueing the ladder phase again");
+      await publishPlayable(ev, first);
+    } else {
+      progress.report("encoding", 2);
+      const ffmpegStartedAt = Date.now();
+      const { out } = await encodePhase({
+        ev,
+        phase: "playable",
+        planned,
+        names: phases.playable,
+        work,
+        signal,
+        onProgress: (p) => progress.report("encoding", 2 + p * PLAYABLE_SHARE),
+        onStarted: async (publisher) => {
+          await publishPlayable(ev, first);
+          // Where the time to playable went (ms since the job started), for operators and the benchmark.
+          const since = (t: number | null) => (t === null ? null : t - jobStarted);
+          log.info(
+            {
+              ms: Date.now() - jobStarted,
+              probedMs: since(probedAt),
+              ffmpegStartedMs: since(ffmpegStartedAt),
+              firstSegmentMs: Object.fromEntries(
+                Object.entries(publisher.firstListedAt()).map(([name, t]) => [name, since(t)]),
+              ),
+              passthrough: plan.passthrough !== undefined,
+            },
+            "transcode playable",
+          );
+        },
+      });
+      await progress.flushed();
+      const measured = Object.fromEntries(
+        await Promise.all(phases.playable.map(async (n) => [n, await measureRendition(path.join(out, n))] as const)),
+      );
+      await writeMarker(markerKey(videoId, "playable"), { attempt, measured } satisfies PlayableRecord);
+    }
+    await bus.publish("video.transcode.ladder", ev, videoId);
+  }
+
+  /**
+   * The ladder phase (`video.transcode.ladder`): encode every remaining rung at a lower CPU
+   * priority; once each has a first segment, a new master names them all (players that load it
+   * from then on get every quality); then images, the measured master, ready. A redelivery after
+   * ready was published only publishes it again.
+   */
+  async function ladderPhase(ev: VideoUploaded, signal: AbortSignal, work: string, log: Logger): Promise<void> {
+    const { videoId, attempt } = ev;
+    const recorded = await readMarker<{ attempt: number; ready: TranscodeReady }>(markerKey(videoId, "ready"), attempt);
+    if (recorded) {
+      await bus.publish("video.transcode.ready", recorded.ready, videoId);
+      return;
+    }
+    const playable = await readMarker<PlayableRecord>(markerKey(videoId, "playable"), attempt);
+    // The playable phase's record is written before the ladder is queued; without it (output
+    // removed meanwhile) the job cannot be finished from here: it fails and is retried.
+    if (!playable) throw new Error("the playable phase's record is missing");
+    const progress = new ProgressReporter({ bus, videoId, attempt, logger });
+    const planned = await planSource(ev, signal, work);
+    const { plan, phases, bin, source } = planned;
+    progress.report("encoding", 2 + 100 * PLAYABLE_SHARE);
+    const { out } = await encodePhase({
+      ev,
+      phase: "ladder",
+      planned,
+      names: phases.ladder,
+      work,
+      signal,
+      onProgress: (p) => progress.report("encoding", 2 + 100 * PLAYABLE_SHARE + p * (0.88 - PLAYABLE_SHARE)),
+      onStarted: async () => {
+        if (phases.ladder.length === 0) return;
+        await publishPlayable(ev, plan);
+        log.info({ renditions: plan.ladder.length }, "every rung published");
+      },
+    });
+    progress.report("images", 90);
+    const images = await publishImages({
+      storage,
       videoId,
+      ffmpeg: bin.ffmpeg,
+      source: source.file,
+      plan,
+      work,
+      signal,
+    });
+    progress.report("finalizing", 95);
+    await progress.flushed();
+    const measured = { ...playable.measured };
+    for (const n of phases.ladder) measured[n] = await measureRendition(path.join(out, n));
+    const master = writeMasterPlaylist({
+      variants: plan.variants.map((v, i) => ({
+        ...v,
+        video: measured[plan.ladder[i]?.name ?? ""] ?? { segments: [] },
+      })),
+      audio: plan.audio ? { uri: plan.audio.uri, ...(measured.audio ?? { segments: [] }) } : null,
+    });
+    await storage.put(keys.master(videoId), master.text);
+    // A redelivery rewrote the same keys; clear what an earlier, different ladder left behind.
+    const names = new Set(plan.renditions.map((r) => r.name));
+    const prefix = keys.hlsPrefix(videoId);
+    for (const o of await storage.list(prefix)) {
+      const dir = o.key.slice(prefix.length).split("/");
+      if (dir.length > 1 && !names.has(dir[0] ?? "")) await storage.delete(o.key);
+    }
+    const ready = readyMessage(plan, { ...outputRef(ev), rates: master.rates, images });
+    await writeMarker(markerKey(videoId, "ready"), { attempt, ready });
+    await bus.publish("video.transcode.ready", ready, videoId);
+  }
+
+  function markerKey(videoId: string, phase: "playable" | "ready"): string {
+    return `${keys.hlsPrefix(videoId)}${phase}.json`;
+  }
+
+  /** A phase's record, when one of this attempt is stored. */
+  async function readMarker<T extends { attempt: number }>(key: string, attempt: number): Promise<T | null> {
+    if (!(await storage.stat(key))) return null;
+    const chunks: Buffer[] = [];
+    for await (const c of await storage.get(key)) chunks.push(Buffer.from(c));
+    try {
+      const value = JSON.parse(Buffer.concat(chunks).toString("utf8")) as T;
+      return value.attempt === attempt ? value : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async function writeMarker<T extends { attempt: number }>(key: string, value: T): Promise<void> {
+    await storage.put(key, JSON.stringify(value));
+  }
+
+  function outputRef(ev: VideoUploaded) {
+    return {
+      videoId: ev.videoId,
+      attempt: ev.attempt,
+      masterKey: keys.master(ev.videoId),
+      hlsPrefix: keys.hlsPrefix(ev.videoId),
+    };
+  }
+
+  /** Stores the nominal master (after every playlist it names has a segment), then says so. */
+  async function publishPlayable(ev: VideoUploaded, plan: JobPlan): Promise<void> {
+    const master = writeNominalMasterPlaylist({ variants: plan.variants, audio: plan.audio });
+    await storage.put(keys.master(ev.videoId), master.text);
+    await bus.publish(
+      "video.transcode.playable",
+      playableMessage(plan, { ...outputRef(ev), rates: master.rates }),
+      ev.videoId,
     );
   }
 
@@ -436,29 +346,26 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
    * published: ready, or failed for a reason in the input. Anything else throws, so the bus
    * delivers the job again; a stop or a lost lease aborts `ctx.signal`, which stops ffmpeg.
    */
-  async function handle(ev: VideoUploaded, ctx: DeliveryContext): Promise<void> {
+  async function handle(phase: "playable" | "ladder", ev: VideoUploaded, ctx: DeliveryContext): Promise<void> {
     const work = await fs.mkdtemp(path.join(workRoot, `${WORK_DIR_PREFIX}${process.pid}-`));
-    const log = logger.child({ videoId: ev.videoId, attempt: ev.attempt, delivery: ctx.deliveryAttempt });
+    const log = logger.child({ videoId: ev.videoId, attempt: ev.attempt, delivery: ctx.deliveryAttempt, phase });
     try {
       const started = Date.now();
       log.info("transcode started");
-      await transcode(ev, ctx.signal, work, log);
-      log.info({ ms: Date.now() - started }, "transcode ready");
+      await (phase === "playable" ? playablePhase : ladderPhase)(ev, ctx.signal, work, log);
+      log.info({ ms: Date.now() - started, phase }, phase === "playable" ? "playable phase done" : "transcode ready");
     } catch (err) {
       if (ctx.signal.aborted) {
         log.warn({ reason: String(ctx.signal.reason) }, "transcode stopped; the job goes back to the queue");
         throw err;
       }
-      if (!(err instanceof JobFailure || err instanceof ProbeError)) {
+      const failure = inputFailure(err);
+      if (!failure) {
         log.warn({ err }, "transcode attempt failed; it will be retried");
         throw err;
       }
-      log.warn({ code: err.code, reason: err.message }, "transcode failed");
-      await bus.publish(
-        "video.transcode.failed",
-        { videoId: ev.videoId, attempt: ev.attempt, code: err.code, reason: err.message },
-        ev.videoId,
-      );
+      log.warn({ ...failure, err }, "transcode failed");
+      await bus.publish("video.transcode.failed", { videoId: ev.videoId, attempt: ev.attempt, ...failure }, ev.videoId);
       await removeFailedOutput(ev.videoId, log);
     } finally {
       await fs.rm(work, { recursive: true, force: true, maxRetries: 3 });
@@ -477,7 +384,7 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
 
   /** After the last attempt the bus parks the job; the owner then reads why. */
   async function parked(message: BusMessage, error: string): Promise<void> {
-    if (message.topic !== "video.uploaded") return;
+    if (message.topic !== "video.uploaded" && message.topic !== "video.transcode.ladder") return;
     const { videoId, attempt } = message.payload;
     await bus.publish(
       "video.transcode.failed",
@@ -496,11 +403,20 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
   return {
     async start() {
       await removeStaleWorkDirs(workRoot, logger);
+      const slots = phaseSlots(config.transcodeConcurrency, os.availableParallelism());
       await bus.subscribe(
         CONSUMER_GROUP,
-        { "video.uploaded": handle },
         {
-          concurrency: Math.max(1, config.transcodeConcurrency),
+          "video.uploaded": (ev, ctx) => handle("playable", ev, ctx),
+          "video.transcode.ladder": (ev, ctx) => handle("ladder", ev, ctx),
+        },
+        {
+          concurrency: slots.total,
+          schedule: {
+            phases: ["video.uploaded", "video.transcode.ladder"],
+            shares: config.transcodeShares,
+            slots: { "video.uploaded": slots.playable, "video.transcode.ladder": slots.ladder },
+          },
           onParked: parked,
           // A job can kill its process (ffmpeg eating the memory, a crash): its deliveries are
           // counted in storage, so it is parked after N whichever transcoders tried.
@@ -513,4 +429,15 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
       await bus.unsubscribe(CONSUMER_GROUP);
     },
   };
+}
+
+/**
+ * The reason a job failed because of its input (told to the owner, not retried), or null for
+ * anything else (a stop, a crash, storage or bus trouble: the job is retried).
+ */
+export function inputFailure(err: unknown): Pick<TranscodeFailed, "code" | "reason"> | null {
+  if (err instanceof SourceError || err instanceof ProbeError) return { code: err.code, reason: err.message };
+  if (err instanceof UndecodableError)
+    return { code: "UNDECODABLE", reason: `The video could not be decoded (${withoutPaths(err.message)}).` };
+  return null;
 }

@@ -1,5 +1,6 @@
 import type { BusMessage, EventPayloads, HandlerMap, Topic } from "../events.js";
 import type { DeliveryLedger } from "./delivery-ledger.js";
+import type { SchedulePolicy } from "./fair-schedule.js";
 
 export interface SubscribeOptions {
   /** Messages this group handles at once in this process. */
@@ -19,6 +20,11 @@ export interface SubscribeOptions {
    * own rows and ignores this.
    */
   deliveryLedger?: DeliveryLedger;
+  /**
+   * Hands jobs out by phase and fair share (fair-schedule.ts) instead of oldest first, with at
+   * most `slots[topic]` of a topic running at once in this consumer (within `concurrency`).
+   */
+  schedule?: SchedulePolicy & { slots?: Partial<Record<Topic, number>> };
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { SchedulePolicy } from "./fair-schedule.js";
+
 /** A message as a job queue stores it. */
 export interface QueuedJob {
   id: string;
@@ -18,6 +20,22 @@ export interface ClaimOptions {
   /** Who holds the lease (one id per bus instance). */
   owner: string;
   leaseMs: number;
+  /**
+   * Claim in schedule order (fair-schedule.ts) instead of oldest first: phases in order, fair
+   * shares between owners (a payload's `ownerId`), at most `free[topic]` jobs of a capped topic.
+   */
+  schedule?: { policy: SchedulePolicy; free?: Readonly<Record<string, number>> };
+}
+
+export interface QueueSnapshot {
+  waiting: { id: string; topic: string; key: string; owner: string; seq: number }[];
+  running: { topic: string; key: string; owner: string }[];
+}
+
+/** The owner a job is scheduled for: its payload's `ownerId`, or one anonymous owner. */
+export function jobOwner(payload: unknown): string {
+  const owner = (payload as { ownerId?: unknown } | null)?.ownerId;
+  return typeof owner === "string" ? owner : "";
 }
 
 /**
@@ -29,7 +47,7 @@ export interface JobStore {
   insert(message: { topic: string; key: string; payload: unknown }): Promise<void>;
   /**
    * Leases up to `limit` available jobs of these topics (not parked, not delayed, no live lease)
-   * to `owner`, oldest first, counting one attempt each. Concurrent claimers never get the same job.
+   * to `owner`, oldest first (or in `schedule` order), counting one attempt each. Concurrent claimers never get the same job.
    * Per key, order is kept: a job is not claimable while an older live job of its key (among
    * these topics) exists.
    */
@@ -48,6 +66,8 @@ export interface JobStore {
   leaseOwners(): Promise<string[]>;
   /** Ends every lease of `owner` (a process known to be dead): its jobs are claimable at once. */
   expireLeases(owner: string): Promise<number>;
+  /** Jobs of these topics waiting (not parked) and running now: what a queue position is computed from. */
+  snapshot(topics: readonly string[]): Promise<QueueSnapshot>;
   /** True while a message with this key waits, runs or awaits a retry (parked ones excluded). */
   hasPending(key: string): Promise<boolean>;
   ping(): Promise<void>;

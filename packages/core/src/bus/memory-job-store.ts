@@ -1,4 +1,5 @@
-import type { ClaimOptions, JobStore, QueuedJob } from "./job-store.js";
+import { planClaims } from "./fair-schedule.js";
+import { type ClaimOptions, type JobStore, jobOwner, type QueuedJob, type QueueSnapshot } from "./job-store.js";
 
 interface Row extends QueuedJob {
   availableAt: number;
@@ -35,22 +36,35 @@ export class MemoryJobStore implements JobStore {
     });
   }
 
-  async claim({ topics, limit, owner, leaseMs }: ClaimOptions): Promise<QueuedJob[]> {
+  async claim({ topics, limit, owner, leaseMs, schedule }: ClaimOptions): Promise<QueuedJob[]> {
     const now = Date.now();
-    const out: QueuedJob[] = [];
     // Rows are in insertion order: the first live row of each key blocks the later ones.
     const blocked = new Set<string>();
+    let claimable: Row[] = [];
     for (const row of this.#rows.values()) {
-      if (out.length >= limit) break;
       if (row.parked || !topics.includes(row.topic)) continue;
       if (blocked.has(row.key)) continue;
       blocked.add(row.key);
       if (row.availableAt > now) continue;
       if (row.leaseOwner !== null && row.leaseUntil > now) continue;
+      claimable.push(row);
+    }
+    if (schedule) {
+      const live = [...this.#rows.values()].filter((r) => !r.parked && r.leaseOwner !== null && r.leaseUntil > now);
+      const chosen = planClaims({
+        waiting: claimable.map((r) => ({ id: r.id, topic: r.topic, owner: jobOwner(r.payload), seq: Number(r.id) })),
+        running: live.map((r) => ({ topic: r.topic, owner: jobOwner(r.payload) })),
+        policy: schedule.policy,
+        limit,
+        free: schedule.free,
+      });
+      claimable = chosen.map((c) => this.#rows.get(c.id) as Row);
+    }
+    return claimable.slice(0, limit).map((row) => {
       row.leaseOwner = owner;
       row.leaseUntil = now + leaseMs;
       row.attempts++;
-      out.push({
+      return {
         id: row.id,
         topic: row.topic,
         key: row.key,
@@ -58,9 +72,21 @@ export class MemoryJobStore implements JobStore {
         attempts: row.attempts,
         lastError: row.lastError,
         createdAt: row.createdAt,
-      });
-    }
-    return out;
+      };
+    });
+  }
+
+  /** Jobs waiting to be claimed and jobs running now, for a queue display. */
+  async snapshot(topics: readonly string[]): Promise<QueueSnapshot> {
+    const now = Date.now();
+    const rows = [...this.#rows.values()].filter((r) => !r.parked && topics.includes(r.topic));
+    const running = rows.filter((r) => r.leaseOwner !== null && r.leaseUntil > now);
+    return {
+      waiting: rows
+        .filter((r) => !running.includes(r))
+        .map((r) => ({ id: r.id, topic: r.topic, key: r.key, owner: jobOwner(r.payload), seq: Number(r.id) })),
+      running: running.map((r) => ({ topic: r.topic, key: r.key, owner: jobOwner(r.payload) })),
+    };
   }
 
   #held(id: string, owner: string): Row | null {

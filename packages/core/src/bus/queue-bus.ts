@@ -25,6 +25,7 @@ export interface QueueBusOptions extends Partial<DeliveryPolicy> {
 }
 
 interface Running {
+  topic: string;
   ctrl: AbortController;
   done: Promise<void>;
 }
@@ -186,9 +187,21 @@ export class QueueBus implements Bus {
   async #poll(c: Consumer): Promise<void> {
     const capacity = Math.max(1, c.options.concurrency ?? 1) - c.running.size;
     if (capacity <= 0) return;
+    const sched = c.options.schedule;
+    const busy = (topic: string) => [...c.running.values()].filter((r) => r.topic === topic).length;
+    const schedule = sched && {
+      policy: sched,
+      free: Object.fromEntries(Object.entries(sched.slots ?? {}).map(([t, n]) => [t, Math.max(0, (n ?? 0) - busy(t))])),
+    };
     let jobs: QueuedJob[];
     try {
-      jobs = await this.#store.claim({ topics: c.topics, limit: capacity, owner: this.owner, leaseMs: this.#leaseMs });
+      jobs = await this.#store.claim({
+        topics: c.topics,
+        limit: capacity,
+        owner: this.owner,
+        leaseMs: this.#leaseMs,
+        schedule,
+      });
     } catch (err) {
       this.#log?.warn({ err, group: c.group }, "could not claim jobs");
       return;
@@ -199,7 +212,7 @@ export class QueueBus implements Bus {
         c.running.delete(job.id);
         this.#schedule(c, 0);
       });
-      c.running.set(job.id, { ctrl, done });
+      c.running.set(job.id, { topic: job.topic, ctrl, done });
     }
     if (jobs.length === capacity) c.again = true;
   }

@@ -96,7 +96,12 @@ export class TranscodeProjection {
       if (count === 0) return null;
       const row = await tx.video.findUnique({ where: { id: videoId } });
       if (!row?.sourceKey) return null;
-      const payload: VideoUploaded = { videoId, attempt: row.attempt, sourceKey: row.sourceKey };
+      const payload: VideoUploaded = {
+        videoId,
+        attempt: row.attempt,
+        sourceKey: row.sourceKey,
+        ...(row.ownerId ? { ownerId: row.ownerId } : {}),
+      };
       await tx.outbox.create({ data: { topic: "video.uploaded", key: videoId, payload: { ...payload } } });
       return row;
     });

@@ -107,7 +107,12 @@ export class UploadLifecycle {
       const video = await tx.video.findUnique({ where: { id: videoId } });
       if (!video) return null;
       if (count === 0) return { video, queued: false };
-      const payload: VideoUploaded = { videoId, attempt: video.attempt, sourceKey: input.sourceKey };
+      const payload: VideoUploaded = {
+        videoId,
+        attempt: video.attempt,
+        sourceKey: input.sourceKey,
+        ...(video.ownerId ? { ownerId: video.ownerId } : {}),
+      };
       await tx.outbox.create({ data: { topic: "video.uploaded", key: videoId, payload: { ...payload } } });
       await recordVideoEvent(tx, "video.uploaded", video);
       return { video, queued: true };

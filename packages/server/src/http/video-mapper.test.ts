@@ -1,6 +1,6 @@
 import { loadConfig } from "@reelkit/core";
 import { describe, expect, it } from "vitest";
-import { mediaBaseUrl, mediaUrl } from "./video-mapper.js";
+import { mediaBaseUrl, mediaUrl, transcodePhase } from "./video-mapper.js";
 
 describe("media URLs", () => {
   const s3 = { REELKIT_STORAGE: "s3", S3_BUCKET: "media", S3_ENDPOINT: "http://127.0.0.1:9000" };
@@ -19,5 +19,16 @@ describe("media URLs", () => {
       "https://cdn.example.com/reelkit/videos/v1/hls/master.m3u8",
     );
     expect(mediaUrl(null, base)).toBeNull();
+  });
+});
+
+describe("transcodePhase", () => {
+  it("says queued, playable phase, ladder phase (watchable, more qualities coming) or complete", () => {
+    expect(transcodePhase({ status: "UPLOADING", masterKey: null })).toBeNull();
+    expect(transcodePhase({ status: "QUEUED", masterKey: null })).toBe("queued");
+    expect(transcodePhase({ status: "PROCESSING", masterKey: null })).toBe("playable");
+    expect(transcodePhase({ status: "PROCESSING", masterKey: "videos/v/hls/master.m3u8" })).toBe("ladder");
+    expect(transcodePhase({ status: "READY", masterKey: "videos/v/hls/master.m3u8" })).toBe("complete");
+    expect(transcodePhase({ status: "FAILED", masterKey: null })).toBeNull();
   });
 });

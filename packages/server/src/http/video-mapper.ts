@@ -37,6 +37,14 @@ export function toApiRendition({ playlistKey: _key, ...rendition }: StoredRendit
 }
 
 /** READY, or PROCESSING with a master playlist whose renditions all have a first segment. */
+/** The transcode phase a video is in (see the contract's `TranscodePhase`). */
+export function transcodePhase(v: Pick<Video, "status" | "masterKey">): ApiVideo["phase"] {
+  if (v.status === "QUEUED") return "queued";
+  if (v.status === "PROCESSING") return v.masterKey === null ? "playable" : "ladder";
+  if (v.status === "READY") return "complete";
+  return null;
+}
+
 export function isPlayable(v: Pick<Video, "status" | "masterKey">): boolean {
   return v.masterKey !== null && (v.status === "READY" || v.status === "PROCESSING");
 }
@@ -90,6 +98,7 @@ export function toApiVideo(v: Video, mediaBase: string, mapping: VideoMapping = 
     height: v.height,
     renditions: renditions.map(toApiRendition),
     playable: isPlayable(v),
+    phase: transcodePhase(v),
     playbackUrl: isPlayable(v) ? media(v.masterKey) : null,
     posterUrl: media(v.posterKey),
     storyboardUrl: media(v.storyboardKey),

@@ -86,6 +86,7 @@ describe("/api/videos", () => {
         status: "PROCESSING",
         progress: 50,
         playable: true,
+        phase: "ladder",
         playbackUrl: `https://cdn.example/media/videos/${id}/hls/master.m3u8`,
         posterUrl: null,
         duration: 3,
@@ -105,6 +106,7 @@ describe("/api/videos", () => {
       status: "READY",
       progress: 100,
       playable: true,
+      phase: "complete",
       duration: 3,
       width: 320,
       height: 180,
@@ -285,11 +287,11 @@ describe("/api/videos", () => {
       .split("\n\n")
       .filter((b) => b.startsWith("event: status"))
       .map((b) => JSON.parse(b.split("data: ")[1] as string));
-    expect(events[0]).toMatchObject({ videoId: id, status: "QUEUED", playable: false });
+    expect(events[0]).toMatchObject({ videoId: id, status: "QUEUED", playable: false, phase: "queued" });
     expect(events.map((e) => e.status)).toContain("PROCESSING");
     // The stream says when a processing video starts to play, before READY.
     const firstPlayable = events.findIndex((e) => e.playable);
-    expect(events[firstPlayable]).toMatchObject({ status: "PROCESSING", playable: true });
+    expect(events[firstPlayable]).toMatchObject({ status: "PROCESSING", playable: true, phase: "ladder" });
     expect(firstPlayable).toBeLessThan(events.length - 1);
     expect(events.at(-1)).toMatchObject({ videoId: id, status: "READY", progress: 100 });
   });

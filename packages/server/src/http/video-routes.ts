@@ -25,7 +25,7 @@ import type { Video } from "../generated/prisma/client.js";
 import type { UploadBackend } from "../uploads/upload-store.js";
 import { errors } from "./errors.js";
 import { copyReplyHeaders } from "./header-bridge.js";
-import { isPlayable, mediaBaseUrl, toApiVideo } from "./video-mapper.js";
+import { isPlayable, mediaBaseUrl, toApiVideo, transcodePhase } from "./video-mapper.js";
 
 export interface VideoRoutesOptions {
   config: Pick<Config, "publicUrl" | "storage">;
@@ -45,6 +45,7 @@ function statusEvent(v: Video): VideoStatusEvent {
     progress: v.progress,
     failureReason: v.failureReason,
     playable: isPlayable(v),
+    phase: transcodePhase(v),
   };
 }
 
