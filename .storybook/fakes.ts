@@ -49,6 +49,10 @@ export function makeVideo(patch: Partial<Video> = {}): Video {
     publishedAt: now,
     tags: [],
     viewCount: 0,
+    captions: [],
+    chapters: [],
+    chaptersVttUrl: null,
+    downloads: false,
     ...patch,
   };
 }

@@ -61,6 +61,10 @@ function makeVideo(id: string, patch: Partial<Video> = {}): Video {
     publishedAt: null,
     tags: [],
     viewCount: 0,
+    captions: [],
+    chapters: [],
+    chaptersVttUrl: null,
+    downloads: false,
     ...patch,
   };
 }

@@ -550,6 +550,10 @@ function catalogVideo(): Video {
     publishedAt: null,
     tags: [],
     viewCount: 0,
+    captions: [],
+    chapters: [],
+    chaptersVttUrl: null,
+    downloads: false,
   };
 }
 

@@ -25,6 +25,10 @@ const video = (id: string, title = "A clip") => ({
   publishedAt: null,
   tags: [],
   viewCount: 0,
+  captions: [],
+  chapters: [],
+  chaptersVttUrl: null,
+  downloads: false,
 });
 
 describe("createReelkitClient", () => {

@@ -22,6 +22,7 @@ import { registerDatabaseGate } from "./http/database-gate.js";
 import { demoRoutes } from "./http/demo-routes.js";
 import { embedRoutes, watchPageTags } from "./http/embed-routes.js";
 import { BODY_LIMIT, errorShapeOptions, registerErrorHandlers } from "./http/errors.js";
+import { mediaFeatureRoutes } from "./http/media-feature-routes.js";
 import { registerMetrics } from "./http/metrics-routes.js";
 import { registerOpenApi } from "./http/openapi.js";
 import { pageSecurityPolicy, registerSecurityHeaders } from "./http/security-headers.js";
@@ -29,6 +30,8 @@ import { type DatabaseState, systemRoutes } from "./http/system-routes.js";
 import { fastifyTrustProxy } from "./http/trust-proxy.js";
 import { buildValidator } from "./http/validation.js";
 import { videoRoutes } from "./http/video-routes.js";
+import { storedCaptions, subtitleRenditions } from "./media/caption-service.js";
+import { storedChapters, writeChaptersVtt } from "./media/chapters.js";
 import { mediaRoutes } from "./media/media-routes.js";
 import { uploadRoutes } from "./uploads/upload-routes.js";
 import { createUploadBackend } from "./uploads/upload-store.js";
@@ -103,7 +106,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     storage,
     access:
       deps.auth && catalogForMedia
-        ? { signer: deps.auth.mediaSigner, visibility: (id) => catalogForMedia.queries.visibilityOf(id) }
+        ? {
+            signer: deps.auth.mediaSigner,
+            visibility: (id) => catalogForMedia.queries.visibilityOf(id),
+            subtitles: async (id) => {
+              const video = await catalogForMedia.queries.get(id);
+              return video ? subtitleRenditions(storedCaptions(video)) : [];
+            },
+            chaptersVtt: async (id) => {
+              const video = await catalogForMedia.queries.get(id);
+              const chapters = video ? storedChapters(video) : [];
+              return video && chapters.length > 0 ? writeChaptersVtt(chapters, video.duration ?? 0) : null;
+            },
+          }
         : undefined,
   });
   if (deps.auth) await app.register(authRoutes, { auth: deps.auth });
@@ -124,6 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       backend,
     });
     await app.register(videoRoutes, { config, storage, catalog, auth, uploads: backend });
+    await app.register(mediaFeatureRoutes, { config, storage, catalog, auth });
     await app.register(embedRoutes, { config, catalog, auth });
     await app.register(apiKeyRoutes, { config, auth, apiKeys: auth.apiKeys });
     if (deps.outbox) {

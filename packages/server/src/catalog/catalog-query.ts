@@ -134,6 +134,9 @@ export const VIDEO_COLUMNS = Prisma.raw(
     `v."view_count" AS "viewCount"`,
     `v."upload_token_id" AS "uploadTokenId"`,
     `v."visibility"::text AS "visibility"`,
+    `v."captions"`,
+    `v."chapters"`,
+    `v."downloads"`,
   ].join(", "),
 );
 

@@ -78,6 +78,9 @@ export const errors = {
       "The database is unavailable for a moment; try again shortly",
       DATABASE_RETRY_AFTER_SECONDS,
     ),
+  captionsInvalid: (message: string) => new ApiError(400, "CAPTIONS_INVALID", message),
+  chaptersInvalid: (message: string) => new ApiError(400, "CHAPTERS_INVALID", message),
+  videoNotReady: (message: string) => new ApiError(409, "VIDEO_NOT_READY", message),
   internal: () => new ApiError(500, "INTERNAL", "Internal server error"),
 };
 

@@ -1,6 +1,8 @@
 import type { Config, Rendition as StoredRendition } from "@reelkit/core";
 import type { Rendition as ApiRendition, Video as ApiVideo } from "@reelkit/sdk/contract";
 import type { Video } from "../generated/prisma/client.js";
+import { storedCaptions, TRACK_FILE } from "../media/caption-service.js";
+import { chaptersVersion, storedChapters } from "../media/chapters.js";
 import { type MediaSigner, SIGNED_PREFIX } from "../media/media-signing.js";
 
 /**
@@ -45,11 +47,16 @@ export function toApiVideo(
   mediaBase: string,
   signed?: { signer: MediaSigner; privateBase: string },
 ): ApiVideo {
-  const base =
-    v.visibility === "PRIVATE" && signed
-      ? `${signed.privateBase}/${SIGNED_PREFIX}/${signed.signer.token(v.id)}`
-      : mediaBase;
+  const privateBase =
+    v.visibility === "PRIVATE" && signed ? `${signed.privateBase}/${SIGNED_PREFIX}/${signed.signer.token(v.id)}` : null;
+  const base = privateBase ?? mediaBase;
   const media = (key: string | null) => mediaUrl(key, base);
+  // What this server composes (the master with its SUBTITLES group, the chapters track) is only
+  // served by its own /media route, never straight from a bucket.
+  const serverBase = privateBase ?? signed?.privateBase ?? mediaBase;
+  const captions = storedCaptions(v);
+  const chapters = storedChapters(v);
+  const masterBase = captions.length > 0 ? serverBase : base;
   // The column holds the renditions of the transcoder's events as they came.
   const renditions = (Array.isArray(v.renditions) ? v.renditions : []) as unknown as StoredRendition[];
   return {
@@ -67,7 +74,7 @@ export function toApiVideo(
     height: v.height,
     renditions: renditions.map(toApiRendition),
     playable: isPlayable(v),
-    playbackUrl: isPlayable(v) ? media(v.masterKey) : null,
+    playbackUrl: isPlayable(v) ? mediaUrl(v.masterKey, masterBase) : null,
     posterUrl: media(v.posterKey),
     storyboardUrl: media(v.storyboardKey),
     storyboardVttUrl: media(v.storyboardVttKey),
@@ -76,5 +83,18 @@ export function toApiVideo(
     publishedAt: v.publishedAt ? v.publishedAt.toISOString() : null,
     tags: v.tags,
     viewCount: Number(v.viewCount),
+    captions: captions.map((t) => ({
+      language: t.language,
+      label: t.label,
+      kind: t.kind,
+      default: t.isDefault,
+      url: `${base}/videos/${v.id}/${t.dir}/${TRACK_FILE}`,
+      cueCount: t.cueCount,
+      createdAt: t.createdAt,
+    })),
+    chapters,
+    chaptersVttUrl:
+      chapters.length > 0 ? `${serverBase}/videos/${v.id}/chapters.vtt?v=${chaptersVersion(chapters)}` : null,
+    downloads: v.downloads,
   };
 }

@@ -1,15 +1,18 @@
+import { createHash } from "node:crypto";
 import { CACHE_IMMUTABLE, CACHE_PLAYLIST, contentTypeFor, ObjectNotFoundError, type Storage } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
+import { LRUCache } from "lru-cache";
 import { errors } from "../http/errors.js";
 import { copyReplyHeaders } from "../http/header-bridge.js";
 import { MEDIA_SECURITY_POLICY } from "../http/security-headers.js";
+import { addSubtitlesToMaster, type SubtitleRendition } from "./captions.js";
 import { type MediaSigner, SIGNED_PREFIX } from "./media-signing.js";
 
 export { contentTypeFor };
 
 /** Only published renditions and images: sources and tus uploads are never served. */
 const SERVABLE =
-  /^videos\/[A-Za-z0-9_-]+\/(?:hls\/(?:[A-Za-z0-9_.-]+\/)*[A-Za-z0-9_.-]+|poster\.jpg|storyboard\.jpg|storyboard\.vtt)$/;
+  /^videos\/[A-Za-z0-9_-]+\/(?:hls\/(?:[A-Za-z0-9_.-]+\/)*[A-Za-z0-9_.-]+|poster\.jpg|storyboard\.jpg|storyboard\.vtt|chapters\.vtt)$/;
 
 /** Checks a decoded media key; throws INVALID_MEDIA_PATH on traversal or odd characters. */
 export function mediaKey(raw: string): string {
@@ -57,7 +60,13 @@ export interface MediaAccess {
   signer: MediaSigner;
   /** The video's visibility; null when there is no such video. */
   visibility(videoId: string): Promise<MediaVisibility | null>;
+  /** The video's text tracks, added to its master playlist as it is served (cached reads). */
+  subtitles?(videoId: string): Promise<SubtitleRendition[]>;
+  /** The video's chapters as a WebVTT track, null when it has none. */
+  chaptersVtt?(videoId: string): Promise<string | null>;
 }
+
+const MASTER = /^videos\/[A-Za-z0-9_-]+\/hls\/master\.m3u8$/;
 
 export interface MediaRoutesOptions {
   storage: Storage;
@@ -90,6 +99,9 @@ function cachedVisibility(access: MediaAccess): (videoId: string) => Promise<Med
 export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions): Promise<void> {
   const { storage, access } = opts;
   const visibility = access ? cachedVisibility(access) : null;
+  const subtitles = access?.subtitles?.bind(access);
+  /** Composed masters by video, master version and tracks: a player reloads it often. */
+  const composed = new LRUCache<string, { text: string; etag: string }>({ max: 1000 });
   app.route({
     method: ["GET", "HEAD"],
     url: "/media/*",
@@ -123,8 +135,39 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
         // A private video's files exist only under its signed URLs.
         throw errors.mediaNotFound();
       }
+      if (key.endsWith("/chapters.vtt")) {
+        // Made from the catalog's chapters (the URL the API hands out carries their version).
+        const vtt = access?.chaptersVtt ? await access.chaptersVtt(videoId) : null;
+        if (vtt === null) throw errors.mediaNotFound();
+        reply.header("Content-Type", contentTypeFor(key));
+        reply.header("X-Content-Type-Options", "nosniff");
+        reply.header("Content-Security-Policy", MEDIA_SECURITY_POLICY);
+        reply.header("Cache-Control", token === null ? CACHE_PLAYLIST : CACHE_PLAYLIST.replace("public", "private"));
+        return reply.send(request.method === "HEAD" ? undefined : vtt);
+      }
       const object = await storage.open(key);
       if (!object) throw errors.mediaNotFound();
+      const tracks = subtitles && MASTER.test(key) ? await subtitles(videoId) : [];
+      if (tracks.length > 0) {
+        // The transcoder's master plus the SUBTITLES group of the catalog's tracks.
+        const id = `${key}\n${object.etag ?? object.modifiedAt.getTime()}\n${JSON.stringify(tracks)}`;
+        let out = composed.get(id);
+        if (!out) {
+          const chunks: Buffer[] = [];
+          for await (const c of await object.read()) chunks.push(Buffer.from(c));
+          const text = addSubtitlesToMaster(Buffer.concat(chunks).toString("utf8"), tracks);
+          out = { text, etag: createHash("sha1").update(text).digest("base64url") };
+          composed.set(id, out);
+        } else await object.close();
+        reply.header("Content-Type", contentTypeFor(key));
+        reply.header("X-Content-Type-Options", "nosniff");
+        reply.header("Content-Security-Policy", MEDIA_SECURITY_POLICY);
+        reply.header("Cache-Control", token === null ? CACHE_PLAYLIST : CACHE_PLAYLIST.replace("public", "private"));
+        reply.header("ETag", `"${out.etag}"`);
+        reply.header("Content-Length", Buffer.byteLength(out.text));
+        if (request.method === "HEAD") return reply.send();
+        return reply.send(out.text);
+      }
       let reading = false;
       try {
         const size = object.size;

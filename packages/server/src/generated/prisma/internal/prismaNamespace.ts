@@ -1308,7 +1308,10 @@ export const VideoScalarFieldEnum = {
   uploadTokenId: 'uploadTokenId',
   visibility: 'visibility',
   tags: 'tags',
-  viewCount: 'viewCount'
+  viewCount: 'viewCount',
+  captions: 'captions',
+  chapters: 'chapters',
+  downloads: 'downloads'
 } as const
 
 export type VideoScalarFieldEnum = (typeof VideoScalarFieldEnum)[keyof typeof VideoScalarFieldEnum]

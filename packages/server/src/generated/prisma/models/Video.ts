@@ -75,6 +75,7 @@ export type VideoMinAggregateOutputType = {
   uploadTokenId: string | null
   visibility: $Enums.Visibility | null
   viewCount: bigint | null
+  downloads: boolean | null
 }
 
 export type VideoMaxAggregateOutputType = {
@@ -104,6 +105,7 @@ export type VideoMaxAggregateOutputType = {
   uploadTokenId: string | null
   visibility: $Enums.Visibility | null
   viewCount: bigint | null
+  downloads: boolean | null
 }
 
 export type VideoCountAggregateOutputType = {
@@ -135,6 +137,9 @@ export type VideoCountAggregateOutputType = {
   visibility: number
   tags: number
   viewCount: number
+  captions: number
+  chapters: number
+  downloads: number
   _all: number
 }
 
@@ -188,6 +193,7 @@ export type VideoMinAggregateInputType = {
   uploadTokenId?: true
   visibility?: true
   viewCount?: true
+  downloads?: true
 }
 
 export type VideoMaxAggregateInputType = {
@@ -217,6 +223,7 @@ export type VideoMaxAggregateInputType = {
   uploadTokenId?: true
   visibility?: true
   viewCount?: true
+  downloads?: true
 }
 
 export type VideoCountAggregateInputType = {
@@ -248,6 +255,9 @@ export type VideoCountAggregateInputType = {
   visibility?: true
   tags?: true
   viewCount?: true
+  captions?: true
+  chapters?: true
+  downloads?: true
   _all?: true
 }
 
@@ -366,6 +376,9 @@ export type VideoGroupByOutputType = {
   visibility: $Enums.Visibility
   tags: string[]
   viewCount: bigint
+  captions: runtime.JsonValue
+  chapters: runtime.JsonValue
+  downloads: boolean
   _count: VideoCountAggregateOutputType | null
   _avg: VideoAvgAggregateOutputType | null
   _sum: VideoSumAggregateOutputType | null
@@ -420,6 +433,9 @@ export type VideoWhereInput = {
   visibility?: Prisma.EnumVisibilityFilter<"Video"> | $Enums.Visibility
   tags?: Prisma.StringNullableListFilter<"Video">
   viewCount?: Prisma.BigIntFilter<"Video"> | bigint | number
+  captions?: Prisma.JsonFilter<"Video">
+  chapters?: Prisma.JsonFilter<"Video">
+  downloads?: Prisma.BoolFilter<"Video"> | boolean
   owner?: Prisma.XOR<Prisma.UserNullableScalarRelationFilter, Prisma.UserWhereInput> | null
 }
 
@@ -452,6 +468,9 @@ export type VideoOrderByWithRelationInput = {
   visibility?: Prisma.SortOrder
   tags?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
+  captions?: Prisma.SortOrder
+  chapters?: Prisma.SortOrder
+  downloads?: Prisma.SortOrder
   owner?: Prisma.UserOrderByWithRelationInput
   _relevance?: Prisma.VideoOrderByRelevanceInput
 }
@@ -488,6 +507,9 @@ export type VideoWhereUniqueInput = Prisma.AtLeast<{
   visibility?: Prisma.EnumVisibilityFilter<"Video"> | $Enums.Visibility
   tags?: Prisma.StringNullableListFilter<"Video">
   viewCount?: Prisma.BigIntFilter<"Video"> | bigint | number
+  captions?: Prisma.JsonFilter<"Video">
+  chapters?: Prisma.JsonFilter<"Video">
+  downloads?: Prisma.BoolFilter<"Video"> | boolean
   owner?: Prisma.XOR<Prisma.UserNullableScalarRelationFilter, Prisma.UserWhereInput> | null
 }, "id" | "uploadId">
 
@@ -520,6 +542,9 @@ export type VideoOrderByWithAggregationInput = {
   visibility?: Prisma.SortOrder
   tags?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
+  captions?: Prisma.SortOrder
+  chapters?: Prisma.SortOrder
+  downloads?: Prisma.SortOrder
   _count?: Prisma.VideoCountOrderByAggregateInput
   _avg?: Prisma.VideoAvgOrderByAggregateInput
   _max?: Prisma.VideoMaxOrderByAggregateInput
@@ -559,6 +584,9 @@ export type VideoScalarWhereWithAggregatesInput = {
   visibility?: Prisma.EnumVisibilityWithAggregatesFilter<"Video"> | $Enums.Visibility
   tags?: Prisma.StringNullableListFilter<"Video">
   viewCount?: Prisma.BigIntWithAggregatesFilter<"Video"> | bigint | number
+  captions?: Prisma.JsonWithAggregatesFilter<"Video">
+  chapters?: Prisma.JsonWithAggregatesFilter<"Video">
+  downloads?: Prisma.BoolWithAggregatesFilter<"Video"> | boolean
 }
 
 export type VideoCreateInput = {
@@ -589,6 +617,9 @@ export type VideoCreateInput = {
   visibility?: $Enums.Visibility
   tags?: Prisma.VideoCreatetagsInput | string[]
   viewCount?: bigint | number
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: boolean
   owner?: Prisma.UserCreateNestedOneWithoutVideosInput
 }
 
@@ -621,6 +652,9 @@ export type VideoUncheckedCreateInput = {
   visibility?: $Enums.Visibility
   tags?: Prisma.VideoCreatetagsInput | string[]
   viewCount?: bigint | number
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: boolean
 }
 
 export type VideoUpdateInput = {
@@ -651,6 +685,9 @@ export type VideoUpdateInput = {
   visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: Prisma.BoolFieldUpdateOperationsInput | boolean
   owner?: Prisma.UserUpdateOneWithoutVideosNestedInput
 }
 
@@ -683,6 +720,9 @@ export type VideoUncheckedUpdateInput = {
   visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 export type VideoCreateManyInput = {
@@ -714,6 +754,9 @@ export type VideoCreateManyInput = {
   visibility?: $Enums.Visibility
   tags?: Prisma.VideoCreatetagsInput | string[]
   viewCount?: bigint | number
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: boolean
 }
 
 export type VideoUpdateManyMutationInput = {
@@ -744,6 +787,9 @@ export type VideoUpdateManyMutationInput = {
   visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 export type VideoUncheckedUpdateManyInput = {
@@ -775,6 +821,9 @@ export type VideoUncheckedUpdateManyInput = {
   visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 export type StringNullableListFilter<$PrismaModel = never> = {
@@ -820,6 +869,9 @@ export type VideoCountOrderByAggregateInput = {
   visibility?: Prisma.SortOrder
   tags?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
+  captions?: Prisma.SortOrder
+  chapters?: Prisma.SortOrder
+  downloads?: Prisma.SortOrder
 }
 
 export type VideoAvgOrderByAggregateInput = {
@@ -860,6 +912,7 @@ export type VideoMaxOrderByAggregateInput = {
   uploadTokenId?: Prisma.SortOrder
   visibility?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
+  downloads?: Prisma.SortOrder
 }
 
 export type VideoMinOrderByAggregateInput = {
@@ -889,6 +942,7 @@ export type VideoMinOrderByAggregateInput = {
   uploadTokenId?: Prisma.SortOrder
   visibility?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
+  downloads?: Prisma.SortOrder
 }
 
 export type VideoSumOrderByAggregateInput = {
@@ -993,6 +1047,10 @@ export type BigIntFieldUpdateOperationsInput = {
   divide?: bigint | number
 }
 
+export type BoolFieldUpdateOperationsInput = {
+  set?: boolean
+}
+
 export type VideoCreateNestedManyWithoutOwnerInput = {
   create?: Prisma.XOR<Prisma.VideoCreateWithoutOwnerInput, Prisma.VideoUncheckedCreateWithoutOwnerInput> | Prisma.VideoCreateWithoutOwnerInput[] | Prisma.VideoUncheckedCreateWithoutOwnerInput[]
   connectOrCreate?: Prisma.VideoCreateOrConnectWithoutOwnerInput | Prisma.VideoCreateOrConnectWithoutOwnerInput[]
@@ -1063,6 +1121,9 @@ export type VideoCreateWithoutOwnerInput = {
   visibility?: $Enums.Visibility
   tags?: Prisma.VideoCreatetagsInput | string[]
   viewCount?: bigint | number
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: boolean
 }
 
 export type VideoUncheckedCreateWithoutOwnerInput = {
@@ -1093,6 +1154,9 @@ export type VideoUncheckedCreateWithoutOwnerInput = {
   visibility?: $Enums.Visibility
   tags?: Prisma.VideoCreatetagsInput | string[]
   viewCount?: bigint | number
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: boolean
 }
 
 export type VideoCreateOrConnectWithoutOwnerInput = {
@@ -1153,6 +1217,9 @@ export type VideoScalarWhereInput = {
   visibility?: Prisma.EnumVisibilityFilter<"Video"> | $Enums.Visibility
   tags?: Prisma.StringNullableListFilter<"Video">
   viewCount?: Prisma.BigIntFilter<"Video"> | bigint | number
+  captions?: Prisma.JsonFilter<"Video">
+  chapters?: Prisma.JsonFilter<"Video">
+  downloads?: Prisma.BoolFilter<"Video"> | boolean
 }
 
 export type VideoCreateManyOwnerInput = {
@@ -1183,6 +1250,9 @@ export type VideoCreateManyOwnerInput = {
   visibility?: $Enums.Visibility
   tags?: Prisma.VideoCreatetagsInput | string[]
   viewCount?: bigint | number
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: boolean
 }
 
 export type VideoUpdateWithoutOwnerInput = {
@@ -1213,6 +1283,9 @@ export type VideoUpdateWithoutOwnerInput = {
   visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 export type VideoUncheckedUpdateWithoutOwnerInput = {
@@ -1243,6 +1316,9 @@ export type VideoUncheckedUpdateWithoutOwnerInput = {
   visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 export type VideoUncheckedUpdateManyWithoutOwnerInput = {
@@ -1273,6 +1349,9 @@ export type VideoUncheckedUpdateManyWithoutOwnerInput = {
   visibility?: Prisma.EnumVisibilityFieldUpdateOperationsInput | $Enums.Visibility
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 
@@ -1306,6 +1385,9 @@ export type VideoSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   visibility?: boolean
   tags?: boolean
   viewCount?: boolean
+  captions?: boolean
+  chapters?: boolean
+  downloads?: boolean
   owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }, ExtArgs["result"]["video"]>
 
@@ -1338,6 +1420,9 @@ export type VideoSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   visibility?: boolean
   tags?: boolean
   viewCount?: boolean
+  captions?: boolean
+  chapters?: boolean
+  downloads?: boolean
   owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }, ExtArgs["result"]["video"]>
 
@@ -1370,6 +1455,9 @@ export type VideoSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   visibility?: boolean
   tags?: boolean
   viewCount?: boolean
+  captions?: boolean
+  chapters?: boolean
+  downloads?: boolean
   owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }, ExtArgs["result"]["video"]>
 
@@ -1402,9 +1490,12 @@ export type VideoSelectScalar = {
   visibility?: boolean
   tags?: boolean
   viewCount?: boolean
+  captions?: boolean
+  chapters?: boolean
+  downloads?: boolean
 }
 
-export type VideoOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "uploadId" | "ownerId" | "title" | "description" | "filename" | "status" | "failureReason" | "progress" | "attempt" | "sourceKey" | "sourceSize" | "duration" | "width" | "height" | "frameRate" | "renditions" | "masterKey" | "posterKey" | "storyboardKey" | "storyboardVttKey" | "createdAt" | "updatedAt" | "publishedAt" | "uploadTokenId" | "visibility" | "tags" | "viewCount", ExtArgs["result"]["video"]>
+export type VideoOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "uploadId" | "ownerId" | "title" | "description" | "filename" | "status" | "failureReason" | "progress" | "attempt" | "sourceKey" | "sourceSize" | "duration" | "width" | "height" | "frameRate" | "renditions" | "masterKey" | "posterKey" | "storyboardKey" | "storyboardVttKey" | "createdAt" | "updatedAt" | "publishedAt" | "uploadTokenId" | "visibility" | "tags" | "viewCount" | "captions" | "chapters" | "downloads", ExtArgs["result"]["video"]>
 export type VideoInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }
@@ -1452,6 +1543,18 @@ export type $VideoPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs 
     visibility: $Enums.Visibility
     tags: string[]
     viewCount: bigint
+    /**
+     * Text tracks (captions, subtitles), one per language: `CaptionTrack[]` (see media/captions).
+     */
+    captions: runtime.JsonValue
+    /**
+     * Chapters, sorted by start time: `{ title, startTime }[]`, from the owner or the source.
+     */
+    chapters: runtime.JsonValue
+    /**
+     * Whether viewers other than the owner may download the video as an MP4.
+     */
+    downloads: boolean
   }, ExtArgs["result"]["video"]>
   composites: {}
 }
@@ -1904,6 +2007,9 @@ export interface VideoFieldRefs {
   readonly visibility: Prisma.FieldRef<"Video", 'Visibility'>
   readonly tags: Prisma.FieldRef<"Video", 'String[]'>
   readonly viewCount: Prisma.FieldRef<"Video", 'BigInt'>
+  readonly captions: Prisma.FieldRef<"Video", 'Json'>
+  readonly chapters: Prisma.FieldRef<"Video", 'Json'>
+  readonly downloads: Prisma.FieldRef<"Video", 'Boolean'>
 }
     
 
