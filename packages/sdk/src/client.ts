@@ -2,7 +2,19 @@
  * Typed client for the Reelkit catalog API. Request and response types come from the TypeBox
  * schemas in `contract.ts`, the same ones the server validates with.
  */
-import type { EmbedLink, ListVideosQuery, Suggestions, UpdateVideoBody, Video, VideoList } from "./contract.js";
+import type {
+  CaptionKind,
+  CaptionTrack,
+  CaptionTrackList,
+  Chapter,
+  ChapterList,
+  EmbedLink,
+  ListVideosQuery,
+  Suggestions,
+  UpdateVideoBody,
+  Video,
+  VideoList,
+} from "./contract.js";
 import { ReelkitApiError } from "./errors.js";
 
 export interface ReelkitClientOptions {
@@ -20,6 +32,19 @@ export type SearchOptions = ListOptions & { q: string };
 
 export interface RequestOptions {
   signal?: AbortSignal;
+}
+
+/** A text track to add: the file (WebVTT or SRT) and how the player lists it. */
+export interface AddCaptionInput {
+  /** BCP 47 tag, e.g. "en" or "pt-BR"; replaces the video's track in that language. */
+  language: string;
+  label?: string;
+  kind?: CaptionKind;
+  default?: boolean;
+  /** The file's text or bytes. */
+  file: string | Blob;
+  /** "srt" for SubRip; by default the type of a Blob, else WebVTT when the text starts with "WEBVTT". */
+  format?: "vtt" | "srt";
 }
 
 export interface ReelkitClient {
@@ -41,6 +66,14 @@ export interface ReelkitClient {
    * carries a token that expires after `expiresIn` seconds (default 30 days).
    */
   embedLink(id: string, query?: { expiresIn?: number }, options?: RequestOptions): Promise<EmbedLink>;
+  /** The video's text tracks. */
+  captions(id: string, options?: RequestOptions): Promise<CaptionTrack[]>;
+  /** Adds or replaces the track of one language (SRT is converted to WebVTT); its owner only. */
+  addCaption(id: string, input: AddCaptionInput, options?: RequestOptions): Promise<CaptionTrack>;
+  deleteCaption(id: string, language: string, options?: RequestOptions): Promise<void>;
+  chapters(id: string, options?: RequestOptions): Promise<Chapter[]>;
+  /** Replaces the chapters (sorted by start, inside the duration); `[]` removes them. */
+  setChapters(id: string, chapters: Chapter[], options?: RequestOptions): Promise<Chapter[]>;
   /** Absolute URL for a server path such as "/api/uploads". */
   url(path: string): string;
   /** Authorization headers for the current token (used by the uploader and the watcher). */
@@ -61,13 +94,18 @@ export function createReelkitClient(options: ReelkitClientOptions): ReelkitClien
     return token ? { authorization: `Bearer ${token}` } : {};
   };
 
-  async function request<T>(method: string, path: string, init: { body?: unknown; signal?: AbortSignal } = {}) {
+  async function request<T>(
+    method: string,
+    path: string,
+    init: { body?: unknown; raw?: { body: string | Blob; type: string }; signal?: AbortSignal } = {},
+  ) {
     const headers: Record<string, string> = { accept: "application/json", ...(await authHeaders()) };
     if (init.body !== undefined) headers["content-type"] = "application/json";
+    if (init.raw) headers["content-type"] = init.raw.type;
     const response = await doFetch(url(path), {
       method,
       headers,
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      body: init.raw ? init.raw.body : init.body === undefined ? undefined : JSON.stringify(init.body),
       signal: init.signal,
     });
     if (!response.ok) throw await toApiError(response);
@@ -98,7 +136,32 @@ export function createReelkitClient(options: ReelkitClientOptions): ReelkitClien
     },
     embedLink: (id, query = {}, opts = {}) =>
       request<EmbedLink>("GET", `${videoPath(id)}/embed${toQueryString(query)}`, opts),
+    captions: async (id, opts = {}) =>
+      (await request<CaptionTrackList>("GET", `${videoPath(id)}/captions`, opts)).items,
+    addCaption: async (id, input, opts = {}) => {
+      const query = toQueryString({ language: input.language, label: input.label, kind: input.kind });
+      const flag = input.default === undefined ? "" : `&default=${input.default}`;
+      const type = (await captionFormat(input)) === "srt" ? "application/x-subrip" : "text/vtt";
+      return request<CaptionTrack>("POST", `${videoPath(id)}/captions${query}${flag}`, {
+        ...opts,
+        raw: { body: input.file, type },
+      });
+    },
+    deleteCaption: async (id, language, opts = {}) => {
+      await request<void>("DELETE", `${videoPath(id)}/captions/${encodeURIComponent(language)}`, opts);
+    },
+    chapters: async (id, opts = {}) => (await request<ChapterList>("GET", `${videoPath(id)}/chapters`, opts)).chapters,
+    setChapters: async (id, chapters, opts = {}) =>
+      (await request<ChapterList>("PUT", `${videoPath(id)}/chapters`, { ...opts, body: { chapters } })).chapters,
   };
+}
+
+async function captionFormat(input: AddCaptionInput): Promise<"vtt" | "srt"> {
+  if (input.format) return input.format;
+  if (typeof input.file !== "string" && /subrip|srt/i.test(input.file.type)) return "srt";
+  if (typeof input.file !== "string" && /vtt/i.test(input.file.type)) return "vtt";
+  const head = typeof input.file === "string" ? input.file.slice(0, 16) : await input.file.slice(0, 16).text();
+  return head.replace(/^\uFEFF/, "").startsWith("WEBVTT") ? "vtt" : "srt";
 }
 
 /** A random playback-session id for `recordView` (works outside secure contexts too). */
