@@ -595,6 +595,34 @@ describe("<VideoPlayer videoId>", () => {
     });
   });
 
+  it("marks the catalog video's chapters on the seek bar", async () => {
+    const video = {
+      ...catalogVideo(),
+      id: "8f0c8b3e-5a7d-4c1e-9d6f-2b3a4c5d6e7f",
+      chapters: [
+        { title: "Intro", startTime: 0 },
+        { title: "Credits", startTime: 20 },
+      ],
+    };
+    const client = createReelkitClient({
+      baseUrl: "http://api.reelkit.test",
+      fetch: async (input) =>
+        String(input) === `http://api.reelkit.test/api/videos/${video.id}`
+          ? new Response(JSON.stringify(video), { headers: { "content-type": "application/json" } })
+          : new Response("{}", { status: 404 }),
+    });
+    serveStoryboard(storyboardVtt(30));
+    const { attach } = fakeAttach([rung(0, 360)]);
+    render(
+      <ReelkitProvider client={client}>
+        <VideoPlayer videoId={video.id} attach={attach} />
+      </ReelkitProvider>,
+    );
+    await waitFor(() => expect(screen.getAllByTestId("chapter-marker")).toHaveLength(1));
+    expect(screen.getByTestId("chapter-marker").style.left).toBe("66.6667%");
+    expect(screen.getByRole("slider", { name: "Seek" })).toHaveAttribute("aria-valuetext", "0:00 of 0:30, Intro");
+  });
+
   it("counts one view when playback first starts, not on replays, and none with countViews={false}", async () => {
     const video = { ...catalogVideo(), id: "5d1e6c1a-0c55-4a4e-8f0a-52a1f1f3b8c2" };
     const views: string[] = [];

@@ -8,7 +8,7 @@ import { resolveBinaries } from "@reelkit/transcoder";
 import HLS from "hls-parser";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { createEmbeddedRuntime, type EmbeddedRuntime } from "../src/runtime.js";
-import { signUp, type TestUser, uploadAs, waitForVideo } from "./factories.js";
+import { getVideo, makeQueuedVideo, readyEvent, signUp, type TestUser, uploadAs, waitForVideo } from "./factories.js";
 
 // Captions and chapters on a real video: a lavfi clip uploaded over tus, transcoded by the real
 // pipeline (embedded runtime), then text tracks added over HTTP as SRT and WebVTT files.
@@ -312,5 +312,30 @@ describe("chapters", () => {
     expect(v.chapters).toEqual([]);
     expect(v.chaptersVttUrl).toBeNull();
     expect((await fetch(`${base}/media/videos/${videoId}/chapters.vtt`)).status).toBe(404);
+  });
+
+  it("keeps the source's own chapters from the ready event, unless the owner set some first", async () => {
+    const catalog = runtime?.catalog;
+    if (!catalog) throw new Error("no runtime");
+    const fromSource = await makeQueuedVideo(catalog, { title: "Chaptered source", ownerId: owner.id });
+    await catalog.transcodes.applyReady({
+      ...readyEvent(fromSource, 1),
+      chapters: [
+        { title: "Opening", startTime: 0 },
+        { title: "Credits", startTime: 2 },
+        { title: "Past the end", startTime: 3 },
+      ],
+    });
+    expect((await getVideo(base, fromSource)).chapters).toEqual([
+      { title: "Opening", startTime: 0 },
+      { title: "Credits", startTime: 2 },
+    ]);
+    const ownersFirst = await makeQueuedVideo(catalog, { title: "Owner's chapters", ownerId: owner.id });
+    await catalog.edits.updateList(ownersFirst, "chapters", () => [{ title: "Mine", startTime: 0 }]);
+    await catalog.transcodes.applyReady({
+      ...readyEvent(ownersFirst, 1),
+      chapters: [{ title: "Source", startTime: 1 }],
+    });
+    expect((await getVideo(base, ownersFirst)).chapters).toEqual([{ title: "Mine", startTime: 0 }]);
   });
 });

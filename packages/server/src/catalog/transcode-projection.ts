@@ -47,8 +47,8 @@ export class TranscodeProjection {
     );
   }
 
-  applyReady(event: TranscodeReady): Promise<Video | null> {
-    return this.videos.updateWhere(
+  async applyReady(event: TranscodeReady): Promise<Video | null> {
+    const video = await this.videos.updateWhere(
       event.videoId,
       { attempt: event.attempt, status: { in: [...ACTIVE] } },
       {
@@ -66,6 +66,15 @@ export class TranscodeProjection {
         storyboardVttKey: event.storyboardVttKey,
         publishedAt: new Date(),
       },
+    );
+    const chapters = (event.chapters ?? [])
+      .filter((c) => c.startTime < event.durationSec)
+      .map((c) => ({ title: c.title.trim().slice(0, 200) || "Chapter", startTime: c.startTime }));
+    if (!video || chapters.length === 0) return video;
+    // The source's chapters, unless the owner has set some already (they win).
+    return (
+      (await this.videos.updateWhere(video.id, { chapters: { equals: [] } }, { chapters: chapters as object[] })) ??
+      video
     );
   }
 
