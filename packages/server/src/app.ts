@@ -9,6 +9,7 @@ import {
   registerGauge,
   type Storage,
 } from "@reelkit/core";
+import { resolveBinaries } from "@reelkit/transcoder";
 import type { Locker } from "@tus/server";
 import Fastify, { type FastifyInstance } from "fastify";
 import { authRoutes } from "./auth/auth-routes.js";
@@ -33,6 +34,7 @@ import { videoRoutes } from "./http/video-routes.js";
 import { storedCaptions, subtitleRenditions } from "./media/caption-service.js";
 import { storedChapters, writeChaptersVtt } from "./media/chapters.js";
 import { mediaRoutes } from "./media/media-routes.js";
+import { ImageService } from "./media/thumbnails.js";
 import { uploadRoutes } from "./uploads/upload-routes.js";
 import { createUploadBackend } from "./uploads/upload-store.js";
 
@@ -104,6 +106,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const catalogForMedia = deps.catalog;
   await app.register(mediaRoutes, {
     storage,
+    images: catalogForMedia
+      ? {
+          service: new ImageService({ storage, ffmpeg: () => resolveBinaries(config).ffmpeg }),
+          video: (id) => catalogForMedia.queries.get(id),
+        }
+      : undefined,
     access:
       deps.auth && catalogForMedia
         ? {

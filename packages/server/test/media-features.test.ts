@@ -339,3 +339,61 @@ describe("chapters", () => {
     expect((await getVideo(base, ownersFirst)).chapters).toEqual([{ title: "Mine", startTime: 0 }]);
   });
 });
+
+describe("images at any time", () => {
+  const thumb = (query: string, format = "jpg") =>
+    fetch(`${base}/media/videos/${videoId}/thumbnail.${format}?${query}`);
+  const probeSize = (bytes: Buffer): string =>
+    execFileSync(
+      bin.ffprobe,
+      ["-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0", "-i", "pipe:0"],
+      {
+        input: bytes,
+      },
+    )
+      .toString()
+      .trim();
+
+  it("makes frames at three times, of the requested size, that differ", async () => {
+    const images: Buffer[] = [];
+    for (const time of [0.5, 2.5, 4.5]) {
+      const res = await thumb(`time=${time}&width=160&height=90&fit=crop`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe("image/jpeg");
+      const bytes = Buffer.from(await res.arrayBuffer());
+      expect(probeSize(bytes)).toBe("160,90");
+      images.push(bytes);
+    }
+    expect(new Set(images.map((b) => b.toString("base64"))).size).toBe(3);
+    const webp = await thumb("time=1&width=120", "webp");
+    expect(webp.status).toBe(200);
+    expect(webp.headers.get("content-type")).toBe("image/webp");
+    expect(probeSize(Buffer.from(await webp.arrayBuffer()))).toBe("120,68");
+  });
+
+  it("stores one object per parameter set, once for concurrent identical requests", async () => {
+    const storage = runtime?.storage;
+    if (!storage) throw new Error("no runtime");
+    const responses = await Promise.all(Array.from({ length: 6 }, () => thumb("time=3.01&width=240")));
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    // 3.01 and 3.04 round to the same time: the same object.
+    expect((await thumb("time=3.04&width=240")).status).toBe(200);
+    const images = (await storage.list(`videos/${videoId}/images/`)).map((o) => o.key.split("/").pop());
+    expect(images.filter((k) => k?.startsWith("t3.0-240x"))).toEqual(["t3.0-240xauto-preserve.jpg"]);
+    expect(images).toHaveLength(new Set(images).size);
+  });
+
+  it.each([
+    ["width=123", /width must be one of/],
+    ["time=60", /time must be/],
+    ["width=160&fit=crop", /needs both width and height/],
+    ["fit=stretch", /fit must be/],
+    ["time=abc", /time must be a number/],
+  ])("refuses %s", async (query, message) => {
+    const res = await thumb(query);
+    expect(res.status).toBe(400);
+    const error = ((await res.json()) as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe("VALIDATION_FAILED");
+    expect(error.message).toMatch(message);
+  });
+});

@@ -2,11 +2,13 @@ import { createHash } from "node:crypto";
 import { CACHE_IMMUTABLE, CACHE_PLAYLIST, contentTypeFor, ObjectNotFoundError, type Storage } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
 import { LRUCache } from "lru-cache";
+import type { Video } from "../generated/prisma/client.js";
 import { errors } from "../http/errors.js";
 import { copyReplyHeaders } from "../http/header-bridge.js";
 import { MEDIA_SECURITY_POLICY } from "../http/security-headers.js";
 import { addSubtitlesToMaster, type SubtitleRendition } from "./captions.js";
 import { type MediaSigner, SIGNED_PREFIX } from "./media-signing.js";
+import { type ImageFit, ImageRequestError, type ImageService, normaliseImageRequest } from "./thumbnails.js";
 
 export { contentTypeFor };
 
@@ -70,6 +72,8 @@ const MASTER = /^videos\/[A-Za-z0-9_-]+\/hls\/master\.m3u8$/;
 
 export interface MediaRoutesOptions {
   storage: Storage;
+  /** Images at any time (`videos/<id>/thumbnail.{jpg,webp}?time=…`); 404 without. */
+  images?: { service: ImageService; video(videoId: string): Promise<Video | null> };
   /** Without it every servable file is public (no catalog to ask). */
   access?: MediaAccess;
 }
@@ -89,6 +93,36 @@ function cachedVisibility(access: MediaAccess): (videoId: string) => Promise<Med
     value.catch(() => cache.delete(videoId));
     return value;
   };
+}
+
+/** The query of a thumbnail URL, checked (400 VALIDATION_FAILED naming the parameter). */
+function imageRequest(query: unknown, format: "jpg" | "webp", video: Video) {
+  const q = (query ?? {}) as Record<string, string | undefined>;
+  const num = (name: string, integer: boolean): number | undefined => {
+    const raw = q[name];
+    if (raw === undefined || raw === "") return undefined;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw errors.validation(`${name} must be a number`);
+    return n;
+  };
+  const fit = q.fit ?? "preserve";
+  if (!["preserve", "crop", "pad"].includes(fit)) throw errors.validation("fit must be preserve, crop or pad");
+  const duration = video.duration ?? 0;
+  try {
+    return normaliseImageRequest(
+      {
+        time: num("time", false) ?? duration / 2,
+        width: num("width", true),
+        height: num("height", true),
+        fit: fit as ImageFit,
+        format,
+      },
+      duration,
+    );
+  } catch (err) {
+    if (err instanceof ImageRequestError) throw errors.validation(err.message);
+    throw err;
+  }
 }
 
 /**
@@ -124,7 +158,8 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
         token = rest.slice(0, slash);
         key = rest.slice(slash + 1);
       }
-      if (!SERVABLE.test(key)) throw errors.mediaNotFound();
+      const thumbnail = /^videos\/([A-Za-z0-9_-]+)\/thumbnail\.(jpg|webp)$/.exec(key);
+      if (!thumbnail && !SERVABLE.test(key)) throw errors.mediaNotFound();
       const videoId = key.split("/")[1] as string;
       if (token !== null) {
         if (!access) throw errors.mediaNotFound();
@@ -134,6 +169,14 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
       } else if (visibility && (await visibility(videoId)) === "PRIVATE") {
         // A private video's files exist only under its signed URLs.
         throw errors.mediaNotFound();
+      }
+      if (thumbnail) {
+        const video = opts.images ? await opts.images.video(videoId) : null;
+        if (!opts.images || !video || video.status !== "READY" || video.duration === null) throw errors.mediaNotFound();
+        key = await opts.images.service.image(
+          video,
+          imageRequest(request.query, thumbnail[2] as "jpg" | "webp", video),
+        );
       }
       if (key.endsWith("/chapters.vtt")) {
         // Made from the catalog's chapters (the URL the API hands out carries their version).
