@@ -102,6 +102,16 @@ export const SetChaptersBody = Type.Object(
 );
 export type SetChaptersBody = Static<typeof SetChaptersBody>;
 
+/** `GET /api/videos/:id/download`: which rendition (its name, e.g. "720p"); the top one by default. */
+export const DownloadQuery = Type.Object(
+  {
+    quality: Type.Optional(Type.String({ minLength: 1, maxLength: 20, pattern: "^[A-Za-z0-9_-]+$" })),
+    token: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type DownloadQuery = Static<typeof DownloadQuery>;
+
 export const ChapterList = Type.Object({ chapters: Type.Array(Chapter) }, { $id: "ChapterList" });
 export type ChapterList = Static<typeof ChapterList>;
 

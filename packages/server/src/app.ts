@@ -33,6 +33,7 @@ import { buildValidator } from "./http/validation.js";
 import { videoRoutes } from "./http/video-routes.js";
 import { storedCaptions, subtitleRenditions } from "./media/caption-service.js";
 import { storedChapters, writeChaptersVtt } from "./media/chapters.js";
+import { DownloadService } from "./media/downloads.js";
 import { mediaRoutes } from "./media/media-routes.js";
 import { ImageService } from "./media/thumbnails.js";
 import { uploadRoutes } from "./uploads/upload-routes.js";
@@ -147,7 +148,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       backend,
     });
     await app.register(videoRoutes, { config, storage, catalog, auth, uploads: backend });
-    await app.register(mediaFeatureRoutes, { config, storage, catalog, auth });
+    await app.register(mediaFeatureRoutes, {
+      config,
+      storage,
+      catalog,
+      auth,
+      downloads: new DownloadService({ storage, ffmpeg: () => resolveBinaries(config).ffmpeg }),
+    });
     await app.register(embedRoutes, { config, catalog, auth });
     await app.register(apiKeyRoutes, { config, auth, apiKeys: auth.apiKeys });
     if (deps.outbox) {

@@ -397,3 +397,72 @@ describe("images at any time", () => {
     expect(error.message).toMatch(message);
   });
 });
+
+describe("downloads", () => {
+  const download = (auth: Record<string, string> = {}, query = "") =>
+    fetch(`${base}/api/videos/${videoId}/download${query}`, { headers: auth });
+  /** Per-packet hashes of one stream of a media file (ffprobe), in order. */
+  const packetHashes = (file: string, stream: string): string[] =>
+    execFileSync(bin.ffprobe, [
+      ...["-v", "error", "-select_streams", stream, "-show_data_hash", "sha256"],
+      ...["-show_entries", "packet=data_hash", "-of", "csv=p=0", file],
+    ])
+      .toString()
+      .trim()
+      .split("\n");
+
+  it("gives the owner an MP4 of the top rung, the same packets remuxed, with ranges", async () => {
+    expect((await download()).status).toBe(403);
+    const res = await download(owner.bearer);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("video/mp4");
+    expect(res.headers.get("content-disposition")).toBe(
+      `attachment; filename="Captioned.mp4"; filename*=UTF-8''Captioned.mp4`,
+    );
+    const bytes = Buffer.from(await res.arrayBuffer());
+    const file = path.join(dataDir, "download.mp4");
+    await fs.writeFile(file, bytes);
+    // +faststart: the index (moov) before the media data.
+    expect(bytes.indexOf("moov")).toBeLessThan(bytes.indexOf("mdat"));
+    // The top rung's own fMP4 (its init section and segments, as a player fetches them).
+    const top = (await getVideo(base, videoId)).renditions[0];
+    const playlistUrl = `${base}/media/videos/${videoId}/hls/${top?.name}/index.m3u8`;
+    const playlist = await text(playlistUrl);
+    const parts = playlist
+      .split("\n")
+      .flatMap((l) => /^#EXT-X-MAP:URI="([^"]+)"/.exec(l)?.slice(1) ?? (l && !l.startsWith("#") ? [l] : []));
+    const rung = Buffer.concat(
+      await Promise.all(
+        parts.map(async (p) => Buffer.from(await (await fetch(new URL(p, playlistUrl))).arrayBuffer())),
+      ),
+    );
+    const rungFile = path.join(dataDir, "rung.mp4");
+    await fs.writeFile(rungFile, rung);
+    const hashes = packetHashes(file, "v:0");
+    expect(hashes.length).toBeGreaterThan(100);
+    expect(hashes).toEqual(packetHashes(rungFile, "v:0"));
+    expect(packetHashes(file, "a:0").length).toBeGreaterThan(100);
+    // It plays: every frame decodes.
+    execFileSync(bin.ffmpeg, ["-v", "error", "-xerror", "-i", file, "-f", "null", "-"]);
+
+    const ranged = await download({ ...owner.bearer, range: "bytes=100-199" });
+    expect(ranged.status).toBe(206);
+    expect(ranged.headers.get("content-range")).toBe(`bytes 100-199/${bytes.length}`);
+    expect(Buffer.from(await ranged.arrayBuffer())).toEqual(bytes.subarray(100, 200));
+    expect((await download(owner.bearer, "?quality=4320p")).status).toBe(404);
+  });
+
+  it("lets others download once the owner allows it, made once", async () => {
+    expect((await download(stranger.bearer)).status).toBe(403);
+    const patch = await fetch(`${base}/api/videos/${videoId}`, {
+      method: "PATCH",
+      headers: { ...owner.bearer, "content-type": "application/json" },
+      body: JSON.stringify({ downloads: true }),
+    });
+    expect(((await patch.json()) as Video).downloads).toBe(true);
+    const responses = await Promise.all([download(), download(stranger.bearer)]);
+    expect(responses.map((r) => r.status)).toEqual([200, 200]);
+    const stored = await runtime?.storage.list(`videos/${videoId}/downloads/`);
+    expect(stored?.map((o) => o.key.split("/").pop())).toEqual(["180p.mp4"]);
+  });
+});

@@ -1,11 +1,12 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import type { Config, Storage } from "@reelkit/core";
+import { type Config, ObjectNotFoundError, type Storage } from "@reelkit/core";
 import {
   AddCaptionQuery,
   CaptionParams,
   CaptionTrack,
   CaptionTrackList,
   ChapterList,
+  DownloadQuery,
   ErrorBody,
   SetChaptersBody,
   VideoParams,
@@ -19,15 +20,21 @@ import type { Video } from "../generated/prisma/client.js";
 import { CaptionError, CaptionService, MAX_CAPTION_BYTES } from "../media/caption-service.js";
 import type { CaptionFormat } from "../media/captions.js";
 import { chapterProblem, storedChapters } from "../media/chapters.js";
+import type { DownloadService } from "../media/downloads.js";
+import { parseRange } from "../media/media-routes.js";
 import { errors } from "./errors.js";
 import { mediaBaseUrl, toApiVideo } from "./video-mapper.js";
 
 export interface MediaFeatureRoutesOptions {
   config: Pick<Config, "publicUrl" | "storage">;
+  /** MP4 downloads; the route answers 404 without. */
+  downloads?: DownloadService;
   storage: Storage;
   catalog: Pick<Catalog, "queries" | "edits">;
   auth: AuthService;
 }
+
+const MP4_FILE = { type: "string", format: "binary" } as const;
 
 const FORMATS: Record<string, CaptionFormat> = {
   "text/vtt": "vtt",
@@ -158,6 +165,72 @@ export async function mediaFeatureRoutes(app: FastifyInstance, opts: MediaFeatur
         throw errors.notFound(`The video has no track in ${request.params.language}`);
       }
       return reply.status(204).send(null);
+    },
+  );
+
+  r.get(
+    "/api/videos/:id/download",
+    {
+      schema: {
+        summary:
+          "The video as an MP4 file (remuxed from its HLS rendition, no re-encode; Range supported): its owner always, others when the owner turned `downloads` on",
+        params: VideoParams,
+        querystring: DownloadQuery,
+        response: {
+          200: { description: "The MP4 file", content: { "video/mp4": { schema: MP4_FILE } } },
+          206: { description: "A range of the MP4 file", content: { "video/mp4": { schema: MP4_FILE } } },
+          400: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+          409: ErrorBody,
+          416: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const video = await viewable(request, request.params.id);
+      const principal = await opts.auth.principal(request);
+      const isOwner =
+        principal?.kind === "user" &&
+        (principal.isAdmin || (video.ownerId !== null && principal.userId === video.ownerId));
+      if (!isOwner && !video.downloads) throw errors.forbidden("The owner has not allowed downloads of this video");
+      if (video.status !== "READY" || !opts.downloads)
+        throw errors.videoNotReady("Downloads are made once the video is READY");
+      const rung = opts.downloads.rendition(video, request.query.quality);
+      if (!rung) throw errors.notFound(`The video has no rendition ${request.query.quality}`);
+      let key: string;
+      try {
+        key = await opts.downloads.mp4(video, rung);
+      } catch (err) {
+        // The catalog names files storage no longer has (deleted or never published).
+        if (err instanceof ObjectNotFoundError) throw errors.mediaNotFound();
+        throw err;
+      }
+      const object = await opts.storage.open(key);
+      if (!object) throw errors.mediaNotFound();
+      const range = parseRange(request.headers.range, object.size);
+      if (range === "invalid") {
+        await object.close();
+        reply.header("Content-Range", `bytes */${object.size}`);
+        throw errors.rangeNotSatisfiable();
+      }
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+      const filename = `${(video.title || "video").replace(/[\\/:*?"<>|\u0000-\u001f]+/g, " ").trim() || "video"}.mp4`;
+      const ascii = filename.replace(/[^\x20-\x7e]/g, "_");
+      reply.header("Content-Type", "video/mp4");
+      reply.header(
+        "Content-Disposition",
+        `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`,
+      );
+      reply.header("Accept-Ranges", "bytes");
+      reply.header("Cache-Control", "private, no-cache");
+      if (range) {
+        reply.status(206 as never);
+        reply.header("Content-Range", `bytes ${range.start}-${range.end}/${object.size}`);
+        reply.header("Content-Length", range.end - range.start + 1);
+      } else reply.header("Content-Length", object.size);
+      // A stream: sent as it is, past the route's (JSON) response schemas.
+      return reply.send((await object.read(range ?? undefined)) as never);
     },
   );
 
