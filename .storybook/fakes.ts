@@ -50,6 +50,10 @@ export function makeVideo(patch: Partial<Video> = {}): Video {
     tags: [],
     viewCount: 0,
     passthrough: null,
+    captions: [],
+    chapters: [],
+    chaptersVttUrl: null,
+    downloads: false,
     ...patch,
   };
 }

@@ -187,7 +187,7 @@ export const VARIABLES = {
     field: "corsOrigins",
     default: "*",
     parse: list,
-    doc: "comma-separated origins whose pages may call the API and upload (`https://a.example,https://b.example`); `*` allows any. Preflights allow `GET, HEAD, POST, PATCH, DELETE` and the tus headers; replies expose `Location`, `Upload-*`, `Tus-*` and `Reelkit-Video-Id`; also the origins trusted for cookie-authenticated mutations (CSRF check) besides the server's own",
+    doc: "comma-separated origins whose pages may call the API and upload (`https://a.example,https://b.example`); `*` allows any. Preflights allow `GET, HEAD, POST, PUT, PATCH, DELETE` and the tus headers; replies expose `Location`, `Upload-*`, `Tus-*` and `Reelkit-Video-Id`; also the origins trusted for cookie-authenticated mutations (CSRF check) besides the server's own",
   },
   REELKIT_SECRET: {
     field: "secret",

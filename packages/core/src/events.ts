@@ -71,6 +71,13 @@ export const TranscodeReadySchema = Type.Object({
   posterKey: Type.String(),
   storyboardKey: Type.String(),
   storyboardVttKey: Type.String(),
+  /**
+   * The source's own chapters (MP4/Matroska chapter metadata, `probeChapters`), sorted by start;
+   * kept by the catalog unless the owner has set chapters already. Absent from older workers.
+   */
+  chapters: Type.Optional(
+    Type.Array(Type.Object({ title: Type.String(), startTime: Type.Number({ minimum: 0 }) }), { maxItems: 500 }),
+  ),
 });
 export type TranscodeReady = Static<typeof TranscodeReadySchema>;
 

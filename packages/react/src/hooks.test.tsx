@@ -62,6 +62,10 @@ function makeVideo(id: string, patch: Partial<Video> = {}): Video {
     tags: [],
     viewCount: 0,
     passthrough: null,
+    captions: [],
+    chapters: [],
+    chaptersVttUrl: null,
+    downloads: false,
     ...patch,
   };
 }

@@ -551,6 +551,10 @@ function catalogVideo(): Video {
     tags: [],
     viewCount: 0,
     passthrough: null,
+    captions: [],
+    chapters: [],
+    chaptersVttUrl: null,
+    downloads: false,
   };
 }
 
@@ -636,6 +640,34 @@ describe("<VideoPlayer videoId>", () => {
     written(30);
     expect(screen.queryByTestId("seek-written")).toBeNull();
     expect(slider).toHaveAttribute("aria-valuetext", "0:12 of 0:30");
+  });
+
+  it("marks the catalog video's chapters on the seek bar", async () => {
+    const video = {
+      ...catalogVideo(),
+      id: "8f0c8b3e-5a7d-4c1e-9d6f-2b3a4c5d6e7f",
+      chapters: [
+        { title: "Intro", startTime: 0 },
+        { title: "Credits", startTime: 20 },
+      ],
+    };
+    const client = createReelkitClient({
+      baseUrl: "http://api.reelkit.test",
+      fetch: async (input) =>
+        String(input) === `http://api.reelkit.test/api/videos/${video.id}`
+          ? new Response(JSON.stringify(video), { headers: { "content-type": "application/json" } })
+          : new Response("{}", { status: 404 }),
+    });
+    serveStoryboard(storyboardVtt(30));
+    const { attach } = fakeAttach([rung(0, 360)]);
+    render(
+      <ReelkitProvider client={client}>
+        <VideoPlayer videoId={video.id} attach={attach} />
+      </ReelkitProvider>,
+    );
+    await waitFor(() => expect(screen.getAllByTestId("chapter-marker")).toHaveLength(1));
+    expect(screen.getByTestId("chapter-marker").style.left).toBe("66.6667%");
+    expect(screen.getByRole("slider", { name: "Seek" })).toHaveAttribute("aria-valuetext", "0:00 of 0:30, Intro");
   });
 
   it("counts one view when playback first starts, not on replays, and none with countViews={false}", async () => {

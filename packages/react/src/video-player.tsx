@@ -153,6 +153,8 @@ function CatalogPlayer({ playerRef, ...props }: VideoPlayerProps & { videoId: st
       src={media(video?.playbackUrl) ?? null}
       poster={props.poster ?? media(video?.posterUrl) ?? undefined}
       storyboard={props.storyboard ?? media(video?.storyboardVttUrl) ?? undefined}
+      // The catalog's chapters (the owner's or the source's) mark the seek bar unless given here.
+      chapters={props.chapters ?? (video?.chapters.length ? video.chapters : undefined)}
       durationHint={video?.duration ?? undefined}
       sizeHint={video?.width && video.height ? video.width / video.height : undefined}
       externalError={

@@ -26,6 +26,10 @@ const video = (id: string, title = "A clip") => ({
   tags: [],
   viewCount: 0,
   passthrough: null,
+  captions: [],
+  chapters: [],
+  chaptersVttUrl: null,
+  downloads: false,
 });
 
 describe("createReelkitClient", () => {
@@ -133,5 +137,55 @@ describe("createReelkitClient", () => {
     });
     await client.get("v9");
     expect(seen).toEqual([`${server.baseUrl}/api/videos/v9`]);
+  });
+});
+
+describe("text tracks and chapters", () => {
+  let server: TestServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it("sends a caption file as its own type, lists, deletes and sets chapters", async () => {
+    const track = {
+      language: "en",
+      label: "English",
+      kind: "subtitles",
+      default: true,
+      url: "/media/videos/v1/hls/subtitles/en-1/track.vtt",
+      cueCount: 1,
+      createdAt: "2026-01-01T00:00:00.000Z",
+    };
+    server = await startServer((req, res) => {
+      if (req.method === "POST") return sendJson(res, 201, track);
+      if (req.method === "DELETE") return void res.writeHead(204).end();
+      if (req.url?.endsWith("/chapters")) return sendJson(res, 200, { chapters: [{ title: "A", startTime: 0 }] });
+      sendJson(res, 200, { items: [track] });
+    });
+    const client = createReelkitClient({ baseUrl: server.baseUrl, getToken: () => "tok" });
+    const srt = "1\n00:00:01,000 --> 00:00:02,000\nHi\n";
+    expect(await client.addCaption("v1", { language: "en", label: "English", default: true, file: srt })).toEqual(
+      track,
+    );
+    await client.addCaption("v1", { language: "fr", file: new Blob(["WEBVTT\n"]) });
+    expect(await client.captions("v1")).toEqual([track]);
+    await client.deleteCaption("v1", "pt-BR");
+    expect(await client.setChapters("v1", [{ title: "A", startTime: 0 }])).toEqual([{ title: "A", startTime: 0 }]);
+    const [add, addVtt, list, del, put] = server.requests;
+    expect([add?.method, add?.url, add?.headers["content-type"], add?.body]).toEqual([
+      "POST",
+      "/api/videos/v1/captions?language=en&label=English&default=true",
+      "application/x-subrip",
+      srt,
+    ]);
+    expect([addVtt?.url, addVtt?.headers["content-type"]]).toEqual(["/api/videos/v1/captions?language=fr", "text/vtt"]);
+    expect([list?.method, list?.url]).toEqual(["GET", "/api/videos/v1/captions"]);
+    expect([del?.method, del?.url]).toEqual(["DELETE", "/api/videos/v1/captions/pt-BR"]);
+    expect([put?.method, put?.url, JSON.parse(put?.body ?? "")]).toEqual([
+      "PUT",
+      "/api/videos/v1/chapters",
+      { chapters: [{ title: "A", startTime: 0 }] },
+    ]);
   });
 });

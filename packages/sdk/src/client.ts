@@ -3,7 +3,12 @@
  * schemas in `contract.ts`, the same ones the server validates with.
  */
 import type {
+  CaptionKind,
+  CaptionTrack,
+  CaptionTrackList,
   Channel,
+  Chapter,
+  ChapterList,
   EmbedLink,
   ListVideosQuery,
   Suggestions,
@@ -29,6 +34,19 @@ export type SearchOptions = ListOptions & { q: string };
 
 export interface RequestOptions {
   signal?: AbortSignal;
+}
+
+/** A text track to add: the file (WebVTT or SRT) and how the player lists it. */
+export interface AddCaptionInput {
+  /** BCP 47 tag, e.g. "en" or "pt-BR"; replaces the video's track in that language. */
+  language: string;
+  label?: string;
+  kind?: CaptionKind;
+  default?: boolean;
+  /** The file's text or bytes. */
+  file: string | Blob;
+  /** "srt" for SubRip; by default the type of a Blob, else WebVTT when the text starts with "WEBVTT". */
+  format?: "vtt" | "srt";
 }
 
 export interface ReelkitClient {
@@ -61,6 +79,14 @@ export interface ReelkitClient {
   /** Sets the signed-in user's avatar from a JPEG, PNG, WebP or GIF image (the server resizes it). */
   setAvatar(image: Blob, options?: RequestOptions): Promise<Channel>;
   removeAvatar(options?: RequestOptions): Promise<Channel>;
+  /** The video's text tracks. */
+  captions(id: string, options?: RequestOptions): Promise<CaptionTrack[]>;
+  /** Adds or replaces the track of one language (SRT is converted to WebVTT); its owner only. */
+  addCaption(id: string, input: AddCaptionInput, options?: RequestOptions): Promise<CaptionTrack>;
+  deleteCaption(id: string, language: string, options?: RequestOptions): Promise<void>;
+  chapters(id: string, options?: RequestOptions): Promise<Chapter[]>;
+  /** Replaces the chapters (sorted by start, inside the duration); `[]` removes them. */
+  setChapters(id: string, chapters: Chapter[], options?: RequestOptions): Promise<Chapter[]>;
   /** Absolute URL for a server path such as "/api/uploads". */
   url(path: string): string;
   /** Authorization headers for the current token (used by the uploader and the watcher). */
@@ -84,15 +110,15 @@ export function createReelkitClient(options: ReelkitClientOptions): ReelkitClien
   async function request<T>(
     method: string,
     path: string,
-    init: { body?: unknown; signal?: AbortSignal; blob?: Blob } = {},
+    init: { body?: unknown; raw?: { body: string | Blob; type: string }; signal?: AbortSignal } = {},
   ) {
     const headers: Record<string, string> = { accept: "application/json", ...(await authHeaders()) };
-    if (init.blob) headers["content-type"] = init.blob.type || "application/octet-stream";
-    else if (init.body !== undefined) headers["content-type"] = "application/json";
+    if (init.body !== undefined) headers["content-type"] = "application/json";
+    if (init.raw) headers["content-type"] = init.raw.type;
     const response = await doFetch(url(path), {
       method,
       headers,
-      body: init.blob ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
+      body: init.raw ? init.raw.body : init.body === undefined ? undefined : JSON.stringify(init.body),
       signal: init.signal,
     });
     if (!response.ok) throw await toApiError(response);
@@ -128,9 +154,38 @@ export function createReelkitClient(options: ReelkitClientOptions): ReelkitClien
     channel: (handle, opts = {}) => request<Channel>("GET", `/api/channels/${encodeURIComponent(handle)}`, opts),
     myChannel: (opts = {}) => request<Channel>("GET", "/api/channels/me", opts),
     updateChannel: (patch, opts = {}) => request<Channel>("PATCH", "/api/channels/me", { ...opts, body: patch }),
-    setAvatar: (image, opts = {}) => request<Channel>("PUT", "/api/channels/me/avatar", { ...opts, blob: image }),
+    setAvatar: (image, opts = {}) =>
+      request<Channel>("PUT", "/api/channels/me/avatar", {
+        ...opts,
+        raw: { body: image, type: image.type || "application/octet-stream" },
+      }),
     removeAvatar: (opts = {}) => request<Channel>("DELETE", "/api/channels/me/avatar", opts),
+    captions: async (id, opts = {}) =>
+      (await request<CaptionTrackList>("GET", `${videoPath(id)}/captions`, opts)).items,
+    addCaption: async (id, input, opts = {}) => {
+      const query = toQueryString({ language: input.language, label: input.label, kind: input.kind });
+      const flag = input.default === undefined ? "" : `&default=${input.default}`;
+      const type = (await captionFormat(input)) === "srt" ? "application/x-subrip" : "text/vtt";
+      return request<CaptionTrack>("POST", `${videoPath(id)}/captions${query}${flag}`, {
+        ...opts,
+        raw: { body: input.file, type },
+      });
+    },
+    deleteCaption: async (id, language, opts = {}) => {
+      await request<void>("DELETE", `${videoPath(id)}/captions/${encodeURIComponent(language)}`, opts);
+    },
+    chapters: async (id, opts = {}) => (await request<ChapterList>("GET", `${videoPath(id)}/chapters`, opts)).chapters,
+    setChapters: async (id, chapters, opts = {}) =>
+      (await request<ChapterList>("PUT", `${videoPath(id)}/chapters`, { ...opts, body: { chapters } })).chapters,
   };
+}
+
+async function captionFormat(input: AddCaptionInput): Promise<"vtt" | "srt"> {
+  if (input.format) return input.format;
+  if (typeof input.file !== "string" && /subrip|srt/i.test(input.file.type)) return "srt";
+  if (typeof input.file !== "string" && /vtt/i.test(input.file.type)) return "vtt";
+  const head = typeof input.file === "string" ? input.file.slice(0, 16) : await input.file.slice(0, 16).text();
+  return head.replace(/^\uFEFF/, "").startsWith("WEBVTT") ? "vtt" : "srt";
 }
 
 /** A random playback-session id for `recordView` (works outside secure contexts too). */

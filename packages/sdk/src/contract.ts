@@ -71,6 +71,77 @@ export const TranscodePhase = Nullable(
   Type.Union([Type.Literal("queued"), Type.Literal("playable"), Type.Literal("ladder"), Type.Literal("complete")]),
 );
 export type TranscodePhase = Static<typeof TranscodePhase>;
+/** subtitles: the dialogue in a language; captions: for viewers who cannot hear it (sounds too). */
+export const CaptionKind = Type.Union([Type.Literal("subtitles"), Type.Literal("captions")], { $id: "CaptionKind" });
+export type CaptionKind = Static<typeof CaptionKind>;
+
+/** A BCP 47 language tag such as "en", "pt-BR" or "zh-Hant". */
+const LanguageTag = Type.String({ minLength: 2, maxLength: 35, pattern: "^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$" });
+
+/** One text track of a video; it plays in the HLS master playlist's SUBTITLES group too. */
+export const CaptionTrack = Type.Object(
+  {
+    language: Type.String({ description: "BCP 47 language tag; one track per language" }),
+    label: Type.String({ description: "Shown in the player's captions menu" }),
+    kind: CaptionKind,
+    default: Type.Boolean({ description: "Shown without the viewer choosing it (at most one track)" }),
+    url: Type.String({ description: "The whole track as one WebVTT file (for a <track> element)" }),
+    cueCount: Type.Integer({ minimum: 1 }),
+    createdAt: Type.String({ format: "date-time" }),
+  },
+  { $id: "CaptionTrack" },
+);
+export type CaptionTrack = Static<typeof CaptionTrack>;
+
+export const CaptionTrackList = Type.Object({ items: Type.Array(CaptionTrack) }, { $id: "CaptionTrackList" });
+export type CaptionTrackList = Static<typeof CaptionTrackList>;
+
+/** `POST /api/videos/:id/captions`: the file is the body (`text/vtt` or `application/x-subrip`). */
+export const AddCaptionQuery = Type.Object(
+  {
+    language: LanguageTag,
+    /** The menu label; the language tag when absent. */
+    label: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f"]*$' })),
+    kind: Type.Optional(CaptionKind),
+    /** Makes this the video's default track (and no other). */
+    default: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type AddCaptionQuery = Static<typeof AddCaptionQuery>;
+
+export const CaptionParams = Type.Object({ id: Type.String(), language: LanguageTag });
+export type CaptionParams = Static<typeof CaptionParams>;
+
+/** A chapter: its title and where it starts (seconds); it lasts until the next one. */
+export const Chapter = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: 200, pattern: "^[^\\u0000-\\u001f]*$" }),
+    startTime: Type.Number({ minimum: 0, maximum: 31_536_000 }),
+  },
+  { $id: "Chapter" },
+);
+export type Chapter = Static<typeof Chapter>;
+
+/** `PUT /api/videos/:id/chapters`: the whole list (sorted, inside the duration; empty clears it). */
+export const SetChaptersBody = Type.Object(
+  { chapters: Type.Array(Chapter, { maxItems: 500 }) },
+  { additionalProperties: false },
+);
+export type SetChaptersBody = Static<typeof SetChaptersBody>;
+
+/** `GET /api/videos/:id/download`: which rendition (its name, e.g. "720p"); the top one by default. */
+export const DownloadQuery = Type.Object(
+  {
+    quality: Type.Optional(Type.String({ minLength: 1, maxLength: 20, pattern: "^[A-Za-z0-9_-]+$" })),
+    token: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type DownloadQuery = Static<typeof DownloadQuery>;
+
+export const ChapterList = Type.Object({ chapters: Type.Array(Chapter) }, { $id: "ChapterList" });
+export type ChapterList = Static<typeof ChapterList>;
 
 export const Video = Type.Object(
   {
@@ -112,6 +183,14 @@ export const Video = Type.Object(
     channel: Type.Optional(Nullable(ChannelRef)),
     /** The integrating site's own value from the upload token (opaque to Reelkit); null when none. */
     passthrough: Nullable(Type.String()),
+    /** Text tracks, also in the master playlist's SUBTITLES group. */
+    captions: Type.Array(CaptionTrack),
+    /** Chapters sorted by start time (empty when none). */
+    chapters: Type.Array(Chapter),
+    /** WebVTT chapters track of `chapters`, null when there are none. */
+    chaptersVttUrl: Nullable(Type.String()),
+    /** Whether anyone who can watch it may download it as an MP4 (its owner always can). */
+    downloads: Type.Boolean(),
   },
   { $id: "Video" },
 );
@@ -197,6 +276,8 @@ export const UpdateVideoBody = Type.Object(
     visibility: Type.Optional(Visibility),
     /** Replaces the video's tags (stored trimmed and lower-case, duplicates dropped). */
     tags: Type.Optional(Type.Array(Tag, { maxItems: 20 })),
+    /** Lets viewers download the video as an MP4 (`GET /api/videos/:id/download`). */
+    downloads: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false, minProperties: 1 },
 );

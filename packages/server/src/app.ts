@@ -9,6 +9,7 @@ import {
   registerGauge,
   type Storage,
 } from "@reelkit/core";
+import { resolveBinaries } from "@reelkit/transcoder";
 import type { Locker } from "@tus/server";
 import Fastify, { type FastifyInstance } from "fastify";
 import { authRoutes } from "./auth/auth-routes.js";
@@ -23,6 +24,7 @@ import { registerDatabaseGate } from "./http/database-gate.js";
 import { demoRoutes } from "./http/demo-routes.js";
 import { embedRoutes, watchPageTags } from "./http/embed-routes.js";
 import { BODY_LIMIT, errorShapeOptions, registerErrorHandlers } from "./http/errors.js";
+import { mediaFeatureRoutes } from "./http/media-feature-routes.js";
 import { registerMetrics } from "./http/metrics-routes.js";
 import { registerOpenApi } from "./http/openapi.js";
 import { pageSecurityPolicy, registerSecurityHeaders } from "./http/security-headers.js";
@@ -31,7 +33,11 @@ import { fastifyTrustProxy } from "./http/trust-proxy.js";
 import { buildValidator } from "./http/validation.js";
 import { videoRoutes } from "./http/video-routes.js";
 import { webhookRoutes } from "./http/webhook-routes.js";
+import { storedCaptions, subtitleRenditions } from "./media/caption-service.js";
+import { storedChapters, writeChaptersVtt } from "./media/chapters.js";
+import { DownloadService } from "./media/downloads.js";
 import { mediaRoutes } from "./media/media-routes.js";
+import { ImageService } from "./media/thumbnails.js";
 import { uploadRoutes } from "./uploads/upload-routes.js";
 import { createUploadBackend } from "./uploads/upload-store.js";
 import type { WebhookRepository } from "./webhooks/webhook-repository.js";
@@ -106,9 +112,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const catalogForMedia = deps.catalog;
   await app.register(mediaRoutes, {
     storage,
+    images: catalogForMedia
+      ? {
+          service: new ImageService({ storage, ffmpeg: () => resolveBinaries(config).ffmpeg }),
+          video: (id) => catalogForMedia.queries.get(id),
+        }
+      : undefined,
     access:
       deps.auth && catalogForMedia
-        ? { signer: deps.auth.mediaSigner, visibility: (id) => catalogForMedia.queries.visibilityOf(id) }
+        ? {
+            signer: deps.auth.mediaSigner,
+            visibility: (id) => catalogForMedia.queries.visibilityOf(id),
+            subtitles: async (id) => {
+              const video = await catalogForMedia.queries.get(id);
+              return video ? subtitleRenditions(storedCaptions(video)) : [];
+            },
+            chaptersVtt: async (id) => {
+              const video = await catalogForMedia.queries.get(id);
+              const chapters = video ? storedChapters(video) : [];
+              return video && chapters.length > 0 ? writeChaptersVtt(chapters, video.duration ?? 0) : null;
+            },
+          }
         : undefined,
   });
   if (deps.auth) await app.register(authRoutes, { auth: deps.auth });
@@ -129,6 +153,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       backend,
     });
     await app.register(videoRoutes, { config, storage, catalog, auth, uploads: backend });
+    await app.register(mediaFeatureRoutes, {
+      config,
+      storage,
+      catalog,
+      auth,
+      downloads: new DownloadService({ storage, ffmpeg: () => resolveBinaries(config).ffmpeg }),
+    });
     await app.register(embedRoutes, { config, catalog, auth });
     await app.register(apiKeyRoutes, { config, auth, apiKeys: auth.apiKeys });
     if (deps.webhooks) await app.register(webhookRoutes, { config, auth, webhooks: deps.webhooks });

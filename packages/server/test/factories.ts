@@ -147,7 +147,7 @@ export async function uploadAs(
   base: string,
   auth: Record<string, string>,
   metadata: Record<string, string> = {},
-  data = "data",
+  data: string | Buffer = "data",
 ): Promise<string> {
   const res = await tusCreate(base, { auth, metadata, body: data });
   if (res.status !== 201) throw new Error(`upload failed: ${res.status} ${await res.text()}`);

@@ -1,6 +1,18 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { FfmpegError, progressPercent, runFfmpeg } from "./ffmpeg-runner.js";
-import { ProbeError, parseKeyframes, parseProbe, probeFile, resolveBinaries, withoutPaths } from "./probe.js";
+import {
+  ProbeError,
+  parseChapters,
+  parseKeyframes,
+  parseProbe,
+  probeChapters,
+  probeFile,
+  resolveBinaries,
+  withoutPaths,
+} from "./probe.js";
 
 const stream = (extra: object) => ({
   codec_type: "video",
@@ -110,5 +122,59 @@ describe("ffmpeg runner", () => {
     setTimeout(() => ctrl.abort(), 200);
     await expect(long).rejects.toThrow(/abort/i);
     await expect(probeFile(bin.ffprobe, "/nonexistent/x.mp4")).rejects.toBeInstanceOf(ProbeError);
+  }, 20_000);
+});
+
+describe("parseChapters", () => {
+  it("reads ffprobe's chapters sorted, one per start, titled", () => {
+    const json = JSON.stringify({
+      chapters: [
+        { id: 2, time_base: "1/1000", start: 4000, start_time: "4.000000", end: 8000, tags: { title: "Middle" } },
+        { id: 1, time_base: "1/1000", start: 0, start_time: "0.000000", end: 4000, tags: { title: " Intro\n" } },
+        { id: 3, time_base: "1/1000", start: 4000, start_time: "4.000000", end: 8000, tags: { title: "Again" } },
+        { id: 4, start_time: "8.1234", end_time: "10.0" },
+        { id: 5, start_time: "N/A" },
+      ],
+    });
+    expect(parseChapters(json)).toEqual([
+      { title: "Intro", startTime: 0 },
+      { title: "Middle", startTime: 4 },
+      { title: "Chapter 3", startTime: 8.123 },
+    ]);
+  });
+
+  it("finds none in output without chapters or that is not JSON", () => {
+    expect(parseChapters('{"chapters":[]}')).toEqual([]);
+    expect(parseChapters("{}")).toEqual([]);
+    expect(parseChapters("not json")).toEqual([]);
+  });
+});
+
+describe("probeChapters", () => {
+  const bin = resolveBinaries({ ffmpegPath: null, ffprobePath: null });
+  it("reads the chapters of a real MP4 and none from one without", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "reelkit-chapters-"));
+    try {
+      const meta = path.join(dir, "meta.txt");
+      await writeFile(
+        meta,
+        ";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1500\ntitle=Opening\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=1500\nEND=3000\ntitle=Finale\n",
+      );
+      const withChapters = path.join(dir, "with.mp4");
+      const without = path.join(dir, "without.mp4");
+      const clip = ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x64:rate=10:duration=3"];
+      await runFfmpeg({
+        ffmpeg: bin.ffmpeg,
+        args: [...clip, "-i", meta, "-map_metadata", "1", "-map_chapters", "1", "-map", "0:v", withChapters],
+      });
+      await runFfmpeg({ ffmpeg: bin.ffmpeg, args: [...clip, without] });
+      expect(await probeChapters(bin.ffprobe, withChapters)).toEqual([
+        { title: "Opening", startTime: 0 },
+        { title: "Finale", startTime: 1.5 },
+      ]);
+      expect(await probeChapters(bin.ffprobe, without)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 20_000);
 });

@@ -196,3 +196,54 @@ export async function probeFile(ffprobe: string, file: string, signal?: AbortSig
   }
   return parseProbe(stdout);
 }
+
+/** A chapter of the source, as the catalog stores it (`Chapter` of the API contract). */
+export interface SourceChapter {
+  title: string;
+  /** Seconds. */
+  startTime: number;
+}
+
+/** At most this many chapters are kept from a source (the API's own limit). */
+export const MAX_SOURCE_CHAPTERS = 500;
+
+/**
+ * The source's own chapters (MP4/MOV chapter tracks, Matroska chapters) from
+ * `ffprobe -show_chapters -print_format json`: sorted by start, one per start time, titles
+ * trimmed to 200 characters without control characters ("Chapter n" when untitled).
+ */
+export function parseChapters(json: string): SourceChapter[] {
+  let data: { chapters?: { start_time?: string | number; tags?: { title?: unknown } }[] };
+  try {
+    data = JSON.parse(json);
+  } catch {
+    return [];
+  }
+  const out: SourceChapter[] = [];
+  for (const c of Array.isArray(data.chapters) ? data.chapters : []) {
+    const start = Number(c.start_time);
+    if (!Number.isFinite(start) || start < 0) continue;
+    const raw = typeof c.tags?.title === "string" ? c.tags.title : "";
+    const title = raw
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+      .replace(/[\u0000-\u001f\u007f]/g, " ")
+      .trim()
+      .slice(0, 200);
+    out.push({ title, startTime: Math.round(start * 1000) / 1000 });
+  }
+  out.sort((a, b) => a.startTime - b.startTime);
+  const unique = out.filter((c, i) => i === 0 || c.startTime > (out[i - 1] as SourceChapter).startTime);
+  return unique.slice(0, MAX_SOURCE_CHAPTERS).map((c, i) => ({ ...c, title: c.title || `Chapter ${i + 1}` }));
+}
+
+/** Runs ffprobe for the chapters of a local file (none when it has none or cannot be read). */
+export async function probeChapters(ffprobe: string, file: string, signal?: AbortSignal): Promise<SourceChapter[]> {
+  const args = ["-v", "error", "-print_format", "json", "-show_chapters", file];
+  try {
+    const { stdout } = await runContained({ command: ffprobe, args, signal });
+    return parseChapters(stdout);
+  } catch (err) {
+    if (err instanceof FfmpegError) return [];
+    throw err;
+  }
+}

@@ -135,6 +135,9 @@ export const VIDEO_COLUMNS = Prisma.raw(
     `v."upload_token_id" AS "uploadTokenId"`,
     `v."visibility"::text AS "visibility"`,
     `v."passthrough"`,
+    `v."captions"`,
+    `v."chapters"`,
+    `v."downloads"`,
   ].join(", "),
 );
 

@@ -49,8 +49,8 @@ export class TranscodeProjection {
     );
   }
 
-  applyReady(event: TranscodeReady): Promise<Video | null> {
-    return this.videos.updateWhere(
+  async applyReady(event: TranscodeReady): Promise<Video | null> {
+    const video = await this.videos.updateWhere(
       event.videoId,
       { attempt: event.attempt, status: { in: [...ACTIVE] } },
       {
@@ -69,6 +69,15 @@ export class TranscodeProjection {
         publishedAt: new Date(),
       },
       { type: "video.ready" },
+    );
+    const chapters = (event.chapters ?? [])
+      .filter((c) => c.startTime < event.durationSec)
+      .map((c) => ({ title: c.title.trim().slice(0, 200) || "Chapter", startTime: c.startTime }));
+    if (!video || chapters.length === 0) return video;
+    // The source's chapters, unless the owner has set some already (they win).
+    return (
+      (await this.videos.updateWhere(video.id, { chapters: { equals: [] } }, { chapters: chapters as object[] })) ??
+      video
     );
   }
 

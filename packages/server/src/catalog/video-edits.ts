@@ -9,6 +9,7 @@ export interface UpdateInput {
   description?: string;
   visibility?: Visibility;
   tags?: string[];
+  downloads?: boolean;
 }
 
 /** An owner's edits: details and visibility, and deletion (the caller removes the media). */
@@ -22,6 +23,7 @@ export class VideoEdits {
     if (input.description !== undefined) data.description = input.description;
     if (input.visibility !== undefined) data.visibility = input.visibility;
     if (input.tags !== undefined) data.tags = normalizeTags(input.tags);
+    if (input.downloads !== undefined) data.downloads = input.downloads;
     return this.orNullWhenMissing(async () => {
       const video = await this.videos.prisma.$transaction(async (tx) => {
         const row = await tx.video.update({ where: { id }, data });
@@ -31,6 +33,31 @@ export class VideoEdits {
       await this.videos.changed(video);
       return video;
     });
+  }
+
+  /**
+   * Replaces one JSON list of the video (`captions`, `chapters`) with what `change` makes of the
+   * current one, under the row's lock: two owners' requests at once never lose one another's
+   * track. `change` may throw to abort (nothing written). Null when there is no such video.
+   */
+  async updateList<T>(
+    id: string,
+    column: "captions" | "chapters",
+    change: (current: T[], video: Video) => T[],
+  ): Promise<Video | null> {
+    if (!isUuid(id)) return null;
+    const video = await this.videos.prisma.$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<{ id: string }[]>(
+        Prisma.sql`SELECT "id"::text AS "id" FROM "video" WHERE "id" = ${id}::uuid FOR UPDATE`,
+      );
+      if (rows.length === 0) return null;
+      const current = await tx.video.findUniqueOrThrow({ where: { id } });
+      const list = (Array.isArray(current[column]) ? current[column] : []) as unknown as T[];
+      const next = change(list, current) as unknown as Prisma.InputJsonValue;
+      return tx.video.update({ where: { id }, data: { [column]: next } });
+    });
+    if (video) await this.videos.changed(video);
+    return video;
   }
 
   /** Deletes the row; returns what was deleted (the caller removes its media) or null. */

@@ -1,7 +1,7 @@
 import { ERROR_CODE_HEADER, VIDEO_ID_HEADER } from "@reelkit/sdk/contract";
 
 /** Methods a cross-origin page may use: the catalog API and tus (PATCH to upload, DELETE to cancel). */
-export const CORS_METHODS = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"] as const;
+export const CORS_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
 /** Request headers the SDK, the React kit and tus clients send. */
 export const CORS_ALLOWED_HEADERS = [

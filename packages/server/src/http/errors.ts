@@ -105,6 +105,9 @@ export const errors = {
   channelNotFound: (handle: string) => new ApiError(404, "CHANNEL_NOT_FOUND", `No channel @${handle}`),
   handleTaken: (handle: string) => new ApiError(409, "HANDLE_TAKEN", `The handle ${handle} is taken; choose another`),
   invalidImage: (message: string) => new ApiError(400, "INVALID_IMAGE", message),
+  captionsInvalid: (message: string) => new ApiError(400, "CAPTIONS_INVALID", message),
+  chaptersInvalid: (message: string) => new ApiError(400, "CHAPTERS_INVALID", message),
+  videoNotReady: (message: string) => new ApiError(409, "VIDEO_NOT_READY", message),
   internal: () => new ApiError(500, "INTERNAL", "Internal server error"),
 };
 

@@ -7,6 +7,8 @@ import type {
 } from "@reelkit/sdk/contract";
 import type { ChannelRow } from "../channels/channel-directory.js";
 import type { Video } from "../generated/prisma/client.js";
+import { storedCaptions, TRACK_FILE } from "../media/caption-service.js";
+import { chaptersVersion, storedChapters } from "../media/chapters.js";
 import { type MediaSigner, SIGNED_PREFIX } from "../media/media-signing.js";
 
 /**
@@ -36,7 +38,6 @@ export function toApiRendition({ playlistKey: _key, ...rendition }: StoredRendit
   return rendition;
 }
 
-/** READY, or PROCESSING with a master playlist whose renditions all have a first segment. */
 /** The transcode phase a video is in (see the contract's `TranscodePhase`). */
 export function transcodePhase(v: Pick<Video, "status" | "masterKey">): ApiVideo["phase"] {
   if (v.status === "QUEUED") return "queued";
@@ -45,6 +46,7 @@ export function transcodePhase(v: Pick<Video, "status" | "masterKey">): ApiVideo
   return null;
 }
 
+/** READY, or PROCESSING with a master playlist whose renditions all have a first segment. */
 export function isPlayable(v: Pick<Video, "status" | "masterKey">): boolean {
   return v.masterKey !== null && (v.status === "READY" || v.status === "PROCESSING");
 }
@@ -76,11 +78,16 @@ export interface VideoMapping {
  */
 export function toApiVideo(v: Video, mediaBase: string, mapping: VideoMapping = {}): ApiVideo {
   const { signed, channels } = mapping;
-  const base =
-    v.visibility === "PRIVATE" && signed
-      ? `${signed.privateBase}/${SIGNED_PREFIX}/${signed.signer.token(v.id)}`
-      : mediaBase;
+  const privateBase =
+    v.visibility === "PRIVATE" && signed ? `${signed.privateBase}/${SIGNED_PREFIX}/${signed.signer.token(v.id)}` : null;
+  const base = privateBase ?? mediaBase;
   const media = (key: string | null) => mediaUrl(key, base);
+  // What this server composes (the master with its SUBTITLES group, the chapters track) is only
+  // served by its own /media route, never straight from a bucket.
+  const serverBase = privateBase ?? signed?.privateBase ?? mediaBase;
+  const captions = storedCaptions(v);
+  const chapters = storedChapters(v);
+  const masterBase = captions.length > 0 ? serverBase : base;
   // The column holds the renditions of the transcoder's events as they came.
   const renditions = (Array.isArray(v.renditions) ? v.renditions : []) as unknown as StoredRendition[];
   return {
@@ -99,7 +106,7 @@ export function toApiVideo(v: Video, mediaBase: string, mapping: VideoMapping = 
     renditions: renditions.map(toApiRendition),
     playable: isPlayable(v),
     phase: transcodePhase(v),
-    playbackUrl: isPlayable(v) ? media(v.masterKey) : null,
+    playbackUrl: isPlayable(v) ? mediaUrl(v.masterKey, masterBase) : null,
     posterUrl: media(v.posterKey),
     storyboardUrl: media(v.storyboardKey),
     storyboardVttUrl: media(v.storyboardVttKey),
@@ -110,6 +117,19 @@ export function toApiVideo(v: Video, mediaBase: string, mapping: VideoMapping = 
     viewCount: Number(v.viewCount),
     ...(channels && { channel: toOwnerRef(v.ownerId, channels, mediaBase) }),
     passthrough: v.passthrough,
+    captions: captions.map((t) => ({
+      language: t.language,
+      label: t.label,
+      kind: t.kind,
+      default: t.isDefault,
+      url: `${base}/videos/${v.id}/${t.dir}/${TRACK_FILE}`,
+      cueCount: t.cueCount,
+      createdAt: t.createdAt,
+    })),
+    chapters,
+    chaptersVttUrl:
+      chapters.length > 0 ? `${serverBase}/videos/${v.id}/chapters.vtt?v=${chaptersVersion(chapters)}` : null,
+    downloads: v.downloads,
   };
 }
 

@@ -1,15 +1,20 @@
+import { createHash } from "node:crypto";
 import { CACHE_IMMUTABLE, CACHE_PLAYLIST, contentTypeFor, ObjectNotFoundError, type Storage } from "@reelkit/core";
 import type { FastifyInstance } from "fastify";
+import { LRUCache } from "lru-cache";
+import type { Video } from "../generated/prisma/client.js";
 import { errors } from "../http/errors.js";
 import { copyReplyHeaders } from "../http/header-bridge.js";
 import { MEDIA_SECURITY_POLICY } from "../http/security-headers.js";
+import { addSubtitlesToMaster, type SubtitleRendition } from "./captions.js";
 import { type MediaSigner, SIGNED_PREFIX } from "./media-signing.js";
+import { type ImageFit, ImageRequestError, type ImageService, normaliseImageRequest } from "./thumbnails.js";
 
 export { contentTypeFor };
 
 /** Only published renditions and images: sources and tus uploads are never served. */
 const SERVABLE =
-  /^videos\/[A-Za-z0-9_-]+\/(?:hls\/(?:[A-Za-z0-9_.-]+\/)*[A-Za-z0-9_.-]+|poster\.jpg|storyboard\.jpg|storyboard\.vtt)$/;
+  /^videos\/[A-Za-z0-9_-]+\/(?:hls\/(?:[A-Za-z0-9_.-]+\/)*[A-Za-z0-9_.-]+|poster\.jpg|storyboard\.jpg|storyboard\.vtt|chapters\.vtt)$/;
 /** Users' avatars: public, whoever the user (no video, no visibility). */
 const AVATAR = /^avatars\/[A-Za-z0-9_-]+\/[a-f0-9]+\.jpg$/;
 
@@ -59,10 +64,18 @@ export interface MediaAccess {
   signer: MediaSigner;
   /** The video's visibility; null when there is no such video. */
   visibility(videoId: string): Promise<MediaVisibility | null>;
+  /** The video's text tracks, added to its master playlist as it is served (cached reads). */
+  subtitles?(videoId: string): Promise<SubtitleRendition[]>;
+  /** The video's chapters as a WebVTT track, null when it has none. */
+  chaptersVtt?(videoId: string): Promise<string | null>;
 }
+
+const MASTER = /^videos\/[A-Za-z0-9_-]+\/hls\/master\.m3u8$/;
 
 export interface MediaRoutesOptions {
   storage: Storage;
+  /** Images at any time (`videos/<id>/thumbnail.{jpg,webp}?time=…`); 404 without. */
+  images?: { service: ImageService; video(videoId: string): Promise<Video | null> };
   /** Without it every servable file is public (no catalog to ask). */
   access?: MediaAccess;
 }
@@ -84,6 +97,36 @@ function cachedVisibility(access: MediaAccess): (videoId: string) => Promise<Med
   };
 }
 
+/** The query of a thumbnail URL, checked (400 VALIDATION_FAILED naming the parameter). */
+function imageRequest(query: unknown, format: "jpg" | "webp", video: Video) {
+  const q = (query ?? {}) as Record<string, string | undefined>;
+  const num = (name: string, integer: boolean): number | undefined => {
+    const raw = q[name];
+    if (raw === undefined || raw === "") return undefined;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw errors.validation(`${name} must be a number`);
+    return n;
+  };
+  const fit = q.fit ?? "preserve";
+  if (!["preserve", "crop", "pad"].includes(fit)) throw errors.validation("fit must be preserve, crop or pad");
+  const duration = video.duration ?? 0;
+  try {
+    return normaliseImageRequest(
+      {
+        time: num("time", false) ?? duration / 2,
+        width: num("width", true),
+        height: num("height", true),
+        fit: fit as ImageFit,
+        format,
+      },
+      duration,
+    );
+  } catch (err) {
+    if (err instanceof ImageRequestError) throw errors.validation(err.message);
+    throw err;
+  }
+}
+
 /**
  * `GET|HEAD /media/*`: HLS playlists, fMP4 segments and images from storage (local or S3), with
  * ranges. In S3 mode this is the route for a private bucket; a public one is read through
@@ -92,6 +135,9 @@ function cachedVisibility(access: MediaAccess): (videoId: string) => Promise<Med
 export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions): Promise<void> {
   const { storage, access } = opts;
   const visibility = access ? cachedVisibility(access) : null;
+  const subtitles = access?.subtitles?.bind(access);
+  /** Composed masters by video, master version and tracks: a player reloads it often. */
+  const composed = new LRUCache<string, { text: string; etag: string }>({ max: 1000 });
   app.route({
     method: ["GET", "HEAD"],
     url: "/media/*",
@@ -115,7 +161,8 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
         key = rest.slice(slash + 1);
       }
       const avatar = token === null && AVATAR.test(key);
-      if (!avatar && !SERVABLE.test(key)) throw errors.mediaNotFound();
+      const thumbnail = /^videos\/([A-Za-z0-9_-]+)\/thumbnail\.(jpg|webp)$/.exec(key);
+      if (!avatar && !thumbnail && !SERVABLE.test(key)) throw errors.mediaNotFound();
       const videoId = key.split("/")[1] as string;
       if (avatar) {
         // no access check: avatars are as public as the channel pages showing them
@@ -128,8 +175,47 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
         // A private video's files exist only under its signed URLs.
         throw errors.mediaNotFound();
       }
+      if (thumbnail) {
+        const video = opts.images ? await opts.images.video(videoId) : null;
+        if (!opts.images || !video || video.status !== "READY" || video.duration === null) throw errors.mediaNotFound();
+        key = await opts.images.service.image(
+          video,
+          imageRequest(request.query, thumbnail[2] as "jpg" | "webp", video),
+        );
+      }
+      if (key.endsWith("/chapters.vtt")) {
+        // Made from the catalog's chapters (the URL the API hands out carries their version).
+        const vtt = access?.chaptersVtt ? await access.chaptersVtt(videoId) : null;
+        if (vtt === null) throw errors.mediaNotFound();
+        reply.header("Content-Type", contentTypeFor(key));
+        reply.header("X-Content-Type-Options", "nosniff");
+        reply.header("Content-Security-Policy", MEDIA_SECURITY_POLICY);
+        reply.header("Cache-Control", token === null ? CACHE_PLAYLIST : CACHE_PLAYLIST.replace("public", "private"));
+        return reply.send(request.method === "HEAD" ? undefined : vtt);
+      }
       const object = await storage.open(key);
       if (!object) throw errors.mediaNotFound();
+      const tracks = subtitles && MASTER.test(key) ? await subtitles(videoId) : [];
+      if (tracks.length > 0) {
+        // The transcoder's master plus the SUBTITLES group of the catalog's tracks.
+        const id = `${key}\n${object.etag ?? object.modifiedAt.getTime()}\n${JSON.stringify(tracks)}`;
+        let out = composed.get(id);
+        if (!out) {
+          const chunks: Buffer[] = [];
+          for await (const c of await object.read()) chunks.push(Buffer.from(c));
+          const text = addSubtitlesToMaster(Buffer.concat(chunks).toString("utf8"), tracks);
+          out = { text, etag: createHash("sha1").update(text).digest("base64url") };
+          composed.set(id, out);
+        } else await object.close();
+        reply.header("Content-Type", contentTypeFor(key));
+        reply.header("X-Content-Type-Options", "nosniff");
+        reply.header("Content-Security-Policy", MEDIA_SECURITY_POLICY);
+        reply.header("Cache-Control", token === null ? CACHE_PLAYLIST : CACHE_PLAYLIST.replace("public", "private"));
+        reply.header("ETag", `"${out.etag}"`);
+        reply.header("Content-Length", Buffer.byteLength(out.text));
+        if (request.method === "HEAD") return reply.send();
+        return reply.send(out.text);
+      }
       let reading = false;
       try {
         const size = object.size;

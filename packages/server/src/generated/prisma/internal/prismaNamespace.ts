@@ -1459,7 +1459,10 @@ export const VideoScalarFieldEnum = {
   visibility: 'visibility',
   tags: 'tags',
   viewCount: 'viewCount',
-  passthrough: 'passthrough'
+  passthrough: 'passthrough',
+  captions: 'captions',
+  chapters: 'chapters',
+  downloads: 'downloads'
 } as const
 
 export type VideoScalarFieldEnum = (typeof VideoScalarFieldEnum)[keyof typeof VideoScalarFieldEnum]

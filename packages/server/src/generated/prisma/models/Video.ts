@@ -76,6 +76,7 @@ export type VideoMinAggregateOutputType = {
   visibility: $Enums.Visibility | null
   viewCount: bigint | null
   passthrough: string | null
+  downloads: boolean | null
 }
 
 export type VideoMaxAggregateOutputType = {
@@ -106,6 +107,7 @@ export type VideoMaxAggregateOutputType = {
   visibility: $Enums.Visibility | null
   viewCount: bigint | null
   passthrough: string | null
+  downloads: boolean | null
 }
 
 export type VideoCountAggregateOutputType = {
@@ -138,6 +140,9 @@ export type VideoCountAggregateOutputType = {
   tags: number
   viewCount: number
   passthrough: number
+  captions: number
+  chapters: number
+  downloads: number
   _all: number
 }
 
@@ -192,6 +197,7 @@ export type VideoMinAggregateInputType = {
   visibility?: true
   viewCount?: true
   passthrough?: true
+  downloads?: true
 }
 
 export type VideoMaxAggregateInputType = {
@@ -222,6 +228,7 @@ export type VideoMaxAggregateInputType = {
   visibility?: true
   viewCount?: true
   passthrough?: true
+  downloads?: true
 }
 
 export type VideoCountAggregateInputType = {
@@ -254,6 +261,9 @@ export type VideoCountAggregateInputType = {
   tags?: true
   viewCount?: true
   passthrough?: true
+  captions?: true
+  chapters?: true
+  downloads?: true
   _all?: true
 }
 
@@ -373,6 +383,9 @@ export type VideoGroupByOutputType = {
   tags: string[]
   viewCount: bigint
   passthrough: string | null
+  captions: runtime.JsonValue
+  chapters: runtime.JsonValue
+  downloads: boolean
   _count: VideoCountAggregateOutputType | null
   _avg: VideoAvgAggregateOutputType | null
   _sum: VideoSumAggregateOutputType | null
@@ -428,6 +441,9 @@ export type VideoWhereInput = {
   tags?: Prisma.StringNullableListFilter<"Video">
   viewCount?: Prisma.BigIntFilter<"Video"> | bigint | number
   passthrough?: Prisma.StringNullableFilter<"Video"> | string | null
+  captions?: Prisma.JsonFilter<"Video">
+  chapters?: Prisma.JsonFilter<"Video">
+  downloads?: Prisma.BoolFilter<"Video"> | boolean
   owner?: Prisma.XOR<Prisma.UserNullableScalarRelationFilter, Prisma.UserWhereInput> | null
 }
 
@@ -461,6 +477,9 @@ export type VideoOrderByWithRelationInput = {
   tags?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
   passthrough?: Prisma.SortOrderInput | Prisma.SortOrder
+  captions?: Prisma.SortOrder
+  chapters?: Prisma.SortOrder
+  downloads?: Prisma.SortOrder
   owner?: Prisma.UserOrderByWithRelationInput
   _relevance?: Prisma.VideoOrderByRelevanceInput
 }
@@ -498,6 +517,9 @@ export type VideoWhereUniqueInput = Prisma.AtLeast<{
   tags?: Prisma.StringNullableListFilter<"Video">
   viewCount?: Prisma.BigIntFilter<"Video"> | bigint | number
   passthrough?: Prisma.StringNullableFilter<"Video"> | string | null
+  captions?: Prisma.JsonFilter<"Video">
+  chapters?: Prisma.JsonFilter<"Video">
+  downloads?: Prisma.BoolFilter<"Video"> | boolean
   owner?: Prisma.XOR<Prisma.UserNullableScalarRelationFilter, Prisma.UserWhereInput> | null
 }, "id" | "uploadId">
 
@@ -531,6 +553,9 @@ export type VideoOrderByWithAggregationInput = {
   tags?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
   passthrough?: Prisma.SortOrderInput | Prisma.SortOrder
+  captions?: Prisma.SortOrder
+  chapters?: Prisma.SortOrder
+  downloads?: Prisma.SortOrder
   _count?: Prisma.VideoCountOrderByAggregateInput
   _avg?: Prisma.VideoAvgOrderByAggregateInput
   _max?: Prisma.VideoMaxOrderByAggregateInput
@@ -571,6 +596,9 @@ export type VideoScalarWhereWithAggregatesInput = {
   tags?: Prisma.StringNullableListFilter<"Video">
   viewCount?: Prisma.BigIntWithAggregatesFilter<"Video"> | bigint | number
   passthrough?: Prisma.StringNullableWithAggregatesFilter<"Video"> | string | null
+  captions?: Prisma.JsonWithAggregatesFilter<"Video">
+  chapters?: Prisma.JsonWithAggregatesFilter<"Video">
+  downloads?: Prisma.BoolWithAggregatesFilter<"Video"> | boolean
 }
 
 export type VideoCreateInput = {
@@ -602,6 +630,9 @@ export type VideoCreateInput = {
   tags?: Prisma.VideoCreatetagsInput | string[]
   viewCount?: bigint | number
   passthrough?: string | null
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: boolean
   owner?: Prisma.UserCreateNestedOneWithoutVideosInput
 }
 
@@ -635,6 +666,9 @@ export type VideoUncheckedCreateInput = {
   tags?: Prisma.VideoCreatetagsInput | string[]
   viewCount?: bigint | number
   passthrough?: string | null
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: boolean
 }
 
 export type VideoUpdateInput = {
@@ -666,6 +700,9 @@ export type VideoUpdateInput = {
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: Prisma.BoolFieldUpdateOperationsInput | boolean
   owner?: Prisma.UserUpdateOneWithoutVideosNestedInput
 }
 
@@ -699,6 +736,9 @@ export type VideoUncheckedUpdateInput = {
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 export type VideoCreateManyInput = {
@@ -731,6 +771,9 @@ export type VideoCreateManyInput = {
   tags?: Prisma.VideoCreatetagsInput | string[]
   viewCount?: bigint | number
   passthrough?: string | null
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: boolean
 }
 
 export type VideoUpdateManyMutationInput = {
@@ -762,6 +805,9 @@ export type VideoUpdateManyMutationInput = {
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 export type VideoUncheckedUpdateManyInput = {
@@ -794,6 +840,9 @@ export type VideoUncheckedUpdateManyInput = {
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 export type StringNullableListFilter<$PrismaModel = never> = {
@@ -840,6 +889,9 @@ export type VideoCountOrderByAggregateInput = {
   tags?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
   passthrough?: Prisma.SortOrder
+  captions?: Prisma.SortOrder
+  chapters?: Prisma.SortOrder
+  downloads?: Prisma.SortOrder
 }
 
 export type VideoAvgOrderByAggregateInput = {
@@ -881,6 +933,7 @@ export type VideoMaxOrderByAggregateInput = {
   visibility?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
   passthrough?: Prisma.SortOrder
+  downloads?: Prisma.SortOrder
 }
 
 export type VideoMinOrderByAggregateInput = {
@@ -911,6 +964,7 @@ export type VideoMinOrderByAggregateInput = {
   visibility?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
   passthrough?: Prisma.SortOrder
+  downloads?: Prisma.SortOrder
 }
 
 export type VideoSumOrderByAggregateInput = {
@@ -1015,6 +1069,10 @@ export type BigIntFieldUpdateOperationsInput = {
   divide?: bigint | number
 }
 
+export type BoolFieldUpdateOperationsInput = {
+  set?: boolean
+}
+
 export type VideoCreateNestedManyWithoutOwnerInput = {
   create?: Prisma.XOR<Prisma.VideoCreateWithoutOwnerInput, Prisma.VideoUncheckedCreateWithoutOwnerInput> | Prisma.VideoCreateWithoutOwnerInput[] | Prisma.VideoUncheckedCreateWithoutOwnerInput[]
   connectOrCreate?: Prisma.VideoCreateOrConnectWithoutOwnerInput | Prisma.VideoCreateOrConnectWithoutOwnerInput[]
@@ -1086,6 +1144,9 @@ export type VideoCreateWithoutOwnerInput = {
   tags?: Prisma.VideoCreatetagsInput | string[]
   viewCount?: bigint | number
   passthrough?: string | null
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: boolean
 }
 
 export type VideoUncheckedCreateWithoutOwnerInput = {
@@ -1117,6 +1178,9 @@ export type VideoUncheckedCreateWithoutOwnerInput = {
   tags?: Prisma.VideoCreatetagsInput | string[]
   viewCount?: bigint | number
   passthrough?: string | null
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: boolean
 }
 
 export type VideoCreateOrConnectWithoutOwnerInput = {
@@ -1178,6 +1242,9 @@ export type VideoScalarWhereInput = {
   tags?: Prisma.StringNullableListFilter<"Video">
   viewCount?: Prisma.BigIntFilter<"Video"> | bigint | number
   passthrough?: Prisma.StringNullableFilter<"Video"> | string | null
+  captions?: Prisma.JsonFilter<"Video">
+  chapters?: Prisma.JsonFilter<"Video">
+  downloads?: Prisma.BoolFilter<"Video"> | boolean
 }
 
 export type VideoCreateManyOwnerInput = {
@@ -1209,6 +1276,9 @@ export type VideoCreateManyOwnerInput = {
   tags?: Prisma.VideoCreatetagsInput | string[]
   viewCount?: bigint | number
   passthrough?: string | null
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: boolean
 }
 
 export type VideoUpdateWithoutOwnerInput = {
@@ -1240,6 +1310,9 @@ export type VideoUpdateWithoutOwnerInput = {
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 export type VideoUncheckedUpdateWithoutOwnerInput = {
@@ -1271,6 +1344,9 @@ export type VideoUncheckedUpdateWithoutOwnerInput = {
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 export type VideoUncheckedUpdateManyWithoutOwnerInput = {
@@ -1302,6 +1378,9 @@ export type VideoUncheckedUpdateManyWithoutOwnerInput = {
   tags?: Prisma.VideoUpdatetagsInput | string[]
   viewCount?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   passthrough?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  downloads?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 
@@ -1336,6 +1415,9 @@ export type VideoSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   tags?: boolean
   viewCount?: boolean
   passthrough?: boolean
+  captions?: boolean
+  chapters?: boolean
+  downloads?: boolean
   owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }, ExtArgs["result"]["video"]>
 
@@ -1369,6 +1451,9 @@ export type VideoSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   tags?: boolean
   viewCount?: boolean
   passthrough?: boolean
+  captions?: boolean
+  chapters?: boolean
+  downloads?: boolean
   owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }, ExtArgs["result"]["video"]>
 
@@ -1402,6 +1487,9 @@ export type VideoSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   tags?: boolean
   viewCount?: boolean
   passthrough?: boolean
+  captions?: boolean
+  chapters?: boolean
+  downloads?: boolean
   owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }, ExtArgs["result"]["video"]>
 
@@ -1435,9 +1523,12 @@ export type VideoSelectScalar = {
   tags?: boolean
   viewCount?: boolean
   passthrough?: boolean
+  captions?: boolean
+  chapters?: boolean
+  downloads?: boolean
 }
 
-export type VideoOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "uploadId" | "ownerId" | "title" | "description" | "filename" | "status" | "failureReason" | "progress" | "attempt" | "sourceKey" | "sourceSize" | "duration" | "width" | "height" | "frameRate" | "renditions" | "masterKey" | "posterKey" | "storyboardKey" | "storyboardVttKey" | "createdAt" | "updatedAt" | "publishedAt" | "uploadTokenId" | "visibility" | "tags" | "viewCount" | "passthrough", ExtArgs["result"]["video"]>
+export type VideoOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "uploadId" | "ownerId" | "title" | "description" | "filename" | "status" | "failureReason" | "progress" | "attempt" | "sourceKey" | "sourceSize" | "duration" | "width" | "height" | "frameRate" | "renditions" | "masterKey" | "posterKey" | "storyboardKey" | "storyboardVttKey" | "createdAt" | "updatedAt" | "publishedAt" | "uploadTokenId" | "visibility" | "tags" | "viewCount" | "passthrough" | "captions" | "chapters" | "downloads", ExtArgs["result"]["video"]>
 export type VideoInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }
@@ -1489,6 +1580,18 @@ export type $VideoPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs 
      * An integrating site's own opaque value (at most 255 characters), set by its upload token.
      */
     passthrough: string | null
+    /**
+     * Text tracks (captions, subtitles), one per language: `CaptionTrack[]` (see media/captions).
+     */
+    captions: runtime.JsonValue
+    /**
+     * Chapters, sorted by start time: `{ title, startTime }[]`, from the owner or the source.
+     */
+    chapters: runtime.JsonValue
+    /**
+     * Whether viewers other than the owner may download the video as an MP4.
+     */
+    downloads: boolean
   }, ExtArgs["result"]["video"]>
   composites: {}
 }
@@ -1942,6 +2045,9 @@ export interface VideoFieldRefs {
   readonly tags: Prisma.FieldRef<"Video", 'String[]'>
   readonly viewCount: Prisma.FieldRef<"Video", 'BigInt'>
   readonly passthrough: Prisma.FieldRef<"Video", 'String'>
+  readonly captions: Prisma.FieldRef<"Video", 'Json'>
+  readonly chapters: Prisma.FieldRef<"Video", 'Json'>
+  readonly downloads: Prisma.FieldRef<"Video", 'Boolean'>
 }
     
 
