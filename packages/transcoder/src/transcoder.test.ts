@@ -299,6 +299,28 @@ describe("transcoder (real ffmpeg, QueueBus on the memory store, LocalStorage)",
     expect(await storage.stat("videos/rot/hls/audio/index.m3u8")).toBeNull();
   }, 30_000);
 
+  it("keeps the source's own chapters (MP4 chapter metadata) in the ready event", async () => {
+    const plain = path.join(dir, "nochapters.mp4");
+    const clip = path.join(dir, "chapters.mp4");
+    const meta = path.join(dir, "chapters.txt");
+    makeClip(plain, { audio: false, seconds: 3 });
+    await fs.writeFile(
+      meta,
+      ";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1500\ntitle=Opening\n" +
+        "[CHAPTER]\nTIMEBASE=1/1000\nSTART=1500\nEND=3000\ntitle=The end\n",
+    );
+    execFileSync(bin.ffmpeg, ["-v", "error", "-y", "-i", plain, "-i", meta, "-map_chapters", "1", "-c", "copy", clip]);
+    await upload("chap", await fs.readFile(clip));
+    const [ready] = of("video.transcode.ready", "chap");
+    expect(ready?.chapters).toEqual([
+      { title: "Opening", startTime: 0 },
+      { title: "The end", startTime: 1.5 },
+    ]);
+    // A source without chapters announces none.
+    await upload("nochap", await fs.readFile(plain));
+    expect(of("video.transcode.ready", "nochap")[0]).not.toHaveProperty("chapters");
+  }, 60_000);
+
   it("turns a phone-style HEVC Main10 .mov (rotated, 48 kHz stereo) into an 8-bit H.264 ladder", async () => {
     // What an iPhone records: HEVC 10-bit tagged hvc1 in QuickTime, with a display matrix and
     // 48 kHz AAC. Players need 8-bit H.264 + AAC-LC out, whatever came in.

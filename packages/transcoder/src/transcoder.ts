@@ -21,7 +21,7 @@ import { HlsPublisher } from "./hls-publisher.js";
 import { type MeasuredStreamRecord, measureRendition, publishImages, removePublishedOutput } from "./job-output.js";
 import { type JobPlan, planJob, planPhases, planWith, playableMessage, readyMessage } from "./job-plan.js";
 import { writeMasterPlaylist, writeNominalMasterPlaylist } from "./playlist.js";
-import { ProbeError, resolveBinaries, withoutPaths } from "./probe.js";
+import { ProbeError, probeChapters, resolveBinaries, withoutPaths } from "./probe.js";
 import { ProgressReporter } from "./progress-reporter.js";
 import { readSource, SourceError } from "./source-reader.js";
 
@@ -295,7 +295,12 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
       const dir = o.key.slice(prefix.length).split("/");
       if (dir.length > 1 && !names.has(dir[0] ?? "")) await storage.delete(o.key);
     }
-    const ready = readyMessage(plan, { ...outputRef(ev), rates: master.rates, images });
+    // The source's own chapters (MP4/Matroska metadata); the catalog keeps an owner's instead.
+    const chapters = await probeChapters(bin.ffprobe, source.file, signal);
+    const ready: TranscodeReady = {
+      ...readyMessage(plan, { ...outputRef(ev), rates: master.rates, images }),
+      ...(chapters.length > 0 && { chapters }),
+    };
     await writeMarker(markerKey(videoId, "ready"), { attempt, ready });
     await bus.publish("video.transcode.ready", ready, videoId);
   }
