@@ -83,6 +83,23 @@ describe("useVideo", () => {
     expect(result.current.video?.status).toBe("READY");
   });
 
+  it("keeps a private video's signed playback URL when it is read again, so playback does not restart", async () => {
+    let reads = 0;
+    const video = makeVideo("p", { visibility: "PRIVATE", status: "PROCESSING", progress: 40, playable: true });
+    // Every read signs the URL anew, as the server does for PRIVATE videos.
+    Object.defineProperty(video, "playbackUrl", {
+      enumerable: true,
+      get: () => `/media/s/${++reads}.sig/videos/p/hls/master.m3u8`,
+    });
+    const { wrapper } = fakeServer([video]);
+    const { result } = renderHook(() => useVideo("p", { pollIntervalMs: 10 }), { wrapper });
+    await waitFor(() => expect(result.current.video?.playbackUrl).toBe("/media/s/1.sig/videos/p/hls/master.m3u8"));
+    Object.assign(video, { status: "READY", progress: 100 });
+    await waitFor(() => expect(result.current.video?.status).toBe("READY"));
+    await waitFor(() => expect(reads).toBeGreaterThan(1));
+    expect(result.current.video?.playbackUrl).toBe("/media/s/1.sig/videos/p/hls/master.m3u8");
+  });
+
   it("surfaces a missing video as an error", async () => {
     const { wrapper } = fakeServer([]);
     const { result } = renderHook(() => useVideo("nope"), { wrapper });

@@ -12,7 +12,7 @@ import { ReelkitProvider } from "./context.js";
 import { Uploader } from "./uploader.js";
 
 function setup() {
-  const video = { status: "PROCESSING", progress: 30 };
+  const video: { status: string; progress: number; phase?: string } = { status: "PROCESSING", progress: 30 };
   const fetchImpl: typeof fetch = async (input) => {
     if (String(input).endsWith("/events")) return new Response("", { status: 404 });
     return new Response(
@@ -78,6 +78,9 @@ describe("<Uploader>", () => {
     // The upload bar stays, full, while the server processes (the last progress event said 50%).
     expect(screen.getByLabelText("Upload progress")).toHaveAttribute("value", "100");
     expect(screen.getByText("Uploaded · 100%")).toBeInTheDocument();
+    // Watchable already, the rest of the ladder still encoding.
+    Object.assign(video, { progress: 55, phase: "ladder" });
+    expect(await screen.findByText(/Playable — more qualities coming… 55%/)).toBeInTheDocument();
     video.status = "READY";
     await waitFor(() => expect(onReady).toHaveBeenCalledWith("v9"));
     expect(screen.getByRole("status")).toHaveTextContent("ready");

@@ -98,7 +98,8 @@ export function Uploader({
 }
 
 export interface UploaderViewProps {
-  state: Pick<UploadState, "phase" | "progress" | "processingProgress" | "error">;
+  state: Pick<UploadState, "phase" | "progress" | "processingProgress" | "error"> &
+    Partial<Pick<UploadState, "transcodePhase">>;
   /** The chosen file's name, or null before one is picked (the Upload button is disabled). */
   fileName: string | null;
   title: string;
@@ -232,7 +233,10 @@ export function UploaderView(props: UploaderViewProps) {
               max={100}
               value={state.processingProgress}
             />
-            <span aria-live="polite">Processing… {Math.floor(state.processingProgress)}%</span>
+            <span aria-live="polite">
+              {state.transcodePhase === "ladder" ? "Playable — more qualities coming… " : "Processing… "}
+              {Math.floor(state.processingProgress)}%
+            </span>
           </div>
         </>
       )}

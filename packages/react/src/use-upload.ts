@@ -1,4 +1,5 @@
 import {
+  type TranscodePhase,
   type UploadHandle,
   type UploadProgress,
   type UploadSource,
@@ -17,6 +18,11 @@ export interface UploadState {
   progress: UploadProgress | null;
   /** Transcode progress 0..100 while processing. */
   processingProgress: number;
+  /**
+   * The server's transcode phase while processing (`Video.phase`): `ladder` means the video
+   * already plays and more qualities are coming; null before the server says.
+   */
+  transcodePhase: TranscodePhase | null;
   /** Known from the moment the server created the upload (see `onCreated`), not only once sent. */
   videoId: string | null;
   error: Error | null;
@@ -47,7 +53,14 @@ export interface UseUploadOptions {
   onProgress?: (progress: UploadProgress) => void;
 }
 
-const initial: UploadState = { phase: "idle", progress: null, processingProgress: 0, videoId: null, error: null };
+const initial: UploadState = {
+  phase: "idle",
+  progress: null,
+  processingProgress: 0,
+  transcodePhase: null,
+  videoId: null,
+  error: null,
+};
 const toError = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
 
 /** Upload state machine: idle → uploading ⇄ paused → processing → done, with error and retry. */
@@ -109,7 +122,8 @@ export function useUpload(options: UseUploadOptions = {}) {
             client,
             videoId,
             (event) => {
-              if (!signal.aborted) setState((s) => ({ ...s, processingProgress: event.progress }));
+              if (signal.aborted) return;
+              setState((s) => ({ ...s, processingProgress: event.progress, transcodePhase: event.phase ?? null }));
             },
             { signal, pollIntervalMs },
           ).done;

@@ -15,6 +15,16 @@ export interface UseVideoResult {
 
 const isTerminal = (status: Video["status"]) => status === "READY" || status === "FAILED";
 
+/**
+ * The video as read again, keeping the playback URL it already had: a PRIVATE video's URL is
+ * signed anew on every read, and a new URL would make the player load the video again from the
+ * start in the middle of watching it (the master playlist behind both URLs is the same).
+ */
+function keepPlayback(before: Video | null, after: Video): Video {
+  if (!before?.playbackUrl || !after.playbackUrl || before.id !== after.id) return after;
+  return { ...after, playbackUrl: before.playbackUrl };
+}
+
 /** Loads a video and follows its processing status until READY or FAILED. */
 export function useVideo(id: string | null | undefined, options: UseVideoOptions = {}): UseVideoResult {
   const client = useReelkitClient();
@@ -55,6 +65,7 @@ export function useVideo(id: string | null | undefined, options: UseVideoOptions
                     status: event.status,
                     progress: event.progress,
                     failureReason: event.failureReason,
+                    ...(event.phase !== undefined && { phase: event.phase }),
                   },
                 }
               : s,
@@ -66,7 +77,9 @@ export function useVideo(id: string | null | undefined, options: UseVideoOptions
               // Keep the newest status: the stream may have moved on while this was read.
               setState((s) => ({
                 ...s,
-                video: s.video ? { ...playable, status: s.video.status, progress: s.video.progress } : playable,
+                video: s.video
+                  ? { ...keepPlayback(s.video, playable), status: s.video.status, progress: s.video.progress }
+                  : playable,
               }));
             }, fail);
           }
@@ -76,7 +89,7 @@ export function useVideo(id: string | null | undefined, options: UseVideoOptions
       await handle.done;
       // The status events carry no playback URLs; read the finished video once.
       const final = await client.get(id, { signal });
-      if (!signal.aborted) setState({ video: final, error: null, loading: false });
+      if (!signal.aborted) setState((s) => ({ video: keepPlayback(s.video, final), error: null, loading: false }));
     })().catch(fail);
     return () => controller.abort();
   }, [client, id, pollIntervalMs]);

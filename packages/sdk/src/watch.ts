@@ -113,8 +113,9 @@ async function poll(
       progress: video.progress,
       failureReason: video.failureReason,
       playable: video.playable,
+      ...(video.phase !== undefined && { phase: video.phase }),
     };
-    const key = `${event.status}:${event.progress}:${event.playable}`;
+    const key = `${event.status}:${event.progress}:${event.playable}:${event.phase}`;
     if (key !== last) onEvent(event);
     last = key;
     if (isTerminal(event)) return event;

@@ -60,7 +60,9 @@ export function WatchPage() {
         )}
         {video.playable && video.status === "PROCESSING" && (
           <p role="status" className="demo-muted demo-still-processing">
-            Still processing ({Math.floor(video.progress)}%): playing what is ready, the rest follows.
+            {video.phase === "ladder"
+              ? `Playable — more qualities coming (${Math.floor(video.progress)}%).`
+              : `Still processing (${Math.floor(video.progress)}%): playing what is ready, the rest follows.`}
           </p>
         )}
         <h1 id="watch-heading" className="demo-watch-title">
