@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { processTable } from "../../../test/process-table.js";
@@ -50,6 +51,35 @@ describe("ffmpeg in its own process group", () => {
     await expect(
       runContained({ command: bin.ffmpeg, args: ["-v", "error", "-i", "/nonexistent/input.mp4", "-f", "null", "-"] }),
     ).rejects.toBeInstanceOf(FfmpegError);
+  });
+
+  it("runs at the niceness asked for, finding nice when PATH holds only the runtime", async () => {
+    const savedPath = process.env.PATH;
+    process.env.PATH = path.dirname(process.execPath);
+    const ctrl = new AbortController();
+    let group = 0;
+    try {
+      const run = runContained({
+        command: bin.ffmpeg,
+        args: ENDLESS,
+        signal: ctrl.signal,
+        nice: 10,
+        onSpawn: (pid) => (group = pid),
+      });
+      let ffmpeg: number | null = null;
+      await vi.waitFor(() => {
+        ffmpeg = group ? memberOf(group, path.basename(bin.ffmpeg).slice(0, 15)) : null;
+        expect(ffmpeg).not.toBeNull();
+      });
+      // /proc/<pid>/stat: the 19th field is the niceness (fields counted after the command name).
+      const stat = readFileSync(`/proc/${ffmpeg}/stat`, "utf8");
+      expect(Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16])).toBe(10);
+      ctrl.abort(new Error("stop"));
+      await expect(run).rejects.toThrow("stop");
+    } finally {
+      process.env.PATH = savedPath;
+      ctrl.abort(new Error("stop"));
+    }
   });
 
   it("is not in the worker's process group, so a Ctrl-C to that group does not reach it", async () => {

@@ -1,4 +1,6 @@
 import { type ChildProcessByStdio, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 
 /**
@@ -29,11 +31,22 @@ export type ContainedChild = ChildProcessByStdio<Writable, Readable, Readable>;
  * that lower CPU priority (background work that must not slow what viewers wait for).
  */
 export function spawnContained(command: string, args: readonly string[], nice = 0): ContainedChild {
-  const argv = nice > 0 ? ["nice", "-n", String(nice), command, ...args] : [command, ...args];
+  const niceBin = nice > 0 ? niceCommand() : null;
+  const argv = niceBin ? [niceBin, "-n", String(nice), command, ...args] : [command, ...args];
   return spawn("/bin/sh", ["-c", WATCHDOG, "reelkit-watchdog", ...argv], {
     stdio: ["pipe", "pipe", "pipe"],
     detached: true,
   });
+}
+
+/**
+ * coreutils' `nice`, from PATH or its usual places (a PATH may hold only the runtime, as in a
+ * minimal container); null when the system has none: the work then runs at normal priority
+ * rather than not at all.
+ */
+export function niceCommand(): string | null {
+  const dirs = [...(process.env.PATH ?? "").split(path.delimiter).filter(Boolean), "/usr/bin", "/bin"];
+  return dirs.map((d) => path.join(d, "nice")).find((f) => existsSync(f)) ?? null;
 }
 
 /** Stops the whole group: SIGTERM (ffmpeg ends its files), then SIGKILL when it lingers. */
