@@ -128,8 +128,6 @@ describeWith("browser", chromiumMissing, "instant playback in Chromium", () => {
     // (seconds of media, EXT-X-ENDLIST) over time, when the whole ladder switched from EVENT to
     // VOD (every rung ended), and when the video is READY.
     let readyAt = 0;
-    let endlistAt = 0;
-    let topEndlistAt = 0;
     const statuses: string[] = [];
     const published: Published[] = [];
     const following = (async () => {
@@ -142,8 +140,6 @@ describeWith("browser", chromiumMissing, "instant playback in Chromium", () => {
         const now = await publishedNow(id);
         if (now) {
           published.push(now);
-          if (endlistAt === 0 && now.ended) endlistAt = now.at;
-          if (topEndlistAt === 0 && now.topEnded) topEndlistAt = now.at;
         }
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -167,11 +163,13 @@ describeWith("browser", chromiumMissing, "instant playback in Chromium", () => {
     });
     const startedAt = Date.now();
     await page.screenshot({ path: artifactPath("instant", "playing-while-processing.png") });
-    // Playback began before the video was READY, while its playlists were still growing.
-    expect(topEndlistAt).toBe(0);
+    // Playback began before the video was READY. (The playable phase copies the passed-through top
+    // rung to its end within a second or two; the ladder phase encodes the other rungs after it.)
     expect(readyAt).toBe(0);
     expect((await getVideo(id)).status).toBe("PROCESSING");
-    await page.getByText(/Still processing/).waitFor();
+    // Still processing: its playable phase, or (a passthrough source plays from its copied rung)
+    // the ladder phase encoding the other rungs.
+    await page.getByText(/Still processing|Playable — more qualities coming/).waitFor();
 
     await page.waitForFunction(() => document.querySelector("video")?.ended === true, null, { timeout: 300_000 });
     await following;
@@ -186,13 +184,11 @@ describeWith("browser", chromiumMissing, "instant playback in Chromium", () => {
     expect(final.error).toBeNull();
     expect(final.duration).toBeCloseTo(SECONDS, 0);
     expect(final.currentTime).toBeGreaterThan(SECONDS - 0.5);
-    // It crossed the switch: the playlists ended (EVENT → VOD) while it played — the passed-through
-    // top rung before the end of playback, the whole ladder after playback began — then READY.
+    // It crossed the switch: the ladder finished (READY) after playback began, and playback went
+    // on to its end.
     const ended = media.find((e) => e.type === "ended");
-    expect(topEndlistAt).toBeGreaterThan(startedAt);
-    expect(ended?.at).toBeGreaterThan(topEndlistAt);
-    expect(endlistAt).toBeGreaterThan(startedAt);
     expect(readyAt).toBeGreaterThan(startedAt);
+    expect(ended?.at).toBeGreaterThan(startedAt);
     expect(statuses).toContain("PROCESSING");
     // No stall: the player never waited for media that every rung had published a playlist
     // reload earlier (hls.js reloads an EVENT playlist every target duration, 2 s). Waiting at the
@@ -206,9 +202,18 @@ describeWith("browser", chromiumMissing, "instant playback in Chromium", () => {
     expect(stalls).toEqual([]);
     expect(media.filter((e) => e.type === "error")).toEqual([]);
 
-    // The quality menu lists Auto and every rung of the finished ladder, passthrough on top.
+    // The quality menu lists Auto and every rung of the finished ladder, passthrough on top. A
+    // player that loaded the first master (the playable rung) keeps it; a new page load gets the
+    // finished ladder (docs/scheduling.md).
     const video = await getVideo(id);
     expect(video.renditions.map((r) => r.name)).toEqual(["1080p", "720p", "480p", "360p", "180p"]);
+    await page.reload();
+    await player.waitFor({ timeout: 60_000 });
+    await player.focus();
+    await page.keyboard.press("k");
+    await page.waitForFunction(() => (document.querySelector("video")?.currentTime ?? 0) > 0.2, null, {
+      timeout: 60_000,
+    });
     await page.getByRole("button", { name: /quality/i }).click();
     const names = (await page.getByRole("menuitemradio").allTextContents()).map((t) => t.replace(/[^\w]/g, ""));
     expect(names).toEqual(["Auto", ...video.renditions.map((r) => r.name)]);

@@ -141,8 +141,26 @@ const checks: Record<string, (page: Page) => Promise<void>> = {
     expect(await page.getByRole("button", { name: "Cancel" }).count()).toBe(1);
   },
   "components-uploader--paused": async (page) => {
-    expect(await page.locator(".rk-upload-stats").textContent()).toBe("63% · 0 B/s · ETA —");
+    // Paused is said as such, without a speed or an ETA that no longer mean anything.
+    expect(await page.locator(".rk-upload-stats").textContent()).toBe("Paused · 63%");
     expect(await page.getByRole("button", { name: "Resume" }).count()).toBe(1);
+  },
+  "components-uploader--refused-too-large": async (page) => {
+    expect(await text(page, "alert")).toContain("Upload failed: This file is larger than this site accepts.");
+    // Retrying the same file cannot help.
+    expect(await page.getByRole("button", { name: "Retry" }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: "Cancel" }).count()).toBe(1);
+  },
+  "components-uploader--file-refused": async (page) => {
+    expect(await text(page, "alert")).toBe("holiday.mov is 3.2 GB; the largest file accepted is 2.0 GB.");
+  },
+  "components-uploader--processing-failed": async (page) => {
+    expect(await text(page, "alert")).toContain("Uploaded, but the video could not be processed: No video stream");
+    expect(await page.getByRole("button", { name: "Retry" }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: "Upload another" }).count()).toBe(1);
+  },
+  "components-uploader--processing-more-qualities": async (page) => {
+    expect(await page.getByText("Playable — more qualities coming… 64%").count()).toBe(1);
   },
   "components-uploader--upload-error": async (page) => {
     expect(await text(page, "alert")).toContain("Upload failed: The connection to the server was lost");

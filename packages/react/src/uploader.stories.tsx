@@ -130,6 +130,21 @@ export const Processing: Story = {
   },
 };
 
+/** Watchable already (its playable phase is done); the rest of the ladder is still encoding. */
+export const ProcessingMoreQualities: Story = {
+  args: {
+    state: {
+      phase: "processing",
+      progress: uploading(100).progress,
+      processingProgress: 64,
+      transcodePhase: "ladder",
+      error: null,
+    },
+    fileName: "holiday.mp4",
+    title: "holiday",
+  },
+};
+
 export const Done: Story = {
   args: {
     state: { phase: "done", progress: uploading(100).progress, processingProgress: 100, error: null },

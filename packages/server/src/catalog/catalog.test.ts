@@ -128,7 +128,13 @@ function suite(engine: TestEngine) {
     ]);
     expect(all.map((r) => r.topic)).toEqual(["video.event", "video.uploaded", "video.event"]);
     expect(rows[0]?.key).toBe(v.id);
-    expect(rows[0]?.payload).toEqual({ videoId: v.id, attempt: 1, sourceKey: `videos/${v.id}/source` });
+    // The owner rides along: the transcode scheduler shares the queue fairly between owners.
+    expect(rows[0]?.payload).toEqual({
+      videoId: v.id,
+      attempt: 1,
+      sourceKey: `videos/${v.id}/source`,
+      ownerId: "user-1",
+    });
     expect(await catalog.uploads.finishUpload(randomUUID(), { sourceKey: "x", sourceSize: 1 })).toBeNull();
     expect(await catalog.uploads.finishUpload("nope", { sourceKey: "x", sourceSize: 1 })).toBeNull();
   });

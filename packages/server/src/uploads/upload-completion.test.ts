@@ -65,7 +65,8 @@ function upload(base: string, data: Buffer, uploadSize?: number): Promise<{ vide
   });
 }
 
-const outboxRows = (id: string) => tdb.db.prisma.outbox.findMany({ where: { key: id } });
+/** The video's transcode jobs in the outbox (its webhook events, `video.event`, aside). */
+const outboxRows = (id: string) => tdb.db.prisma.outbox.findMany({ where: { key: id, topic: "video.uploaded" } });
 const statusOf = async (id: string) => (await tdb.db.prisma.video.findUniqueOrThrow({ where: { id } })).status;
 
 beforeEach(async () => {
@@ -105,7 +106,7 @@ describe("start-up sweep of uploads interrupted before they were queued", () => 
     expect(Number(video.sourceSize)).toBe(data.length);
     const rows = await outboxRows(videoId);
     expect(rows.map((r) => [r.topic, r.payload])).toEqual([
-      ["video.uploaded", { videoId, attempt: 1, sourceKey: keys.source(videoId) }],
+      ["video.uploaded", { videoId, attempt: 1, sourceKey: keys.source(videoId), ownerId: expect.any(String) }],
     ]);
     expect(await fs.readFile(storage.localPath(keys.source(videoId)))).toEqual(data);
     // The tus upload stays until it expires, as after a normal finish: a client whose last
