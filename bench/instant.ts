@@ -182,6 +182,9 @@ async function measureOne(opts: {
     ? (async () => {
         await whenPlayable;
         const page = await browser.newPage({ viewport: { width: 640, height: 360 } });
+        page.on("crash", () => console.log("instant playback: the page crashed"));
+        page.on("close", () => console.log("instant playback: the page closed"));
+        page.on("pageerror", (e) => console.log(`instant playback: page error ${e.message}`));
         try {
           await recordWatch(page);
           await page.goto(`${server.base}/embed/${id}?autoplay=1&muted=1`);

@@ -78,6 +78,9 @@ const STILL_MS = 250;
  * stands still without a `waiting` event.
  */
 export async function recordWatch(page: Page): Promise<void> {
+  // Run by tsx (the benchmarks), esbuild keeps function names with a `__name` helper that the
+  // page does not have; a string is not transformed, so it defines one first.
+  await page.addInitScript({ content: "globalThis.__name ??= (f) => f;" });
   await page.addInitScript(
     ({ stillMs }) => {
       const r: Recorder = {
