@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
@@ -37,6 +38,9 @@ const reactAlias = otherReact
 export default defineConfig({
   resolve: { alias },
   test: {
+    // Most suites wait on engines, processes and FFmpeg rather than compute: on a 2-core machine
+    // vitest's default (cores - 1) would run them one file at a time.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     reporters: ["default", "./test/summary-reporter.ts"],
     projects: [
       {
