@@ -7,6 +7,7 @@ import {
 } from "@reelkit/sdk";
 import { act, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import { StrictMode } from "react";
 import { describe, expect, it, vi } from "vitest";
 import { ReelkitProvider } from "./context.js";
 import { parseTags } from "./upload-queue.js";
@@ -141,6 +142,28 @@ describe("<Uploader multiple>", () => {
     await waitFor(() => expect(started).toHaveLength(2));
     expect(await started[0]?.options.getToken?.()).toBe("rkut_x.mp4");
     expect(await started[1]?.options.getToken?.()).toBe("rkut_y.mp4");
+  });
+
+  it("uploads every file under StrictMode (its remount aborts the first run, which starts again)", async () => {
+    const { client, upload, started } = setup();
+    const onReady = vi.fn();
+    const user = userEvent.setup();
+    render(
+      <StrictMode>
+        <ReelkitProvider client={client}>
+          <Uploader multiple upload={upload} pollIntervalMs={10} onReady={onReady} />
+        </ReelkitProvider>
+      </StrictMode>,
+    );
+    await user.upload(screen.getByLabelText("Choose video files"), files("p.mp4", "q.mp4"));
+    await user.click(screen.getByRole("button", { name: "Upload 2 files" }));
+    await waitFor(() => expect(new Set(started.map((s) => s.name))).toEqual(new Set(["p.mp4", "q.mp4"])));
+    // The runs that count are the last one of each file.
+    act(() => {
+      for (const name of ["p.mp4", "q.mp4"]) started.findLast((s) => s.name === name)?.finish();
+    });
+    await waitFor(() => expect(onReady).toHaveBeenCalledTimes(2));
+    expect(within(row("p.mp4")).getByText("Ready")).toBeInTheDocument();
   });
 
   it("parses tags as the catalog stores them", () => {

@@ -180,6 +180,10 @@ function UploadQueueItem({
     if (!allowed || started.current) return;
     started.current = true;
     void start(item.file, choices);
+    // Under StrictMode's remount the hook aborted that run: the next pass starts it afresh.
+    return () => {
+      started.current = false;
+    };
   }, [allowed, start, item.file, choices]);
   useEffect(() => onPhase(item.key, upload.phase), [item.key, upload.phase, onPhase]);
 

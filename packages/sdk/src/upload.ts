@@ -254,6 +254,8 @@ export function uploadVideo(
     upload = new tus.Upload(input as ConstructorParameters<typeof Upload>[0], tusOptions);
     const previous = await upload.findPreviousUploads().catch(() => []);
     let last = previous[0];
+    // Cancelled while preparing (a component unmounted at once): no token is spent on it.
+    if (aborted) return;
     if (options.getToken) {
       // Only an upload whose own token is kept (and unexpired) can be resumed; the others are
       // dropped, as nothing can continue them (the server expires them).
