@@ -34,11 +34,20 @@ export {
 export { useStoryboard } from "./player/use-storyboard.js";
 export { type CaptionTrack, type TextTracksState, useTextTracks } from "./player/use-text-tracks.js";
 export { acceptsFile, canRetryUpload, uploadErrorMessage } from "./upload-messages.js";
+export {
+  ChoicesFields,
+  type ChoicesFieldsProps,
+  DEFAULT_UPLOAD_CONCURRENCY,
+  parseTags,
+  UploadItemView,
+  type UploadItemViewProps,
+} from "./upload-queue.js";
 export { Uploader, type UploaderProps, UploaderView, type UploaderViewProps } from "./uploader.js";
 export {
   type StartUploadOptions,
   type UploadPhase,
   type UploadState,
+  type UploadTokenRequest,
   type UseUploadOptions,
   useUpload,
 } from "./use-upload.js";

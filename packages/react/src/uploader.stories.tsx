@@ -60,6 +60,18 @@ export const Dragging: Story = {
   args: { dragging: true },
 };
 
+/** Visibility and tags chosen at upload (`chooseVisibility`, `chooseTags`). */
+export const WithPickers: Story = {
+  args: {
+    fileName: "holiday.mp4",
+    title: "holiday",
+    visibility: "PRIVATE",
+    onVisibilityChange: fn(),
+    tags: "sea, summer",
+    onTagsChange: fn(),
+  },
+};
+
 export const Uploading: Story = {
   args: { state: uploading(42), fileName: "holiday.mp4", title: "holiday" },
 };

@@ -1,6 +1,8 @@
+import type { Visibility } from "@reelkit/sdk";
 import { type DragEvent, type FormEvent, useEffect, useId, useRef, useState } from "react";
 import { formatBytes, formatEta } from "./format.js";
 import { acceptsFile, canRetryUpload, uploadErrorMessage } from "./upload-messages.js";
+import { ChoicesFields, DEFAULT_UPLOAD_CONCURRENCY, parseTags, UploadQueue } from "./upload-queue.js";
 import { type UploadState, type UseUploadOptions, useUpload } from "./use-upload.js";
 
 /** `onCreated` (from UseUploadOptions) gives the id as soon as the upload exists on the server. */
@@ -16,10 +18,44 @@ export interface UploaderProps extends UseUploadOptions {
   /** Largest file accepted, in bytes, checked before uploading (the server's upload token enforces its own). */
   maxSize?: number;
   className?: string;
+  /**
+   * Several files at once: each gets its own row (progress, pause, cancel, retry, processing)
+   * and `concurrency` of them send bytes at a time, the others wait as "Queued".
+   */
+  multiple?: boolean;
+  /** Files uploading at once with `multiple` (3 by default). */
+  concurrency?: number;
+  /** Offer a visibility picker (Public, Unlisted, Private; Unlisted first chosen). */
+  chooseVisibility?: boolean;
+  /** Offer a tags field (comma-separated). */
+  chooseTags?: boolean;
+  /**
+   * Mux's name for the token getter: called once per upload with the file and the choices made
+   * (title, visibility, tags), it returns the upload token your backend minted for them. Same as
+   * `getToken`, which wins when both are given.
+   */
+  endpoint?: UseUploadOptions["getToken"];
 }
 
 /** Drag-and-drop or pick a file, upload it with progress, then follow processing until ready. */
-export function Uploader({
+export function Uploader({ multiple, concurrency, endpoint, ...props }: UploaderProps) {
+  const getToken = props.getToken ?? endpoint;
+  if (multiple) {
+    return (
+      <UploadQueue
+        {...props}
+        getToken={getToken}
+        accept={props.accept ?? "video/*"}
+        concurrency={concurrency ?? DEFAULT_UPLOAD_CONCURRENCY}
+        chooseVisibility={props.chooseVisibility ?? false}
+        chooseTags={props.chooseTags ?? false}
+      />
+    );
+  }
+  return <SingleUploader {...props} getToken={getToken} />;
+}
+
+function SingleUploader({
   onUploaded,
   onReady,
   onError,
@@ -27,9 +63,13 @@ export function Uploader({
   accept = "video/*",
   maxSize,
   className,
+  chooseVisibility,
+  chooseTags,
   ...options
-}: UploaderProps) {
+}: Omit<UploaderProps, "multiple" | "concurrency" | "endpoint">) {
   const upload = useUpload(options);
+  const [visibility, setVisibility] = useState<Visibility>("UNLISTED");
+  const [tags, setTags] = useState("");
   const [file, setFile] = useState<File | null>(null);
   const [title, setTitle] = useState("");
   const [description, setDescription] = useState("");
@@ -82,8 +122,18 @@ export function Uploader({
       onTitleChange={setTitle}
       onDescriptionChange={setDescription}
       onDraggingChange={setDragging}
+      visibility={visibility}
+      onVisibilityChange={chooseVisibility ? setVisibility : undefined}
+      tags={tags}
+      onTagsChange={chooseTags ? setTags : undefined}
       onSubmit={() => {
-        if (file) void upload.start(file, { title, description });
+        if (!file) return;
+        void upload.start(file, {
+          title,
+          description,
+          ...(chooseVisibility && { visibility }),
+          ...(chooseTags && { tags: parseTags(tags) }),
+        });
       }}
       onPause={() => void upload.pause()}
       onResume={upload.resume}
@@ -121,6 +171,12 @@ export interface UploaderViewProps {
   onRetry: () => void;
   /** Back to an empty form, to upload another file. */
   onReset?: () => void;
+  /** The visibility picker, shown when `onVisibilityChange` is given. */
+  visibility?: Visibility;
+  onVisibilityChange?: (visibility: Visibility) => void;
+  /** The tags field (comma-separated), shown when `onTagsChange` is given. */
+  tags?: string;
+  onTagsChange?: (tags: string) => void;
 }
 
 /**
@@ -191,6 +247,12 @@ export function UploaderView(props: UploaderViewProps) {
             className="rk-input"
             value={description}
             onChange={(e) => props.onDescriptionChange(e.target.value)}
+          />
+          <ChoicesFields
+            visibility={props.visibility}
+            onVisibilityChange={props.onVisibilityChange}
+            tags={props.tags}
+            onTagsChange={props.onTagsChange}
           />
           <button type="submit" className="rk-button" disabled={!fileName}>
             Upload

@@ -5,6 +5,7 @@ import {
   type UploadSource,
   type UploadTokenSource,
   uploadVideo,
+  type Visibility,
   watchVideo,
 } from "@reelkit/sdk";
 import { useCallback, useEffect, useRef, useState } from "react";
@@ -31,6 +32,14 @@ export interface UploadState {
 export interface StartUploadOptions {
   title?: string;
   description?: string;
+  /** Chosen at upload: sent with the upload (session uploads) and to `getToken` (token uploads). */
+  visibility?: Visibility;
+  tags?: string[];
+}
+
+/** What `getToken` is told about the upload it mints a token for. */
+export interface UploadTokenRequest extends StartUploadOptions {
+  file: UploadSource;
 }
 
 export interface UseUploadOptions {
@@ -48,7 +57,7 @@ export interface UseUploadOptions {
    * upload, and not at all for an upload resumed after a reload with its own unexpired token.
    * The provider's client and its own token getter are used when absent.
    */
-  getToken?: () => UploadTokenSource | Promise<UploadTokenSource>;
+  getToken?: (request: UploadTokenRequest) => UploadTokenSource | Promise<UploadTokenSource>;
   /** Upload progress of the current upload (bytes, percent, speed, ETA). */
   onProgress?: (progress: UploadProgress) => void;
 }
@@ -100,7 +109,7 @@ export function useUpload(options: UseUploadOptions = {}) {
         const h = upload(client, file, {
           ...opts,
           signal,
-          ...(getToken.current ? { getToken: () => getToken.current?.() } : {}),
+          ...(getToken.current ? { getToken: () => getToken.current?.({ file, ...opts }) } : {}),
           onCreated: (videoId) => {
             if (signal.aborted) return;
             setState((s) => ({ ...s, videoId }));

@@ -8,7 +8,15 @@
  *     const { token } = await reelkit.createUploadToken({ visibility: "UNLISTED", passthrough: "user-42" });
  */
 import { createReelkitClient, type ListOptions, type RequestOptions } from "./client.js";
-import type { CreateUploadTokenBody, UpdateVideoBody, UploadToken, Video, VideoList } from "./contract.js";
+import type {
+  CreatedWebhookEndpoint,
+  CreateUploadTokenBody,
+  CreateWebhookBody,
+  UpdateVideoBody,
+  UploadToken,
+  Video,
+  VideoList,
+} from "./contract.js";
 import { ReelkitApiError } from "./errors.js";
 
 // Standard Webhooks signatures of the events Reelkit POSTs to the site (see docs/webhooks.md).
@@ -20,7 +28,15 @@ export {
   WebhookVerificationError,
 } from "./webhooks.js";
 
-export type { CreateUploadTokenBody, UpdateVideoBody, UploadToken, Video, VideoList };
+export type {
+  CreatedWebhookEndpoint,
+  CreateUploadTokenBody,
+  CreateWebhookBody,
+  UpdateVideoBody,
+  UploadToken,
+  Video,
+  VideoList,
+};
 export { ReelkitApiError };
 
 export interface ReelkitServerOptions {
@@ -38,6 +54,11 @@ export interface ReelkitServer {
    * whose `<Uploader getToken>` or `uploadVideo({ getToken })` uses it. Every field is optional.
    */
   createUploadToken(settings?: CreateUploadTokenBody, options?: RequestOptions): Promise<UploadToken>;
+  /**
+   * Registers a webhook endpoint of the key's user; the result's `secret` (`whsec_…`, for
+   * `verifyWebhook`) is shown this once: keep it.
+   */
+  createWebhook(body: CreateWebhookBody, options?: RequestOptions): Promise<CreatedWebhookEndpoint>;
   /** Videos of the key's user, any status and visibility (`mine`), newest first unless sorted. */
   listVideos(query?: Omit<ListOptions, "mine">, options?: RequestOptions): Promise<VideoList>;
   getVideo(id: string, options?: RequestOptions): Promise<Video>;
@@ -52,18 +73,20 @@ export function createReelkitServer(options: ReelkitServerOptions): ReelkitServe
     getToken: () => options.apiKey,
     fetch: options.fetch,
   });
+  const post = async <T>(path: string, body: unknown, opts: RequestOptions): Promise<T> => {
+    const response = await client.fetch(client.url(path), {
+      method: "POST",
+      headers: { ...(await client.authHeaders()), "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify(body),
+      signal: opts.signal,
+    });
+    const text = await response.text();
+    if (!response.ok) throw apiError(response, text);
+    return JSON.parse(text) as T;
+  };
   return {
-    async createUploadToken(settings = {}, opts = {}) {
-      const response = await client.fetch(client.url("/api/upload-tokens"), {
-        method: "POST",
-        headers: { ...(await client.authHeaders()), "content-type": "application/json", accept: "application/json" },
-        body: JSON.stringify(settings),
-        signal: opts.signal,
-      });
-      const text = await response.text();
-      if (!response.ok) throw apiError(response, text);
-      return JSON.parse(text) as UploadToken;
-    },
+    createUploadToken: (settings = {}, opts = {}) => post<UploadToken>("/api/upload-tokens", settings, opts),
+    createWebhook: (body, opts = {}) => post<CreatedWebhookEndpoint>("/api/webhooks", body, opts),
     listVideos: (query = {}, opts) => client.list({ ...query, mine: "1" }, opts),
     getVideo: (id, opts) => client.get(id, opts),
     updateVideo: (id, patch, opts) => client.update(id, patch, opts),

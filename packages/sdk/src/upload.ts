@@ -4,6 +4,7 @@
  */
 import type { DetailedError, Upload, UploadOptions } from "tus-js-client";
 import type { ReelkitClient } from "./client.js";
+import type { Visibility } from "./contract.js";
 import { ERROR_CODE_HEADER, UPLOADS_PATH, VIDEO_ID_HEADER } from "./contract-constants.js";
 import { ReelkitApiError } from "./errors.js";
 import { prepareSource } from "./upload-source.js";
@@ -32,6 +33,10 @@ export interface UploadProgress {
 export interface UploadVideoOptions {
   title?: string;
   description?: string;
+  /** The video's visibility (the server's default when absent); an upload token's own setting wins. */
+  visibility?: Visibility;
+  /** The video's tags; an upload token's own tags win. */
+  tags?: string[];
   onProgress?: (progress: UploadProgress) => void;
   /**
    * Called once with the video's id as soon as the server has created the upload (from the
@@ -172,6 +177,8 @@ export function uploadVideo(
     if (filetype) metadata.filetype = filetype;
     if (options.title !== undefined) metadata.title = options.title;
     if (options.description !== undefined) metadata.description = options.description;
+    if (options.visibility !== undefined) metadata.visibility = options.visibility;
+    if (options.tags && options.tags.length > 0) metadata.tags = options.tags.join(",");
 
     const tusOptions: UploadOptions = {
       endpoint,
@@ -247,6 +254,8 @@ export function uploadVideo(
     upload = new tus.Upload(input as ConstructorParameters<typeof Upload>[0], tusOptions);
     const previous = await upload.findPreviousUploads().catch(() => []);
     let last = previous[0];
+    // Cancelled while preparing (a component unmounted at once): no token is spent on it.
+    if (aborted) return;
     if (options.getToken) {
       // Only an upload whose own token is kept (and unexpired) can be resumed; the others are
       // dropped, as nothing can continue them (the server expires them).

@@ -51,13 +51,31 @@ export function titleFrom(metadata: Record<string, string | null> | undefined): 
   title: string;
   description: string;
   filename: string | null;
+  visibility?: "PUBLIC" | "UNLISTED" | "PRIVATE";
+  tags?: string[];
 } {
   // Upload-Metadata is base64 of anything; PostgreSQL text cannot hold NUL, so drop it.
   const text = (v: string | null | undefined) => (v ?? "").replaceAll("\u0000", "");
   const filename = text(metadata?.filename).trim() || null;
   const fromName = filename ? filename.replace(/\.[^.]+$/, "") : "";
   const title = (text(metadata?.title).trim() || fromName || "Untitled").slice(0, 200);
-  return { title, description: text(metadata?.description).slice(0, 5000), filename };
+  const visibility = text(metadata?.visibility).trim().toUpperCase();
+  // Tags as the catalog keeps them: trimmed, lower-case, no duplicates, at most 20 of 40 characters.
+  const tags = [
+    ...new Set(
+      text(metadata?.tags)
+        .split(",")
+        .map((t) => t.trim().toLowerCase())
+        .filter((t) => t.length > 0 && t.length <= 40),
+    ),
+  ].slice(0, 20);
+  return {
+    title,
+    description: text(metadata?.description).slice(0, 5000),
+    filename,
+    ...((visibility === "PUBLIC" || visibility === "UNLISTED" || visibility === "PRIVATE") && { visibility }),
+    ...(tags.length > 0 && { tags }),
+  };
 }
 
 /** tus's own errors, mapped into the catalogue (tus answers them as text/plain otherwise). */

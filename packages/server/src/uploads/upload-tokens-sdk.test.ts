@@ -9,7 +9,7 @@ import { MIB, ReelkitApiError, uploadVideo } from "@reelkit/sdk";
 import type { Video } from "@reelkit/sdk/contract";
 import { afterAll, beforeAll, beforeEach, expect, it, vi } from "vitest";
 import { describeWith } from "../../../../test/engines.js";
-import { createApiKey, mintUploadToken, signUp, type TestUser } from "../../test/factories.js";
+import { createApiKey, mintUploadToken, signUp, type TestUser, uploadAs } from "../../test/factories.js";
 import { startTestApp, type TestApp } from "../../test/test-app.js";
 import { postgresMissing } from "../db/test-databases.js";
 
@@ -115,5 +115,21 @@ describeWith("postgres", postgresMissing, "SDK uploads with upload tokens (jsdom
       (e: unknown) => e,
     );
     expect(tooLarge).toMatchObject({ name: "ReelkitApiError", status: 413, code: "UPLOAD_TOO_LARGE" });
+  });
+
+  it("takes visibility and tags from a session upload's metadata; an upload token's own settings win", async () => {
+    const own = await uploadAs(t.base, user.bearer, {
+      filename: "a.mp4",
+      visibility: "private",
+      tags: "Sea, trip,sea",
+    });
+    expect(await video(own)).toMatchObject({ visibility: "PRIVATE", tags: ["sea", "trip"] });
+    const { token } = await mintUploadToken(t.base, key, { visibility: "UNLISTED", tags: ["site"] });
+    const viaToken = await uploadAs(
+      t.base,
+      { authorization: `Bearer ${token}` },
+      { filename: "b.mp4", filetype: "video/mp4", visibility: "PUBLIC", tags: "mine" },
+    );
+    expect(await video(viaToken)).toMatchObject({ visibility: "UNLISTED", tags: ["site"] });
   });
 });
