@@ -1,6 +1,6 @@
 import { type DragEvent, type FormEvent, useEffect, useId, useRef, useState } from "react";
 import { formatBytes, formatEta } from "./format.js";
-import { acceptsFile, canRetryUpload, uploadErrorMessage } from "./upload-messages.js";
+import { acceptsFile, canRetryUpload, uploadErrorMessage, waitingInLine } from "./upload-messages.js";
 import { type UploadState, type UseUploadOptions, useUpload } from "./use-upload.js";
 
 /** `onCreated` (from UseUploadOptions) gives the id as soon as the upload exists on the server. */
@@ -99,7 +99,7 @@ export function Uploader({
 
 export interface UploaderViewProps {
   state: Pick<UploadState, "phase" | "progress" | "processingProgress" | "error"> &
-    Partial<Pick<UploadState, "transcodePhase">>;
+    Partial<Pick<UploadState, "transcodePhase" | "queuePosition">>;
   /** The chosen file's name, or null before one is picked (the Upload button is disabled). */
   fileName: string | null;
   title: string;
@@ -234,8 +234,14 @@ export function UploaderView(props: UploaderViewProps) {
               value={state.processingProgress}
             />
             <span aria-live="polite">
-              {state.transcodePhase === "ladder" ? "Playable — more qualities coming… " : "Processing… "}
-              {Math.floor(state.processingProgress)}%
+              {state.transcodePhase === "queued" && state.queuePosition ? (
+                `${waitingInLine(state.queuePosition)}…`
+              ) : (
+                <>
+                  {state.transcodePhase === "ladder" ? "Playable — more qualities coming… " : "Processing… "}
+                  {Math.floor(state.processingProgress)}%
+                </>
+              )}
             </span>
           </div>
         </>
