@@ -168,7 +168,11 @@ export class KafkaBus implements Bus {
     };
     this.#groups.set(group, g);
     const count = Math.max(1, options.concurrency ?? 1);
-    for (let i = 0; i < count; i++) g.members.push(await this.#startMember(g, handlers, options));
+    // All at once: members joining one by one each start a rebalance, and every rebalance can
+    // move the partition of a job that just started (it is stopped and delivered again).
+    g.members.push(
+      ...(await Promise.all(Array.from({ length: count }, () => this.#startMember(g, handlers, options)))),
+    );
   }
 
   async #startMember(g: Group, handlers: HandlerMap, options: SubscribeOptions): Promise<Member> {
@@ -296,6 +300,12 @@ export class KafkaBus implements Bus {
       handBack: async () => {
         // Not committed: the next member of the group gets the message.
         await ledger.handBack(id).catch((err) => log?.warn({ err }, "could not hand a delivery back"));
+      },
+      lost: async () => {
+        // A rebalance moved the partition: its new owner delivers it again, and this delivery,
+        // stopped by the bus and not by the job, does not count towards parking it. (Joins and
+        // departures of transcoders move partitions; counted, they parked healthy jobs.)
+        await ledger.handBack(id).catch((err) => log?.warn({ err }, "could not take back a revoked delivery"));
       },
       park: async (error, attempts) => {
         await this.#deadLetter(message, error, attempts);
