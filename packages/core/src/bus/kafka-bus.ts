@@ -203,13 +203,13 @@ export class KafkaBus implements Bus {
 
   async #startMember(g: Group, of: PhaseGroup, handlers: HandlerMap, options: SubscribeOptions): Promise<Member> {
     const member: Member = { of, consumer: null, stream: null, current: null, taken: null, loop: Promise.resolve() };
-    await this.#connect(g, member);
+    await this.#connect(member);
     member.loop = (async () => {
       // A consumer that fails (the brokers were unreachable longer than its retries) is replaced:
       // the group rebalances and delivery resumes from the committed offsets.
       for (let failures = 0; !g.stopping; ) {
         try {
-          if (!member.stream) await this.#connect(g, member);
+          if (!member.stream) await this.#connect(member);
           for await (const message of member.stream as MessagesStream<string, string, string, string>) {
             if (g.stopping) break;
             failures = 0;
@@ -230,7 +230,7 @@ export class KafkaBus implements Bus {
     return member;
   }
 
-  async #connect(g: Group, member: Member): Promise<void> {
+  async #connect(member: Member): Promise<void> {
     const consumer = new Consumer({
       ...this.#base(),
       groupId: member.of.groupId,
