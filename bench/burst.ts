@@ -26,6 +26,8 @@ export interface BurstBenchOptions {
   height: number;
   /** Kafka brokers for the two-transcoder run; none: that run is skipped. */
   brokers: string[];
+  /** Called as each run ends (the Kafka one takes minutes more). */
+  onRun?: (run: BurstRun) => void;
 }
 
 export interface BurstRun {
@@ -118,6 +120,7 @@ export async function runBurstBench(opts: BurstBenchOptions): Promise<BurstRun[]
     });
     try {
       runs.push(await runOnce("embedded default (one process)", clip, embedded.base, opts.burst));
+      opts.onRun?.(runs[runs.length - 1] as BurstRun);
     } finally {
       await embedded.destroy();
     }
@@ -144,6 +147,7 @@ export async function runBurstBench(opts: BurstBenchOptions): Promise<BurstRun[]
         // Both transcoders in their groups before the first job.
         await new Promise((r) => setTimeout(r, 5_000));
         runs.push(await runOnce("2 transcoders on Kafka", clip, server.base, opts.burst));
+        opts.onRun?.(runs[runs.length - 1] as BurstRun);
       } finally {
         await Promise.all(procs.map((p) => p.destroy()));
         await tdb?.dispose();

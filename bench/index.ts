@@ -229,7 +229,8 @@ if (runs("burst")) {
     : [];
   if (brokers.length === 0) console.log("\n(burst on Kafka skipped: set KAFKA_BROKERS_TEST and DATABASE_URL_TEST)");
   const opts = { burst: 8, seconds: 20, height: 720, brokers };
-  printBurstResult(opts, await runBurstBench(opts));
+  // Each run printed as it ends.
+  await runBurstBench({ ...opts, onRun: (run) => printBurstResult(opts, [run]) });
 }
 
 if (runs("transcoders")) {
