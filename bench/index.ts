@@ -6,6 +6,8 @@
  *   npm run bench -- --upload-mib 256 --seconds 10 --height 720    a quicker run
  *   npm run bench -- --only upload             (or --only read-load, --only media, --only instant, --only transcode, --only s3,
  *                                              --only transcoders)
+ *   npm run bench -- --only burst              8 × 20 s 720p uploads at once + one from another user: time to playable
+ *                                              and to the last READY, embedded and with 2 transcoders on Kafka (KAFKA_BROKERS_TEST)
 
  *   npm run bench -- --only catalog            1M-video catalog (seeded once, kept), not in the default run
  *   npm run bench -- --only webhooks           webhook delivery latency from the event to its receipt (p50/p99, goal p99 ≤ 1 s)
@@ -33,6 +35,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "../packages/server/test/server-process.js";
 import { printBundleResult, runBundleBench } from "./bundle.js";
+import { printBurstResult, runBurstBench } from "./burst.js";
 import { printCatalogResult, runCatalogBench } from "./catalog.js";
 import { printInstantResult, runInstantBench } from "./instant.js";
 import { printMediaResult, runMediaBench } from "./media.js";
@@ -84,6 +87,7 @@ const BENCHES = [
   "transcode",
   "s3",
   "transcoders",
+  "burst",
   "catalog",
   "bundle",
   "webhooks",
@@ -92,8 +96,9 @@ const only = values.only;
 if (only !== undefined && !(BENCHES as readonly string[]).includes(only)) {
   throw new Error(`--only must be one of ${BENCHES.join(", ")}, got ${only}`);
 }
-// The catalog benchmark seeds a million rows: it runs only when asked for.
-const runs = (name: (typeof BENCHES)[number]) => (only === undefined && name !== "catalog") || only === name;
+// The catalog benchmark seeds a million rows, the burst one encodes for minutes: they run only when asked for.
+const runs = (name: (typeof BENCHES)[number]) =>
+  (only === undefined && name !== "catalog" && name !== "burst") || only === name;
 const postgresFlag = values.postgres ?? process.env.DATABASE_URL_TEST ?? null;
 const postgresUrl = postgresFlag === "off" ? null : postgresFlag;
 
@@ -105,7 +110,17 @@ console.log(
       .join(" ")}`,
 );
 
-const builds = ["upload", "read-load", "media", "instant", "s3", "transcoders", "catalog", "webhooks"] as const;
+const builds = [
+  "upload",
+  "read-load",
+  "media",
+  "instant",
+  "s3",
+  "transcoders",
+  "burst",
+  "catalog",
+  "webhooks",
+] as const;
 if (builds.some((name) => runs(name)) && !values["no-build"]) {
   console.log("building the server packages (the benchmarks run packages/server/dist/bin.js) ...");
   for (const workspace of ["@reelkit/core", "@reelkit/sdk", "@reelkit/transcoder", "@reelkit/server"]) {
@@ -206,6 +221,16 @@ if (runs("transcode")) {
     });
     printTranscodeResult(result);
   }
+}
+
+if (runs("burst")) {
+  const brokers = process.env.DATABASE_URL_TEST
+    ? (process.env.KAFKA_BROKERS_TEST ?? "").split(",").filter(Boolean)
+    : [];
+  if (brokers.length === 0) console.log("\n(burst on Kafka skipped: set KAFKA_BROKERS_TEST and DATABASE_URL_TEST)");
+  const opts = { burst: 8, seconds: 20, height: 720, brokers };
+  // Each run printed as it ends.
+  await runBurstBench({ ...opts, onRun: (run) => printBurstResult(opts, [run]) });
 }
 
 if (runs("transcoders")) {

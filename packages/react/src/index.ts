@@ -33,7 +33,7 @@ export {
 } from "./player/use-player-controls.js";
 export { useStoryboard } from "./player/use-storyboard.js";
 export { type CaptionTrack, type TextTracksState, useTextTracks } from "./player/use-text-tracks.js";
-export { acceptsFile, canRetryUpload, uploadErrorMessage } from "./upload-messages.js";
+export { acceptsFile, canRetryUpload, uploadErrorMessage, waitingInLine } from "./upload-messages.js";
 export {
   ChoicesFields,
   type ChoicesFieldsProps,

@@ -17,6 +17,17 @@ const MESSAGES: Record<string, string> = {
   NETWORK_ERROR: "The server could not be reached. Check your connection and try again.",
 };
 
+/** "Waiting — next in line", "Waiting — 3rd in line": a video's place in the transcode queue (1 is next). */
+export function waitingInLine(position: number): string {
+  if (position <= 1) return "Waiting — next in line";
+  const tens = position % 100;
+  const suffix =
+    tens >= 11 && tens <= 13
+      ? "th"
+      : (({ 1: "st", 2: "nd", 3: "rd" } as Record<number, string>)[position % 10] ?? "th");
+  return `Waiting — ${position}${suffix} in line`;
+}
+
 /** A human-readable message for an upload error: by its API code when it has one, else its own message. */
 export function uploadErrorMessage(error: Error): string {
   if (error instanceof ReelkitApiError || "code" in error) {

@@ -1,7 +1,7 @@
 import type { Visibility } from "@reelkit/sdk";
 import { type DragEvent, type FormEvent, useCallback, useEffect, useId, useRef, useState } from "react";
 import { formatBytes, formatEta } from "./format.js";
-import { acceptsFile, canRetryUpload, uploadErrorMessage } from "./upload-messages.js";
+import { acceptsFile, canRetryUpload, uploadErrorMessage, waitingInLine } from "./upload-messages.js";
 import {
   type StartUploadOptions,
   type UploadPhase,
@@ -88,7 +88,7 @@ export interface UploadItemViewProps {
   /** Waiting for a free slot (the queue's concurrency limit): nothing sent yet. */
   queued: boolean;
   state: Pick<UploadState, "phase" | "progress" | "processingProgress" | "error"> &
-    Partial<Pick<UploadState, "transcodePhase">>;
+    Partial<Pick<UploadState, "transcodePhase" | "queuePosition">>;
   onPause: () => void;
   onResume: () => void;
   onCancel: () => void;
@@ -104,6 +104,8 @@ export function UploadItemView({ fileName, queued, state, ...on }: UploadItemVie
   else if (state.phase === "uploading")
     status = `${percent}% · ${formatBytes(p?.speedBps ?? 0)}/s · ETA ${formatEta(p?.etaSeconds ?? null)}`;
   else if (state.phase === "paused") status = `Paused · ${percent}%`;
+  else if (state.phase === "processing" && state.transcodePhase === "queued" && state.queuePosition)
+    status = `${waitingInLine(state.queuePosition)}…`;
   else if (state.phase === "processing")
     status = `${state.transcodePhase === "ladder" ? "Playable — more qualities coming…" : "Processing…"} ${Math.floor(state.processingProgress)}%`;
   else if (state.phase === "done") status = "Ready";

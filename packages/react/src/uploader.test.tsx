@@ -9,10 +9,14 @@ import { act, fireEvent, render, screen, waitFor } from "@testing-library/react"
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { ReelkitProvider } from "./context.js";
+import { waitingInLine } from "./upload-messages.js";
 import { Uploader } from "./uploader.js";
 
 function setup() {
-  const video: { status: string; progress: number; phase?: string } = { status: "PROCESSING", progress: 30 };
+  const video: { status: string; progress: number; phase?: string; queuePosition?: number | null } = {
+    status: "PROCESSING",
+    progress: 30,
+  };
   const fetchImpl: typeof fetch = async (input) => {
     if (String(input).endsWith("/events")) return new Response("", { status: 404 });
     return new Response(
@@ -72,8 +76,12 @@ describe("<Uploader>", () => {
     await user.click(screen.getByRole("button", { name: "Pause" }));
     await user.click(await screen.findByRole("button", { name: "Resume" }));
     expect(screen.getByRole("button", { name: "Pause" })).toBeInTheDocument();
+    // Waiting for a transcoder first: its place in line.
+    Object.assign(video, { status: "QUEUED", progress: 0, phase: "queued", queuePosition: 3 });
     control.finish?.();
     await waitFor(() => expect(onUploaded).toHaveBeenCalledWith("v9"));
+    expect(await screen.findByText("Waiting — 3rd in line…")).toBeInTheDocument();
+    Object.assign(video, { status: "PROCESSING", progress: 30, phase: "playable", queuePosition: null });
     expect(await screen.findByText(/Processing… 30%/)).toBeInTheDocument();
     // The upload bar stays, full, while the server processes (the last progress event said 50%).
     expect(screen.getByLabelText("Upload progress")).toHaveAttribute("value", "100");
@@ -217,5 +225,23 @@ describe("<Uploader>", () => {
     expect(screen.queryByRole("alert")).not.toBeInTheDocument();
     fireEvent.click(screen.getByRole("button", { name: "Upload" }));
     expect(seen.title).toBe("film");
+  });
+});
+
+describe("waitingInLine", () => {
+  it("says the place in line in words", () => {
+    expect([1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111].map(waitingInLine)).toEqual([
+      "Waiting — next in line",
+      "Waiting — 2nd in line",
+      "Waiting — 3rd in line",
+      "Waiting — 4th in line",
+      "Waiting — 11th in line",
+      "Waiting — 12th in line",
+      "Waiting — 13th in line",
+      "Waiting — 21st in line",
+      "Waiting — 22nd in line",
+      "Waiting — 101st in line",
+      "Waiting — 111th in line",
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 import type { Visibility } from "@reelkit/sdk";
 import { type DragEvent, type FormEvent, useEffect, useId, useRef, useState } from "react";
 import { formatBytes, formatEta } from "./format.js";
-import { acceptsFile, canRetryUpload, uploadErrorMessage } from "./upload-messages.js";
+import { acceptsFile, canRetryUpload, uploadErrorMessage, waitingInLine } from "./upload-messages.js";
 import { ChoicesFields, DEFAULT_UPLOAD_CONCURRENCY, parseTags, UploadQueue } from "./upload-queue.js";
 import { type UploadState, type UseUploadOptions, useUpload } from "./use-upload.js";
 
@@ -149,7 +149,7 @@ function SingleUploader({
 
 export interface UploaderViewProps {
   state: Pick<UploadState, "phase" | "progress" | "processingProgress" | "error"> &
-    Partial<Pick<UploadState, "transcodePhase">>;
+    Partial<Pick<UploadState, "transcodePhase" | "queuePosition">>;
   /** The chosen file's name, or null before one is picked (the Upload button is disabled). */
   fileName: string | null;
   title: string;
@@ -296,8 +296,14 @@ export function UploaderView(props: UploaderViewProps) {
               value={state.processingProgress}
             />
             <span aria-live="polite">
-              {state.transcodePhase === "ladder" ? "Playable — more qualities coming… " : "Processing… "}
-              {Math.floor(state.processingProgress)}%
+              {state.transcodePhase === "queued" && state.queuePosition ? (
+                `${waitingInLine(state.queuePosition)}…`
+              ) : (
+                <>
+                  {state.transcodePhase === "ladder" ? "Playable — more qualities coming… " : "Processing… "}
+                  {Math.floor(state.processingProgress)}%
+                </>
+              )}
             </span>
           </div>
         </>

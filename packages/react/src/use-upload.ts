@@ -24,6 +24,8 @@ export interface UploadState {
    * already plays and more qualities are coming; null before the server says.
    */
   transcodePhase: TranscodePhase | null;
+  /** While it waits for a transcoder (`transcodePhase` `queued`): its place in line, 1 being next. */
+  queuePosition: number | null;
   /** Known from the moment the server created the upload (see `onCreated`), not only once sent. */
   videoId: string | null;
   error: Error | null;
@@ -67,6 +69,7 @@ const initial: UploadState = {
   progress: null,
   processingProgress: 0,
   transcodePhase: null,
+  queuePosition: null,
   videoId: null,
   error: null,
 };
@@ -132,7 +135,12 @@ export function useUpload(options: UseUploadOptions = {}) {
             videoId,
             (event) => {
               if (signal.aborted) return;
-              setState((s) => ({ ...s, processingProgress: event.progress, transcodePhase: event.phase ?? null }));
+              setState((s) => ({
+                ...s,
+                processingProgress: event.progress,
+                transcodePhase: event.phase ?? null,
+                queuePosition: event.queuePosition ?? null,
+              }));
             },
             { signal, pollIntervalMs },
           ).done;

@@ -66,6 +66,7 @@ export function useVideo(id: string | null | undefined, options: UseVideoOptions
                     progress: event.progress,
                     failureReason: event.failureReason,
                     ...(event.phase !== undefined && { phase: event.phase }),
+                    ...(event.queuePosition !== undefined && { queuePosition: event.queuePosition }),
                   },
                 }
               : s,

@@ -71,6 +71,12 @@ export const TranscodePhase = Nullable(
   Type.Union([Type.Literal("queued"), Type.Literal("playable"), Type.Literal("ladder"), Type.Literal("complete")]),
 );
 export type TranscodePhase = Static<typeof TranscodePhase>;
+/**
+ * While a video waits for a transcoder (`phase` `queued`): its place in line, 1 being the next
+ * to start (videos are taken in fair turns between owners, see docs/scheduling.md); null
+ * otherwise.
+ */
+export const QueuePosition = Nullable(Type.Integer({ minimum: 1 }));
 /** subtitles: the dialogue in a language; captions: for viewers who cannot hear it (sounds too). */
 export const CaptionKind = Type.Union([Type.Literal("subtitles"), Type.Literal("captions")], { $id: "CaptionKind" });
 export type CaptionKind = Static<typeof CaptionKind>;
@@ -166,6 +172,8 @@ export const Video = Type.Object(
     }),
     /** Always sent by the server; optional for clients of older servers. */
     phase: Type.Optional(TranscodePhase),
+    /** Always sent by the server; optional for clients of older servers. */
+    queuePosition: Type.Optional(QueuePosition),
     playbackUrl: Nullable(Type.String({ description: "HLS master playlist, once playable" })),
     posterUrl: Nullable(Type.String()),
     storyboardUrl: Nullable(Type.String()),
@@ -380,6 +388,8 @@ export const VideoStatusEvent = Type.Object(
     playable: Type.Boolean(),
     /** See `Video.phase`: `ladder` is "playable — more qualities coming". */
     phase: Type.Optional(TranscodePhase),
+    /** See `Video.queuePosition`. */
+    queuePosition: Type.Optional(QueuePosition),
   },
   { $id: "VideoStatusEvent" },
 );

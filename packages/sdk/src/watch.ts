@@ -114,8 +114,9 @@ async function poll(
       failureReason: video.failureReason,
       playable: video.playable,
       ...(video.phase !== undefined && { phase: video.phase }),
+      ...(video.queuePosition !== undefined && { queuePosition: video.queuePosition }),
     };
-    const key = `${event.status}:${event.progress}:${event.playable}:${event.phase}`;
+    const key = `${event.status}:${event.progress}:${event.playable}:${event.phase}:${event.queuePosition}`;
     if (key !== last) onEvent(event);
     last = key;
     if (isTerminal(event)) return event;

@@ -204,6 +204,68 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
     }
   }, 120_000);
 
+  it("resumes at the ladder phase after a crash between the two phases, keeping the playable output as it was", async () => {
+    // One keyframe per 14 s: no stream copy, every rung encoded; the playable phase makes one fast rung.
+    const clip = path.join(work, "two-phases.mp4");
+    const seconds = 14;
+    ffmpeg([
+      ...["-f", "lavfi", "-i", `testsrc2=size=854x480:rate=30:duration=${seconds}`],
+      ...["-f", "lavfi", "-i", `sine=frequency=440:duration=${seconds}`],
+      ...["-c:v", "libx264", "-preset", "ultrafast", "-g", "420", "-pix_fmt", "yuv420p", "-c:a", "aac", clip],
+    ]);
+    const dataDir = path.join(work, "phase-crash");
+    const first = await startServer(dataDir);
+    const user = await signUp(first.base);
+    const id = await uploadFile(first.base, await fs.readFile(clip), "Crash between the phases", user.bearer);
+    const hls = path.join(dataDir, "media", "videos", id, "hls");
+
+    // The playable phase's record is written once its renditions are complete, before the ladder is queued.
+    const deadline = Date.now() + 90_000;
+    let record: { measured: Record<string, unknown> } | null = null;
+    while (!record && Date.now() < deadline) {
+      record = await fs
+        .readFile(path.join(hls, "playable.json"), "utf8")
+        .then((t) => JSON.parse(t))
+        .catch(() => null);
+      if (!record) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(record, "the playable phase finished").not.toBeNull();
+    await first.crash();
+    const playableNames = Object.keys((record as { measured: Record<string, unknown> }).measured);
+    const snapshot = async () => {
+      const out: Record<string, string> = {};
+      for (const name of playableNames) {
+        for (const file of (await fs.readdir(path.join(hls, name))).filter((f) => !f.endsWith(".m3u8")).sort()) {
+          out[`${name}/${file}`] = sha256(await fs.readFile(path.join(hls, name, file)));
+        }
+      }
+      return out;
+    };
+    const before = await snapshot();
+    expect(Object.keys(before).length).toBeGreaterThan(2);
+
+    const lines: string[] = [];
+    const second = await ServerProcess.start({
+      env: { REELKIT_DATA_DIR: dataDir, PORT: String(first.port) },
+      onLog: (line) => lines.push(line),
+    });
+    servers.push(second);
+    // Watchable at once: the playable output survived the crash.
+    expect((await getVideo(second.base, id)).playable).toBe(true);
+    const video = await waitFor(second.base, id, (v) => v.status === "READY" || v.status === "FAILED", {
+      timeoutMs: 120_000,
+    });
+    expect(video.failureReason).toBeNull();
+    expect(video.status).toBe("READY");
+    expect(video.renditions.map((r) => r.height)).toEqual([480, 360, 180]);
+    // The restarted server ran the ladder phase and did not encode the playable renditions again:
+    // their segments are byte for byte the ones written before the crash.
+    const log = lines.filter((l) => l.includes(id)).join("\n");
+    expect(log).toMatch(/"phase":"ladder".*"msg":"transcode started"/);
+    expect(log).not.toMatch(/"msg":"transcode playable"/);
+    expect(await snapshot()).toEqual(before);
+  }, 240_000);
+
   it("keeps a finished upload answering HEAD across a crash at the finish instant: no second video, nothing left after expiry", async () => {
     const clip = path.join(work, "finish.mp4");
     ffmpeg([

@@ -151,13 +151,7 @@ describeWith(engineName, missing, "two servers and two transcoders on Kafka, S3 
     transcoders = [survivor, await start("transcoder", "transcoder-3")];
   }, 400_000);
 
-  it("parks a job that kills its transcoder each time after N deliveries, and its video is FAILED", async ({
-    skip,
-  }) => {
-    // Known regression since transcodes run in two phases (docs/scheduling.md): on Kafka, after the
-    // transcoder running the first delivery is killed, no transcoder starts a second delivery within
-    // 120 s. To be found and fixed; until then this reports itself as skipped, with this reason.
-    skip("two-phase transcodes on Kafka: the delivery after a killed transcoder does not start (known regression)");
+  it("parks a job that kills its transcoder each time after N deliveries, and its video is FAILED", async () => {
     const id = await uploadFile((servers[1] as ServerProcess).base, long, "kills-its-worker", user.bearer);
     // Whichever transcoder takes the job dies with it, as under an OOM killer; a new one replaces it.
     for (let kill = 1; kill <= MAX_ATTEMPTS; kill++) {

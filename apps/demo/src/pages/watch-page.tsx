@@ -1,4 +1,4 @@
-import { useReelkitClient, useVideo, VideoPlayer, type VideoPlayerHandle } from "@reelkit/react";
+import { useReelkitClient, useVideo, VideoPlayer, type VideoPlayerHandle, waitingInLine } from "@reelkit/react";
 import { ReelkitApiError, type Video } from "@reelkit/sdk";
 import { useEffect, useRef, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
@@ -264,8 +264,9 @@ function ProcessingState({ video }: { video: Video }) {
   return (
     <div className="demo-processing">
       <p role="status">
-        {statusLabel(video.status)}
-        {video.status === "PROCESSING" ? ` — ${percent}%` : "…"}
+        {video.status === "QUEUED" && video.queuePosition
+          ? `${waitingInLine(video.queuePosition)}…`
+          : `${statusLabel(video.status)}${video.status === "PROCESSING" ? ` — ${percent}%` : "…"}`}
       </p>
       <progress className="rk-progress" aria-label="Processing progress" max={100} value={video.progress} />
       <p className="demo-muted">The video plays here as soon as its first seconds are ready.</p>

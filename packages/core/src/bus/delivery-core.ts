@@ -31,6 +31,12 @@ export interface DeliveryTransport {
   retry(delayMs: number, error: string): Promise<void>;
   /** Handed back unfinished (a graceful stop): for the next consumer, the attempt not counted. */
   handBack(): Promise<void>;
+  /**
+   * Stopped because another consumer has the message now (see `interruption`). Where the bus
+   * counts deliveries itself (Kafka's ledger), this one is taken back: a rebalance that moved the
+   * partition is no fault of the job, and must not bring it closer to being parked.
+   */
+  lost(): Promise<void>;
   /** Parked for good (dead letter) after `attempts` deliveries, and let go. */
   park(error: string, attempts: number): Promise<void>;
   /**
@@ -113,6 +119,7 @@ export async function deliver(o: DeliverOptions): Promise<DeliveryOutcome> {
     switch (next.step) {
       case "lost":
         log?.warn("stopped: another consumer has the message now");
+        await transport.lost();
         return "lost";
       case "hand-back":
         await transport.handBack();

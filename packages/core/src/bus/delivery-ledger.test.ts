@@ -33,3 +33,16 @@ it("a storage ledger is shared by every process on the same storage", async () =
     "bus/deliveries/g-topic-3-42.json",
   );
 });
+
+it("a storage ledger keeps no record for a delivery taken back before any other (a revoked first delivery)", async () => {
+  const storage = new LocalStorage(dir);
+  const ledger = new StorageDeliveryLedger(storage);
+  const id = "g/topic/1/7";
+  await ledger.begin(id);
+  await ledger.handBack(id);
+  expect((await storage.list("bus/deliveries/")).map((o) => o.key)).not.toContain("bus/deliveries/g-topic-1-7.json");
+  // Taken back after its next owner had already forgotten it (acknowledged): still nothing left.
+  await ledger.handBack(id);
+  expect((await storage.list("bus/deliveries/")).map((o) => o.key)).not.toContain("bus/deliveries/g-topic-1-7.json");
+  expect(await ledger.begin(id)).toEqual({ attempts: 1, lastError: null });
+});

@@ -105,7 +105,10 @@ export class StorageDeliveryLedger implements DeliveryLedger {
 
   async handBack(id: string): Promise<void> {
     const record = await this.#read(id);
-    await this.#write(id, { ...record, attempts: Math.max(0, record.attempts - 1) });
+    const attempts = Math.max(0, record.attempts - 1);
+    // Nothing left to remember (or forgotten meanwhile by the message's next owner): no record.
+    if (attempts === 0 && record.lastError === null) return this.storage.delete(this.#key(id));
+    await this.#write(id, { ...record, attempts });
   }
 
   async forget(id: string): Promise<void> {

@@ -244,4 +244,35 @@ describeWith("kafka", kafkaMissing, "KafkaBus on a real broker", () => {
     expect(frozen.out).not.toContain("finished");
     expect(got).toEqual(["revoked"]);
   }, 150_000);
+  it("runs a later phase only once no message of an earlier phase waits in the group, each phase on its own slots", async () => {
+    const { make } = harness({ partitions: 1 });
+    const bus = make();
+    const started: string[] = [];
+    const running = { playable: 0, ladder: 0, most: 0 };
+    const work = (phase: "playable" | "ladder") => async (p: VideoUploaded) => {
+      started.push(`${phase}:${p.videoId}`);
+      running[phase]++;
+      running.most = Math.max(running.most, running.playable);
+      await new Promise((r) => setTimeout(r, 1_500));
+      running[phase]--;
+    };
+    // The ladder is queued first: it still waits for every playable phase queued behind it.
+    await bus.publish("video.transcode.ladder", uploaded("L"));
+    for (const id of ["a", "b", "c"]) await bus.publish("video.uploaded", uploaded(id));
+    await bus.subscribe(
+      "g",
+      { "video.uploaded": work("playable"), "video.transcode.ladder": work("ladder") },
+      {
+        concurrency: 2,
+        schedule: {
+          phases: ["video.uploaded", "video.transcode.ladder"],
+          slots: { "video.uploaded": 1, "video.transcode.ladder": 1 },
+        },
+      },
+    );
+    await vi.waitFor(() => expect(started).toHaveLength(4), { timeout: 60_000, interval: 100 });
+    // a, b and c start in turn (one playable slot); the ladder once c, the last waiting one, runs.
+    expect(started).toEqual(["playable:a", "playable:b", "playable:c", "ladder:L"]);
+    expect(running.most).toBe(1);
+  }, 120_000);
 });

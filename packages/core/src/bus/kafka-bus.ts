@@ -13,6 +13,7 @@ import type { Bus, SubscribeOptions } from "./bus.js";
 import { type DeliveryTransport, deliver } from "./delivery-core.js";
 import { type DeliveryLedger, MemoryDeliveryLedger } from "./delivery-ledger.js";
 import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy, retryDelayMs, sleep } from "./delivery-policy.js";
+import { waitingMessages } from "./kafka-backlog.js";
 import { newOwnerId } from "./owner-id.js";
 
 export interface KafkaBusOptions extends Partial<DeliveryPolicy> {
@@ -32,7 +33,17 @@ export const DEAD_LETTER_TOPIC = "reelkit.dead-letter";
 
 type StringMessage = Message<string, string, string, string>;
 
+/** Consumers of one phase (or, without a schedule, of every topic): one Kafka consumer group. */
+interface PhaseGroup {
+  /** The Kafka group id (prefixed). */
+  groupId: string;
+  topics: Topic[];
+  /** Its place in the schedule's phases: a message of phase n > 0 waits while earlier ones wait. */
+  phase: number;
+}
+
 interface Member {
+  of: PhaseGroup;
   consumer: Consumer<string, string, string, string> | null;
   stream: MessagesStream<string, string, string, string> | null;
   current: AbortController | null;
@@ -43,7 +54,7 @@ interface Member {
 
 interface Group {
   name: string;
-  topics: Topic[];
+  phases: PhaseGroup[];
   members: Member[];
   stopping: boolean;
   /** Aborted on unsubscribe: ends backoff waits at once. */
@@ -73,6 +84,8 @@ export class KafkaBus implements Bus {
   readonly #clientId = `reelkit-${newOwnerId().replace(/:/g, "-")}`;
   readonly #groups = new Map<string, Group>();
   #producer: Producer<string, string, string, string> | null = null;
+  /** For the backlog of earlier phases (scheduled groups only). */
+  #admin: Admin | null = null;
   #topicsReady: Promise<void> | null = null;
   #closed = false;
 
@@ -158,9 +171,20 @@ export class KafkaBus implements Bus {
     if (this.#groups.has(group)) throw new Error(`group ${group} is already subscribed`);
     await this.ensureTopics();
     const topics = Object.keys(handlers) as Topic[];
+    const base = `${this.#opts.prefix ?? ""}${group}`;
+    const order = options.schedule?.phases ?? [];
+    // Scheduled: one consumer group per phase, with that phase's slots (a ladder never takes a
+    // playable slot), the first phase under the group's own name. Kafka's assignors give every
+    // member of a group every subscribed topic, so phases cannot share a group.
+    const phases: PhaseGroup[] = options.schedule
+      ? topics
+          .map((t) => ({ t, i: order.indexOf(t) === -1 ? order.length : order.indexOf(t) }))
+          .sort((a, b) => a.i - b.i)
+          .map(({ t }, i) => ({ groupId: i === 0 ? base : `${base}.${t}`, topics: [t], phase: i }))
+      : [{ groupId: base, topics, phase: 0 }];
     const g: Group = {
       name: group,
-      topics,
+      phases,
       members: [],
       stopping: false,
       stop: new AbortController(),
@@ -168,18 +192,24 @@ export class KafkaBus implements Bus {
     };
     this.#groups.set(group, g);
     const count = Math.max(1, options.concurrency ?? 1);
-    for (let i = 0; i < count; i++) g.members.push(await this.#startMember(g, handlers, options));
+    const slots = options.schedule?.slots ?? {};
+    // All at once: members joining one by one each start a rebalance, and every rebalance can
+    // move the partition of a job that just started (it is stopped and delivered again).
+    const starting = phases.flatMap((of) =>
+      Array.from({ length: Math.max(1, Math.min(count, slots[of.topics[0] as Topic] ?? count)) }, () => of),
+    );
+    g.members.push(...(await Promise.all(starting.map((of) => this.#startMember(g, of, handlers, options)))));
   }
 
-  async #startMember(g: Group, handlers: HandlerMap, options: SubscribeOptions): Promise<Member> {
-    const member: Member = { consumer: null, stream: null, current: null, taken: null, loop: Promise.resolve() };
-    await this.#connect(g, member);
+  async #startMember(g: Group, of: PhaseGroup, handlers: HandlerMap, options: SubscribeOptions): Promise<Member> {
+    const member: Member = { of, consumer: null, stream: null, current: null, taken: null, loop: Promise.resolve() };
+    await this.#connect(member);
     member.loop = (async () => {
       // A consumer that fails (the brokers were unreachable longer than its retries) is replaced:
       // the group rebalances and delivery resumes from the committed offsets.
       for (let failures = 0; !g.stopping; ) {
         try {
-          if (!member.stream) await this.#connect(g, member);
+          if (!member.stream) await this.#connect(member);
           for await (const message of member.stream as MessagesStream<string, string, string, string>) {
             if (g.stopping) break;
             failures = 0;
@@ -200,10 +230,10 @@ export class KafkaBus implements Bus {
     return member;
   }
 
-  async #connect(g: Group, member: Member): Promise<void> {
+  async #connect(member: Member): Promise<void> {
     const consumer = new Consumer({
       ...this.#base(),
-      groupId: `${this.#opts.prefix ?? ""}${g.name}`,
+      groupId: member.of.groupId,
       deserializers: stringDeserializers,
       autocommit: false,
       sessionTimeout: this.#opts.sessionTimeoutMs ?? 10_000,
@@ -217,7 +247,7 @@ export class KafkaBus implements Bus {
     consumer.on("consumer:group:leave", check);
     try {
       member.stream = await consumer.consume({
-        topics: g.topics.map((t) => this.topicName(t)),
+        topics: member.of.topics.map((t) => this.topicName(t)),
         mode: "committed",
         fallbackMode: "earliest",
         autocommit: false,
@@ -258,6 +288,7 @@ export class KafkaBus implements Bus {
       // Fetched before a rebalance took its partition: its new owner delivers it.
       return log?.info("skipped a message of a partition this consumer no longer owns");
     }
+    if (member.of.phase > 0 && !(await this.#earlierPhasesDone(g, member, taken, log))) return;
     const ledger = options.deliveryLedger ?? g.ledger;
     const id = `${g.name}/${message.topic}/${message.partition}/${message.offset}`;
     const forget = () => ledger.forget(id).catch((err) => log?.warn({ err }, "could not clear a delivery record"));
@@ -297,6 +328,12 @@ export class KafkaBus implements Bus {
         // Not committed: the next member of the group gets the message.
         await ledger.handBack(id).catch((err) => log?.warn({ err }, "could not hand a delivery back"));
       },
+      lost: async () => {
+        // A rebalance moved the partition: its new owner delivers it again, and this delivery,
+        // stopped by the bus and not by the job, does not count towards parking it. (Joins and
+        // departures of transcoders move partitions; counted, they parked healthy jobs.)
+        await ledger.handBack(id).catch((err) => log?.warn({ err }, "could not take back a revoked delivery"));
+      },
       park: async (error, attempts) => {
         await this.#deadLetter(message, error, attempts);
         await this.#commit(message, log);
@@ -335,6 +372,83 @@ export class KafkaBus implements Bus {
         if (member.current === ctrl) member.current = null;
       }
     } while (again);
+  }
+
+  /**
+   * Holds a message of a later phase (a ladder) while messages of an earlier phase (playable
+   * phases) wait anywhere in the consumer group, so every machine runs waiting playable phases
+   * first. Checked every second from the brokers' offsets and the group's assignments; false
+   * when the wait ended because the partition was revoked or the bus is stopping (the message is
+   * not started, nothing is counted). An unanswered check lets the message go: a broker hiccup
+   * delays no ladder for good.
+   */
+  async #earlierPhasesDone(
+    g: Group,
+    member: Member,
+    taken: { memberId: string | null; topic: string; partition: number },
+    log: Logger | undefined,
+  ): Promise<boolean> {
+    const wait = new AbortController();
+    member.current = wait;
+    member.taken = taken;
+    let told = false;
+    try {
+      for (;;) {
+        if (g.stopping || !this.#owns(member, taken)) return false;
+        const earlier = g.phases.filter((p) => p.phase < member.of.phase);
+        let waiting = 0;
+        try {
+          for (const p of earlier) for (const t of p.topics) waiting += await this.#waitingIn(p.groupId, t);
+        } catch (err) {
+          log?.warn({ err }, "could not read the backlog of earlier phases; not waiting for it");
+          return true;
+        }
+        if (waiting === 0) return true;
+        if (!told) log?.info({ waiting }, "waiting: messages of an earlier phase wait in the group");
+        told = true;
+        if (!(await sleep(1_000, wait.signal))) return false;
+      }
+    } finally {
+      if (member.current === wait) member.current = null;
+    }
+  }
+
+  /** Messages of `topic` waiting in consumer group `groupId`, not running (see waitingMessages). */
+  async #waitingIn(groupId: string, topic: Topic): Promise<number> {
+    this.#admin ??= new Admin({ ...this.#base(), retries: 1, timeout: 5_000 });
+    const admin = this.#admin;
+    const name = this.topicName(topic);
+    const count = (await admin.metadata({ topics: [name] })).topics.get(name)?.partitionsCount ?? 0;
+    const partitions = Array.from({ length: count }, (_, i) => i);
+    const offsets = async (timestamp: bigint) => {
+      const [listed] = await admin.listOffsets({
+        topics: [{ name, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })) }],
+      });
+      return new Map((listed?.partitions ?? []).map((p) => [p.partitionIndex, p.offset]));
+    };
+    const [latest, earliest, committed, groups] = await Promise.all([
+      offsets(-1n),
+      offsets(-2n),
+      admin.listConsumerGroupOffsets({ groups: [{ groupId, topics: [{ name, partitionIndexes: partitions }] }] }),
+      admin.describeGroups({ groups: [groupId] }),
+    ]);
+    const done = new Map(
+      (committed[0]?.topics.find((t) => t.name === name)?.partitions ?? []).map((p) => [
+        p.partitionIndex,
+        p.committedOffset,
+      ]),
+    );
+    const lag = new Map(
+      partitions.map((p) => {
+        // Nothing committed yet: the group starts from the earliest message still kept.
+        const from = (done.get(p) ?? -1n) >= 0n ? (done.get(p) as bigint) : (earliest.get(p) ?? 0n);
+        return [p, Number((latest.get(p) ?? 0n) - from)] as const;
+      }),
+    );
+    const owners = [...(groups.get(groupId)?.members.values() ?? [])].map(
+      (m) => m.assignments?.get(name)?.partitions ?? [],
+    );
+    return waitingMessages({ lag, owners });
   }
 
   /** Whether the consumer still owns the partition it took a message from, as the same member. */
@@ -423,5 +537,6 @@ export class KafkaBus implements Bus {
     this.#closed = true;
     await Promise.all([...this.#groups.keys()].map((g) => this.unsubscribe(g)));
     await this.#producer?.close().catch(() => {});
+    await this.#admin?.close().catch(() => {});
   }
 }

@@ -249,6 +249,9 @@ export class QueueBus implements Bus {
       ack: () => quietly("acknowledge", store.ack(job.id, this.owner)),
       retry: (delayMs, error) => quietly("reschedule", store.retry(job.id, this.owner, delayMs, error)),
       handBack: () => quietly("hand back", store.release(job.id, this.owner)),
+      // The lease went to another consumer, which claimed (and counted) it anew: nothing to undo
+      // here, the claim that lost its lease stalled (and may have been the job's own doing).
+      lost: async () => {},
       park: (error) => quietly("park", store.park(job.id, this.owner, error)),
       interruption: () => {
         const reason = ctrl.signal.reason;

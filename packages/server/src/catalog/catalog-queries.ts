@@ -1,3 +1,4 @@
+import { queuePositions } from "@reelkit/core";
 import type { Prisma, Video } from "../generated/prisma/client.js";
 import type { Visibility } from "../generated/prisma/enums.js";
 import {
@@ -44,6 +45,31 @@ export class CatalogQueries {
   /** One video by id (any status), through the cache. */
   get(id: string): Promise<Video | null> {
     return this.videos.get(id);
+  }
+
+  /**
+   * Where each video waiting for a transcoder stands (1: next), in the order transcoders take
+   * playable phases (fair-schedule.ts, `shares` per owner): QUEUED videos wait; PROCESSING ones
+   * without a master playlist run their playable phase, which counts against their owner's
+   * turn. Read from the catalog, so it is the same on the job queue and on Kafka. A video's
+   * place in line is its time of queueing (its last change while QUEUED).
+   */
+  async queuePositions(shares?: Readonly<Record<string, number>>): Promise<Map<string, number>> {
+    const rows = await this.videos.prisma.video.findMany({
+      where: { status: { in: ["QUEUED", "PROCESSING"] } },
+      select: { id: true, ownerId: true, status: true, masterKey: true, updatedAt: true },
+      orderBy: [{ updatedAt: "asc" }, { id: "asc" }],
+    });
+    const topic = "video.uploaded";
+    return queuePositions({
+      waiting: rows
+        .filter((v) => v.status === "QUEUED")
+        .map((v, seq) => ({ id: v.id, topic, owner: v.ownerId ?? "", seq })),
+      running: rows
+        .filter((v) => v.status === "PROCESSING" && v.masterKey === null)
+        .map((v) => ({ topic, owner: v.ownerId ?? "" })),
+      policy: { phases: [topic], shares },
+    });
   }
 
   /** A video's visibility (null: no such video), for media delivery. */

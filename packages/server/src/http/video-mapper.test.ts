@@ -1,6 +1,6 @@
 import { loadConfig } from "@reelkit/core";
 import { describe, expect, it } from "vitest";
-import { mediaBaseUrl, mediaUrl, transcodePhase } from "./video-mapper.js";
+import { mediaBaseUrl, mediaUrl, queuePosition, transcodePhase } from "./video-mapper.js";
 
 describe("media URLs", () => {
   const s3 = { REELKIT_STORAGE: "s3", S3_BUCKET: "media", S3_ENDPOINT: "http://127.0.0.1:9000" };
@@ -30,5 +30,15 @@ describe("transcodePhase", () => {
     expect(transcodePhase({ status: "PROCESSING", masterKey: "videos/v/hls/master.m3u8" })).toBe("ladder");
     expect(transcodePhase({ status: "READY", masterKey: "videos/v/hls/master.m3u8" })).toBe("complete");
     expect(transcodePhase({ status: "FAILED", masterKey: null })).toBeNull();
+  });
+});
+
+describe("queuePosition", () => {
+  it("is the video's place while it waits (QUEUED), and null in any other state or when unknown", () => {
+    const queue = new Map([["v1", 3]]);
+    expect(queuePosition({ id: "v1", status: "QUEUED" }, queue)).toBe(3);
+    expect(queuePosition({ id: "v2", status: "QUEUED" }, queue)).toBeNull();
+    expect(queuePosition({ id: "v1", status: "QUEUED" })).toBeNull();
+    expect(queuePosition({ id: "v1", status: "PROCESSING" }, queue)).toBeNull();
   });
 });

@@ -46,6 +46,11 @@ export function transcodePhase(v: Pick<Video, "status" | "masterKey">): ApiVideo
   return null;
 }
 
+/** Its place in the transcode queue while QUEUED (from `queue`), else null. */
+export function queuePosition(v: Pick<Video, "id" | "status">, queue?: ReadonlyMap<string, number>): number | null {
+  return v.status === "QUEUED" ? (queue?.get(v.id) ?? null) : null;
+}
+
 /** READY, or PROCESSING with a master playlist whose renditions all have a first segment. */
 export function isPlayable(v: Pick<Video, "status" | "masterKey">): boolean {
   return v.masterKey !== null && (v.status === "READY" || v.status === "PROCESSING");
@@ -69,6 +74,8 @@ export interface VideoMapping {
    * none; left out when no map is given.
    */
   channels?: ReadonlyMap<string, ChannelRow>;
+  /** Places in the transcode queue by video id (CatalogQueries.queuePositions); null when absent. */
+  queue?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -77,7 +84,7 @@ export interface VideoMapping {
  * signed prefix (`privateBase` + `/s/<token>`), never from the bucket's public base URL.
  */
 export function toApiVideo(v: Video, mediaBase: string, mapping: VideoMapping = {}): ApiVideo {
-  const { signed, channels } = mapping;
+  const { signed, channels, queue } = mapping;
   const privateBase =
     v.visibility === "PRIVATE" && signed ? `${signed.privateBase}/${SIGNED_PREFIX}/${signed.signer.token(v.id)}` : null;
   const base = privateBase ?? mediaBase;
@@ -106,6 +113,7 @@ export function toApiVideo(v: Video, mediaBase: string, mapping: VideoMapping = 
     renditions: renditions.map(toApiRendition),
     playable: isPlayable(v),
     phase: transcodePhase(v),
+    queuePosition: queuePosition(v, queue),
     playbackUrl: isPlayable(v) ? mediaUrl(v.masterKey, masterBase) : null,
     posterUrl: media(v.posterKey),
     storyboardUrl: media(v.storyboardKey),

@@ -375,6 +375,67 @@ describe("/api/videos", () => {
     expect(head.status).toBe(404);
   });
 
+  it("tells a waiting video's place in the queue, in fair turns between owners; its stream follows the queue", async () => {
+    const other = await signUp(base);
+    const mine = [
+      await uploadVideo("Queued 1", ""),
+      await uploadVideo("Queued 2", ""),
+      await uploadVideo("Queued 3", ""),
+    ];
+    const theirs = await uploadAs(base, other.headers, { title: "Another owner's one" });
+    const placeOf = async (id: string) => (await (await fetch(`${base}/api/videos/${id}`)).json()).queuePosition;
+    const [m1, m2, m3, t] = [
+      await placeOf(mine[0] as string),
+      await placeOf(mine[1] as string),
+      await placeOf(mine[2] as string),
+      await placeOf(theirs),
+    ];
+    // Owners take turns: the other owner's single upload goes before this owner's three (who
+    // also has older ones waiting), and this owner's go in upload order.
+    expect(t).toBeGreaterThanOrEqual(1);
+    expect([t < m1, m1 < m2, m2 < m3]).toEqual([true, true, true]);
+    const list = await (await fetch(`${base}/api/videos?mine=1`, { headers: owner.bearer })).json();
+    expect(list.items.find((v: { id: string }) => v.id === mine[2])).toMatchObject({
+      phase: "queued",
+      queuePosition: m3,
+    });
+
+    const res = await fetch(`${base}/api/videos/${mine[2]}/events`);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    const events = () =>
+      text
+        .split("\n\n")
+        .filter((b) => b.startsWith("event: status"))
+        .map((b) => JSON.parse(b.split("data: ")[1] as string));
+    const readUntil = async (ok: (e: { queuePosition: number | null }) => boolean) => {
+      while (!events().some(ok)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended: ${text}`);
+        text += decoder.decode(value, { stream: true });
+      }
+    };
+    await readUntil((e) => e.queuePosition === m3);
+    // The other owner's video starts: every one behind it moves up, and the stream says so.
+    await vi.waitFor(() => expect(uploaded.map((e) => e.videoId)).toContain(theirs), { timeout: 5000 });
+    const attempt = uploaded.find((e) => e.videoId === theirs)?.attempt as number;
+    await bus.publish("video.transcode.progress", { videoId: theirs, attempt, percent: 5, stage: "encoding" });
+    await readUntil((e) => e.queuePosition === m3 - 1);
+    expect(events().at(-1)).toMatchObject({
+      videoId: mine[2],
+      status: "QUEUED",
+      phase: "queued",
+      queuePosition: m3 - 1,
+    });
+    await reader.cancel();
+    expect(await (await fetch(`${base}/api/videos/${theirs}`)).json()).toMatchObject({
+      status: "PROCESSING",
+      phase: "playable",
+      queuePosition: null,
+    });
+  });
+
   it("404s unknown and malformed ids", async () => {
     for (const id of ["00000000-0000-4000-8000-000000000000", "not-a-uuid"]) {
       const res = await fetch(`${base}/api/videos/${id}`);

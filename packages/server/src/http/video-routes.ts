@@ -25,10 +25,10 @@ import type { Video } from "../generated/prisma/client.js";
 import type { UploadBackend } from "../uploads/upload-store.js";
 import { errors } from "./errors.js";
 import { copyReplyHeaders } from "./header-bridge.js";
-import { isPlayable, mediaBaseUrl, toApiVideo, transcodePhase } from "./video-mapper.js";
+import { isPlayable, mediaBaseUrl, queuePosition, toApiVideo, transcodePhase } from "./video-mapper.js";
 
 export interface VideoRoutesOptions {
-  config: Pick<Config, "publicUrl" | "storage">;
+  config: Pick<Config, "publicUrl" | "storage"> & Partial<Pick<Config, "transcodeShares">>;
   storage: Storage;
   catalog: Pick<Catalog, "queries" | "edits" | "changes">;
   auth: AuthService;
@@ -38,7 +38,7 @@ export interface VideoRoutesOptions {
 
 const HEARTBEAT_MS = 15_000;
 
-function statusEvent(v: Video): VideoStatusEvent {
+function statusEvent(v: Video, queue?: ReadonlyMap<string, number>): VideoStatusEvent {
   return {
     videoId: v.id,
     status: v.status,
@@ -46,6 +46,7 @@ function statusEvent(v: Video): VideoStatusEvent {
     failureReason: v.failureReason,
     playable: isPlayable(v),
     phase: transcodePhase(v),
+    queuePosition: queuePosition(v, queue),
   };
 }
 
@@ -104,9 +105,15 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
   // Private media are served by this server (signed), whatever the public media base is.
   const signed = { signer: opts.auth.mediaSigner, privateBase: `${config.publicUrl ?? ""}/media` };
   /** Videos as the API shows them, each naming its owner's channel (looked up in one query). */
+  /** Places in the transcode queue, read only when a video asked about waits there. */
+  const queueOf = async (videos: readonly Video[]) =>
+    videos.some((v) => v.status === "QUEUED") ? catalog.queries.queuePositions(config.transcodeShares) : undefined;
   const mapAll = async (videos: readonly Video[]) => {
-    const channels = await opts.auth.channels.owners(videos.map((v) => v.ownerId));
-    return videos.map((v) => toApiVideo(v, mediaBase, { signed, channels }));
+    const [channels, queue] = await Promise.all([
+      opts.auth.channels.owners(videos.map((v) => v.ownerId)),
+      queueOf(videos),
+    ]);
+    return videos.map((v) => toApiVideo(v, mediaBase, { signed, channels, queue }));
   };
   const map = async (v: Video) => (await mapAll([v]))[0] as ReturnType<typeof toApiVideo>;
 
@@ -338,9 +345,16 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
         clearInterval(heartbeat);
         res.end();
       };
-      const send = (v: Video) => {
+      /** The last event sent: a change elsewhere sends only when this video's place moved. */
+      let last = "";
+      let waiting = video.status === "QUEUED";
+      const send = (v: Video, queue: ReadonlyMap<string, number> | undefined, own: boolean) => {
         if (done) return;
-        res.write(`event: status\ndata: ${JSON.stringify(statusEvent(v))}\n\n`);
+        waiting = v.status === "QUEUED";
+        const data = JSON.stringify(statusEvent(v, queue));
+        if (!own && data === last) return;
+        last = data;
+        res.write(`event: status\ndata: ${data}\n\n`);
         // Terminal states end the stream; clients stop reconnecting on a clean close.
         if (v.status === "READY" || v.status === "FAILED") finish();
       };
@@ -348,24 +362,26 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       // the cache, which the same stream invalidated first. Reads run one at a time, so the
       // stream never goes back to an older state.
       let reading = Promise.resolve();
-      const reread = () => {
+      const reread = (own: boolean) => {
         reading = reading
           .then(async () => {
             if (done) return;
             const current = await catalog.queries.get(video.id);
-            if (current) send(current);
+            if (current) send(current, await queueOf([current]), own);
             else finish();
           })
           .catch((err) => request.log.warn({ err, videoId: video.id }, "reading a changed video failed"));
       };
       const unsubscribe = catalog.changes.subscribe((change) => {
-        if (change === null || change.id === video.id) reread();
+        // While it waits, another video starting or leaving the queue moves its place.
+        if (change === null || change.id === video.id) reread(true);
+        else if (waiting) reread(false);
       });
       const heartbeat = setInterval(() => res.write(": keep-alive\n\n"), HEARTBEAT_MS);
       request.raw.on("close", finish);
       streams.add(finish);
       // Re-read after subscribing so a change between the first read and here is not missed.
-      reread();
+      reread(true);
     },
   );
 }
