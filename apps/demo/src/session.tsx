@@ -38,8 +38,10 @@ export interface Session {
   sendVerificationEmail(): Promise<void>;
 }
 
-/** Where the mailed links bring the browser back to on this site. */
-const here = (path: string) => new URL(path, window.location.origin).toString();
+/**
+ * Where the mailed links bring the browser back to: paths, which the server resolves against its
+ * own origin (the site is served by the server it talks to).
+ */
 export const RESET_PASSWORD_PATH = "/reset-password";
 export const VERIFIED_PATH = "/verified";
 
@@ -111,6 +113,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       },
       async signInWith(provider, next) {
         // Absolute URLs on this page's origin (the server accepts its own and its CORS origins).
+        const here = (path: string) => new URL(path, window.location.origin).toString();
         const r = (await call("/sign-in/social", {
           provider,
           callbackURL: here(next),
@@ -119,20 +122,20 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         leavePage.to(r.url);
       },
       async signUp(input) {
-        const r = (await call("/sign-up/email", { ...input, callbackURL: here(VERIFIED_PATH) })) as {
+        const r = (await call("/sign-up/email", { ...input, callbackURL: VERIFIED_PATH })) as {
           user: SessionUser;
         };
         setUser(r.user);
       },
       async requestPasswordReset(email) {
-        await call("/request-password-reset", { email, redirectTo: here(RESET_PASSWORD_PATH) });
+        await call("/request-password-reset", { email, redirectTo: RESET_PASSWORD_PATH });
       },
       async resetPassword(input) {
         await call("/reset-password", input);
       },
       async sendVerificationEmail() {
         if (!user) throw new AuthError("Sign in first", "UNAUTHORIZED");
-        await call("/send-verification-email", { email: user.email, callbackURL: here(VERIFIED_PATH) });
+        await call("/send-verification-email", { email: user.email, callbackURL: VERIFIED_PATH });
       },
       async signOut() {
         await call("/sign-out", {});

@@ -28,7 +28,6 @@ export function UserMenu() {
       <NavLink to="/upload">Upload</NavLink>
       <NavLink to="/mine">My videos</NavLink>
       <NavLink to="/developer">Developer</NavLink>
-      {user.role === "admin" && <NavLink to="/admin/outbox">Outbox</NavLink>}
       {user.handle ? (
         <NavLink to={`/c/${user.handle}`} className="demo-user" title={`Your channel (${user.email})`}>
           {user.name || user.email}

@@ -38,7 +38,7 @@ export function ForgotPasswordPage() {
             If an account uses <strong>{sentTo}</strong>, a link to choose a new password is on its way. It works once,
             for an hour.
           </p>
-          <p className="demo-muted">
+          <p>
             No mail? Look in the spam folder. On a server without a mail server, an admin finds it in the{" "}
             <Link to="/admin/outbox">mail outbox</Link>.
           </p>
