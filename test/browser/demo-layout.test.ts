@@ -1,8 +1,11 @@
 import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type DemoServer, startDemoServer } from "../../apps/demo/test/real-server.js";
+import { readyEvent } from "../../packages/server/test/factories.js";
 import { describeWith } from "../engines.js";
 import { type AxeViolation, axeAudit, blocking } from "./axe.js";
 import { artifactPath, chromiumMissing, launchChromium } from "./chromium.js";
@@ -60,6 +63,15 @@ const SIGNED_OUT: PageCase[] = [
     ready: (page) => page.getByText("Sign in to upload").waitFor(),
   },
   { name: "sign-up", url: "/sign-up", heading: "Create an account" },
+  { name: "forgot-password", url: "/forgot-password", heading: "Reset your password" },
+  { name: "reset-password", url: "/reset-password?token=from-the-mail", heading: "Choose a new password" },
+  {
+    name: "reset-password-refused",
+    url: "/reset-password?error=INVALID_TOKEN",
+    heading: "Choose a new password",
+    ready: (page) => page.getByRole("link", { name: "Ask for a new link" }).waitFor(),
+  },
+  { name: "verified", url: "/verified", heading: "Your address is verified" },
 ];
 
 const SIGNED_IN: PageCase[] = [
@@ -90,6 +102,17 @@ const SIGNED_IN: PageCase[] = [
         .first()
         .waitFor(),
   },
+  // The signed-in user is the server's first, so its admin; its sign-up mailed a verification link.
+  {
+    name: "outbox",
+    url: "/admin/outbox",
+    heading: "Mail outbox",
+    ready: (page) =>
+      page
+        .getByRole("heading", { level: 2, name: /Verify your e-mail address/ })
+        .first()
+        .waitFor(),
+  },
 ];
 
 let server: DemoServer | null = null;
@@ -101,9 +124,6 @@ const CHANNEL = "/c/demo-tester";
 
 const WATCH: PageCase = {
   name: "watch",
-  // Not 320 px yet: the player's control bar (@reelkit/react) needs about 330 px for all its
-  // buttons; its picture-in-picture and fullscreen buttons stick out on the narrowest phones.
-  sizes: [PHONE, TABLET, DESKTOP],
   url: () => `/watch/${watchedId}`,
   heading: "Sunset over the harbour",
   // Its tags, and the side list that loads after the video.
@@ -303,6 +323,106 @@ describeWith("browser", chromiumMissing, "demo layout in Chromium", () => {
         return { fg: style.color, bg: style.backgroundColor };
       });
       expect(contrast(colours.fg, colours.bg), JSON.stringify(colours)).toBeGreaterThanOrEqual(4.5);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+/**
+ * Presses Tab (Shift+Tab with `back`) until `target` has the focus; fails after `max` presses.
+ * What the keyboard-only run uses instead of a click.
+ */
+async function tabTo(page: Page, target: Locator, { max = 60, back = false } = {}): Promise<void> {
+  const element = await target.elementHandle({ timeout: 30_000 });
+  if (!element) throw new Error("tabTo: no such element");
+  for (let i = 0; i < max; i++) {
+    if (await element.evaluate((el) => el === document.activeElement)) return;
+    await page.keyboard.press(back ? "Shift+Tab" : "Tab");
+  }
+  const focused = await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120));
+  throw new Error(`${max} presses of Tab did not reach the element (focus is on ${focused})`);
+}
+
+describeWith("browser", chromiumMissing, "the demo from the keyboard alone", () => {
+  let keyboardServer: DemoServer | null = null;
+  let keyboardBrowser: Browser | null = null;
+  let clip = "";
+
+  beforeAll(async () => {
+    keyboardServer = await startDemoServer({ env: { REELKIT_DEMO_DIR: demoDir } });
+    keyboardBrowser = await launchChromium();
+    clip = path.join(os.tmpdir(), `keyboard-clip-${process.pid}.mp4`);
+    fs.writeFileSync(clip, Buffer.alloc(64 * 1024, 1));
+  }, 300_000);
+
+  afterAll(async () => {
+    await keyboardBrowser?.close();
+    await keyboardServer?.close();
+    fs.rmSync(clip, { force: true });
+  });
+
+  it("signs in, uploads and watches with Tab, Enter and Space only", async () => {
+    const srv = keyboardServer as DemoServer;
+    const context = await (keyboardBrowser as Browser).newContext({ viewport: DESKTOP });
+    const page = await context.newPage();
+    page.on("pageerror", (err) => console.error("page error:", err));
+    try {
+      // Sign in: Tab to each field, type, Enter submits the form.
+      await page.goto(`${srv.baseUrl}/sign-in`);
+      await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
+      await tabTo(page, page.getByLabel("Email"));
+      await page.keyboard.type(srv.user.email);
+      await page.keyboard.press("Tab");
+      await expect(page.getByLabel("Password").evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+      await page.keyboard.type(srv.user.password);
+      await page.keyboard.press("Enter");
+      await page.getByRole("heading", { level: 1, name: "My videos" }).waitFor({ timeout: 30_000 });
+
+      // To the upload page through the header's link.
+      await tabTo(page, page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Upload" }), {
+        back: true,
+      });
+      await page.keyboard.press("Enter");
+      await page.getByRole("heading", { level: 1, name: "Upload a video" }).waitFor();
+
+      // Visibility and tags, then the file: Space on the file input opens the file chooser.
+      const visibility = page.getByLabel("Visibility");
+      await tabTo(page, visibility);
+      for (let i = 0; i < 3 && (await visibility.inputValue()) !== "UNLISTED"; i++) {
+        await page.keyboard.press("ArrowDown");
+      }
+      await expect(visibility.inputValue()).resolves.toBe("UNLISTED");
+      await tabTo(page, page.getByLabel("Tags"));
+      await page.keyboard.type("keyboard, harbour");
+      await tabTo(page, page.getByLabel("Choose a video file"));
+      const chooser = page.waitForEvent("filechooser");
+      await page.keyboard.press("Space");
+      await (await chooser).setFiles(clip);
+      await tabTo(page, page.getByLabel("Title"));
+      await page.keyboard.type("Typed without a mouse");
+      await tabTo(page, page.getByRole("button", { name: "Upload", exact: true }));
+      await page.keyboard.press("Enter");
+
+      // The Watch link appears once the upload exists; Enter follows it.
+      const watch = page.getByRole("link", { name: "Watch", exact: true });
+      await watch.waitFor({ timeout: 60_000 });
+      await page.getByText("It plays as soon as processing is done.").waitFor({ timeout: 60_000 });
+      await tabTo(page, watch);
+      await page.keyboard.press("Enter");
+      await page.getByRole("heading", { level: 1, name: "Typed without a mouse" }).waitFor({ timeout: 30_000 });
+      const videoId = new URL(page.url()).pathname.split("/").pop() ?? "";
+      const video = await srv.catalog.queries.get(videoId);
+      expect(video?.visibility).toBe("UNLISTED");
+      expect(video?.tags).toEqual(["keyboard", "harbour"]);
+
+      // Processing done: the page shows the player, whose controls the keyboard reaches.
+      await srv.catalog.transcodes.applyReady(readyEvent(videoId, 1));
+      const play = page.getByRole("button", { name: "Play", exact: true });
+      await play.waitFor({ timeout: 60_000 });
+      await tabTo(page, play);
+      await tabTo(page, page.getByRole("button", { name: "Full screen" }));
+      await page.screenshot({ path: artifactPath("demo-layout", "keyboard-watch-1280x800.png") });
     } finally {
       await context.close();
     }

@@ -10,6 +10,8 @@ export interface SessionUser {
   role: string;
   /** The user's channel: `/c/<handle>`. */
   handle?: string;
+  /** Whether the address was confirmed through the link mailed at sign-up. */
+  emailVerified?: boolean;
 }
 
 /** An identity provider the server offers (Google, an OpenID Connect issuer). */
@@ -28,7 +30,20 @@ export interface Session {
   signInWith(provider: string, next: string): Promise<void>;
   signUp(input: { name: string; email: string; password: string; handle?: string }): Promise<void>;
   signOut(): Promise<void>;
+  /** Mails a reset link for the address (the answer is the same whether it has an account). */
+  requestPasswordReset(email: string): Promise<void>;
+  /** Sets a new password with the token from the reset link (400 INVALID_TOKEN: expired or used). */
+  resetPassword(input: { token: string; newPassword: string }): Promise<void>;
+  /** Mails the signed-in user a new verification link. */
+  sendVerificationEmail(): Promise<void>;
 }
+
+/**
+ * Where the mailed links bring the browser back to: paths, which the server resolves against its
+ * own origin (the site is served by the server it talks to).
+ */
+export const RESET_PASSWORD_PATH = "/reset-password";
+export const VERIFIED_PATH = "/verified";
 
 const SessionContext = createContext<Session | null>(null);
 
@@ -107,8 +122,20 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         leavePage.to(r.url);
       },
       async signUp(input) {
-        const r = (await call("/sign-up/email", input)) as { user: SessionUser };
+        const r = (await call("/sign-up/email", { ...input, callbackURL: VERIFIED_PATH })) as {
+          user: SessionUser;
+        };
         setUser(r.user);
+      },
+      async requestPasswordReset(email) {
+        await call("/request-password-reset", { email, redirectTo: RESET_PASSWORD_PATH });
+      },
+      async resetPassword(input) {
+        await call("/reset-password", input);
+      },
+      async sendVerificationEmail() {
+        if (!user) throw new AuthError("Sign in first", "UNAUTHORIZED");
+        await call("/send-verification-email", { email: user.email, callbackURL: VERIFIED_PATH });
       },
       async signOut() {
         await call("/sign-out", {});

@@ -231,6 +231,30 @@ export const VARIABLES = {
     ...duration("seconds"),
     doc: "lifetime of the JWTs from `GET /api/auth/token`",
   },
+  SMTP_URL: {
+    field: "smtpUrl",
+    parse: url(["smtp:", "smtps:"]),
+    defaultDoc: "none: mails go to the server log and the admin's outbox page",
+    doc: "the SMTP server for password-reset and verification mails (`smtps://user:pass@mail.example.com`, `smtp://localhost:25`); unset, each mail is written to the server log and kept (the last 100) for an admin at `/admin/outbox` of the demo site (`GET /api/admin/mail`); see [Accounts](./accounts-and-channels.md#password-reset-and-e-mail-verification)",
+  },
+  REELKIT_MAIL_FROM: {
+    field: "mailFrom",
+    default: "Reelkit <reelkit@localhost>",
+    parse: text,
+    doc: "the From of the server's mails (`Videos <no-reply@video.example.com>`)",
+  },
+  REELKIT_REQUIRE_EMAIL_VERIFICATION: {
+    field: "requireEmailVerification",
+    default: "false",
+    parse: boolean,
+    doc: "`true`: an e-mail + password account signs in only once its address is verified (a sign-in before that is 403 `EMAIL_NOT_VERIFIED` and sends a new link); `false`: verification is offered, not required",
+  },
+  REELKIT_PASSWORD_RESET_TTL: {
+    field: "passwordResetTtlSeconds",
+    default: "1h",
+    ...duration("seconds"),
+    doc: "how long a password-reset link stays valid (it works once)",
+  },
   GOOGLE_CLIENT_ID: {
     parse: text,
     doc: 'both set: "Sign in with Google" (redirect URI `<origin>/api/auth/callback/google`)',

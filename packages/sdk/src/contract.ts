@@ -406,6 +406,31 @@ export const ErrorBody = Type.Object(
 );
 export type ErrorBody = Static<typeof ErrorBody>;
 
+/** One account mail (password reset, address verification) as the server's local outbox keeps it. */
+export const OutboxMail = Type.Object(
+  {
+    id: Type.Integer(),
+    from: Type.String(),
+    to: Type.String(),
+    subject: Type.String(),
+    /** Plain text, its links written out. */
+    text: Type.String(),
+    sentAt: Type.String({ format: "date-time" }),
+  },
+  { $id: "OutboxMail" },
+);
+export type OutboxMail = Static<typeof OutboxMail>;
+
+/**
+ * `GET /api/admin/mail`: where the server's mails go ("smtp": `SMTP_URL`; "outbox": the log
+ * and this list) and, for the outbox, its last mails, newest first.
+ */
+export const MailOutbox = Type.Object(
+  { delivery: Type.Union([Type.Literal("smtp"), Type.Literal("outbox")]), items: Type.Array(OutboxMail) },
+  { $id: "MailOutbox" },
+);
+export type MailOutbox = Static<typeof MailOutbox>;
+
 /** "full": the key acts as its user (catalog reads and edits, upload tokens); "upload": it only mints upload tokens. */
 export const ApiKeyScope = Type.Union([Type.Literal("full"), Type.Literal("upload")], { $id: "ApiKeyScope" });
 export type ApiKeyScope = Static<typeof ApiKeyScope>;

@@ -17,6 +17,7 @@ import type { AuthService } from "./auth/auth-service.js";
 import type { Catalog } from "./catalog/catalog.js";
 import type { OutboxRepository } from "./catalog/outbox.js";
 import { AccessLog } from "./http/access-log.js";
+import { adminRoutes } from "./http/admin-routes.js";
 import { apiKeyRoutes } from "./http/api-key-routes.js";
 import { channelRoutes } from "./http/channel-routes.js";
 import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_METHODS } from "./http/cors.js";
@@ -135,7 +136,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           }
         : undefined,
   });
-  if (deps.auth) await app.register(authRoutes, { auth: deps.auth });
+  if (deps.auth) {
+    await app.register(authRoutes, { auth: deps.auth });
+    await app.register(adminRoutes, { auth: deps.auth });
+  }
   if (deps.catalog) {
     const catalog = deps.catalog;
     const auth = deps.auth;

@@ -1,5 +1,6 @@
 import { type KeyboardEvent, useEffect, useId, useRef, useState } from "react";
 import { Link, NavLink, Outlet, useLocation } from "react-router";
+import { VerifyEmailNotice } from "../pages/account-recovery-pages.js";
 import { SearchBox } from "./search-box.js";
 import { UserMenu } from "./user-menu.js";
 
@@ -58,6 +59,7 @@ export function Layout() {
         </nav>
       </header>
       <main id="main" className="demo-main" tabIndex={-1}>
+        <VerifyEmailNotice />
         <Outlet />
       </main>
     </div>

@@ -1,7 +1,9 @@
 import { useReelkitClient } from "@reelkit/react";
 import type { ApiKey, ApiKeyScope, CreatedApiKey } from "@reelkit/sdk";
 import { type FormEvent, useCallback, useEffect, useId, useState } from "react";
+import { Link } from "react-router";
 import { WebhooksPanel } from "../components/webhooks-panel.js";
+import { useSession } from "../session.js";
 import { useDocumentTitle } from "../use-document-title.js";
 
 type KeysState = { kind: "loading" } | { kind: "loaded"; keys: ApiKey[] } | { kind: "error"; message: string };
@@ -13,6 +15,7 @@ type KeysState = { kind: "loading" } | { kind: "loaded"; keys: ApiKey[] } | { ki
 export function DeveloperPage() {
   useDocumentTitle("Developer");
   const client = useReelkitClient();
+  const { user } = useSession();
   const ids = useId();
   const [state, setState] = useState<KeysState>({ kind: "loading" });
   const [name, setName] = useState("");
@@ -84,6 +87,12 @@ export function DeveloperPage() {
   return (
     <main className="demo-page">
       <h1>Developer</h1>
+      {user?.role === "admin" && (
+        <p className="demo-notice">
+          As an admin you also read the server's <Link to="/admin/outbox">mail outbox</Link>: password-reset and
+          verification mails when no SMTP server is set.
+        </p>
+      )}
       <section aria-labelledby={`${ids}-keys`}>
         <h2 id={`${ids}-keys`}>API keys</h2>
         <p>

@@ -154,9 +154,13 @@ export function SignInPage({ mode }: { mode: "sign-in" | "sign-up" }) {
           value={password}
           onChange={(e) => setPassword(e.target.value)}
         />
-        {signUp && (
+        {signUp ? (
           <p id={`${ids}-password-rule`} className="demo-field-hint">
             At least {MIN_PASSWORD_LENGTH} characters.
+          </p>
+        ) : (
+          <p className="demo-field-hint">
+            <Link to={`/forgot-password${email ? `?email=${encodeURIComponent(email)}` : ""}`}>Forgot password?</Link>
           </p>
         )}
         <div className="demo-actions">

@@ -5,6 +5,7 @@ import { isDatabaseUnreachable } from "../db/database-errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { errors } from "../http/errors.js";
 import { toWebHeaders } from "../http/header-bridge.js";
+import { createMailer, type Mailer } from "../mail/mailer.js";
 import { EmbedSigner, MediaSigner } from "../media/media-signing.js";
 import { API_KEY_PREFIX, ApiKeyService, UPLOAD_TOKEN_PREFIX, UPLOAD_TOKENS_PATH } from "./api-keys.js";
 import { COOKIE_PREFIX, createBetterAuth, type ReelkitBetterAuth } from "./better-auth.js";
@@ -16,6 +17,8 @@ export interface AuthServiceOptions {
   prisma: PrismaClient;
   secret: string;
   logger?: Logger;
+  /** Where account mails go; `createMailer(config)` (SMTP_URL, else the log and the outbox) when absent. */
+  mailer?: Mailer;
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -38,6 +41,8 @@ export class AuthService {
   readonly apiKeys: ApiKeyService;
   /** Users as channels: handles, names, avatars and descriptions. */
   readonly channels: ChannelDirectory;
+  /** Password-reset and verification mails (the admin's outbox when no SMTP server is set). */
+  readonly mailer: Mailer;
   /** Whether REELKIT_TRUST_PROXY trusts any proxy (its forwarded headers then count). */
   readonly trustsProxy: boolean;
   private readonly resolved = new WeakMap<FastifyRequest, Promise<Principal | null>>();
@@ -46,7 +51,8 @@ export class AuthService {
 
   constructor(private readonly opts: AuthServiceOptions) {
     this.channels = new ChannelDirectory(opts.prisma);
-    this.betterAuth = createBetterAuth({ ...opts, channels: this.channels });
+    this.mailer = opts.mailer ?? createMailer(opts.config, opts.logger);
+    this.betterAuth = createBetterAuth({ ...opts, channels: this.channels, mailer: this.mailer });
     this.mediaSigner = new MediaSigner(opts.secret, opts.config.mediaUrlTtlSeconds);
     this.embedSigner = new EmbedSigner(opts.secret);
     this.apiKeys = new ApiKeyService(opts.prisma);

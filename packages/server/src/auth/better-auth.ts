@@ -6,6 +6,8 @@ import { bearer } from "better-auth/plugins/bearer";
 import type { ChannelDirectory } from "../channels/channel-directory.js";
 import { HANDLE_RULE, normalizeHandle } from "../channels/handles.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
+import { resetPasswordMail, verificationMail } from "../mail/account-mails.js";
+import { type Mailer, sendLogged } from "../mail/mailer.js";
 import { jwtPlugin, oidcPlugin, providersPlugin, socialProviders } from "./sign-in-providers.js";
 
 /** Set by the auth routes from the socket address; any copy a client sends is dropped. */
@@ -25,13 +27,20 @@ export interface BetterAuthOptions {
     | "authRateLimit"
     | "google"
     | "oidc"
+    | "requireEmailVerification"
+    | "passwordResetTtlSeconds"
   >;
   prisma: PrismaClient;
   secret: string;
   logger?: Logger;
   /** Checks handles chosen at sign-up and derives one for sign-ups without (Google, OIDC). */
   channels: ChannelDirectory;
+  /** Sends the password-reset and verification mails. */
+  mailer: Mailer;
 }
+
+/** How long an e-mail verification link stays valid. */
+const VERIFICATION_TTL_SECONDS = 24 * 3600;
 
 /**
  * The new user's handle: the one the sign-up form chose (`handle` in its body), checked and
@@ -65,7 +74,7 @@ async function handleForNewUser(
  * migrations.
  */
 export function createBetterAuth(opts: BetterAuthOptions) {
-  const { config, prisma, logger } = opts;
+  const { config, prisma, logger, mailer } = opts;
   const adminEmails = new Set(config.adminEmails);
   const trustedOrigins = config.corsOrigins.filter((o) => o !== "*");
   const { max, windowSeconds } = config.authRateLimit;
@@ -80,7 +89,28 @@ export function createBetterAuth(opts: BetterAuthOptions) {
     database: prismaAdapter(prisma, { provider: "postgresql" }),
     trustedOrigins,
     telemetry: { enabled: false },
-    emailAndPassword: { enabled: true, minPasswordLength: 8, maxPasswordLength: 128, autoSignIn: true },
+    emailAndPassword: {
+      enabled: true,
+      minPasswordLength: 8,
+      maxPasswordLength: 128,
+      autoSignIn: true,
+      // Off by default so that a fresh server (no mail server, mails in the admin's outbox)
+      // lets everyone in; REELKIT_REQUIRE_EMAIL_VERIFICATION turns it on.
+      requireEmailVerification: config.requireEmailVerification,
+      // The link in the mail: /api/auth/reset-password/<token>, which sends the browser on to
+      // the page that asked (its redirectTo) with the token; the token works once.
+      sendResetPassword: ({ user, url }) => sendLogged(mailer, resetPasswordMail(user, url), logger),
+      resetPasswordTokenExpiresIn: config.passwordResetTtlSeconds,
+      // A new password ends every session, a stolen one included.
+      revokeSessionsOnPasswordReset: true,
+    },
+    emailVerification: {
+      sendVerificationEmail: ({ user, url }) => sendLogged(mailer, verificationMail(user, url), logger),
+      sendOnSignUp: true,
+      // When verification is required, a refused sign-in sends a fresh link.
+      sendOnSignIn: config.requireEmailVerification,
+      expiresIn: VERIFICATION_TTL_SECONDS,
+    },
     // Google and the OIDC issuer (see sign-in-providers.ts); an identity (provider + subject) is
     // one account row of one user (a unique key in the schema).
     socialProviders: socialProviders(config),
