@@ -108,6 +108,9 @@ export function toApiVideo(v: Video, mediaBase: string, mapping: VideoMapping = 
     phase: transcodePhase(v),
     playbackUrl: isPlayable(v) ? mediaUrl(v.masterKey, masterBase) : null,
     posterUrl: media(v.posterKey),
+    posterTime: v.posterTime,
+    // Made on request by this server's /media route, never read straight from a bucket.
+    thumbnailUrl: v.status === "READY" ? `${serverBase}/videos/${v.id}/thumbnail.jpg` : null,
     storyboardUrl: media(v.storyboardKey),
     storyboardVttUrl: media(v.storyboardVttKey),
     createdAt: v.createdAt.toISOString(),
