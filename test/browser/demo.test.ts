@@ -238,6 +238,21 @@ describeWith("browser", chromiumMissing, "demo site in Chromium", () => {
       .getByRole("link", { name: new RegExp(TITLE) })
       .first()
       .waitFor({ timeout: 30_000 });
+
+    // Typeahead: the title's first letters open the combobox's listbox; ↓ points at the
+    // suggestion (the box keeps focus) and Enter searches for it.
+    await page.goto(`${base}/`);
+    const box = page.getByRole("combobox", { name: "Search videos" });
+    await box.fill(TITLE.slice(0, 7).toLowerCase());
+    const option = page.getByRole("option", { name: TITLE });
+    await option.waitFor({ timeout: 15_000 });
+    expect(await box.getAttribute("aria-expanded")).toBe("true");
+    await box.press("ArrowDown");
+    expect(await option.getAttribute("aria-selected")).toBe("true");
+    expect(await box.getAttribute("aria-activedescendant")).toBe(await option.getAttribute("id"));
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("role"))).toBe("combobox");
+    await box.press("Enter");
+    await page.waitForURL((url) => url.pathname === "/search" && url.searchParams.get("q") === TITLE);
   });
 
   it("signs out, signs back in and lists the upload under “My videos” from the server", async () => {

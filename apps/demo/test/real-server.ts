@@ -23,6 +23,8 @@ export interface DemoServer {
   /** The signed-in user; the videos made below are theirs. */
   user: TestUser;
   catalog: Catalog;
+  /** The server's media storage (a local directory), to put a video's files where a test needs them. */
+  storage: LocalStorage;
   /** Webhook endpoints and deliveries (no delivery loop runs: tests write deliveries themselves). */
   webhooks: WebhookRepository;
   /** A video that finished uploading and waits for the transcoder (attempt 1). */
@@ -42,11 +44,18 @@ export interface VideoInput {
  * fetch sends none (and the server's auth routes refuse a browser-like request without it).
  */
 function pageFetch(origin: string): typeof fetch {
-  return (input, init) => {
+  return async (input, init) => {
     const headers = new Headers(init?.headers);
     const method = (init?.method ?? "GET").toUpperCase();
     if (method !== "GET" && method !== "HEAD" && !headers.has("origin")) headers.set("origin", origin);
-    return globalThis.fetch(input, { ...init, headers });
+    // A page's File or Blob (jsdom's, which Node's fetch does not know) is sent as its bytes, as a browser would.
+    const body = init?.body;
+    const blob = body && typeof (body as Blob).arrayBuffer === "function" ? (body as Blob) : null;
+    return globalThis.fetch(input, {
+      ...init,
+      headers,
+      ...(blob && { body: new Uint8Array(await blob.arrayBuffer()) }),
+    });
   };
 }
 
@@ -82,6 +91,7 @@ export async function startDemoServer(options: { env?: Record<string, string> } 
     anonymousClient: createReelkitClient({ baseUrl, fetch: pageFetch(baseUrl) }),
     user,
     catalog,
+    storage,
     webhooks,
     makeQueuedVideo,
     async makeReadyVideo(input) {

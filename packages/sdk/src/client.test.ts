@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { sendJson, startServer, type TestServer } from "../test/http-server.js";
-import { createReelkitClient, newViewSession } from "./client.js";
+import { animatedPreviewUrl, createReelkitClient, newViewSession, thumbnailUrl } from "./client.js";
 import { ReelkitApiError } from "./errors.js";
 
 const video = (id: string, title = "A clip") => ({
@@ -187,5 +187,40 @@ describe("text tracks and chapters", () => {
       "/api/videos/v1/chapters",
       { chapters: [{ title: "A", startTime: 0 }] },
     ]);
+  });
+
+  it("downloads with the token, names the download URL, and chooses a poster frame", async () => {
+    server = await startServer((req, res) => {
+      if (req.url?.startsWith("/api/videos/v1/download")) {
+        res.writeHead(200, { "content-type": "video/mp4" }).end("mp4-bytes");
+        return;
+      }
+      if (req.method === "PATCH") return sendJson(res, 200, { ...video("v1"), posterTime: 2.5 });
+      sendJson(res, 403, { error: { code: "FORBIDDEN", message: "No downloads" } });
+    });
+    const client = createReelkitClient({ baseUrl: server.baseUrl, getToken: () => "tok" });
+    expect(client.downloadUrl("v1", { quality: "720p" })).toBe(`${server.baseUrl}/api/videos/v1/download?quality=720p`);
+    expect(await (await client.download("v1", { quality: "720p" })).text()).toBe("mp4-bytes");
+    await expect(client.download("v2")).rejects.toMatchObject({ status: 403, code: "FORBIDDEN" });
+    expect((await client.update("v1", { posterTime: 2.5 })).posterTime).toBe(2.5);
+    const [download, , patch] = server.requests;
+    expect([download?.url, download?.headers.authorization]).toEqual([
+      "/api/videos/v1/download?quality=720p",
+      "Bearer tok",
+    ]);
+    expect(JSON.parse(patch?.body ?? "")).toEqual({ posterTime: 2.5 });
+  });
+
+  it("builds image URLs from a video's thumbnailUrl", () => {
+    const ready = { thumbnailUrl: "/media/s/tok/videos/v1/thumbnail.jpg" };
+    expect(thumbnailUrl(ready, { time: 12.5, width: 320, height: 180, fit: "crop" })).toBe(
+      "/media/s/tok/videos/v1/thumbnail.jpg?time=12.5&width=320&height=180&fit=crop",
+    );
+    expect(thumbnailUrl(ready, { format: "webp" })).toBe("/media/s/tok/videos/v1/thumbnail.webp");
+    expect(animatedPreviewUrl(ready, { start: 1, end: 4, fps: 10, width: 240 })).toBe(
+      "/media/s/tok/videos/v1/animated.webp?start=1&end=4&fps=10&width=240",
+    );
+    expect(thumbnailUrl({ thumbnailUrl: null })).toBeNull();
+    expect(animatedPreviewUrl({})).toBeNull();
   });
 });

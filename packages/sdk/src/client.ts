@@ -3,6 +3,7 @@
  * schemas in `contract.ts`, the same ones the server validates with.
  */
 import type {
+  AnimatedQuery,
   CaptionKind,
   CaptionTrack,
   CaptionTrackList,
@@ -12,6 +13,7 @@ import type {
   EmbedLink,
   ListVideosQuery,
   Suggestions,
+  ThumbnailQuery,
   UpdateChannelBody,
   UpdateVideoBody,
   Video,
@@ -87,6 +89,14 @@ export interface ReelkitClient {
   chapters(id: string, options?: RequestOptions): Promise<Chapter[]>;
   /** Replaces the chapters (sorted by start, inside the duration); `[]` removes them. */
   setChapters(id: string, chapters: Chapter[], options?: RequestOptions): Promise<Chapter[]>;
+  /**
+   * The URL of the video as an MP4 file (`quality`: a rendition's name; the top one by default),
+   * for a link in a page signed in by cookie. Its owner can always download; others when the
+   * owner turned `downloads` on.
+   */
+  downloadUrl(id: string, query?: { quality?: string }): string;
+  /** The video as an MP4 file, fetched with this client's token. */
+  download(id: string, query?: { quality?: string }, options?: RequestOptions): Promise<Blob>;
   /** Absolute URL for a server path such as "/api/uploads". */
   url(path: string): string;
   /** Authorization headers for the current token (used by the uploader and the watcher). */
@@ -175,6 +185,15 @@ export function createReelkitClient(options: ReelkitClientOptions): ReelkitClien
       await request<void>("DELETE", `${videoPath(id)}/captions/${encodeURIComponent(language)}`, opts);
     },
     chapters: async (id, opts = {}) => (await request<ChapterList>("GET", `${videoPath(id)}/chapters`, opts)).chapters,
+    downloadUrl: (id, query = {}) => url(`${videoPath(id)}/download${toQueryString(query)}`),
+    download: async (id, query = {}, opts = {}) => {
+      const response = await doFetch(url(`${videoPath(id)}/download${toQueryString(query)}`), {
+        headers: await authHeaders(),
+        signal: opts.signal,
+      });
+      if (!response.ok) throw await toApiError(response);
+      return response.blob();
+    },
     setChapters: async (id, chapters, opts = {}) =>
       (await request<ChapterList>("PUT", `${videoPath(id)}/chapters`, { ...opts, body: { chapters } })).chapters,
   };
@@ -224,4 +243,24 @@ async function toApiError(response: Response): Promise<ReelkitApiError> {
     code: "HTTP_ERROR",
     message: `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`,
   });
+}
+
+/**
+ * A frame of a READY video at any time (`thumbnail.jpg`, or `.webp`), from its `thumbnailUrl`
+ * (signed for a PRIVATE video); null before READY. Widths and heights: 64 to 1920 in the
+ * server's fixed steps (docs/media-features.md).
+ */
+export function thumbnailUrl(
+  video: Pick<Video, "thumbnailUrl">,
+  query: ThumbnailQuery & { format?: "jpg" | "webp" } = {},
+): string | null {
+  if (!video.thumbnailUrl) return null;
+  const { format = "jpg", ...rest } = query;
+  return `${video.thumbnailUrl.replace(/thumbnail\.jpg$/, `thumbnail.${format}`)}${toQueryString(rest)}`;
+}
+
+/** A looping animated WebP of a READY video (at most 10 s), for hover previews; null before READY. */
+export function animatedPreviewUrl(video: Pick<Video, "thumbnailUrl">, query: AnimatedQuery = {}): string | null {
+  if (!video.thumbnailUrl) return null;
+  return `${video.thumbnailUrl.replace(/thumbnail\.jpg$/, "animated.webp")}${toQueryString(query)}`;
 }

@@ -146,6 +146,57 @@ export const DownloadQuery = Type.Object(
 );
 export type DownloadQuery = Static<typeof DownloadQuery>;
 
+/** The widths and heights images are made at (a bounded set, so no cache can be flooded). */
+export const IMAGE_SIZES = [64, 90, 120, 160, 180, 240, 320, 360, 480, 640, 720, 960, 1080, 1280, 1920] as const;
+/** The frame rates of animated previews. */
+export const ANIMATED_FPS = [5, 10, 12, 15, 20, 24, 25, 30] as const;
+
+const imageSize = (what: string, max: number) =>
+  Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: max,
+      description: `${what} in pixels, one of ${IMAGE_SIZES.filter((s) => s <= max).join(", ")}`,
+    }),
+  );
+
+/**
+ * `GET /media/videos/:id/thumbnail.{jpg,webp}`: a frame at any time from the best rendition.
+ * Width 640 when neither size is given; `crop` and `pad` need both.
+ */
+export const ThumbnailQuery = Type.Object({
+  time: Type.Optional(
+    Type.Number({ minimum: 0, description: "Seconds from the start (rounded to 0.1 s); the middle by default" }),
+  ),
+  width: imageSize("Width", 1920),
+  height: imageSize("Height", 1920),
+  fit: Type.Optional(
+    Type.Union([Type.Literal("preserve"), Type.Literal("crop"), Type.Literal("pad")], {
+      description: "preserve (default): inside the box; crop: fills it; pad: inside it with black bars",
+    }),
+  ),
+});
+export type ThumbnailQuery = Static<typeof ThumbnailQuery>;
+
+/** `GET /media/videos/:id/animated.webp`: a looping hover preview of at most 10 s. */
+export const AnimatedQuery = Type.Object({
+  start: Type.Optional(Type.Number({ minimum: 0, description: "Seconds (rounded to 0.1 s); 0 by default" })),
+  end: Type.Optional(
+    Type.Number({ minimum: 0, description: "Seconds, after start, at most 10 s later; start + 5 s by default" }),
+  ),
+  fps: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 30, description: `Frames per second, one of ${ANIMATED_FPS.join(", ")}` }),
+  ),
+  width: imageSize("Width (320 when neither size is given)", 640),
+  height: imageSize("Height", 640),
+});
+export type AnimatedQuery = Static<typeof AnimatedQuery>;
+
+/** A video's image route (`/media/videos/:id/…`). */
+export const MediaImageParams = Type.Object({ id: Type.String() });
+/** A PRIVATE video's image route, under its signed prefix (`/media/s/:token/videos/:id/…`). */
+export const SignedMediaImageParams = Type.Object({ token: Type.String(), id: Type.String() });
+
 export const ChapterList = Type.Object({ chapters: Type.Array(Chapter) }, { $id: "ChapterList" });
 export type ChapterList = Static<typeof ChapterList>;
 
@@ -176,6 +227,17 @@ export const Video = Type.Object(
     queuePosition: Type.Optional(QueuePosition),
     playbackUrl: Nullable(Type.String({ description: "HLS master playlist, once playable" })),
     posterUrl: Nullable(Type.String()),
+    /**
+     * The time (seconds) of the frame its owner chose as the poster; null for the transcoder's.
+     * Always sent by the server; optional for clients of older servers.
+     */
+    posterTime: Type.Optional(Nullable(Type.Number())),
+    /**
+     * A frame at any time once READY (`?time=…&width=…&height=…&fit=…`, see ThumbnailQuery); the
+     * same path's `animated.webp` is a hover preview (AnimatedQuery). Null before READY.
+     * Always sent by the server; optional for clients of older servers.
+     */
+    thumbnailUrl: Type.Optional(Nullable(Type.String())),
     storyboardUrl: Nullable(Type.String()),
     storyboardVttUrl: Nullable(Type.String()),
     createdAt: Type.String({ format: "date-time" }),
@@ -286,6 +348,11 @@ export const UpdateVideoBody = Type.Object(
     tags: Type.Optional(Type.Array(Tag, { maxItems: 20 })),
     /** Lets viewers download the video as an MP4 (`GET /api/videos/:id/download`). */
     downloads: Type.Optional(Type.Boolean()),
+    /**
+     * Makes the frame at this time (seconds, rounded to 0.1 s, under the duration) the poster
+     * everywhere the video is shown; null goes back to the transcoder's poster. READY videos only.
+     */
+    posterTime: Type.Optional(Nullable(Type.Number({ minimum: 0 }))),
   },
   { additionalProperties: false, minProperties: 1 },
 );

@@ -111,11 +111,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     databaseState: deps.databaseState,
   });
   const catalogForMedia = deps.catalog;
+  // One image maker (and so one bound on its ffmpeg processes) for the media route and the posters.
+  const images = new ImageService({ storage, ffmpeg: () => resolveBinaries(config).ffmpeg });
   await app.register(mediaRoutes, {
     storage,
     images: catalogForMedia
       ? {
-          service: new ImageService({ storage, ffmpeg: () => resolveBinaries(config).ffmpeg }),
+          service: images,
           video: (id) => catalogForMedia.queries.get(id),
         }
       : undefined,
@@ -156,7 +158,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       metrics,
       backend,
     });
-    await app.register(videoRoutes, { config, storage, catalog, auth, uploads: backend });
+    await app.register(videoRoutes, { config, storage, catalog, auth, uploads: backend, posters: images });
     await app.register(mediaFeatureRoutes, {
       config,
       storage,

@@ -211,6 +211,17 @@ describe("captions", () => {
     expect((await postCaption("language=not a tag", VTT, "text/vtt")).status).toBe(400);
   });
 
+  it("answers 404 when the video's media playlist is missing from storage", async () => {
+    const catalog = runtime?.catalog;
+    if (!catalog) throw new Error("no runtime");
+    const bare = await makeQueuedVideo(catalog, { title: "No files", ownerId: owner.id });
+    await catalog.transcodes.applyReady(readyEvent(bare, 1));
+    const res = await postCaption("language=en", VTT, "text/vtt", owner.bearer, bare);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("MEDIA_NOT_FOUND");
+    expect((await getVideo(base, bare)).captions).toEqual([]);
+  });
+
   it("deletes a track: gone from the list, the master and storage", async () => {
     const track = (await waitForVideo(base, videoId, () => true)).captions.find((t) => t.language === "fr");
     const del = await fetch(`${base}/api/videos/${videoId}/captions/fr`, { method: "DELETE", headers: owner.bearer });
@@ -388,13 +399,176 @@ describe("images at any time", () => {
     ["time=60", /time must be/],
     ["width=160&fit=crop", /needs both width and height/],
     ["fit=stretch", /fit must be/],
-    ["time=abc", /time must be a number/],
+    ["time=abc", /time must be/],
   ])("refuses %s", async (query, message) => {
     const res = await thumb(query);
     expect(res.status).toBe(400);
     const error = ((await res.json()) as { error: { code: string; message: string } }).error;
     expect(error.code).toBe("VALIDATION_FAILED");
     expect(error.message).toMatch(message);
+  });
+});
+
+/** The canvas size and frame count of an animated WebP, read from its RIFF chunks (VP8X, ANMF). */
+function animatedWebp(bytes: Buffer): { width: number; height: number; frames: number; loops: number } {
+  expect(bytes.toString("latin1", 0, 4)).toBe("RIFF");
+  expect(bytes.toString("latin1", 8, 12)).toBe("WEBP");
+  let width = 0;
+  let height = 0;
+  let frames = 0;
+  let loops = -1;
+  for (let at = 12; at + 8 <= bytes.length; ) {
+    const fourcc = bytes.toString("latin1", at, at + 4);
+    const size = bytes.readUInt32LE(at + 4);
+    const data = at + 8;
+    if (fourcc === "VP8X") {
+      width = bytes.readUIntLE(data + 4, 3) + 1;
+      height = bytes.readUIntLE(data + 7, 3) + 1;
+    } else if (fourcc === "ANIM") loops = bytes.readUInt16LE(data + 4);
+    else if (fourcc === "ANMF") frames++;
+    at = data + size + (size % 2);
+  }
+  return { width, height, frames, loops };
+}
+
+describe("animated previews", () => {
+  const animated = (query: string, prefix = "/media") =>
+    fetch(`${base}${prefix}/videos/${videoId}/animated.webp?${query}`);
+
+  it("makes a looping WebP of the span at the frame rate and width asked, different per span", async () => {
+    const res = await animated("start=1&end=3&fps=10&width=160");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("image/webp");
+    const first = Buffer.from(await res.arrayBuffer());
+    expect(animatedWebp(first)).toEqual({ width: 160, height: 90, frames: 20, loops: 0 });
+    // Spanning segments: 2.5 s to 5.5 s (the clip's segments are 2 s or shorter).
+    const later = Buffer.from(await (await animated("start=2.5&end=5.5&fps=5&width=160")).arrayBuffer());
+    expect(animatedWebp(later)).toMatchObject({ width: 160, frames: 15 });
+    expect(later.equals(first)).toBe(false);
+    // The defaults: 5 s from 0 (or to the end) at 15 fps, 320 wide.
+    const defaults = animatedWebp(Buffer.from(await (await animated("")).arrayBuffer()));
+    expect(defaults).toMatchObject({ width: 320, height: 180, frames: 75 });
+  });
+
+  it("stores one object per parameter set, once for concurrent identical requests", async () => {
+    const storage = runtime?.storage;
+    if (!storage) throw new Error("no runtime");
+    const responses = await Promise.all(Array.from({ length: 4 }, () => animated("start=0.5&end=1.5&fps=12&width=90")));
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    // 0.52 rounds to 0.5: the same object.
+    expect((await animated("start=0.52&end=1.5&fps=12&width=90")).status).toBe(200);
+    const images = (await storage.list(`videos/${videoId}/images/`)).map((o) => o.key.split("/").pop());
+    expect(images.filter((k) => k?.startsWith("a0.5-"))).toEqual(["a0.5-1.5-12fps-90xauto.webp"]);
+  });
+
+  it.each([
+    ["start=0&end=10.5", /end must be after start and at most/],
+    ["start=2&end=1", /end must be after start/],
+    ["fps=7", /fps must be one of/],
+    ["fps=60", /fps must be/],
+    ["width=100", /width must be one of/],
+    ["width=1280", /width must be/],
+    ["start=abc", /start must be/],
+  ])("refuses %s", async (query, message) => {
+    const res = await animated(query);
+    expect(res.status).toBe(400);
+    const error = ((await res.json()) as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe("VALIDATION_FAILED");
+    expect(error.message).toMatch(message);
+  });
+
+  it("serves a PRIVATE video's previews and frames only under its signed prefix", async () => {
+    const setVisibility = (visibility: string) =>
+      fetch(`${base}/api/videos/${videoId}`, {
+        method: "PATCH",
+        headers: { ...owner.bearer, "content-type": "application/json" },
+        body: JSON.stringify({ visibility }),
+      });
+    onTestFinished(async () => {
+      await setVisibility("PUBLIC");
+      await expect.poll(async () => (await animated("start=0&end=1")).status, { timeout: 5_000 }).toBe(200);
+    });
+    expect((await setVisibility("PRIVATE")).status).toBe(200);
+    const secret = (await (await fetch(`${base}/api/videos/${videoId}`, { headers: owner.bearer })).json()) as Video;
+    expect(secret.thumbnailUrl).toMatch(new RegExp(`/media/s/[^/]+/videos/${videoId}/thumbnail\\.jpg$`));
+    const signed = new URL(secret.thumbnailUrl as string, base);
+    const preview = new URL(signed.pathname.replace(/thumbnail\.jpg$/, "animated.webp"), base);
+    preview.search = "start=0&end=1&fps=5&width=90";
+    const res = await fetch(preview);
+    expect(res.status).toBe(200);
+    expect(animatedWebp(Buffer.from(await res.arrayBuffer()))).toMatchObject({ width: 90, frames: 5 });
+    signed.search = "time=1&width=90";
+    expect((await fetch(signed)).status).toBe(200);
+    // Without the signature (once the media route's short visibility cache agrees), or a forged one.
+    await expect.poll(async () => (await animated("start=0&end=1")).status, { timeout: 5_000 }).toBe(404);
+    expect((await fetch(`${base}/media/videos/${videoId}/thumbnail.jpg?time=1`)).status).toBe(404);
+    const forged = new URL(preview);
+    forged.pathname = forged.pathname.replace(/\/s\/[^/]+\//, "/s/forged/");
+    const refused = await fetch(forged);
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("MEDIA_URL_INVALID");
+  });
+});
+
+describe("choosing the poster", () => {
+  const patch = (body: unknown, auth = owner.bearer, id = videoId) =>
+    fetch(`${base}/api/videos/${id}`, {
+      method: "PATCH",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  const bytes = async (url: string) => {
+    const res = await fetch(new URL(url, base));
+    expect(res.status, url).toBe(200);
+    return Buffer.from(await res.arrayBuffer());
+  };
+
+  it("makes the frame at the chosen time the poster everywhere, and goes back to the transcoder's", async () => {
+    const before = await getVideo(base, videoId);
+    expect(before.posterTime).toBeNull();
+    const original = await bytes(before.posterUrl as string);
+    const res = await patch({ posterTime: 4.54 });
+    expect(res.status).toBe(200);
+    const chosen = (await res.json()) as Video;
+    expect(chosen.posterTime).toBe(4.5);
+    expect(chosen.posterUrl).toBe(`/media/videos/${videoId}/poster-t4.5.jpg`);
+    // The top rung's frame at 4.5 s at its own size: the same image the thumbnail route makes.
+    const poster = await bytes(chosen.posterUrl as string);
+    expect(poster.equals(original)).toBe(false);
+    expect(poster.equals(await bytes(`/media/videos/${videoId}/thumbnail.jpg?time=4.5&width=320`))).toBe(true);
+    // The video's JSON for anyone, and oEmbed (as the watch page's og:image), name the new poster.
+    expect((await getVideo(base, videoId)).posterUrl).toBe(chosen.posterUrl);
+    const oembed = (await (
+      await fetch(`${base}/api/oembed?url=${encodeURIComponent(`${base}/watch/${videoId}`)}`)
+    ).json()) as { thumbnail_url: string };
+    expect(oembed.thumbnail_url).toBe(`${base}${chosen.posterUrl}`);
+
+    // Another choice replaces the first, whose file goes.
+    const again = (await (await patch({ posterTime: 1 })).json()) as Video;
+    expect(again.posterUrl).toBe(`/media/videos/${videoId}/poster-t1.0.jpg`);
+    expect((await fetch(`${base}${chosen.posterUrl}`)).status).toBe(404);
+    const reset = (await (await patch({ posterTime: null })).json()) as Video;
+    expect(reset).toMatchObject({ posterTime: null, posterUrl: before.posterUrl });
+    expect((await bytes(reset.posterUrl as string)).equals(original)).toBe(true);
+    const files = (await runtime?.storage.list(`videos/${videoId}/`))?.map((o) => o.key.split("/").pop());
+    expect(files?.filter((f) => f?.startsWith("poster"))).toEqual(["poster.jpg"]);
+  });
+
+  it("refuses a time past the end, a video not READY and anyone but the owner", async () => {
+    const late = await patch({ posterTime: 6 });
+    expect(late.status).toBe(400);
+    expect(((await late.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: "VALIDATION_FAILED",
+      message: expect.stringMatching(/posterTime must be under the video's duration/),
+    });
+    expect((await patch({ posterTime: -1 })).status).toBe(400);
+    expect((await patch({ posterTime: 1 }, stranger.bearer)).status).toBe(403);
+    const catalog = runtime?.catalog;
+    if (!catalog) throw new Error("no runtime");
+    const queued = await makeQueuedVideo(catalog, { title: "Not yet", ownerId: owner.id });
+    const early = await patch({ posterTime: 1 }, owner.bearer, queued);
+    expect(early.status).toBe(409);
+    expect((await getVideo(base, videoId)).posterTime).toBeNull();
   });
 });
 

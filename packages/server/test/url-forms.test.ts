@@ -233,6 +233,106 @@ describe("video URLs", () => {
   });
 });
 
+describe("media feature URLs", () => {
+  it("another user never reads or changes a private video's captions, chapters, poster or download", async () => {
+    const victim = await makeReadyVideo(catalog, { title: ALICE_TITLE, ownerId: alice.id, visibility: "PRIVATE" });
+    const own = await makeReadyVideo(catalog, { title: "mallory's", ownerId: mallory.id, visibility: "PUBLIC" });
+    // The media playlist a text track is segmented along.
+    const playlist = "#EXTM3U\n#EXT-X-TARGETDURATION:3\n#EXTINF:3.0,\nseg-00001.m4s\n#EXT-X-ENDLIST\n";
+    await storage.put(`videos/${victim}/hls/180p/index.m3u8`, Buffer.from(playlist));
+    const cue = "alice-secret-cue";
+    const chapter = "alice-secret-chapter";
+    const track = await fetch(`${base}/api/videos/${victim}/captions?language=en`, {
+      method: "POST",
+      headers: { ...alice.bearer, "content-type": "text/vtt" },
+      body: `WEBVTT\n\n00:00.000 --> 00:01.000\n${cue}\n`,
+    });
+    expect(track.status).toBe(201);
+    const chapters = await fetch(`${base}/api/videos/${victim}/chapters`, {
+      method: "PUT",
+      headers: { ...alice.bearer, "content-type": "application/json" },
+      body: JSON.stringify({ chapters: [{ title: chapter, startTime: 0 }] }),
+    });
+    expect(chapters.status).toBe(200);
+    const json = { ...mallory.bearer, "content-type": "application/json" };
+    const vtt = { ...mallory.bearer, "content-type": "text/vtt" };
+    const secrets = [ALICE_TITLE, cue, chapter];
+    const expectNothing = (res: RawResponse, what: string) => {
+      for (const secret of secrets) expect(res.body, what).not.toContain(secret);
+    };
+    // Her own canonical URLs work, so a refusal below is not a broken route.
+    expect((await raw(base, "GET", `/api/videos/${own}/captions`, mallory.bearer)).status).toBe(200);
+    expect((await raw(base, "GET", `/api/videos/${own}/chapters`, mallory.bearer)).status).toBe(200);
+
+    for (const suffix of ["/captions", "/chapters", "/download", "/captions/en"]) {
+      for (const form of forms("/api/videos/", own, victim, suffix)) {
+        const get = await raw(base, "GET", form, mallory.bearer);
+        expectNothing(get, `GET ${form}`);
+        if (suffix === "/download") expect(get.status, form).not.toBe(200);
+        const put = await raw(
+          base,
+          "PUT",
+          form,
+          json,
+          JSON.stringify({ chapters: [{ title: "pwned", startTime: 0 }] }),
+        );
+        expectNothing(put, `PUT ${form}`);
+        const post = await raw(base, "POST", `${form}${form.includes("?") ? "&" : "?"}language=en`, vtt, "WEBVTT\n");
+        expectNothing(post, `POST ${form}`);
+        const del = await raw(base, "DELETE", form, mallory.bearer);
+        expectNothing(del, `DELETE ${form}`);
+      }
+    }
+    for (const form of forms("/api/videos/", own, victim)) {
+      const patch = await raw(base, "PATCH", form, json, JSON.stringify({ posterTime: 0, downloads: true }));
+      expectNothing(patch, `PATCH ${form}`);
+    }
+    const after = await server.prisma.video.findUniqueOrThrow({ where: { id: victim } });
+    expect(after).toMatchObject({ downloads: false, posterTime: null, chapters: [{ title: chapter, startTime: 0 }] });
+    expect((after.captions as { language: string }[]).map((t) => t.language)).toEqual(["en"]);
+  });
+
+  it("a private video's images (made at any time) are never served without its own signature", async () => {
+    const victim = await makeReadyVideo(catalog, { title: "v", ownerId: alice.id, visibility: "PRIVATE" });
+    const own = await makeReadyVideo(catalog, { title: "m", ownerId: mallory.id, visibility: "PUBLIC" });
+    const ownPrivate = await makeReadyVideo(catalog, { title: "mp", ownerId: mallory.id, visibility: "PRIVATE" });
+    // The images of the default parameters (3 s videos: a frame at 1.5 s, a preview of 0–3 s),
+    // already made: a request that got past the access check would be served these bytes.
+    const made = { "thumbnail.jpg": "t1.5-640xauto-preserve.jpg", "animated.webp": "a0.0-3.0-15fps-320xauto.webp" };
+    const secret = "alice-secret-image-bytes";
+    for (const key of Object.values(made)) {
+      await storage.put(`videos/${victim}/images/${key}`, Buffer.from(secret));
+      await storage.put(`videos/${own}/images/${key}`, Buffer.from("mallory-public-bytes"));
+      await storage.put(`videos/${ownPrivate}/images/${key}`, Buffer.from("mallory-private-bytes"));
+    }
+    const signedForOwn = new MediaSigner(TEST_SECRET, 3600).token(ownPrivate);
+    for (const file of Object.keys(made)) {
+      expect((await raw(base, "GET", `/media/videos/${own}/${file}`, {})).body).toBe("mallory-public-bytes");
+      expect((await raw(base, "GET", `/media/s/${signedForOwn}/videos/${ownPrivate}/${file}`, {})).body).toBe(
+        "mallory-private-bytes",
+      );
+      const paths = [
+        ...forms("/media/videos/", own, victim, `/${file}`),
+        ...forms(`/media/s/${signedForOwn}/videos/`, ownPrivate, victim, `/${file}`),
+        `/media/s/${signedForOwn}/videos/${victim}/${file}`,
+        `/media/videos/${own}/../${victim}/${file}`,
+        `/media/videos/${victim}/${file}`,
+        `/media/s/x/videos/${victim}/${file}`,
+      ];
+      for (const p of paths) {
+        for (const method of ["GET", "HEAD"]) {
+          const res = await raw(base, method, p, mallory.bearer);
+          expect(res.body, `${method} ${p}`).not.toContain(secret);
+          if (res.status < 400) {
+            expect(["mallory-public-bytes", "mallory-private-bytes", ""], `${method} ${p}`).toContain(res.body);
+            expect(res.headers["content-length"], `${method} ${p}`).not.toBe(String(secret.length));
+          }
+        }
+      }
+    }
+  });
+});
+
 describe("media URLs", () => {
   it("a private video's files are never served without its own signature, whatever the form", async () => {
     const victim = await makeReadyVideo(catalog, { title: "v", ownerId: alice.id, visibility: "PRIVATE" });

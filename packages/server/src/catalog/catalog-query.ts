@@ -125,6 +125,7 @@ export const VIDEO_COLUMNS = Prisma.raw(
     `v."renditions"`,
     `v."master_key" AS "masterKey"`,
     `v."poster_key" AS "posterKey"`,
+    `v."poster_time" AS "posterTime"`,
     `v."storyboard_key" AS "storyboardKey"`,
     `v."storyboard_vtt_key" AS "storyboardVttKey"`,
     `v."created_at" AS "createdAt"`,

@@ -10,6 +10,8 @@ export interface UpdateInput {
   visibility?: Visibility;
   tags?: string[];
   downloads?: boolean;
+  /** The poster: a frame the owner chose (its key and time), or the transcoder's (time null). */
+  poster?: { key: string | null; time: number | null };
 }
 
 /** An owner's edits: details and visibility, and deletion (the caller removes the media). */
@@ -24,6 +26,10 @@ export class VideoEdits {
     if (input.visibility !== undefined) data.visibility = input.visibility;
     if (input.tags !== undefined) data.tags = normalizeTags(input.tags);
     if (input.downloads !== undefined) data.downloads = input.downloads;
+    if (input.poster !== undefined) {
+      data.posterKey = input.poster.key;
+      data.posterTime = input.poster.time;
+    }
     return this.orNullWhenMissing(async () => {
       const video = await this.videos.prisma.$transaction(async (tx) => {
         const row = await tx.video.update({ where: { id }, data });

@@ -13,8 +13,8 @@ import {
   VideoReadQuery,
 } from "@reelkit/sdk/contract";
 import { Type } from "@sinclair/typebox";
-import type { FastifyInstance, FastifyRequest } from "fastify";
-import { AuthService } from "../auth/auth-service.js";
+import type { FastifyInstance } from "fastify";
+import type { AuthService } from "../auth/auth-service.js";
 import type { Catalog } from "../catalog/catalog.js";
 import type { Video } from "../generated/prisma/client.js";
 import { CaptionError, CaptionService, MAX_CAPTION_BYTES } from "../media/caption-service.js";
@@ -23,6 +23,7 @@ import { chapterProblem, storedChapters } from "../media/chapters.js";
 import type { DownloadService } from "../media/downloads.js";
 import { parseRange } from "../media/media-routes.js";
 import { errors } from "./errors.js";
+import { videoAccess } from "./video-access.js";
 import { mediaBaseUrl, toApiVideo } from "./video-mapper.js";
 
 export interface MediaFeatureRoutesOptions {
@@ -62,23 +63,7 @@ export async function mediaFeatureRoutes(app: FastifyInstance, opts: MediaFeatur
     );
   }
 
-  const viewable = async (request: FastifyRequest, id: string): Promise<Video> => {
-    const video = await catalog.queries.get(id);
-    if (!video) throw errors.videoNotFound(id);
-    const { token } = (request.query ?? {}) as VideoReadQuery;
-    if (video.visibility === "PRIVATE" && token && opts.auth.embedSigner.verify(video.id, token) === "ok") return video;
-    if (!AuthService.canView(await opts.auth.principal(request), video)) throw errors.videoNotFound(id);
-    return video;
-  };
-  const editable = async (request: FastifyRequest, id: string): Promise<Video> => {
-    const user = await opts.auth.requireUser(request);
-    const video = await catalog.queries.get(id);
-    if (!video) throw errors.videoNotFound(id);
-    if (!user.isAdmin && video.ownerId !== user.userId) {
-      throw errors.forbidden("Only the video's owner or an admin can change it");
-    }
-    return video;
-  };
+  const { viewable, editable } = videoAccess(catalog, opts.auth);
   const fromCaptionError = (err: unknown, id: string): unknown => {
     if (!(err instanceof CaptionError)) return err;
     if (err.reason === "invalid") return errors.captionsInvalid(err.message);
@@ -145,6 +130,8 @@ export async function mediaFeatureRoutes(app: FastifyInstance, opts: MediaFeatur
         if (!out) throw errors.videoNotFound(video.id);
         return reply.status(201).send(out);
       } catch (err) {
+        // The catalog names a media playlist storage does not have (deleted, or never published).
+        if (err instanceof ObjectNotFoundError) throw errors.mediaNotFound();
         throw fromCaptionError(err, video.id);
       }
     },

@@ -116,6 +116,9 @@ export function toApiVideo(v: Video, mediaBase: string, mapping: VideoMapping = 
     queuePosition: queuePosition(v, queue),
     playbackUrl: isPlayable(v) ? mediaUrl(v.masterKey, masterBase) : null,
     posterUrl: media(v.posterKey),
+    posterTime: v.posterTime,
+    // Made on request by this server's /media route, never read straight from a bucket.
+    thumbnailUrl: v.status === "READY" ? `${serverBase}/videos/${v.id}/thumbnail.jpg` : null,
     storyboardUrl: media(v.storyboardKey),
     storyboardVttUrl: media(v.storyboardVttKey),
     createdAt: v.createdAt.toISOString(),

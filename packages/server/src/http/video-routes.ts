@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import etag from "@fastify/etag";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { type Config, keys, type Storage } from "@reelkit/core";
+import { type Config, keys, ObjectNotFoundError, type Storage } from "@reelkit/core";
 import {
   ErrorBody,
   ListVideosQuery,
@@ -18,13 +18,16 @@ import {
 } from "@reelkit/sdk/contract";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { AuthService } from "../auth/auth-service.js";
+import type { AuthService } from "../auth/auth-service.js";
 import { type Catalog, InvalidCursorError, normalizeTags, type Page } from "../catalog/catalog.js";
 import type { CatalogFilters } from "../catalog/catalog-query.js";
+import type { UpdateInput } from "../catalog/video-edits.js";
 import type { Video } from "../generated/prisma/client.js";
+import { ImageRequestError, type ImageService, TIME_STEP } from "../media/thumbnails.js";
 import type { UploadBackend } from "../uploads/upload-store.js";
 import { errors } from "./errors.js";
 import { copyReplyHeaders } from "./header-bridge.js";
+import { videoAccess } from "./video-access.js";
 import { isPlayable, mediaBaseUrl, queuePosition, toApiVideo, transcodePhase } from "./video-mapper.js";
 
 export interface VideoRoutesOptions {
@@ -34,6 +37,8 @@ export interface VideoRoutesOptions {
   auth: AuthService;
   /** The tus store: a video deleted while uploading takes its unfinished upload with it. */
   uploads: Pick<UploadBackend, "discard">;
+  /** Makes the poster an owner chooses (`posterTime`); without it `posterTime` is a 501. */
+  posters?: Pick<ImageService, "poster">;
 }
 
 const HEARTBEAT_MS = 15_000;
@@ -117,28 +122,26 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
   };
   const map = async (v: Video) => (await mapAll([v]))[0] as ReturnType<typeof toApiVideo>;
 
-  /**
-   * The video if the caller may see it: PRIVATE ones only for their owner or an admin, or with
-   * a valid embed token of that video in `?token=` (else 404).
-   */
-  const viewable = async (request: FastifyRequest, id: string): Promise<Video> => {
-    const video = await catalog.queries.get(id);
-    if (!video) throw errors.videoNotFound(id);
-    const { token } = (request.query ?? {}) as VideoReadQuery;
-    if (video.visibility === "PRIVATE" && token && opts.auth.embedSigner.verify(video.id, token) === "ok") return video;
-    if (!AuthService.canView(await opts.auth.principal(request), video)) throw errors.videoNotFound(id);
-    return video;
-  };
+  const { viewable, editable } = videoAccess(catalog, opts.auth);
 
-  /** The video, if the signed-in caller may change it: its owner or an admin (else 401/403/404). */
-  const editable = async (request: FastifyRequest, id: string): Promise<Video> => {
-    const user = await opts.auth.requireUser(request);
-    const video = await catalog.queries.get(id);
-    if (!video) throw errors.videoNotFound(id);
-    if (!user.isAdmin && video.ownerId !== user.userId) {
-      throw errors.forbidden("Only the video's owner or an admin can change it");
+  /** The poster at `time` (made and stored first), or the transcoder's again for null. */
+  const choosePoster = async (video: Video, time: number | null): Promise<UpdateInput["poster"]> => {
+    if (time === null) return { key: video.posterTime === null ? video.posterKey : keys.poster(video.id), time: null };
+    if (!opts.posters) throw errors.notImplemented("This server makes no images");
+    if (video.status !== "READY" || video.duration === null) {
+      throw errors.videoNotReady("A poster can be chosen once the video is READY");
     }
-    return video;
+    const rounded = Number((Math.round(time / TIME_STEP) * TIME_STEP).toFixed(1));
+    if (rounded >= video.duration) {
+      throw errors.validation(`posterTime must be under the video's duration (${video.duration} s)`);
+    }
+    try {
+      return { key: await opts.posters.poster(video, rounded), time: rounded };
+    } catch (err) {
+      // The catalog names segments storage does not have (deleted, or never published).
+      if (err instanceof ObjectNotFoundError || err instanceof ImageRequestError) throw errors.mediaNotFound();
+      throw err;
+    }
   };
 
   // ETag from the body (these routes only): a matching If-None-Match is a 304 without a body.
@@ -278,16 +281,31 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
     "/api/videos/:id",
     {
       schema: {
-        summary: "Change the title, description, tags or visibility (its owner or an admin)",
+        summary:
+          "Change the title, description, tags, visibility, downloads switch or poster frame (its owner or an admin)",
         params: VideoParams,
         body: UpdateVideoBody,
-        response: { 200: VideoSchema, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+        response: {
+          200: VideoSchema,
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+          409: ErrorBody,
+          501: ErrorBody,
+        },
       },
     },
     async (request) => {
-      await editable(request, request.params.id);
-      const video = await catalog.edits.update(request.params.id, request.body);
+      const current = await editable(request, request.params.id);
+      const { posterTime, ...details } = request.body;
+      const poster = posterTime === undefined ? undefined : await choosePoster(current, posterTime);
+      const video = await catalog.edits.update(request.params.id, { ...details, poster });
       if (!video) throw errors.videoNotFound(request.params.id);
+      // A poster chosen before is no longer shown anywhere.
+      if (current.posterTime !== null && current.posterKey && current.posterKey !== video.posterKey) {
+        await storage.delete(current.posterKey).catch(() => undefined);
+      }
       return map(video);
     },
   );

@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { imageArgs, imageFilter, imageKey, normaliseImageRequest, segmentAt } from "./thumbnails.js";
+import {
+  animatedArgs,
+  animatedKey,
+  chosenPosterKey,
+  imageArgs,
+  imageFilter,
+  imageKey,
+  normaliseAnimatedRequest,
+  normaliseImageRequest,
+  segmentAt,
+  segmentsIn,
+} from "./thumbnails.js";
 
 describe("image requests", () => {
   it("rounds the time, defaults the width and checks sizes, fit and time", () => {
@@ -66,5 +77,66 @@ describe("image requests", () => {
     expect(segmentAt(playlist, 3)).toEqual({ init: "init.mp4", uri: "seg-2.m4s", start: 3 });
     expect(segmentAt(playlist, 99)).toEqual({ init: "init.mp4", uri: "seg-2.m4s", start: 3 });
     expect(segmentAt("#EXTM3U\n", 1)).toBeNull();
+  });
+
+  it("finds every segment of a span, from the one holding its start", () => {
+    const playlist = [
+      "#EXTM3U",
+      '#EXT-X-MAP:URI="init.mp4"',
+      ...["#EXTINF:2.0,", "seg-0.m4s", "#EXTINF:2.0,", "seg-1.m4s", "#EXTINF:2.0,", "seg-2.m4s"],
+      "#EXT-X-ENDLIST",
+    ].join("\n");
+    expect(segmentsIn(playlist, 1, 3)).toEqual({ init: "init.mp4", uris: ["seg-0.m4s", "seg-1.m4s"], start: 0 });
+    expect(segmentsIn(playlist, 2, 4)).toEqual({ init: "init.mp4", uris: ["seg-1.m4s"], start: 2 });
+    expect(segmentsIn(playlist, 2.5, 99)).toEqual({ init: "init.mp4", uris: ["seg-1.m4s", "seg-2.m4s"], start: 2 });
+    expect(segmentsIn("#EXTM3U\n", 0, 1)).toBeNull();
+  });
+});
+
+describe("animated previews", () => {
+  it("defaults to 5 s from 0 at 15 fps and 320 wide, never past the end", () => {
+    expect(normaliseAnimatedRequest({}, 60)).toEqual({ start: 0, end: 5, fps: 15, width: 320, height: undefined });
+    expect(normaliseAnimatedRequest({ start: 3.04 }, 6)).toEqual({
+      start: 3,
+      end: 6,
+      fps: 15,
+      width: 320,
+      height: undefined,
+    });
+    expect(normaliseAnimatedRequest({ start: 1, end: 2.46, fps: 10, height: 90 }, 6)).toMatchObject({
+      start: 1,
+      end: 2.5,
+      width: undefined,
+      height: 90,
+    });
+  });
+
+  it.each([
+    [{ start: 0, end: 11 }, 60, /at most 10 s/],
+    [{ start: 2, end: 2 }, 60, /end must be after start/],
+    [{ start: 3, end: 2 }, 60, /end must be after start/],
+    [{ start: 0, end: 7 }, 6, /at most the video's duration/],
+    [{ start: 6 }, 6, /start must be/],
+    [{ fps: 60 }, 60, /fps must be one of/],
+    [{ width: 720 }, 60, /width must be one of .*640$/],
+    [{ height: 100 }, 60, /height must be one of/],
+  ])("refuses %o of a %s s video", (request, duration, message) => {
+    expect(() => normaliseAnimatedRequest(request, duration)).toThrow(message);
+  });
+
+  it("keys one object per parameter set, and a chosen poster per time", () => {
+    expect(animatedKey("v1", { start: 1, end: 2.5, fps: 10, width: 160 })).toBe(
+      "videos/v1/images/a1.0-2.5-10fps-160xauto.webp",
+    );
+    expect(chosenPosterKey("v1", 12.5)).toBe("videos/v1/poster-t12.5.jpg");
+  });
+
+  it("builds ffmpeg's arguments for a looping animated WebP", () => {
+    const request = { start: 1, end: 3, fps: 10, width: 160 };
+    expect(animatedArgs({ input: "/tmp/in.mp4", offset: 1, duration: 2, output: "/tmp/out.webp", request })).toEqual([
+      ...["-v", "error", "-nostdin", "-y", "-ss", "1.000", "-t", "2.000", "-i", "/tmp/in.mp4", "-an"],
+      ...["-vf", "fps=10,scale=160:-2", "-c:v", "libwebp_anim", "-quality", "70", "-loop", "0"],
+      ...["-f", "webp", "/tmp/out.webp"],
+    ]);
   });
 });

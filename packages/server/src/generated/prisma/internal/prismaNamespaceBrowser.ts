@@ -114,7 +114,8 @@ export const VideoScalarFieldEnum = {
   passthrough: 'passthrough',
   captions: 'captions',
   chapters: 'chapters',
-  downloads: 'downloads'
+  downloads: 'downloads',
+  posterTime: 'posterTime'
 } as const
 
 export type VideoScalarFieldEnum = (typeof VideoScalarFieldEnum)[keyof typeof VideoScalarFieldEnum]

@@ -35,6 +35,7 @@ export type VideoAvgAggregateOutputType = {
   height: number | null
   frameRate: number | null
   viewCount: number | null
+  posterTime: number | null
 }
 
 export type VideoSumAggregateOutputType = {
@@ -46,6 +47,7 @@ export type VideoSumAggregateOutputType = {
   height: number | null
   frameRate: number | null
   viewCount: bigint | null
+  posterTime: number | null
 }
 
 export type VideoMinAggregateOutputType = {
@@ -77,6 +79,7 @@ export type VideoMinAggregateOutputType = {
   viewCount: bigint | null
   passthrough: string | null
   downloads: boolean | null
+  posterTime: number | null
 }
 
 export type VideoMaxAggregateOutputType = {
@@ -108,6 +111,7 @@ export type VideoMaxAggregateOutputType = {
   viewCount: bigint | null
   passthrough: string | null
   downloads: boolean | null
+  posterTime: number | null
 }
 
 export type VideoCountAggregateOutputType = {
@@ -143,6 +147,7 @@ export type VideoCountAggregateOutputType = {
   captions: number
   chapters: number
   downloads: number
+  posterTime: number
   _all: number
 }
 
@@ -156,6 +161,7 @@ export type VideoAvgAggregateInputType = {
   height?: true
   frameRate?: true
   viewCount?: true
+  posterTime?: true
 }
 
 export type VideoSumAggregateInputType = {
@@ -167,6 +173,7 @@ export type VideoSumAggregateInputType = {
   height?: true
   frameRate?: true
   viewCount?: true
+  posterTime?: true
 }
 
 export type VideoMinAggregateInputType = {
@@ -198,6 +205,7 @@ export type VideoMinAggregateInputType = {
   viewCount?: true
   passthrough?: true
   downloads?: true
+  posterTime?: true
 }
 
 export type VideoMaxAggregateInputType = {
@@ -229,6 +237,7 @@ export type VideoMaxAggregateInputType = {
   viewCount?: true
   passthrough?: true
   downloads?: true
+  posterTime?: true
 }
 
 export type VideoCountAggregateInputType = {
@@ -264,6 +273,7 @@ export type VideoCountAggregateInputType = {
   captions?: true
   chapters?: true
   downloads?: true
+  posterTime?: true
   _all?: true
 }
 
@@ -386,6 +396,7 @@ export type VideoGroupByOutputType = {
   captions: runtime.JsonValue
   chapters: runtime.JsonValue
   downloads: boolean
+  posterTime: number | null
   _count: VideoCountAggregateOutputType | null
   _avg: VideoAvgAggregateOutputType | null
   _sum: VideoSumAggregateOutputType | null
@@ -444,6 +455,7 @@ export type VideoWhereInput = {
   captions?: Prisma.JsonFilter<"Video">
   chapters?: Prisma.JsonFilter<"Video">
   downloads?: Prisma.BoolFilter<"Video"> | boolean
+  posterTime?: Prisma.FloatNullableFilter<"Video"> | number | null
   owner?: Prisma.XOR<Prisma.UserNullableScalarRelationFilter, Prisma.UserWhereInput> | null
 }
 
@@ -480,6 +492,7 @@ export type VideoOrderByWithRelationInput = {
   captions?: Prisma.SortOrder
   chapters?: Prisma.SortOrder
   downloads?: Prisma.SortOrder
+  posterTime?: Prisma.SortOrderInput | Prisma.SortOrder
   owner?: Prisma.UserOrderByWithRelationInput
   _relevance?: Prisma.VideoOrderByRelevanceInput
 }
@@ -520,6 +533,7 @@ export type VideoWhereUniqueInput = Prisma.AtLeast<{
   captions?: Prisma.JsonFilter<"Video">
   chapters?: Prisma.JsonFilter<"Video">
   downloads?: Prisma.BoolFilter<"Video"> | boolean
+  posterTime?: Prisma.FloatNullableFilter<"Video"> | number | null
   owner?: Prisma.XOR<Prisma.UserNullableScalarRelationFilter, Prisma.UserWhereInput> | null
 }, "id" | "uploadId">
 
@@ -556,6 +570,7 @@ export type VideoOrderByWithAggregationInput = {
   captions?: Prisma.SortOrder
   chapters?: Prisma.SortOrder
   downloads?: Prisma.SortOrder
+  posterTime?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.VideoCountOrderByAggregateInput
   _avg?: Prisma.VideoAvgOrderByAggregateInput
   _max?: Prisma.VideoMaxOrderByAggregateInput
@@ -599,6 +614,7 @@ export type VideoScalarWhereWithAggregatesInput = {
   captions?: Prisma.JsonWithAggregatesFilter<"Video">
   chapters?: Prisma.JsonWithAggregatesFilter<"Video">
   downloads?: Prisma.BoolWithAggregatesFilter<"Video"> | boolean
+  posterTime?: Prisma.FloatNullableWithAggregatesFilter<"Video"> | number | null
 }
 
 export type VideoCreateInput = {
@@ -633,6 +649,7 @@ export type VideoCreateInput = {
   captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   downloads?: boolean
+  posterTime?: number | null
   owner?: Prisma.UserCreateNestedOneWithoutVideosInput
 }
 
@@ -669,6 +686,7 @@ export type VideoUncheckedCreateInput = {
   captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   downloads?: boolean
+  posterTime?: number | null
 }
 
 export type VideoUpdateInput = {
@@ -703,6 +721,7 @@ export type VideoUpdateInput = {
   captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   downloads?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  posterTime?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   owner?: Prisma.UserUpdateOneWithoutVideosNestedInput
 }
 
@@ -739,6 +758,7 @@ export type VideoUncheckedUpdateInput = {
   captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   downloads?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  posterTime?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
 }
 
 export type VideoCreateManyInput = {
@@ -774,6 +794,7 @@ export type VideoCreateManyInput = {
   captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   downloads?: boolean
+  posterTime?: number | null
 }
 
 export type VideoUpdateManyMutationInput = {
@@ -808,6 +829,7 @@ export type VideoUpdateManyMutationInput = {
   captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   downloads?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  posterTime?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
 }
 
 export type VideoUncheckedUpdateManyInput = {
@@ -843,6 +865,7 @@ export type VideoUncheckedUpdateManyInput = {
   captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   downloads?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  posterTime?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
 }
 
 export type StringNullableListFilter<$PrismaModel = never> = {
@@ -892,6 +915,7 @@ export type VideoCountOrderByAggregateInput = {
   captions?: Prisma.SortOrder
   chapters?: Prisma.SortOrder
   downloads?: Prisma.SortOrder
+  posterTime?: Prisma.SortOrder
 }
 
 export type VideoAvgOrderByAggregateInput = {
@@ -903,6 +927,7 @@ export type VideoAvgOrderByAggregateInput = {
   height?: Prisma.SortOrder
   frameRate?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
+  posterTime?: Prisma.SortOrder
 }
 
 export type VideoMaxOrderByAggregateInput = {
@@ -934,6 +959,7 @@ export type VideoMaxOrderByAggregateInput = {
   viewCount?: Prisma.SortOrder
   passthrough?: Prisma.SortOrder
   downloads?: Prisma.SortOrder
+  posterTime?: Prisma.SortOrder
 }
 
 export type VideoMinOrderByAggregateInput = {
@@ -965,6 +991,7 @@ export type VideoMinOrderByAggregateInput = {
   viewCount?: Prisma.SortOrder
   passthrough?: Prisma.SortOrder
   downloads?: Prisma.SortOrder
+  posterTime?: Prisma.SortOrder
 }
 
 export type VideoSumOrderByAggregateInput = {
@@ -976,6 +1003,7 @@ export type VideoSumOrderByAggregateInput = {
   height?: Prisma.SortOrder
   frameRate?: Prisma.SortOrder
   viewCount?: Prisma.SortOrder
+  posterTime?: Prisma.SortOrder
 }
 
 export type VideoListRelationFilter = {
@@ -1147,6 +1175,7 @@ export type VideoCreateWithoutOwnerInput = {
   captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   downloads?: boolean
+  posterTime?: number | null
 }
 
 export type VideoUncheckedCreateWithoutOwnerInput = {
@@ -1181,6 +1210,7 @@ export type VideoUncheckedCreateWithoutOwnerInput = {
   captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   downloads?: boolean
+  posterTime?: number | null
 }
 
 export type VideoCreateOrConnectWithoutOwnerInput = {
@@ -1245,6 +1275,7 @@ export type VideoScalarWhereInput = {
   captions?: Prisma.JsonFilter<"Video">
   chapters?: Prisma.JsonFilter<"Video">
   downloads?: Prisma.BoolFilter<"Video"> | boolean
+  posterTime?: Prisma.FloatNullableFilter<"Video"> | number | null
 }
 
 export type VideoCreateManyOwnerInput = {
@@ -1279,6 +1310,7 @@ export type VideoCreateManyOwnerInput = {
   captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   downloads?: boolean
+  posterTime?: number | null
 }
 
 export type VideoUpdateWithoutOwnerInput = {
@@ -1313,6 +1345,7 @@ export type VideoUpdateWithoutOwnerInput = {
   captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   downloads?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  posterTime?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
 }
 
 export type VideoUncheckedUpdateWithoutOwnerInput = {
@@ -1347,6 +1380,7 @@ export type VideoUncheckedUpdateWithoutOwnerInput = {
   captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   downloads?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  posterTime?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
 }
 
 export type VideoUncheckedUpdateManyWithoutOwnerInput = {
@@ -1381,6 +1415,7 @@ export type VideoUncheckedUpdateManyWithoutOwnerInput = {
   captions?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   chapters?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   downloads?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  posterTime?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
 }
 
 
@@ -1418,6 +1453,7 @@ export type VideoSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   captions?: boolean
   chapters?: boolean
   downloads?: boolean
+  posterTime?: boolean
   owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }, ExtArgs["result"]["video"]>
 
@@ -1454,6 +1490,7 @@ export type VideoSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   captions?: boolean
   chapters?: boolean
   downloads?: boolean
+  posterTime?: boolean
   owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }, ExtArgs["result"]["video"]>
 
@@ -1490,6 +1527,7 @@ export type VideoSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   captions?: boolean
   chapters?: boolean
   downloads?: boolean
+  posterTime?: boolean
   owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }, ExtArgs["result"]["video"]>
 
@@ -1526,9 +1564,10 @@ export type VideoSelectScalar = {
   captions?: boolean
   chapters?: boolean
   downloads?: boolean
+  posterTime?: boolean
 }
 
-export type VideoOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "uploadId" | "ownerId" | "title" | "description" | "filename" | "status" | "failureReason" | "progress" | "attempt" | "sourceKey" | "sourceSize" | "duration" | "width" | "height" | "frameRate" | "renditions" | "masterKey" | "posterKey" | "storyboardKey" | "storyboardVttKey" | "createdAt" | "updatedAt" | "publishedAt" | "uploadTokenId" | "visibility" | "tags" | "viewCount" | "passthrough" | "captions" | "chapters" | "downloads", ExtArgs["result"]["video"]>
+export type VideoOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "uploadId" | "ownerId" | "title" | "description" | "filename" | "status" | "failureReason" | "progress" | "attempt" | "sourceKey" | "sourceSize" | "duration" | "width" | "height" | "frameRate" | "renditions" | "masterKey" | "posterKey" | "storyboardKey" | "storyboardVttKey" | "createdAt" | "updatedAt" | "publishedAt" | "uploadTokenId" | "visibility" | "tags" | "viewCount" | "passthrough" | "captions" | "chapters" | "downloads" | "posterTime", ExtArgs["result"]["video"]>
 export type VideoInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   owner?: boolean | Prisma.Video$ownerArgs<ExtArgs>
 }
@@ -1592,6 +1631,10 @@ export type $VideoPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs 
      * Whether viewers other than the owner may download the video as an MP4.
      */
     downloads: boolean
+    /**
+     * The time (seconds) of the frame its owner chose as the poster; null: the transcoder's poster.
+     */
+    posterTime: number | null
   }, ExtArgs["result"]["video"]>
   composites: {}
 }
@@ -2048,6 +2091,7 @@ export interface VideoFieldRefs {
   readonly captions: Prisma.FieldRef<"Video", 'Json'>
   readonly chapters: Prisma.FieldRef<"Video", 'Json'>
   readonly downloads: Prisma.FieldRef<"Video", 'Boolean'>
+  readonly posterTime: Prisma.FieldRef<"Video", 'Float'>
 }
     
 
