@@ -15,6 +15,7 @@ import path from "node:path";
 import * as tus from "tus-js-client";
 import { signUp } from "../packages/server/test/factories.js";
 import { REPO_ROOT, ServerProcess } from "../packages/server/test/server-process.js";
+import { serverNodeOptions } from "../scripts/server-node-options.mjs";
 import { fmt, freshDatabase, type ProcessSample, rssMb, sampleProcess, verdict } from "./lib.js";
 
 export interface UploadBenchOptions {
@@ -147,7 +148,13 @@ export async function runUploadBench(opts: UploadBenchOptions): Promise<UploadBe
     const startTus = async (env: Record<string, string>) => {
       const server = await ServerProcess.start({
         entry: "built",
-        env: { PORT: "0", REELKIT_DATA_DIR: path.join(dir, `data-${stops.length}`), ...env },
+        env: {
+          PORT: "0",
+          REELKIT_DATA_DIR: path.join(dir, `data-${stops.length}`),
+          // The V8 heap bounds `npm start` gives the server (scripts/server-node-options.mjs).
+          NODE_OPTIONS: serverNodeOptions(process.env.NODE_OPTIONS),
+          ...env,
+        },
       });
       stops.push(() => server.destroy());
       return server;
