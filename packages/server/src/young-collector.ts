@@ -25,7 +25,7 @@ export function exposedGc(): GcFunction {
  * lives outside the JavaScript heap. A young-generation collection frees the ones already written,
  * but V8 runs one only after its young generation fills with JavaScript objects, and streaming a
  * body allocates few: an upload of hundreds of MiB leaves that external memory growing until V8's
- * external-memory limit (64 MiB over the last full collection) forces a full mark-compact of the
+ * external-memory limits force a full mark-compact of the
  * whole heap, ten of them for 256 MiB, each costing tens of milliseconds on a server's heap
  * (docs/benchmarks.md, uploads). A young collection every `everyBytes` (about a millisecond: it
  * visits live young objects only) keeps that external memory under the limit.
