@@ -17,6 +17,7 @@ import path from "node:path";
 import { Upload } from "@aws-sdk/lib-storage";
 import { resolveBinaries } from "@reelkit/transcoder";
 import * as tus from "tus-js-client";
+import { signUp } from "../packages/server/test/factories.js";
 import { REPO_ROOT, ServerProcess } from "../packages/server/test/server-process.js";
 import { s3TestEngine } from "../test/engines.js";
 import { createTestBucket } from "../test/s3.js";
@@ -42,13 +43,14 @@ async function writeFile(file: string, mib: number): Promise<void> {
   await handle.close();
 }
 
-function tusUpload(base: string, file: string): Promise<string> {
+function tusUpload(base: string, auth: Record<string, string>, file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let videoId: string | null = null;
     new tus.Upload(createReadStream(file), {
       endpoint: `${base}/api/uploads`,
       chunkSize: Number.POSITIVE_INFINITY,
       retryDelays: [],
+      headers: auth,
       metadata: { filename: "input.bin" },
       onAfterResponse: (req, res) => {
         if (req.getMethod() === "POST") videoId = res.getHeader("Reelkit-Video-Id") ?? null;
@@ -82,6 +84,8 @@ export async function runS3UploadBench(opts: S3BenchOptions): Promise<S3UploadRe
       startTimeoutMs: 120_000,
     });
     const srv = server;
+    // Uploads need an account.
+    const auth = (await signUp(srv.base)).bearer;
     const direct = async () => {
       const t0 = performance.now();
       await new Upload({
@@ -97,7 +101,7 @@ export async function runS3UploadBench(opts: S3BenchOptions): Promise<S3UploadRe
     const viaTus = async () => {
       let id = "";
       const sample = await sampleProcess(srv.pid, async () => {
-        id = await tusUpload(srv.base, file);
+        id = await tusUpload(srv.base, auth, file);
       });
       // Random bytes fail to transcode; wait for that, then delete the video and its source.
       for (let i = 0; i < 600; i++) {
@@ -105,7 +109,7 @@ export async function runS3UploadBench(opts: S3BenchOptions): Promise<S3UploadRe
         if (v.status === "FAILED" || v.status === "READY") break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      await fetch(`${srv.base}/api/videos/${id}`, { method: "DELETE" });
+      await fetch(`${srv.base}/api/videos/${id}`, { method: "DELETE", headers: auth });
       return { mbps: size / 1e6 / sample.wall, sample };
     };
     // One untimed warm-up of each, then alternate.

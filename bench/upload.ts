@@ -15,6 +15,7 @@ import path from "node:path";
 import * as tus from "tus-js-client";
 import { signUp } from "../packages/server/test/factories.js";
 import { REPO_ROOT, ServerProcess } from "../packages/server/test/server-process.js";
+import { serverNodeOptions } from "../scripts/server-node-options.mjs";
 import { fmt, freshDatabase, type ProcessSample, rssMb, sampleProcess, verdict } from "./lib.js";
 
 export interface UploadBenchOptions {
@@ -147,7 +148,13 @@ export async function runUploadBench(opts: UploadBenchOptions): Promise<UploadBe
     const startTus = async (env: Record<string, string>) => {
       const server = await ServerProcess.start({
         entry: "built",
-        env: { PORT: "0", REELKIT_DATA_DIR: path.join(dir, `data-${stops.length}`), ...env },
+        env: {
+          PORT: "0",
+          REELKIT_DATA_DIR: path.join(dir, `data-${stops.length}`),
+          // The V8 heap bounds `npm start` gives the server (scripts/server-node-options.mjs).
+          NODE_OPTIONS: serverNodeOptions(process.env.NODE_OPTIONS),
+          ...env,
+        },
       });
       stops.push(() => server.destroy());
       return server;
@@ -221,9 +228,10 @@ export async function runUploadBench(opts: UploadBenchOptions): Promise<UploadBe
 export function printUploadResult(opts: UploadBenchOptions, r: UploadBenchResult): void {
   const chunk = Number.isFinite(opts.chunkMib) ? `${opts.chunkMib} MiB chunks` : "one PATCH (tus-js-client default)";
   console.log(`\n== upload: ${opts.mib} MiB over loopback, median of ${opts.rounds} rounds, tus client: ${chunk}`);
+  const cpuPerMib = (run: UploadRun) => (run.server.cpu * 1000) / opts.mib;
   const line = (label: string, run: UploadRun) =>
     console.log(
-      `${label.padEnd(22)} ${fmt(run.mbps).padStart(7)} MB/s   server CPU ${fmt(run.server.cpu, 2)} s` +
+      `${label.padEnd(22)} ${fmt(run.mbps).padStart(7)} MB/s   server CPU ${fmt(run.server.cpu, 2)} s (${fmt(cpuPerMib(run), 2)} ms/MiB)` +
         `   RSS ${fmt(run.rssFresh ?? Number.NaN, 0)} MB fresh, ${fmt(run.server.rssBefore, 0)} MB warm, peak ${fmt(run.server.rssPeak, 0)} MB during upload` +
         ` (+${fmt(run.server.rssPeak - run.server.rssBefore, 0)}), lifetime peak ${fmt(run.server.rssHwm, 0)} MB`,
     );
@@ -233,6 +241,15 @@ export function printUploadResult(opts: UploadBenchOptions, r: UploadBenchResult
   const ratio = r.tus.mbps / r.raw.mbps;
   console.log(`ratio tus/raw ${fmt(ratio, 2)}  (expected >= 0.9: ${verdict(ratio >= 0.9)})`);
   if (r.tusPostgres) console.log(`ratio tus(PostgreSQL)/raw ${fmt(r.tusPostgres.mbps / r.raw.mbps, 2)}`);
+  // CPU time moves much less than throughput with whatever else the machine runs.
+  const cpuRatio = cpuPerMib(r.tus) / cpuPerMib(r.raw);
+  console.log(`server CPU per MiB tus/raw ${fmt(cpuRatio, 2)}  (expected <= 1.5: ${verdict(cpuRatio <= 1.5)})`);
+  if (r.tusPostgres) {
+    const pgRatio = cpuPerMib(r.tusPostgres) / cpuPerMib(r.raw);
+    console.log(
+      `server CPU per MiB tus(PostgreSQL)/raw ${fmt(pgRatio, 2)}  (expected <= 1.5: ${verdict(pgRatio <= 1.5)})`,
+    );
+  }
   const peak = r.tusPostgres ?? r.tus;
   console.log(
     `server peak RSS during upload ${fmt(peak.server.rssPeak, 0)} MB on ${r.tusPostgres ? "PostgreSQL" : "the embedded database"}` +

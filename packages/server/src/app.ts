@@ -125,7 +125,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       deps.auth && catalogForMedia
         ? {
             signer: deps.auth.mediaSigner,
-            visibility: (id) => catalogForMedia.queries.visibilityOf(id),
+            video: (id) => catalogForMedia.queries.mediaStateOf(id),
+            // Test doubles of the catalog may come without its change stream: then nothing is held.
+            ...(catalogForMedia.changes && {
+              onChange: (listener: (videoId: string | null) => void) =>
+                catalogForMedia.changes.subscribe((change) => listener(change?.id ?? null)),
+            }),
             subtitles: async (id) => {
               const video = await catalogForMedia.queries.get(id);
               return video ? subtitleRenditions(storedCaptions(video)) : [];

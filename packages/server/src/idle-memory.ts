@@ -1,7 +1,6 @@
 import { performance } from "node:perf_hooks";
-import v8 from "node:v8";
-import vm from "node:vm";
 import type { Logger } from "@reelkit/core";
+import { exposedGc, type GcFunction } from "./young-collector.js";
 
 export interface IdleMemoryOptions {
   /** How long the event loop must stay quiet before memory is given back, in ms. */
@@ -15,19 +14,6 @@ export interface IdleMemoryOptions {
   rss?: () => number;
   /** Runs the collection; tests pass their own. */
   collect?: () => void;
-}
-
-type GcFunction = (options: { type: "major"; execution: "sync"; flavor: "last-resort" }) => void;
-
-/**
- * V8's `gc()`, made reachable without starting the process with `--expose-gc`: the flag is read
- * when a context is created, so a fresh `vm` context has the function.
- */
-function exposedGc(): GcFunction {
-  const existing = (globalThis as { gc?: GcFunction }).gc;
-  if (typeof existing === "function") return existing;
-  v8.setFlagsFromString("--expose-gc");
-  return vm.runInNewContext("gc") as GcFunction;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
@@ -9,6 +9,8 @@ import { resolveBinaries } from "@reelkit/transcoder";
 import HLS from "hls-parser";
 import * as tus from "tus-js-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describeWith, s3TestEngine } from "../../../test/engines.js";
+import { createTestBucket } from "../../../test/s3.js";
 import { signUp } from "./factories.js";
 import { ServerProcess } from "./server-process.js";
 import { uploadFile } from "./tus-upload.js";
@@ -393,4 +395,78 @@ describe("crash recovery of a real server process (SIGKILL)", () => {
       expect(source.nlink).toBe(1);
     }
   }, 300_000);
+});
+
+const s3 = s3TestEngine();
+
+describeWith("s3", s3.missing, "crash recovery of an upload into S3 (SIGKILL)", () => {
+  it("resumes an upload into the bucket interrupted by a crash and stores the source byte-exact", async () => {
+    const bucket = await createTestBucket(s3.engine as NonNullable<typeof s3.engine>);
+    try {
+      // Random bytes (never transcoded here: the transcoder is off), several 16 MiB PATCHes.
+      const data = randomBytes(40 * 1024 * 1024 + 12_345);
+      const dataDir = path.join(work, "s3-upload-crash");
+      const env = { ...bucket.env, REELKIT_DATA_DIR: dataDir, REELKIT_TRANSCODER: "off" };
+      const first = await ServerProcess.start({ env: { ...env, PORT: "0" } });
+      servers.push(first);
+      const user = await signUp(first.base);
+
+      let videoId: string | null = null;
+      const interrupted = await new Promise<{ url: string }>((resolve, reject) => {
+        let killed = false;
+        const upload = new tus.Upload(data, {
+          endpoint: `${first.base}/api/uploads`,
+          chunkSize: 16 * 1024 * 1024,
+          retryDelays: [],
+          headers: user.bearer,
+          metadata: { filename: "noise.bin", title: "Crash during an S3 upload" },
+          onAfterResponse: (req, res) => {
+            if (req.getMethod() === "POST") videoId = res.getHeader("Reelkit-Video-Id") ?? null;
+          },
+          onProgress: (sent) => {
+            if (!killed && sent > data.length * 0.5) {
+              killed = true;
+              void first.crash();
+            }
+          },
+          onError: () => (upload.url ? resolve({ url: upload.url }) : reject(new Error("no upload URL"))),
+          onSuccess: () => reject(new Error("the upload finished before the crash")),
+        });
+        upload.start();
+      });
+      const id = videoId as unknown as string;
+      expect(id).toBeTruthy();
+
+      const second = await ServerProcess.start({ env: { ...env, PORT: String(first.port) } });
+      servers.push(second);
+      const url = `${second.base}${new URL(interrupted.url).pathname}`;
+      const head = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", ...user.bearer } });
+      expect(head.status).toBe(200);
+      const offset = Number(head.headers.get("upload-offset"));
+      expect(offset).toBeLessThan(data.length);
+      const patchOffsets: number[] = [];
+      await new Promise<void>((resolve, reject) => {
+        new tus.Upload(data, {
+          uploadUrl: url,
+          chunkSize: 16 * 1024 * 1024,
+          retryDelays: [],
+          headers: user.bearer,
+          onBeforeRequest: (req) => {
+            if (req.getMethod() === "PATCH") patchOffsets.push(Number(req.getHeader("Upload-Offset")));
+          },
+          onError: reject,
+          onSuccess: () => resolve(),
+        }).start();
+      });
+      expect(patchOffsets[0]).toBe(offset);
+      expect((await getVideo(second.base, id)).status).toBe("QUEUED");
+      const chunks: Buffer[] = [];
+      for await (const c of await bucket.storage.get(`videos/${id}/source`)) chunks.push(Buffer.from(c));
+      const stored = Buffer.concat(chunks);
+      expect(stored.length).toBe(data.length);
+      expect(sha256(stored)).toBe(sha256(data));
+    } finally {
+      await bucket.drop();
+    }
+  }, 180_000);
 });

@@ -72,11 +72,12 @@ export class CatalogQueries {
     });
   }
 
-  /** A video's visibility (null: no such video), for media delivery. */
-  async visibilityOf(id: string): Promise<Visibility | null> {
+  /** A video's visibility and whether it is READY (null: no such video), for media delivery. */
+  async mediaStateOf(id: string): Promise<{ visibility: Visibility; ready: boolean } | null> {
     if (!isUuid(id)) return null;
-    // Through the cache: every media request asks, and every change invalidates it.
-    return (await this.videos.get(id))?.visibility ?? null;
+    // Through the cache, which every change invalidates.
+    const video = await this.videos.get(id);
+    return video ? { visibility: video.visibility, ready: video.status === "READY" } : null;
   }
 
   /** Every video of one owner, any status, newest first, keyset-paginated on createdAt then id. */

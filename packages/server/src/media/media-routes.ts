@@ -1,5 +1,12 @@
 import { createHash } from "node:crypto";
-import { CACHE_IMMUTABLE, CACHE_PLAYLIST, contentTypeFor, ObjectNotFoundError, type Storage } from "@reelkit/core";
+import {
+  CACHE_IMMUTABLE,
+  CACHE_PLAYLIST,
+  contentTypeFor,
+  ObjectNotFoundError,
+  type OpenedObject,
+  type Storage,
+} from "@reelkit/core";
 import {
   AnimatedQuery,
   ErrorBody,
@@ -14,6 +21,13 @@ import { errors } from "../http/errors.js";
 import { copyReplyHeaders } from "../http/header-bridge.js";
 import { MEDIA_SECURITY_POLICY } from "../http/security-headers.js";
 import { addSubtitlesToMaster, type SubtitleRendition } from "./captions.js";
+import {
+  type CachedFile,
+  isSmallFileKey,
+  MediaCache,
+  type MediaVideoState,
+  type MediaVisibility,
+} from "./media-cache.js";
 import { type MediaSigner, SIGNED_PREFIX } from "./media-signing.js";
 import {
   type ImageFit,
@@ -23,6 +37,7 @@ import {
   normaliseImageRequest,
 } from "./thumbnails.js";
 
+export type { MediaVideoState, MediaVisibility };
 export { contentTypeFor };
 
 /** Only published renditions and images: sources and tus uploads are never served. */
@@ -70,13 +85,50 @@ export function parseRange(
   return { start, end };
 }
 
-export type MediaVisibility = "PUBLIC" | "UNLISTED" | "PRIVATE";
+type RequestHeaders = Record<string, string | string[] | undefined>;
+
+const headerValue = (h: string | string[] | undefined) => (Array.isArray(h) ? h.join(",") : h);
+
+/** HTTP dates have whole seconds: a file's time as its Last-Modified header says it. */
+const httpTime = (d: Date) => Math.floor(d.getTime() / 1000) * 1000;
+
+/**
+ * Whether a GET or HEAD is answered 304 (RFC 9110 13.1.2, 13.1.3): `If-None-Match` when present
+ * (weak comparison), else `If-Modified-Since`.
+ */
+export function notModified(headers: RequestHeaders, etag: string | undefined, modifiedAt: Date): boolean {
+  const inm = headerValue(headers["if-none-match"]);
+  if (inm !== undefined) {
+    if (inm.trim() === "*") return true;
+    if (!etag) return false;
+    return inm.split(",").some((tag) => tag.trim().replace(/^W\//, "") === `"${etag}"`);
+  }
+  const ims = headerValue(headers["if-modified-since"]);
+  if (!ims) return false;
+  const since = Date.parse(ims);
+  return !Number.isNaN(since) && httpTime(modifiedAt) <= since;
+}
+
+/** `If-Range` (RFC 9110 13.1.5): the range applies only while the file is the one the client has. */
+export function rangeApplies(headers: RequestHeaders, etag: string | undefined, modifiedAt: Date): boolean {
+  const ifRange = headerValue(headers["if-range"])?.trim();
+  if (!ifRange) return true;
+  if (ifRange.startsWith('"') || ifRange.startsWith("W/")) return etag !== undefined && ifRange === `"${etag}"`;
+  const at = Date.parse(ifRange);
+  return !Number.isNaN(at) && httpTime(modifiedAt) === at;
+}
 
 /** Who may fetch a video's media: PRIVATE videos only through signed URLs. */
 export interface MediaAccess {
   signer: MediaSigner;
-  /** The video's visibility; null when there is no such video. */
-  visibility(videoId: string): Promise<MediaVisibility | null>;
+  /** The video's visibility and whether it is READY; null when there is no such video. */
+  video(videoId: string): Promise<MediaVideoState | null>;
+  /**
+   * Calls `listener` after every change to a video, made by this instance or another (null: any
+   * video may have changed); returns the unsubscribe function. Without it nothing is held in
+   * memory: access states live `VISIBILITY_TTL_MS` and files are read from storage every time.
+   */
+  onChange?(listener: (videoId: string | null) => void): () => void;
   /** The video's text tracks, added to its master playlist as it is served (cached reads). */
   subtitles?(videoId: string): Promise<SubtitleRendition[]>;
   /** The video's chapters as a WebVTT track, null when it has none. */
@@ -93,22 +145,8 @@ export interface MediaRoutesOptions {
   access?: MediaAccess;
 }
 
-/** Visibility lookups are cached this long: a segment request must not cost a query each. */
+/** Without a change feed, access states are kept this long: a segment request must not cost a query each. */
 const VISIBILITY_TTL_MS = 2_000;
-
-function cachedVisibility(access: MediaAccess): (videoId: string) => Promise<MediaVisibility | null> {
-  const cache = new Map<string, { at: number; value: Promise<MediaVisibility | null> }>();
-  return (videoId) => {
-    const now = Date.now();
-    const hit = cache.get(videoId);
-    if (hit && now - hit.at < VISIBILITY_TTL_MS) return hit.value;
-    if (cache.size > 10_000) cache.clear();
-    const value = access.visibility(videoId);
-    cache.set(videoId, { at: now, value });
-    value.catch(() => cache.delete(videoId));
-    return value;
-  };
-}
 
 /** A query's number parameter (already coerced on the documented routes); 400 when not a number. */
 function numberParam(query: unknown, name: string, integer: boolean): number | undefined {
@@ -169,10 +207,62 @@ function imageRequest(query: unknown, format: "jpg" | "webp", video: Video) {
  */
 export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions): Promise<void> {
   const { storage, access } = opts;
-  const visibility = access ? cachedVisibility(access) : null;
   const subtitles = access?.subtitles?.bind(access);
+  // With a change feed, states and small files stay until their video changes; without one,
+  // states live a short TTL and no file is held (nothing would tell that it changed).
+  const cache = new MediaCache(access?.onChange ? {} : { ttlMs: VISIBILITY_TTL_MS, maxBytes: 1 });
+  const holdsFiles = access?.onChange !== undefined;
+  const unsubscribe = access?.onChange?.((videoId) => cache.invalidate(videoId));
+  if (unsubscribe) app.addHook("onClose", async () => unsubscribe());
   /** Composed masters by video, master version and tracks: a player reloads it often. */
   const composed = new LRUCache<string, { text: string; etag: string }>({ max: 1000 });
+
+  /** Content type, content-security and cache headers every media answer carries. */
+  const fileHeaders = (reply: FastifyReply, key: string, signed: boolean) => {
+    reply.header("Content-Type", contentTypeFor(key));
+    reply.header("X-Content-Type-Options", "nosniff");
+    reply.header("Content-Security-Policy", MEDIA_SECURITY_POLICY);
+    // Signed (private) files: only the browser that holds the URL may keep them, never a shared cache.
+    const cache = key.endsWith(".m3u8") || key.endsWith("/chapters.vtt") ? CACHE_PLAYLIST : CACHE_IMMUTABLE;
+    reply.header("Cache-Control", signed ? cache.replace("public", "private") : cache);
+  };
+
+  /** Answers from bytes in memory: validators, `HEAD`, conditional requests and ranges. */
+  const sendBytes = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    file: { body: Buffer; etag?: string; modifiedAt?: Date },
+  ) => {
+    const size = file.body.length;
+    reply.header("Accept-Ranges", "bytes");
+    if (file.modifiedAt) reply.header("Last-Modified", file.modifiedAt.toUTCString());
+    if (file.etag) reply.header("ETag", `"${file.etag}"`);
+    if (notModified(request.headers, file.etag, file.modifiedAt ?? new Date(0)) && (file.etag || file.modifiedAt)) {
+      return reply.status(304).send();
+    }
+    const range = rangeApplies(request.headers, file.etag, file.modifiedAt ?? new Date(0))
+      ? parseRange(request.headers.range, size)
+      : null;
+    if (range === "invalid") {
+      reply.header("Content-Range", `bytes */${size}`);
+      throw errors.rangeNotSatisfiable();
+    }
+    const body = range ? file.body.subarray(range.start, range.end + 1) : file.body;
+    if (range) {
+      reply.status(206);
+      reply.header("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
+    }
+    reply.header("Content-Length", body.length);
+    return reply.send(request.method === "HEAD" ? undefined : body);
+  };
+
+  /** An opened object's bytes, whole. */
+  const readAll = async (object: OpenedObject): Promise<Buffer> => {
+    const chunks: Buffer[] = [];
+    for await (const c of await object.read()) chunks.push(Buffer.from(c));
+    return Buffer.concat(chunks);
+  };
+
   /** Serves `/media/<path>` (`path` decoded): a file, an image made on request or a composed playlist. */
   const serve = async (request: FastifyRequest, reply: FastifyReply, path: string) => {
     const rawPath = request.url.split("?")[0] ?? "";
@@ -192,17 +282,21 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
     const image = /^videos\/([A-Za-z0-9_-]+)\/(thumbnail\.jpg|thumbnail\.webp|animated\.webp)$/.exec(key);
     if (!avatar && !image && !SERVABLE.test(key)) throw errors.mediaNotFound();
     const videoId = key.split("/")[1] as string;
-    if (avatar) {
-      // no access check: avatars are as public as the channel pages showing them
-    } else if (token !== null) {
-      if (!access) throw errors.mediaNotFound();
-      const check = access.signer.verify(videoId, token);
-      if (check === "expired") throw errors.mediaUrlExpired();
-      if (check === "invalid") throw errors.mediaUrlInvalid();
-    } else if (visibility && (await visibility(videoId)) === "PRIVATE") {
+    // The access decision, on every request, before anything is looked up in memory.
+    let state: MediaVideoState | null = null;
+    if (!avatar && access) {
+      if (token !== null) {
+        const check = access.signer.verify(videoId, token);
+        if (check === "expired") throw errors.mediaUrlExpired();
+        if (check === "invalid") throw errors.mediaUrlInvalid();
+      }
+      state = await cache.state(videoId, () => access.video(videoId));
       // A private video's files exist only under its signed URLs.
+      if (token === null && state?.visibility === "PRIVATE") throw errors.mediaNotFound();
+    } else if (token !== null) {
       throw errors.mediaNotFound();
     }
+    const signed = token !== null;
     if (image) {
       const video = opts.images ? await opts.images.video(videoId) : null;
       if (!opts.images || !video || video.status !== "READY" || video.duration === null) throw errors.mediaNotFound();
@@ -223,49 +317,57 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
       // Made from the catalog's chapters (the URL the API hands out carries their version).
       const vtt = access?.chaptersVtt ? await access.chaptersVtt(videoId) : null;
       if (vtt === null) throw errors.mediaNotFound();
-      reply.header("Content-Type", contentTypeFor(key));
-      reply.header("X-Content-Type-Options", "nosniff");
-      reply.header("Content-Security-Policy", MEDIA_SECURITY_POLICY);
-      reply.header("Cache-Control", token === null ? CACHE_PLAYLIST : CACHE_PLAYLIST.replace("public", "private"));
-      return reply.send(request.method === "HEAD" ? undefined : vtt);
+      fileHeaders(reply, key, signed);
+      const body = Buffer.from(vtt);
+      return sendBytes(request, reply, { body, etag: createHash("sha1").update(body).digest("base64url") });
     }
+    const tracks = subtitles && MASTER.test(key) ? await subtitles(videoId) : [];
+    // Small files of a READY video: from memory once read.
+    const fromMemory = holdsFiles && state?.ready === true && tracks.length === 0 && isSmallFileKey(key);
+    const held = fromMemory ? cache.file(key) : undefined;
+    if (held) {
+      fileHeaders(reply, key, signed);
+      return sendBytes(request, reply, held);
+    }
+    const generation = cache.currentGeneration;
     const object = await storage.open(key);
     if (!object) throw errors.mediaNotFound();
-    const tracks = subtitles && MASTER.test(key) ? await subtitles(videoId) : [];
     if (tracks.length > 0) {
       // The transcoder's master plus the SUBTITLES group of the catalog's tracks.
       const id = `${key}\n${object.etag ?? object.modifiedAt.getTime()}\n${JSON.stringify(tracks)}`;
       let out = composed.get(id);
       if (!out) {
-        const chunks: Buffer[] = [];
-        for await (const c of await object.read()) chunks.push(Buffer.from(c));
-        const text = addSubtitlesToMaster(Buffer.concat(chunks).toString("utf8"), tracks);
+        const text = addSubtitlesToMaster((await readAll(object)).toString("utf8"), tracks);
         out = { text, etag: createHash("sha1").update(text).digest("base64url") };
         composed.set(id, out);
       } else await object.close();
-      reply.header("Content-Type", contentTypeFor(key));
-      reply.header("X-Content-Type-Options", "nosniff");
-      reply.header("Content-Security-Policy", MEDIA_SECURITY_POLICY);
-      reply.header("Cache-Control", token === null ? CACHE_PLAYLIST : CACHE_PLAYLIST.replace("public", "private"));
-      reply.header("ETag", `"${out.etag}"`);
-      reply.header("Content-Length", Buffer.byteLength(out.text));
-      if (request.method === "HEAD") return reply.send();
-      return reply.send(out.text);
+      fileHeaders(reply, key, signed);
+      return sendBytes(request, reply, { body: Buffer.from(out.text), etag: out.etag });
+    }
+    if (fromMemory && cache.fits(object.size)) {
+      let file: CachedFile;
+      try {
+        file = { body: await readAll(object), etag: object.etag ?? "", modifiedAt: object.modifiedAt };
+      } catch (err) {
+        if (err instanceof ObjectNotFoundError) throw errors.mediaNotFound();
+        throw err;
+      }
+      if (!file.etag) file.etag = createHash("sha1").update(file.body).digest("base64url");
+      cache.storeFile(key, file, generation);
+      fileHeaders(reply, key, signed);
+      return sendBytes(request, reply, file);
     }
     let reading = false;
     try {
       const size = object.size;
-      reply.header("Content-Type", contentTypeFor(key));
-      reply.header("X-Content-Type-Options", "nosniff");
-      reply.header("Content-Security-Policy", MEDIA_SECURITY_POLICY);
-      // Signed (private) files: only the browser that holds the URL may keep them, never a shared cache.
-      const cache = key.endsWith(".m3u8") ? CACHE_PLAYLIST : CACHE_IMMUTABLE;
-      reply.header("Cache-Control", token === null ? cache : cache.replace("public", "private"));
+      fileHeaders(reply, key, signed);
       reply.header("Accept-Ranges", "bytes");
       reply.header("Last-Modified", object.modifiedAt.toUTCString());
       if (object.etag) reply.header("ETag", `"${object.etag}"`);
-
-      const range = parseRange(request.headers.range, size);
+      if (notModified(request.headers, object.etag, object.modifiedAt)) return reply.status(304).send();
+      const range = rangeApplies(request.headers, object.etag, object.modifiedAt)
+        ? parseRange(request.headers.range, size)
+        : null;
       if (range === "invalid") {
         reply.header("Content-Range", `bytes */${size}`);
         throw errors.rangeNotSatisfiable();
