@@ -7,7 +7,7 @@ export interface OutboxRelayOptions {
   logger?: Logger;
   /** Poll interval when idle. */
   intervalMs?: number;
-  /** Rows claimed and published at once (32 by default). */
+  /** Messages published at once. */
   concurrency?: number;
   /** How long a claimed row is this relay's before another instance may take it over. */
   claimMs?: number;
@@ -62,7 +62,7 @@ export class OutboxRelay {
   }
 
   private async poll(): Promise<void> {
-    const capacity = (this.opts.concurrency ?? 32) - this.inFlight.size;
+    const capacity = (this.opts.concurrency ?? 4) - this.inFlight.size;
     if (capacity <= 0 || !this.running) return;
     if (!this.recovered) {
       // Claims of relays on this host whose process died end now, not after their timeout.
@@ -82,48 +82,29 @@ export class OutboxRelay {
       this.opts.logger?.warn({ err }, "outbox poll failed");
       return;
     }
-    const batch = rows.filter((row) => !this.inFlight.has(row.id));
-    if (batch.length === 0) return;
-    const job = this.publish(batch).then((ok) => {
-      for (const row of batch) this.inFlight.delete(row.id);
-      // After a failure wait for the next poll instead of retrying in a tight loop.
-      if (ok) this.kick();
-    });
-    for (const row of batch) this.inFlight.set(row.id, job);
-  }
-
-  /**
-   * Publishes a claimed batch (one row per key: the claim holds back a key's younger rows) at
-   * once, then marks what the bus accepted published in one statement. Resolves whether any was.
-   */
-  private async publish(rows: OutboxRow[]): Promise<boolean> {
-    const published: bigint[] = [];
-    await Promise.all(
-      rows.map(async (row) => {
-        try {
-          if (!isTopic(row.topic)) throw new Error(`unknown topic ${row.topic}`);
-          // The bus validates the payload against the topic's schema.
-          await this.opts.bus.publish(row.topic, row.payload as never, row.key);
-          this.opts.logger?.info({ topic: row.topic, key: row.key }, "outbox event published");
-          published.push(row.id);
-        } catch (err) {
-          await this.failed(row.id, err);
-        }
-      }),
-    );
-    if (published.length === 0) return false;
-    try {
-      await this.opts.outbox.markPublished(published);
-      return true;
-    } catch (err) {
-      // Published but not marked: sent again after the retry delay (at least once).
-      await Promise.all(published.map((id) => this.failed(id, err)));
-      return false;
+    for (const row of rows) {
+      if (this.inFlight.has(row.id)) continue;
+      const job = this.publish(row).then((ok) => {
+        this.inFlight.delete(row.id);
+        // After a failure wait for the next poll instead of retrying in a tight loop.
+        if (ok) this.kick();
+      });
+      this.inFlight.set(row.id, job);
     }
   }
 
-  private async failed(id: bigint, err: unknown): Promise<void> {
-    this.opts.logger?.warn({ err, outboxId: String(id) }, "outbox publish failed");
-    await this.opts.outbox.markFailed(id, err instanceof Error ? err.message : String(err)).catch(() => {});
+  private async publish(row: OutboxRow): Promise<boolean> {
+    try {
+      if (!isTopic(row.topic)) throw new Error(`unknown topic ${row.topic}`);
+      // The bus validates the payload against the topic's schema.
+      await this.opts.bus.publish(row.topic, row.payload as never, row.key);
+      this.opts.logger?.info({ topic: row.topic, key: row.key }, "outbox event published");
+      await this.opts.outbox.markPublished(row.id);
+      return true;
+    } catch (err) {
+      this.opts.logger?.warn({ err, outboxId: String(row.id), topic: row.topic }, "outbox publish failed");
+      await this.opts.outbox.markFailed(row.id, err instanceof Error ? err.message : String(err)).catch(() => {});
+      return false;
+    }
   }
 }
