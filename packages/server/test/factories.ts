@@ -230,6 +230,8 @@ export function recordingCatalog() {
     failUpload: async (videoId, reason) => {
       failed.push({ videoId, reason });
     },
+    // No upload tokens here.
+    listTokenExpiredUploads: async () => [],
     cancelUpload: async (videoId) => {
       cancelled.push(videoId);
     },

@@ -105,7 +105,44 @@ function suite(engine: TestEngine) {
     expect(await t.db.prisma.video.count()).toBe(1);
   });
 
+  /** An endpoint of user-1 (events are written only for owners someone listens to); removed after `run`. */
+  async function withEndpoint(events: string[], run: () => Promise<unknown>, disabled = false) {
+    const id = randomUUID();
+    await t.db.prisma.webhookEndpoint.create({
+      data: {
+        id,
+        ownerId: "user-1",
+        url: "https://example.test/hook",
+        events,
+        secret: "whsec_test",
+        disabledAt: disabled ? new Date() : null,
+      },
+    });
+    try {
+      await run();
+    } finally {
+      await t.db.prisma.webhookEndpoint.delete({ where: { id } });
+    }
+  }
+
+  it("writes video events only for owners with an enabled endpoint subscribed to them", async () => {
+    const videoEvents = async () =>
+      (await outbox.pending(50))
+        .filter((r) => r.topic === "video.event")
+        .map((r) => (r.payload as { type: string }).type);
+    await makeVideo();
+    await withEndpoint(["video.created"], makeVideo, true);
+    await withEndpoint(["video.deleted"], makeVideo);
+    expect(await videoEvents()).toEqual([]);
+    await withEndpoint(["video.created"], makeVideo);
+    expect(await videoEvents()).toEqual(["video.created"]);
+  });
+
   it("finishUpload queues the video and writes one outbox row, once", async () => {
+    await withEndpoint(["video.created", "video.uploaded"], () => finishUploadOnce());
+  });
+
+  async function finishUploadOnce() {
     const v = await makeVideo();
     const res = await catalog.uploads.finishUpload(v.id, { sourceKey: `videos/${v.id}/source`, sourceSize: 4096 });
     expect(res?.queued).toBe(true);
@@ -137,7 +174,7 @@ function suite(engine: TestEngine) {
     });
     expect(await catalog.uploads.finishUpload(randomUUID(), { sourceKey: "x", sourceSize: 1 })).toBeNull();
     expect(await catalog.uploads.finishUpload("nope", { sourceKey: "x", sourceSize: 1 })).toBeNull();
-  });
+  }
 
   it("outbox: markFailed keeps a row pending with its error, markPublished removes it", async () => {
     const v = await makeVideo();

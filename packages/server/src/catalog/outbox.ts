@@ -75,9 +75,10 @@ export class OutboxRepository {
     return { pending, oldestSeconds: oldest ? Math.max(0, (Date.now() - oldest.createdAt.getTime()) / 1000) : 0 };
   }
 
-  async markPublished(id: bigint): Promise<void> {
+  /** Marks one row, or a batch of rows, published in one statement. */
+  async markPublished(ids: bigint | bigint[]): Promise<void> {
     await this.prisma.outbox.updateMany({
-      where: { id, publishedAt: null },
+      where: { id: { in: Array.isArray(ids) ? ids : [ids] }, publishedAt: null },
       data: { publishedAt: new Date(), claimedBy: null, claimedUntil: null },
     });
   }

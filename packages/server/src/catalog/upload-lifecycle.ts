@@ -156,6 +156,15 @@ export class UploadLifecycle {
     return this.prisma.video.count({ where: { ownerId, status: "UPLOADING", uploadTokenId: null } });
   }
 
+  /** Videos still UPLOADING whose upload token expired before `expiredBefore`, oldest first. */
+  listTokenExpiredUploads(expiredBefore: Date): Promise<{ id: string; uploadId: string | null }[]> {
+    return this.prisma.$queryRaw<{ id: string; uploadId: string | null }[]>`
+      SELECT v.id::text AS id, v.upload_id AS "uploadId"
+        FROM video v JOIN upload_token t ON t.id = v.upload_token_id
+       WHERE v.status = 'UPLOADING' AND t.expires_at < ${expiredBefore}
+       ORDER BY v.created_at`;
+  }
+
   /** Videos still waiting for their upload to finish (id, tus upload id, creation time), oldest first. */
   listUploading(): Promise<{ id: string; uploadId: string | null; createdAt: Date }[]> {
     return this.prisma.video.findMany({

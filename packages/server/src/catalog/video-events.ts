@@ -37,6 +37,10 @@ export function newEventId(): string {
 /**
  * Writes the `video.event` outbox row for a change of `video`, in the transaction `tx` that
  * makes the change, so that the event exists exactly when the change does (whatever crashes).
+ * Only when someone is to be told: the owner has an enabled endpoint subscribed to `type`, read
+ * in the same statement (no further round trip), so the changes of owners without webhooks
+ * cost neither an outbox row nor the relay, the bus and the fan-out behind it. An endpoint
+ * created or enabled later receives the events written after it, as the fan-out would decide.
  * A video without an owner has nobody to notify: no row.
  */
 export async function recordVideoEvent(tx: Prisma.TransactionClient, type: WebhookEventType, video: Video) {
@@ -49,5 +53,10 @@ export async function recordVideoEvent(tx: Prisma.TransactionClient, type: Webho
     occurredAt: new Date().toISOString(),
     video: videoSnapshot(video),
   };
-  await tx.outbox.create({ data: { topic: "video.event", key: video.id, payload: event as Prisma.InputJsonValue } });
+  await tx.$executeRaw`
+    INSERT INTO outbox (topic, key, payload)
+    SELECT 'video.event', ${video.id}, ${JSON.stringify(event)}::jsonb
+     WHERE EXISTS (
+       SELECT 1 FROM webhook_endpoint
+        WHERE owner_id = ${video.ownerId} AND disabled_at IS NULL AND ${type} = ANY(events))`;
 }

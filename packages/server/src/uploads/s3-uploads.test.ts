@@ -13,7 +13,9 @@ import { buildApp } from "../app.js";
 import type { Catalog } from "../catalog/catalog.js";
 import { createTestDatabase, type TestDatabase } from "../db/test-databases.js";
 import { partSizeFor } from "./s3-upload-store.js";
+import { failTokenExpiredUploads, UPLOAD_TOKEN_EXPIRED_REASON } from "./upload-completion.js";
 import type { UploadCatalog } from "./upload-routes.js";
+import { createUploadBackend } from "./upload-store.js";
 
 const { engine, missing } = s3TestEngine();
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
@@ -138,6 +140,42 @@ describeWith("s3", missing, "tus uploads into S3 (@tus/s3-store)", () => {
     await vi.waitFor(() => expect(rec.cancelled).toEqual([res.headers.get("reelkit-video-id")]));
     expect(await multipartUploads()).toEqual([]);
     expect((await bucket.storage.list("uploads/")).map((o) => o.key)).toEqual([]);
+  });
+
+  it("discards the multipart upload of a video whose upload token expired, and fails the video", async () => {
+    const rec = recordingCatalog();
+    const base = await start(rec.catalog);
+    const res = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { ...TUS(), "Upload-Length": String(20 * MiB), "Content-Type": "application/offset+octet-stream" },
+      body: new Uint8Array(randomBytes(6 * MiB)),
+    });
+    expect(res.status).toBe(201);
+    const id = res.headers.get("reelkit-video-id") as string;
+    expect(await multipartUploads()).toHaveLength(1);
+    const backend = await createUploadBackend({
+      config: loadConfig({ REELKIT_LOG_LEVEL: "silent", ...bucket.env }),
+      storage: bucket.storage,
+    });
+    // The recorder knows no tokens: this video's is the one that expired.
+    const catalog = {
+      ...rec.catalog,
+      listTokenExpiredUploads: async () =>
+        (await rec.catalog.listUploading()).filter((v) => v.id === id).map((v) => ({ id: v.id, uploadId: v.uploadId })),
+    };
+    const sweep = (settledBefore: Date) =>
+      failTokenExpiredUploads({
+        uploads: backend.uploads,
+        storage: bucket.storage,
+        catalog,
+        discard: (uploadId) => backend.discard(uploadId),
+        settledBefore,
+      });
+    expect(await sweep(new Date(Date.now() + 1))).toEqual([id]);
+    expect(rec.failed).toEqual([{ videoId: id, reason: UPLOAD_TOKEN_EXPIRED_REASON }]);
+    expect(await multipartUploads()).toEqual([]);
+    expect((await bucket.storage.list("uploads/")).map((o) => o.key)).toEqual([]);
+    expect(await sweep(new Date(Date.now() + 1))).toEqual([]);
   });
 
   it("answers 404 for upload ids the server never issued, 400 for what cannot be one", async () => {

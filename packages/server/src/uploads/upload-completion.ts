@@ -11,14 +11,17 @@ export interface CompletionCatalog {
   listUploading(): Promise<{ id: string; uploadId: string | null; createdAt: Date }[]>;
   /** UPLOADING -> FAILED with a reason the owner can read. */
   failUpload(videoId: string, reason: string): Promise<unknown>;
+  /** Videos still UPLOADING whose upload token expired before `expiredBefore`. */
+  listTokenExpiredUploads(expiredBefore: Date): Promise<{ id: string; uploadId: string | null }[]>;
 }
 
 export const UPLOAD_EXPIRED_REASON = "The upload expired before it was finished.";
+export const UPLOAD_TOKEN_EXPIRED_REASON = "The upload token expired before the upload finished.";
 
 /** The part of the tus data store the sweep reads (FileStore satisfies it). */
 export interface UploadStore {
   /** Rejects when the upload does not exist. */
-  getUpload(id: string): Promise<{ offset: number; size?: number }>;
+  getUpload(id: string): Promise<{ offset: number; size?: number; creation_date?: string | undefined }>;
   /**
    * Removes a finished upload once the sweep has queued its video; absent where finished
    * uploads are kept until they expire (on disk, so that HEAD still answers).
@@ -130,4 +133,69 @@ export async function failExpiredUploads(opts: FailExpiredUploadsOptions): Promi
   }
   if (failed.length > 0) logger?.info({ videoIds: failed }, "uploads expired before they were finished");
   return failed;
+}
+
+export interface FailTokenExpiredUploadsOptions {
+  uploads: UploadStore;
+  storage: Storage;
+  catalog: CompletionCatalog;
+  /** Removes what the store holds of an upload, finished or not (UploadBackend.discard). */
+  discard(uploadId: string): Promise<void>;
+  /**
+   * Only uploads whose token expired before this time, and whose last byte was written before
+   * it, are failed: a PATCH that began before the token expired may still be writing.
+   */
+  settledBefore: Date;
+  logger?: Logger;
+}
+
+/**
+ * An upload whose token expired can never be resumed (the token is refused), yet the tus expiry
+ * sweep would leave its video UPLOADING, and its partial data stored, for the whole upload expiry
+ * period. This fails such videos at once, with a reason the owner can read, and discards their
+ * partial data through the store. Complete uploads, and those whose source is already stored,
+ * are left to `finishInterruptedUploads`.
+ * Safe to repeat after a crash: the data is discarded before the video is failed, so a sweep
+ * interrupted in between finds the video still UPLOADING with nothing left to discard, and
+ * fails it; `failUpload` only moves a video that is still UPLOADING. Returns the ids it failed.
+ */
+export async function failTokenExpiredUploads(opts: FailTokenExpiredUploadsOptions): Promise<string[]> {
+  const { uploads, storage, catalog, settledBefore, logger } = opts;
+  const failed: string[] = [];
+  for (const video of await catalog.listTokenExpiredUploads(settledBefore)) {
+    const uploadId = video.uploadId ?? video.id;
+    try {
+      const upload = await uploads.getUpload(uploadId).catch(() => null);
+      if (upload) {
+        if (upload.size !== undefined && upload.offset === upload.size) continue;
+        if ((await lastActivity(storage, uploadId, upload)) >= settledBefore.getTime()) continue;
+      } else if (await storage.stat(keys.source(video.id))) {
+        continue;
+      }
+      await opts.discard(uploadId);
+      await catalog.failUpload(video.id, UPLOAD_TOKEN_EXPIRED_REASON);
+      failed.push(video.id);
+    } catch (err) {
+      logger?.error({ err, videoId: video.id }, "could not fail an upload whose token expired");
+    }
+  }
+  if (failed.length > 0) logger?.info({ videoIds: failed }, "uploads failed: their upload token expired");
+  return failed;
+}
+
+/**
+ * When an unfinished upload last received bytes, as far as the store tells: its `creation_date`
+ * (which the local store moves to the last write), or the modification time of its data where
+ * storage has it, whichever is later.
+ */
+async function lastActivity(
+  storage: Storage,
+  uploadId: string,
+  upload: { creation_date?: string | undefined },
+): Promise<number> {
+  const created = upload.creation_date ? Date.parse(upload.creation_date) : 0;
+  const stats = await Promise.all(
+    [keys.upload(uploadId), `${keys.upload(uploadId)}.part`].map((k) => storage.stat(k).catch(() => null)),
+  );
+  return Math.max(created, ...stats.map((s) => s?.modifiedAt.getTime() ?? 0));
 }

@@ -11,7 +11,12 @@ import type { UploadCreator } from "../catalog/upload-lifecycle.js";
 import { errorBody, errors } from "../http/errors.js";
 import { copyReplyHeaders, toWebHeaders } from "../http/header-bridge.js";
 import { bindUploadRequest, tusLifecycle, type UploadRequest } from "./tus-lifecycle.js";
-import { type CompletionCatalog, failExpiredUploads, finishInterruptedUploads } from "./upload-completion.js";
+import {
+  type CompletionCatalog,
+  failExpiredUploads,
+  failTokenExpiredUploads,
+  finishInterruptedUploads,
+} from "./upload-completion.js";
 import { createUploadBackend, type UploadBackend } from "./upload-store.js";
 import { sendWebResponse, toWebRequest } from "./web-request.js";
 
@@ -328,6 +333,16 @@ export async function uploadRoutes(app: FastifyInstance, opts: UploadRoutesOptio
       .then(() => {
         const grace = Math.min(MAX_FINISH_GRACE_MS, config.uploadExpirySeconds * 1000);
         const settledBefore = new Date(Date.now() - grace);
+        return failTokenExpiredUploads({
+          uploads: backend.uploads,
+          storage,
+          catalog,
+          discard: (uploadId) => backend.discard(uploadId),
+          settledBefore,
+          logger: opts.logger,
+        }).then(() => settledBefore);
+      })
+      .then((settledBefore) => {
         return finishInterruptedUploads({
           uploads: backend.uploads,
           storage,

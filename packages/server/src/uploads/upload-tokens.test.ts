@@ -7,6 +7,8 @@ import { createApiKey, mintUploadToken, signUp, type TestUser, tusCreate } from 
 import { startTestApp, type TestApp } from "../../test/test-app.js";
 import { sha256 } from "../auth/api-keys.js";
 import { postgresMissing } from "../db/test-databases.js";
+import { failTokenExpiredUploads, UPLOAD_TOKEN_EXPIRED_REASON } from "./upload-completion.js";
+import { createUploadBackend } from "./upload-store.js";
 
 /**
  * The upload token contract, as a third-party site's browser meets it: one token per upload,
@@ -162,6 +164,56 @@ describeWith("postgres", postgresMissing, "upload tokens (PostgreSQL)", () => {
     const unknown = await tusCreate(base, { auth: bearer("rkut_nothing-like-it"), length: 4 });
     expect(unknown.status).toBe(401);
     expect(await code(unknown)).toBe("UNAUTHORIZED");
+  });
+
+  it("fails an upload whose token expired with a readable reason and discards its partial data, once, even after a crash", async () => {
+    const backend = await createUploadBackend({ config: t.config, storage: t.storage });
+    const sweep = (settledBefore: Date) =>
+      failTokenExpiredUploads({
+        uploads: backend.uploads,
+        storage: t.storage,
+        catalog: t.catalog.uploads,
+        discard: (id) => backend.discard(id),
+        settledBefore,
+      });
+    const { key } = await createApiKey(base, user);
+    const started = async () => {
+      const { token } = await mintUploadToken(base, key);
+      const created = await tusCreate(base, { auth: bearer(token), length: 8 });
+      const url = new URL(created.headers.get("location") as string, base).href;
+      expect((await patch(url, bearer(token), 0, "0123")).status).toBe(204);
+      return { token, id: url.split("/").pop() as string };
+    };
+    const expire = (token: string, at: Date) =>
+      t.prisma.uploadToken.updateMany({ where: { hash: sha256(token) }, data: { expiresAt: at } });
+    const a = await started();
+    const b = await started();
+    const live = await started();
+    await expire(a.token, new Date(Date.now() - 60_000));
+    await expire(b.token, new Date(Date.now() - 60_000));
+
+    // Bytes arrived after `settledBefore`: a PATCH begun before expiry may still be writing.
+    expect(await sweep(new Date(Date.now() - 30_000))).not.toContain(a.id);
+    expect((await video(a.id)).status).toBe("UPLOADING");
+    expect(await backend.uploads.getUpload(a.id)).toMatchObject({ offset: 4 });
+
+    // A sweep that died after discarding b's data but before failing its video.
+    await backend.discard(b.id);
+    expect(await backend.uploads.getUpload(b.id).catch(() => null)).toBeNull();
+
+    // (Uploads of other tests whose token expired go too.)
+    const failed = await sweep(new Date(Date.now() + 1));
+    expect(failed).toEqual(expect.arrayContaining([a.id, b.id]));
+    expect(failed).not.toContain(live.id);
+    for (const id of [a.id, b.id]) {
+      expect(await video(id)).toMatchObject({ status: "FAILED", failureReason: UPLOAD_TOKEN_EXPIRED_REASON });
+      expect(await backend.uploads.getUpload(id).catch(() => null)).toBeNull();
+      expect(await t.storage.stat(`uploads/${id}`)).toBeNull();
+    }
+    // An upload whose token is still valid is untouched, and a repeated sweep changes nothing.
+    expect((await video(live.id)).status).toBe("UPLOADING");
+    expect(await backend.uploads.getUpload(live.id)).toMatchObject({ offset: 4 });
+    expect(await sweep(new Date(Date.now() + 1))).toEqual([]);
   });
 
   it("enforces the token's size cap and content types with stable codes, spending nothing", async () => {
