@@ -205,7 +205,8 @@ describe("OpenAPI document", () => {
     // Of /media, only the images made on request are described (they take parameters); files are not.
     const media = Object.keys(doc.paths).filter((p) => p.startsWith("/media"));
     expect(media.length).toBe(6);
-    for (const p of media) expect(p).toMatch(/^\/media\/(s\/\{token\}\/)?videos\/\{id\}\/(thumbnail\.jpg|thumbnail\.webp|animated\.webp)$/);
+    for (const p of media)
+      expect(p).toMatch(/^\/media\/(s\/\{token\}\/)?videos\/\{id\}\/(thumbnail\.jpg|thumbnail\.webp|animated\.webp)$/);
     for (const route of apiRoutes) expect(documented, route).toContain(route);
 
     // Request and response schemas come from the shared contract.
