@@ -183,13 +183,15 @@ async function measureOne(opts: {
         await whenPlayable;
         const page = await browser.newPage({ viewport: { width: 640, height: 360 } });
         page.on("crash", () => console.log("instant playback: the page crashed"));
-        page.on("close", () => console.log("instant playback: the page closed"));
+        let closing = false;
+        page.on("close", () => closing || console.log("instant playback: the page closed before the watch ended"));
         page.on("pageerror", (e) => console.log(`instant playback: page error ${e.message}`));
         try {
           await recordWatch(page);
           await page.goto(`${server.base}/embed/${id}?autoplay=1&muted=1`);
           return await watchReport(page, { timeoutMs: 120_000 + opts.seconds * 6_000 });
         } finally {
+          closing = true;
           await page.close();
         }
       })()

@@ -15,6 +15,7 @@ import {
   searchQuery,
   suggestionsQuery,
 } from "./catalog-query.js";
+import type { TypeaheadAnswer } from "./typeahead.js";
 import type { Page, VideoRepository } from "./video-repository.js";
 import type { ViewCounter } from "./view-counter.js";
 
@@ -35,8 +36,18 @@ export interface SearchOptions extends CatalogFilters {
 /** Titles loaded per typeahead prefix: the most the suggestions route hands out. */
 const SUGGESTIONS_CACHED = 20;
 
+/** A row of suggestionsQuery. */
+interface SuggestionRow {
+  title: string;
+  folded: string;
+  complete: boolean;
+}
+
 /** Reads of the catalog — list, search, suggestions, one video, an owner's videos — and view counts. */
 export class CatalogQueries {
+  /** Each typeahead answer's titles cut to each limit asked, while the answer lives. */
+  private readonly slices = new WeakMap<TypeaheadAnswer, Map<number, readonly string[]>>();
+
   constructor(
     private readonly videos: VideoRepository,
     private readonly views: ViewCounter,
@@ -166,15 +177,29 @@ export class CatalogQueries {
    * through the cache: each prefix is loaded once at the largest limit the API allows, so every
    * limit asked for shares that answer.
    */
-  async suggest(prefix: string, limit: number): Promise<string[]> {
+  async suggest(prefix: string, limit: number): Promise<readonly string[]> {
     const p = prefix.trim();
     if (!p || limit < 1) return [];
     const take = Math.max(limit, SUGGESTIONS_CACHED);
-    const titles = await this.videos.suggestions(JSON.stringify([p, take]), async () => {
-      const rows = await this.videos.prisma.$queryRaw<{ title: string }[]>(suggestionsQuery(p, take));
-      return rows.map((r) => r.title);
-    });
-    return titles.slice(0, limit);
+    const load = async (): Promise<TypeaheadAnswer> => {
+      const rows = await this.videos.prisma.$queryRaw<SuggestionRow[]>(suggestionsQuery(p, take));
+      const titles = rows.map((r) => r.title);
+      // No rows: nothing matches, and nothing will match any longer prefix either.
+      return rows.length === 0 || rows[0]?.complete ? { titles, folded: rows.map((r) => r.folded) } : { titles };
+    };
+    const answer = await (take === SUGGESTIONS_CACHED ? this.videos.suggestions(p, load) : load());
+    // The same array for the same answer and limit, so the route renders each once.
+    let slices = this.slices.get(answer);
+    if (!slices) {
+      slices = new Map();
+      this.slices.set(answer, slices);
+    }
+    let titles = slices.get(limit);
+    if (!titles) {
+      titles = answer.titles.slice(0, limit);
+      slices.set(limit, titles);
+    }
+    return titles;
   }
 
   /**

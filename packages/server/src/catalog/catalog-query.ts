@@ -297,7 +297,9 @@ export function searchQuery({ q, sort, filters, after, take }: SearchQueryInput)
  * first. The candidates are the first SEARCH_CANDIDATES matches in the prefix index
  * (video_title_prefix_idx: `lower(title) text_pattern_ops`, partial on READY PUBLIC, title and
  * view count included), read from the index alone; only they are grouped and ranked. `%`, `_`
- * and `\` in the prefix are literal.
+ * and `\` in the prefix are literal. Each row: `title`, `folded` (its `lower()`) and `complete`
+ * (fewer candidates than SEARCH_CANDIDATES: these are all the matches). A complete answer has
+ * every distinct title, an incomplete one the first `take` (see typeahead.ts).
  */
 export function suggestionsQuery(prefix: string, take: number): Prisma.Sql {
   const literal = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -305,19 +307,24 @@ export function suggestionsQuery(prefix: string, take: number): Prisma.Sql {
   // candidates are taken in the index's own order (text_pattern_ops sorts with ~<~, not the
   // collation's <): the scan stops after SEARCH_CANDIDATES entries instead of sorting the range.
   return Prisma.sql`
-    SELECT "title" FROM (
-      SELECT v."title", max(v."view_count") AS views
+    SELECT r."title", lower(r."title") AS "folded", r."complete" FROM (
+      SELECT g."title",
+             row_number() OVER (ORDER BY g.views DESC, g."title") AS "rank",
+             sum(g.n) OVER () < ${SEARCH_CANDIDATES} AS "complete"
         FROM (
-          SELECT "title", "view_count" FROM "video"
-           WHERE "status" = 'READY' AND "visibility" = 'PUBLIC'
-             AND lower("title") LIKE lower(${literal}::text) || '%'
-           ORDER BY lower("title") USING ~<~
-           LIMIT ${SEARCH_CANDIDATES}
-        ) v
-       GROUP BY v."title"
-    ) t
-    ORDER BY t.views DESC, t."title"
-    LIMIT ${take}`;
+          SELECT v."title", max(v."view_count") AS views, count(*) AS n
+            FROM (
+              SELECT "title", "view_count" FROM "video"
+               WHERE "status" = 'READY' AND "visibility" = 'PUBLIC'
+                 AND lower("title") LIKE lower(${literal}::text) || '%'
+               ORDER BY lower("title") USING ~<~
+               LIMIT ${SEARCH_CANDIDATES}
+            ) v
+           GROUP BY v."title"
+        ) g
+    ) r
+    WHERE r."complete" OR r."rank" <= ${take}
+    ORDER BY r."rank"`;
 }
 
 /** Candidates the related-videos query takes from each index before ranking them. */

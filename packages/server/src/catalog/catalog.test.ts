@@ -6,8 +6,9 @@ import { createTestDatabase, postgresMissing, type TestDatabase, type TestEngine
 import type { Video } from "../generated/prisma/client.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { type Catalog, createCatalog, InvalidCursorError, type Page } from "./catalog.js";
-import { suggestionsQuery } from "./catalog-query.js";
+import { SEARCH_CANDIDATES, suggestionsQuery } from "./catalog-query.js";
 import { OutboxRepository } from "./outbox.js";
+import type { TypeaheadAnswer } from "./typeahead.js";
 import { VideoCache } from "./video-cache.js";
 import { ViewCounter } from "./view-counter.js";
 
@@ -585,9 +586,64 @@ function suite(engine: TestEngine) {
     await t.db.prisma.video.update({ where: { id: v.id }, data: { title: "Harbour at dusk" } });
     expect(await cached.queries.suggest("harb", 8)).toEqual(["Harbour at dawn"]);
     expect(await cached.queries.suggest("harb", 1)).toEqual(["Harbour at dawn"]);
-    // Through it: every answer goes.
+    // A video still on its way to READY changing (progress, playable) leaves answers and pages be.
+    const page = await cached.queries.list({ limit: 5 });
+    const processing = await makeVideo({ title: "Harbour in progress" });
+    await cached.uploads.finishUpload(processing.id, { sourceKey: `videos/${processing.id}/source`, sourceSize: 1 });
+    await cached.transcodes.applyProgress({ videoId: processing.id, attempt: 1, percent: 40, stage: "encoding" });
+    expect((await cached.queries.get(processing.id))?.progress).toBe(40);
+    await cached.transcodes.applyProgress({ videoId: processing.id, attempt: 1, percent: 60, stage: "encoding" });
+    expect((await cached.queries.get(processing.id))?.progress).toBe(60);
+    expect(await cached.queries.suggest("harb", 8)).toEqual(["Harbour at dawn"]);
+    expect(await cached.queries.list({ limit: 5 })).toBe(page);
+    // Through it, a READY video's change: every answer and page goes.
     await cached.edits.update(v.id, { title: "Harbour at night" });
     expect(await cached.queries.suggest("harb", 8)).toEqual(["Harbour at night"]);
+    expect(await cached.queries.list({ limit: 5 })).not.toBe(page);
+  });
+
+  it("answers longer prefixes from a shorter complete answer exactly as the database does, and only then", async () => {
+    const titles = [
+      "Harbour at dawn",
+      "harbour at Dusk",
+      "Harbour_at noon",
+      "HARBOUR 100% live",
+      "Harbor tour",
+      "Hárbour accent",
+      "Häfen und Schiffe",
+      "港の朝",
+      "港の夜",
+      "Harbour at dawn",
+    ];
+    for (const [i, title] of titles.entries()) await makeReady({ title, viewCount: (i * 7) % 5 });
+    const cached = createCatalog(t.db.prisma, { cache: new VideoCache() });
+    const typed = ["Harbour at dawn", "HARBOUR 1", "harbour_", "Hárbour", "Häfen", "港の朝", "hz"];
+    const asked: string[] = [];
+    for (const title of typed) {
+      for (let n = 1; n <= title.length; n++) {
+        const prefix = title.slice(0, n);
+        asked.push(prefix);
+        expect(await cached.queries.suggest(prefix, 8), prefix).toEqual(await catalog.queries.suggest(prefix, 8));
+      }
+    }
+    // Behind the catalog's back: what was answered from memory keeps the old title, so the
+    // longer prefixes above came from the complete answer of "h" (ten rows), not the database.
+    await t.db.prisma.video.updateMany({ where: { title: "Harbor tour" }, data: { title: "Harbor trip" } });
+    expect(await cached.queries.suggest("harbor t", 8)).toEqual(["Harbor tour"]);
+    expect(await catalog.queries.suggest("harbor t", 8)).toEqual(["Harbor trip"]);
+    // A prefix whose letters the database folds by its locale (á) is always asked of it.
+    expect(await cached.queries.suggest("hár", 8)).toEqual(await catalog.queries.suggest("hár", 8));
+
+    // An incomplete answer (as many candidates as the scan takes) is never narrowed from.
+    await t.db.prisma.$executeRaw`
+      INSERT INTO "video" ("id", "title", "status", "visibility", "view_count", "published_at", "updated_at")
+      SELECT gen_random_uuid(), 'Bulk clip ' || n, 'READY', 'PUBLIC', n % 97, now(), now()
+        FROM generate_series(1, ${SEARCH_CANDIDATES}) n`;
+    const fresh = createCatalog(t.db.prisma, { cache: new VideoCache() });
+    for (const prefix of ["b", "bu", "bulk clip", "bulk clip 1", "bulk clip 12", "bulk clip 123"]) {
+      expect(await fresh.queries.suggest(prefix, 20), prefix).toEqual(await catalog.queries.suggest(prefix, 20));
+    }
+    expect(await fresh.queries.suggest("bulk clip 999", 8)).toEqual(["Bulk clip 999"]);
   });
 
   it("shares one typeahead load between callers asking for the same prefix at once", async () => {
@@ -596,25 +652,26 @@ function suite(engine: TestEngine) {
     let release: (titles: string[]) => void = () => undefined;
     const load = () => {
       loads++;
-      return new Promise<string[]>((resolve) => {
-        release = resolve;
+      return new Promise<TypeaheadAnswer>((resolve) => {
+        release = (titles) => resolve({ titles });
       });
     };
-    const first = cache.getOrLoadSuggestions("k", load);
-    const second = cache.getOrLoadSuggestions("k", load);
+    const titlesOf = async (answer: Promise<TypeaheadAnswer>) => (await answer).titles;
+    const first = titlesOf(cache.getOrLoadSuggestions("k", load));
+    const second = titlesOf(cache.getOrLoadSuggestions("k", load));
     release(["A"]);
     expect(await Promise.all([first, second])).toEqual([["A"], ["A"]]);
     expect(loads).toBe(1);
     // A caller after an invalidation never joins a load that began before it.
-    const stale = cache.getOrLoadSuggestions("j", load);
+    const stale = titlesOf(cache.getOrLoadSuggestions("j", load));
     const releaseStale = release;
     cache.invalidate(null);
-    const fresh = cache.getOrLoadSuggestions("j", load);
+    const fresh = titlesOf(cache.getOrLoadSuggestions("j", load));
     release(["new"]);
     releaseStale(["old"]);
     expect(await stale).toEqual(["old"]);
     expect(await fresh).toEqual(["new"]);
-    expect(await cache.getOrLoadSuggestions("j", load)).toEqual(["new"]);
+    expect(await titlesOf(cache.getOrLoadSuggestions("j", load))).toEqual(["new"]);
     expect(loads).toBe(3);
   });
 

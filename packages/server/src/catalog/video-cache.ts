@@ -1,5 +1,6 @@
 import { LRUCache } from "lru-cache";
 import type { Video } from "../generated/prisma/client.js";
+import { answerSize, foldsLikeTheDatabase, narrow, type TypeaheadAnswer } from "./typeahead.js";
 
 export interface VideoCacheOptions {
   /** Videos kept (least recently used go first). */
@@ -13,6 +14,11 @@ export interface VideoCacheOptions {
   /** Typeahead answers kept (one per prefix). */
   maxSuggestions?: number;
   /**
+   * Titles the typeahead answers may hold in all (a complete answer keeps every match of its
+   * prefix, up to SEARCH_CANDIDATES, and counts each title twice: see typeahead.ts).
+   */
+  maxSuggestionTitles?: number;
+  /**
    * Longest a typeahead answer stays cached, in ms: longer than a page, since only the order of
    * its titles follows view counts; any change to a video drops them all the same.
    */
@@ -21,25 +27,30 @@ export interface VideoCacheOptions {
 
 /**
  * The in-process cache of hot reads — videos by id, the public list and search pages and the
- * typeahead answers (the same for every caller: PUBLIC videos only) — kept correct by invalidation: every change to a
- * video, made by this instance or another (see ChangeFeed), drops it and every page, as any
- * change may move a video onto or off any page. A read that overlapped an invalidation is not
- * stored, so a stale row read before the change cannot be cached after it.
+ * typeahead answers (the same for every caller: PUBLIC videos only) — kept correct by
+ * invalidation: every change to a video, made by this instance or another (see ChangeFeed),
+ * drops it, and a change of a READY video (or a deletion) every page and answer too, as it may
+ * move the video onto or off any of them. A read that overlapped an invalidation is not stored,
+ * so a stale row read before the change cannot be cached after it.
  */
 export class VideoCache<Page extends object = object> {
   private readonly lru: LRUCache<string, Video>;
   private readonly pages: LRUCache<string, Page>;
-  private readonly suggestions: LRUCache<string, readonly string[]>;
+  private readonly suggestions: LRUCache<string, TypeaheadAnswer>;
   /** Typeahead loads under way: callers asking for the same prefix meanwhile share one query. */
-  private readonly loadingSuggestions = new Map<string, Promise<readonly string[]>>();
+  private readonly loadingSuggestions = new Map<string, Promise<TypeaheadAnswer>>();
   /** Bumped by every invalidation; a read stores its row only if this did not move meanwhile. */
   private generation = 0;
+  /** Bumped by every invalidation of the lists; the same for pages and typeahead answers. */
+  private listGeneration = 0;
 
   constructor(options: VideoCacheOptions = {}) {
     this.lru = new LRUCache({ max: options.max ?? 10_000, ttl: options.ttlMs ?? 60_000 });
     this.pages = new LRUCache({ max: options.maxPages ?? 1_000, ttl: options.pageTtlMs ?? 2_000 });
     this.suggestions = new LRUCache({
       max: options.maxSuggestions ?? 50_000,
+      maxSize: options.maxSuggestionTitles ?? 200_000,
+      sizeCalculation: answerSize,
       ttl: options.suggestionTtlMs ?? 30_000,
     });
   }
@@ -58,32 +69,34 @@ export class VideoCache<Page extends object = object> {
   async getOrLoadPage(key: string, load: () => Promise<Page>): Promise<Page> {
     const hit = this.pages.get(key);
     if (hit) return hit;
-    const generation = this.generation;
+    const generation = this.listGeneration;
     const page = await load();
-    if (generation === this.generation) this.pages.set(key, page);
+    if (generation === this.listGeneration) this.pages.set(key, page);
     return page;
   }
 
   /**
-   * The cached typeahead answer under `key`, or loads it, as `getOrLoadPage` does for pages; a
-   * load already under way for `key` is shared (unless an invalidation came after it began).
+   * The typeahead answer for `prefix` (trimmed, as typed): cached, or narrowed from the cached
+   * complete answer of a shorter prefix (see typeahead.ts), or loaded, as `getOrLoadPage` does
+   * for pages; a load already under way for `prefix` is shared (unless an invalidation came
+   * after it began).
    */
-  getOrLoadSuggestions(key: string, load: () => Promise<readonly string[]>): Promise<readonly string[]> {
-    const hit = this.suggestions.get(key);
+  getOrLoadSuggestions(key: string, load: () => Promise<TypeaheadAnswer>): Promise<TypeaheadAnswer> {
+    const hit = this.suggestions.get(key) ?? this.narrowed(key);
     if (hit) return Promise.resolve(hit);
     const pending = this.loadingSuggestions.get(key);
     if (pending) return pending;
-    const generation = this.generation;
+    const generation = this.listGeneration;
     const loading = load().then(
       (titles) => {
-        if (generation === this.generation) {
+        if (generation === this.listGeneration) {
           this.suggestions.set(key, titles);
           this.loadingSuggestions.delete(key);
         }
         return titles;
       },
       (err: unknown) => {
-        if (generation === this.generation) this.loadingSuggestions.delete(key);
+        if (generation === this.listGeneration) this.loadingSuggestions.delete(key);
         throw err;
       },
     );
@@ -91,12 +104,33 @@ export class VideoCache<Page extends object = object> {
     return loading;
   }
 
-  /** Drops one video (and every page and typeahead answer), or everything when `id` is null. */
-  invalidate(id: string | null): void {
+  /** The answer for `prefix` from the longest of its own prefixes with a complete cached answer. */
+  private narrowed(prefix: string): TypeaheadAnswer | undefined {
+    if (!foldsLikeTheDatabase(prefix)) return undefined;
+    for (let n = prefix.length - 1; n > 0; n--) {
+      const shorter = this.suggestions.get(prefix.slice(0, n));
+      if (!shorter?.folded) continue;
+      const answer = narrow({ titles: shorter.titles, folded: shorter.folded }, prefix);
+      this.suggestions.set(prefix, answer);
+      return answer;
+    }
+    return undefined;
+  }
+
+  /**
+   * Drops one video, or everything when `id` is null. With `lists` (the default), also every
+   * page and typeahead answer: any change of a READY video may move it onto or off any of them.
+   * Pages and answers hold READY videos only, and a video leaves READY only by being deleted, so
+   * a change of a video still on its way there (progress, a new attempt) passes them by.
+   */
+  invalidate(id: string | null, lists = true): void {
     this.generation++;
-    this.pages.clear();
-    this.suggestions.clear();
-    this.loadingSuggestions.clear();
+    if (id === null || lists) {
+      this.listGeneration++;
+      this.pages.clear();
+      this.suggestions.clear();
+      this.loadingSuggestions.clear();
+    }
     if (id === null) this.lru.clear();
     else this.lru.delete(id);
   }

@@ -1,6 +1,7 @@
 import type { WebhookEventType } from "@reelkit/core";
 import { Prisma, type PrismaClient, type Video } from "../generated/prisma/client.js";
 import { isUuid, VIDEO_COLUMNS } from "./catalog-query.js";
+import type { TypeaheadAnswer } from "./typeahead.js";
 import type { VideoCache } from "./video-cache.js";
 import type { VideoChange, VideoChanges } from "./video-changes.js";
 import { recordVideoEvent } from "./video-events.js";
@@ -15,6 +16,14 @@ export interface Page {
 export interface UpdateEvent {
   type: WebhookEventType;
   when?: (before: Video) => boolean;
+}
+
+/**
+ * Whether a change may touch the public lists (pages, typeahead answers), which hold READY
+ * videos only: a READY video changed, or a video was deleted. READY is final (see ACTIVE).
+ */
+function touchesLists(change: VideoChange): boolean {
+  return change.status === "READY" || change.status === null;
 }
 
 /** Only these statuses may still change through transcoder events; READY/FAILED are final. */
@@ -32,7 +41,8 @@ export class VideoRepository {
     private readonly changes: VideoChanges,
     private readonly cache: VideoCache<Page> | null = null,
   ) {
-    if (cache) changes.subscribe((change) => cache.invalidate(change?.id ?? null));
+    if (cache)
+      changes.subscribe((change) => cache.invalidate(change?.id ?? null, change ? touchesLists(change) : true));
   }
 
   /** One video by id (any status), through the cache when there is one; raw SQL, the hottest read. */
@@ -53,7 +63,7 @@ export class VideoRepository {
   }
 
   /** Typeahead answers are the same for every caller too: cached per prefix like pages. */
-  suggestions(key: string, load: () => Promise<readonly string[]>): Promise<readonly string[]> {
+  suggestions(key: string, load: () => Promise<TypeaheadAnswer>): Promise<TypeaheadAnswer> {
     return this.cache ? this.cache.getOrLoadSuggestions(key, load) : load();
   }
 
@@ -91,13 +101,16 @@ export class VideoRepository {
    * next read must not wait for the round trip) and tells every instance, this one included.
    */
   async changed(change: VideoChange): Promise<void> {
-    this.cache?.invalidate(change.id);
+    this.cache?.invalidate(change.id, touchesLists(change));
     await this.changes.publish({ id: change.id, status: change.status });
   }
 
-  /** Drops a video from this instance's cache only (view counts, which change too often to announce). */
+  /**
+   * Drops a video from this instance's cache only (view counts, which change too often to
+   * announce); pages and typeahead answers keep their counts until they expire.
+   */
   forget(id: string): void {
-    this.cache?.invalidate(id);
+    this.cache?.invalidate(id, false);
   }
 
   /** Resolves when the database answers a query (readiness). */

@@ -107,6 +107,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
   const mediaBase = mediaBaseUrl(config);
   /** Public list and search pages as sent (body and ETag), for as long as the catalog caches the page. */
   const rendered = new WeakMap<Page, { body: string; etag: string }>();
+  const renderedSuggestions = new WeakMap<readonly string[], { body: string; etag: string }>();
   // Private media are served by this server (signed), whatever the public media base is.
   const signed = { signer: opts.auth.mediaSigner, privateBase: `${config.publicUrl ?? ""}/media` };
   /** Videos as the API shows them, each naming its owner's channel (looked up in one query). */
@@ -214,7 +215,18 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       const { q, limit = 8 } = request.query;
       const suggestions = await catalog.queries.suggest(q, limit);
       cacheFor(request, reply);
-      return { suggestions };
+      // The same titles (one array per cached answer and limit) are rendered once, as pages are.
+      let out = renderedSuggestions.get(suggestions);
+      if (!out) {
+        const serialize = reply.getSerializationFunction("200") ?? JSON.stringify;
+        const body = serialize({ suggestions });
+        out = { body, etag: `"${createHash("sha1").update(body).digest("base64")}"` };
+        renderedSuggestions.set(suggestions, out);
+      }
+      return reply
+        .header("ETag", out.etag)
+        .type("application/json; charset=utf-8")
+        .send(out.body as never);
     },
   );
 
