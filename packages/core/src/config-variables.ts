@@ -302,7 +302,7 @@ export const VARIABLES = {
       raw.trim().toLowerCase() === "auto" ? ("auto" as const) : parseInteger(context.variable, raw, 1, 64)) as Parser<
       number | "auto"
     >,
-    doc: "transcode jobs at once in this process: `auto` runs as many playable phases as there are cores and ladders beside them at a lower CPU priority; a number caps both",
+    doc: "transcode jobs at once in this process: `auto` runs five playable phases per core (one per 256 MiB of memory at most; a fifth kept for owners with none running) and a ladder per core beside them at a lower CPU priority; a number caps both",
   },
   REELKIT_TRANSCODE_SHARES: {
     field: "transcodeShares",

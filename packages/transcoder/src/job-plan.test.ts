@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { planJob, planPhases, planWith, playableMessage, readyMessage, renditionsOf } from "./job-plan.js";
 import type { ProbeResult } from "./probe.js";
+import { phaseSlots } from "./transcoder.js";
 
 const camera: ProbeResult = {
   durationSec: 10,
@@ -97,5 +98,22 @@ describe("planPhases", () => {
     expect(first.variants.map((v) => v.uri)).toEqual(["1080p/index.m3u8"]);
     expect(first.renditions.map((r) => r.name)).toEqual(["1080p", "audio"]);
     expect(planWith(plan, ["720p"]).audio).toBeNull();
+  });
+});
+
+describe("phaseSlots", () => {
+  const GiB = 1024 ** 3;
+  it("auto: five playable phases per core, a fifth of them reserved, a ladder per core", () => {
+    expect(phaseSlots("auto", 2, 24 * GiB)).toEqual({ playable: 10, ladder: 2, total: 12, reserve: 2 });
+    expect(phaseSlots("auto", 8, 64 * GiB)).toEqual({ playable: 40, ladder: 8, total: 48, reserve: 8 });
+  });
+
+  it("auto: no more playable phases than memory holds, at least one", () => {
+    expect(phaseSlots("auto", 2, 1 * GiB)).toEqual({ playable: 4, ladder: 2, total: 6, reserve: 0 });
+    expect(phaseSlots("auto", 1, 0.1 * GiB)).toEqual({ playable: 1, ladder: 1, total: 2, reserve: 0 });
+  });
+
+  it("a number caps either phase and both together, with nothing reserved", () => {
+    expect(phaseSlots(3, 2, 24 * GiB)).toEqual({ playable: 3, ladder: 3, total: 3, reserve: 0 });
   });
 });

@@ -50,22 +50,30 @@ const LADDER_NICE = 10;
 /** Share of a video's progress percent that its playable phase covers. */
 const PLAYABLE_SHARE = 0.28;
 
+/** Memory a playable phase's FFmpeg may take (a 1080p decode, one small encode), for `auto`. */
+const PLAYABLE_MEMORY = 256 * 1024 ** 2;
+
 /**
- * Jobs at once per phase. `auto`: a playable phase per core (they are short and what viewers
- * wait for) and ladders beside them on half the cores, niced, so idle CPU goes to them without
- * slowing the rest. A number: at most that many of either, and of both together.
+ * Jobs at once per phase. `auto`: playable phases, five per core (as many as memory allows at
+ * PLAYABLE_MEMORY each) — a viewer waits only for the first segment of each, a few tenths of a
+ * CPU second, so a burst is playable together rather than one after another, and each still
+ * encodes faster than real time; the last fifth of those slots is kept for owners running none
+ * (`reserve`), so another uploader's video starts at once during one owner's burst. Ladders
+ * beside them, one per core, niced, so idle CPU goes to them without slowing the rest. A number:
+ * at most that many of either, and of both together, nothing reserved.
  */
 export function phaseSlots(
   concurrency: number | "auto",
   cores: number,
-): { playable: number; ladder: number; total: number } {
+  memory = os.totalmem(),
+): { playable: number; ladder: number; total: number; reserve: number } {
   if (concurrency === "auto") {
-    const playable = Math.max(1, cores);
-    const ladder = Math.max(1, Math.floor(cores / 2));
-    return { playable, ladder, total: playable + ladder };
+    const playable = Math.max(1, Math.min(cores * 5, Math.floor(memory / PLAYABLE_MEMORY)));
+    const ladder = Math.max(1, cores);
+    return { playable, ladder, total: playable + ladder, reserve: Math.floor(playable / 5) };
   }
   const n = Math.max(1, concurrency);
-  return { playable: n, ladder: n, total: n };
+  return { playable: n, ladder: n, total: n, reserve: 0 };
 }
 
 const WORK_DIR_PREFIX = "reelkit-transcode-";
@@ -421,6 +429,7 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
             phases: ["video.uploaded", "video.transcode.ladder"],
             shares: config.transcodeShares,
             slots: { "video.uploaded": slots.playable, "video.transcode.ladder": slots.ladder },
+            reserve: { "video.uploaded": slots.reserve },
           },
           onParked: parked,
           // A job can kill its process (ffmpeg eating the memory, a crash): its deliveries are

@@ -22,9 +22,14 @@ export interface SubscribeOptions {
   deliveryLedger?: DeliveryLedger;
   /**
    * Hands jobs out by phase and fair share (fair-schedule.ts) instead of oldest first, with at
-   * most `slots[topic]` of a topic running at once in this consumer (within `concurrency`).
+   * most `slots[topic]` of a topic running at once in this consumer (within `concurrency`), the
+   * last `reserve[topic]` of them kept for owners with none of that topic running (job queue
+   * only: a Kafka partition cannot be reordered).
    */
-  schedule?: SchedulePolicy & { slots?: Partial<Record<Topic, number>> };
+  schedule?: SchedulePolicy & {
+    slots?: Partial<Record<Topic, number>>;
+    reserve?: Partial<Record<Topic, number>>;
+  };
 }
 
 /**

@@ -83,6 +83,44 @@ describe("planClaims", () => {
     ).toEqual([ladder.id]);
   });
 
+  it("keeps the reserved slots for owners running none of the phase", () => {
+    const burst = Array.from({ length: 10 }, () => job("alice"));
+    const claim = (waiting: WaitingJob[], running: { topic: string; owner: string }[], free: number) =>
+      ids(planClaims({ waiting, running, policy, limit: 20, free: { [PLAYABLE]: free }, reserve: { [PLAYABLE]: 2 } }));
+    // Ten free slots: alice's burst takes eight, two stay free.
+    expect(claim(burst, [], 10)).toEqual(ids(burst.slice(0, 8)));
+    // A lone first job of an owner may take a reserved slot…
+    const running = burst.slice(0, 8).map(() => ({ topic: PLAYABLE, owner: "alice" }));
+    const bob = job("bob");
+    expect(claim([...burst.slice(8), bob], running, 2)).toEqual([bob.id]);
+    // …but only one: the second reserved slot is for yet another owner.
+    const bob2 = job("bob");
+    const carol = job("carol");
+    expect(claim([...burst.slice(8), bob2, carol], [...running, { topic: PLAYABLE, owner: "bob" }], 1)).toEqual([
+      carol.id,
+    ]);
+    // An owner with nothing running may take one reserved slot, not two.
+    expect(claim([job("dave"), job("dave"), job("dave")], [], 2)).toHaveLength(1);
+    // No reserve: every slot for the burst.
+    expect(ids(planClaims({ waiting: burst, running: [], policy, limit: 20, free: { [PLAYABLE]: 10 } }))).toEqual(
+      ids(burst),
+    );
+    // A ladder does not start while a playable phase waits for a slot it may not take.
+    const ladder = job("erin", LADDER);
+    expect(
+      ids(
+        planClaims({
+          waiting: [burst[9] as WaitingJob, ladder],
+          running,
+          policy,
+          limit: 20,
+          free: { [PLAYABLE]: 2, [LADDER]: 1 },
+          reserve: { [PLAYABLE]: 2 },
+        }),
+      ),
+    ).toEqual([]);
+  });
+
   it("numbers the queue in schedule order", () => {
     const l = job("a", LADDER);
     const p = job("b");

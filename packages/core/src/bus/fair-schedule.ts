@@ -76,7 +76,9 @@ export function scheduleOrder(input: {
 /**
  * The jobs one consumer claims now: in schedule order, at most `limit`, at most `free[topic]`
  * of each topic that has a cap (its free slots), and none of a later phase while a job of an
- * earlier phase is left waiting.
+ * earlier phase is left waiting. The last `reserve[topic]` free slots of a topic go only to
+ * owners running none of its jobs: a newcomer finds a slot at once, however many jobs another
+ * owner has queued.
  */
 export function planClaims(input: {
   waiting: readonly WaitingJob[];
@@ -84,9 +86,13 @@ export function planClaims(input: {
   policy: SchedulePolicy;
   limit: number;
   free?: Readonly<Record<string, number>>;
+  reserve?: Readonly<Record<string, number>>;
 }): WaitingJob[] {
   const order = scheduleOrder(input);
   const free = { ...input.free };
+  const runs = new Map<string, number>();
+  const slot = (topic: string, owner: string) => `${topic}\u0000${owner}`;
+  for (const r of input.running) runs.set(slot(r.topic, r.owner), (runs.get(slot(r.topic, r.owner)) ?? 0) + 1);
   const out: WaitingJob[] = [];
   let blockedPhase = Number.POSITIVE_INFINITY;
   for (const job of order) {
@@ -94,11 +100,14 @@ export function planClaims(input: {
     const phase = phaseOf(input.policy, job.topic);
     if (phase > blockedPhase) break;
     const cap = free[job.topic];
-    if (cap !== undefined && cap <= 0) {
+    const k = slot(job.topic, job.owner);
+    const reserved = cap !== undefined && cap <= (input.reserve?.[job.topic] ?? 0) && (runs.get(k) ?? 0) > 0;
+    if ((cap !== undefined && cap <= 0) || reserved) {
       blockedPhase = Math.min(blockedPhase, phase);
       continue;
     }
     if (cap !== undefined) free[job.topic] = cap - 1;
+    runs.set(k, (runs.get(k) ?? 0) + 1);
     out.push(job);
   }
   return out;

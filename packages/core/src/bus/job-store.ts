@@ -22,9 +22,14 @@ export interface ClaimOptions {
   leaseMs: number;
   /**
    * Claim in schedule order (fair-schedule.ts) instead of oldest first: phases in order, fair
-   * shares between owners (a payload's `ownerId`), at most `free[topic]` jobs of a capped topic.
+   * shares between owners (a payload's `ownerId`), at most `free[topic]` jobs of a capped topic,
+   * the last `reserve[topic]` of them for owners running none (planClaims).
    */
-  schedule?: { policy: SchedulePolicy; free?: Readonly<Record<string, number>> };
+  schedule?: {
+    policy: SchedulePolicy;
+    free?: Readonly<Record<string, number>>;
+    reserve?: Readonly<Record<string, number>>;
+  };
 }
 
 export interface QueueSnapshot {

@@ -193,10 +193,13 @@ export class KafkaBus implements Bus {
     this.#groups.set(group, g);
     const count = Math.max(1, options.concurrency ?? 1);
     const slots = options.schedule?.slots ?? {};
+    // A partition gives one message at a time to one member: members beyond the partitions of
+    // the topics this bus creates would only stand by (each a connection and a heartbeat).
+    const partitions = this.#opts.partitions ?? 6;
     // All at once: members joining one by one each start a rebalance, and every rebalance can
     // move the partition of a job that just started (it is stopped and delivered again).
     const starting = phases.flatMap((of) =>
-      Array.from({ length: Math.max(1, Math.min(count, slots[of.topics[0] as Topic] ?? count)) }, () => of),
+      Array.from({ length: Math.max(1, Math.min(count, slots[of.topics[0] as Topic] ?? count, partitions)) }, () => of),
     );
     g.members.push(...(await Promise.all(starting.map((of) => this.#startMember(g, of, handlers, options)))));
   }

@@ -57,6 +57,7 @@ export class MemoryJobStore implements JobStore {
         policy: schedule.policy,
         limit,
         free: schedule.free,
+        reserve: schedule.reserve,
       });
       claimable = chosen.map((c) => this.#rows.get(c.id) as Row);
     }

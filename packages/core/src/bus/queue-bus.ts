@@ -192,6 +192,7 @@ export class QueueBus implements Bus {
     const schedule = sched && {
       policy: sched,
       free: Object.fromEntries(Object.entries(sched.slots ?? {}).map(([t, n]) => [t, Math.max(0, (n ?? 0) - busy(t))])),
+      reserve: Object.fromEntries(Object.entries(sched.reserve ?? {}).map(([t, n]) => [t, n ?? 0])),
     };
     let jobs: QueuedJob[];
     try {

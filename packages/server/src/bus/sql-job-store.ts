@@ -102,6 +102,7 @@ export class SqlJobStore implements JobStore {
       policy: schedule.policy,
       limit,
       free: schedule.free,
+      reserve: schedule.reserve,
     });
     if (chosen.length === 0) return [];
     const claimed = await this.prisma.$queryRaw<
