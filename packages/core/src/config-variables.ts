@@ -409,6 +409,12 @@ export const VARIABLES = {
     parse: oneOf(LOG_LEVELS, `one of ${LOG_LEVELS.join(", ")}`),
     doc: "pino level; at `info` one access-log line per request (`request completed`: method, url, statusCode, responseTime, remoteAddress)",
   },
+  REELKIT_TYPEAHEAD_MAX_TITLES: {
+    field: "typeaheadMaxTitles",
+    default: "250000",
+    parse: integer(0, 10_000_000),
+    doc: "distinct READY PUBLIC titles the typeahead keeps in memory (about 250 bytes each: 40 MB for the 170,000 titles of a million-video catalog), answering every prefix without the database; reloaded at most every 10 s after a READY video changes (the database answers meanwhile); a catalog with more, or 0, asks the database (an index range per prefix, cached)",
+  },
   REELKIT_SEARCH_LANGUAGE: {
     field: "searchLanguage",
     default: "simple",

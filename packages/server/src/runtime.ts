@@ -74,7 +74,13 @@ export async function createEmbeddedRuntime(
     onDatabaseLost: opts.onDatabaseLost,
   });
   const { bus, owns } = await (opts.createBus ?? createRuntimeBus)(config, db, log);
-  const catalog = createCatalog(db.prisma, { cache: new VideoCache(), feed: db.changes });
+  const catalog = createCatalog(db.prisma, {
+    cache: new VideoCache(),
+    feed: db.changes,
+    typeahead: { maxTitles: config.typeaheadMaxTitles, logger: log.child({ name: "typeahead" }) },
+  });
+  // In the background: until it is loaded, the database answers the typeahead.
+  void catalog.queries.typeahead?.start();
   // View counts are written in batches; the last batch at shutdown.
   const flushViews = () =>
     catalog.queries.flushViews().catch((err: unknown) => log.warn({ err }, "writing view counts failed; retried"));
@@ -150,6 +156,7 @@ export async function createEmbeddedRuntime(
         await step("stopping the outbox relay and the event consumer", () => work.stop());
         await step("stopping webhook deliveries", () => webhookWork.stop());
         await step("closing the bus", () => bus.close());
+        catalog.queries.typeahead?.close();
         await step("closing the database", () => db.close());
         closingStep = null;
       })();

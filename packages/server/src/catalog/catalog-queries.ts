@@ -16,6 +16,7 @@ import {
   suggestionsQuery,
 } from "./catalog-query.js";
 import type { TypeaheadAnswer } from "./typeahead.js";
+import type { TypeaheadMemory } from "./typeahead-index.js";
 import type { Page, VideoRepository } from "./video-repository.js";
 import type { ViewCounter } from "./view-counter.js";
 
@@ -51,6 +52,8 @@ export class CatalogQueries {
   constructor(
     private readonly videos: VideoRepository,
     private readonly views: ViewCounter,
+    /** Every title in memory, when the catalog keeps one (typeahead-index.ts). */
+    readonly typeahead: TypeaheadMemory | null = null,
   ) {}
 
   /** One video by id (any status), through the cache. */
@@ -182,6 +185,8 @@ export class CatalogQueries {
     if (!p || limit < 1) return [];
     const take = Math.max(limit, SUGGESTIONS_CACHED);
     const load = async (): Promise<TypeaheadAnswer> => {
+      const fromMemory = this.typeahead?.current()?.suggest(p, take);
+      if (fromMemory) return fromMemory;
       const rows = await this.videos.prisma.$queryRaw<SuggestionRow[]>(suggestionsQuery(p, take));
       const titles = rows.map((r) => r.title);
       // No rows: nothing matches, and nothing will match any longer prefix either.

@@ -297,7 +297,8 @@ export function searchQuery({ q, sort, filters, after, take }: SearchQueryInput)
  * first. The candidates are the first SEARCH_CANDIDATES matches in the prefix index
  * (video_title_prefix_idx: `lower(title) text_pattern_ops`, partial on READY PUBLIC, title and
  * view count included), read from the index alone; only they are grouped and ranked. `%`, `_`
- * and `\` in the prefix are literal. Each row: `title`, `folded` (its `lower()`) and `complete`
+ * and `\` in the prefix are literal; equal views go by title in code point order (as the
+ * in-memory TypeaheadIndex ranks). Each row: `title`, `folded` (its `lower()`) and `complete`
  * (fewer candidates than SEARCH_CANDIDATES: these are all the matches). A complete answer has
  * every distinct title, an incomplete one the first `take` (see typeahead.ts).
  */
@@ -309,7 +310,7 @@ export function suggestionsQuery(prefix: string, take: number): Prisma.Sql {
   return Prisma.sql`
     SELECT r."title", lower(r."title") AS "folded", r."complete" FROM (
       SELECT g."title",
-             row_number() OVER (ORDER BY g.views DESC, g."title") AS "rank",
+             row_number() OVER (ORDER BY g.views DESC, g."title" COLLATE "C") AS "rank",
              sum(g.n) OVER () < ${SEARCH_CANDIDATES} AS "complete"
         FROM (
           SELECT v."title", max(v."view_count") AS views, count(*) AS n

@@ -646,6 +646,40 @@ function suite(engine: TestEngine) {
     expect(await fresh.queries.suggest("bulk clip 999", 8)).toEqual(["Bulk clip 999"]);
   });
 
+  it("keeps every title in memory and answers as the database does; a change sends prefixes to the database until it reloads", async () => {
+    const titles = ["Harbour at dawn", "harbour at Dusk", "Harbor tour", "HARBOUR 100% live", "Hárbour", "港の朝"];
+    for (const [i, title] of titles.entries()) await makeReady({ title, viewCount: (i * 5) % 3 });
+    const memory = createCatalog(t.db.prisma, { typeahead: { maxTitles: 100, minReloadMs: 0 } });
+    const typeahead = memory.queries.typeahead;
+    if (!typeahead) throw new Error("no typeahead memory");
+    try {
+      await typeahead.start();
+      expect(typeahead.current()?.size).toBe(titles.length);
+      for (const prefix of ["h", "H", "harb", "harbour at d", "harbour 100%", "港", "x", "hár"]) {
+        expect(await memory.queries.suggest(prefix, 8), prefix).toEqual(await catalog.queries.suggest(prefix, 8));
+      }
+      // Behind the catalog's back: memory keeps what it loaded…
+      await t.db.prisma.video.updateMany({ where: { title: "Harbor tour" }, data: { title: "Harbor trip" } });
+      expect(await memory.queries.suggest("harbor t", 8)).toEqual(["Harbor tour"]);
+      // …through it, a READY video's change makes it out of date at once: the database answers.
+      const [dawn] = await t.db.prisma.video.findMany({ where: { title: "Harbour at dawn" } });
+      await memory.edits.update(dawn?.id ?? "", { title: "Harbour at noon" });
+      expect(typeahead.current()).toBeNull();
+      expect(await memory.queries.suggest("harbour at", 8)).toEqual(await catalog.queries.suggest("harbour at", 8));
+      await expect
+        .poll(() => typeahead.current()?.suggest("harbor t", 8)?.titles, { timeout: 10_000 })
+        .toEqual(["Harbor trip"]);
+      // More titles than it may keep: the database answers.
+      const small = createCatalog(t.db.prisma, { typeahead: { maxTitles: 3 } });
+      await small.queries.typeahead?.start();
+      expect(small.queries.typeahead?.current()).toBeNull();
+      expect(await small.queries.suggest("harb", 8)).toEqual(await catalog.queries.suggest("harb", 8));
+      small.queries.typeahead?.close();
+    } finally {
+      typeahead.close();
+    }
+  });
+
   it("shares one typeahead load between callers asking for the same prefix at once", async () => {
     const cache = new VideoCache();
     let loads = 0;

@@ -2,6 +2,7 @@ import type { ChangeFeed } from "../db/change-feed.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { CatalogQueries } from "./catalog-queries.js";
 import { TranscodeProjection } from "./transcode-projection.js";
+import { TypeaheadMemory, type TypeaheadMemoryOptions } from "./typeahead-index.js";
 import { UploadLifecycle } from "./upload-lifecycle.js";
 import type { VideoCache } from "./video-cache.js";
 import { VideoChanges } from "./video-changes.js";
@@ -23,6 +24,8 @@ export interface CatalogOptions {
   feed?: ChangeFeed;
   /** Playback-session view counting; one with default limits when absent. */
   views?: ViewCounter;
+  /** Keep the typeahead's titles in memory (TypeaheadMemory); the database answers when absent. */
+  typeahead?: TypeaheadMemoryOptions;
 }
 
 /**
@@ -47,7 +50,11 @@ export function createCatalog(prisma: PrismaClient, options: CatalogOptions = {}
   return {
     uploads: new UploadLifecycle(videos),
     transcodes: new TranscodeProjection(videos),
-    queries: new CatalogQueries(videos, options.views ?? new ViewCounter(prisma)),
+    queries: new CatalogQueries(
+      videos,
+      options.views ?? new ViewCounter(prisma),
+      options.typeahead ? new TypeaheadMemory(prisma, changes, options.typeahead) : null,
+    ),
     edits: new VideoEdits(videos),
     changes,
     ping: () => videos.ping(),
