@@ -20,8 +20,12 @@ const done = new Promise<string>((resolve) => {
     "video.transcode.failed": async (e) => resolve(`failed: ${e.reason}`),
   });
 });
+// The bus polls on unref'd timers (a server's sockets keep its process alive): between the two
+// phases nothing else would, and the process would end with the job half done.
+const keepAlive = setInterval(() => {}, 1_000);
 await transcoder.start();
 await bus.publish("video.uploaded", { videoId, attempt: 1, sourceKey: `videos/${videoId}/source` }, videoId);
 const outcome = await done;
+clearInterval(keepAlive);
 console.log(outcome);
 process.exit(outcome === "ready" ? 0 : 1);
