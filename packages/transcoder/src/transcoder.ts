@@ -50,12 +50,19 @@ const LADDER_NICE = 10;
 /** Share of a video's progress percent that its playable phase covers. */
 const PLAYABLE_SHARE = 0.28;
 
+/** The machine's memory, or the container's limit (cgroup) when that is lower. */
+function availableMemory(): number {
+  const limit = process.constrainedMemory();
+  const total = os.totalmem();
+  return limit > 0 && limit < total ? limit : total;
+}
+
 /** Memory a playable phase's FFmpeg may take (a 1080p decode, one small encode), for `auto`. */
 const PLAYABLE_MEMORY = 256 * 1024 ** 2;
 
 /**
  * Jobs at once per phase. `auto`: playable phases, five per core (as many as memory allows at
- * PLAYABLE_MEMORY each) — a viewer waits only for the first segment of each, a few tenths of a
+ * PLAYABLE_MEMORY each, a container's limit counted) — a viewer waits only for the first segment of each, a few tenths of a
  * CPU second, so a burst is playable together rather than one after another, and each still
  * encodes faster than real time; the last fifth of those slots is kept for owners running none
  * (`reserve`), so another uploader's video starts at once during one owner's burst. Ladders
@@ -65,7 +72,7 @@ const PLAYABLE_MEMORY = 256 * 1024 ** 2;
 export function phaseSlots(
   concurrency: number | "auto",
   cores: number,
-  memory = os.totalmem(),
+  memory = availableMemory(),
 ): { playable: number; ladder: number; total: number; reserve: number } {
   if (concurrency === "auto") {
     const playable = Math.max(1, Math.min(cores * 5, Math.floor(memory / PLAYABLE_MEMORY)));
