@@ -106,8 +106,8 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const mediaBase = mediaBaseUrl(config);
   /** Public list and search pages as sent (body and ETag), for as long as the catalog caches the page. */
-  const rendered = new WeakMap<Page, { body: string; etag: string }>();
-  const renderedSuggestions = new WeakMap<readonly string[], { body: string; etag: string }>();
+  const rendered = new WeakMap<Page, Rendered>();
+  const renderedSuggestions = new WeakMap<readonly string[], Rendered>();
   // Private media are served by this server (signed), whatever the public media base is.
   const signed = { signer: opts.auth.mediaSigner, privateBase: `${config.publicUrl ?? ""}/media` };
   /** Videos as the API shows them, each naming its owner's channel (looked up in one query). */
@@ -182,19 +182,10 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
           : await catalog.queries.list({ ...filters, limit, cursor, sort: sort === "relevance" ? undefined : sort });
         cacheFor(request, reply);
         // A public page is the same for everyone: rendered once while the catalog keeps it.
-        let out = rendered.get(page);
-        if (!out) {
-          // The route's own response serializer (its schema), as Fastify would have used.
-          const serialize = reply.getSerializationFunction("200") ?? JSON.stringify;
-          const body = serialize({ items: await mapAll(page.items), nextCursor: page.nextCursor });
-          out = { body, etag: `"${createHash("sha1").update(body).digest("base64")}"` };
-          rendered.set(page, out);
-        }
-        // Already serialized by the route's serializer: Fastify sends a string body as it is.
-        return reply
-          .header("ETag", out.etag)
-          .type("application/json; charset=utf-8")
-          .send(out.body as never);
+        return await sendRendered(reply, rendered, page, async () => ({
+          items: await mapAll(page.items),
+          nextCursor: page.nextCursor,
+        }));
       } catch (err) {
         if (err instanceof InvalidCursorError) throw errors.validation("Invalid cursor");
         throw err;
@@ -216,17 +207,7 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       const suggestions = await catalog.queries.suggest(q, limit);
       cacheFor(request, reply);
       // The same titles (one array per cached answer and limit) are rendered once, as pages are.
-      let out = renderedSuggestions.get(suggestions);
-      if (!out) {
-        const serialize = reply.getSerializationFunction("200") ?? JSON.stringify;
-        const body = serialize({ suggestions });
-        out = { body, etag: `"${createHash("sha1").update(body).digest("base64")}"` };
-        renderedSuggestions.set(suggestions, out);
-      }
-      return reply
-        .header("ETag", out.etag)
-        .type("application/json; charset=utf-8")
-        .send(out.body as never);
+      return sendRendered(reply, renderedSuggestions, suggestions, async () => ({ suggestions }));
     },
   );
 
@@ -414,4 +395,34 @@ export async function videoRoutes(app: FastifyInstance, opts: VideoRoutesOptions
       reread(true);
     },
   );
+}
+
+/** A public answer serialized once, with its ETag. */
+interface Rendered {
+  body: string;
+  etag: string;
+}
+
+/**
+ * Sends the answer made from `source`, serialized by the route's own response serializer (its
+ * schema, as Fastify would have) the first time and kept beside `source` while it lives.
+ */
+async function sendRendered<K extends object>(
+  reply: FastifyReply,
+  cache: WeakMap<K, Rendered>,
+  source: K,
+  make: () => Promise<unknown>,
+): Promise<FastifyReply> {
+  let out = cache.get(source);
+  if (!out) {
+    const serialize = reply.getSerializationFunction("200") ?? JSON.stringify;
+    const body = serialize(await make());
+    out = { body, etag: `"${createHash("sha1").update(body).digest("base64")}"` };
+    cache.set(source, out);
+  }
+  // Already serialized: Fastify sends a string body as it is.
+  return reply
+    .header("ETag", out.etag)
+    .type("application/json; charset=utf-8")
+    .send(out.body as never);
 }
