@@ -77,10 +77,13 @@ async function singleLadderSeconds(file: string, work: string): Promise<number> 
   const bin = resolveBinaries({ ffmpegPath: null, ffprobePath: null });
   const probe = await probeFile(bin.ffprobe, file);
   const outDir = path.join(work, "reference");
+  const ladder = planLadder(probe);
+  for (const dir of [...ladder.map((r) => r.name), "audio"])
+    await fs.mkdir(path.join(outDir, dir), { recursive: true });
   const args = buildHlsArgs({
     input: file,
     outDir,
-    ladder: planLadder(probe),
+    ladder,
     frameRate: probe.frameRate,
     hasAudio: probe.hasAudio,
   });

@@ -194,13 +194,18 @@ export class KafkaBus implements Bus {
     const count = Math.max(1, options.concurrency ?? 1);
     const slots = options.schedule?.slots ?? {};
     // A partition gives one message at a time to one member: members beyond the partitions of
-    // the topics this bus creates would only stand by (each a connection and a heartbeat).
+    // the topics this bus creates would only stand by (each a connection and a heartbeat). A
+    // later phase (a ladder: long, niced, about two cores of FFmpeg on its own) gets one member
+    // per process: a rebalance (a broker restart, a transcoder joining) then never moves a
+    // running ladder between members of one process, which would stop it and start it over.
     const partitions = this.#opts.partitions ?? 6;
+    const members = (of: PhaseGroup) =>
+      of.phase > 0 && options.schedule
+        ? 1
+        : Math.max(1, Math.min(count, slots[of.topics[0] as Topic] ?? count, partitions));
     // All at once: members joining one by one each start a rebalance, and every rebalance can
     // move the partition of a job that just started (it is stopped and delivered again).
-    const starting = phases.flatMap((of) =>
-      Array.from({ length: Math.max(1, Math.min(count, slots[of.topics[0] as Topic] ?? count, partitions)) }, () => of),
-    );
+    const starting = phases.flatMap((of) => Array.from({ length: members(of) }, () => of));
     g.members.push(...(await Promise.all(starting.map((of) => this.#startMember(g, of, handlers, options)))));
   }
 
