@@ -62,12 +62,13 @@ const PLAYABLE_MEMORY = 256 * 1024 ** 2;
 
 /**
  * Jobs at once per phase. `auto`: playable phases, five per core (as many as memory allows at
- * PLAYABLE_MEMORY each, a container's limit counted) — a viewer waits only for the first segment of each, a few tenths of a
- * CPU second, so a burst is playable together rather than one after another, and each still
- * encodes faster than real time; the last fifth of those slots is kept for owners running none
- * (`reserve`), so another uploader's video starts at once during one owner's burst. Ladders
- * beside them, one per core, niced, so idle CPU goes to them without slowing the rest. A number:
- * at most that many of either, and of both together, nothing reserved.
+ * PLAYABLE_MEMORY each, a container's limit counted) — a viewer waits only for the first
+ * segment of each, a few tenths of a CPU second, so a burst is playable together rather than
+ * one after another, and each still encodes faster than real time; the last fifth of those
+ * slots is kept for owners running none (`reserve`), so another uploader's video starts at once
+ * during one owner's burst. Ladders beside them, one per core, niced, so idle CPU goes to them
+ * without slowing the rest (on Kafka one ladder consumer per process: see kafka-bus.ts). A
+ * number: at most that many of either, and of both together, nothing reserved.
  */
 export function phaseSlots(
   concurrency: number | "auto",

@@ -20,7 +20,7 @@ export interface VideoCacheOptions {
   maxSuggestionTitles?: number;
   /**
    * Longest a typeahead answer stays cached, in ms: longer than a page, since only the order of
-   * its titles follows view counts; any change to a video drops them all the same.
+   * its titles follows view counts; any change of a READY video drops them all the same.
    */
   suggestionTtlMs?: number;
 }
