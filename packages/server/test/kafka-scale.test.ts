@@ -1,21 +1,19 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { resolveBinaries } from "@reelkit/transcoder";
 import { afterAll, afterEach, beforeAll, expect, it, vi } from "vitest";
 import { describeWith, kafkaBrokers, kafkaMissing } from "../../../test/engines.js";
+import { startPrivateKafka } from "../../../test/private-kafka.js";
 import { createTestDatabase, postgresMissing, type TestDatabase } from "../src/db/test-databases.js";
 import { getVideo, settled, signUp, waitForVideo } from "./factories.js";
-import { groupAlive, REPO_ROOT, ServerProcess } from "./server-process.js";
+import { groupAlive, ServerProcess } from "./server-process.js";
 import { uploadFile } from "./tus-upload.js";
 
 // Scale mode with real processes: reelkit-server (transcoder off) on PostgreSQL and Kafka, and
 // separate reelkit-transcoder processes sharing the media directory.
 
-const run = promisify(execFile);
 const bin = resolveBinaries({ ffmpegPath: null, ffprobePath: null });
 const missing = kafkaMissing ?? postgresMissing;
 let work: string;
@@ -38,23 +36,6 @@ function scaleEnv(brokers: string, prefix: string): Record<string, string> {
     REELKIT_DATA_DIR: path.join(work, prefix),
     REELKIT_TRANSCODER: "off",
   };
-}
-
-/** A TCP port that is free, with the next one free too (the broker's controller port). */
-async function freePortPair(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve) => {
-      const s = net.createServer().listen(0, "127.0.0.1", () => {
-        const p = (s.address() as net.AddressInfo).port;
-        s.close(() => resolve(p));
-      });
-    });
-    const next = await new Promise<boolean>((resolve) => {
-      const s = net.createServer().once("error", () => resolve(false));
-      s.listen(port + 1, "127.0.0.1", () => s.close(() => resolve(true)));
-    });
-    if (next && port < 65_000) return port;
-  }
 }
 
 beforeAll(async () => {
@@ -108,16 +89,9 @@ describeWith("kafka", missing, "scale mode on Kafka and PostgreSQL (real process
   }, 300_000);
 
   it("loses nothing and leaves nothing stuck when the broker restarts mid-run", async () => {
-    const port = await freePortPair();
-    const engineEnv = {
-      ...process.env,
-      REELKIT_KAFKA_PORT: String(port),
-      REELKIT_KAFKA_DIR: path.join(work, "broker"),
-    };
-    const engines = path.join(REPO_ROOT, "scripts/engines.sh");
-    await run(engines, ["start", "kafka"], { env: engineEnv, timeout: 180_000 });
+    const broker = await startPrivateKafka(path.join(work, "broker"));
     try {
-      const env = scaleEnv(`127.0.0.1:${port}`, "restart.");
+      const env = scaleEnv(broker.brokers.join(","), "restart.");
       const server = await start("source", env);
       await start("transcoder", env);
       const small = path.join(work, "small.mp4");
@@ -133,23 +107,27 @@ describeWith("kafka", missing, "scale mode on Kafka and PostgreSQL (real process
       ];
       await waitForVideo(server.base, ids[0] as string, (v) => v.status !== "QUEUED", 90_000);
 
-      await run(engines, ["stop", "kafka"], { env: engineEnv, timeout: 60_000 });
+      await broker.stop();
       // Uploads go on while the broker is down: their events wait in the outbox.
       ids.push(await uploadFile(server.base, data, "during", user.bearer));
       expect((await getVideo(server.base, ids[2] as string)).status).toBe("QUEUED");
       await new Promise((r) => setTimeout(r, 3_000));
-      await run(engines, ["start", "kafka"], { env: engineEnv, timeout: 180_000 });
+      await broker.start();
       ids.push(await uploadFile(server.base, data, "after", user.bearer));
 
+      // What each process logged last says where a video stopped (a consumer, a commit, a phase).
+      const logs = () => procs.map((p, i) => `--- process ${i} ---\n${p.recentLog()}`).join("\n");
       for (const id of ids) {
-        const video = await waitForVideo(server.base, id, settled, 240_000);
-        expect(video.failureReason, id).toBeNull();
+        const video = await waitForVideo(server.base, id, settled, 240_000).catch((err: Error) => {
+          throw new Error(`${err.message}\n${logs()}`);
+        });
+        expect(video.failureReason, `${id}\n${logs()}`).toBeNull();
         expect(video.status, id).toBe("READY");
       }
       const pending = await tdb.db.prisma.outbox.count({ where: { publishedAt: null } });
       expect(pending).toBe(0);
     } finally {
-      await run(engines, ["stop", "kafka"], { env: engineEnv, timeout: 60_000 }).catch(() => {});
+      await broker.stop().catch(() => {});
     }
   }, 600_000);
 });

@@ -58,3 +58,29 @@ export interface Bus {
   /** Unsubscribes every group and releases the backend. */
   close(): Promise<void>;
 }
+
+/**
+ * A publish the bus's backend could not take because it is unreachable or unavailable for a
+ * while (a broker restarting, a leader election), as opposed to one it refused (a message too
+ * large, an authorisation error). A handler that fails with it (directly or as a `cause`) is not
+ * at fault: its delivery is not counted towards parking the message, and it runs again once the
+ * backend answers.
+ */
+export class BusUnavailableError extends Error {
+  readonly code = "BUS_UNAVAILABLE";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "BusUnavailableError";
+  }
+}
+
+/**
+ * Whether `err`, or an error in its `cause` chain, is a BusUnavailableError (by its code, so a
+ * second copy of this module in a bundle still agrees).
+ */
+export function isBusUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    if ((e as { code?: unknown }).code === "BUS_UNAVAILABLE") return true;
+  }
+  return false;
+}

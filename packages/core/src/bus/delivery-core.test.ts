@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { BusMessage, VideoUploaded } from "../events.js";
-import type { SubscribeOptions } from "./bus.js";
+import { BusUnavailableError, type SubscribeOptions } from "./bus.js";
 import { admit, afterFailure, type DeliveryTransport, deliver } from "./delivery-core.js";
 import type { DeliveryPolicy } from "./delivery-policy.js";
 
@@ -22,6 +22,14 @@ describe("delivery decisions", () => {
     expect(afterFailure(policy, 3, "e", "stopping")).toEqual({ step: "hand-back" });
     expect(afterFailure(policy, 3, "e", "lost")).toEqual({ step: "lost" });
   });
+
+  it("does not count a failure of the bus itself, even at the last attempt", () => {
+    expect(afterFailure(policy, 3, "e", null, true)).toEqual({ step: "unavailable", error: "e" });
+    expect(afterFailure(policy, 1, "e", null, true)).toEqual({ step: "unavailable", error: "e" });
+    // A stop or a moved partition still wins: nothing runs it again here.
+    expect(afterFailure(policy, 3, "e", "stopping", true)).toEqual({ step: "hand-back" });
+    expect(afterFailure(policy, 3, "e", "lost", true)).toEqual({ step: "lost" });
+  });
 });
 
 /** A transport that records what the core asked of it. */
@@ -33,6 +41,7 @@ function fake(attempts: number, lastError: string | null = null, interruption: "
     retry: async (delayMs, error) => void calls.push(`retry ${delayMs} ${error}`),
     handBack: async () => void calls.push("hand-back"),
     lost: async () => void calls.push("lost"),
+    unavailable: async (error) => void calls.push(`unavailable ${error}`),
     park: async (error, n) => void calls.push(`park ${n} ${error}`),
     interruption: () => interruption,
   };
@@ -114,6 +123,26 @@ describe("deliver", () => {
     expect(next.calls).toEqual(["park 3 poison"]);
     expect(errors).toEqual(["poison"]);
     expect(runs).toBe(1);
+  });
+
+  it("takes back a delivery whose handler failed because the bus could not take a message", async () => {
+    // At the last attempt: a broker restart must not park a healthy job.
+    const last = fake(3);
+    const outcome = await run(last.transport, async () => {
+      throw new Error("could not announce the video", {
+        cause: new BusUnavailableError("Kafka did not take the message: Connection refused"),
+      });
+    });
+    expect(outcome).toBe("retried");
+    expect(last.calls).toEqual(["unavailable could not announce the video"]);
+    // Any other failure at the last attempt parks it.
+    const other = fake(3);
+    expect(
+      await run(other.transport, async () => {
+        throw new Error("boom");
+      }),
+    ).toBe("parked");
+    expect(other.calls).toEqual(["park 3 boom"]);
   });
 
   it("hands back on a stop, leaves a lost message to its new owner, and parks an invalid one unreported", async () => {

@@ -7,7 +7,7 @@ import {
   type Topic,
   validatePayload,
 } from "../events.js";
-import type { SubscribeOptions } from "./bus.js";
+import { isBusUnavailable, type SubscribeOptions } from "./bus.js";
 import { type DeliveryPolicy, errorText, retryDelayMs } from "./delivery-policy.js";
 
 /**
@@ -37,6 +37,12 @@ export interface DeliveryTransport {
    * partition is no fault of the job, and must not bring it closer to being parked.
    */
   lost(): Promise<void>;
+  /**
+   * The handler failed because the bus itself could not take a message (BusUnavailableError: a
+   * broker restarting). Not the job's fault: this delivery is taken back, not counted, and the
+   * message runs again once the backend answers (or goes to the next consumer).
+   */
+  unavailable(error: string): Promise<void>;
   /** Parked for good (dead letter) after `attempts` deliveries, and let go. */
   park(error: string, attempts: number): Promise<void>;
   /**
@@ -63,6 +69,7 @@ export function admit(policy: DeliveryPolicy, attempts: number, lastError: strin
 export type FailureStep =
   | { step: "lost" }
   | { step: "hand-back" }
+  | { step: "unavailable"; error: string }
   | { step: "park"; error: string; attempts: number }
   | { step: "retry"; delayMs: number; error: string };
 
@@ -71,9 +78,12 @@ export function afterFailure(
   attempts: number,
   error: string,
   interruption: "lost" | "stopping" | null,
+  /** The handler failed because the bus could not take a message (see isBusUnavailable). */
+  busUnavailable = false,
 ): FailureStep {
   if (interruption === "lost") return { step: "lost" };
   if (interruption === "stopping") return { step: "hand-back" };
+  if (busUnavailable) return { step: "unavailable", error };
   if (attempts >= policy.maxAttempts) return { step: "park", error, attempts };
   return { step: "retry", delayMs: retryDelayMs(policy, attempts), error };
 }
@@ -115,7 +125,13 @@ export async function deliver(o: DeliverOptions): Promise<DeliveryOutcome> {
     const handler = o.handlers[message.topic] as Handler<Topic>;
     await handler(payload, { signal: o.signal, deliveryAttempt: record.attempts, enqueuedAt: o.enqueuedAt });
   } catch (err) {
-    const next = afterFailure(o.policy, record.attempts, errorText(err), transport.interruption());
+    const next = afterFailure(
+      o.policy,
+      record.attempts,
+      errorText(err),
+      transport.interruption(),
+      isBusUnavailable(err),
+    );
     switch (next.step) {
       case "lost":
         log?.warn("stopped: another consumer has the message now");
@@ -125,6 +141,10 @@ export async function deliver(o: DeliverOptions): Promise<DeliveryOutcome> {
         await transport.handBack();
         log?.info("handed the job back (stopping)");
         return "handed-back";
+      case "unavailable":
+        log?.warn({ err }, "the bus could not take a message; running it again once it answers (not counted)");
+        await transport.unavailable(next.error);
+        return "retried";
       case "park":
         return reportAndPark(o, message, next.error, next.attempts);
       case "retry":

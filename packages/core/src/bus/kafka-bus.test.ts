@@ -3,13 +3,16 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Consumer, type Message, stringDeserializers } from "@platformatic/kafka";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { busContractSuite } from "../../../../test/bus-contract-suite.js";
 import { describeWith, kafkaBrokers, kafkaMissing } from "../../../../test/engines.js";
+import { type PrivateKafka, startPrivateKafka } from "../../../../test/private-kafka.js";
 import type { VideoUploaded } from "../events.js";
 import { LocalStorage } from "../storage/local-storage.js";
+import { BusUnavailableError } from "./bus.js";
 import { StorageDeliveryLedger } from "./delivery-ledger.js";
-import { DEAD_LETTER_TOPIC, KafkaBus, type KafkaBusOptions } from "./kafka-bus.js";
+import { sleep } from "./delivery-policy.js";
+import { DEAD_LETTER_TOPIC, KafkaBus, type KafkaBusOptions, transientKafkaError } from "./kafka-bus.js";
 
 // The delivery model on a real Apache Kafka broker. Every test uses its own topics and groups
 // (a unique prefix), so runs never see each other's messages.
@@ -34,12 +37,12 @@ function harness(options: Partial<KafkaBusOptions> = {}) {
   return { prefix, make };
 }
 /** Every message on the dead-letter topic of `prefix` so far (read up to its end offsets). */
-async function deadLetters(prefix: string): Promise<Message<string, string, string, string>[]> {
+async function deadLetters(prefix: string, brokers = kafkaBrokers): Promise<Message<string, string, string, string>[]> {
   const topic = `${prefix}${DEAD_LETTER_TOPIC}`;
   const reader = new Consumer({
     clientId: "dlq-reader",
     groupId: `${prefix}dlq-reader-${++n}`,
-    bootstrapBrokers: kafkaBrokers,
+    bootstrapBrokers: brokers,
     deserializers: stringDeserializers,
   });
   try {
@@ -275,4 +278,109 @@ describeWith("kafka", kafkaMissing, "KafkaBus on a real broker", () => {
     expect(started).toEqual(["playable:a", "playable:b", "playable:c", "ladder:L"]);
     expect(running.most).toBe(1);
   }, 120_000);
+});
+
+describeWith("kafka", kafkaMissing, "KafkaBus across a broker restart (a broker of its own)", () => {
+  let dir: string;
+  let broker: PrivateKafka;
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), "reelkit-kafka-restart-"));
+    broker = await startPrivateKafka(dir);
+  }, 200_000);
+  afterAll(async () => {
+    await broker?.stop().catch(() => {});
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  const progress = (videoId: string) => ({ videoId, attempt: 1, percent: 50, stage: "encoding" as const });
+
+  it("does not count a delivery whose handler could not publish while the broker was down, and runs it again once it is back", async () => {
+    const prefix = `restart${Date.now()}.`;
+    const bus = new KafkaBus({
+      brokers: broker.brokers,
+      prefix,
+      partitions: 1,
+      backoffMs: 50,
+      maxAttempts: 2,
+      publishPatienceMs: 1_000,
+      sessionTimeoutMs: 6_000,
+    });
+    open.push(bus);
+    const runs: { delivery: number; outcome: string }[] = [];
+    const parked: string[] = [];
+    let entered = (): void => {};
+    const inHandler = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    let stopped = (): void => {};
+    const brokerDown = new Promise<void>((resolve) => {
+      stopped = resolve;
+    });
+    await bus.subscribe(
+      "g",
+      {
+        "video.uploaded": async (p, ctx) => {
+          entered();
+          await brokerDown;
+          try {
+            // What a transcoder does mid-job: tell the catalog something.
+            await bus.publish("video.transcode.progress", progress(p.videoId));
+            runs.push({ delivery: ctx.deliveryAttempt, outcome: "published" });
+          } catch (err) {
+            runs.push({ delivery: ctx.deliveryAttempt, outcome: (err as Error).name });
+            throw err;
+          }
+        },
+      },
+      { onParked: async (_m, error) => void parked.push(error) },
+    );
+    await bus.publish("video.uploaded", uploaded("through-a-restart"));
+    await inHandler;
+    await broker.stop();
+    stopped();
+    await vi.waitFor(() => expect(runs.length).toBeGreaterThan(0), { timeout: 30_000 });
+    expect(runs[0]?.outcome).toBe("BusUnavailableError");
+    // Down for a while: two counted failures 50 ms apart would have parked it long since.
+    await sleep(8_000);
+    expect(parked).toEqual([]);
+    await broker.start();
+    await vi.waitFor(() => expect(runs.at(-1)?.outcome).toBe("published"), { timeout: 90_000 });
+    expect(parked).toEqual([]);
+    // Every delivery was the first as far as parking goes: the broker's absence counted none.
+    expect(new Set(runs.map((r) => r.delivery))).toEqual(new Set([1]));
+    expect(await deadLetters(prefix, broker.brokers)).toEqual([]);
+  }, 240_000);
+
+  it("fails a publish with BusUnavailableError after its patience while the broker is down, and not a refused one", async () => {
+    const bus = new KafkaBus({ brokers: broker.brokers, prefix: `patience${Date.now()}.`, publishPatienceMs: 2_000 });
+    open.push(bus);
+    await bus.publish("video.transcode.progress", progress("before"));
+    await broker.stop();
+    try {
+      const started = Date.now();
+      const err = await bus.publish("video.transcode.progress", progress("during")).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BusUnavailableError);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+    } finally {
+      await broker.start();
+    }
+    // Back: the same bus publishes again.
+    await bus.publish("video.transcode.progress", progress("after"));
+  }, 240_000);
+});
+
+describe("transientKafkaError", () => {
+  it("tells a broker that is away from a refusal", async () => {
+    const { MultipleErrors, NetworkError, ResponseError, ProtocolError } = await import("@platformatic/kafka");
+    const refused = new NetworkError("Connection to 127.0.0.1:1 failed.");
+    expect(transientKafkaError(new MultipleErrors("Producing messages failed.", [refused]))).toBe(true);
+    const notLeader = new ResponseError(0, 11, { "/topics/0": [6, null] }, {});
+    expect(transientKafkaError(notLeader)).toBe(true);
+    const tooLarge = new ResponseError(0, 11, { "/topics/0": [10, null] }, {});
+    expect(transientKafkaError(new MultipleErrors("Producing messages failed.", [tooLarge]))).toBe(false);
+    // One refusal among transient causes is a refusal.
+    expect(transientKafkaError(new MultipleErrors("x", [refused, tooLarge]))).toBe(false);
+    expect(transientKafkaError(new ProtocolError("NOT_LEADER_OR_FOLLOWER"))).toBe(true);
+    expect(transientKafkaError(new Error("ECONNREFUSED"))).toBe(false);
+  });
 });

@@ -1,6 +1,7 @@
 import {
   Admin,
   Consumer,
+  GenericError,
   type Message,
   type MessagesStream,
   Producer,
@@ -9,7 +10,7 @@ import {
 } from "@platformatic/kafka";
 import type { Logger } from "pino";
 import { type EventPayloads, type HandlerMap, TOPICS, type Topic, validatePayload } from "../events.js";
-import type { Bus, SubscribeOptions } from "./bus.js";
+import { type Bus, BusUnavailableError, type SubscribeOptions } from "./bus.js";
 import { type DeliveryTransport, deliver } from "./delivery-core.js";
 import { type DeliveryLedger, MemoryDeliveryLedger } from "./delivery-ledger.js";
 import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy, retryDelayMs, sleep } from "./delivery-policy.js";
@@ -26,6 +27,12 @@ export interface KafkaBusOptions extends Partial<DeliveryPolicy> {
   logger?: Logger;
   /** A consumer that misses heartbeats this long leaves the group; its partitions go to others. */
   sessionTimeoutMs?: number;
+  /**
+   * How long `publish` keeps trying while the brokers are unreachable or between leaders
+   * before it fails with BusUnavailableError (default 30 s). A broker restart shorter than
+   * this pauses a running job's publish instead of failing the job.
+   */
+  publishPatienceMs?: number;
 }
 
 /** Where messages are parked after their last failed attempt. */
@@ -65,6 +72,27 @@ interface Group {
 
 class Stopping extends Error {}
 class Revoked extends Error {}
+class CommitTimeout extends Error {}
+/** The member's consumer cannot go on (its stream ended, an offset it owns cannot be committed): it reconnects. */
+class ConsumerStuck extends Error {}
+
+/**
+ * Whether a client error says the brokers are away for a while (connection refused or lost, a
+ * timeout, a retriable protocol error such as NOT_LEADER_OR_FOLLOWER), every cause of it
+ * retriable: a refusal (MESSAGE_TOO_LARGE, an authorisation error) is not.
+ */
+export function transientKafkaError(err: unknown): boolean {
+  if (!(err instanceof Error) || !GenericError.isGenericError(err)) return false;
+  const causes = err instanceof AggregateError ? err.errors : [];
+  if (causes.length > 0) return causes.every(transientKafkaError);
+  const e = err as Error & { code?: string; canRetry?: boolean };
+  if (e.code === "PLT_KFK_NETWORK" || e.code === "PLT_KFK_TIMEOUT") return true;
+  return e.code === "PLT_KFK_PROTOCOL" && e.canRetry === true;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
 
 /**
  * The bus on Apache Kafka (`@platformatic/kafka`). Messages are keyed by video id, so one
@@ -160,10 +188,23 @@ export class KafkaBus implements Bus {
   async publish<T extends Topic>(topic: T, payload: EventPayloads[T], key?: string): Promise<void> {
     if (this.#closed) throw new Error("bus is closed");
     validatePayload(topic, payload);
-    await this.ensureTopics();
-    await this.#getProducer().send({
-      messages: [{ topic: this.topicName(topic), key: key ?? payload.videoId, value: JSON.stringify(payload) }],
-    });
+    const message = { topic: this.topicName(topic), key: key ?? payload.videoId, value: JSON.stringify(payload) };
+    const deadline = Date.now() + (this.#opts.publishPatienceMs ?? 30_000);
+    for (let failures = 0; ; ) {
+      try {
+        await this.ensureTopics();
+        await this.#getProducer().send({ messages: [message] });
+        return;
+      } catch (err) {
+        if (!transientKafkaError(err)) throw err;
+        // The client retried a few times already; beyond that the broker is away (a restart).
+        if (this.#closed || Date.now() >= deadline) {
+          throw new BusUnavailableError(`Kafka did not take the message: ${errorMessage(err)}`, { cause: err });
+        }
+        if (failures++ === 0) this.#log?.warn({ err, topic }, "Kafka did not take a message; trying again");
+        await sleep(Math.min(2_000, Math.max(0, deadline - Date.now())));
+      }
+    }
   }
 
   async subscribe(group: string, handlers: HandlerMap, options: SubscribeOptions = {}): Promise<void> {
@@ -320,7 +361,13 @@ export class KafkaBus implements Bus {
           // Its new owner runs it again (handlers are idempotent); a commit now could skip its work.
           return log?.warn("finished a message whose partition was revoked meanwhile; not committed");
         }
-        await this.#commit(message, log);
+        try {
+          await this.#commit(message, member, taken, log);
+        } catch (err) {
+          // It runs again after the member reconnects: this finished delivery does not count.
+          await ledger.handBack(id).catch((e) => log?.warn({ err: e }, "could not take back a delivery"));
+          throw err;
+        }
         await forget();
       },
       retry: async (delayMs, error) => {
@@ -342,9 +389,25 @@ export class KafkaBus implements Bus {
         // departures of transcoders move partitions; counted, they parked healthy jobs.)
         await ledger.handBack(id).catch((err) => log?.warn({ err }, "could not take back a revoked delivery"));
       },
+      unavailable: async () => {
+        // The brokers were away (a restart): not the job's fault, so not counted; it runs again
+        // here once they answer, unless the partition moved meanwhile (its new owner runs it).
+        await ledger.handBack(id).catch((err) => log?.warn({ err }, "could not take back a delivery"));
+        const wait = new AbortController();
+        member.current = wait;
+        try {
+          for (let failures = 0; !g.stopping && !(await this.#answers()); failures++) {
+            if (!(await sleep(Math.min(5_000, 500 * 2 ** failures), wait.signal))) break;
+          }
+        } finally {
+          if (member.current === wait) member.current = null;
+        }
+        again = !wait.signal.aborted && !g.stopping && this.#owns(member, taken);
+        if (!again) log?.info("not running it again here (stopping, or its partition moved)");
+      },
       park: async (error, attempts) => {
         await this.#deadLetter(message, error, attempts);
-        await this.#commit(message, log);
+        await this.#commit(message, member, taken, log);
         await forget();
       },
       interruption: () => {
@@ -506,13 +569,54 @@ export class KafkaBus implements Bus {
     }
   }
 
-  async #commit(message: StringMessage, log: Logger | undefined): Promise<void> {
-    try {
-      await message.commit();
-    } catch (err) {
-      // A rebalance took the partition: the message will be delivered again (at-least-once).
-      log?.warn({ err }, "could not commit an offset");
+  /**
+   * Commits a finished message's offset. While the brokers are away it keeps trying (within
+   * the publish patience) as long as this member owns the partition. When that fails, or the
+   * member's stream ended meanwhile (a client whose stream failed never settles a commit queued
+   * mid-rejoin), it throws ConsumerStuck: the member reconnects and reads the committed offsets
+   * again, so the message runs again rather than staying behind its committed offset, where it
+   * would count as a waiting message of its phase (holding ladders) until the next rebalance.
+   */
+  async #commit(
+    message: StringMessage,
+    member: Member,
+    taken: { memberId: string | null; topic: string; partition: number },
+    log: Logger | undefined,
+  ): Promise<void> {
+    const deadline = Date.now() + (this.#opts.publishPatienceMs ?? 30_000);
+    for (;;) {
+      try {
+        return await this.#commitOnce(message, member);
+      } catch (err) {
+        if (this.#closed || !this.#owns(member, taken)) {
+          // A rebalance took the partition: its new owner delivers the message again (at-least-once).
+          return log?.warn({ err }, "could not commit an offset; the partition moved");
+        }
+        const wait = transientKafkaError(err) || err instanceof CommitTimeout;
+        if (!wait || Date.now() >= deadline) {
+          throw new ConsumerStuck(`could not commit an offset: ${errorMessage(err)}`, { cause: err });
+        }
+        await sleep(1_000);
+      }
     }
+  }
+
+  /** One commit, settled within 10 s and as soon as the member's stream ends. */
+  #commitOnce(message: StringMessage, member: Member): Promise<void> {
+    const stream = member.stream;
+    if (!stream || stream.closed || stream.destroyed) return Promise.reject(new ConsumerStuck("the stream ended"));
+    return new Promise<void>((resolve, reject) => {
+      const settle = (err?: unknown) => {
+        clearTimeout(timer);
+        stream.off("close", ended);
+        if (err) reject(err);
+        else resolve();
+      };
+      const ended = () => settle(new ConsumerStuck("the stream ended"));
+      const timer = setTimeout(() => settle(new CommitTimeout("the commit took over 10 s")), 10_000);
+      stream.once("close", ended);
+      Promise.resolve(message.commit()).then(() => settle(), settle);
+    });
   }
 
   async unsubscribe(group: string): Promise<void> {
@@ -530,6 +634,14 @@ export class KafkaBus implements Bus {
       }),
     );
     this.#groups.delete(group);
+  }
+
+  /** Whether the brokers answer now. */
+  #answers(): Promise<boolean> {
+    return this.ping().then(
+      () => true,
+      () => false,
+    );
   }
 
   async ping(): Promise<void> {

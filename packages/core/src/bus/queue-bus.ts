@@ -253,6 +253,8 @@ export class QueueBus implements Bus {
       // The lease went to another consumer, which claimed (and counted) it anew: nothing to undo
       // here, the claim that lost its lease stalled (and may have been the job's own doing).
       lost: async () => {},
+      // The job store is the database: released uncounted, claimed again when it answers.
+      unavailable: () => quietly("hand back", store.release(job.id, this.owner)),
       park: (error) => quietly("park", store.park(job.id, this.owner, error)),
       interruption: () => {
         const reason = ctrl.signal.reason;
