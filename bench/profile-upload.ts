@@ -5,7 +5,10 @@
  * collections during that upload, and the profile's self time by module and by function within
  * that upload's window. The .cpuprofile stays in the output directory (Chrome DevTools opens it).
  *
- *   npx tsx bench/profile-upload.ts [MiB=256] [out=./upload-profile]   (run `npm run build` first)
+ *   npx tsx bench/profile-upload.ts [MiB=256] [out=./upload-profile] [--s3]   (run `npm run build` first)
+ *
+ * With `--s3` the server stores into a new bucket of the S3 server of the tests (S3_ENDPOINT_TEST
+ * and the AWS credentials, `eval "$(scripts/engines.sh start s3)"`): @tus/s3-store's multipart path.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import fs from "node:fs/promises";
@@ -13,6 +16,8 @@ import os from "node:os";
 import path from "node:path";
 import { signUp } from "../packages/server/test/factories.js";
 import { ServerProcess } from "../packages/server/test/server-process.js";
+import { s3TestEngine } from "../test/engines.js";
+import { createTestBucket, type TestBucket } from "../test/s3.js";
 import { processCpu } from "./lib.js";
 import { tusUpload } from "./upload.js";
 
@@ -59,8 +64,15 @@ function summarize(profile: CpuProfile, from: number, to: number, top: number): 
   for (const [k, t] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(ms(t), k);
 }
 
-const mib = Number(process.argv[2] ?? 256);
-const out = path.resolve(process.argv[3] ?? "upload-profile");
+const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+const mib = Number(args[0] ?? 256);
+const out = path.resolve(args[1] ?? "upload-profile");
+let bucket: TestBucket | null = null;
+if (process.argv.includes("--s3")) {
+  const { engine, missing } = s3TestEngine();
+  if (!engine) throw new Error(`--s3 needs an S3 server: ${missing}`);
+  bucket = await createTestBucket(engine, "reelkit-profile");
+}
 await fs.mkdir(out, { recursive: true });
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), "reelkit-upload-profile-"));
 try {
@@ -81,6 +93,8 @@ try {
       PORT: "0",
       REELKIT_DATA_DIR: path.join(dir, "data"),
       REELKIT_TRANSCODER: "off",
+      REELKIT_MAX_UPLOAD_SIZE: `${mib + 1}MiB`,
+      ...bucket?.env,
       NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${out} --require ${traceGc} ${process.env.PROFILE_NODE_OPTIONS ?? ""}`,
     },
   });
@@ -99,7 +113,7 @@ try {
   const full = gcLines.filter((l) => /Mark-Compact/.test(l)).length;
   const young = gcLines.filter((l) => /Scavenge|Minor Mark/.test(l)).length;
   console.log(
-    `upload of ${mib} MiB: ${((mib * 1.048576) / wall).toFixed(0)} MB/s, server CPU ${cpu.toFixed(2)} s ` +
+    `upload of ${mib} MiB${bucket ? " into S3" : ""}: ${((mib * 1.048576) / wall).toFixed(0)} MB/s, server CPU ${cpu.toFixed(2)} s ` +
       `(${((cpu * 1000) / mib).toFixed(2)} ms/MiB), full collections ${full}, young ${young}, load average ${os
         .loadavg()
         .map((l) => l.toFixed(2))
@@ -112,5 +126,6 @@ try {
     .at(-1);
   if (name) summarize(JSON.parse(readFileSync(path.join(out, name), "utf8")) as CpuProfile, from, to, 20);
 } finally {
+  await bucket?.drop();
   await fs.rm(dir, { recursive: true, force: true });
 }

@@ -158,9 +158,9 @@ describeWith(postgresMissing ? "postgres" : "s3", missing, "two server instances
     const [a, b] = servers as [ServerProcess, ServerProcess];
     const data = randomBytes(20 * MiB);
     const { id, location } = await create(a, data.length);
-    // Two parts stored in S3, the upload unfinished.
+    // Two parts stored in S3, the upload unfinished (its multipart upload is at the source key).
     expect((await patch(a, location, 0, data.subarray(0, 17 * MiB))).status).toBe(204);
-    const key = keys.upload(id);
+    const key = keys.source(id);
     const open = async () =>
       ((await bucket.client.send(new ListMultipartUploadsCommand({ Bucket: bucket.name, Prefix: key }))).Uploads ?? [])
         .map((u) => u.Key)
@@ -169,7 +169,8 @@ describeWith(postgresMissing ? "postgres" : "s3", missing, "two server instances
     expect((await fetch(`${b.base}/api/videos/${id}`, { method: "DELETE", headers: TUS })).status).toBe(204);
     // Not left for the expiry sweep: its parts are gone now, and so is every object of the upload.
     expect(await open()).toEqual([]);
-    expect((await bucket.storage.list(key)).map((o) => o.key)).toEqual([]);
+    expect((await bucket.storage.list(keys.upload(id))).map((o) => o.key)).toEqual([]);
+    expect((await bucket.storage.list(`videos/${id}/`)).map((o) => o.key)).toEqual([]);
     // The client's next PATCH finds nothing to write to.
     const late = await patch(a, location, 17 * MiB, data.subarray(17 * MiB));
     expect([404, 410]).toContain(late.status);

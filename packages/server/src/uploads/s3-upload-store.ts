@@ -1,6 +1,6 @@
-import { type Config, keys, type S3StorageConfig, type Storage } from "@reelkit/core";
+import { type Config, keys, objectHeaders, type S3StorageConfig, type Storage } from "@reelkit/core";
 import { s3ClientConfig } from "@reelkit/core/s3";
-import { S3Store } from "@tus/s3-store";
+import { type MetadataValue, S3Store } from "@tus/s3-store";
 import type { KvStore } from "@tus/server";
 import type { UploadBackend } from "./upload-store.js";
 
@@ -27,13 +27,80 @@ class NoCache<T> implements KvStore<T> {
   async delete(): Promise<void> {}
 }
 
-/** tus data in S3 under `uploads/`, with parts sized to the configured maximum upload. */
+/** The commands of @tus/s3-store whose `Key` is the upload's object (the multipart upload). */
+const MULTIPART_COMMANDS = new Set([
+  "createMultipartUpload",
+  "uploadPart",
+  "listParts",
+  "completeMultipartUpload",
+  "abortMultipartUpload",
+]);
+
+/**
+ * tus data in S3 with parts sized to the configured maximum upload. The upload's bookkeeping
+ * (`.info`, the `.part` of a short last chunk) stays under its tus id in `uploads/`, but its
+ * multipart upload is created at `objectKey(tusId)`, the video's source key: completing it makes
+ * the source (atomically, as S3 completes a multipart upload), with no copy of the whole file
+ * afterwards (a CopyObject of a large source took as long as half its upload). Uploads begun
+ * under the tus id (by an earlier version) keep it and are copied when they finish.
+ */
 class ReelkitS3Store extends S3Store {
-  constructor(opts: ConstructorParameters<typeof S3Store>[0] & { maxUploadSize: number }) {
+  /** Unfinished uploads whose multipart upload was created under their tus id. */
+  readonly #underTusId = new Set<string>();
+  readonly #keyOf: (tusId: string) => string;
+
+  constructor(
+    opts: ConstructorParameters<typeof S3Store>[0] & {
+      maxUploadSize: number;
+      /** Where the multipart upload of a new upload is created. */
+      objectKey: (tusId: string) => string;
+      /** The tus id of an upload's object key, or null for other objects. */
+      tusIdOf: (objectKey: string) => string | null;
+    },
+  ) {
     super(opts);
     // Uploads of unknown length (creation-defer-length) get the part size of the largest upload
     // allowed here, not of S3's 5 TiB maximum.
     (this as { maxUploadSize: number }).maxUploadSize = opts.maxUploadSize;
+    const keyOf = (tusId: string) => (this.#underTusId.has(tusId) ? tusId : opts.objectKey(tusId));
+    this.#keyOf = keyOf;
+    const client = this.client;
+    this.client = new Proxy(client, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (typeof value !== "function") return value;
+        if (prop === "listMultipartUploads") {
+          // The expiry sweep derives `.info` and `.part` from each listed key: it gets tus ids.
+          return async (...args: unknown[]) => {
+            const listed = (await value.apply(target, args)) as { Uploads?: { Key?: string }[] };
+            for (const u of listed.Uploads ?? []) u.Key = (u.Key && opts.tusIdOf(u.Key)) ?? u.Key;
+            return listed;
+          };
+        }
+        if (typeof prop !== "string" || !MULTIPART_COMMANDS.has(prop)) return value;
+        return (input: { Key: string }, ...rest: unknown[]) => {
+          const Key = keyOf(input.Key);
+          if (prop !== "createMultipartUpload" || Key === input.Key)
+            return value.call(target, { ...input, Key }, ...rest);
+          // The object becomes the source: it carries the headers of its key, as every stored object does.
+          const { contentType, cacheControl } = objectHeaders(Key);
+          return value.call(target, { ...input, Key, ContentType: contentType, CacheControl: cacheControl }, ...rest);
+        };
+      },
+    });
+  }
+
+  /** Every operation on an upload reads its `.info` first: where its multipart upload lives. */
+  protected override async getMetadata(id: string): Promise<MetadataValue> {
+    const metadata = await super.getMetadata(id);
+    if (metadata.file.storage?.path === id) this.#underTusId.add(id);
+    else this.#underTusId.delete(id);
+    return metadata;
+  }
+
+  /** A finished upload's bytes (tus GET): its object. */
+  override read(id: string) {
+    return super.read(this.#keyOf(id));
   }
 }
 
@@ -55,6 +122,11 @@ export function createS3UploadBackend(opts: {
     // are not needed and not every S3-compatible server supports them.
     useTags: false,
     cache: new NoCache(),
+    objectKey: (id) => (id.startsWith(prefix) ? keys.source(id.slice(prefix.length)) : id),
+    tusIdOf: (key) => {
+      const videoId = /^videos\/([^/]+)\/source$/.exec(key)?.[1];
+      return videoId && keys.source(videoId) === key ? `${prefix}${videoId}` : null;
+    },
   });
   const tusId = (videoId: string) => `${prefix}${videoId}`;
   // The multipart upload of a finished upload is complete, so the store's own remove (which

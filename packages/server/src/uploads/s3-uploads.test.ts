@@ -1,7 +1,14 @@
 import { createHash, randomBytes } from "node:crypto";
 import { buffer } from "node:stream/consumers";
-import { ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+} from "@aws-sdk/client-s3";
 import { keys, loadConfig } from "@reelkit/core";
+import { s3ClientConfig } from "@reelkit/core/s3";
+import { S3Store } from "@tus/s3-store";
 import type { FastifyInstance } from "fastify";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from "vitest";
 import { describeWith, s3TestEngine } from "../../../../test/engines.js";
@@ -78,6 +85,90 @@ describeWith("s3", missing, "tus uploads into S3 (@tus/s3-store)", () => {
     expect(sha256(await buffer(await bucket.storage.get(keys.source(id))))).toBe(sha256(data));
     await vi.waitFor(async () => expect((await bucket.storage.list("uploads/")).map((o) => o.key)).toEqual([]));
     expect(await multipartUploads()).toEqual([]);
+  });
+
+  it("completes the multipart upload at the source key itself: no copy of the file afterwards", async () => {
+    const rec = recordingCatalog();
+    const base = await start(rec.catalog);
+    const data = randomBytes(17 * MiB + 99);
+    const created = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { ...TUS(), "Upload-Length": String(data.length), "Content-Type": "application/offset+octet-stream" },
+      body: new Uint8Array(data.subarray(0, 9 * MiB)),
+    });
+    expect(created.status).toBe(201);
+    const id = created.headers.get("reelkit-video-id") as string;
+    // Mid-upload: the multipart upload is at the source key; nothing is visible there yet.
+    expect((await multipartUploads()).map((u) => u.Key)).toEqual([keys.source(id)]);
+    expect(await bucket.storage.stat(keys.source(id))).toBeNull();
+    const rest = await fetch(new URL(created.headers.get("location") as string, base), {
+      method: "PATCH",
+      headers: { ...TUS(), "Upload-Offset": String(9 * MiB), "Content-Type": "application/offset+octet-stream" },
+      body: new Uint8Array(data.subarray(9 * MiB)),
+    });
+    expect(rest.status).toBe(204);
+    expect(rec.finished).toEqual([{ videoId: id, sourceKey: keys.source(id), sourceSize: data.length }]);
+    expect(sha256(await buffer(await bucket.storage.get(keys.source(id))))).toBe(sha256(data));
+    // The ETag of a completed multipart upload names its parts ("…-3"); a copy's would not.
+    const head = await bucket.client.send(new HeadObjectCommand({ Bucket: bucket.name, Key: keys.source(id) }));
+    expect(head.ETag).toMatch(/-3"?$/);
+  });
+
+  it("finishes an upload begun under its tus id (an earlier layout) by copying it to the source", async () => {
+    const rec = recordingCatalog();
+    const base = await start(rec.catalog);
+    const data = randomBytes(11 * MiB + 3);
+    const created = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { ...TUS(), "Upload-Length": String(data.length) },
+    });
+    const id = created.headers.get("reelkit-video-id") as string;
+    // What an earlier version stored: the multipart upload under the tus id, and `.info` saying so.
+    const tusId = keys.upload(id);
+    const [made] = await multipartUploads();
+    await bucket.client.send(
+      new AbortMultipartUploadCommand({ Bucket: bucket.name, Key: made?.Key, UploadId: made?.UploadId }),
+    );
+    const legacy = await bucket.client.send(new CreateMultipartUploadCommand({ Bucket: bucket.name, Key: tusId }));
+    const plain = new S3Store({ s3ClientConfig: { ...s3ClientConfig(bucket.config), bucket: bucket.name } });
+    const stored = (await (
+      plain as unknown as { getMetadata(id: string): Promise<{ file: Record<string, unknown> }> }
+    ).getMetadata(tusId)) as { file: Record<string, unknown> };
+    await (plain as unknown as { saveMetadata(file: unknown, uploadId: string): Promise<void> }).saveMetadata(
+      { ...stored.file, storage: { type: "s3", path: tusId, bucket: bucket.name } },
+      legacy.UploadId as string,
+    );
+    const patched = await fetch(new URL(created.headers.get("location") as string, base), {
+      method: "PATCH",
+      headers: { ...TUS(), "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream" },
+      body: new Uint8Array(data),
+    });
+    expect(patched.status).toBe(204);
+    expect(rec.finished.map((f) => f.videoId)).toEqual([id]);
+    expect(sha256(await buffer(await bucket.storage.get(keys.source(id))))).toBe(sha256(data));
+    expect(await multipartUploads()).toEqual([]);
+  });
+
+  it("expires an unfinished upload: its multipart upload at the source key and its `.info` go", async () => {
+    const rec = recordingCatalog();
+    const base = await start(rec.catalog);
+    const created = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { ...TUS(), "Upload-Length": String(20 * MiB), "Content-Type": "application/offset+octet-stream" },
+      body: new Uint8Array(randomBytes(MiB)),
+    });
+    const id = created.headers.get("reelkit-video-id") as string;
+    expect((await bucket.storage.list("uploads/")).map((o) => o.key).sort()).toEqual(
+      [`${keys.upload(id)}.info`, `${keys.upload(id)}.part`].sort(),
+    );
+    const backend = await createUploadBackend({
+      config: loadConfig({ REELKIT_LOG_LEVEL: "silent", ...bucket.env, REELKIT_UPLOAD_EXPIRY: "1" }),
+      storage: bucket.storage,
+    });
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await backend.datastore.deleteExpired()).toBe(2);
+    expect(await multipartUploads()).toEqual([]);
+    expect((await bucket.storage.list("uploads/")).map((o) => o.key)).toEqual([]);
   });
 
   it("resumes from the stored offset after a server restart", async () => {

@@ -31,12 +31,13 @@ export interface UploadStore {
 
 /**
  * Makes the finished tus upload the video's source through the storage port: a hard link on
- * disk (no copy, atomic), a server-side copy in S3. A source key that exists is always complete,
- * and a repeated finish replaces it.
+ * disk (no copy, atomic). In S3 the upload's multipart upload completes at the source key
+ * itself, so the source is there already; an upload begun under its tus id is copied. A source
+ * key that exists is always complete (a link, a completed multipart upload, a finished copy).
  */
 export async function linkUploadToSource(storage: Storage, uploadId: string, videoId: string): Promise<string> {
   const sourceKey = keys.source(videoId);
-  await storage.copy(keys.upload(uploadId), sourceKey);
+  if (!(await storage.stat(sourceKey))) await storage.copy(keys.upload(uploadId), sourceKey);
   return sourceKey;
 }
 
@@ -79,7 +80,8 @@ export async function finishInterruptedUploads(opts: FinishInterruptedUploadsOpt
         // Still resumable: the client will send the rest.
         if (upload.size === undefined || upload.offset !== upload.size) continue;
         if (opts.settledBefore) {
-          const data = await storage.stat(keys.upload(uploadId));
+          // Its bytes: the source (S3, completed in place) or the upload's own object.
+          const data = (await storage.stat(keys.source(video.id))) ?? (await storage.stat(keys.upload(uploadId)));
           if (!data || data.modifiedAt >= opts.settledBefore) continue;
         }
         sourceKey = await linkUploadToSource(storage, uploadId, video.id);
