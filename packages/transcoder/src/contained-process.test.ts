@@ -87,8 +87,16 @@ describe("ffmpeg in its own process group", () => {
     const run = runFfmpeg({ ffmpeg: bin.ffmpeg, args: ENDLESS, signal: ctrl.signal });
     await vi.waitFor(() => {
       const table = processTable();
-      const own = table.find((p) => p.pid === process.pid)?.pgid;
-      const ffmpeg = table.filter((p) => p.comm === path.basename(bin.ffmpeg).slice(0, 15)).map((p) => p.pgid);
+      const byPid = new Map(table.map((p) => [p.pid, p]));
+      // Only this worker's own ffmpeg: other suites running beside it start ffmpeg too.
+      const descends = (pid: number): boolean => {
+        for (let p = byPid.get(pid); p && p.pid > 1; p = byPid.get(p.ppid)) if (p.ppid === process.pid) return true;
+        return false;
+      };
+      const own = byPid.get(process.pid)?.pgid;
+      const ffmpeg = table
+        .filter((p) => p.comm === path.basename(bin.ffmpeg).slice(0, 15) && descends(p.pid))
+        .map((p) => p.pgid);
       expect(ffmpeg.length).toBeGreaterThan(0);
       expect(ffmpeg).not.toContain(own);
     });
