@@ -3,7 +3,7 @@
  * credentials; `eval "$(scripts/engines.sh start s3)"`):
  *
  * - Upload: one file through tus into S3 (the BUILT server, packages/server/dist/bin.js, in a
- *   child process with REELKIT_STORAGE=s3: @tus/s3-store multipart, then the server-side copy to
+ *   child process with REELKIT_STORAGE=s3: @tus/s3-store multipart, completed at the source key
  *   videos/<id>/source) vs a direct `@aws-sdk/lib-storage` Upload of the same file to the same
  *   S3 server, alternating, median of the rounds. Goal: a ratio ≥ 0.85.
  * - Transcoder memory: a transcoder process (packages/transcoder, built) reading its source from
