@@ -62,7 +62,8 @@ class ReelkitS3Store extends S3Store {
     // Uploads of unknown length (creation-defer-length) get the part size of the largest upload
     // allowed here, not of S3's 5 TiB maximum.
     (this as { maxUploadSize: number }).maxUploadSize = opts.maxUploadSize;
-    const keyOf = (tusId: string) => (this.#underTusId.has(tusId) ? tusId : opts.objectKey(tusId));
+    const underTusId = this.#underTusId;
+    const keyOf = (tusId: string) => (underTusId.has(tusId) ? tusId : opts.objectKey(tusId));
     this.#keyOf = keyOf;
     const client = this.client;
     this.client = new Proxy(client, {
@@ -70,10 +71,16 @@ class ReelkitS3Store extends S3Store {
         const value = Reflect.get(target, prop, receiver);
         if (typeof value !== "function") return value;
         if (prop === "listMultipartUploads") {
-          // The expiry sweep derives `.info` and `.part` from each listed key: it gets tus ids.
+          // The expiry sweep derives `.info` and `.part` from each listed key, and aborts the
+          // multipart upload under it: it gets tus ids, and those listed under their tus id
+          // (begun before this layout) stay there.
           return async (...args: unknown[]) => {
             const listed = (await value.apply(target, args)) as { Uploads?: { Key?: string }[] };
-            for (const u of listed.Uploads ?? []) u.Key = (u.Key && opts.tusIdOf(u.Key)) ?? u.Key;
+            for (const u of listed.Uploads ?? []) {
+              const tusId = u.Key ? opts.tusIdOf(u.Key) : null;
+              if (tusId) u.Key = tusId;
+              else if (u.Key && opts.objectKey(u.Key) !== u.Key) underTusId.add(u.Key);
+            }
             return listed;
           };
         }

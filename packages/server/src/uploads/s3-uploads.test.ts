@@ -64,6 +64,29 @@ describeWith("s3", missing, "tus uploads into S3 (@tus/s3-store)", () => {
   }
   const multipartUploads = async () =>
     (await bucket.client.send(new ListMultipartUploadsCommand({ Bucket: bucket.name }))).Uploads ?? [];
+  /**
+   * Turns a new upload (nothing written yet) into what an earlier version stored: its multipart
+   * upload under the tus id, and `.info` saying so.
+   */
+  async function beginUnderTusId(videoId: string): Promise<void> {
+    const tusId = keys.upload(videoId);
+    for (const made of (await multipartUploads()).filter((u) => u.Key === keys.source(videoId))) {
+      await bucket.client.send(
+        new AbortMultipartUploadCommand({ Bucket: bucket.name, Key: made.Key, UploadId: made.UploadId }),
+      );
+    }
+    const legacy = await bucket.client.send(new CreateMultipartUploadCommand({ Bucket: bucket.name, Key: tusId }));
+    const plain = new S3Store({ s3ClientConfig: { ...s3ClientConfig(bucket.config), bucket: bucket.name } });
+    const internals = plain as unknown as {
+      getMetadata(id: string): Promise<{ file: Record<string, unknown> }>;
+      saveMetadata(file: unknown, uploadId: string): Promise<void>;
+    };
+    const stored = await internals.getMetadata(tusId);
+    await internals.saveMetadata(
+      { ...stored.file, storage: { type: "s3", path: tusId, bucket: bucket.name } },
+      legacy.UploadId as string,
+    );
+  }
 
   beforeEach(async () => {
     bucket = await createTestBucket(engine as NonNullable<typeof engine>);
@@ -123,21 +146,7 @@ describeWith("s3", missing, "tus uploads into S3 (@tus/s3-store)", () => {
       headers: { ...TUS(), "Upload-Length": String(data.length) },
     });
     const id = created.headers.get("reelkit-video-id") as string;
-    // What an earlier version stored: the multipart upload under the tus id, and `.info` saying so.
-    const tusId = keys.upload(id);
-    const [made] = await multipartUploads();
-    await bucket.client.send(
-      new AbortMultipartUploadCommand({ Bucket: bucket.name, Key: made?.Key, UploadId: made?.UploadId }),
-    );
-    const legacy = await bucket.client.send(new CreateMultipartUploadCommand({ Bucket: bucket.name, Key: tusId }));
-    const plain = new S3Store({ s3ClientConfig: { ...s3ClientConfig(bucket.config), bucket: bucket.name } });
-    const stored = (await (
-      plain as unknown as { getMetadata(id: string): Promise<{ file: Record<string, unknown> }> }
-    ).getMetadata(tusId)) as { file: Record<string, unknown> };
-    await (plain as unknown as { saveMetadata(file: unknown, uploadId: string): Promise<void> }).saveMetadata(
-      { ...stored.file, storage: { type: "s3", path: tusId, bucket: bucket.name } },
-      legacy.UploadId as string,
-    );
+    await beginUnderTusId(id);
     const patched = await fetch(new URL(created.headers.get("location") as string, base), {
       method: "PATCH",
       headers: { ...TUS(), "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream" },
@@ -149,7 +158,7 @@ describeWith("s3", missing, "tus uploads into S3 (@tus/s3-store)", () => {
     expect(await multipartUploads()).toEqual([]);
   });
 
-  it("expires an unfinished upload: its multipart upload at the source key and its `.info` go", async () => {
+  it("expires unfinished uploads: their multipart uploads (at the source key or, begun earlier, under the tus id) and `.info` go", async () => {
     const rec = recordingCatalog();
     const base = await start(rec.catalog);
     const created = await fetch(`${base}/api/uploads`, {
@@ -161,12 +170,19 @@ describeWith("s3", missing, "tus uploads into S3 (@tus/s3-store)", () => {
     expect((await bucket.storage.list("uploads/")).map((o) => o.key).sort()).toEqual(
       [`${keys.upload(id)}.info`, `${keys.upload(id)}.part`].sort(),
     );
+    // And one begun before this layout, under its tus id.
+    const older = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { ...TUS(), "Upload-Length": String(20 * MiB) },
+    });
+    const olderId = older.headers.get("reelkit-video-id") as string;
+    await beginUnderTusId(olderId);
     const backend = await createUploadBackend({
       config: loadConfig({ REELKIT_LOG_LEVEL: "silent", ...bucket.env, REELKIT_UPLOAD_EXPIRY: "1" }),
       storage: bucket.storage,
     });
     await new Promise((r) => setTimeout(r, 1_500));
-    expect(await backend.datastore.deleteExpired()).toBe(2);
+    expect(await backend.datastore.deleteExpired()).toBe(4);
     expect(await multipartUploads()).toEqual([]);
     expect((await bucket.storage.list("uploads/")).map((o) => o.key)).toEqual([]);
   });
