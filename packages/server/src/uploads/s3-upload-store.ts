@@ -1,3 +1,5 @@
+import type { Readable } from "node:stream";
+import type { Part } from "@aws-sdk/client-s3";
 import { type Config, keys, objectHeaders, type S3StorageConfig, type Storage } from "@reelkit/core";
 import { s3ClientConfig } from "@reelkit/core/s3";
 import { type MetadataValue, S3Store } from "@tus/s3-store";
@@ -108,6 +110,50 @@ class ReelkitS3Store extends S3Store {
   /** A finished upload's bytes (tus GET): its object. */
   override read(id: string) {
     return super.read(this.#keyOf(id));
+  }
+
+  /** Part uploads in flight, per upload. */
+  readonly #inFlight = new Map<string, Set<Promise<string>>>();
+
+  protected override uploadPart(metadata: MetadataValue, body: Parameters<S3Store["uploadPart"]>[1], n: number) {
+    const id = metadata.file.id;
+    const upload = super.uploadPart(metadata, body, n);
+    const running = this.#inFlight.get(id) ?? new Set<Promise<string>>();
+    this.#inFlight.set(id, running);
+    running.add(upload);
+    const settled = () => {
+      running.delete(upload);
+      if (running.size === 0 && this.#inFlight.get(id) === running) this.#inFlight.delete(id);
+    };
+    upload.then(settled, settled);
+    return upload;
+  }
+
+  /**
+   * The store uploads a request's parts in parallel and its short last chunk as `.part`; a crash
+   * (SIGKILL, a lost machine) can leave a later part stored and an earlier one missing. The
+   * store counts every listed part towards the offset and numbers the next part after the
+   * highest, so the resumed upload completed with a hole and a repeated part: the right length,
+   * the wrong bytes. Only the parts numbered 1…n without a gap count, so the client resends from
+   * the first missing byte (part n covers the same bytes whoever uploads it, so stray later parts
+   * are overwritten by identical ones), and `.part` is written only once every part before it is
+   * stored, so it never stands after a hole.
+   */
+  protected override async retrieveParts(id: string, partNumberMarker?: string): Promise<Part[]> {
+    const parts = await super.retrieveParts(id, partNumberMarker);
+    // A page of the store's own recursive listing: the whole list is cut below.
+    if (partNumberMarker) return parts;
+    const unbroken: Part[] = [];
+    for (const part of parts) {
+      if (part.PartNumber !== unbroken.length + 1) break;
+      unbroken.push(part);
+    }
+    return unbroken;
+  }
+
+  protected override async uploadIncompletePart(id: string, body: Readable): Promise<string> {
+    await Promise.all(this.#inFlight.get(id) ?? []);
+    return super.uploadIncompletePart(id, body as Parameters<S3Store["uploadIncompletePart"]>[1]);
   }
 }
 

@@ -5,6 +5,7 @@ import {
   CreateMultipartUploadCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
+  UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { keys, loadConfig } from "@reelkit/core";
 import { s3ClientConfig } from "@reelkit/core/s3";
@@ -185,6 +186,43 @@ describeWith("s3", missing, "tus uploads into S3 (@tus/s3-store)", () => {
     expect(await backend.datastore.deleteExpired()).toBe(4);
     expect(await multipartUploads()).toEqual([]);
     expect((await bucket.storage.list("uploads/")).map((o) => o.key)).toEqual([]);
+  });
+
+  it("resumes from the first missing part when a crash left a later part stored: byte-exact, not a hole", async () => {
+    const rec = recordingCatalog();
+    const base = await start(rec.catalog);
+    const part = 8 * MiB;
+    const data = randomBytes(4 * part + 100);
+    const created = await fetch(`${base}/api/uploads`, {
+      method: "POST",
+      headers: { ...TUS(), "Upload-Length": String(data.length) },
+    });
+    const id = created.headers.get("reelkit-video-id") as string;
+    const url = new URL(created.headers.get("location") as string, base);
+    // What a SIGKILL mid-request can leave: the request's parts went up in parallel, and part 3
+    // never finished while part 4 did.
+    const [multipart] = await multipartUploads();
+    for (const n of [1, 2, 4]) {
+      await bucket.client.send(
+        new UploadPartCommand({
+          Bucket: bucket.name,
+          Key: multipart?.Key,
+          UploadId: multipart?.UploadId,
+          PartNumber: n,
+          Body: data.subarray((n - 1) * part, n * part),
+        }),
+      );
+    }
+    const head = await fetch(url, { method: "HEAD", headers: TUS() });
+    expect(head.headers.get("upload-offset")).toBe(String(2 * part));
+    const rest = await fetch(url, {
+      method: "PATCH",
+      headers: { ...TUS(), "Upload-Offset": String(2 * part), "Content-Type": "application/offset+octet-stream" },
+      body: new Uint8Array(data.subarray(2 * part)),
+    });
+    expect(rest.status).toBe(204);
+    expect(rec.finished.map((f) => f.videoId)).toEqual([id]);
+    expect(sha256(await buffer(await bucket.storage.get(keys.source(id))))).toBe(sha256(data));
   });
 
   it("resumes from the stored offset after a server restart", async () => {
