@@ -50,6 +50,8 @@ class ReelkitS3Store extends S3Store {
   /** Unfinished uploads whose multipart upload was created under their tus id. */
   readonly #underTusId = new Set<string>();
   readonly #keyOf: (tusId: string) => string;
+  /** Part uploads in flight, per upload. */
+  readonly #inFlight = new Map<string, Set<Promise<string>>>();
 
   constructor(
     opts: ConstructorParameters<typeof S3Store>[0] & {
@@ -111,9 +113,6 @@ class ReelkitS3Store extends S3Store {
   override read(id: string) {
     return super.read(this.#keyOf(id));
   }
-
-  /** Part uploads in flight, per upload. */
-  readonly #inFlight = new Map<string, Set<Promise<string>>>();
 
   protected override uploadPart(metadata: MetadataValue, body: Parameters<S3Store["uploadPart"]>[1], n: number) {
     const id = metadata.file.id;
