@@ -105,6 +105,10 @@ auto.create.topics.enable=false
 # The default (128 MiB) does not fit the 128 MiB heap.
 log.cleaner.dedupe.buffer.size=16777216
 PROPS
+  # The shared test broker starts empty: every suite makes topics of its own, and thousands of
+  # partitions left by earlier runs on a reused machine do not fit the small heap. (A broker of
+  # a test's own, REELKIT_KAFKA_DIR, keeps its data across the restarts that test makes.)
+  if [ -z "${REELKIT_KAFKA_DIR:-}" ] && ! kafka_answers; then rm -rf "$KAFKA_DIR/data"; fi
   if [ ! -f "$KAFKA_DIR/data/meta.properties" ]; then
     kafka_java kafka.tools.StorageTool format -t "$(kafka_java kafka.tools.StorageTool random-uuid)" \
       -c "$KAFKA_DIR/server.properties" >/dev/null

@@ -1,35 +1,66 @@
 import { describe, expect, it } from "vitest";
-import { waitingMessages } from "./kafka-backlog.js";
+import { clientIdWithSlots, memberSlots, waitingMessages } from "./kafka-backlog.js";
+
+const lag = (...entries: [number, number][]) => new Map(entries);
 
 describe("waitingMessages", () => {
-  it("counts all but the running head of each partition, and all but one lagging partition per member", () => {
+  it("counts what is behind each member's committed offsets beyond the messages it runs at once", () => {
     // Nothing behind: nothing waits.
-    expect(waitingMessages({ lag: new Map([[0, 0]]), owners: [[0]] })).toBe(0);
+    expect(waitingMessages({ lag: lag([0, 0]), members: [{ partitions: [0], slots: 1 }] })).toBe(0);
     // One message, its partition's owner runs it.
-    expect(waitingMessages({ lag: new Map([[0, 1]]), owners: [[0]] })).toBe(0);
-    // Three in one partition: one runs, two wait.
-    expect(waitingMessages({ lag: new Map([[0, 3]]), owners: [[0], [1]] })).toBe(2);
-    // One member owns two lagging partitions: it runs one head, the other head waits.
+    expect(waitingMessages({ lag: lag([0, 1]), members: [{ partitions: [0], slots: 1 }] })).toBe(0);
+    // Three in one partition, a member running one at a time: two wait.
     expect(
       waitingMessages({
-        lag: new Map([
-          [0, 1],
-          [1, 1],
-        ]),
-        owners: [[0, 1], [2]],
+        lag: lag([0, 3]),
+        members: [
+          { partitions: [0], slots: 1 },
+          { partitions: [1], slots: 1 },
+        ],
+      }),
+    ).toBe(2);
+    // The same three, a member with four slots: it runs all three (it reads past the first).
+    expect(waitingMessages({ lag: lag([0, 3]), members: [{ partitions: [0], slots: 4 }] })).toBe(0);
+    // A member with two slots owning two partitions with 3 + 2 behind: two run, three wait.
+    expect(
+      waitingMessages({
+        lag: lag([0, 3], [1, 2]),
+        members: [
+          { partitions: [0, 1], slots: 2 },
+          { partitions: [2], slots: 2 },
+        ],
+      }),
+    ).toBe(3);
+    // The idle member's free slots do not run the other member's messages.
+    expect(
+      waitingMessages({
+        lag: lag([0, 3], [2, 0]),
+        members: [
+          { partitions: [0], slots: 1 },
+          { partitions: [2], slots: 10 },
+        ],
+      }),
+    ).toBe(2);
+    // A partition nobody owns (mid-rebalance, no consumer): all of it waits.
+    expect(waitingMessages({ lag: lag([0, 2]), members: [] })).toBe(2);
+    // A partition two members claim (descriptions taken mid-rebalance) counts once.
+    expect(
+      waitingMessages({
+        lag: lag([0, 2]),
+        members: [
+          { partitions: [0], slots: 1 },
+          { partitions: [0], slots: 1 },
+        ],
       }),
     ).toBe(1);
-    // Two members, one lagging partition each: both run.
-    expect(
-      waitingMessages({
-        lag: new Map([
-          [0, 1],
-          [1, 1],
-        ]),
-        owners: [[0], [1]],
-      }),
-    ).toBe(0);
-    // A partition nobody owns (mid-rebalance, no consumer): all of it waits.
-    expect(waitingMessages({ lag: new Map([[0, 2]]), owners: [] })).toBe(2);
+  });
+});
+
+describe("member slots in the client id", () => {
+  it("reads back what a member announced, and one for a member that announced nothing", () => {
+    expect(memberSlots(clientIdWithSlots("reelkit-host-123-abc", 10))).toBe(10);
+    expect(memberSlots("reelkit-host-123-abc")).toBe(1);
+    expect(memberSlots("reelkit.slots-0")).toBe(1);
+    expect(memberSlots("reelkit.slots-x")).toBe(1);
   });
 });

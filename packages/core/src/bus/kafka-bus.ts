@@ -14,7 +14,9 @@ import { type Bus, BusUnavailableError, type SubscribeOptions } from "./bus.js";
 import { type DeliveryTransport, deliver } from "./delivery-core.js";
 import { type DeliveryLedger, MemoryDeliveryLedger } from "./delivery-ledger.js";
 import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy, retryDelayMs, sleep } from "./delivery-policy.js";
-import { waitingMessages } from "./kafka-backlog.js";
+import { planClaims } from "./fair-schedule.js";
+import { jobOwner } from "./job-store.js";
+import { clientIdWithSlots, memberSlots, waitingMessages } from "./kafka-backlog.js";
 import { newOwnerId } from "./owner-id.js";
 
 export interface KafkaBusOptions extends Partial<DeliveryPolicy> {
@@ -49,13 +51,49 @@ interface PhaseGroup {
   phase: number;
 }
 
+/** Where a message came from, and which member of the group took it. */
+interface Taken {
+  memberId: string | null;
+  topic: string;
+  partition: number;
+}
+
+/** A fetched message of a member: waiting for a slot, running, or done and not yet committed. */
+interface Job {
+  message: StringMessage;
+  taken: Taken;
+  /** Arrival order in this member (the fair plan's tie-breaker). */
+  seq: number;
+  owner: string;
+  state: "waiting" | "running" | "done";
+  /** Aborts what the job runs or waits for now (its handler, a backoff, the wait for a phase). */
+  current: AbortController | null;
+}
+
+/** The messages of one partition a member fetched and has not committed, in offset order. */
+interface PartitionJobs {
+  jobs: Job[];
+  /** Offsets below this are committed (or being committed) by this member. */
+  committedTo: bigint;
+}
+
 interface Member {
   of: PhaseGroup;
+  /** Messages it runs at once. */
+  slots: number;
+  /** The last of its free slots kept for owners with none of its messages running (scheduled only). */
+  reserve: number;
   consumer: Consumer<string, string, string, string> | null;
   stream: MessagesStream<string, string, string, string> | null;
-  current: AbortController | null;
-  /** Where the running handler's message came from (and which member took it). */
-  taken: { memberId: string | null; topic: string; partition: number } | null;
+  /** By `topic:partition`. */
+  partitions: Map<string, PartitionJobs>;
+  running: number;
+  waiting: number;
+  seq: number;
+  /** Handlers in flight, to wait for when the member lets go of its consumer. */
+  tasks: Set<Promise<void>>;
+  /** Resolved when a slot frees or a job goes: the reader waits on it while it has read far enough ahead. */
+  wake: { promise: Promise<void>; resolve: () => void };
   loop: Promise<void>;
 }
 
@@ -63,12 +101,18 @@ interface Group {
   name: string;
   phases: PhaseGroup[];
   members: Member[];
+  /** Messages running in this process across the group's members, at most `cap`. */
+  running: number;
+  cap: number;
   stopping: boolean;
   /** Aborted on unsubscribe: ends backoff waits at once. */
   stop: AbortController;
   /** Counts deliveries when the subscriber gives no durable ledger (per process). */
   ledger: DeliveryLedger;
 }
+
+/** Messages a member reads ahead of those it runs (to pick fairly among them), at most. */
+const READ_AHEAD = 500;
 
 class Stopping extends Error {}
 class Revoked extends Error {}
@@ -90,6 +134,24 @@ export function transientKafkaError(err: unknown): boolean {
   return e.code === "PLT_KFK_PROTOCOL" && e.canRetry === true;
 }
 
+/** A message's value as JSON, or the raw text when it is not (the schema check then parks it). */
+function parseValue(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+/** A promise to wait on and the function that settles it. */
+function wakeSignal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -97,11 +159,13 @@ function errorMessage(err: unknown): string {
 /**
  * The bus on Apache Kafka (`@platformatic/kafka`). Messages are keyed by video id, so one
  * video's events stay in order on one partition; the producer is idempotent and waits for every
- * in-sync replica. Each subscribed group runs `concurrency` consumers in the Kafka consumer
- * group; each handles its partitions one message at a time and commits an offset only after
- * the handler resolved, so a crash or a rebalance redelivers unfinished work; a rebalance that
- * takes the partition of a running handler aborts it (no commit), so its new owner is the only
- * one working on it. Failures are retried in place with backoff, then the message goes to the
+ * in-sync replica. Each subscribed group (each phase of a schedule) has one member in its Kafka
+ * consumer group per process, running up to `concurrency` (its phase's slots) messages of its
+ * partitions at once: it reads ahead, starts messages out of order (fairly between owners when
+ * scheduled, one key at a time) and commits a partition's offsets in order, up to the first
+ * message not done, so a crash or a rebalance redelivers unfinished work; a rebalance that
+ * takes the partition of running handlers aborts them (no commit), so its new owner is the only
+ * one working on them. Failures are retried in place with backoff, then the message goes to the
  * dead-letter topic. Deliveries are counted in the subscriber's `deliveryLedger` (durable: a
  * message whose handler kills its process is parked after N deliveries, whoever made them).
  */
@@ -223,46 +287,73 @@ export class KafkaBus implements Bus {
           .sort((a, b) => a.i - b.i)
           .map(({ t }, i) => ({ groupId: i === 0 ? base : `${base}.${t}`, topics: [t], phase: i }))
       : [{ groupId: base, topics, phase: 0 }];
+    const count = Math.max(1, options.concurrency ?? 1);
     const g: Group = {
       name: group,
       phases,
       members: [],
+      running: 0,
+      cap: count,
       stopping: false,
       stop: new AbortController(),
       ledger: new MemoryDeliveryLedger(),
     };
     this.#groups.set(group, g);
-    const count = Math.max(1, options.concurrency ?? 1);
+    // One member per phase and process, running up to its phase's slots at once: it reads ahead
+    // of what it runs, starts messages out of order (fair between owners, one key at a time) and
+    // commits in order. A rebalance therefore never moves a job between members of one process,
+    // and messages of one partition do not wait for each other.
     const slots = options.schedule?.slots ?? {};
-    // A partition gives one message at a time to one member: members beyond the partitions of
-    // the topics this bus creates would only stand by (each a connection and a heartbeat). A
-    // later phase (a ladder: long, niced, about two cores of FFmpeg on its own) gets one member
-    // per process: a rebalance (a broker restart, a transcoder joining) then never moves a
-    // running ladder between members of one process, which would stop it and start it over.
-    const partitions = this.#opts.partitions ?? 6;
-    const members = (of: PhaseGroup) =>
-      of.phase > 0 && options.schedule
-        ? 1
-        : Math.max(1, Math.min(count, slots[of.topics[0] as Topic] ?? count, partitions));
+    const reserve = options.schedule?.reserve ?? {};
+    const starting = phases.map((of) => {
+      const topic = of.topics[0] as Topic;
+      const n = options.schedule ? Math.max(1, Math.min(count, slots[topic] ?? count)) : count;
+      return { of, slots: n, reserve: options.schedule ? Math.max(0, Math.min(n - 1, reserve[topic] ?? 0)) : 0 };
+    });
     // All at once: members joining one by one each start a rebalance, and every rebalance can
     // move the partition of a job that just started (it is stopped and delivered again).
-    const starting = phases.flatMap((of) => Array.from({ length: members(of) }, () => of));
-    g.members.push(...(await Promise.all(starting.map((of) => this.#startMember(g, of, handlers, options)))));
+    g.members.push(
+      ...(await Promise.all(starting.map((m) => this.#startMember(g, m.of, m.slots, m.reserve, handlers, options)))),
+    );
   }
 
-  async #startMember(g: Group, of: PhaseGroup, handlers: HandlerMap, options: SubscribeOptions): Promise<Member> {
-    const member: Member = { of, consumer: null, stream: null, current: null, taken: null, loop: Promise.resolve() };
+  async #startMember(
+    g: Group,
+    of: PhaseGroup,
+    slots: number,
+    reserve: number,
+    handlers: HandlerMap,
+    options: SubscribeOptions,
+  ): Promise<Member> {
+    const member: Member = {
+      of,
+      slots,
+      reserve,
+      consumer: null,
+      stream: null,
+      partitions: new Map(),
+      running: 0,
+      waiting: 0,
+      seq: 0,
+      tasks: new Set(),
+      wake: wakeSignal(),
+      loop: Promise.resolve(),
+    };
     await this.#connect(member);
     member.loop = (async () => {
-      // A consumer that fails (the brokers were unreachable longer than its retries) is replaced:
-      // the group rebalances and delivery resumes from the committed offsets.
+      // A consumer that fails (the brokers were unreachable longer than its retries, an offset it
+      // could not commit) is replaced: the group rebalances and delivery resumes from the
+      // committed offsets.
       for (let failures = 0; !g.stopping; ) {
         try {
           if (!member.stream) await this.#connect(member);
           for await (const message of member.stream as MessagesStream<string, string, string, string>) {
             if (g.stopping) break;
             failures = 0;
-            await this.#handle(g, member, message, handlers, options);
+            this.#take(g, member, message, handlers, options);
+            while (member.waiting >= READ_AHEAD && !g.stopping && member.stream && !member.stream.destroyed) {
+              await member.wake.promise;
+            }
             if (g.stopping) break;
           }
           if (g.stopping) break;
@@ -271,10 +362,12 @@ export class KafkaBus implements Bus {
           if (g.stopping) break;
           failures++;
           this.#log?.warn({ err, group: g.name }, "Kafka consumer failed; reconnecting");
+          await this.#letGo(member, new Revoked("the consumer reconnects"));
           await this.#disconnect(member);
           await sleep(Math.min(10_000, 500 * 2 ** Math.min(failures, 5)), g.stop.signal);
         }
       }
+      await this.#letGo(member, new Stopping("the consumer is stopping"));
     })();
     return member;
   }
@@ -282,6 +375,8 @@ export class KafkaBus implements Bus {
   async #connect(member: Member): Promise<void> {
     const consumer = new Consumer({
       ...this.#base(),
+      // The brokers report it to every transcoder: how many of its partitions' messages it runs at once.
+      clientId: clientIdWithSlots(this.#clientId, member.slots),
       groupId: member.of.groupId,
       deserializers: stringDeserializers,
       autocommit: false,
@@ -316,13 +411,138 @@ export class KafkaBus implements Bus {
     await consumer?.close(true).catch((err) => this.#log?.warn({ err }, "could not close a Kafka consumer"));
   }
 
-  async #handle(
-    g: Group,
-    member: Member,
-    message: StringMessage,
-    handlers: HandlerMap,
-    options: SubscribeOptions,
-  ): Promise<void> {
+  /**
+   * Stops every job of the member (`reason`: a stop hands them back, a reconnect loses them),
+   * waits until their handlers settled, and forgets what it fetched: the group delivers every
+   * uncommitted message again.
+   */
+  async #letGo(member: Member, reason: Error): Promise<void> {
+    for (const partition of member.partitions.values()) {
+      for (const job of partition.jobs) job.current?.abort(reason);
+    }
+    member.partitions.clear();
+    member.waiting = 0;
+    this.#wake(member);
+    while (member.tasks.size > 0) await Promise.allSettled([...member.tasks]);
+  }
+
+  /** A message read from the stream: kept as a job of its partition (once), then the plan runs. */
+  #take(g: Group, member: Member, message: StringMessage, handlers: HandlerMap, options: SubscribeOptions): void {
+    const taken = { memberId: member.consumer?.memberId ?? null, topic: message.topic, partition: message.partition };
+    if (!this.#owns(member, taken)) {
+      // Fetched before a rebalance took its partition: its new owner delivers it.
+      return;
+    }
+    const key = `${message.topic}:${message.partition}`;
+    let partition = member.partitions.get(key);
+    if (!partition) {
+      partition = { jobs: [], committedTo: message.offset };
+      member.partitions.set(key, partition);
+    }
+    // A rejoin fetches again from the committed offset: what this member holds already stays as it is.
+    const last = partition.jobs.at(-1);
+    if (message.offset < partition.committedTo || (last && message.offset <= last.message.offset)) return;
+    partition.jobs.push({
+      message,
+      taken,
+      seq: member.seq++,
+      owner: jobOwner(parseValue(message.value)),
+      state: "waiting",
+      current: null,
+    });
+    member.waiting++;
+    this.#plan(g, member, handlers, options);
+  }
+
+  /**
+   * Starts what the member's free slots allow, in the schedule's order when the group has one
+   * (fair between owners, a reserve kept for owners with nothing running), else oldest first.
+   * A message waits while an earlier message of its key is not done, so one video's messages
+   * run in order.
+   */
+  #plan(g: Group, member: Member, handlers: HandlerMap, options: SubscribeOptions): void {
+    const free = Math.min(member.slots - member.running, g.cap - g.running);
+    if (free <= 0 || member.waiting === 0 || g.stopping) return;
+    const eligible: Job[] = [];
+    const running: { topic: string; owner: string }[] = [];
+    for (const partition of member.partitions.values()) {
+      const busyKeys = new Set<string>();
+      for (const job of partition.jobs) {
+        if (job.state === "running") running.push({ topic: job.message.topic, owner: job.owner });
+        if (job.state === "waiting" && !busyKeys.has(job.message.key)) eligible.push(job);
+        if (job.state !== "done") busyKeys.add(job.message.key);
+      }
+    }
+    let chosen: Job[];
+    if (options.schedule) {
+      const byId = new Map(eligible.map((job) => [String(job.seq), job]));
+      const topic = member.of.topics[0] as string;
+      chosen = planClaims({
+        waiting: eligible.map((job) => ({ id: String(job.seq), topic, owner: job.owner, seq: job.seq })),
+        running: running.map((r) => ({ topic, owner: r.owner })),
+        policy: { phases: [topic], shares: options.schedule.shares },
+        limit: free,
+        free: { [topic]: member.slots - member.running },
+        reserve: { [topic]: member.reserve },
+      }).map((w) => byId.get(w.id) as Job);
+    } else {
+      chosen = eligible.sort((a, b) => a.seq - b.seq).slice(0, free);
+    }
+    for (const job of chosen) this.#start(g, member, job, handlers, options);
+  }
+
+  #start(g: Group, member: Member, job: Job, handlers: HandlerMap, options: SubscribeOptions): void {
+    job.state = "running";
+    member.waiting--;
+    member.running++;
+    g.running++;
+    const task = this.#handle(g, member, job, handlers, options)
+      .catch((err) => {
+        if (g.stopping) return;
+        // The member cannot go on (an offset it owns could not be committed): it reconnects, and
+        // every message it had not committed is delivered again.
+        this.#log?.warn({ err, group: g.name }, "a Kafka consumer cannot go on; reconnecting");
+        void member.stream?.close().catch(() => {});
+      })
+      .finally(() => {
+        member.running--;
+        g.running--;
+        member.tasks.delete(task);
+        const partition = member.partitions.get(`${job.message.topic}:${job.message.partition}`);
+        if (job.state === "running" && partition?.jobs.includes(job)) {
+          // Ended without an outcome: it stays in line (nothing past it is committed) and runs
+          // again while its partition is this member's; otherwise its new owner delivers it.
+          if (!g.stopping && this.#owns(member, job.taken)) {
+            job.state = "waiting";
+            member.waiting++;
+          } else {
+            this.#checkRevoked(member);
+          }
+        }
+        this.#wake(member);
+        for (const m of g.members) this.#plan(g, m, handlers, options);
+      });
+    member.tasks.add(task);
+  }
+
+  /**
+   * A finished message (acknowledged or parked): the offsets of its partition's done messages
+   * up to the first one not done are committed. Past one still running it is committed with
+   * that one; a crash before redelivers it (handlers are idempotent).
+   */
+  async #done(member: Member, job: Job, log: Logger | undefined): Promise<void> {
+    job.state = "done";
+    const partition = member.partitions.get(`${job.message.topic}:${job.message.partition}`);
+    if (!partition?.jobs.includes(job)) return;
+    let last: Job | null = null;
+    while (partition.jobs[0]?.state === "done") last = partition.jobs.shift() as Job;
+    if (!last) return;
+    partition.committedTo = last.message.offset + 1n;
+    await this.#commit(last.message, member, last.taken, log);
+  }
+
+  async #handle(g: Group, member: Member, job: Job, handlers: HandlerMap, options: SubscribeOptions): Promise<void> {
+    const { message, taken } = job;
     const prefix = this.#opts.prefix ?? "";
     const topic = message.topic.slice(prefix.length) as Topic;
     const log = this.#log?.child({
@@ -332,12 +552,11 @@ export class KafkaBus implements Bus {
       partition: message.partition,
       offset: String(message.offset),
     });
-    const taken = { memberId: member.consumer?.memberId ?? null, topic: message.topic, partition: message.partition };
     if (!this.#owns(member, taken)) {
-      // Fetched before a rebalance took its partition: its new owner delivers it.
+      // A rebalance took its partition meanwhile: its new owner delivers it.
       return log?.info("skipped a message of a partition this consumer no longer owns");
     }
-    if (member.of.phase > 0 && !(await this.#earlierPhasesDone(g, member, taken, log))) return;
+    if (member.of.phase > 0 && !(await this.#earlierPhasesDone(g, member, job, log))) return;
     const ledger = options.deliveryLedger ?? g.ledger;
     const id = `${g.name}/${message.topic}/${message.partition}/${message.offset}`;
     const forget = () => ledger.forget(id).catch((err) => log?.warn({ err }, "could not clear a delivery record"));
@@ -362,7 +581,7 @@ export class KafkaBus implements Bus {
           return log?.warn("finished a message whose partition was revoked meanwhile; not committed");
         }
         try {
-          await this.#commit(message, member, taken, log);
+          await this.#done(member, job, log);
         } catch (err) {
           // It runs again after the member reconnects: this finished delivery does not count.
           await ledger.handBack(id).catch((e) => log?.warn({ err: e }, "could not take back a delivery"));
@@ -373,9 +592,9 @@ export class KafkaBus implements Bus {
       retry: async (delayMs, error) => {
         await ledger.failed(id, error).catch((err) => log?.warn({ err }, "could not record a failed delivery"));
         const wait = new AbortController();
-        member.current = wait;
+        job.current = wait;
         again = (await sleep(delayMs, wait.signal)) && !g.stopping;
-        member.current = null;
+        job.current = null;
         // Stopped or revoked while waiting: not committed, so the group delivers it again.
         if (!again) log?.info("handed the job back (stopping)");
       },
@@ -394,20 +613,20 @@ export class KafkaBus implements Bus {
         // here once they answer, unless the partition moved meanwhile (its new owner runs it).
         await ledger.handBack(id).catch((err) => log?.warn({ err }, "could not take back a delivery"));
         const wait = new AbortController();
-        member.current = wait;
+        job.current = wait;
         try {
           for (let failures = 0; !g.stopping && !(await this.#answers()); failures++) {
             if (!(await sleep(Math.min(5_000, 500 * 2 ** failures), wait.signal))) break;
           }
         } finally {
-          if (member.current === wait) member.current = null;
+          if (job.current === wait) job.current = null;
         }
         again = !wait.signal.aborted && !g.stopping && this.#owns(member, taken);
         if (!again) log?.info("not running it again here (stopping, or its partition moved)");
       },
       park: async (error, attempts) => {
         await this.#deadLetter(message, error, attempts);
-        await this.#commit(message, member, taken, log);
+        await this.#done(member, job, log);
         await forget();
       },
       interruption: () => {
@@ -415,17 +634,11 @@ export class KafkaBus implements Bus {
         return g.stopping ? "stopping" : null;
       },
     };
-    let value: unknown;
-    try {
-      value = JSON.parse(message.value);
-    } catch {
-      value = message.value;
-    }
+    const value = parseValue(message.value);
     do {
       again = false;
       ctrl = new AbortController();
-      member.current = ctrl;
-      member.taken = taken;
+      job.current = ctrl;
       try {
         await deliver({
           transport,
@@ -440,7 +653,7 @@ export class KafkaBus implements Bus {
           log,
         });
       } finally {
-        if (member.current === ctrl) member.current = null;
+        if (job.current === ctrl) job.current = null;
       }
     } while (again);
   }
@@ -448,24 +661,18 @@ export class KafkaBus implements Bus {
   /**
    * Holds a message of a later phase (a ladder) while messages of an earlier phase (playable
    * phases) wait anywhere in the consumer group, so every machine runs waiting playable phases
-   * first. Checked every second from the brokers' offsets and the group's assignments; false
+   * first. Checked every second from the brokers' offsets and the group's members; false
    * when the wait ended because the partition was revoked or the bus is stopping (the message is
    * not started, nothing is counted). An unanswered check lets the message go: a broker hiccup
    * delays no ladder for good.
    */
-  async #earlierPhasesDone(
-    g: Group,
-    member: Member,
-    taken: { memberId: string | null; topic: string; partition: number },
-    log: Logger | undefined,
-  ): Promise<boolean> {
+  async #earlierPhasesDone(g: Group, member: Member, job: Job, log: Logger | undefined): Promise<boolean> {
     const wait = new AbortController();
-    member.current = wait;
-    member.taken = taken;
+    job.current = wait;
     let told = false;
     try {
       for (;;) {
-        if (g.stopping || !this.#owns(member, taken)) return false;
+        if (g.stopping || wait.signal.aborted || !this.#owns(member, job.taken)) return false;
         const earlier = g.phases.filter((p) => p.phase < member.of.phase);
         let waiting = 0;
         try {
@@ -480,7 +687,7 @@ export class KafkaBus implements Bus {
         if (!(await sleep(1_000, wait.signal))) return false;
       }
     } finally {
-      if (member.current === wait) member.current = null;
+      if (job.current === wait) job.current = null;
     }
   }
 
@@ -516,14 +723,15 @@ export class KafkaBus implements Bus {
         return [p, Number((latest.get(p) ?? 0n) - from)] as const;
       }),
     );
-    const owners = [...(groups.get(groupId)?.members.values() ?? [])].map(
-      (m) => m.assignments?.get(name)?.partitions ?? [],
-    );
-    return waitingMessages({ lag, owners });
+    const members = [...(groups.get(groupId)?.members.values() ?? [])].map((m) => ({
+      partitions: m.assignments?.get(name)?.partitions ?? [],
+      slots: memberSlots(m.clientId),
+    }));
+    return waitingMessages({ lag, members });
   }
 
   /** Whether the consumer still owns the partition it took a message from, as the same member. */
-  #owns(member: Member, taken: { memberId: string | null; topic: string; partition: number }): boolean {
+  #owns(member: Member, taken: Taken): boolean {
     const consumer = member.consumer;
     if (!consumer || consumer.memberId !== taken.memberId) return false;
     const assignments = consumer.assignments;
@@ -532,15 +740,34 @@ export class KafkaBus implements Bus {
     return assignments.some((a) => a.topic === taken.topic && a.partitions.includes(taken.partition));
   }
 
-  /** After a rebalance: a running handler whose partition went to another member is stopped. */
+  /**
+   * After a rebalance: the jobs of a partition that went to another member are stopped (running
+   * ones aborted, waiting ones dropped, done ones left uncommitted): its new owner delivers them.
+   */
   #checkRevoked(member: Member): void {
-    if (member.current && member.taken && !this.#owns(member, member.taken)) {
-      this.#log?.warn(
-        { topic: member.taken.topic, partition: member.taken.partition },
-        "a rebalance revoked the partition of a running handler; stopping it",
-      );
-      member.current.abort(new Revoked("the partition was revoked"));
+    for (const [key, partition] of member.partitions) {
+      const first = partition.jobs[0];
+      if (!first || this.#owns(member, first.taken)) continue;
+      member.partitions.delete(key);
+      const running = partition.jobs.filter((job) => job.state === "running");
+      if (running.length > 0) {
+        this.#log?.warn(
+          { topic: first.taken.topic, partition: first.taken.partition, running: running.length },
+          "a rebalance revoked the partition of running handlers; stopping them",
+        );
+      }
+      for (const job of partition.jobs) {
+        if (job.state === "waiting") member.waiting--;
+        job.current?.abort(new Revoked("the partition was revoked"));
+      }
+      this.#wake(member);
     }
+  }
+
+  /** Wakes the member's reader if it waits for its jobs to make room. */
+  #wake(member: Member): void {
+    member.wake.resolve();
+    member.wake = wakeSignal();
   }
 
   async #deadLetter(message: StringMessage, error: string, attempts: number): Promise<void> {
@@ -577,12 +804,7 @@ export class KafkaBus implements Bus {
    * again, so the message runs again rather than staying behind its committed offset, where it
    * would count as a waiting message of its phase (holding ladders) until the next rebalance.
    */
-  async #commit(
-    message: StringMessage,
-    member: Member,
-    taken: { memberId: string | null; topic: string; partition: number },
-    log: Logger | undefined,
-  ): Promise<void> {
+  async #commit(message: StringMessage, member: Member, taken: Taken, log: Logger | undefined): Promise<void> {
     const deadline = Date.now() + (this.#opts.publishPatienceMs ?? 30_000);
     for (;;) {
       try {
@@ -624,10 +846,12 @@ export class KafkaBus implements Bus {
     if (!g) return;
     g.stopping = true;
     g.stop.abort();
-    for (const m of g.members) m.current?.abort(new Stopping("the consumer is stopping"));
+    const stopping = new Stopping("the consumer is stopping");
+    for (const m of g.members)
+      for (const p of m.partitions.values()) for (const job of p.jobs) job.current?.abort(stopping);
     await Promise.all(
       g.members.map(async (m) => {
-        // Leaving the group hands the uncommitted message to the remaining members at once.
+        // Leaving the group hands the uncommitted messages to the remaining members at once.
         await m.stream?.close().catch(() => {});
         await m.loop;
         await this.#disconnect(m);
