@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { processTable } from "../../../test/process-table.js";
+import { reniceGroup } from "./contained-process.js";
 import { FfmpegError, InterruptedError, runContained, runFfmpeg } from "./ffmpeg-runner.js";
 import { resolveBinaries } from "./probe.js";
 
@@ -78,6 +79,35 @@ describe("ffmpeg in its own process group", () => {
       await expect(run).rejects.toThrow("stop");
     } finally {
       process.env.PATH = savedPath;
+      ctrl.abort(new Error("stop"));
+    }
+  });
+
+  it("lowers the priority of a running group, ffmpeg included", async () => {
+    const ctrl = new AbortController();
+    let group = 0;
+    const niceOf = (pid: number) => {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+    };
+    try {
+      const run = runContained({
+        command: bin.ffmpeg,
+        args: ENDLESS,
+        signal: ctrl.signal,
+        onSpawn: (pid) => (group = pid),
+      });
+      let ffmpeg: number | null = null;
+      await vi.waitFor(() => {
+        ffmpeg = group ? memberOf(group, path.basename(bin.ffmpeg).slice(0, 15)) : null;
+        expect(ffmpeg).not.toBeNull();
+      });
+      expect(niceOf(ffmpeg as unknown as number)).toBe(0);
+      await reniceGroup(group, 5);
+      expect(niceOf(ffmpeg as unknown as number)).toBe(5);
+      ctrl.abort(new Error("stop"));
+      await expect(run).rejects.toThrow("stop");
+    } finally {
       ctrl.abort(new Error("stop"));
     }
   });

@@ -1,4 +1,4 @@
-import { type ChildProcessByStdio, spawn } from "node:child_process";
+import { type ChildProcessByStdio, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
@@ -39,14 +39,29 @@ export function spawnContained(command: string, args: readonly string[], nice = 
   });
 }
 
+/** A system command from PATH or its usual places (a PATH may hold only the runtime, as in a minimal container). */
+function systemCommand(name: string): string | null {
+  const dirs = [...(process.env.PATH ?? "").split(path.delimiter).filter(Boolean), "/usr/bin", "/bin"];
+  return dirs.map((d) => path.join(d, name)).find((f) => existsSync(f)) ?? null;
+}
+
 /**
- * coreutils' `nice`, from PATH or its usual places (a PATH may hold only the runtime, as in a
- * minimal container); null when the system has none: the work then runs at normal priority
+ * coreutils' `nice`; null when the system has none: the work then runs at normal priority
  * rather than not at all.
  */
 export function niceCommand(): string | null {
-  const dirs = [...(process.env.PATH ?? "").split(path.delimiter).filter(Boolean), "/usr/bin", "/bin"];
-  return dirs.map((d) => path.join(d, "nice")).find((f) => existsSync(f)) ?? null;
+  return systemCommand("nice");
+}
+
+/**
+ * Lowers the CPU priority of a running contained group (`renice -g`; the group id is the
+ * watchdog's pid) to `nice`. Best effort and not awaited: without `renice` (util-linux) the
+ * group keeps its priority. Resolves once done, for tests.
+ */
+export function reniceGroup(pgid: number, nice: number): Promise<void> {
+  const bin = systemCommand("renice");
+  if (!bin) return Promise.resolve();
+  return new Promise((resolve) => execFile(bin, ["-n", String(nice), "-g", String(pgid)], () => resolve()));
 }
 
 /** Stops the whole group: SIGTERM (ffmpeg ends its files), then SIGKILL when it lingers. */

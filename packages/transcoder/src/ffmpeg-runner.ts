@@ -10,6 +10,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** CPU niceness (0..19): a ladder encodes at a lower priority than playable phases. */
   nice?: number;
+  /** Told the id of ffmpeg's process group once it runs (to change its priority later). */
+  onSpawn?: (pgid: number) => void;
 }
 
 export class FfmpegError extends Error {
@@ -111,6 +113,7 @@ export async function runFfmpeg(opts: RunOptions): Promise<void> {
     args: opts.args,
     signal: opts.signal,
     nice: opts.nice,
+    onSpawn: opts.onSpawn,
     onStdoutLine: (line) => {
       const p = progressPercent(line, opts.durationSec ?? 0);
       if (p !== null) opts.onProgress?.(p);

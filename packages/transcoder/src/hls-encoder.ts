@@ -1,4 +1,5 @@
 import { type FSWatcher, watch } from "node:fs";
+import { reniceGroup } from "./contained-process.js";
 import { FfmpegError, runFfmpeg } from "./ffmpeg-runner.js";
 import type { HlsPublisher } from "./hls-publisher.js";
 
@@ -86,12 +87,24 @@ export async function encodeHls(opts: {
   signal: AbortSignal;
   /** CPU niceness of the runs. */
   nice?: number;
+  /**
+   * CPU niceness of the runs once every rendition has a segment stored (the video plays): what
+   * is left of them yields to work a viewer still waits for. Unset: unchanged.
+   */
+  niceOnceStarted?: number;
 }): Promise<void> {
   const { publisher } = opts;
   let publishError: unknown = null;
   let encoding = true;
   const encoder = new AbortController();
   const watching = new PlaylistWatch(opts.watchDirs);
+  const groups: number[] = [];
+  let reniced = opts.niceOnceStarted === undefined;
+  const lowerOnceStarted = () => {
+    if (reniced || !publisher.started()) return;
+    reniced = true;
+    for (const pgid of groups) void reniceGroup(pgid, opts.niceOnceStarted as number);
+  };
   const publishing = (async () => {
     while (encoding && publishError === null) {
       await watching.next(PUBLISH_FALLBACK_MS);
@@ -99,6 +112,7 @@ export async function encodeHls(opts: {
       await publisher
         .sync({ final: false })
         .then(opts.onPublished)
+        .then(lowerOnceStarted)
         .catch((err) => {
           publishError = err;
           encoder.abort(err);
@@ -115,6 +129,7 @@ export async function encodeHls(opts: {
           durationSec: opts.durationSec,
           signal: AbortSignal.any([opts.signal, encoder.signal, failed.signal]),
           nice: opts.nice,
+          onSpawn: (pgid) => groups.push(pgid),
           onProgress: i === opts.runs.length - 1 ? opts.onProgress : undefined,
         }).catch((err) => {
           // The first failure stops the other runs; they then fail with the same reason.

@@ -47,6 +47,11 @@ export interface TranscoderDeps {
 
 /** CPU niceness of ladder encodes: below the playable phases, the API and playback. */
 const LADDER_NICE = 10;
+/**
+ * CPU niceness of a playable phase's encode once its video plays: the rest of its fast rung
+ * yields to the first segments of videos nobody can watch yet, and still goes before ladders.
+ */
+const PLAYING_NICE = 5;
 /** Share of a video's progress percent that its playable phase covers. */
 const PLAYABLE_SHARE = 0.28;
 
@@ -181,6 +186,7 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
         signal: opts.signal,
         // Ladders yield the CPU to playable phases and to the API.
         nice: phase === "ladder" ? LADDER_NICE : 0,
+        niceOnceStarted: phase === "playable" ? PLAYING_NICE : undefined,
       });
       // Every segment stored, then the playlists end: players switch from EVENT to VOD here.
       await publisher.sync({ final: true });

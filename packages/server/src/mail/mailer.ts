@@ -1,5 +1,5 @@
 import type { Config, Logger } from "@reelkit/core";
-import { createTransport } from "nodemailer";
+import type { Transporter } from "nodemailer";
 
 /** One message to one address: plain text, the links in it written out. */
 export interface Mail {
@@ -29,20 +29,27 @@ export interface Mailer {
 /** How many mails the local outbox keeps (older ones are still in the log). */
 const OUTBOX_SIZE = 100;
 
-/** Sends through nodemailer's SMTP transport (`smtp://`, `smtps://`, credentials in the URL). */
+/**
+ * Sends through nodemailer's SMTP transport (`smtp://`, `smtps://`, credentials in the URL).
+ * nodemailer (≈ 5 MB of heap) is loaded with the first mail, not at start: most servers send
+ * few mails, and the embedded default sends none this way.
+ */
 export class SmtpMailer implements Mailer {
   readonly kind = "smtp";
-  private readonly transport: ReturnType<typeof createTransport>;
+  private transport: Promise<Transporter> | null = null;
 
   constructor(
-    url: string,
+    private readonly url: string,
     private readonly from: string,
-  ) {
-    this.transport = createTransport(url);
-  }
+  ) {}
 
   async send(mail: Mail): Promise<void> {
-    await this.transport.sendMail({ from: this.from, to: mail.to, subject: mail.subject, text: mail.text });
+    this.transport ??= import("nodemailer").then((m) => m.createTransport(this.url));
+    const transport = await this.transport.catch((err) => {
+      this.transport = null;
+      throw err;
+    });
+    await transport.sendMail({ from: this.from, to: mail.to, subject: mail.subject, text: mail.text });
   }
 
   recent(): SentMail[] {
@@ -50,7 +57,7 @@ export class SmtpMailer implements Mailer {
   }
 
   close(): void {
-    this.transport.close();
+    void this.transport?.then((t) => t.close()).catch(() => {});
   }
 }
 
