@@ -520,7 +520,8 @@ export class KafkaBus implements Bus {
           }
         }
         this.#wake(member);
-        for (const m of g.members) this.#plan(g, m, handlers, options);
+        // Its own member first: while the group starts, it may not be among g.members yet.
+        for (const m of new Set([member, ...g.members])) this.#plan(g, m, handlers, options);
       });
     member.tasks.add(task);
   }
