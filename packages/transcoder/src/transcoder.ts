@@ -48,10 +48,16 @@ export interface TranscoderDeps {
 /** CPU niceness of ladder encodes: below the playable phases, the API and playback. */
 const LADDER_NICE = 10;
 /**
+ * CPU niceness of a playable phase's encode until its video plays: a little below the server,
+ * ffprobe and the database, so that under a burst the steps around the encodes (an upload's
+ * end, the queue, a probe, storing the first segments) do not wait behind them.
+ */
+const PLAYABLE_NICE = 2;
+/**
  * CPU niceness of a playable phase's encode once its video plays: the rest of its fast rung
  * yields to the first segments of videos nobody can watch yet, and still goes before ladders.
  */
-const PLAYING_NICE = 5;
+const PLAYING_NICE = 7;
 /** Share of a video's progress percent that its playable phase covers. */
 const PLAYABLE_SHARE = 0.28;
 
@@ -185,7 +191,7 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
         onProgress: opts.onProgress,
         signal: opts.signal,
         // Ladders yield the CPU to playable phases and to the API.
-        nice: phase === "ladder" ? LADDER_NICE : 0,
+        nice: phase === "ladder" ? LADDER_NICE : PLAYABLE_NICE,
         niceOnceStarted: phase === "playable" ? PLAYING_NICE : undefined,
       });
       // Every segment stored, then the playlists end: players switch from EVENT to VOD here.
