@@ -351,8 +351,10 @@ export class KafkaBus implements Bus {
             if (g.stopping) break;
             failures = 0;
             this.#take(g, member, message, handlers, options);
-            while (member.waiting >= READ_AHEAD && !g.stopping && member.stream && !member.stream.destroyed) {
-              await member.wake.promise;
+            // Far enough ahead: wait for a job to start or go (looking again every second, so a
+            // stream closed meanwhile is noticed).
+            while (member.waiting >= READ_AHEAD && !g.stopping && member.stream && !member.stream.closed) {
+              await Promise.race([member.wake.promise, sleep(1_000, g.stop.signal)]);
             }
             if (g.stopping) break;
           }
