@@ -8,9 +8,9 @@ const MIN_INTERVAL_MS = 500;
  * (each is a committed row or a broker write): a new whole percent at most every half second
  * (the latest one goes when the interval ends, and when the job flushes), a new stage at once.
  * Under a burst every event is a row the server applies, and a video's `playable` event waits
- * behind its earlier progress events (one key, in order): one event per percent put up to two seconds
- * between a video becoming playable and its viewers learning it. Progress is advisory: a bus
- * outage does not fail the job (ready and failed are retried instead).
+ * behind its earlier progress events (one key, in order): one event per percent put up to two
+ * seconds between a video becoming playable and its viewers learning it. Progress is advisory:
+ * a bus outage does not fail the job (ready and failed are retried instead).
  */
 export class ProgressReporter {
   #sent: { stage: TranscodeProgress["stage"]; percent: number } | null = null;
