@@ -43,6 +43,24 @@ function memberOf(pgid: number, name: string): number | null {
   return processTable().find((p) => p.pgid === pgid && p.comm === name)?.pid ?? null;
 }
 
+/** The niceness of process `pid` (/proc/<pid>/stat: the 19th field, counted after the command name). */
+function niceOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+}
+
+/** An endless contained ffmpeg, once it runs: its run, its process group and its own pid. */
+async function startEndless(signal: AbortSignal, nice?: number) {
+  let group = 0;
+  const run = runContained({ command: bin.ffmpeg, args: ENDLESS, signal, nice, onSpawn: (pid) => (group = pid) });
+  let ffmpeg: number | null = null;
+  await vi.waitFor(() => {
+    ffmpeg = group ? memberOf(group, path.basename(bin.ffmpeg).slice(0, 15)) : null;
+    expect(ffmpeg).not.toBeNull();
+  });
+  return { run, group, ffmpeg: ffmpeg as unknown as number };
+}
+
 describe("ffmpeg in its own process group", () => {
   it("resolves on success and reports a failure of the input as FfmpegError", async () => {
     await runContained({
@@ -58,23 +76,9 @@ describe("ffmpeg in its own process group", () => {
     const savedPath = process.env.PATH;
     process.env.PATH = path.dirname(process.execPath);
     const ctrl = new AbortController();
-    let group = 0;
     try {
-      const run = runContained({
-        command: bin.ffmpeg,
-        args: ENDLESS,
-        signal: ctrl.signal,
-        nice: 10,
-        onSpawn: (pid) => (group = pid),
-      });
-      let ffmpeg: number | null = null;
-      await vi.waitFor(() => {
-        ffmpeg = group ? memberOf(group, path.basename(bin.ffmpeg).slice(0, 15)) : null;
-        expect(ffmpeg).not.toBeNull();
-      });
-      // /proc/<pid>/stat: the 19th field is the niceness (fields counted after the command name).
-      const stat = readFileSync(`/proc/${ffmpeg}/stat`, "utf8");
-      expect(Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16])).toBe(10);
+      const { run, ffmpeg } = await startEndless(ctrl.signal, 10);
+      expect(niceOf(ffmpeg)).toBe(10);
       ctrl.abort(new Error("stop"));
       await expect(run).rejects.toThrow("stop");
     } finally {
@@ -85,26 +89,11 @@ describe("ffmpeg in its own process group", () => {
 
   it("lowers the priority of a running group, ffmpeg included", async () => {
     const ctrl = new AbortController();
-    let group = 0;
-    const niceOf = (pid: number) => {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
-    };
     try {
-      const run = runContained({
-        command: bin.ffmpeg,
-        args: ENDLESS,
-        signal: ctrl.signal,
-        onSpawn: (pid) => (group = pid),
-      });
-      let ffmpeg: number | null = null;
-      await vi.waitFor(() => {
-        ffmpeg = group ? memberOf(group, path.basename(bin.ffmpeg).slice(0, 15)) : null;
-        expect(ffmpeg).not.toBeNull();
-      });
-      expect(niceOf(ffmpeg as unknown as number)).toBe(0);
+      const { run, group, ffmpeg } = await startEndless(ctrl.signal);
+      expect(niceOf(ffmpeg)).toBe(0);
       await reniceGroup(group, 5);
-      expect(niceOf(ffmpeg as unknown as number)).toBe(5);
+      expect(niceOf(ffmpeg)).toBe(5);
       ctrl.abort(new Error("stop"));
       await expect(run).rejects.toThrow("stop");
     } finally {
@@ -138,19 +127,8 @@ describe("ffmpeg in its own process group", () => {
     "reports an ffmpeg ended by %s (OOM killer, operator) as interrupted, never as a bad input",
     async (signal) => {
       const ctrl = new AbortController();
-      let group = 0;
-      const run = runContained({
-        command: bin.ffmpeg,
-        args: ENDLESS,
-        signal: ctrl.signal,
-        onSpawn: (pid) => (group = pid),
-      });
-      let ffmpeg: number | null = null;
-      await vi.waitFor(() => {
-        ffmpeg = group ? memberOf(group, path.basename(bin.ffmpeg).slice(0, 15)) : null;
-        expect(ffmpeg).not.toBeNull();
-      });
-      process.kill(ffmpeg as unknown as number, signal);
+      const { run, ffmpeg } = await startEndless(ctrl.signal);
+      process.kill(ffmpeg, signal);
       const err = await run.catch((e: unknown) => e);
       expect(err).toBeInstanceOf(InterruptedError);
       expect(err).not.toBeInstanceOf(FfmpegError);

@@ -61,6 +61,8 @@ interface Taken {
 /** A fetched message of a member: waiting for a slot, running, or done and not yet committed. */
 interface Job {
   message: StringMessage;
+  /** The message's value, parsed once (see parseValue). */
+  value: unknown;
   taken: Taken;
   /** Arrival order in this member (the fair plan's tie-breaker). */
   seq: number;
@@ -444,11 +446,13 @@ export class KafkaBus implements Bus {
     // A rejoin fetches again from the committed offset: what this member holds already stays as it is.
     const last = partition.jobs.at(-1);
     if (message.offset < partition.committedTo || (last && message.offset <= last.message.offset)) return;
+    const value = parseValue(message.value);
     partition.jobs.push({
       message,
+      value,
       taken,
       seq: member.seq++,
-      owner: jobOwner(parseValue(message.value)),
+      owner: jobOwner(value),
       state: "waiting",
       current: null,
     });
@@ -637,7 +641,6 @@ export class KafkaBus implements Bus {
         return g.stopping ? "stopping" : null;
       },
     };
-    const value = parseValue(message.value);
     do {
       again = false;
       ctrl = new AbortController();
@@ -648,7 +651,7 @@ export class KafkaBus implements Bus {
           policy: this.#policy,
           topic,
           key: message.key,
-          payload: value,
+          payload: job.value,
           handlers,
           options,
           signal: ctrl.signal,
