@@ -1,4 +1,5 @@
-import { createReadStream, createWriteStream } from "node:fs";
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream, ReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -52,6 +53,42 @@ export function s3ClientConfig(config: S3StorageConfig): S3ClientConfig {
   };
 }
 
+/** The base64 MD5 of a body the SDK is about to send, when it can be read twice: bytes, or a whole file. */
+async function md5Of(body: unknown): Promise<string | null> {
+  if (typeof body === "string" || body instanceof Uint8Array) return createHash("md5").update(body).digest("base64");
+  // The file streams @tus/s3-store uploads its parts from (the whole file, not yet read).
+  const file = body as ReadStream & { start?: number; end?: number };
+  if (file instanceof ReadStream && typeof file.path === "string" && !file.start && file.end === Infinity) {
+    const hash = createHash("md5");
+    for await (const chunk of createReadStream(file.path)) hash.update(chunk as Buffer);
+    return hash.digest("base64");
+  }
+  return null;
+}
+
+/**
+ * Sends a Content-MD5 with every PutObject and UploadPart whose body allows it, so that the
+ * server checks it has the whole body. Without one, an S3-compatible server may store what a
+ * request cut short brought: versitygw keeps the part of a client killed mid-body at its
+ * declared length, zero-filled (measured: a SIGKILLed server's 8 MiB part stood in the bucket
+ * with 7 MiB of zeros, and the resumed upload completed with them). AWS S3 rejects a short
+ * body anyway; every S3 implementation checks Content-MD5. Adding it twice to a client is harmless.
+ */
+export function checkBodyDigests(client: Pick<S3Client, "middlewareStack">): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { Body?: unknown; ContentMD5?: string };
+      const command = (context as { commandName?: string }).commandName;
+      if ((command === "PutObjectCommand" || command === "UploadPartCommand") && !input.ContentMD5) {
+        const digest = await md5Of(input.Body);
+        if (digest) return next({ ...args, input: { ...input, ContentMD5: digest } as typeof args.input });
+      }
+      return next(args);
+    },
+    { step: "initialize", name: "reelkitContentMd5", override: true },
+  );
+}
+
 function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e?.name === "NoSuchKey" || e?.name === "NotFound" || e?.$metadata?.httpStatusCode === 404;
@@ -74,6 +111,7 @@ export class S3Storage implements Storage {
   constructor(opts: S3StorageOptions) {
     this.bucket = opts.bucket;
     this.client = opts.client;
+    checkBodyDigests(this.client);
   }
 
   static fromConfig(config: S3StorageConfig): S3Storage {

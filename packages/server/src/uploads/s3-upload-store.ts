@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import type { Part } from "@aws-sdk/client-s3";
 import { type Config, keys, objectHeaders, type S3StorageConfig, type Storage } from "@reelkit/core";
-import { s3ClientConfig } from "@reelkit/core/s3";
+import { checkBodyDigests, s3ClientConfig } from "@reelkit/core/s3";
 import { type MetadataValue, S3Store } from "@tus/s3-store";
 import type { KvStore } from "@tus/server";
 import type { UploadBackend } from "./upload-store.js";
@@ -70,6 +70,8 @@ class ReelkitS3Store extends S3Store {
     const keyOf = (tusId: string) => (underTusId.has(tusId) ? tusId : opts.objectKey(tusId));
     this.#keyOf = keyOf;
     const client = this.client;
+    // A part or `.part` cut short by a crash must not be stored as if whole.
+    checkBodyDigests(client);
     this.client = new Proxy(client, {
       get(target, prop, receiver) {
         const value = Reflect.get(target, prop, receiver);
