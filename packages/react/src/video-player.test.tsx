@@ -89,6 +89,45 @@ describe("<VideoPlayer>", () => {
     fireEvent.keyDown(region, { key: "m" });
     expect(video.muted).toBe(true);
   });
+
+  it("plays once the source has opened when play was pressed while it was still opening", async () => {
+    const { attach } = fakeAttach([]);
+    render(<VideoPlayer src="http://x/master.m3u8" attach={attach} />);
+    const region = screen.getByRole("region", { name: "Video player" });
+    const video = region.querySelector("video") as HTMLVideoElement;
+    let readyState = 0;
+    Object.defineProperty(video, "readyState", { get: () => readyState });
+    const plays: string[] = [];
+    // What Chromium answers a play() during the engine's first load.
+    video.play = async () => {
+      plays.push(readyState >= 1 ? "played" : "aborted");
+      if (readyState < 1)
+        throw new DOMException("The play() request was interrupted by a new load request.", "AbortError");
+    };
+    await act(async () => {
+      fireEvent.keyDown(region, { key: "k" });
+    });
+    expect(plays).toEqual(["aborted"]);
+    readyState = 1;
+    await act(async () => {
+      fireEvent(video, new Event("loadedmetadata"));
+    });
+    expect(plays).toEqual(["aborted", "played"]);
+
+    // Pressed twice before the source opened: the second press takes the first one back.
+    readyState = 0;
+    await act(async () => {
+      fireEvent.keyDown(region, { key: "k" });
+    });
+    await act(async () => {
+      fireEvent.keyDown(region, { key: "k" });
+    });
+    readyState = 1;
+    await act(async () => {
+      fireEvent(video, new Event("loadedmetadata"));
+    });
+    expect(plays).toEqual(["aborted", "played", "aborted"]);
+  });
 });
 
 afterEach(() => {

@@ -207,6 +207,33 @@ export function usePlayer(options: UsePlayerOptions): UsePlayerResult {
   const latest = useRef(options);
   latest.current = options;
   const startApplied = useRef<string | null>(null);
+  /** Forgets a play asked for while the source was still opening (see playWhenOpen). */
+  const pendingPlay = useRef<(() => void) | null>(null);
+  const cancelPendingPlay = () => {
+    pendingPlay.current?.();
+    pendingPlay.current = null;
+  };
+  /**
+   * Plays. A play() while the engine is still opening the source (hls.js not yet attached, or
+   * its first load under way) is refused or aborted by that load: a viewer who pressed play
+   * early would see nothing happen. Such a request is made again once the media is known.
+   */
+  const playWhenOpen = (v: HTMLVideoElement): Promise<void> =>
+    Promise.resolve(v.play()).catch((error: unknown) => {
+      if (v.readyState >= 1 || !v.paused) throw error;
+      cancelPendingPlay();
+      return new Promise<void>((resolve, reject) => {
+        const retry = () => {
+          pendingPlay.current = null;
+          Promise.resolve(v.play()).then(resolve, reject);
+        };
+        v.addEventListener("loadedmetadata", retry, { once: true });
+        pendingPlay.current = () => {
+          v.removeEventListener("loadedmetadata", retry);
+          resolve();
+        };
+      });
+    });
 
   const captions = useTextTracks(mediaRef, options.trackKey ?? "");
 
@@ -257,6 +284,7 @@ export function usePlayer(options: UsePlayerOptions): UsePlayerResult {
     );
     return () => {
       cancelled = true;
+      cancelPendingPlay();
       for (const u of unsubs) u();
       handle?.destroy();
       setEngine(null);
@@ -361,13 +389,19 @@ export function usePlayer(options: UsePlayerOptions): UsePlayerResult {
 
   const actions: PlayerActions = {
     play: async () => {
-      await mediaRef.current?.play();
+      const v = mediaRef.current;
+      if (v) await playWhenOpen(v);
     },
-    pause: () => mediaRef.current?.pause(),
+    pause: () => {
+      cancelPendingPlay();
+      mediaRef.current?.pause();
+    },
     togglePlay: () => {
       const v = mediaRef.current;
       if (!v) return;
-      if (v.paused) void v.play()?.catch(() => undefined);
+      // A second press before the source opened takes the first one back.
+      if (pendingPlay.current) cancelPendingPlay();
+      else if (v.paused) void playWhenOpen(v).catch(() => undefined);
       else v.pause();
     },
     seek: (t) => {
