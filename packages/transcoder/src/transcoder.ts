@@ -21,6 +21,7 @@ import { HlsPublisher } from "./hls-publisher.js";
 import { type MeasuredStreamRecord, measureRendition, publishImages, removePublishedOutput } from "./job-output.js";
 import { type JobPlan, planJob, planPhases, planWith, playableMessage, readyMessage } from "./job-plan.js";
 import { writeMasterPlaylist, writeNominalMasterPlaylist } from "./playlist.js";
+import { LADDER_NICE, PLAYING_NICE, playableNice } from "./priorities.js";
 import { ProbeError, probeChapters, resolveBinaries, withoutPaths } from "./probe.js";
 import { ProgressReporter } from "./progress-reporter.js";
 import { readSource, SourceError } from "./source-reader.js";
@@ -45,19 +46,6 @@ export interface TranscoderDeps {
   workRoot?: string;
 }
 
-/** CPU niceness of ladder encodes: below the playable phases, the API and playback. */
-const LADDER_NICE = 10;
-/**
- * CPU niceness of a playable phase's encode until its video plays: a little below the server,
- * ffprobe and the database, so that under a burst the steps around the encodes (an upload's
- * end, the queue, a probe, storing the first segments) do not wait behind them.
- */
-const PLAYABLE_NICE = 2;
-/**
- * CPU niceness of a playable phase's encode once its video plays: the rest of its fast rung
- * yields to the first segments of videos nobody can watch yet, and still goes before ladders.
- */
-const PLAYING_NICE = 7;
 /** Share of a video's progress percent that its playable phase covers. */
 const PLAYABLE_SHARE = 0.28;
 
@@ -125,6 +113,8 @@ export interface Transcoder {
 export function createTranscoder(deps: TranscoderDeps): Transcoder {
   const { config, storage, bus, logger } = deps;
   const workRoot = deps.workRoot ?? os.tmpdir();
+  /** Playable phases running in this process whose video does not play yet, per owner (their CPU priority). */
+  const notYetPlayable = new Map<string, number>();
 
   /** Reads and plans a job's source (each phase does, on whichever transcoder it runs). */
   async function planSource(ev: VideoUploaded, signal: AbortSignal, work: string) {
@@ -149,6 +139,8 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
     signal: AbortSignal;
     onStarted: (publisher: HlsPublisher) => Promise<void>;
     onProgress: (percent: number) => void;
+    /** CPU niceness of the encode (see priorities.ts). */
+    nice: number;
   }): Promise<{ publisher: HlsPublisher; out: string }> {
     const { ev, planned, phase } = opts;
     const { plan, source, bin, phases } = planned;
@@ -190,8 +182,7 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
         onPublished: announce,
         onProgress: opts.onProgress,
         signal: opts.signal,
-        // Ladders yield the CPU to playable phases and to the API.
-        nice: phase === "ladder" ? LADDER_NICE : PLAYABLE_NICE,
+        nice: opts.nice,
         niceOnceStarted: phase === "playable" ? PLAYING_NICE : undefined,
       });
       // Every segment stored, then the playlists end: players switch from EVENT to VOD here.
@@ -208,6 +199,31 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
    * (a crash before the ladder was queued) only announces and queues again.
    */
   async function playablePhase(ev: VideoUploaded, signal: AbortSignal, work: string, log: Logger): Promise<void> {
+    const owner = ev.ownerId ?? "";
+    const ahead = notYetPlayable.get(owner) ?? 0;
+    notYetPlayable.set(owner, ahead + 1);
+    let counted = true;
+    const plays = () => {
+      if (!counted) return;
+      counted = false;
+      const left = (notYetPlayable.get(owner) ?? 1) - 1;
+      if (left > 0) notYetPlayable.set(owner, left);
+      else notYetPlayable.delete(owner);
+    };
+    try {
+      await runPlayablePhase(ev, signal, work, log, { nice: playableNice(ahead), plays });
+    } finally {
+      plays();
+    }
+  }
+
+  async function runPlayablePhase(
+    ev: VideoUploaded,
+    signal: AbortSignal,
+    work: string,
+    log: Logger,
+    cpu: { nice: number; plays: () => void },
+  ): Promise<void> {
     const { videoId, attempt } = ev;
     const jobStarted = Date.now();
     const progress = new ProgressReporter({ bus, videoId, attempt, logger });
@@ -232,7 +248,9 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
         work,
         signal,
         onProgress: (p) => progress.report("encoding", 2 + p * PLAYABLE_SHARE),
+        nice: cpu.nice,
         onStarted: async (publisher) => {
+          cpu.plays();
           await publishPlayable(ev, first);
           // Where the time to playable went (ms since the job started), for operators and the benchmark.
           const since = (t: number | null) => (t === null ? null : t - jobStarted);
@@ -245,6 +263,7 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
                 Object.entries(publisher.firstListedAt()).map(([name, t]) => [name, since(t)]),
               ),
               passthrough: plan.passthrough !== undefined,
+              nice: cpu.nice,
             },
             "transcode playable",
           );
@@ -288,6 +307,7 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
       work,
       signal,
       onProgress: (p) => progress.report("encoding", 2 + 100 * PLAYABLE_SHARE + p * (0.88 - PLAYABLE_SHARE)),
+      nice: LADDER_NICE,
       onStarted: async () => {
         if (phases.ladder.length === 0) return;
         await publishPlayable(ev, plan);
