@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { processTable } from "../../../test/process-table.js";
@@ -49,10 +50,29 @@ function niceOf(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
 }
 
+/** An encode that takes all of one core until it is stopped. */
+const BUSY = [
+  ...["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30"],
+  ...["-c:v", "libx264", "-preset", "medium", "-threads", "1", "-f", "null", "-"],
+];
+
+/** CPU seconds process `pid` has used (/proc/<pid>/stat: utime and stime, in clock ticks of 1/100 s). */
+function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The nice value of the session (autogroup) process `pid` belongs to: "/autogroup-N nice K". */
+function sessionNiceOf(pid: number): number {
+  return Number(/nice (-?\d+)/.exec(readFileSync(`/proc/${pid}/autogroup`, "utf8"))?.[1]);
+}
+
+const noAutogroup = existsSync("/proc/self/autogroup") ? null : "the kernel has no autogroup scheduling";
+
 /** An endless contained ffmpeg, once it runs: its run, its process group and its own pid. */
-async function startEndless(signal: AbortSignal, nice?: number) {
+async function startEndless(signal: AbortSignal, nice?: number, args = ENDLESS) {
   let group = 0;
-  const run = runContained({ command: bin.ffmpeg, args: ENDLESS, signal, nice, onSpawn: (pid) => (group = pid) });
+  const run = runContained({ command: bin.ffmpeg, args, signal, nice, onSpawn: (pid) => (group = pid) });
   let ffmpeg: number | null = null;
   await vi.waitFor(() => {
     ffmpeg = group ? memberOf(group, path.basename(bin.ffmpeg).slice(0, 15)) : null;
@@ -100,6 +120,46 @@ describe("ffmpeg in its own process group", () => {
       ctrl.abort(new Error("stop"));
     }
   });
+
+  it.skipIf(noAutogroup)(
+    `sets its session's priority too, where the kernel shares the CPU by session first${noAutogroup ? ` (skipped: ${noAutogroup})` : ""}`,
+    async () => {
+      const ctrl = new AbortController();
+      try {
+        const { run, group } = await startEndless(ctrl.signal, 10);
+        await vi.waitFor(() => expect(sessionNiceOf(group)).toBe(10));
+        await reniceGroup(group, 13);
+        expect(sessionNiceOf(group)).toBe(13);
+        ctrl.abort(new Error("stop"));
+        await expect(run).rejects.toThrow("stop");
+      } finally {
+        ctrl.abort(new Error("stop"));
+      }
+    },
+  );
+
+  it("gives a group at nice 0 far more CPU than groups at nice 15 when they compete for every core", async () => {
+    const ctrl = new AbortController();
+    const started: Awaited<ReturnType<typeof startEndless>>[] = [];
+    try {
+      // Twice as many busy single-threaded encodes at nice 15 as there are cores, and one at nice 0.
+      for (let i = 0; i < 2 * os.availableParallelism() + 2; i++)
+        started.push(await startEndless(ctrl.signal, 15, BUSY));
+      const high = await startEndless(ctrl.signal, 0, BUSY);
+      const low = [...started];
+      started.push(high);
+      const before = [high, ...low].map((p) => cpuSecondsOf(p.ffmpeg));
+      await new Promise((r) => setTimeout(r, 2_000));
+      const [highCpu = 0, ...lowCpu] = [high, ...low].map((p, i) => cpuSecondsOf(p.ffmpeg) - (before[i] ?? 0));
+      const lowMean = lowCpu.reduce((a, b) => a + b, 0) / lowCpu.length;
+      // Equal shares when each session competes at nice 0 (measured: 1.0×); about 6× on two cores with
+      // the sessions' priorities (the one at nice 0 takes a whole core, the others share the rest).
+      expect(highCpu).toBeGreaterThan(2.5 * lowMean);
+    } finally {
+      ctrl.abort(new Error("stop"));
+      await Promise.allSettled(started.map((p) => p.run));
+    }
+  }, 30_000);
 
   it("is not in the worker's process group, so a Ctrl-C to that group does not reach it", async () => {
     const ctrl = new AbortController();

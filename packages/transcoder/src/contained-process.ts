@@ -1,5 +1,6 @@
 import { type ChildProcessByStdio, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 
@@ -33,10 +34,43 @@ export type ContainedChild = ChildProcessByStdio<Writable, Readable, Readable>;
 export function spawnContained(command: string, args: readonly string[], nice = 0): ContainedChild {
   const niceBin = nice > 0 ? niceCommand() : null;
   const argv = niceBin ? [niceBin, "-n", String(nice), command, ...args] : [command, ...args];
-  return spawn("/bin/sh", ["-c", WATCHDOG, "reelkit-watchdog", ...argv], {
+  const child = spawn("/bin/sh", ["-c", WATCHDOG, "reelkit-watchdog", ...argv], {
     stdio: ["pipe", "pipe", "pipe"],
     detached: true,
   });
+  if (nice > 0 && child.pid) void setSessionNice(child.pid, nice);
+  return child;
+}
+
+/** Autogroup writes wait for each other: an unprivileged process may make one per 100 ms. */
+let autogroupWrites: Promise<void> = Promise.resolve();
+
+/**
+ * Sets the CPU priority of the session led by `pid` (a contained group: `detached` makes each a
+ * session of its own). Linux's autogroup scheduling (on in most distributions' kernels, for
+ * processes outside a cgroup with a CPU controller, as a server started from a shell or a VM's
+ * init is) shares the CPU between sessions first, and a nice value only counts within its
+ * session: without this, an encode at nice 15 took as much CPU as one at nice 0 (four busy
+ * loops at nice 15 and one at 0, each in a session of its own, got 40% of a core each; with
+ * their sessions' priority set, the one at 0 got a full core). Best effort: without
+ * `/proc/<pid>/autogroup` the process's own nice value is all there is, and it counts.
+ */
+function setSessionNice(pid: number, nice: number): Promise<void> {
+  const write = async () => {
+    for (let attempt = 0; attempt < 30; attempt++) {
+      try {
+        await writeFile(`/proc/${pid}/autogroup`, String(nice));
+        return;
+      } catch (err) {
+        // EAGAIN: another autogroup change within the last 100 ms (unprivileged); else none to set.
+        if ((err as NodeJS.ErrnoException).code !== "EAGAIN") return;
+        await new Promise((r) => setTimeout(r, 110));
+      }
+    }
+  };
+  const done = autogroupWrites.then(write);
+  autogroupWrites = done;
+  return done;
 }
 
 /** A system command from PATH or its usual places (a PATH may hold only the runtime, as in a minimal container). */
@@ -55,13 +89,15 @@ export function niceCommand(): string | null {
 
 /**
  * Lowers the CPU priority of a running contained group (`renice -g`; the group id is the
- * watchdog's pid) to `nice`. Best effort and not awaited: without `renice` (util-linux) the
- * group keeps its priority. Resolves once done, for tests.
+ * watchdog's pid, which also leads its session) to `nice`, its session's too. Best effort and not
+ * awaited: without `renice` (util-linux) the group's processes keep theirs. Resolves once done, for tests.
  */
 export function reniceGroup(pgid: number, nice: number): Promise<void> {
   const bin = systemCommand("renice");
-  if (!bin) return Promise.resolve();
-  return new Promise((resolve) => execFile(bin, ["-n", String(nice), "-g", String(pgid)], () => resolve()));
+  const processes = bin
+    ? new Promise<void>((resolve) => execFile(bin, ["-n", String(nice), "-g", String(pgid)], () => resolve()))
+    : Promise.resolve();
+  return Promise.all([processes, setSessionNice(pgid, nice)]).then(() => undefined);
 }
 
 /** Stops the whole group: SIGTERM (ffmpeg ends its files), then SIGKILL when it lingers. */
