@@ -7,6 +7,7 @@ import {
   h264Level,
   h264SourceCodec,
 } from "./ffmpeg-args.js";
+import { imageOutputs, planStoryboard } from "./images.js";
 import type { Rung } from "./ladder.js";
 
 const r360: Rung = {
@@ -97,6 +98,29 @@ describe("buildHlsArgs", () => {
       "-ar",
       "48000",
       ...hls("/t/out/audio"),
+    ]);
+  });
+
+  it("renders the poster and the storyboard from the frames it decodes for the rungs, one frame each", () => {
+    const extraOutputs = imageOutputs({
+      poster: { output: "/t/poster.jpg", atSec: 1 },
+      storyboard: { output: "/t/sb.jpg", plan: planStoryboard({ durationSec: 20, width: 1280, height: 720 }) },
+    });
+    const args = buildHlsArgs({
+      input: "/t/src",
+      outDir: "/t/out",
+      ladder: [r360],
+      frameRate: 30,
+      hasAudio: false,
+      extraOutputs,
+    });
+    expect(args[args.indexOf("-filter_complex") + 1]).toBe(
+      "[0:v:0]fps=30,split=3[s0][s1][s2];[s0]scale=640:360,setsar=1[v0];" +
+        "[s1]trim=start=1.000,trim=end_frame=1[x0];[s2]fps=1/1,scale=160:90,setsar=1,tile=10x2[x1]",
+    );
+    expect(args.slice(-16)).toEqual([
+      ...["-map", "[x0]", "-an", "-frames:v", "1", "-q:v", "3", "/t/poster.jpg"],
+      ...["-map", "[x1]", "-an", "-frames:v", "1", "-q:v", "5", "/t/sb.jpg"],
     ]);
   });
 

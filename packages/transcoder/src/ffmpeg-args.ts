@@ -31,6 +31,18 @@ export interface HlsJob {
   lowLatency?: boolean;
   /** x264 preset (default `veryfast`); a playable phase's fast rung uses `ultrafast`. */
   preset?: string;
+  /**
+   * Further outputs made from the same decoded frames as the encoded rungs (the poster and the
+   * storyboard): each one's filter chain on its own branch of the video, then its output
+   * options and path. Used only by a run that encodes a rung.
+   */
+  extraOutputs?: readonly ExtraOutput[];
+}
+
+/** One more output of an encoding run: `filter` on a branch of the decoded video, then `args`. */
+export interface ExtraOutput {
+  filter: string;
+  args: readonly string[];
 }
 
 /**
@@ -208,9 +220,15 @@ function hlsArgs(job: HlsJob, parts: { copy: boolean; encode: boolean; audio: bo
         minGop: ["-keyint_min", String(Math.max(1, Math.round(job.frameRate * gopSeconds)))],
       };
   const n = encoded.length;
-  const branches = encoded.map((_, i) => `[s${i}]`).join("");
+  const extras = n > 0 ? (job.extraOutputs ?? []) : [];
+  const branches = [...encoded, ...extras].map((_, i) => `[s${i}]`).join("");
   const scales = encoded.map((r, i) => `[s${i}]scale=${r.width}:${r.height},setsar=1[v${i}]`);
-  const filter = [`[0:v:0]fps=${fmtRate(job.frameRate)},split=${n}${branches}`, ...scales].join(";");
+  const extraChains = extras.map((e, i) => `[s${n + i}]${e.filter}[x${i}]`);
+  const filter = [
+    `[0:v:0]fps=${fmtRate(job.frameRate)},split=${n + extras.length}${branches}`,
+    ...scales,
+    ...extraChains,
+  ].join(";");
 
   const args = [...QUIET_ARGS, "-progress", "pipe:1", "-nostats"];
   args.push("-i", job.input);
@@ -249,6 +267,9 @@ function hlsArgs(job: HlsJob, parts: { copy: boolean; encode: boolean; audio: bo
       keying.force,
       ...hlsOutput(`${job.outDir}/${r.name}`, cutEvery),
     );
+  });
+  extras.forEach((e, i) => {
+    args.push("-map", `[x${i}]`, "-an", ...e.args);
   });
   if (job.hasAudio && parts.audio) {
     args.push(

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { keys, type Storage } from "@reelkit/core";
 import { runFfmpeg } from "./ffmpeg-runner.js";
-import { planStoryboard, posterArgs, storyboardArgs, storyboardVtt } from "./images.js";
+import { planStoryboard, posterArgs, type StoryboardPlan, storyboardArgs, storyboardVtt } from "./images.js";
 import type { JobPlan } from "./job-plan.js";
 import { parseMediaPlaylist, type StreamRates, writeMasterPlaylist } from "./playlist.js";
 
@@ -40,34 +40,61 @@ export interface StoredImages {
   storyboardVttKey: string;
 }
 
-/** Renders the poster and the storyboard sprite (+ its WebVTT map) and stores them. */
+/** Where a job's poster and storyboard are rendered, and how. */
+export interface ImagePlan {
+  poster: { output: string; atSec: number };
+  storyboard: { output: string; plan: StoryboardPlan };
+}
+
+export function planImages(plan: JobPlan, work: string): ImagePlan {
+  const durationSec = plan.probe.durationSec;
+  return {
+    poster: { output: path.join(work, "poster.jpg"), atSec: Math.min(1, durationSec / 3) },
+    storyboard: { output: path.join(work, "storyboard.jpg"), plan: planStoryboard({ durationSec, ...plan.display }) },
+  };
+}
+
+async function isFile(file: string): Promise<boolean> {
+  return (await fs.stat(file).catch(() => null))?.isFile() ?? false;
+}
+
+/**
+ * Stores the poster and the storyboard sprite (+ its WebVTT map). The ladder's encoding run
+ * renders them from its own frames (`imageOutputs`); whatever it did not render (a source with
+ * no rung left to encode) is rendered here from the source.
+ */
 export async function publishImages(opts: {
   storage: Storage;
   videoId: string;
   ffmpeg: string;
   source: string;
   plan: JobPlan;
-  work: string;
+  images: ImagePlan;
   signal: AbortSignal;
+  /** CPU niceness of the renders made here. */
+  nice?: number;
 }): Promise<StoredImages> {
-  const { storage, videoId, plan, signal } = opts;
-  const durationSec = plan.probe.durationSec;
-  const storyboard = planStoryboard({ durationSec, ...plan.display });
-  const poster = path.join(opts.work, "poster.jpg");
-  const sprite = path.join(opts.work, "storyboard.jpg");
-  await runFfmpeg({
-    ffmpeg: opts.ffmpeg,
-    args: posterArgs({ input: opts.source, output: poster, atSec: Math.min(1, durationSec / 3) }),
-    signal,
-  });
-  await runFfmpeg({
-    ffmpeg: opts.ffmpeg,
-    args: storyboardArgs({ input: opts.source, output: sprite, plan: storyboard }),
-    signal,
-  });
-  await storage.putFile(keys.poster(videoId), poster);
-  await storage.putFile(keys.storyboard(videoId), sprite);
-  await storage.put(keys.storyboardVtt(videoId), storyboardVtt(storyboard, durationSec));
+  const { storage, videoId, plan, signal, images } = opts;
+  const { poster, storyboard } = images;
+  if (!(await isFile(poster.output))) {
+    await runFfmpeg({
+      ffmpeg: opts.ffmpeg,
+      args: posterArgs({ input: opts.source, ...poster }),
+      signal,
+      nice: opts.nice,
+    });
+  }
+  if (!(await isFile(storyboard.output))) {
+    await runFfmpeg({
+      ffmpeg: opts.ffmpeg,
+      args: storyboardArgs({ input: opts.source, ...storyboard }),
+      signal,
+      nice: opts.nice,
+    });
+  }
+  await storage.putFile(keys.poster(videoId), poster.output);
+  await storage.putFile(keys.storyboard(videoId), storyboard.output);
+  await storage.put(keys.storyboardVtt(videoId), storyboardVtt(storyboard.plan, plan.probe.durationSec));
   return {
     posterKey: keys.poster(videoId),
     storyboardKey: keys.storyboard(videoId),

@@ -15,10 +15,17 @@ import {
   type TranscodeReady,
   type VideoUploaded,
 } from "@reelkit/core";
-import { buildPhaseRuns } from "./ffmpeg-args.js";
+import { buildPhaseRuns, type ExtraOutput } from "./ffmpeg-args.js";
 import { encodeHls, UndecodableError } from "./hls-encoder.js";
 import { HlsPublisher } from "./hls-publisher.js";
-import { type MeasuredStreamRecord, measureRendition, publishImages, removePublishedOutput } from "./job-output.js";
+import { imageOutputs } from "./images.js";
+import {
+  type MeasuredStreamRecord,
+  measureRendition,
+  planImages,
+  publishImages,
+  removePublishedOutput,
+} from "./job-output.js";
 import { type JobPlan, planJob, planPhases, planWith, playableMessage, readyMessage } from "./job-plan.js";
 import { writeMasterPlaylist, writeNominalMasterPlaylist } from "./playlist.js";
 import { LADDER_NICE, PLAYING_NICE, playableNice } from "./priorities.js";
@@ -141,6 +148,8 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
     onProgress: (percent: number) => void;
     /** CPU niceness of the encode (see priorities.ts). */
     nice: number;
+    /** Images rendered by the encode from its own frames. */
+    extraOutputs?: readonly ExtraOutput[];
   }): Promise<{ publisher: HlsPublisher; out: string }> {
     const { ev, planned, phase } = opts;
     const { plan, source, bin, phases } = planned;
@@ -168,6 +177,7 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
         frameRate: plan.probe.frameRate,
         hasAudio: plan.probe.hasAudio,
         passthrough: plan.passthrough,
+        extraOutputs: opts.extraOutputs,
       },
       phase,
       phases.fastRung,
@@ -298,6 +308,7 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
     const progress = new ProgressReporter({ bus, videoId, attempt, logger });
     const planned = await planSource(ev, signal, work);
     const { plan, phases, bin, source } = planned;
+    const imagePlan = planImages(plan, work);
     progress.report("encoding", 2 + 100 * PLAYABLE_SHARE);
     const { out } = await encodePhase({
       ev,
@@ -308,6 +319,7 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
       signal,
       onProgress: (p) => progress.report("encoding", 2 + 100 * PLAYABLE_SHARE + p * (0.88 - PLAYABLE_SHARE)),
       nice: LADDER_NICE,
+      extraOutputs: imageOutputs(imagePlan),
       onStarted: async () => {
         if (phases.ladder.length === 0) return;
         await publishPlayable(ev, plan);
@@ -321,8 +333,9 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
       ffmpeg: bin.ffmpeg,
       source: source.file,
       plan,
-      work,
+      images: imagePlan,
       signal,
+      nice: LADDER_NICE,
     });
     progress.report("finalizing", 95);
     await progress.flushed();
