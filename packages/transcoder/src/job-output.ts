@@ -76,21 +76,12 @@ export async function publishImages(opts: {
 }): Promise<StoredImages> {
   const { storage, videoId, plan, signal, images } = opts;
   const { poster, storyboard } = images;
-  if (!(await isFile(poster.output))) {
-    await runFfmpeg({
-      ffmpeg: opts.ffmpeg,
-      args: posterArgs({ input: opts.source, ...poster }),
-      signal,
-      nice: opts.nice,
-    });
-  }
-  if (!(await isFile(storyboard.output))) {
-    await runFfmpeg({
-      ffmpeg: opts.ffmpeg,
-      args: storyboardArgs({ input: opts.source, ...storyboard }),
-      signal,
-      nice: opts.nice,
-    });
+  const renders: [string, () => string[]][] = [
+    [poster.output, () => posterArgs({ input: opts.source, ...poster })],
+    [storyboard.output, () => storyboardArgs({ input: opts.source, ...storyboard })],
+  ];
+  for (const [output, args] of renders) {
+    if (!(await isFile(output))) await runFfmpeg({ ffmpeg: opts.ffmpeg, args: args(), signal, nice: opts.nice });
   }
   await storage.putFile(keys.poster(videoId), poster.output);
   await storage.putFile(keys.storyboard(videoId), storyboard.output);

@@ -203,10 +203,8 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
   }
 
   /**
-   * The playable phase (`video.uploaded`): read the source, plan, encode and publish the
-   * renditions that make it watchable soonest, store a master naming only them, announce it
-   * playable, then queue the ladder phase. A redelivery after the phase's output was recorded
-   * (a crash before the ladder was queued) only announces and queues again.
+   * Runs a playable phase counted among its owner's not yet playable ones here, at the CPU
+   * priority that count gives it (priorities.ts), until its video plays or the phase ends.
    */
   async function playablePhase(ev: VideoUploaded, signal: AbortSignal, work: string, log: Logger): Promise<void> {
     const owner = ev.ownerId ?? "";
@@ -227,6 +225,12 @@ export function createTranscoder(deps: TranscoderDeps): Transcoder {
     }
   }
 
+  /**
+   * The playable phase (`video.uploaded`): read the source, plan, encode and publish the
+   * renditions that make it watchable soonest, store a master naming only them, announce it
+   * playable, then queue the ladder phase. A redelivery after the phase's output was recorded
+   * (a crash before the ladder was queued) only announces and queues again.
+   */
   async function runPlayablePhase(
     ev: VideoUploaded,
     signal: AbortSignal,
