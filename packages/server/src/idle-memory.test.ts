@@ -32,6 +32,23 @@ describe("releaseMemoryWhenIdle", () => {
     expect(collect).toHaveBeenCalledTimes(2);
   });
 
+  it("gives memory back at once on releaseNow, and measures the next burst from there", async () => {
+    let rss = 160 * MB;
+    const collect = vi.fn(() => {
+      rss = 125 * MB;
+    });
+    const idle = releaseMemoryWhenIdle({ quietMs: 300, growthBytes: 16 * MB, rss: () => rss, collect });
+    stop = idle.stop;
+    idle.releaseNow();
+    expect(collect).toHaveBeenCalledTimes(1);
+    // Quiet, but grown by less than growthBytes since the release: nothing to give back.
+    rss = 135 * MB;
+    await sleep(900);
+    expect(collect).toHaveBeenCalledTimes(1);
+    rss = 145 * MB;
+    await vi.waitFor(() => expect(collect).toHaveBeenCalledTimes(2), { timeout: 5000 });
+  });
+
   it("does not collect while the loop is busy", async () => {
     const collect = vi.fn();
     ({ stop } = releaseMemoryWhenIdle({ quietMs: 300, growthBytes: 16 * MB, rss: () => 180 * MB, collect }));

@@ -23,10 +23,11 @@ export interface IdleMemoryOptions {
  * reuse instead of returning them: an idle server would stay at the RSS of its last burst (docs/benchmarks.md). A memory-reducing ("last resort") full collection returns those pages, but it
  * holds the event loop for tens of milliseconds, so it runs only when the loop has been quiet for
  * `quietMs` and RSS has grown by `growthBytes` since the last time (start-up counts as a burst):
- * once per burst, never under load, never for a liveness probe.
+ * once per burst, never under load, never for a liveness probe. `releaseNow()` gives it back at
+ * once, for a moment known to end a burst (the server calls it when start-up is over).
  */
-export function releaseMemoryWhenIdle(options: IdleMemoryOptions = {}): { stop(): void } {
-  const quietMs = options.quietMs ?? 10_000;
+export function releaseMemoryWhenIdle(options: IdleMemoryOptions = {}): { releaseNow(): void; stop(): void } {
+  const quietMs = options.quietMs ?? 2_000;
   const growth = options.growthBytes ?? 16 * 1024 * 1024;
   const quietUtilization = options.quietUtilization ?? 0.05;
   const rss = options.rss ?? (() => process.memoryUsage.rss());
@@ -55,9 +56,14 @@ export function releaseMemoryWhenIdle(options: IdleMemoryOptions = {}): { stop()
       baseline = Math.min(baseline, before);
       return;
     }
+    release(before);
+  }, intervalMs);
+  timer.unref();
+  function release(before: number) {
     const started = performance.now();
     collect();
     baseline = rss();
+    quietFor = 0;
     options.logger?.debug(
       {
         rssBeforeMb: Math.round(before / 1048576),
@@ -66,7 +72,6 @@ export function releaseMemoryWhenIdle(options: IdleMemoryOptions = {}): { stop()
       },
       "idle: memory given back",
     );
-  }, intervalMs);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
+  }
+  return { releaseNow: () => release(rss()), stop: () => clearInterval(timer) };
 }
