@@ -1,5 +1,6 @@
 import { LRUCache } from "lru-cache";
 import type { Video } from "../generated/prisma/client.js";
+import { atMostEntries } from "../lru-bounds.js";
 import { answerSize, foldsLikeTheDatabase, narrow, type TypeaheadAnswer } from "./typeahead.js";
 
 export interface VideoCacheOptions {
@@ -11,8 +12,6 @@ export interface VideoCacheOptions {
   maxPages?: number;
   /** Longest a page stays cached, in ms (view counts move without an invalidation per view). */
   pageTtlMs?: number;
-  /** Typeahead answers kept (one per prefix). */
-  maxSuggestions?: number;
   /**
    * Titles the typeahead answers may hold in all (a complete answer keeps every match of its
    * prefix, up to SEARCH_CANDIDATES, and counts each title twice: see typeahead.ts).
@@ -45,10 +44,9 @@ export class VideoCache<Page extends object = object> {
   private listGeneration = 0;
 
   constructor(options: VideoCacheOptions = {}) {
-    this.lru = new LRUCache({ max: options.max ?? 10_000, ttl: options.ttlMs ?? 60_000 });
-    this.pages = new LRUCache({ max: options.maxPages ?? 1_000, ttl: options.pageTtlMs ?? 2_000 });
+    this.lru = new LRUCache({ ...atMostEntries(options.max ?? 10_000), ttl: options.ttlMs ?? 60_000 });
+    this.pages = new LRUCache({ ...atMostEntries(options.maxPages ?? 1_000), ttl: options.pageTtlMs ?? 2_000 });
     this.suggestions = new LRUCache({
-      max: options.maxSuggestions ?? 50_000,
       maxSize: options.maxSuggestionTitles ?? 200_000,
       sizeCalculation: answerSize,
       ttl: options.suggestionTtlMs ?? 30_000,

@@ -1,5 +1,6 @@
 import { LRUCache } from "lru-cache";
 import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
+import { atMostEntries } from "../lru-bounds.js";
 
 export interface ViewCounterOptions {
   /** Playback sessions remembered for de-duplication. */
@@ -37,17 +38,14 @@ export class ViewCounter {
     private readonly prisma: PrismaClient,
     options: ViewCounterOptions = {},
   ) {
-    // Bounded by size (one per entry) rather than `max`: lru-cache allocates its arrays for `max`
-    // entries up front (≈ 40 MB for a million), while this way memory follows the sessions seen.
+    // ≈ 40 MB up front for a million with `max` (see atMostEntries); this follows the sessions seen.
     this.seen = new LRUCache({
-      maxSize: options.maxSessions ?? 1_000_000,
-      sizeCalculation: () => 1,
+      ...atMostEntries(options.maxSessions ?? 1_000_000),
       ttl: options.sessionTtlMs ?? 6 * 3600_000,
     });
     this.maxPerAddress = options.maxViewsPerAddress ?? VIEWS_PER_ADDRESS;
     this.perAddress = new LRUCache({
-      maxSize: options.maxAddresses ?? 100_000,
-      sizeCalculation: () => 1,
+      ...atMostEntries(options.maxAddresses ?? 100_000),
       ttl: options.addressWindowMs ?? ADDRESS_WINDOW_MS,
     });
   }

@@ -1,5 +1,6 @@
 import { LRUCache } from "lru-cache";
 import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
+import { atMostEntries } from "../lru-bounds.js";
 import { deriveHandle, withSuffix } from "./handles.js";
 
 /** A user as a channel: what `/c/<handle>` and the owner line of a video show. */
@@ -55,7 +56,7 @@ export class ChannelDirectory {
     private readonly prisma: PrismaClient,
     options: ChannelDirectoryOptions = {},
   ) {
-    this.cache = new LRUCache({ max: options.max ?? 10_000, ttl: options.ttlMs ?? 30_000 });
+    this.cache = new LRUCache({ ...atMostEntries(options.max ?? 10_000), ttl: options.ttlMs ?? 30_000 });
   }
 
   async byHandle(handle: string): Promise<ChannelRow | null> {

@@ -1,4 +1,5 @@
 import { LRUCache } from "lru-cache";
+import { atMostEntries } from "../lru-bounds.js";
 
 export type MediaVisibility = "PUBLIC" | "UNLISTED" | "PRIVATE";
 
@@ -54,7 +55,7 @@ export class MediaCache {
   constructor(options: MediaCacheOptions = {}) {
     const ttl = options.ttlMs ?? 60_000;
     this.maxFileBytes = options.maxFileBytes ?? 1024 * 1024;
-    this.states = new LRUCache({ max: 10_000, ttl });
+    this.states = new LRUCache({ ...atMostEntries(10_000), ttl });
     this.files = new LRUCache<string, CachedFile>({
       maxSize: options.maxBytes ?? 64 * 1024 * 1024,
       sizeCalculation: (file) => Math.max(1, file.body.length),

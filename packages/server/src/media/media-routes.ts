@@ -20,6 +20,7 @@ import type { Video } from "../generated/prisma/client.js";
 import { errors } from "../http/errors.js";
 import { copyReplyHeaders } from "../http/header-bridge.js";
 import { MEDIA_SECURITY_POLICY } from "../http/security-headers.js";
+import { atMostEntries } from "../lru-bounds.js";
 import { addSubtitlesToMaster, type SubtitleRendition } from "./captions.js";
 import {
   type CachedFile,
@@ -215,7 +216,7 @@ export async function mediaRoutes(app: FastifyInstance, opts: MediaRoutesOptions
   const unsubscribe = access?.onChange?.((videoId) => cache.invalidate(videoId));
   if (unsubscribe) app.addHook("onClose", async () => unsubscribe());
   /** Composed masters by video, master version and tracks: a player reloads it often. */
-  const composed = new LRUCache<string, { text: string; etag: string }>({ max: 1000 });
+  const composed = new LRUCache<string, { text: string; etag: string }>(atMostEntries(1000));
 
   /** Content type, content-security and cache headers every media answer carries. */
   const fileHeaders = (reply: FastifyReply, key: string, signed: boolean) => {
