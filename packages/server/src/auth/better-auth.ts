@@ -1,7 +1,8 @@
 import type { Config, Logger } from "@reelkit/core";
-import { type AuthContext, type BetterAuthPlugin, betterAuth } from "better-auth";
+import type { AuthContext, BetterAuthPlugin } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
 import { APIError } from "better-auth/api";
+import { betterAuth } from "better-auth/minimal";
 import { bearer } from "better-auth/plugins/bearer";
 import type { ChannelDirectory } from "../channels/channel-directory.js";
 import { HANDLE_RULE, normalizeHandle } from "../channels/handles.js";
