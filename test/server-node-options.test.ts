@@ -27,7 +27,7 @@ describe("the server's V8 heap flags (npm start)", () => {
   it("are accepted in NODE_OPTIONS and bound the young and old generations", async () => {
     expect((await heapOf("")).semiSpaceMb).toBeGreaterThan(8);
     const heap = await heapOf(serverNodeOptions(""));
-    expect(heap.semiSpaceMb).toBeLessThanOrEqual(8);
+    expect(heap.semiSpaceMb).toBeLessThanOrEqual(4);
     // The limit is the old generation's plus the young generation's.
     expect(heap.limitMb).toBeGreaterThanOrEqual(512);
     expect(heap.limitMb).toBeLessThan(600);
@@ -36,7 +36,7 @@ describe("the server's V8 heap flags (npm start)", () => {
   it("give way to the operator's NODE_OPTIONS, flag by flag", async () => {
     expect(serverNodeOptions(undefined)).toBe(SERVER_HEAP_FLAGS.join(" "));
     expect(serverNodeOptions("--max-old-space-size=2048 --enable-source-maps")).toBe(
-      "--max-semi-space-size=8 --max-old-space-size=2048 --enable-source-maps",
+      "--max-semi-space-size=4 --max-old-space-size=2048 --enable-source-maps",
     );
     expect(serverNodeOptions("--max_semi_space_size=32")).toBe("--max-old-space-size=512 --max_semi_space_size=32");
     const heap = await heapOf(serverNodeOptions("--max-old-space-size=1024"));
