@@ -424,8 +424,8 @@ export const VARIABLES = {
     doc: "PostgreSQL text-search configuration of catalog search (`english`, `french`, … stem words; `simple` does not); a change rewrites every stored search vector once at start; every instance must use the same value",
   },
   NODE_OPTIONS: {
-    defaultDoc: "`npm start`: `--max-semi-space-size=8 --max-old-space-size=512`",
-    doc: 'Node\'s own; `npm start` gives the server these V8 heap bounds (young generation ≤ 16 MiB, old-space ceiling 512 MiB: see [Benchmarks](benchmarks.md), read load) and keeps any other flag given; a value that sets either flag (or `--max-heap-size`) replaces that default. Running `packages/server/dist/bin.js` (`reelkit-server`) directly, pass them yourself (e.g. `NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=512"`)',
+    defaultDoc: "`npm start`: `--max-semi-space-size=4 --max-old-space-size=512`",
+    doc: 'Node\'s own; `npm start` gives the server these V8 heap bounds (young generation ≤ 8 MiB, old-space ceiling 512 MiB: see [Benchmarks](benchmarks.md), read load) and keeps any other flag given; a value that sets either flag (or `--max-heap-size`) replaces that default. Running `packages/server/dist/bin.js` (`reelkit-server`) directly, pass them yourself (e.g. `NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=512"`)',
   },
   REELKIT_DEMO_DIR: {
     field: "demoDir",
