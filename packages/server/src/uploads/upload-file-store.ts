@@ -1,7 +1,10 @@
 import fs from "node:fs/promises";
 import path from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { FileStore } from "@tus/file-store";
 import { ERRORS, isPathInsideDirectory, type Upload } from "@tus/utils";
+import { ChunkFileWriter } from "./chunk-file-writer.js";
 
 const INFO_SUFFIX = ".json";
 
@@ -27,7 +30,9 @@ async function mtimeOf(file: string): Promise<number | null> {
  * - a finished upload stays until it expires too, so a client that lost the last PATCH response
  *   learns from HEAD that it is complete instead of uploading the file again;
  * - removal and the expiry sweep also take half-written leftovers of a crash (a data file
- *   without its `.json`, or a `.json` without its data file).
+ *   without its `.json`, or a `.json` without its data file);
+ * - the body's memory is given back chunk by chunk as it reaches the file (ChunkFileWriter), not
+ *   when a collection gets to it.
  */
 export class UploadFileStore extends FileStore {
   private readonly dir: string;
@@ -35,6 +40,18 @@ export class UploadFileStore extends FileStore {
   constructor(opts: { directory: string; expirationPeriodInMilliseconds: number }) {
     super(opts);
     this.dir = opts.directory;
+  }
+
+  /** Writes the body into the upload's file from `offset`; resolves with the offset after it. */
+  override async write(readable: Readable, id: string, offset: number): Promise<number> {
+    const writer = new ChunkFileWriter(this.fileOf(id), offset);
+    try {
+      await pipeline(readable, writer);
+    } catch {
+      // What tus' own FileStore answers: the client resumes from the offset HEAD reports.
+      throw ERRORS.FILE_WRITE_ERROR;
+    }
+    return writer.offset;
   }
 
   override async getUpload(id: string): Promise<Upload> {
