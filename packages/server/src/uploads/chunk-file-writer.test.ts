@@ -45,7 +45,7 @@ describe("ChunkFileWriter", () => {
     expect(big.subarray(1024, 2048).equals(expected.subarray(64 * 1024, 64 * 1024 + 1024))).toBe(true);
   });
 
-  it("fails (and closes the file) when the file is missing: an upload's file is made at its creation", async () => {
+  it("fails with the file system's error when the file is missing (an upload's file is made at its creation)", async () => {
     const writer = new ChunkFileWriter(path.join(dir, "absent"), 0);
     await expect(pipeline(Readable.from([Buffer.from("x")]), writer)).rejects.toMatchObject({ code: "ENOENT" });
   });

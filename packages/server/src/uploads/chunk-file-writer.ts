@@ -1,7 +1,7 @@
 import fs, { type FileHandle } from "node:fs/promises";
 import { Writable } from "node:stream";
 
-/** ES2024's resizable-buffer API, which the project's TypeScript lib (ES2023) does not declare yet. */
+/** ES2024's `ArrayBuffer.prototype.transfer` and `detached`: the project's TypeScript lib is ES2023. */
 type TransferableBuffer = ArrayBuffer & { transfer(length: number): ArrayBuffer; readonly detached: boolean };
 
 /**
