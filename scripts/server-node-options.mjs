@@ -8,7 +8,7 @@
 //
 // --max-semi-space-size=4   young generation ≤ 8 MiB (two 4 MiB semi-spaces): short-lived request
 //                           garbage is collected every few MiB instead of every 64. Against 8 MiB
-//                           semi-spaces: list reads under load 5 % fewer req/s, their peak RSS
+//                           semi-spaces: list reads under load 0–5 % fewer req/s, their peak RSS
 //                           13 MB lower, an upload's 7 MB lower (docs/benchmarks.md, 2026-12-08).
 // --max-old-space-size=512  a ceiling, not a target: V8 starts old-generation collections far
 //                           earlier under it (old space stayed ≈ 75 MB under the read load) and the
